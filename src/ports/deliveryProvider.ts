@@ -1,0 +1,63 @@
+/**
+ * The delivery provider port. One provider serves one route; it takes a batch of messages and
+ * returns one typed result per message, in order. Per-recipient problems are results, never
+ * exceptions: one bad device token must not fail the rest of a batch.
+ */
+
+/** Where a message physically goes: push splits into APNs (iOS) and FCM (Android, web). */
+export type Route = 'apns' | 'fcm' | 'sms' | 'email';
+export const ROUTES: readonly Route[] = ['apns', 'fcm', 'sms', 'email'];
+
+export interface PushContent {
+  title: string;
+  body: string;
+  /** String values only: FCM and APNs custom data are string maps on the wire. */
+  data?: Record<string, string>;
+}
+export interface SmsContent {
+  body: string;
+}
+export interface EmailContent {
+  subject: string;
+  text?: string;
+  html?: string;
+}
+
+interface MessageBase {
+  notificationId: string;
+  /** Device token, E.164 phone number or email address. Never log it unmasked. */
+  to: string;
+  priority?: 'high' | 'normal';
+}
+export type DeliveryMessage =
+  | (MessageBase & { route: 'apns' | 'fcm'; content: PushContent })
+  | (MessageBase & { route: 'sms'; content: SmsContent })
+  | (MessageBase & { route: 'email'; content: EmailContent });
+
+/** Permanent: retrying the same message to the same address can never succeed. */
+export type RejectReason =
+  | 'unregistered_token'
+  | 'invalid_token'
+  | 'invalid_address'
+  | 'unsubscribed'
+  | 'blocked'
+  | 'invalid_content';
+
+export type DeliveryResult =
+  | { status: 'sent'; providerMessageId: string }
+  | { status: 'rejected'; reason: RejectReason; detail?: string }
+  /** Transient: worth retrying later, no sooner than `retryAfterMs` when the provider said. */
+  | { status: 'failed'; reason: string; retryAfterMs?: number; detail?: string };
+
+export interface DeliveryProvider {
+  /** Provider id shown in events, logs and metrics: 'sandbox', 'fcm', 'apns', 'twilio', 'sendgrid'. */
+  readonly id: string;
+  readonly route: Route;
+  /** Most messages `send` accepts at once (FCM 500, SendGrid 1,000, one for SMS). */
+  readonly maxBatchSize: number;
+  /** Defaults that protect the provider and our account; config may lower or raise them. */
+  readonly limits: { concurrency: number; ratePerSecond?: number };
+  /** Resolves with results[i] for messages[i]; rejects only when the whole call could not be made. */
+  send(messages: readonly DeliveryMessage[]): Promise<DeliveryResult[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,143 @@
+/**
+ * The event store port. It mirrors EventStoreDB's model so that its adapter is a thin mapping:
+ * streams with revisions, an ordered global log ($all) with positions, catch-up subscriptions and
+ * persistent subscription groups (competing consumers) with ack / nack(retry | park | skip).
+ *
+ * Numbering, which every adapter agrees on:
+ * - a stream's first event has revision 0; `nextExpectedRevision` after appending is the revision
+ *   of the last event written;
+ * - global positions are strictly increasing integers (EventStoreDB's commit position, which stays
+ *   far below 2^53); position 0 means "before the first event".
+ */
+
+export type JsonObject = { [key: string]: unknown };
+
+export interface EventData {
+  /** Event id; adapters generate one when absent. Used by EventStoreDB for idempotent appends. */
+  id?: string;
+  type: string;
+  data: JsonObject;
+  metadata?: JsonObject;
+}
+
+export interface RecordedEvent {
+  id: string;
+  streamName: string;
+  revision: number;
+  position: number;
+  type: string;
+  data: JsonObject;
+  metadata: JsonObject;
+  /** When the store wrote it, as epoch milliseconds. */
+  created: number;
+}
+
+/** `no_stream`: must not exist; `stream_exists`: must exist; `any`; or the exact last revision. */
+export type ExpectedRevision = 'no_stream' | 'stream_exists' | 'any' | number;
+
+export interface AppendResult {
+  nextExpectedRevision: number;
+  position: number;
+}
+
+export interface ReadStreamOptions {
+  fromRevision?: number;
+  maxCount?: number;
+}
+
+/** Which events of $all a subscription sees. Both lists empty or absent: every event. */
+export interface EventFilter {
+  eventTypes?: readonly string[];
+  streamPrefixes?: readonly string[];
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: events with a position greater than this. Default 0 (from the start). */
+  fromPosition?: number;
+  maxCount?: number;
+  filter?: EventFilter;
+}
+
+/** A live, ordered stream of events; `for await` it, then `close()` (or break out of the loop). */
+export interface Subscription<T> extends AsyncIterable<T> {
+  close(): Promise<void>;
+}
+
+export interface PersistentSubscriptionSettings {
+  filter?: EventFilter;
+  /** Where a new group starts. Default: the start of $all. */
+  startFrom?: 'start' | 'end';
+  /** Deliveries of one event before it is parked. Default 10. */
+  maxRetryCount?: number;
+  /** An event not acked within this many ms is delivered again. Default 30,000. */
+  messageTimeoutMs?: number;
+  /** At most this many unacknowledged events are out across all consumers. Default 64. */
+  maxInFlight?: number;
+}
+
+export interface PersistentEvent {
+  event: RecordedEvent;
+  /** How many times this event was delivered before (0 on first delivery). */
+  retryCount: number;
+}
+
+export type NackAction = 'retry' | 'park' | 'skip';
+
+export interface PersistentSubscription extends Subscription<PersistentEvent> {
+  ack(e: PersistentEvent): Promise<void>;
+  nack(action: NackAction, reason: string, e: PersistentEvent): Promise<void>;
+}
+
+export interface ParkedEvent {
+  event: RecordedEvent;
+  reason: string;
+  parkedAt: number;
+}
+
+export interface PersistentSubscriptionInfo {
+  group: string;
+  /** Every event at or below this position has been acked, skipped or parked. */
+  checkpoint: number;
+  inFlight: number;
+  parked: number;
+}
+
+export interface EventStore {
+  append(stream: string, events: readonly EventData[], expected: ExpectedRevision): Promise<AppendResult>;
+  /** The stream's events in order; an empty array when the stream does not exist. */
+  readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /** Position of the last event in $all (0 when empty). */
+  headPosition(): Promise<number>;
+  /** Catch-up subscription to $all: history after `fromPosition`, then live events. */
+  subscribeToAll(options?: ReadAllOptions): Subscription<RecordedEvent>;
+  /** Creates the group if missing; an existing group keeps its checkpoint and parked events. */
+  ensurePersistentSubscription(group: string, settings: PersistentSubscriptionSettings): Promise<void>;
+  /** Joins the group as one competing consumer; each event goes to one consumer at a time. */
+  connectPersistentSubscription(group: string): PersistentSubscription;
+  persistentSubscriptionInfo(group: string): Promise<PersistentSubscriptionInfo>;
+  listParked(group: string, options?: { limit?: number }): Promise<ParkedEvent[]>;
+  /** Delivers parked events to the group again; returns how many were replayed. */
+  replayParked(group: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export class WrongExpectedRevisionError extends Error {
+  readonly code = 'wrong_expected_revision';
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: number | 'no_stream',
+  ) {
+    super(`stream ${stream}: expected revision ${String(expected)}, actual ${String(actual)}`);
+    this.name = 'WrongExpectedRevisionError';
+  }
+}
+
+export class EventStoreUnavailableError extends Error {
+  readonly code = 'event_store_unavailable';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EventStoreUnavailableError';
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The read-model store port: named collections of JSON documents, each stored with the global
+ * position of the last event applied to it. Writes are guarded by that position, so applying an
+ * event twice (redelivery, replay after a crash) changes nothing.
+ */
+import type { JsonObject } from './eventStore.ts';
+
+export interface StoredDoc<T extends JsonObject = JsonObject> {
+  id: string;
+  /** Global position of the last event applied to this document. */
+  position: number;
+  doc: T;
+}
+
+export interface CollectionSpec {
+  name: string;
+  /** Top-level fields that `find` filters or sorts on; each gets an index. */
+  indexes: readonly string[];
+}
+
+export type FieldValue = string | number | boolean;
+
+export interface FindQuery {
+  /** Equality on indexed top-level fields, all of which must match. */
+  where?: Readonly<Record<string, FieldValue>>;
+  /** Range on one indexed field (inclusive bounds). */
+  range?: { field: string; gte?: FieldValue; lte?: FieldValue };
+  orderBy?: { field: string; direction: 'asc' | 'desc' };
+  limit?: number;
+  offset?: number;
+}
+
+export interface DocChange {
+  collection: string;
+  id: string;
+  /** The new document, or null to delete it. */
+  doc: JsonObject | null;
+  position: number;
+}
+
+export interface ReadModelStore {
+  ensureCollection(spec: CollectionSpec): Promise<void>;
+  get(collection: string, id: string): Promise<StoredDoc | null>;
+  getMany(collection: string, ids: readonly string[]): Promise<Map<string, StoredDoc>>;
+  find(collection: string, query?: FindQuery): Promise<StoredDoc[]>;
+  count(collection: string, query?: Pick<FindQuery, 'where' | 'range'>): Promise<number>;
+  /**
+   * Applies each change whose position is greater than the stored document's (others are
+   * ignored), then records the checkpoint. Atomic where the store supports it; idempotent always.
+   */
+  commit(changes: readonly DocChange[], checkpoint?: { name: string; position: number }): Promise<void>;
+  /** Last position recorded for a checkpoint name; 0 when none. */
+  getCheckpoint(name: string): Promise<number>;
+  /** Drops a collection and its checkpoints' documents; used to discard a half-built copy. */
+  dropCollection(name: string): Promise<void>;
+  /** Replaces `to` with `from` in one step (blue/green swap after a rebuild). */
+  renameCollection(from: string, to: string): Promise<void>;
+  /** Cheap round trip used by readiness checks. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
