@@ -60,6 +60,11 @@ export interface ReadAllOptions {
 
 /** A live, ordered stream of events; `for await` it, then `close()` (or break out of the loop). */
 export interface Subscription<T> extends AsyncIterable<T> {
+  /**
+   * Waits for at least one item, then returns it with whatever else is ready, up to `max`; an
+   * empty array once closed. Lets batch consumers (projections) amortise their writes.
+   */
+  nextBatch(max: number): Promise<T[]>;
   close(): Promise<void>;
 }
 

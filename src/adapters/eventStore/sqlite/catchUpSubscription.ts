@@ -1,0 +1,43 @@
+import type { RecordedEvent, Subscription } from '../../../ports/eventStore.ts';
+import type { Signal } from './signal.ts';
+
+/** Reads up to `max` matching events after `from`; `scannedTo` is how far the read looked. */
+export type PageReader = (from: number, max: number) => { events: RecordedEvent[]; scannedTo: number };
+
+/** Catch-up subscription: pages through history, then waits for commits and keeps reading. */
+export class CatchUpSubscription implements Subscription<RecordedEvent> {
+  private closed = false;
+
+  constructor(
+    private readonly readPage: PageReader,
+    private readonly committed: Signal,
+    private position: number,
+  ) {}
+
+  async nextBatch(max: number): Promise<RecordedEvent[]> {
+    while (!this.closed) {
+      const { events, scannedTo } = this.readPage(this.position, max);
+      this.position = Math.max(this.position, scannedTo);
+      if (events.length > 0) return events;
+      await this.committed.wait();
+    }
+    return [];
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+    try {
+      for (;;) {
+        const batch = await this.nextBatch(256);
+        if (batch.length === 0) return;
+        yield* batch;
+      }
+    } finally {
+      await this.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.committed.notify();
+  }
+}

@@ -1,0 +1,151 @@
+import type { EventFilter, NackAction, PersistentSubscriptionSettings, RecordedEvent } from '../../../ports/eventStore.ts';
+import { Signal } from './signal.ts';
+
+export interface GroupSettings {
+  filter: EventFilter;
+  maxRetryCount: number;
+  messageTimeoutMs: number;
+  maxInFlight: number;
+}
+
+export function withDefaults(s: PersistentSubscriptionSettings): GroupSettings {
+  return {
+    filter: s.filter ?? {},
+    maxRetryCount: s.maxRetryCount ?? 10,
+    messageTimeoutMs: s.messageTimeoutMs ?? 30_000,
+    maxInFlight: s.maxInFlight ?? 64,
+  };
+}
+
+export interface Entry {
+  event: RecordedEvent;
+  retryCount: number;
+  /** Set while a consumer holds it: who, and when it times out. */
+  holder?: number;
+  deadline: number;
+  /** Re-delivered from the parked list; its position lies behind the checkpoint. */
+  replayed: boolean;
+}
+
+export interface GroupIo {
+  readPage(from: number, max: number, filter: EventFilter): { events: RecordedEvent[]; scannedTo: number };
+  saveCheckpoint(position: number): void;
+  park(entry: Entry, reason: string): void;
+  unpark(position: number): void;
+}
+
+/**
+ * One persistent subscription group in memory: a read cursor over $all, the events handed out
+ * and not yet settled (insertion-ordered by position, so the first key bounds the checkpoint),
+ * retries, timeouts and parking. Consumers pull; whoever asks first gets the next event.
+ */
+export class PersistentGroup {
+  readonly changed = new Signal();
+  private readonly outstanding = new Map<number, Entry>();
+  private readonly replaying = new Map<number, Entry>();
+  private ready: Entry[] = [];
+  private inFlight = 0;
+  private cursor: number;
+
+  constructor(
+    readonly name: string,
+    public settings: GroupSettings,
+    public checkpoint: number,
+    private readonly io: GroupIo,
+  ) {
+    this.cursor = checkpoint;
+  }
+
+  take(consumer: number, max: number, now: number): Entry[] {
+    const taken: Entry[] = [];
+    while (taken.length < max && this.inFlight < this.settings.maxInFlight) {
+      if (this.ready.length === 0) this.fetch();
+      const entry = this.ready.shift();
+      if (!entry) break;
+      entry.holder = consumer;
+      entry.deadline = now + this.settings.messageTimeoutMs;
+      this.inFlight += 1;
+      taken.push(entry);
+    }
+    return taken;
+  }
+
+  private fetch(): void {
+    const room = this.settings.maxInFlight * 2 - this.outstanding.size;
+    if (room <= 0) return;
+    const { events, scannedTo } = this.io.readPage(this.cursor, room, this.settings.filter);
+    for (const event of events) {
+      const entry: Entry = { event, retryCount: 0, deadline: 0, replayed: false };
+      this.outstanding.set(event.position, entry);
+      this.ready.push(entry);
+    }
+    this.cursor = Math.max(this.cursor, scannedTo);
+    this.advance();
+  }
+
+  settle(position: number, action: 'ack' | NackAction, reason: string): void {
+    const entry = this.outstanding.get(position) ?? this.replaying.get(position);
+    if (!entry || entry.holder === undefined) return; // late answer for an event already redelivered
+    this.release(entry);
+    if (action === 'retry') this.retry(entry, reason);
+    else if (action === 'park') this.finish(entry, reason);
+    else this.finish(entry, undefined);
+  }
+
+  /** Consumer gone or silent too long: its events go back to the front of the queue. */
+  expire(now: number, consumer?: number): void {
+    for (const entry of [...this.outstanding.values(), ...this.replaying.values()]) {
+      if (entry.holder === undefined) continue;
+      if (consumer !== undefined ? entry.holder === consumer : entry.deadline <= now) {
+        this.release(entry);
+        this.retry(entry, consumer !== undefined ? 'consumer disconnected' : 'message timeout');
+      }
+    }
+  }
+
+  replay(entries: Entry[]): void {
+    for (const entry of entries) {
+      if (this.replaying.has(entry.event.position)) continue;
+      this.replaying.set(entry.event.position, entry);
+      this.ready.push(entry);
+    }
+    this.changed.notify();
+  }
+
+  counts(): { inFlight: number } {
+    return { inFlight: this.inFlight };
+  }
+
+  private release(entry: Entry): void {
+    entry.holder = undefined;
+    this.inFlight -= 1;
+    this.changed.notify();
+  }
+
+  private retry(entry: Entry, reason: string): void {
+    entry.retryCount += 1;
+    if (entry.retryCount > this.settings.maxRetryCount) {
+      this.finish(entry, `max retry count exceeded: ${reason}`);
+      return;
+    }
+    this.ready.unshift(entry);
+  }
+
+  /** Settles an entry for good; a reason means it is parked. */
+  private finish(entry: Entry, parkReason: string | undefined): void {
+    if (parkReason !== undefined) this.io.park(entry, parkReason);
+    else if (entry.replayed) this.io.unpark(entry.event.position);
+    if (entry.replayed) this.replaying.delete(entry.event.position);
+    else this.outstanding.delete(entry.event.position);
+    this.advance();
+  }
+
+  private advance(): void {
+    const first = this.outstanding.keys().next();
+    const checkpoint = first.done ? this.cursor : first.value - 1;
+    if (checkpoint > this.checkpoint) {
+      this.checkpoint = checkpoint;
+      this.io.saveCheckpoint(checkpoint);
+    }
+  }
+}

@@ -1,0 +1,181 @@
+import type Database from 'better-sqlite3';
+import type {
+  EventFilter,
+  ParkedEvent,
+  PersistentEvent,
+  PersistentSubscription,
+  PersistentSubscriptionInfo,
+  PersistentSubscriptionSettings,
+  RecordedEvent,
+} from '../../../ports/eventStore.ts';
+import { PersistentGroup, withDefaults, type Entry } from './persistentGroup.ts';
+import { EVENT_COLUMNS, toRecorded, type EventRow } from './rows.ts';
+import type { WriteQueue } from './writeQueue.ts';
+
+type ReadPage = (from: number, max: number, filter: EventFilter) => { events: RecordedEvent[]; scannedTo: number };
+
+/** How often checkpoints reach the disk: redelivery after a crash is bounded by this much work. */
+const CHECKPOINT_EVERY_MS = 100;
+
+/** The embedded adapter's persistent subscription groups: durable settings, checkpoints and parked events. */
+export class PersistentGroups {
+  private readonly groups = new Map<string, PersistentGroup>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly consumers = new Set<Consumer>();
+  private nextConsumerId = 1;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writes: WriteQueue,
+    private readonly readPage: ReadPage,
+  ) {}
+
+  /** New events were committed: every waiting consumer looks again. */
+  notifyCommitted(): void {
+    for (const group of this.groups.values()) group.changed.notify();
+  }
+
+  async ensure(name: string, input: PersistentSubscriptionSettings, head: number): Promise<void> {
+    const settings = withDefaults(input);
+    const row = this.db.prepare<[string], { checkpoint: number }>('SELECT checkpoint FROM ps_groups WHERE name = ?').get(name);
+    const checkpoint = row?.checkpoint ?? (input.startFrom === 'end' ? head : 0);
+    await this.writes.enqueue(() =>
+      this.db
+        .prepare('INSERT INTO ps_groups (name, settings, checkpoint) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET settings = excluded.settings')
+        .run(name, JSON.stringify(settings), checkpoint),
+    );
+    const existing = this.groups.get(name);
+    if (existing) {
+      existing.settings = settings;
+      return;
+    }
+    const group = new PersistentGroup(name, settings, checkpoint, this.io(name));
+    this.groups.set(name, group);
+    const tick = Math.max(10, Math.min(1000, settings.messageTimeoutMs / 4));
+    const timer = setInterval(() => group.expire(Date.now()), tick);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private io(name: string) {
+    let saveScheduled = false;
+    let latest = 0;
+    const save = this.db.prepare('UPDATE ps_groups SET checkpoint = ? WHERE name = ? AND checkpoint < ?');
+    const park = this.db.prepare(
+      'INSERT INTO ps_parked (group_name, position, reason, parked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET reason = excluded.reason, parked_at = excluded.parked_at',
+    );
+    const unpark = this.db.prepare('DELETE FROM ps_parked WHERE group_name = ? AND position = ?');
+    return {
+      readPage: this.readPage,
+      saveCheckpoint: (position: number) => {
+        latest = position;
+        if (saveScheduled) return;
+        saveScheduled = true;
+        setTimeout(() => {
+          saveScheduled = false;
+          void this.writes.enqueue(() => save.run(latest, name, latest)).catch(() => undefined);
+        }, CHECKPOINT_EVERY_MS).unref();
+      },
+      park: (entry: Entry, reason: string) => {
+        void this.writes.enqueue(() => park.run(name, entry.event.position, reason, Date.now())).catch(() => undefined);
+      },
+      unpark: (position: number) => {
+        void this.writes.enqueue(() => unpark.run(name, position)).catch(() => undefined);
+      },
+    };
+  }
+
+  get(name: string): PersistentGroup {
+    const group = this.groups.get(name);
+    if (!group) throw new Error(`persistent subscription group ${name} does not exist: call ensurePersistentSubscription first`);
+    return group;
+  }
+
+  connect(name: string): PersistentSubscription {
+    const consumer = new Consumer(this.nextConsumerId++, this.get(name), (c) => this.consumers.delete(c));
+    this.consumers.add(consumer);
+    return consumer;
+  }
+
+  info(name: string): PersistentSubscriptionInfo {
+    const group = this.get(name);
+    const parked = this.db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM ps_parked WHERE group_name = ?').get(name)?.n ?? 0;
+    return { group: name, checkpoint: group.checkpoint, inFlight: group.counts().inFlight, parked };
+  }
+
+  private parkedRows(name: string, limit: number): (EventRow & { reason: string; parked_at: number })[] {
+    return this.db
+      .prepare<[string, number], EventRow & { reason: string; parked_at: number }>(
+        `SELECT ${EVENT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}, p.reason, p.parked_at
+         FROM ps_parked p JOIN events e ON e.position = p.position WHERE p.group_name = ? ORDER BY p.position LIMIT ?`,
+      )
+      .all(name, limit);
+  }
+
+  listParked(name: string, limit: number): ParkedEvent[] {
+    this.get(name);
+    return this.parkedRows(name, limit).map((r) => ({ event: toRecorded(r), reason: r.reason, parkedAt: r.parked_at }));
+  }
+
+  replayParked(name: string): number {
+    const group = this.get(name);
+    const entries = this.parkedRows(name, -1).map((r) => ({ event: toRecorded(r), retryCount: 0, deadline: 0, replayed: true }));
+    group.replay(entries);
+    return entries.length;
+  }
+
+  async close(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    for (const consumer of [...this.consumers]) await consumer.close();
+    const save = this.db.prepare('UPDATE ps_groups SET checkpoint = ? WHERE name = ? AND checkpoint < ?');
+    for (const group of this.groups.values()) save.run(group.checkpoint, group.name, group.checkpoint);
+  }
+}
+
+/** One competing consumer: pulls from its group, waiting on commits and on room in flight. */
+class Consumer implements PersistentSubscription {
+  private closed = false;
+
+  constructor(
+    private readonly id: number,
+    private readonly group: PersistentGroup,
+    private readonly onClose: (c: Consumer) => void,
+  ) {}
+
+  async nextBatch(max: number): Promise<PersistentEvent[]> {
+    while (!this.closed) {
+      const taken = this.group.take(this.id, max, Date.now());
+      if (taken.length > 0) return taken.map((e) => ({ event: e.event, retryCount: e.retryCount }));
+      await this.group.changed.wait();
+    }
+    return [];
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<PersistentEvent> {
+    try {
+      for (;;) {
+        const batch = await this.nextBatch(1);
+        if (batch.length === 0) return;
+        yield* batch;
+      }
+    } finally {
+      await this.close();
+    }
+  }
+
+  async ack(e: PersistentEvent): Promise<void> {
+    this.group.settle(e.event.position, 'ack', '');
+  }
+
+  async nack(action: 'retry' | 'park' | 'skip', reason: string, e: PersistentEvent): Promise<void> {
+    this.group.settle(e.event.position, action, reason);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.group.expire(Date.now(), this.id);
+    this.onClose(this);
+    this.group.changed.notify();
+  }
+}

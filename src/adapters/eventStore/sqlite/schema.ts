@@ -1,0 +1,43 @@
+import Database from 'better-sqlite3';
+
+/**
+ * Opens (creating when missing) the embedded event store database. WAL lets readers run beside
+ * the writer; synchronous=FULL makes each commit durable (fsync of the WAL) before an append's
+ * promise resolves, which is what lets the API answer 202 only for events that survive a crash.
+ */
+export function openEventDb(file: string): Database.Database {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS events (
+      position INTEGER PRIMARY KEY AUTOINCREMENT,
+      id       TEXT    NOT NULL,
+      stream   TEXT    NOT NULL,
+      revision INTEGER NOT NULL,
+      type     TEXT    NOT NULL,
+      data     TEXT    NOT NULL,
+      metadata TEXT    NOT NULL,
+      created  INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX IF NOT EXISTS events_stream_revision ON events (stream, revision);
+    CREATE TABLE IF NOT EXISTS streams (
+      name     TEXT PRIMARY KEY,
+      revision INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS ps_groups (
+      name       TEXT PRIMARY KEY,
+      settings   TEXT    NOT NULL,
+      checkpoint INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS ps_parked (
+      group_name TEXT    NOT NULL,
+      position   INTEGER NOT NULL,
+      reason     TEXT    NOT NULL,
+      parked_at  INTEGER NOT NULL,
+      PRIMARY KEY (group_name, position)
+    ) WITHOUT ROWID;
+  `);
+  return db;
+}

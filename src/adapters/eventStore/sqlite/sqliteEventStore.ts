@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import {
+  WrongExpectedRevisionError,
+  type AppendResult,
+  type EventData,
+  type EventStore,
+  type ExpectedRevision,
+  type ParkedEvent,
+  type PersistentSubscription,
+  type PersistentSubscriptionInfo,
+  type PersistentSubscriptionSettings,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type Subscription,
+} from '../../../ports/eventStore.ts';
+import { CatchUpSubscription } from './catchUpSubscription.ts';
+import { PersistentGroups } from './persistentGroups.ts';
+import { EVENT_COLUMNS, filterSql, toRecorded, type EventRow } from './rows.ts';
+import { openEventDb } from './schema.ts';
+import { Signal } from './signal.ts';
+import { WriteQueue } from './writeQueue.ts';
+
+/** The embedded event store: one SQLite file, group-committed appends, in-process subscriptions. */
+export class SqliteEventStore implements EventStore {
+  private readonly db: Database.Database;
+  private readonly writes: WriteQueue;
+  private readonly committed = new Signal();
+  private readonly groups: PersistentGroups;
+  private readonly statements;
+  private readonly cache = new Map<string, Database.Statement>();
+
+  constructor(file: string) {
+    this.db = openEventDb(file);
+    this.writes = new WriteQueue(this.db, () => {
+      this.committed.notify();
+      this.groups.notifyCommitted();
+    });
+    this.statements = {
+      streamRevision: this.db.prepare<[string], { revision: number }>('SELECT revision FROM streams WHERE name = ?'),
+      setRevision: this.db.prepare('INSERT INTO streams (name, revision) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET revision = excluded.revision'),
+      insert: this.db.prepare('INSERT INTO events (id, stream, revision, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      head: this.db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
+    };
+    this.groups = new PersistentGroups(this.db, this.writes, (from, max, filter) =>
+      this.readPage(from, max, filter),
+    );
+  }
+
+  append(stream: string, events: readonly EventData[], expected: ExpectedRevision): Promise<AppendResult> {
+    const rows = events.map((e) => ({
+      id: e.id ?? randomUUID(),
+      type: e.type,
+      data: JSON.stringify(e.data),
+      metadata: JSON.stringify(e.metadata ?? {}),
+    }));
+    return this.writes.enqueue(() => this.appendNow(stream, rows, expected));
+  }
+
+  private appendNow(stream: string, rows: { id: string; type: string; data: string; metadata: string }[], expected: ExpectedRevision): AppendResult {
+    const current = this.statements.streamRevision.get(stream)?.revision;
+    const actual = current ?? 'no_stream';
+    const ok =
+      expected === 'any' ||
+      (expected === 'no_stream' && current === undefined) ||
+      (expected === 'stream_exists' && current !== undefined) ||
+      (typeof expected === 'number' && current === expected);
+    if (!ok) throw new WrongExpectedRevisionError(stream, expected, actual);
+    let revision = current ?? -1;
+    let position = 0;
+    const created = Date.now();
+    for (const row of rows) {
+      revision += 1;
+      const info = this.statements.insert.run(row.id, stream, revision, row.type, row.data, row.metadata, created);
+      position = Number(info.lastInsertRowid);
+    }
+    if (rows.length > 0) this.statements.setRevision.run(stream, revision);
+    else position = this.headNow();
+    return { nextExpectedRevision: revision, position };
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const rows = this.statement(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`)
+      .all(stream, options.fromRevision ?? 0, options.maxCount ?? -1) as EventRow[];
+    return rows.map(toRecorded);
+  }
+
+  /** Prepared statements by SQL text: filtered reads build a few shapes, each prepared once. */
+  private statement(sql: string): Database.Statement {
+    let statement = this.cache.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.cache.set(sql, statement);
+    }
+    return statement;
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    return this.readPage(options.fromPosition ?? 0, options.maxCount ?? -1, options.filter).events;
+  }
+
+  private readPage(from: number, max: number, filter: ReadAllOptions['filter']): { events: RecordedEvent[]; scannedTo: number } {
+    const where = filterSql(filter);
+    const head = this.headNow();
+    const rows = this.statement(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ?${where.sql} ORDER BY position LIMIT ?`)
+      .all(from, head, ...where.params, max) as EventRow[];
+    const full = max >= 0 && rows.length >= max;
+    const scannedTo = full ? (rows.at(-1)?.position ?? from) : head;
+    return { events: rows.map(toRecorded), scannedTo };
+  }
+
+  private headNow(): number {
+    return this.statements.head.get()?.position ?? 0;
+  }
+
+  async headPosition(): Promise<number> {
+    return this.headNow();
+  }
+
+  subscribeToAll(options: ReadAllOptions = {}): Subscription<RecordedEvent> {
+    return new CatchUpSubscription((from, max) => this.readPage(from, max, options.filter), this.committed, options.fromPosition ?? 0);
+  }
+
+  async ensurePersistentSubscription(group: string, settings: PersistentSubscriptionSettings): Promise<void> {
+    await this.groups.ensure(group, settings, this.headNow());
+  }
+
+  connectPersistentSubscription(group: string): PersistentSubscription {
+    return this.groups.connect(group);
+  }
+
+  async persistentSubscriptionInfo(group: string): Promise<PersistentSubscriptionInfo> {
+    return this.groups.info(group);
+  }
+
+  async listParked(group: string, options: { limit?: number } = {}): Promise<ParkedEvent[]> {
+    return this.groups.listParked(group, options.limit ?? 100);
+  }
+
+  async replayParked(group: string): Promise<number> {
+    return this.groups.replayParked(group);
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.open) return;
+    await this.groups.close();
+    this.writes.flush();
+    this.committed.notify();
+    this.db.close();
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The event store port's contract. Every adapter's spec calls `eventStoreContract` with a harness;
+ * tests use unique stream and group names, so the suite also runs against a shared real server.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { WrongExpectedRevisionError, type EventStore, type PersistentEvent, type PersistentSubscription } from '../../src/ports/eventStore.ts';
+import { within } from '../support/wait.ts';
+import { persistentContract } from './persistentSubscriptions.contract.ts';
+
+export interface EventStoreHarness {
+  /** Opens a store on the harness's data; a second open after close sees the same data. */
+  open(): Promise<EventStore>;
+  cleanup(): Promise<void>;
+}
+
+export function uniquePrefix(): string {
+  return `t${randomUUID().replaceAll('-', '').slice(0, 12)}-`;
+}
+
+export const ev = (type: string, n = 0) => ({ type, data: { n }, metadata: { by: 'contract' } });
+
+export async function withStore(makeHarness: () => Promise<EventStoreHarness>, body: (store: EventStore, h: EventStoreHarness) => Promise<void>): Promise<void> {
+  const harness = await makeHarness();
+  const store = await harness.open();
+  try {
+    await body(store, harness);
+  } finally {
+    await store.close();
+    await harness.cleanup();
+  }
+}
+
+export async function takeN(sub: PersistentSubscription, n: number, ms = 5000): Promise<PersistentEvent[]> {
+  const got: PersistentEvent[] = [];
+  while (got.length < n) got.push(...(await within(ms, `${n} persistent events (got ${got.length})`, sub.nextBatch(n - got.length))));
+  return got;
+}
+
+export function eventStoreContract(adapter: string, makeHarness: () => Promise<EventStoreHarness>): void {
+  const run = (body: (store: EventStore, h: EventStoreHarness) => Promise<void>) => () => withStore(makeHarness, body);
+
+  describe(`event store contract: ${adapter}`, () => {
+    it('appends to a new stream and reads it back in order, revisions from 0', run(async (store) => {
+      const stream = `${uniquePrefix()}order`;
+      const result = await store.append(stream, [ev('A', 1), ev('B', 2), ev('C', 3)], 'no_stream');
+      assert.equal(result.nextExpectedRevision, 2);
+      const events = await store.readStream(stream);
+      assert.deepEqual(events.map((e) => [e.type, e.revision, e.data.n, e.streamName]), [['A', 0, 1, stream], ['B', 1, 2, stream], ['C', 2, 3, stream]]);
+      assert.equal(events[0]?.metadata.by, 'contract');
+      assert.ok(events.every((e) => typeof e.id === 'string' && e.id.length > 0 && e.created > 0));
+      assert.equal(result.position, events[2]?.position);
+    }));
+
+    it('reads nothing from a stream that does not exist', run(async (store) => {
+      assert.deepEqual(await store.readStream(`${uniquePrefix()}missing`), []);
+    }));
+
+    it('reads a stream from a revision, at most maxCount events', run(async (store) => {
+      const stream = `${uniquePrefix()}page`;
+      await store.append(stream, [0, 1, 2, 3, 4].map((n) => ev('E', n)), 'no_stream');
+      const page = await store.readStream(stream, { fromRevision: 2, maxCount: 2 });
+      assert.deepEqual(page.map((e) => e.revision), [2, 3]);
+    }));
+
+    it('enforces expected revisions with a typed conflict error', run(async (store) => {
+      const stream = `${uniquePrefix()}conflict`;
+      await assert.rejects(store.append(stream, [ev('A')], 'stream_exists'), WrongExpectedRevisionError);
+      await store.append(stream, [ev('A')], 'no_stream');
+      await assert.rejects(store.append(stream, [ev('A')], 'no_stream'), (e: unknown) => e instanceof WrongExpectedRevisionError && e.actual === 0 && e.code === 'wrong_expected_revision');
+      await assert.rejects(store.append(stream, [ev('A')], 5), WrongExpectedRevisionError);
+      assert.equal((await store.append(stream, [ev('B')], 0)).nextExpectedRevision, 1);
+      assert.equal((await store.append(stream, [ev('C')], 'stream_exists')).nextExpectedRevision, 2);
+      assert.equal((await store.append(stream, [ev('D')], 'any')).nextExpectedRevision, 3);
+      assert.equal((await store.readStream(stream)).length, 4);
+    }));
+
+    it('lets exactly one of several racing appends with the same expected revision win', run(async (store) => {
+      const stream = `${uniquePrefix()}race`;
+      await store.append(stream, [ev('A')], 'no_stream');
+      const results = await Promise.allSettled([1, 2, 3, 4, 5].map((n) => store.append(stream, [ev('B', n)], 0)));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      assert.ok(results.filter((r) => r.status === 'rejected').every((r) => r.reason instanceof WrongExpectedRevisionError));
+      assert.equal((await store.readStream(stream)).length, 2);
+    }));
+
+    it('orders $all by strictly increasing positions and filters by stream prefix and event type', run(async (store) => {
+      const prefix = uniquePrefix();
+      const before = await store.headPosition();
+      await store.append(`${prefix}a`, [ev('X', 1), ev('Y', 2)], 'no_stream');
+      await store.append(`${prefix}b`, [ev('X', 3)], 'no_stream');
+      await store.append(`${uniquePrefix()}other`, [ev('X', 4)], 'no_stream');
+      const mine = await store.readAll({ fromPosition: before, filter: { streamPrefixes: [prefix] } });
+      assert.deepEqual(mine.map((e) => e.data.n), [1, 2, 3]);
+      const positions = mine.map((e) => e.position);
+      assert.ok(positions.every((p, i) => i === 0 || p > (positions[i - 1] ?? 0)));
+      assert.ok((positions[0] ?? 0) > before);
+      const xs = await store.readAll({ fromPosition: before, filter: { streamPrefixes: [prefix], eventTypes: ['X'] } });
+      assert.deepEqual(xs.map((e) => e.data.n), [1, 3]);
+      const after = await store.readAll({ fromPosition: positions[0], filter: { streamPrefixes: [prefix] }, maxCount: 1 });
+      assert.deepEqual(after.map((e) => e.data.n), [2]);
+      assert.ok((await store.headPosition()) >= (positions[2] ?? Infinity));
+    }));
+
+    it('catch-up subscription delivers history, then live events, filtered, until closed', run(async (store) => {
+      const prefix = uniquePrefix();
+      const before = await store.headPosition();
+      await store.append(`${prefix}s`, [ev('H', 1), ev('H', 2)], 'no_stream');
+      const sub = store.subscribeToAll({ fromPosition: before, filter: { streamPrefixes: [prefix] } });
+      const history = await within(2000, 'history', sub.nextBatch(10));
+      assert.deepEqual(history.map((e) => e.data.n), [1, 2]);
+      const live = sub.nextBatch(10);
+      await store.append(`${uniquePrefix()}noise`, [ev('H', 99)], 'no_stream');
+      await store.append(`${prefix}s`, [ev('L', 3)], 1);
+      assert.deepEqual((await within(2000, 'live event', live)).map((e) => e.data.n), [3]);
+      await sub.close();
+      assert.deepEqual(await within(2000, 'end after close', sub.nextBatch(10)), []);
+    }));
+
+    it('catch-up subscription can be consumed with for await and ends on break', run(async (store) => {
+      const prefix = uniquePrefix();
+      const before = await store.headPosition();
+      await store.append(`${prefix}s`, [1, 2, 3].map((n) => ev('I', n)), 'no_stream');
+      const seen: unknown[] = [];
+      for await (const e of store.subscribeToAll({ fromPosition: before, filter: { streamPrefixes: [prefix] } })) {
+        seen.push(e.data.n);
+        if (seen.length === 3) break;
+      }
+      assert.deepEqual(seen, [1, 2, 3]);
+    }));
+
+    it('keeps what was appended across close and reopen', run(async (store, harness) => {
+      const stream = `${uniquePrefix()}durable`;
+      await store.append(stream, [ev('A', 1)], 'no_stream');
+      await store.close();
+      const again = await harness.open();
+      try {
+        assert.deepEqual((await again.readStream(stream)).map((e) => e.data.n), [1]);
+      } finally {
+        await again.close();
+      }
+    }));
+
+    persistentContract(makeHarness);
+  });
+}
+

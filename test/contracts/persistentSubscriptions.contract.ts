@@ -1,0 +1,160 @@
+/** Persistent subscription groups (competing consumers): part of the event store contract. */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import type { EventStore, PersistentSubscriptionSettings } from '../../src/ports/eventStore.ts';
+import { nothingWithin, within, eventually } from '../support/wait.ts';
+import { ev, takeN, uniquePrefix, withStore, type EventStoreHarness } from './eventStore.contract.ts';
+
+async function group(store: EventStore, settings: PersistentSubscriptionSettings = {}) {
+  const prefix = uniquePrefix();
+  const name = `${prefix}group`;
+  await store.ensurePersistentSubscription(name, { filter: { streamPrefixes: [prefix] }, ...settings });
+  const append = (n: number, type = 'P') => store.append(`${prefix}${n}`, [ev(type, n)], 'no_stream');
+  return { name, prefix, append };
+}
+
+export function persistentContract(makeHarness: () => Promise<EventStoreHarness>): void {
+  const run = (body: (store: EventStore, h: EventStoreHarness) => Promise<void>) => () => withStore(makeHarness, body);
+
+  it('persistent: competing consumers each get a share and every event exactly once when acked', run(async (store) => {
+    const g = await group(store);
+    for (let n = 0; n < 20; n++) await g.append(n);
+    const consumers = [store.connectPersistentSubscription(g.name), store.connectPersistentSubscription(g.name)];
+    const seen: number[] = [];
+    const byConsumer = [0, 0];
+    // Each consumer works one event at a time and is slow to ack, as a processor calling a provider is.
+    await within(10_000, 'all deliveries', Promise.all(consumers.map(async (sub, i) => {
+      while (seen.length < 20) {
+        const batch = await nothingWithin(500, sub.nextBatch(1));
+        for (const e of batch ?? []) {
+          seen.push(e.event.data.n as number);
+          byConsumer[i]! += 1;
+          await new Promise((r) => setTimeout(r, 5));
+          await sub.ack(e);
+        }
+      }
+    })));
+    assert.deepEqual([...seen].sort((x, y) => x - y), [...Array(20).keys()]);
+    assert.ok(byConsumer[0]! > 0 && byConsumer[1]! > 0, `both consumers got work: ${byConsumer.join('/')}`);
+    for (const sub of consumers) await sub.close();
+  }));
+
+  it('persistent: filters by event type', run(async (store) => {
+    const prefix = uniquePrefix();
+    const name = `${prefix}typed`;
+    await store.ensurePersistentSubscription(name, { filter: { streamPrefixes: [prefix], eventTypes: ['Wanted'] } });
+    await store.append(`${prefix}1`, [ev('Unwanted', 1), ev('Wanted', 2)], 'no_stream');
+    const sub = store.connectPersistentSubscription(name);
+    const [only] = await takeN(sub, 1);
+    assert.equal(only?.event.type, 'Wanted');
+    await sub.ack(only);
+    await sub.close();
+  }));
+
+  it('persistent: nack retry redelivers with a higher retry count; skip drops it', run(async (store) => {
+    const g = await group(store);
+    await g.append(1);
+    const sub = store.connectPersistentSubscription(g.name);
+    const [first] = await takeN(sub, 1);
+    assert.equal(first?.retryCount, 0);
+    await sub.nack('retry', 'try again', first);
+    const [second] = await takeN(sub, 1);
+    assert.equal(second?.event.id, first?.event.id);
+    assert.equal(second?.retryCount, 1);
+    await sub.nack('skip', 'not for us', second);
+    assert.equal(await nothingWithin(300, sub.nextBatch(1)), undefined);
+    await sub.close();
+  }));
+
+  it('persistent: parks after maxRetryCount, lists parked events and replays them', run(async (store) => {
+    const g = await group(store, { maxRetryCount: 2 });
+    await g.append(7);
+    await g.append(8);
+    const sub = store.connectPersistentSubscription(g.name);
+    let deliveriesOf7 = 0;
+    let parked8 = false;
+    while (deliveriesOf7 < 3 || !parked8) {
+      const [e] = await takeN(sub, 1);
+      if (e?.event.data.n === 8) { await sub.nack('park', 'poison', e); parked8 = true; }
+      else { deliveriesOf7 += 1; await sub.nack('retry', 'still failing', e!); }
+    }
+    assert.equal(deliveriesOf7, 3, 'first delivery plus maxRetryCount retries, then parked');
+    const parked = await eventually(3000, 'two parked events', async () => {
+      const list = await store.listParked(g.name);
+      return list.length === 2 ? list : undefined;
+    });
+    assert.deepEqual(parked.map((p) => p.event.data.n).sort(), [7, 8]);
+    assert.ok(parked.some((p) => p.reason.includes('poison')));
+    assert.equal((await store.persistentSubscriptionInfo(g.name)).parked, 2);
+    assert.equal(await store.replayParked(g.name), 2);
+    const replayed = await takeN(sub, 2);
+    assert.deepEqual(replayed.map((p) => p.event.data.n).sort(), [7, 8]);
+    for (const e of replayed) await sub.ack(e);
+    await eventually(3000, 'parked list emptied', async () => ((await store.listParked(g.name)).length === 0 ? true : undefined));
+    await sub.close();
+  }));
+
+  it('persistent: an event not acked within the message timeout is delivered again', run(async (store) => {
+    const g = await group(store, { messageTimeoutMs: 100 });
+    await g.append(1);
+    const sub = store.connectPersistentSubscription(g.name);
+    const [first] = await takeN(sub, 1);
+    const [again] = await takeN(sub, 1, 3000);
+    assert.equal(again?.event.id, first?.event.id);
+    assert.ok((again?.retryCount ?? 0) >= 1);
+    await sub.ack(again!);
+    await sub.close();
+  }));
+
+  it('persistent: never has more than maxInFlight unacknowledged events out', run(async (store) => {
+    const g = await group(store, { maxInFlight: 2 });
+    for (let n = 0; n < 5; n++) await g.append(n);
+    const sub = store.connectPersistentSubscription(g.name);
+    const first = await takeN(sub, 2);
+    const pending = sub.nextBatch(5);
+    assert.equal(await nothingWithin(300, pending), undefined, 'nothing beyond the in-flight bound');
+    assert.equal((await store.persistentSubscriptionInfo(g.name)).inFlight, 2);
+    await sub.ack(first[0]!);
+    const more = await within(3000, 'one more after an ack', pending);
+    assert.equal(more.length, 1);
+    await sub.close();
+  }));
+
+  it('persistent: the checkpoint is durable; a reopened store delivers only what was not acked', run(async (store, harness) => {
+    const g = await group(store);
+    for (let n = 0; n < 6; n++) await g.append(n);
+    const sub = store.connectPersistentSubscription(g.name);
+    const firstThree = await takeN(sub, 3);
+    for (const e of firstThree) await sub.ack(e);
+    await eventually(3000, 'checkpoint to pass the acked events', async () => {
+      const info = await store.persistentSubscriptionInfo(g.name);
+      return info.checkpoint >= firstThree[2]!.event.position ? true : undefined;
+    });
+    await sub.close();
+    await store.close();
+    const again = await harness.open();
+    try {
+      await again.ensurePersistentSubscription(g.name, { filter: { streamPrefixes: [g.prefix] } });
+      const sub2 = again.connectPersistentSubscription(g.name);
+      const rest = await takeN(sub2, 3);
+      assert.deepEqual(rest.map((e) => e.event.data.n).sort(), [3, 4, 5]);
+      assert.equal(await nothingWithin(300, sub2.nextBatch(1)), undefined);
+      await sub2.close();
+    } finally {
+      await again.close();
+    }
+  }));
+
+  it('persistent: a closed consumer hands its unacknowledged events to the others', run(async (store) => {
+    const g = await group(store);
+    await g.append(1);
+    const a = store.connectPersistentSubscription(g.name);
+    const [held] = await takeN(a, 1);
+    const b = store.connectPersistentSubscription(g.name);
+    await a.close();
+    const [moved] = await takeN(b, 1, 5000);
+    assert.equal(moved?.event.id, held?.event.id);
+    await b.ack(moved!);
+    await b.close();
+  }));
+}
