@@ -14,8 +14,8 @@ export interface StoredDoc<T extends JsonObject = JsonObject> {
 
 export interface CollectionSpec {
   name: string;
-  /** Top-level fields that `find` filters or sorts on; each gets an index. */
-  indexes: readonly string[];
+  /** Top-level fields that `find` filters or sorts on: one index each; a list is a compound index. */
+  indexes: readonly (string | readonly string[])[];
 }
 
 export type FieldValue = string | number | boolean;

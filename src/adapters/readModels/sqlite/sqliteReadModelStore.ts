@@ -1,0 +1,171 @@
+import Database from 'better-sqlite3';
+import type { JsonObject } from '../../../ports/eventStore.ts';
+import type { CollectionSpec, DocChange, FieldValue, FindQuery, ReadModelStore, StoredDoc } from '../../../ports/readModelStore.ts';
+
+const NAME = /^[a-z][a-z0-9_]{0,62}$/;
+const FIELD = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+
+function table(name: string): string {
+  if (!NAME.test(name)) throw new Error(`invalid collection name ${JSON.stringify(name)}: use lower case letters, digits and _`);
+  return `rm_${name}`;
+}
+
+function field(name: string): string {
+  if (!FIELD.test(name)) throw new Error(`invalid field name ${JSON.stringify(name)}`);
+  return `json_extract(doc, '$.${name}')`;
+}
+
+const sqlValue = (v: FieldValue) => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
+
+interface Row {
+  id: string;
+  position: number;
+  doc: string | null;
+}
+
+/**
+ * Embedded read models: one SQLite table per collection, documents as JSON, indexes on
+ * json_extract expressions. Deleted documents stay as tombstones (doc NULL) that keep their
+ * position, so a late or replayed event cannot bring a deleted document back.
+ */
+export class SqliteReadModelStore implements ReadModelStore {
+  private readonly db: Database.Database;
+  private readonly cache = new Map<string, Database.Statement>();
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    // Read models are rebuilt from the events, so a lost last commit costs a replay, not data.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec('CREATE TABLE IF NOT EXISTS rm_checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL)');
+  }
+
+  private statement(sql: string): Database.Statement {
+    let s = this.cache.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.cache.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Reads of a collection that does not exist (yet, or any more) find nothing, as in MongoDB. */
+  private read<T>(fallback: T, body: () => T): T {
+    try {
+      return body();
+    } catch (error) {
+      if (error instanceof Database.SqliteError && error.message.startsWith('no such table')) return fallback;
+      throw error;
+    }
+  }
+
+  async ensureCollection(spec: CollectionSpec): Promise<void> {
+    const t = table(spec.name);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS ${t} (id TEXT PRIMARY KEY, position INTEGER NOT NULL, doc TEXT)`);
+    for (const index of spec.indexes) {
+      const fields = typeof index === 'string' ? [index] : [...index];
+      const indexName = `${t}__${fields.join('_')}`;
+      this.db.exec(`CREATE INDEX IF NOT EXISTS ${indexName} ON ${t} (${fields.map(field).join(', ')})`);
+    }
+  }
+
+  async get(collection: string, id: string): Promise<StoredDoc | null> {
+    const row = this.read(undefined, () => this.statement(`SELECT id, position, doc FROM ${table(collection)} WHERE id = ? AND doc IS NOT NULL`).get(id) as Row | undefined);
+    return row ? toStored(row) : null;
+  }
+
+  async getMany(collection: string, ids: readonly string[]): Promise<Map<string, StoredDoc>> {
+    const found = new Map<string, StoredDoc>();
+    return this.read(found, () => {
+      const select = this.statement(`SELECT id, position, doc FROM ${table(collection)} WHERE id = ? AND doc IS NOT NULL`);
+      for (const id of new Set(ids)) {
+        const row = select.get(id) as Row | undefined;
+        if (row) found.set(id, toStored(row));
+      }
+      return found;
+    });
+  }
+
+  async find(collection: string, query: FindQuery = {}): Promise<StoredDoc[]> {
+    const { sql, params } = whereSql(query);
+    const order = query.orderBy ? ` ORDER BY ${field(query.orderBy.field)} ${query.orderBy.direction === 'desc' ? 'DESC' : 'ASC'}, id` : ' ORDER BY id';
+    const rows = this.read([], () => this.statement(`SELECT id, position, doc FROM ${table(collection)}${sql}${order} LIMIT ? OFFSET ?`)
+      .all(...params, query.limit ?? -1, query.offset ?? 0) as Row[]);
+    return rows.map(toStored);
+  }
+
+  async count(collection: string, query: Pick<FindQuery, 'where' | 'range'> = {}): Promise<number> {
+    const { sql, params } = whereSql(query);
+    return this.read(0, () => (this.statement(`SELECT COUNT(*) AS n FROM ${table(collection)}${sql}`).get(...params) as { n: number }).n);
+  }
+
+  async commit(changes: readonly DocChange[], checkpoint?: { name: string; position: number }): Promise<void> {
+    this.db.transaction(() => {
+      for (const c of changes) {
+        this.statement(
+          `INSERT INTO ${table(c.collection)} (id, position, doc) VALUES (?, ?, ?)
+           ON CONFLICT(id) DO UPDATE SET position = excluded.position, doc = excluded.doc WHERE excluded.position > ${table(c.collection)}.position`,
+        ).run(c.id, c.position, c.doc === null ? null : JSON.stringify(c.doc));
+      }
+      if (checkpoint) {
+        this.statement(
+          'INSERT INTO rm_checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position WHERE excluded.position > rm_checkpoints.position',
+        ).run(checkpoint.name, checkpoint.position);
+      }
+    })();
+  }
+
+  async getCheckpoint(name: string): Promise<number> {
+    return (this.statement('SELECT position FROM rm_checkpoints WHERE name = ?').get(name) as { position: number } | undefined)?.position ?? 0;
+  }
+
+  async dropCollection(name: string): Promise<void> {
+    this.db.exec(`DROP TABLE IF EXISTS ${table(name)}`);
+    this.cache.clear();
+  }
+
+  async renameCollection(from: string, to: string): Promise<void> {
+    const [f, t] = [table(from), table(to)];
+    this.db.transaction(() => {
+      this.db.exec(`DROP TABLE IF EXISTS ${t}`);
+      this.db.exec(`ALTER TABLE ${f} RENAME TO ${t}`);
+      // Index names follow the table so a later ensureCollection finds them under the new name.
+      const indexes = this.db.prepare<[string], { name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL").all(t);
+      for (const index of indexes) {
+        this.db.exec(`DROP INDEX ${index.name}`);
+        this.db.exec(index.sql.replace(index.name, index.name.replace(f, t)));
+      }
+    })();
+    this.cache.clear();
+  }
+
+  async ping(): Promise<void> {
+    this.statement('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function toStored(row: Row): StoredDoc {
+  return { id: row.id, position: row.position, doc: JSON.parse(row.doc ?? 'null') as JsonObject };
+}
+
+function whereSql(query: Pick<FindQuery, 'where' | 'range'>): { sql: string; params: (string | number)[] } {
+  const parts = ['doc IS NOT NULL'];
+  const params: (string | number)[] = [];
+  for (const [name, value] of Object.entries(query.where ?? {})) {
+    parts.push(`${field(name)} = ?`);
+    params.push(sqlValue(value));
+  }
+  if (query.range?.gte !== undefined) {
+    parts.push(`${field(query.range.field)} >= ?`);
+    params.push(sqlValue(query.range.gte));
+  }
+  if (query.range?.lte !== undefined) {
+    parts.push(`${field(query.range.field)} <= ?`);
+    params.push(sqlValue(query.range.lte));
+  }
+  return { sql: ` WHERE ${parts.join(' AND ')}`, params };
+}

@@ -1,0 +1,129 @@
+/**
+ * The read-model store port's contract. Every adapter's spec calls `readModelStoreContract`;
+ * collection names are unique per test so a shared real server is fine.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import type { ReadModelStore } from '../../src/ports/readModelStore.ts';
+
+export interface ReadModelStoreHarness {
+  open(): Promise<ReadModelStore>;
+  cleanup(): Promise<void>;
+}
+
+const unique = (label: string) => `${label}_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
+
+export function readModelStoreContract(adapter: string, makeHarness: () => Promise<ReadModelStoreHarness>): void {
+  const run = (body: (store: ReadModelStore, h: ReadModelStoreHarness) => Promise<void>) => async () => {
+    const harness = await makeHarness();
+    const store = await harness.open();
+    try {
+      await body(store, harness);
+    } finally {
+      await store.close();
+      await harness.cleanup();
+    }
+  };
+
+  describe(`read-model store contract: ${adapter}`, () => {
+    it('stores documents with their position and reads them by id', run(async (store) => {
+      const c = unique('docs');
+      await store.ensureCollection({ name: c, indexes: ['userId'] });
+      await store.commit([{ collection: c, id: 'n1', doc: { userId: 'u1', status: 'requested' }, position: 5 }]);
+      assert.deepEqual(await store.get(c, 'n1'), { id: 'n1', position: 5, doc: { userId: 'u1', status: 'requested' } });
+      assert.equal(await store.get(c, 'missing'), null);
+      const many = await store.getMany(c, ['n1', 'missing']);
+      assert.deepEqual([...many.keys()], ['n1']);
+    }));
+
+    it('applying the same or an older position again changes nothing', run(async (store) => {
+      const c = unique('guard');
+      await store.ensureCollection({ name: c, indexes: [] });
+      await store.commit([{ collection: c, id: 'a', doc: { v: 2 }, position: 10 }]);
+      await store.commit([{ collection: c, id: 'a', doc: { v: 99 }, position: 10 }]);
+      await store.commit([{ collection: c, id: 'a', doc: { v: 1 }, position: 7 }]);
+      assert.deepEqual((await store.get(c, 'a'))?.doc, { v: 2 });
+      await store.commit([{ collection: c, id: 'a', doc: { v: 3 }, position: 11 }]);
+      assert.deepEqual(await store.get(c, 'a'), { id: 'a', position: 11, doc: { v: 3 } });
+    }));
+
+    it('a deleted document stays deleted when an older event is applied again', run(async (store) => {
+      const c = unique('tomb');
+      await store.ensureCollection({ name: c, indexes: ['k'] });
+      await store.commit([{ collection: c, id: 'a', doc: { k: 'x' }, position: 1 }]);
+      await store.commit([{ collection: c, id: 'a', doc: null, position: 2 }]);
+      await store.commit([{ collection: c, id: 'a', doc: { k: 'x' }, position: 1 }]);
+      assert.equal(await store.get(c, 'a'), null);
+      assert.equal(await store.count(c, { where: { k: 'x' } }), 0);
+    }));
+
+    it('finds by indexed fields with order, range, limit and offset, and counts', run(async (store) => {
+      const c = unique('find');
+      await store.ensureCollection({ name: c, indexes: [['userId', 'at'], 'status'] });
+      const docs = [
+        { id: 'a', doc: { userId: 'u1', at: 3, status: 'sent' } },
+        { id: 'b', doc: { userId: 'u1', at: 1, status: 'failed' } },
+        { id: 'c', doc: { userId: 'u2', at: 2, status: 'sent' } },
+        { id: 'd', doc: { userId: 'u1', at: 2, status: 'sent', flag: true } },
+      ];
+      await store.commit(docs.map((d, i) => ({ collection: c, ...d, position: i + 1 })));
+      const u1 = await store.find(c, { where: { userId: 'u1' }, orderBy: { field: 'at', direction: 'desc' } });
+      assert.deepEqual(u1.map((d) => d.id), ['a', 'd', 'b']);
+      const page = await store.find(c, { where: { userId: 'u1' }, orderBy: { field: 'at', direction: 'asc' }, limit: 1, offset: 1 });
+      assert.deepEqual(page.map((d) => d.id), ['d']);
+      const ranged = await store.find(c, { range: { field: 'at', gte: 2, lte: 2 }, orderBy: { field: 'at', direction: 'asc' } });
+      assert.deepEqual(ranged.map((d) => d.id).sort(), ['c', 'd']);
+      assert.equal(await store.count(c, { where: { status: 'sent' } }), 3);
+      assert.equal(await store.count(c), 4);
+      assert.deepEqual((await store.find(c, { where: { userId: 'u1', status: 'failed' } })).map((d) => d.id), ['b']);
+    }));
+
+    it('records checkpoints with the documents, never moving them backwards', run(async (store) => {
+      const c = unique('cp');
+      const name = unique('projection');
+      await store.ensureCollection({ name: c, indexes: [] });
+      assert.equal(await store.getCheckpoint(name), 0);
+      await store.commit([{ collection: c, id: 'a', doc: { v: 1 }, position: 4 }], { name, position: 4 });
+      await store.commit([], { name, position: 2 });
+      assert.equal(await store.getCheckpoint(name), 4);
+    }));
+
+    it('keeps documents and checkpoints across close and reopen', run(async (store, harness) => {
+      const c = unique('durable');
+      const name = unique('projection');
+      await store.ensureCollection({ name: c, indexes: [] });
+      await store.commit([{ collection: c, id: 'a', doc: { v: 1 }, position: 3 }], { name, position: 3 });
+      await store.close();
+      const again = await harness.open();
+      try {
+        assert.deepEqual((await again.get(c, 'a'))?.doc, { v: 1 });
+        assert.equal(await again.getCheckpoint(name), 3);
+      } finally {
+        await again.close();
+      }
+    }));
+
+    it('swaps a rebuilt collection in place of the live one, indexes included', run(async (store) => {
+      const live = unique('live');
+      const build = `${live}_build`;
+      await store.ensureCollection({ name: live, indexes: ['userId'] });
+      await store.commit([{ collection: live, id: 'old', doc: { userId: 'u' }, position: 1 }]);
+      await store.ensureCollection({ name: build, indexes: ['userId'] });
+      await store.commit([{ collection: build, id: 'new', doc: { userId: 'u' }, position: 1 }]);
+      await store.renameCollection(build, live);
+      assert.deepEqual((await store.find(live, { where: { userId: 'u' } })).map((d) => d.id), ['new']);
+      await store.ensureCollection({ name: build, indexes: ['userId'] });
+      assert.equal(await store.count(build), 0);
+      await store.ensureCollection({ name: live, indexes: ['userId'] });
+      await store.dropCollection(build);
+      await store.dropCollection(live);
+      assert.equal(await store.get(live, 'new'), null);
+      assert.deepEqual(await store.find(live), []);
+    }));
+
+    it('answers a ping while open', run(async (store) => {
+      await assert.doesNotReject(store.ping());
+    }));
+  });
+}
