@@ -1,0 +1,2 @@
+export { loadSendgridConfig, type SendgridConfig } from './config.ts';
+export { createSendgridProvider } from './provider.ts';

@@ -1,0 +1,108 @@
+/**
+ * The only file that imports the Twilio SDK. It turns "create one message" into a value:
+ * the message SID, or the SDK's error plus the Retry-After the response carried.
+ *
+ * Why a RequestClient subclass is the seam: the SDK has no base-URL option (only region/edge,
+ * which still point at twilio.com), and its RestException drops the response headers, so
+ * Retry-After on a 429 is lost by the time the error reaches us. `httpClient` is the SDK's
+ * documented extension point and sees every request and response, so one small subclass
+ * rewrites the origin (fakes, proxies) and captures the headers. The headers are handed back
+ * through AsyncLocalStorage rather than a field such as the SDK's own `lastResponse`, because
+ * one client serves many concurrent sends and a shared field would mix their answers up.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import http from 'node:http';
+import twilio from 'twilio';
+import type RequestClient from 'twilio/lib/base/RequestClient.js';
+import type { TwilioConfig } from './config.ts';
+import { parseRetryAfter } from './errors.ts';
+
+export interface SmsRequest {
+  to: string;
+  body: string;
+}
+export type SmsOutcome = { ok: true; sid: string } | { ok: false; error: unknown; retryAfterMs?: number };
+
+export interface TwilioGateway {
+  send(request: SmsRequest): Promise<SmsOutcome>;
+  close(): void;
+}
+
+/** The response headers seen during one `send`, scoped by AsyncLocalStorage. */
+interface HeaderSlot {
+  headers?: Record<string, unknown>;
+}
+const headerSlot = new AsyncLocalStorage<HeaderSlot>();
+
+class HeraldRequestClient extends twilio.RequestClient {
+  readonly #baseUrl: URL | undefined;
+
+  constructor(baseUrl: string | undefined, timeoutMs: number) {
+    // No SDK auto-retry: the delivery processor owns retries and needs to see every 429.
+    super({ timeout: timeoutMs, autoRetry: false });
+    this.#baseUrl = baseUrl === undefined ? undefined : new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+    // The SDK only builds an https agent; a plain-http fake or proxy gets its own pooled agent
+    // so that close() can release those sockets too.
+    this.axios.defaults.httpAgent = new http.Agent({ keepAlive: true, timeout: timeoutMs });
+  }
+
+  override async request<TData>(opts: RequestClient.RequestOptions<TData>) {
+    const response = await super.request({ ...opts, uri: this.#rebase(opts.uri) });
+    const slot = headerSlot.getStore();
+    if (slot) slot.headers = response.headers as Record<string, unknown>;
+    return response;
+  }
+
+  /** Keeps path and query, swaps the origin; a path in the base URL becomes a prefix. */
+  #rebase(uri: string): string {
+    if (!this.#baseUrl) return uri;
+    const original = new URL(uri);
+    return new URL(`${original.pathname.slice(1)}${original.search}`, this.#baseUrl).href;
+  }
+
+  /** Releases pooled sockets; the https agent may be a proxy agent without destroy(). */
+  destroy(): void {
+    for (const agent of [this.axios.defaults.httpAgent, this.axios.defaults.httpsAgent]) {
+      (agent as { destroy?: () => void } | undefined)?.destroy?.();
+    }
+  }
+}
+
+function credentials(config: TwilioConfig): [username: string, password: string] {
+  return config.auth.kind === 'authToken'
+    ? [config.accountSid, config.auth.authToken]
+    : [config.auth.apiKey, config.auth.apiSecret];
+}
+
+/** One SDK client per credential set, reused for every message. */
+export function createTwilioGateway(config: TwilioConfig): TwilioGateway {
+  const httpClient = new HeraldRequestClient(config.baseUrl, config.timeoutMs);
+  const [username, password] = credentials(config);
+  const client = twilio(username, password, {
+    accountSid: config.accountSid,
+    httpClient,
+    // TWILIO_LOG_LEVEL=debug would make the SDK print request parameters, phone numbers included.
+    logLevel: 'info',
+  });
+  const sender =
+    config.sender.kind === 'from' ? { from: config.sender.from } : { messagingServiceSid: config.sender.sid };
+
+  async function send(request: SmsRequest): Promise<SmsOutcome> {
+    const slot: HeaderSlot = {};
+    try {
+      const message = await headerSlot.run(slot, () =>
+        client.messages.create({
+          to: request.to,
+          body: request.body,
+          ...sender,
+          ...(config.statusCallbackUrl ? { statusCallback: config.statusCallbackUrl } : {}),
+        }),
+      );
+      return { ok: true, sid: message.sid };
+    } catch (error) {
+      return { ok: false, error, retryAfterMs: parseRetryAfter(slot.headers?.['retry-after']) };
+    }
+  }
+
+  return { send, close: () => httpClient.destroy() };
+}

@@ -1,0 +1,2 @@
+export { loadTwilioConfig, type TwilioConfig } from './config.ts';
+export { createTwilioProvider } from './provider.ts';

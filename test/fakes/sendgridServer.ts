@@ -1,0 +1,185 @@
+/**
+ * A local stand-in for SendGrid's v3 mail/send, good enough for the real SDK: it checks the
+ * Bearer key, the path and the JSON body shape, records what it received, answers 202 with an
+ * X-Message-Id or SendGrid-style `{ errors: [{ message, field, help }] }`, and can be told to
+ * fail a recipient with any error of the adapter's table or to answer slowly. Like SendGrid, a
+ * failure applies to the whole request; a bad address is reported per personalization field.
+ */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type SendgridFailureKind =
+  | 'invalid_address'
+  | 'invalid_content'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'too_large'
+  | 'rate_limited'
+  | 'rate_limited_reset'
+  | 'server_error'
+  | 'reset';
+
+export interface MailBody {
+  personalizations: { to: { email: string; name?: string }[]; custom_args?: Record<string, string> }[];
+  from: { email: string; name?: string };
+  reply_to?: { email: string; name?: string };
+  subject: string;
+  content: { type: string; value: string }[];
+  categories?: string[];
+  custom_args?: Record<string, string>;
+}
+
+export interface SendgridReceived {
+  body: MailBody;
+  /** Set when the fake accepted the request. */
+  messageId?: string;
+  answeredStatus: number;
+}
+
+export interface FailOptions {
+  /** Seconds in Retry-After (`rate_limited`) or until X-RateLimit-Reset (`rate_limited_reset`). */
+  retryAfterSeconds?: number;
+  /** Fail this many requests, then accept; unlimited when absent. */
+  times?: number;
+  /** `invalid_address` only: answer with a message but no `field`, so the bad one is not named. */
+  withoutField?: boolean;
+}
+
+export interface FakeSendgrid {
+  baseUrl: string;
+  requests: SendgridReceived[];
+  failRecipient(to: string, kind: SendgridFailureKind, options?: FailOptions): void;
+  setDelay(ms: number): void;
+  close(): Promise<void>;
+}
+
+interface Answer {
+  status: number;
+  errors: { message: string; field: string | null }[];
+  headers?: Record<string, string>;
+}
+const err = (status: number, message: string, field: string | null = null): Answer => ({ status, errors: [{ message, field }] });
+
+const ANSWERS: Record<Exclude<SendgridFailureKind, 'reset' | 'invalid_address'>, Answer> = {
+  invalid_content: err(400, 'The content value must be a string at least one character in length.', 'content.0.value'),
+  unauthorized: err(401, 'The provided authorization grant is invalid, expired, or revoked'),
+  forbidden: err(403, 'The from address does not match a verified Sender Identity.'),
+  too_large: err(413, 'Payload Too Large'),
+  rate_limited: err(429, 'too many requests'),
+  rate_limited_reset: err(429, 'too many requests'),
+  server_error: err(500, 'Internal Server Error'),
+};
+const ADDRESS = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+function send(res: http.ServerResponse, answer: Answer): void {
+  const errors = answer.errors.map((e) => ({ ...e, help: 'https://sendgrid.com/docs/for-developers/sending-email/' }));
+  res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(JSON.stringify({ errors }));
+}
+
+/** The body-shape checks SendGrid itself makes, reported the way it reports them. */
+function checkShape(body: Partial<MailBody>): Answer | undefined {
+  if (typeof body.from?.email !== 'string') return err(400, 'The from object must be provided', 'from');
+  if (typeof body.subject !== 'string') return err(400, 'The subject is required.', 'subject');
+  if (!Array.isArray(body.content) || body.content.length === 0) return err(400, 'Content is required.', 'content');
+  const p = body.personalizations;
+  if (!Array.isArray(p) || p.length === 0) return err(400, 'You must have at least one personalization.', 'personalizations');
+  if (p.length > 1000) return err(400, 'The personalization block is limited to 1000 personalizations.', 'personalizations');
+  const bad = p.findIndex((item) => !Array.isArray(item.to) || item.to.length === 0);
+  return bad >= 0 ? err(400, 'The to array is required.', `personalizations.${bad}.to`) : undefined;
+}
+
+export interface FakeSendgridOptions {
+  apiKey: string;
+  /** Name only the first bad address of a request instead of all of them. */
+  firstAddressErrorOnly?: boolean;
+}
+
+export async function startFakeSendgrid(options: FakeSendgridOptions): Promise<FakeSendgrid> {
+  const failures = new Map<string, { kind: SendgridFailureKind; options: FailOptions }>();
+  const requests: SendgridReceived[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let delayMs = 0;
+
+  function failureFor(body: MailBody): { kind: SendgridFailureKind; options: FailOptions } | undefined {
+    const recipients = body.personalizations.flatMap((p) => p.to.map((to) => to.email));
+    const hit = recipients.map((to) => ({ to, failure: failures.get(to) })).find((r) => r.failure);
+    if (!hit?.failure) return undefined;
+    if (hit.failure.options.times !== undefined && --hit.failure.options.times <= 0) failures.delete(hit.to);
+    return hit.failure;
+  }
+
+  /** Every personalization whose address is malformed or marked invalid, as SendGrid lists them. */
+  function addressErrors(body: MailBody): Answer | undefined {
+    const errors = body.personalizations.flatMap((p, i) =>
+      p.to.flatMap((to, j) => {
+        const marked = failures.get(to.email);
+        if (ADDRESS.test(to.email) && marked?.kind !== 'invalid_address') return [];
+        const field = marked?.options.withoutField ? null : `personalizations.${i}.to.${j}.email`;
+        return [{ message: 'Does not contain a valid address.', field }];
+      }),
+    );
+    if (errors.length === 0) return undefined;
+    return { status: 400, errors: options.firstAddressErrorOnly ? errors.slice(0, 1) : errors };
+  }
+
+  function answer(req: http.IncomingMessage, res: http.ServerResponse, raw: string): void {
+    if (req.method !== 'POST' || req.url !== '/v3/mail/send') return send(res, err(404, 'Not found'));
+    if (req.headers.authorization !== `Bearer ${options.apiKey}`) return send(res, ANSWERS.unauthorized);
+    if (!req.headers['content-type']?.startsWith('application/json')) return send(res, err(415, 'JSON expected'));
+    let body: MailBody;
+    try {
+      body = JSON.parse(raw) as MailBody;
+    } catch {
+      return send(res, err(400, 'Bad Request', null));
+    }
+    const received: SendgridReceived = { body, answeredStatus: 0 };
+    requests.push(received);
+    const problem = checkShape(body) ?? addressErrors(body);
+    const failure = problem ? undefined : failureFor(body);
+    if (failure?.kind === 'reset') return void req.socket.destroy();
+    const error = problem ?? (failure ? failureAnswer(failure.kind as keyof typeof ANSWERS, failure.options) : undefined);
+    if (error) {
+      received.answeredStatus = error.status;
+      return send(res, error);
+    }
+    received.messageId = randomBytes(16).toString('base64url');
+    received.answeredStatus = 202;
+    res.writeHead(202, { 'x-message-id': received.messageId }).end();
+  }
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const run = () => answer(req, res, Buffer.concat(chunks).toString('utf8'));
+      if (delayMs === 0) return run();
+      const timer = setTimeout(() => (timers.delete(timer), run()), delayMs);
+      timers.add(timer);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    requests,
+    failRecipient: (to, kind, failOptions = {}) => void failures.set(to, { kind, options: { ...failOptions } }),
+    setDelay: (ms) => void (delayMs = ms),
+    close: async () => {
+      for (const timer of timers) clearTimeout(timer);
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
+    },
+  };
+}
+
+function failureAnswer(kind: keyof typeof ANSWERS, options: FailOptions): Answer {
+  const seconds = options.retryAfterSeconds ?? 1;
+  if (kind === 'rate_limited') return { ...ANSWERS[kind], headers: { 'retry-after': String(seconds) } };
+  if (kind === 'rate_limited_reset') {
+    const reset = String(Math.ceil(Date.now() / 1000) + seconds);
+    return { ...ANSWERS[kind], headers: { 'x-ratelimit-limit': '600', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset } };
+  }
+  return ANSWERS[kind];
+}
