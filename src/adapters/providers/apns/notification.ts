@@ -1,0 +1,32 @@
+/** Our push message as an APNs alert notification. */
+import { randomUUID } from 'node:crypto';
+import apn from '@parse/node-apn';
+import type { DeliveryMessage, PushContent } from '../../../ports/deliveryProvider.ts';
+
+export type ApnsDeliveryMessage = DeliveryMessage & { route: 'apns'; content: PushContent };
+
+export function isApnsMessage(message: DeliveryMessage): message is ApnsDeliveryMessage {
+  return message.route === 'apns';
+}
+
+/**
+ * Device tokens are hex. Checking here also keeps anything else out of the request path
+ * (`/3/device/<token>`), where a slash would address a different resource.
+ */
+export function isDeviceToken(token: string): boolean {
+  return /^[0-9a-fA-F]{32,200}$/.test(token);
+}
+
+export function toNotification(message: ApnsDeliveryMessage, bundleId: string): apn.Notification {
+  const note = new apn.Notification();
+  // Our own apns-id, so the provider message id is known even if a response lacks the header.
+  note.id = randomUUID();
+  note.topic = bundleId;
+  note.pushType = 'alert';
+  // 10 = deliver now; 5 = when convenient for the device's battery (Apple's only two values for alerts).
+  note.priority = message.priority === 'normal' ? 5 : 10;
+  note.alert = { title: message.content.title, body: message.content.body };
+  // Custom keys sit beside `aps`; a data key called "aps" would be overwritten by the SDK.
+  note.payload = { ...message.content.data };
+  return note;
+}

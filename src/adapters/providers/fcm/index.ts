@@ -1,0 +1,4 @@
+/** The FCM adapter: the only place that imports firebase-admin. */
+export { FCM_CREDENTIALS_VAR, loadFcmConfig, type FcmConfig } from './config.ts';
+export { FCM_MAX_BATCH_SIZE, createFcmProvider, type FcmProviderOptions } from './provider.ts';
+export { FCM_ERROR_TABLE, FCM_QUOTA_RETRY_AFTER_MS, mapFcmError } from './errors.ts';

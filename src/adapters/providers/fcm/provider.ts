@@ -1,0 +1,133 @@
+/**
+ * FCM delivery through firebase-admin (HTTP v1). One firebase App per provider instance, i.e.
+ * per credential set, created here and deleted in close(); never one per send.
+ */
+import type { Agent } from 'node:http';
+import { cert, deleteApp, initializeApp, type Credential } from 'firebase-admin/app';
+import { getMessaging, type BatchResponse, type Message, type Messaging } from 'firebase-admin/messaging';
+import type { DeliveryMessage, DeliveryProvider, DeliveryResult } from '../../../ports/deliveryProvider.ts';
+import type { Logger } from '../../../ports/logger.ts';
+import { maskSecret } from '../../../mask.ts';
+import type { FcmConfig } from './config.ts';
+import { mapFcmError } from './errors.ts';
+import { isFcmMessage, toFcmMessage } from './message.ts';
+
+/** sendEach() refuses more than 500 messages per call. */
+export const FCM_MAX_BATCH_SIZE = 500;
+
+export interface FcmProviderOptions {
+  /**
+   * Test seam, chosen because it is the narrowest one the SDK offers. There is no messaging
+   * emulator, and sendEach() opens its own HTTP/2 session to the fixed fcm.googleapis.com that no
+   * option redirects. The SDK does honour an app-level `httpAgent`, but only on its HTTP/1.1
+   * transport; so when an agent is given, this provider switches its Messaging instance to
+   * HTTP/1.1 and the agent decides where connections go (a local fake). Production passes no
+   * agent and keeps the default HTTP/2 transport.
+   */
+  httpAgent?: Agent;
+  /** Replaces the service-account OAuth exchange, so no token request leaves the machine. */
+  credential?: Credential;
+}
+
+/** Distinguishes apps when several providers live in one process (tests, hot reload). */
+let appCount = 0;
+
+type Indexed = { index: number; message: Message; to: string; notificationId: string };
+
+export function createFcmProvider(
+  config: FcmConfig,
+  logger: Logger,
+  options: FcmProviderOptions = {},
+): DeliveryProvider {
+  const log = logger.child({ provider: 'fcm', projectId: config.projectId });
+  appCount += 1;
+  const app = initializeApp(
+    {
+      credential: options.credential ?? cert(config, options.httpAgent),
+      projectId: config.projectId,
+      ...(options.httpAgent ? { httpAgent: options.httpAgent } : {}),
+    },
+    `herald-fcm-${config.projectId}-${appCount}`,
+  );
+  const messaging = getMessaging(app);
+  // Deprecated in the SDK, yet the only transport that honours httpAgent (see FcmProviderOptions).
+  if (options.httpAgent) messaging.enableLegacyHttpTransport();
+  let closing: Promise<void> | undefined;
+
+  function logResult(item: Indexed, result: DeliveryResult): void {
+    if (result.status === 'sent') return;
+    const fields = { notificationId: item.notificationId, token: maskSecret(item.to), result };
+    if (result.status === 'rejected') log.info(fields, 'fcm rejected a message');
+    else log.warn(fields, 'fcm delivery failed');
+  }
+
+  async function sendChunk(chunk: readonly DeliveryMessage[]): Promise<DeliveryResult[]> {
+    const results: (DeliveryResult | undefined)[] = chunk.map(precheck);
+    const items: Indexed[] = [];
+    chunk.forEach((m, index) => {
+      if (!results[index] && isFcmMessage(m)) {
+        items.push({ index, message: toFcmMessage(m), to: m.to, notificationId: m.notificationId });
+      }
+    });
+    if (items.length > 0) {
+      const mapped = await sendEach(messaging, items);
+      items.forEach((item, i) => {
+        const result = mapped[i] ?? { status: 'failed', reason: 'missing_response' };
+        results[item.index] = result;
+        logResult(item, result);
+      });
+    }
+    const done = results.map((r): DeliveryResult => r ?? { status: 'failed', reason: 'missing_response' });
+    log.debug({ batch: chunk.length, sent: done.filter((r) => r.status === 'sent').length }, 'fcm batch done');
+    return done;
+  }
+
+  return {
+    id: 'fcm',
+    route: 'fcm',
+    maxBatchSize: FCM_MAX_BATCH_SIZE,
+    // Far under FCM's default project quota (600,000 messages a minute); one sendEach call
+    // already multiplexes up to 100 concurrent streams.
+    limits: { concurrency: 4, ratePerSecond: 5_000 },
+    async send(messages) {
+      if (closing) throw new Error('fcm provider is closed');
+      const results: DeliveryResult[] = [];
+      for (let i = 0; i < messages.length; i += FCM_MAX_BATCH_SIZE) {
+        results.push(...(await sendChunk(messages.slice(i, i + FCM_MAX_BATCH_SIZE))));
+      }
+      return results;
+    },
+    close() {
+      closing ??= deleteApp(app);
+      return closing;
+    },
+  };
+}
+
+/** Problems we can see without asking FCM; undefined means "go ahead and send". */
+function precheck(message: DeliveryMessage): DeliveryResult | undefined {
+  if (!isFcmMessage(message)) {
+    return { status: 'rejected', reason: 'invalid_content', detail: `route ${message.route} sent to fcm` };
+  }
+  if (message.to.trim() === '') return { status: 'rejected', reason: 'invalid_token', detail: 'empty token' };
+  return undefined;
+}
+
+/** One result per item, in order. Transport failures of the whole call become per-item failures. */
+async function sendEach(messaging: Messaging, items: readonly Indexed[]): Promise<DeliveryResult[]> {
+  let batch: BatchResponse;
+  try {
+    batch = await messaging.sendEach(items.map((i) => i.message));
+  } catch (error) {
+    // An HTTP/2 session error rejects the whole call but still carries the answers it got.
+    const pending = (error as { pendingBatchResponse?: Promise<BatchResponse> }).pendingBatchResponse;
+    const partial = pending ? await pending.catch(() => undefined) : undefined;
+    if (!partial) return items.map(() => mapFcmError(error));
+    batch = partial;
+  }
+  return items.map((_, i) => {
+    const response = batch.responses[i];
+    if (response?.success && response.messageId) return { status: 'sent', providerMessageId: response.messageId };
+    return mapFcmError(response?.error);
+  });
+}

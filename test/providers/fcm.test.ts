@@ -1,0 +1,300 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../../src/configError.ts';
+import type { DeliveryMessage, DeliveryProvider, DeliveryResult } from '../../src/ports/deliveryProvider.ts';
+import type { Logger } from '../../src/ports/logger.ts';
+import {
+  FCM_QUOTA_RETRY_AFTER_MS,
+  createFcmProvider,
+  loadFcmConfig,
+  mapFcmError,
+  type FcmConfig,
+} from '../../src/adapters/providers/fcm/index.ts';
+import { FCM_FAILURES, startFakeFcm, type FakeFcm, type FcmFailureKind } from '../fakes/fcmServer.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'herald-fcm-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
+
+function writeFile(name: string, content: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+function serviceAccount(overrides: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    type: 'service_account',
+    project_id: 'herald-test',
+    client_email: 'herald@herald-test.iam.gserviceaccount.com',
+    private_key: privateKey,
+    ...overrides,
+  });
+}
+
+function recordingLogger(lines: string[] = []): Logger & { lines: string[] } {
+  const write = (obj: object, msg?: string): void => void lines.push(`${msg ?? ''} ${JSON.stringify(obj)}`);
+  const logger = { debug: write, info: write, warn: write, error: write, child: () => logger, lines };
+  return logger;
+}
+
+const token = (name: string): string => `${name}-token-${'x'.repeat(140)}`;
+
+function push(to: string, extra: Partial<DeliveryMessage> = {}): DeliveryMessage {
+  return {
+    notificationId: `n-${to.slice(0, 12)}`,
+    route: 'fcm',
+    to,
+    priority: 'high',
+    content: { title: 'Hello', body: 'World', data: { orderId: '42' } },
+    ...extra,
+  } as DeliveryMessage;
+}
+
+describe('loadFcmConfig', () => {
+  it('returns undefined when HERALD_FCM_CREDENTIALS is unset or blank', () => {
+    assert.equal(loadFcmConfig({}), undefined);
+    assert.equal(loadFcmConfig({ HERALD_FCM_CREDENTIALS: '  ' }), undefined);
+  });
+
+  it('reads project id, client email and key from the service-account file', () => {
+    const config = loadFcmConfig({ HERALD_FCM_CREDENTIALS: writeFile('ok.json', serviceAccount()) });
+    assert.equal(config?.projectId, 'herald-test');
+    assert.equal(config?.clientEmail, 'herald@herald-test.iam.gserviceaccount.com');
+    assert.equal(config?.privateKey, privateKey);
+  });
+
+  const broken: [string, string | undefined][] = [
+    ['a missing file', undefined],
+    ['a file that is not JSON', `{"private_key": "${privateKey.slice(0, 60)}`],
+    ['a file without client_email', serviceAccount({ client_email: undefined })],
+    ['a private key that does not parse', serviceAccount({ private_key: '-----BEGIN PRIVATE KEY-----\nnot-a-key\n' })],
+  ];
+  for (const [what, content] of broken) {
+    it(`throws a ConfigError naming the variable for ${what}, without the key`, () => {
+      const path = content === undefined ? join(dir, 'nope.json') : writeFile(`${what}.json`, content);
+      assert.throws(
+        () => loadFcmConfig({ HERALD_FCM_CREDENTIALS: path }),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.message.includes('HERALD_FCM_CREDENTIALS') &&
+          err.message.includes('Firebase console') &&
+          !err.message.includes('BEGIN') &&
+          !err.message.includes(privateKey.slice(40, 80)),
+      );
+    });
+  }
+});
+
+describe('FCM provider against the fake FCM server', () => {
+  let fake: FakeFcm;
+  let provider: DeliveryProvider;
+  let config: FcmConfig;
+  const logger = recordingLogger();
+
+  before(async () => {
+    fake = await startFakeFcm();
+    config = loadFcmConfig({ HERALD_FCM_CREDENTIALS: writeFile('sa.json', serviceAccount()) })!;
+    provider = createFcmProvider(config, logger, { credential: fake.credential, httpAgent: fake.httpAgent });
+  });
+  after(async () => {
+    await provider.close();
+    await fake.close();
+  });
+
+  it('describes itself as the fcm provider with batches of 500', () => {
+    assert.deepEqual([provider.id, provider.route, provider.maxBatchSize], ['fcm', 'fcm', 500]);
+    assert.ok(provider.limits.concurrency > 0);
+  });
+
+  it('sends a batch and returns the provider message id per recipient, in order', async () => {
+    const before = fake.requests.length;
+    const tokens = [token('ok-a'), token('ok-b'), token('ok-c')];
+    const results = await provider.send(tokens.map((t) => push(t)));
+    assert.equal(results.length, 3);
+    for (const r of results) {
+      assert.equal(r.status, 'sent');
+      assert.match(r.status === 'sent' ? r.providerMessageId : '', /^projects\/herald-test\/messages\/\d+$/);
+    }
+    const seen = fake.requests.slice(before);
+    assert.deepEqual(seen.map((r) => r.token).sort(), [...tokens].sort());
+    for (const request of seen) {
+      assert.equal(request.path, '/v1/projects/herald-test/messages:send');
+      assert.equal(request.authorization, `Bearer ${fake.accessToken}`);
+      assert.deepEqual((request.body as { message: unknown }).message, {
+        token: request.token,
+        notification: { title: 'Hello', body: 'World' },
+        data: { orderId: '42' },
+        android: { priority: 'high' },
+        webpush: { headers: { Urgency: 'high' } },
+      });
+    }
+    assert.deepEqual(fake.violations, []);
+  });
+
+  it('keeps the rest of a batch when one token is unregistered', async () => {
+    fake.failToken(token('gone'), 'unregistered');
+    const results = await provider.send([push(token('ok-1')), push(token('gone')), push(token('ok-2'))]);
+    assert.deepEqual(results.map((r) => r.status), ['sent', 'rejected', 'sent']);
+    assert.equal(results[1]?.status === 'rejected' && results[1].reason, 'unregistered_token');
+  });
+
+  it('splits more than 500 messages into several sendEach calls', async () => {
+    const results = await provider.send(Array.from({ length: 501 }, (_, i) => push(token(`bulk-${i}`))));
+    assert.equal(results.length, 501);
+    assert.ok(results.every((r) => r.status === 'sent'));
+  });
+
+  it('sends the messages of a batch concurrently', async () => {
+    fake.delay(300);
+    const started = Date.now();
+    const results = await provider.send(Array.from({ length: 10 }, (_, i) => push(token(`slow-${i}`))));
+    fake.delay(0);
+    const elapsed = Date.now() - started;
+    assert.ok(results.every((r) => r.status === 'sent'));
+    assert.ok(elapsed >= 300 && elapsed < 3 * 300, `took ${elapsed} ms`);
+  });
+
+  it('rejects what it can tell without asking FCM, and asks FCM for the rest', async () => {
+    const before = fake.requests.length;
+    const sms: DeliveryMessage = { notificationId: 'n-sms', route: 'sms', to: '+15550001111', content: { body: 'x' } };
+    const results = await provider.send([push(''), sms, push(token('fine'))]);
+    assert.deepEqual(results.slice(0, 2), [
+      { status: 'rejected', reason: 'invalid_token', detail: 'empty token' },
+      { status: 'rejected', reason: 'invalid_content', detail: 'route sms sent to fcm' },
+    ]);
+    assert.equal(results[2]?.status, 'sent');
+    assert.equal(fake.requests.length - before, 1);
+  });
+
+  it('never logs a device token in full', () => {
+    assert.ok(logger.lines.length > 0);
+    assert.ok(logger.lines.every((line) => !line.includes('x'.repeat(40))));
+  });
+});
+
+describe('FCM error table, row by row, through the real SDK and the fake', () => {
+  const expected: Record<FcmFailureKind, (r: DeliveryResult) => void> = {
+    unregistered: (r) => assert.deepEqual(pick(r), ['rejected', 'unregistered_token']),
+    invalid_token: (r) => assert.deepEqual(pick(r), ['rejected', 'invalid_token']),
+    invalid_registration: (r) => assert.deepEqual(pick(r), ['rejected', 'invalid_token']),
+    invalid_argument: (r) => assert.deepEqual(pick(r), ['rejected', 'invalid_content']),
+    sender_id_mismatch: (r) => assert.deepEqual(pick(r), ['failed', 'config_mismatched_credential']),
+    third_party_auth: (r) => assert.deepEqual(pick(r), ['failed', 'config_third_party_auth']),
+    quota_exceeded: (r) => {
+      assert.deepEqual(pick(r), ['failed', 'rate_limited']);
+      assert.equal(r.status === 'failed' && r.retryAfterMs, FCM_QUOTA_RETRY_AFTER_MS);
+    },
+    unavailable: (r) => assert.deepEqual(pick(r), ['failed', 'provider_unavailable']),
+    internal: (r) => assert.deepEqual(pick(r), ['failed', 'provider_internal_error']),
+    connection_reset: (r) => assert.deepEqual(pick(r), ['failed', 'connection_error']),
+  };
+  const kinds = Object.keys(expected) as FcmFailureKind[];
+  let fake: FakeFcm;
+  let provider: DeliveryProvider;
+  let results: DeliveryResult[] = [];
+
+  // One batch carries every row plus a good token, so the SDK's own back-off on 503 and
+  // connection resets (about 7 s) is paid once.
+  before(async () => {
+    fake = await startFakeFcm();
+    for (const kind of kinds) fake.failToken(token(kind), kind, kind === 'quota_exceeded' ? { retryAfterSeconds: 30 } : {});
+    const config = { projectId: fake.projectId, clientEmail: 'e@x.iam.gserviceaccount.com', privateKey };
+    provider = createFcmProvider(config, recordingLogger(), { credential: fake.credential, httpAgent: fake.httpAgent });
+    results = await provider.send([...kinds.map((k) => push(token(k))), push(token('good'))]);
+  });
+  after(async () => {
+    await provider.close();
+    await fake.close();
+  });
+
+  it('has a fake answer for every wire error', () => {
+    assert.deepEqual([...Object.keys(FCM_FAILURES), 'connection_reset'].sort(), [...kinds].sort());
+  });
+  kinds.forEach((kind, i) => {
+    it(`maps ${kind} to its result`, () => expected[kind](results[i]!));
+  });
+  it('still delivers the good token in the same batch', () => {
+    assert.equal(results[kinds.length]?.status, 'sent');
+  });
+  it('leaves retries of 503 and resets to the SDK (1 + 4 attempts), none for the rest', () => {
+    const attempts = (kind: string): number => fake.requests.filter((r) => r.token === token(kind)).length;
+    assert.equal(attempts('unavailable'), 5);
+    assert.equal(attempts('connection_reset'), 5);
+    assert.equal(attempts('quota_exceeded'), 1);
+  });
+});
+
+function pick(r: DeliveryResult): [string, string] {
+  return [r.status, r.status === 'sent' ? r.providerMessageId : r.reason];
+}
+
+describe('mapFcmError, the table itself', () => {
+  const rows: [string, string, [string, string]][] = [
+    ['messaging/registration-token-not-registered', '', ['rejected', 'unregistered_token']],
+    ['messaging/invalid-registration-token', '', ['rejected', 'invalid_token']],
+    ['messaging/invalid-recipient', '', ['rejected', 'invalid_token']],
+    ['messaging/invalid-argument', 'The registration token is not a valid FCM registration token', ['rejected', 'invalid_token']],
+    ['messaging/invalid-argument', "Invalid value at 'message.data'", ['rejected', 'invalid_content']],
+    ['messaging/invalid-payload', '', ['rejected', 'invalid_content']],
+    ['messaging/invalid-data-payload-key', '', ['rejected', 'invalid_content']],
+    ['messaging/payload-size-limit-exceeded', '', ['rejected', 'invalid_content']],
+    ['messaging/invalid-options', '', ['rejected', 'invalid_content']],
+    ['messaging/mismatched-credential', '', ['failed', 'config_mismatched_credential']],
+    ['messaging/third-party-auth-error', '', ['failed', 'config_third_party_auth']],
+    ['messaging/authentication-error', '', ['failed', 'config_authentication']],
+    ['app/invalid-credential', '', ['failed', 'config_invalid_credential']],
+    ['messaging/message-rate-exceeded', '', ['failed', 'rate_limited']],
+    ['messaging/device-message-rate-exceeded', '', ['failed', 'rate_limited']],
+    ['messaging/topics-message-rate-exceeded', '', ['failed', 'rate_limited']],
+    ['messaging/server-unavailable', '', ['failed', 'provider_unavailable']],
+    ['messaging/internal-error', '', ['failed', 'provider_internal_error']],
+    ['app/network-timeout', 'timeout of 15000ms exceeded', ['failed', 'timeout']],
+    ['app/network-error', 'Error code: ECONNRESET', ['failed', 'connection_error']],
+    ['messaging/unknown-error', '', ['failed', 'unknown_error']],
+  ];
+  for (const [code, message, result] of rows) {
+    it(`${code}${message ? ` (${message})` : ''} → ${result.join(' ')}`, () => {
+      assert.deepEqual(pick(mapFcmError({ code, message })), result);
+    });
+  }
+
+  it('gives rate limits a retry-after and nothing else one', () => {
+    for (const [code] of rows) {
+      const r = mapFcmError({ code });
+      const expectsDelay = code.endsWith('rate-exceeded');
+      assert.equal(r.status === 'failed' ? r.retryAfterMs : undefined, expectsDelay ? FCM_QUOTA_RETRY_AFTER_MS : undefined);
+    }
+  });
+
+  it('treats anything without a known code as transient', () => {
+    assert.deepEqual(pick(mapFcmError(new Error('boom'))), ['failed', 'unknown_error']);
+    assert.deepEqual(pick(mapFcmError('weird')), ['failed', 'unknown_error']);
+  });
+});
+
+describe('FCM provider lifecycle', () => {
+  it('close() deletes the firebase app once; sending afterwards rejects', async () => {
+    const fake = await startFakeFcm();
+    const config = { projectId: fake.projectId, clientEmail: 'e@x.iam.gserviceaccount.com', privateKey };
+    const provider = createFcmProvider(config, recordingLogger(), { credential: fake.credential, httpAgent: fake.httpAgent });
+    assert.equal((await provider.send([push(token('once'))]))[0]?.status, 'sent');
+    await Promise.all([provider.close(), provider.close()]);
+    await assert.rejects(provider.send([push(token('after'))]), /closed/);
+    await fake.close();
+  });
+
+  it('two providers with the same credentials coexist (distinct app names)', async () => {
+    const config = { projectId: 'p', clientEmail: 'e@x.iam.gserviceaccount.com', privateKey };
+    const a = createFcmProvider(config, recordingLogger());
+    const b = createFcmProvider(config, recordingLogger());
+    await Promise.all([a.close(), b.close()]);
+  });
+});
