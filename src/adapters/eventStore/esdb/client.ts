@@ -1,0 +1,252 @@
+/**
+ * The one file that talks to @eventstore/db-client. It turns the SDK's shapes (bigint revisions,
+ * {commit, prepare} positions, Date timestamps, SDK errors) into the port's, so the rest of the
+ * adapter is plain logic over numbers and port types.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  BACKWARDS, END, FORWARDS, START,
+  CancelledError, DeadlineExceededError, EventStoreDBClient, PersistentSubscriptionDoesNotExistError,
+  PersistentSubscriptionExistsError, StreamNotFoundError, UnavailableError, WrongExpectedVersionError,
+  eventTypeFilter, excludeSystemEvents, jsonEvent, persistentSubscriptionToAllSettingsFromDefaults, streamNameFilter,
+  type AppendExpectedRevision, type Filter, type PersistentSubscriptionToAllSettings, type ReadPosition,
+} from '@eventstore/db-client';
+import {
+  EventStoreUnavailableError, WrongExpectedRevisionError,
+  type AppendResult, type EventData, type ExpectedRevision, type JsonObject, type NackAction,
+  type ParkedEvent, type PersistentSubscriptionSettings, type RecordedEvent,
+} from '../../../ports/eventStore.ts';
+import type { ServerFilter } from './filters.ts';
+
+export interface LiveFeed<T> {
+  events: AsyncIterable<T>;
+  stop(): Promise<void>;
+}
+
+export interface GroupDelivery {
+  event: RecordedEvent;
+  retryCount: number;
+  ackId: string;
+}
+
+export interface GroupFeed extends LiveFeed<GroupDelivery> {
+  ack(ackId: string): Promise<void>;
+  nack(action: NackAction, reason: string, ackId: string): Promise<void>;
+}
+
+interface ClientRecord {
+  id: string;
+  streamId: string;
+  revision: bigint;
+  type: string;
+  data: unknown;
+  metadata?: unknown;
+  created: Date;
+  position?: { commit: bigint; prepare: bigint };
+}
+
+const asObject = (value: unknown): JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array) ? (value as JsonObject) : {};
+
+function toRecorded(e: ClientRecord): RecordedEvent {
+  return {
+    id: e.id,
+    streamName: e.streamId,
+    revision: Number(e.revision),
+    position: e.position ? Number(e.position.commit) : 0,
+    type: e.type,
+    data: asObject(e.data),
+    metadata: asObject(e.metadata),
+    created: e.created.getTime(),
+  };
+}
+
+/** Port position p as an SDK position; reads from it are inclusive, callers drop events at p. */
+const at = (p: number): ReadPosition => (p <= 0 ? START : { commit: BigInt(p), prepare: BigInt(p) });
+
+const toExpected = (e: ExpectedRevision): AppendExpectedRevision => (typeof e === 'number' ? BigInt(e) : e);
+
+function toClientFilter(filter: ServerFilter): Filter {
+  if (!filter) return excludeSystemEvents();
+  return filter.on === 'stream' ? streamNameFilter({ prefixes: filter.prefixes }) : eventTypeFilter({ prefixes: filter.prefixes });
+}
+
+/** gRPC CANCELLED, DEADLINE_EXCEEDED, UNAVAILABLE: the SDK passes some of these on unconverted. */
+const CONNECTION_CODES = new Set([1, 4, 14]);
+
+/** Connection-level failures, which the port reports as "unavailable" and subscriptions retry. */
+export function isTransient(error: unknown): boolean {
+  return (
+    error instanceof UnavailableError || error instanceof CancelledError || error instanceof DeadlineExceededError ||
+    error instanceof EventStoreUnavailableError ||
+    (error instanceof Error && 'code' in error && typeof error.code === 'number' && CONNECTION_CODES.has(error.code))
+  );
+}
+
+export const isMissingGroup = (error: unknown): boolean => error instanceof PersistentSubscriptionDoesNotExistError;
+
+export function toPortError(error: unknown): unknown {
+  if (isTransient(error) && !(error instanceof EventStoreUnavailableError)) {
+    return new EventStoreUnavailableError(`EventStoreDB unavailable: ${(error as Error).message}`, { cause: error });
+  }
+  return error;
+}
+
+/** ESDB sizes buffers, not a group-wide in-flight limit: each consumer's bufferSize carries maxInFlight. */
+function groupSettings(s: PersistentSubscriptionSettings): PersistentSubscriptionToAllSettings {
+  const readBatchSize = Math.max(1, Math.min(s.maxInFlight ?? 64, 500));
+  return persistentSubscriptionToAllSettingsFromDefaults({
+    startFrom: s.startFrom === 'end' ? END : START,
+    maxRetryCount: s.maxRetryCount ?? 10,
+    messageTimeout: s.messageTimeoutMs ?? 30_000,
+    readBatchSize,
+    historyBufferSize: Math.max(readBatchSize * 4, 64),
+    liveBufferSize: Math.max(readBatchSize * 4, 64),
+    // Checkpoint after every settled event within 100 ms: redelivery after a crash stays small.
+    checkPointLowerBound: 1,
+    checkPointUpperBound: Math.max(readBatchSize, 10),
+    checkPointAfter: 100,
+  });
+}
+
+export class EsdbClient {
+  private readonly client: EventStoreDBClient;
+
+  constructor(connectionString: string) {
+    this.client = EventStoreDBClient.connectionString(connectionString);
+  }
+
+  async append(stream: string, events: readonly EventData[], expected: ExpectedRevision): Promise<AppendResult> {
+    const data = events.map((e) => jsonEvent({ id: e.id ?? randomUUID(), type: e.type, data: e.data, metadata: e.metadata ?? {} }));
+    try {
+      const result = await this.client.appendToStream(stream, data, { expectedRevision: toExpected(expected) });
+      return { nextExpectedRevision: Number(result.nextExpectedRevision), position: result.position ? Number(result.position.commit) : 0 };
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError) {
+        const actual = typeof error.actualVersion === 'bigint' ? Number(error.actualVersion) : 'no_stream';
+        throw new WrongExpectedRevisionError(stream, expected, actual);
+      }
+      throw toPortError(error);
+    }
+  }
+
+  async readStream(stream: string, fromRevision: number, maxCount: number | undefined, resolveLinkTos = false): Promise<{ event: RecordedEvent; link?: RecordedEvent }[]> {
+    const out: { event: RecordedEvent; link?: RecordedEvent }[] = [];
+    try {
+      const reader = this.client.readStream(stream, { fromRevision: BigInt(fromRevision), direction: FORWARDS, resolveLinkTos, ...(maxCount !== undefined && { maxCount }) });
+      for await (const r of reader) {
+        if (r.event) out.push({ event: toRecorded(r.event), ...(r.link && { link: toRecorded(r.link) }) });
+      }
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return [];
+      throw toPortError(error);
+    }
+    return out;
+  }
+
+  /** Unfiltered page of $all strictly after `after` (system events included); `more` if it may go on. */
+  async readAllPage(after: number, max: number): Promise<{ events: RecordedEvent[]; more: boolean }> {
+    const events: RecordedEvent[] = [];
+    let raw = 0;
+    try {
+      for await (const r of this.client.readAll({ fromPosition: at(after), maxCount: max + 1, direction: FORWARDS })) {
+        raw += 1;
+        if (r.event && Number(r.event.position.commit) > after) events.push(toRecorded(r.event));
+      }
+    } catch (error) {
+      throw toPortError(error);
+    }
+    return { events: events.slice(0, max), more: raw >= max + 1 };
+  }
+
+  async head(): Promise<number> {
+    try {
+      for await (const r of this.client.readAll({ fromPosition: END, direction: BACKWARDS, maxCount: 1 })) {
+        if (r.event) return Number(r.event.position.commit);
+      }
+    } catch (error) {
+      throw toPortError(error);
+    }
+    return 0;
+  }
+
+  subscribeAll(after: number, filter: ServerFilter): LiveFeed<RecordedEvent> {
+    const sub = this.client.subscribeToAll({ fromPosition: at(after), filter: toClientFilter(filter) });
+    async function* events(): AsyncGenerator<RecordedEvent> {
+      for await (const r of sub) if (r.event) yield toRecorded(r.event);
+    }
+    return { events: events(), stop: async () => { await sub.unsubscribe(); sub.destroy(); } };
+  }
+
+  async ensureGroup(group: string, input: PersistentSubscriptionSettings, filter: ServerFilter): Promise<void> {
+    const settings = groupSettings(input);
+    try {
+      await this.client.createPersistentSubscriptionToAll(group, settings, { filter: toClientFilter(filter) });
+    } catch (error) {
+      if (!(error instanceof PersistentSubscriptionExistsError)) throw toPortError(error);
+      // An update restarts the group and drops its consumers, so only update when something changed.
+      const current = (await this.client.getPersistentSubscriptionToAllInfo(group)).settings;
+      const keys = ['maxRetryCount', 'messageTimeout', 'readBatchSize', 'historyBufferSize', 'liveBufferSize', 'checkPointLowerBound', 'checkPointAfter'] as const;
+      if (keys.some((k) => current[k] !== settings[k])) await this.client.updatePersistentSubscriptionToAll(group, settings).catch((e: unknown) => { throw toPortError(e); });
+    }
+  }
+
+  subscribeGroup(group: string, bufferSize: number): GroupFeed {
+    const sub = this.client.subscribeToPersistentSubscriptionToAll(group, { bufferSize });
+    type Resolved = Parameters<typeof sub.ack>[0];
+    const handles = new Map<string, Resolved>();
+    async function* events(): AsyncGenerator<GroupDelivery> {
+      for await (const r of sub) {
+        if (!r.event) continue;
+        const ackId = r.link?.id ?? r.event.id;
+        handles.set(ackId, r);
+        yield { event: toRecorded(r.event), retryCount: r.retryCount, ackId };
+      }
+    }
+    const settle = async (ackId: string, send: (r: Resolved) => Promise<void>) => {
+      const handle = handles.get(ackId);
+      if (!handle) return; // delivered on a connection that has since been replaced
+      handles.delete(ackId);
+      await send(handle).catch((e: unknown) => { throw toPortError(e); });
+    };
+    return {
+      events: events(),
+      stop: async () => { await sub.unsubscribe(); sub.destroy(); },
+      ack: (ackId) => settle(ackId, (r) => sub.ack(r)),
+      nack: (action, reason, ackId) => settle(ackId, (r) => sub.nack(action, reason, r)),
+    };
+  }
+
+  async groupInfo(group: string): Promise<{ checkpoint: number; inFlight: number; parked: number; readBatchSize: number }> {
+    try {
+      const info = await this.client.getPersistentSubscriptionToAllInfo(group);
+      const checkpoint = info.stats.lastCheckpointedEventPosition;
+      return {
+        checkpoint: checkpoint ? Number(checkpoint.commit) : 0,
+        inFlight: info.stats.totalInFlightMessages,
+        parked: Number(info.stats.parkedMessageCount),
+        readBatchSize: info.settings.readBatchSize,
+      };
+    } catch (error) {
+      throw toPortError(error);
+    }
+  }
+
+  /** Parked events are links in `$persistentsubscription-$all::<group>-parked`; the reason is in the link's metadata. */
+  async readParked(group: string, limit: number): Promise<ParkedEvent[]> {
+    const entries = await this.readStream(`$persistentsubscription-$all::${group}-parked`, 0, limit, true);
+    return entries.map(({ event, link }) => {
+      const meta = link?.metadata ?? {};
+      const added = Date.parse(String(meta.added ?? meta.Added ?? ''));
+      return { event, reason: String(meta.reason ?? meta.Reason ?? ''), parkedAt: Number.isNaN(added) ? (link?.created ?? event.created) : added };
+    });
+  }
+
+  async replayParked(group: string): Promise<void> {
+    await this.client.replayParkedMessagesToAll(group).catch((e: unknown) => { throw toPortError(e); });
+  }
+
+  async dispose(): Promise<void> {
+    await this.client.dispose();
+  }
+}

@@ -1,0 +1,134 @@
+import type { Logger } from '../../../ports/logger.ts';
+import type {
+  AppendResult,
+  EventData,
+  EventFilter,
+  EventStore,
+  ExpectedRevision,
+  ParkedEvent,
+  PersistentSubscription,
+  PersistentSubscriptionInfo,
+  PersistentSubscriptionSettings,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  Subscription,
+} from '../../../ports/eventStore.ts';
+import { EsdbCatchUpSubscription } from './catchUpSubscription.ts';
+import { EsdbClient } from './client.ts';
+import { matches, serverFilter } from './filters.ts';
+import { EsdbPersistentSubscription } from './persistentSubscription.ts';
+
+/** Raw events fetched per readAll round trip; the port's filter is applied to each page. */
+const READ_ALL_PAGE = 500;
+
+/**
+ * The production event store: EventStoreDB over gRPC. The port mirrors ESDB, so this is a thin
+ * mapping; the differences it absorbs are documented in docs/esdb.md.
+ */
+export class EsdbEventStore implements EventStore {
+  private readonly client: EsdbClient;
+  /** What ensurePersistentSubscription was told, for consumers of the same group in this process. */
+  private readonly groups = new Map<string, { filter: EventFilter | undefined; maxInFlight: number | undefined }>();
+  private readonly open = new Set<{ close(): Promise<void> }>();
+  private closing: Promise<void> | undefined;
+
+  constructor(connectionString: string, private readonly logger?: Logger) {
+    this.client = new EsdbClient(connectionString);
+  }
+
+  append(stream: string, events: readonly EventData[], expected: ExpectedRevision): Promise<AppendResult> {
+    return this.client.append(stream, events, expected);
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const entries = await this.client.readStream(stream, options.fromRevision ?? 0, options.maxCount);
+    return entries.map((e) => e.event);
+  }
+
+  /**
+   * The SDK's readAll takes no filter (only subscriptions do), so pages of $all are filtered here.
+   * Cost grows with what is scanned, as it would on the server.
+   */
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const max = options.maxCount ?? Number.POSITIVE_INFINITY;
+    const out: RecordedEvent[] = [];
+    let after = options.fromPosition ?? 0;
+    for (;;) {
+      const page = await this.client.readAllPage(after, READ_ALL_PAGE);
+      for (const e of page.events) {
+        if (matches(options.filter, e)) out.push(e);
+        if (out.length >= max) return out;
+      }
+      after = page.events.at(-1)?.position ?? after;
+      if (!page.more || page.events.length === 0) return out;
+    }
+  }
+
+  headPosition(): Promise<number> {
+    return this.client.head();
+  }
+
+  subscribeToAll(options: ReadAllOptions = {}): Subscription<RecordedEvent> {
+    const filter = serverFilter(options.filter);
+    return this.track(new EsdbCatchUpSubscription(
+      (after) => this.client.subscribeAll(after, filter),
+      (e) => matches(options.filter, e),
+      options.fromPosition ?? 0,
+      this.logger?.child({ subscription: '$all' }),
+    ));
+  }
+
+  async ensurePersistentSubscription(group: string, settings: PersistentSubscriptionSettings): Promise<void> {
+    await this.client.ensureGroup(group, settings, serverFilter(settings.filter));
+    this.groups.set(group, { filter: settings.filter, maxInFlight: settings.maxInFlight });
+  }
+
+  /** bufferSize = maxInFlight: ESDB bounds unacknowledged events per consumer, not per group. */
+  connectPersistentSubscription(group: string): PersistentSubscription {
+    const known = this.groups.get(group);
+    const open = async () => {
+      const bufferSize = known?.maxInFlight ?? (await this.client.groupInfo(group)).readBatchSize;
+      return this.client.subscribeGroup(group, Math.max(1, bufferSize));
+    };
+    return this.track(new EsdbPersistentSubscription(open, (e) => matches(known?.filter, e), this.logger?.child({ group })));
+  }
+
+  async persistentSubscriptionInfo(group: string): Promise<PersistentSubscriptionInfo> {
+    const { checkpoint, inFlight, parked } = await this.client.groupInfo(group);
+    return { group, checkpoint, inFlight, parked };
+  }
+
+  listParked(group: string, options: { limit?: number } = {}): Promise<ParkedEvent[]> {
+    return this.client.readParked(group, options.limit ?? 100);
+  }
+
+  /** ESDB's replay answers nothing; the count is the group's parked count just before. */
+  async replayParked(group: string): Promise<number> {
+    const { parked } = await this.client.groupInfo(group);
+    await this.client.replayParked(group);
+    return parked;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.open].map((s) => s.close()));
+      await this.client.dispose();
+    })();
+    return this.closing;
+  }
+
+  private track<T extends { close(): Promise<void> }>(subscription: T): T {
+    this.open.add(subscription);
+    const close = subscription.close.bind(subscription);
+    subscription.close = async () => {
+      this.open.delete(subscription);
+      await close();
+    };
+    return subscription;
+  }
+}
+
+export function createEsdbEventStore(connectionString: string, logger?: Logger): EsdbEventStore {
+  return new EsdbEventStore(connectionString, logger);
+}

@@ -1,0 +1,73 @@
+/**
+ * How the port's collections, indexes and queries map onto MongoDB documents of the shape
+ * `{ _id: id, position, doc }`. Kept free of the driver so it can be read (and tested) alone.
+ */
+import type { FieldValue, FindQuery } from '../../../ports/readModelStore.ts';
+
+const NAME = /^[a-z][a-z0-9_]{0,62}$/;
+const FIELD = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+
+/** Same names as the SQLite adapter accepts, so a projection runs unchanged on either store. */
+export function collectionName(name: string): string {
+  if (!NAME.test(name)) throw new Error(`invalid collection name ${JSON.stringify(name)}: use lower case letters, digits and _`);
+  // The prefix keeps read models apart from `checkpoints` and any other collection in the database.
+  return `rm_${name}`;
+}
+
+/** Document fields live under `doc`, so a field called `position` or `_id` cannot collide. */
+export function fieldPath(name: string): string {
+  if (!FIELD.test(name)) throw new Error(`invalid field name ${JSON.stringify(name)}`);
+  return `doc.${name}`;
+}
+
+export type Direction = 1 | -1;
+
+/**
+ * Index keys for one entry of `CollectionSpec.indexes`. `_id` comes last so the index also
+ * serves the `_id` tie-break of `querySort`: a page of one user's newest notifications is then an
+ * index walk that stops at the limit instead of an in-memory sort of all of them.
+ */
+export function indexKeys(index: string | readonly string[]): Record<string, Direction> {
+  const keys: Record<string, Direction> = {};
+  for (const f of typeof index === 'string' ? [index] : index) keys[fieldPath(f)] = 1;
+  keys._id = 1;
+  return keys;
+}
+
+/** Tombstones (doc null) keep their position for the write guard but are never read. */
+export const LIVE = { doc: { $ne: null } } as const;
+
+export function queryFilter(query: Pick<FindQuery, 'where' | 'range'>): Record<string, unknown> {
+  const filter: Record<string, unknown> = { ...LIVE };
+  for (const [name, value] of Object.entries(query.where ?? {})) filter[fieldPath(name)] = value;
+  if (query.range) {
+    const bounds: Record<string, FieldValue> = {};
+    if (query.range.gte !== undefined) bounds.$gte = query.range.gte;
+    if (query.range.lte !== undefined) bounds.$lte = query.range.lte;
+    const path = fieldPath(query.range.field);
+    // A range on a field that `where` also pins keeps both conditions.
+    filter[path] = path in filter ? { $eq: filter[path], ...bounds } : bounds;
+  }
+  return filter;
+}
+
+/**
+ * Order by the requested field, ties broken by id in the same direction (an index can be walked
+ * backwards, not half backwards). SQLite breaks ties by ascending id; the port leaves it open.
+ */
+export function querySort(query: Pick<FindQuery, 'orderBy'>): Record<string, Direction> {
+  if (!query.orderBy) return { _id: 1 };
+  const direction: Direction = query.orderBy.direction === 'desc' ? -1 : 1;
+  return { [fieldPath(query.orderBy.field)]: direction, _id: direction };
+}
+
+/** Hides user names and passwords of a connection string in error messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z+]+:\/\/)[^@/]*@/i, '$1***@');
+}
+
+/** The database named in the connection string's path, if any. */
+export function databaseInUrl(url: string): string | undefined {
+  const match = /^mongodb(?:\+srv)?:\/\/[^/?]*\/([^?]+)/i.exec(url);
+  return match?.[1] ? decodeURIComponent(match[1]) : undefined;
+}

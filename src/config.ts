@@ -1,0 +1,76 @@
+/**
+ * The one place that reads the environment and picks adapters: embedded (SQLite files under
+ * HERALD_DATA_DIR) by default, EventStoreDB and MongoDB in production.
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './configError.ts';
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const rate = z.coerce.number().min(0).max(1);
+
+const schema = z.object({
+  HERALD_DATA_DIR: z.string().default('./data'),
+  HERALD_HOST: z.string().default('127.0.0.1'),
+  HERALD_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HERALD_API_KEY: z.string().min(16, 'use at least 16 characters').optional(),
+  HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HERALD_LOG_PRETTY: bool.optional(),
+  HERALD_EVENT_STORE: z.enum(['embedded', 'eventstoredb']).default('embedded'),
+  EVENTSTORE_URL: z.string().optional(),
+  HERALD_READ_STORE: z.enum(['embedded', 'mongodb']).default('embedded'),
+  MONGODB_URL: z.string().optional(),
+  HERALD_MAX_RECIPIENTS: z.coerce.number().int().min(1).max(100_000).default(1000),
+  HERALD_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  HERALD_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(10_000).default(20),
+  HERALD_SANDBOX_FAILURE_RATE: rate.default(0),
+  HERALD_SANDBOX_LATENCY_MS: z.coerce.number().int().min(0).default(0),
+});
+
+export type Role = 'all' | 'api' | 'worker' | 'projector';
+export const ROLES: readonly Role[] = ['all', 'api', 'worker', 'projector'];
+
+export interface Config {
+  role: Role;
+  dataDir: string;
+  host: string;
+  port: number;
+  apiKey?: string;
+  logLevel: string;
+  eventStore: { kind: 'embedded'; file: string } | { kind: 'eventstoredb'; url: string };
+  readStore: { kind: 'embedded'; file: string } | { kind: 'mongodb'; url: string };
+  limits: { maxRecipients: number; bodyLimitBytes: number };
+  batchWindowMs: number;
+  sandbox: { outboxFile: string; failureRate: number; latencyMs: number };
+  env: NodeJS.ProcessEnv;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, role: string = 'all'): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration; fix these environment variables:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (!ROLES.includes(role as Role)) throw new ConfigError(`unknown role ${JSON.stringify(role)}: use one of ${ROLES.join(', ')}`);
+  if (e.HERALD_EVENT_STORE === 'eventstoredb' && !e.EVENTSTORE_URL) throw new ConfigError('HERALD_EVENT_STORE=eventstoredb needs EVENTSTORE_URL, e.g. esdb://localhost:2113?tls=false');
+  if (e.HERALD_READ_STORE === 'mongodb' && !e.MONGODB_URL) throw new ConfigError('HERALD_READ_STORE=mongodb needs MONGODB_URL, e.g. mongodb://localhost:27017/herald');
+  if (e.HERALD_EVENT_STORE === 'embedded' && role !== 'all') {
+    throw new ConfigError(`role ${role} needs a shared event store: the embedded store runs as one process (role all); set HERALD_EVENT_STORE=eventstoredb and EVENTSTORE_URL to split roles`);
+  }
+  const dataDir = resolve(e.HERALD_DATA_DIR);
+  return {
+    role: role as Role,
+    dataDir,
+    host: e.HERALD_HOST,
+    port: e.HERALD_PORT,
+    ...(e.HERALD_API_KEY ? { apiKey: e.HERALD_API_KEY } : {}),
+    logLevel: e.HERALD_LOG_LEVEL,
+    eventStore: e.HERALD_EVENT_STORE === 'eventstoredb' ? { kind: 'eventstoredb', url: e.EVENTSTORE_URL! } : { kind: 'embedded', file: resolve(dataDir, 'events.db') },
+    readStore: e.HERALD_READ_STORE === 'mongodb' ? { kind: 'mongodb', url: e.MONGODB_URL! } : { kind: 'embedded', file: resolve(dataDir, 'read-models.db') },
+    limits: { maxRecipients: e.HERALD_MAX_RECIPIENTS, bodyLimitBytes: e.HERALD_BODY_LIMIT_BYTES },
+    batchWindowMs: e.HERALD_BATCH_WINDOW_MS,
+    sandbox: { outboxFile: resolve(dataDir, 'sandbox-outbox.jsonl'), failureRate: e.HERALD_SANDBOX_FAILURE_RATE, latencyMs: e.HERALD_SANDBOX_LATENCY_MS },
+    env,
+  };
+}

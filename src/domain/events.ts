@@ -1,0 +1,15 @@
+import type { ApiKeyEvent } from './apiKey.ts';
+import type { NotificationEvent } from './notification.ts';
+import type { UserEvent } from './user.ts';
+
+/** Every event Herald writes, a discriminated union on `type`. */
+export type HeraldEvent = NotificationEvent | UserEvent | ApiKeyEvent;
+export type HeraldEventType = HeraldEvent['type'];
+
+/** A domain event as read back from the store, with where it sits in the log. */
+export type Recorded<E extends HeraldEvent = HeraldEvent> = E & {
+  streamName: string;
+  revision: number;
+  position: number;
+  metadata: Record<string, unknown>;
+};

@@ -1,0 +1,119 @@
+/**
+ * The user aggregate: contact details and devices, one stream per user. Pure: decide and evolve.
+ */
+import type { Channel, Platform, Route } from './channels.ts';
+import { routeOfPlatform } from './channels.ts';
+
+export const userStream = (userId: string) => `user-${userId}`;
+
+export interface Profile {
+  email?: string | null;
+  phone?: string | null;
+  locale?: string | null;
+  timezone?: string | null;
+}
+
+export type UserEvent =
+  | { type: 'UserProfileUpdated'; data: { userId: string; at: string } & Profile }
+  | { type: 'DeviceRegistered'; data: { userId: string; token: string; platform: Platform; appId?: string; at: string } }
+  | { type: 'DeviceRemoved'; data: { userId: string; token: string; at: string } }
+  | { type: 'DeviceTokenInvalidated'; data: { userId: string; token: string; reason: string; notificationId?: string; at: string } };
+
+export type UserCommand =
+  | { type: 'UpdateProfile'; data: { userId: string } & Profile }
+  | { type: 'RegisterDevice'; data: { userId: string; token: string; platform: Platform; appId?: string } }
+  | { type: 'RemoveDevice'; data: { userId: string; token: string } }
+  | { type: 'InvalidateDeviceToken'; data: { userId: string; token: string; reason: string; notificationId?: string } };
+
+export interface Device {
+  token: string;
+  platform: Platform;
+  appId?: string;
+  active: boolean;
+}
+
+export interface UserState {
+  exists: boolean;
+  profile: Required<Profile>;
+  devices: Device[];
+}
+
+export const initialUserState = (): UserState => ({
+  exists: false,
+  profile: { email: null, phone: null, locale: null, timezone: null },
+  devices: [],
+});
+
+export function evolveUser(state: UserState, event: UserEvent): UserState {
+  switch (event.type) {
+    case 'UserProfileUpdated': {
+      const { email, phone, locale, timezone } = event.data;
+      const profile = { ...state.profile };
+      if (email !== undefined) profile.email = email;
+      if (phone !== undefined) profile.phone = phone;
+      if (locale !== undefined) profile.locale = locale;
+      if (timezone !== undefined) profile.timezone = timezone;
+      return { ...state, exists: true, profile };
+    }
+    case 'DeviceRegistered': {
+      const { token, platform, appId } = event.data;
+      const others = state.devices.filter((d) => d.token !== token);
+      return { ...state, exists: true, devices: [...others, { token, platform, ...(appId ? { appId } : {}), active: true }] };
+    }
+    case 'DeviceRemoved':
+      return { ...state, devices: state.devices.filter((d) => d.token !== event.data.token) };
+    case 'DeviceTokenInvalidated':
+      return { ...state, devices: state.devices.map((d) => (d.token === event.data.token ? { ...d, active: false } : d)) };
+    default:
+      return exhaustive(event);
+  }
+}
+
+export function decideUser(command: UserCommand, state: UserState, now: string): UserEvent[] {
+  switch (command.type) {
+    case 'UpdateProfile': {
+      const changed = (Object.keys(command.data) as (keyof Profile | 'userId')[]).some(
+        (k) => k !== 'userId' && command.data[k] !== undefined && command.data[k] !== state.profile[k],
+      );
+      return changed || !state.exists ? [{ type: 'UserProfileUpdated', data: { ...command.data, at: now } }] : [];
+    }
+    case 'RegisterDevice': {
+      const existing = state.devices.find((d) => d.token === command.data.token);
+      if (existing?.active && existing.platform === command.data.platform && existing.appId === command.data.appId) return [];
+      return [{ type: 'DeviceRegistered', data: { ...command.data, at: now } }];
+    }
+    case 'RemoveDevice':
+      return state.devices.some((d) => d.token === command.data.token) ? [{ type: 'DeviceRemoved', data: { ...command.data, at: now } }] : [];
+    case 'InvalidateDeviceToken':
+      return state.devices.some((d) => d.token === command.data.token && d.active)
+        ? [{ type: 'DeviceTokenInvalidated', data: { ...command.data, at: now } }]
+        : [];
+    default:
+      return exhaustive(command);
+  }
+}
+
+/** The routes a channel reaches for this user right now; empty when the user has no address for it. */
+export function routesFor(state: UserState, channel: Channel): Route[] {
+  switch (channel) {
+    case 'push':
+      return [...new Set(state.devices.filter((d) => d.active).map((d) => routeOfPlatform(d.platform)))].sort();
+    case 'sms':
+      return state.profile.phone ? ['sms'] : [];
+    case 'email':
+      return state.profile.email ? ['email'] : [];
+    default:
+      return exhaustive(channel);
+  }
+}
+
+/** The addresses a route delivers to for this user. */
+export function addressesFor(state: UserState, route: Route): string[] {
+  if (route === 'sms') return state.profile.phone ? [state.profile.phone] : [];
+  if (route === 'email') return state.profile.email ? [state.profile.email] : [];
+  return state.devices.filter((d) => d.active && routeOfPlatform(d.platform) === route).map((d) => d.token);
+}
+
+export function exhaustive(value: never): never {
+  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
+}

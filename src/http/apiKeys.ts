@@ -1,0 +1,51 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { EventStore } from '../ports/eventStore.ts';
+import { API_KEYS_STREAM } from '../domain/apiKey.ts';
+import { decodeEvent, encodeEvent } from '../codec/events.ts';
+
+const digest = (key: string) => createHash('sha256').update(key).digest();
+
+/**
+ * Bearer API keys. Keys are 256-bit random values, so a SHA-256 digest is enough to store them
+ * (no slow password hash needed) and checking one costs microseconds, in constant time.
+ */
+export class ApiKeys {
+  private digests: Buffer[] = [];
+
+  constructor(private readonly events: EventStore, private readonly now: () => Date) {}
+
+  /** Loads the issued keys; issues one when there is none and returns it so it can be shown once. */
+  async init(configuredKey?: string): Promise<{ generatedKey?: string }> {
+    await this.reload();
+    if (configuredKey) {
+      if (!this.verify(configuredKey)) await this.issue(configuredKey, 'HERALD_API_KEY');
+      return {};
+    }
+    if (this.digests.length > 0) return {};
+    const key = `hk_${randomBytes(32).toString('base64url')}`;
+    await this.issue(key, 'first-start');
+    return { generatedKey: key };
+  }
+
+  private async reload(): Promise<void> {
+    const events = await this.events.readStream(API_KEYS_STREAM);
+    this.digests = events.flatMap((e) => {
+      const event = decodeEvent(e);
+      return event?.type === 'ApiKeyIssued' ? [Buffer.from(event.data.sha256, 'hex')] : [];
+    });
+  }
+
+  private async issue(key: string, label: string): Promise<void> {
+    const sha256 = digest(key).toString('hex');
+    const event = { type: 'ApiKeyIssued' as const, data: { keyId: sha256.slice(0, 12), sha256, label, at: this.now().toISOString() } };
+    await this.events.append(API_KEYS_STREAM, [encodeEvent(event)], 'any');
+    this.digests.push(Buffer.from(sha256, 'hex'));
+  }
+
+  verify(key: string): boolean {
+    const presented = digest(key);
+    let found = false;
+    for (const d of this.digests) found = timingSafeEqual(d, presented) || found;
+    return found;
+  }
+}

@@ -1,0 +1,47 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { maskAddress } from '../mask.ts';
+
+/** An RFC 9457 problem with a stable machine-readable `code`. */
+export class Problem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    readonly detail?: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(detail ?? title);
+  }
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, p: Problem): FastifyReply {
+  return reply
+    .status(p.status)
+    .type('application/problem+json')
+    .send({ type: `https://herald.dev/problems/${p.code}`, title: p.title, status: p.status, code: p.code, ...(p.detail ? { detail: p.detail } : {}), instance: request.url.split('?')[0], ...p.extra });
+}
+
+/** Validation messages may echo input; anything that looks like a contact detail is masked. */
+const maskValues = (text: string) => text.replace(/[^\s"']+@[^\s"']+|\+?\d[\d\s-]{6,}\d/g, (m) => maskAddress(m));
+
+/** Turns every error into problem details; the internals of a 5xx never reach the client. */
+export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof Problem) return sendProblem(reply, request, error);
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const errors = error.validation.map((v) => ({ in: error.validationContext ?? 'body', path: v.instancePath || '/', message: maskValues(v.message ?? 'invalid') }));
+    return sendProblem(reply, request, new Problem(422, 'validation_failed', 'The request is not valid', errors.map((e) => `${e.in}${e.path}: ${e.message}`).join('; '), { errors }));
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const code = (error.code ?? 'bad_request').toLowerCase().replace(/^fst_err_/, '');
+    return sendProblem(reply, request, new Problem(status, code, clientTitle(status), maskValues(error.message)));
+  }
+  request.log.error({ err: error }, 'request failed');
+  return sendProblem(reply, request, new Problem(500, 'internal_error', 'Internal error', `Something went wrong on our side; retry later. Request id: ${request.id}`));
+}
+
+function clientTitle(status: number): string {
+  const titles: Record<number, string> = { 400: 'Bad request', 404: 'Not found', 405: 'Method not allowed', 413: 'Payload too large', 415: 'Unsupported media type', 429: 'Too many requests' };
+  return titles[status] ?? 'Request rejected';
+}

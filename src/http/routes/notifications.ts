@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { handle } from '../../commands/handle.ts';
+import { IdempotencyKeyReusedError, notificationAggregate, sendNotification } from '../../commands/sendNotification.ts';
+import { NotificationNotFoundError, notificationStream } from '../../domain/notification.ts';
+import { decodeEvent } from '../../codec/events.ts';
+import { evolveNotificationLog, notificationLog, type NotificationLogDoc } from '../../projections/notificationLog.ts';
+import type { AppDeps } from '../deps.ts';
+import { Problem } from '../problem.ts';
+import { notificationId, notificationResponse, sendBody, sendResponse, userId } from '../schemas.ts';
+
+/** The read model, or, right after a send, the stream itself folded the same way (read your writes). */
+async function findNotification(deps: AppDeps, id: string): Promise<NotificationLogDoc | null> {
+  const stored = await deps.readModels.get(notificationLog.collection.name, id);
+  const events = await deps.events.readStream(notificationStream(id), stored ? { fromRevision: 0 } : {});
+  const fromStream = events.reduce<NotificationLogDoc | null>((doc, raw) => {
+    const event = decodeEvent(raw);
+    return event ? evolveNotificationLog(doc, event) : doc;
+  }, null);
+  return fromStream ?? (stored?.doc as NotificationLogDoc | undefined) ?? null;
+}
+
+export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post('/v1/notifications', {
+      schema: {
+        tags: ['notifications'],
+        summary: 'Send a notification to one or many users; one notification per (user, channel)',
+        headers: z.looseObject({ 'idempotency-key': z.string().min(1).max(255).optional() }),
+        body: sendBody(deps.limits.maxRecipients),
+        response: { 202: sendResponse },
+      },
+    }, async (req, reply) => {
+      const idempotencyKey = req.body.idempotencyKey ?? req.headers['idempotency-key'];
+      try {
+        const result = await sendNotification(
+          { store: deps.events, now: deps.now, ids: deps.ids, scope: req.appId, metadata: { appId: req.appId, requestId: req.id } },
+          { ...req.body, ...(idempotencyKey ? { idempotencyKey } : {}) },
+        );
+        return reply.status(202).send(result);
+      } catch (error) {
+        if (error instanceof IdempotencyKeyReusedError) throw new Problem(422, error.code, 'Idempotency key reused', `${error.message}; use a new key for a new request`);
+        throw error;
+      }
+    });
+
+    app.get('/v1/notifications/:id', {
+      schema: { tags: ['notifications'], summary: 'A notification\'s status and event timeline', params: z.object({ id: notificationId }), response: { 200: notificationResponse } },
+    }, async (req) => {
+      const doc = await findNotification(deps, req.params.id);
+      if (!doc) throw new Problem(404, 'notification_not_found', 'Notification not found', `no notification ${req.params.id}`);
+      return doc;
+    });
+
+    app.get('/v1/users/:userId/notifications', {
+      schema: {
+        tags: ['notifications'],
+        summary: 'A user\'s notifications, newest first',
+        params: z.object({ userId }),
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), offset: z.coerce.number().int().min(0).max(100_000).default(0) }),
+        response: { 200: z.object({ notifications: z.array(notificationResponse) }) },
+      },
+    }, async (req) => {
+      const docs = await deps.readModels.find(notificationLog.collection.name, {
+        where: { userId: req.params.userId },
+        orderBy: { field: 'requestedAt', direction: 'desc' },
+        limit: req.query.limit,
+        offset: req.query.offset,
+      });
+      return { notifications: docs.map((d) => d.doc as NotificationLogDoc) };
+    });
+
+    app.post('/v1/notifications/:id/opened', {
+      schema: { tags: ['notifications'], summary: 'Record that the user opened the notification', params: z.object({ id: notificationId }), response: { 202: z.object({ id: z.string(), opened: z.literal(true) }) } },
+    }, async (req, reply) => {
+      try {
+        await handle(deps.events, notificationStream(req.params.id), notificationAggregate, { type: 'RecordOpen', data: { notificationId: req.params.id } }, { now: deps.now, metadata: { appId: req.appId } });
+      } catch (error) {
+        if (error instanceof NotificationNotFoundError) throw new Problem(404, error.code, 'Notification not found', error.message);
+        throw error;
+      }
+      return reply.status(202).send({ id: req.params.id, opened: true as const });
+    });
+  };
+}

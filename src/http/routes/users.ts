@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { handleUserCommand, loadUser } from '../../commands/users.ts';
+import type { UserState } from '../../domain/user.ts';
+import type { AppDeps } from '../deps.ts';
+import { Problem } from '../problem.ts';
+import { deviceBody, profileBody, userId, userResponse } from '../schemas.ts';
+
+const view = (id: string, state: UserState) => ({ userId: id, ...state.profile, devices: state.devices });
+
+/** Contacts: profile (email, phone, locale, time zone) and devices, on the user's own stream. */
+export function usersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  const ctx = (appId: string) => ({ store: deps.events, now: deps.now, metadata: { appId } });
+  return async (app) => {
+    app.put('/v1/users/:userId', {
+      schema: { tags: ['users'], summary: 'Create or update a user\'s contact details', params: z.object({ userId }), body: profileBody, response: { 200: userResponse } },
+    }, async (req) => {
+      const { state } = await handleUserCommand(ctx(req.appId), { type: 'UpdateProfile', data: { userId: req.params.userId, ...req.body } });
+      return view(req.params.userId, state);
+    });
+
+    app.get('/v1/users/:userId', {
+      schema: { tags: ['users'], summary: 'A user\'s contact details and devices', params: z.object({ userId }), response: { 200: userResponse } },
+    }, async (req) => {
+      const state = await loadUser(deps.events, req.params.userId);
+      if (!state.exists) throw new Problem(404, 'user_not_found', 'User not found', `no user ${req.params.userId}; create it with PUT /v1/users/${req.params.userId}`);
+      return view(req.params.userId, state);
+    });
+
+    app.post('/v1/users/:userId/devices', {
+      schema: { tags: ['users'], summary: 'Register a push device (a user has many)', params: z.object({ userId }), body: deviceBody, response: { 201: userResponse } },
+    }, async (req, reply) => {
+      const { state } = await handleUserCommand(ctx(req.appId), { type: 'RegisterDevice', data: { userId: req.params.userId, ...req.body } });
+      return reply.status(201).send(view(req.params.userId, state));
+    });
+
+    app.delete('/v1/users/:userId/devices/:token', {
+      schema: { tags: ['users'], summary: 'Remove a device (logout)', params: z.object({ userId, token: z.string().min(1).max(4096) }), response: { 204: z.null() } },
+    }, async (req, reply) => {
+      await handleUserCommand(ctx(req.appId), { type: 'RemoveDevice', data: { userId: req.params.userId, token: req.params.token } });
+      return reply.status(204).send(null);
+    });
+  };
+}

@@ -1,0 +1,98 @@
+/** zod schemas of the HTTP API: validation at the edge, and the source of the OpenAPI document. */
+import { z } from 'zod';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+
+export const userId = z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'use 1-128 letters, digits or . _ : @ -');
+export const notificationId = z.string().regex(/^[0-9a-f-]{36}$/, 'a notification id (UUID)');
+
+const phone = z.string().max(32).transform((value, ctx) => {
+  const parsed = parsePhoneNumberFromString(value);
+  if (!parsed?.isValid()) {
+    ctx.addIssue({ code: 'custom', message: 'not a valid phone number: use international format, e.g. +14155550123' });
+    return z.NEVER;
+  }
+  return parsed.number;
+});
+
+const timezone = z.string().max(64).refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not an IANA time zone, e.g. Europe/Berlin');
+
+export const profileBody = z.strictObject({
+  email: z.email().max(254).nullable().optional(),
+  phone: phone.nullable().optional(),
+  locale: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a BCP 47 locale, e.g. en-US').nullable().optional(),
+  timezone: timezone.nullable().optional(),
+});
+
+export const platform = z.enum(['ios', 'android', 'web']);
+export const deviceBody = z.strictObject({
+  platform,
+  token: z.string().min(8).max(4096),
+  appId: z.string().max(255).optional(),
+});
+
+export const device = z.object({ token: z.string(), platform, appId: z.string().optional(), active: z.boolean() });
+export const userResponse = z.object({
+  userId: z.string(),
+  email: z.string().nullable(),
+  phone: z.string().nullable(),
+  locale: z.string().nullable(),
+  timezone: z.string().nullable(),
+  devices: z.array(device),
+});
+
+const channel = z.enum(['push', 'sms', 'email']);
+const content = z.strictObject({
+  push: z.strictObject({ title: z.string().min(1).max(256), body: z.string().max(4096), data: z.record(z.string(), z.string()).optional() }).optional(),
+  sms: z.strictObject({ body: z.string().min(1).max(1600) }).optional(),
+  email: z
+    .strictObject({ subject: z.string().min(1).max(998), text: z.string().max(1_000_000).optional(), html: z.string().max(1_000_000).optional() })
+    .refine((e) => e.text !== undefined || e.html !== undefined, 'an email needs text, html or both')
+    .optional(),
+});
+
+export const sendBody = (maxRecipients: number) =>
+  z
+    .strictObject({
+      to: z.array(z.strictObject({ userId })).min(1).max(maxRecipients, `at most ${maxRecipients} recipients per request`),
+      channels: z.array(channel).min(1).max(3).optional(),
+      category: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, . _ -'),
+      content,
+      priority: z.enum(['high', 'normal']).optional(),
+      idempotencyKey: z.string().min(1).max(255).optional(),
+    })
+    .superRefine((body, ctx) => {
+      for (const c of body.channels ?? []) {
+        if (!body.content[c]) ctx.addIssue({ code: 'custom', path: ['content', c], message: `channel ${c} is requested but content.${c} is missing` });
+      }
+      if (!body.channels && !body.content.push && !body.content.sms && !body.content.email) {
+        ctx.addIssue({ code: 'custom', path: ['content'], message: 'give content for at least one channel' });
+      }
+    });
+
+export const sendResponse = z.object({
+  notifications: z.array(z.object({ id: z.string(), userId: z.string(), channel, status: z.enum(['requested', 'suppressed']) })),
+  skipped: z.array(z.object({ userId: z.string(), reason: z.enum(['unknown_user', 'unreachable']) })),
+});
+
+export const notificationResponse = z.object({
+  id: z.string(),
+  userId: z.string(),
+  channel,
+  category: z.string(),
+  priority: z.string(),
+  status: z.enum(['requested', 'sent', 'failed', 'suppressed']),
+  routes: z.record(z.string(), z.string()),
+  opened: z.boolean(),
+  requestedAt: z.string(),
+  updatedAt: z.string(),
+  events: z.array(z.looseObject({ type: z.string(), at: z.string() })),
+});
+
+export const problem = z.looseObject({ type: z.string(), title: z.string(), status: z.number(), code: z.string(), detail: z.string().optional() });

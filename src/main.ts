@@ -1,0 +1,48 @@
+import { loadConfig } from './config.ts';
+import { ConfigError } from './configError.ts';
+import { createLogger } from './logger.ts';
+import { startHerald } from './service.ts';
+
+/** `herald [all|api|worker|projector]`: start, print the banner, stop cleanly on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  const config = loadConfig(process.env, process.argv[2] ?? 'all');
+  const logger = createLogger(config.logLevel);
+  const herald = await startHerald(config, logger);
+  if (herald.app) await herald.app.listen({ host: config.host, port: config.port });
+  const sandboxed = Object.values(herald.providers).filter((p) => p.id === 'sandbox').map((p) => p.route);
+  const banner = [
+    `Herald (${config.role}) is running`,
+    herald.app ? `  listening on   http://${config.host}:${(herald.app.server.address() as { port: number }).port}` : '  HTTP API       not in this role',
+    `  event store    ${config.eventStore.kind === 'embedded' ? `embedded SQLite (${config.eventStore.file})` : 'EventStoreDB'}`,
+    `  read models    ${config.readStore.kind === 'embedded' ? `embedded SQLite (${config.readStore.file})` : 'MongoDB'}`,
+    ...Object.values(herald.providers).map((p) => `  ${p.route.padEnd(6)} route   ${p.id === 'sandbox' ? `SANDBOX: no credentials, deliveries go to ${config.sandbox.outboxFile}` : p.id}`),
+  ];
+  if (herald.generatedApiKey) banner.push('', `  API key (shown once, store it now): ${herald.generatedApiKey}`, '  Set HERALD_API_KEY to choose your own.');
+  process.stdout.write(`${banner.join('\n')}\n`);
+  logger.info({ role: config.role, sandboxRoutes: sandboxed }, 'herald started');
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: no new requests, finishing in-flight deliveries');
+    herald.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'unclean stop');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`herald: ${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`herald: failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,152 @@
+import { bufferTime, filter, from, lastValueFrom, mergeMap } from 'rxjs';
+import type { DeliveryMessage, DeliveryProvider, DeliveryResult } from '../ports/deliveryProvider.ts';
+import type { EventStore, PersistentEvent, PersistentSubscription } from '../ports/eventStore.ts';
+import type { Logger } from '../ports/logger.ts';
+import { decodeEvent } from '../codec/events.ts';
+import { notificationStream } from '../domain/notification.ts';
+import { addressesFor } from '../domain/user.ts';
+import { handle, load } from '../commands/handle.ts';
+import { notificationAggregate } from '../commands/sendNotification.ts';
+import { handleUserCommand, loadUser } from '../commands/users.ts';
+import { deadTokens, outcomeOf } from './deliveryOutcome.ts';
+import { RateLimiter } from './rateLimiter.ts';
+
+export interface DeliveryProcessorOptions {
+  events: EventStore;
+  provider: DeliveryProvider;
+  logger: Logger;
+  now: () => Date;
+  /** How long to gather messages into one provider call (FCM sendEach, SendGrid personalizations). */
+  batchWindowMs?: number;
+  concurrency?: number;
+  ratePerSecond?: number;
+}
+
+interface Job {
+  pe: PersistentEvent;
+  notificationId: string;
+  messages: DeliveryMessage[];
+}
+
+export const deliveryGroup = (route: string) => `delivery-${route}`;
+
+/**
+ * One route's delivery worker: a competing consumer of the route's persistent subscription group.
+ * rxjs shapes the flow: gather up to a provider batch or a short window, then call the provider
+ * with bounded concurrency; every notification's outcome is appended before its event is acked.
+ */
+export class DeliveryProcessor {
+  private sub?: PersistentSubscription;
+  private done?: Promise<void>;
+  private readonly limiter?: RateLimiter;
+  private readonly log: Logger;
+
+  constructor(private readonly o: DeliveryProcessorOptions) {
+    const rate = o.ratePerSecond ?? o.provider.limits.ratePerSecond;
+    if (rate) this.limiter = new RateLimiter(rate);
+    this.log = o.logger.child({ route: o.provider.route, provider: o.provider.id });
+  }
+
+  get group(): string {
+    return deliveryGroup(this.o.provider.route);
+  }
+
+  async start(): Promise<void> {
+    const { events, provider } = this.o;
+    await events.ensurePersistentSubscription(this.group, {
+      filter: { eventTypes: ['NotificationRequested'] },
+      maxInFlight: Math.max(provider.maxBatchSize * 2, 64),
+      messageTimeoutMs: 60_000,
+      maxRetryCount: 10,
+    });
+    const sub = events.connectPersistentSubscription(this.group);
+    this.sub = sub;
+    const pipeline = from(sub).pipe(
+      mergeMap((pe) => this.prepare(pe)),
+      filter((job): job is Job => job !== null),
+      bufferTime(this.o.batchWindowMs ?? 20, null, provider.maxBatchSize),
+      filter((batch) => batch.length > 0),
+      mergeMap((batch) => this.deliver(batch), this.o.concurrency ?? provider.limits.concurrency),
+    );
+    this.done = lastValueFrom(pipeline, { defaultValue: undefined }).then(() => undefined);
+  }
+
+  /** Decides whether the event needs a send at all; settles it at once when it does not. */
+  private async prepare(pe: PersistentEvent): Promise<Job | null> {
+    const sub = this.sub!;
+    const route = this.o.provider.route;
+    try {
+      const event = decodeEvent(pe.event);
+      if (event?.type !== 'NotificationRequested' || !event.data.routes.includes(route)) {
+        await sub.ack(pe);
+        return null;
+      }
+      const { notificationId, userId, channel, content, priority } = event.data;
+      // At-least-once delivery: a redelivered event whose route is already settled is not sent again.
+      const { state } = await load(this.o.events, notificationStream(notificationId), notificationAggregate);
+      if (!state.exists || state.status === 'suppressed' || state.routes[route] !== 'pending') {
+        await sub.ack(pe);
+        return null;
+      }
+      const addresses = addressesFor(await loadUser(this.o.events, userId), route);
+      const messages = addresses.map((to) => ({ route, notificationId, to, content: content[channel], priority }) as DeliveryMessage);
+      return { pe, notificationId, messages };
+    } catch (error) {
+      this.log.error({ err: error, position: pe.event.position }, 'cannot prepare delivery; parking the event');
+      await sub.nack('park', error instanceof Error ? error.message : String(error), pe);
+      return null;
+    }
+  }
+
+  private async deliver(jobs: Job[]): Promise<void> {
+    const messages = jobs.flatMap((j) => j.messages);
+    const results = await this.send(messages);
+    let offset = 0;
+    await Promise.all(
+      jobs.map(async (job) => {
+        const mine = results.slice(offset, (offset += job.messages.length));
+        await this.settle(job, mine);
+      }),
+    );
+  }
+
+  private async send(messages: DeliveryMessage[]): Promise<DeliveryResult[]> {
+    const { provider } = this.o;
+    const results: DeliveryResult[] = [];
+    for (let i = 0; i < messages.length; i += provider.maxBatchSize) {
+      const chunk = messages.slice(i, i + provider.maxBatchSize);
+      await this.limiter?.take(chunk.length);
+      try {
+        results.push(...(await provider.send(chunk)));
+      } catch (error) {
+        this.log.warn({ err: error, messages: chunk.length }, 'provider call failed as a whole');
+        results.push(...chunk.map((): DeliveryResult => ({ status: 'failed', reason: 'provider_unavailable', detail: String(error) })));
+      }
+    }
+    return results;
+  }
+
+  private async settle(job: Job, results: DeliveryResult[]): Promise<void> {
+    const { events, provider, now } = this.o;
+    const sub = this.sub!;
+    try {
+      const outcome = outcomeOf(provider.id, job.messages, results);
+      await handle(events, notificationStream(job.notificationId), notificationAggregate, { type: 'RecordDelivery', data: { notificationId: job.notificationId, route: provider.route, outcome } }, { now });
+      const userId = (job.pe.event.data as { userId: string }).userId;
+      for (const dead of deadTokens(job.messages, results)) {
+        await handleUserCommand({ store: events, now }, { type: 'InvalidateDeviceToken', data: { userId, token: dead.token, reason: dead.reason, notificationId: job.notificationId } });
+      }
+      this.log.debug({ notificationId: job.notificationId, outcome: outcome.kind }, 'delivery settled');
+      await sub.ack(job.pe);
+    } catch (error) {
+      this.log.error({ err: error, notificationId: job.notificationId }, 'cannot record the delivery outcome; will retry');
+      await sub.nack('retry', error instanceof Error ? error.message : String(error), job.pe);
+    }
+  }
+
+  /** Stops taking work, lets what is in flight finish, and hands back the rest to the group. */
+  async stop(): Promise<void> {
+    await this.sub?.close();
+    await this.done;
+  }
+}

@@ -1,0 +1,47 @@
+import type { Recorded } from '../domain/events.ts';
+import type { Platform } from '../domain/channels.ts';
+import type { Projection } from './projection.ts';
+
+export type ContactsDoc = {
+  userId: string;
+  email: string | null;
+  phone: string | null;
+  locale: string | null;
+  timezone: string | null;
+  devices: { token: string; platform: Platform; appId?: string; active: boolean; registeredAt: string }[];
+  updatedAt: string;
+};
+
+const empty = (userId: string, at: string): ContactsDoc => ({ userId, email: null, phone: null, locale: null, timezone: null, devices: [], updatedAt: at });
+
+export function evolveContacts(doc: ContactsDoc | null, event: Recorded): ContactsDoc | null {
+  switch (event.type) {
+    case 'UserProfileUpdated': {
+      const { userId, at, ...profile } = event.data;
+      const base = doc ?? empty(userId, at);
+      const defined = Object.fromEntries(Object.entries(profile).filter(([, v]) => v !== undefined));
+      return { ...base, ...defined, updatedAt: at };
+    }
+    case 'DeviceRegistered': {
+      const { userId, token, platform, appId, at } = event.data;
+      const base = doc ?? empty(userId, at);
+      const devices = base.devices.filter((d) => d.token !== token);
+      return { ...base, devices: [...devices, { token, platform, ...(appId ? { appId } : {}), active: true, registeredAt: at }], updatedAt: at };
+    }
+    case 'DeviceRemoved':
+      return doc && { ...doc, devices: doc.devices.filter((d) => d.token !== event.data.token), updatedAt: event.data.at };
+    case 'DeviceTokenInvalidated':
+      return doc && { ...doc, devices: doc.devices.map((d) => (d.token === event.data.token ? { ...d, active: false } : d)), updatedAt: event.data.at };
+    default:
+      return doc;
+  }
+}
+
+export const contacts: Projection<ContactsDoc> = {
+  name: 'contacts',
+  version: 1,
+  collection: { name: 'contacts', indexes: ['email', 'phone'] },
+  eventTypes: ['UserProfileUpdated', 'DeviceRegistered', 'DeviceRemoved', 'DeviceTokenInvalidated'],
+  keyOf: (event) => ('userId' in event.data ? event.data.userId : null),
+  evolve: evolveContacts,
+};

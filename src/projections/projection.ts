@@ -1,0 +1,18 @@
+import type { JsonObject } from '../ports/eventStore.ts';
+import type { CollectionSpec } from '../ports/readModelStore.ts';
+import type { HeraldEventType, Recorded } from '../domain/events.ts';
+
+/**
+ * A read model as a pure function: which document an event touches, and (document, event) →
+ * document. The projector stores each document with the position of the last event applied, so
+ * an event seen twice is skipped before `evolve` is called.
+ */
+export interface Projection<D extends JsonObject = JsonObject> {
+  name: string;
+  /** Bump when `evolve` changes meaning: the read model is then rebuilt from the log. */
+  version: number;
+  collection: CollectionSpec;
+  eventTypes: readonly HeraldEventType[];
+  keyOf(event: Recorded): string | null;
+  evolve(doc: D | null, event: Recorded): D | null;
+}

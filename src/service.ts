@@ -1,0 +1,76 @@
+import { mkdirSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { Logger as Pino } from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import type { EventStore } from './ports/eventStore.ts';
+import type { ReadModelStore } from './ports/readModelStore.ts';
+import type { DeliveryProvider, Route } from './ports/deliveryProvider.ts';
+import { ROUTES } from './ports/deliveryProvider.ts';
+import type { Config } from './config.ts';
+import { SqliteEventStore } from './adapters/eventStore/sqlite/sqliteEventStore.ts';
+import { SqliteReadModelStore } from './adapters/readModels/sqlite/sqliteReadModelStore.ts';
+import { providersFromConfig } from './adapters/providers/fromConfig.ts';
+import { buildApp } from './http/app.ts';
+import { ApiKeys } from './http/apiKeys.ts';
+import { DeliveryProcessor } from './processors/deliveryProcessor.ts';
+import { Projector } from './processors/projector.ts';
+import { PROJECTIONS } from './projections/index.ts';
+import { ConfigError } from './configError.ts';
+
+export interface Herald {
+  app?: FastifyInstance;
+  events: EventStore;
+  readModels: ReadModelStore;
+  providers: Record<Route, DeliveryProvider>;
+  /** Shown once on first start when no HERALD_API_KEY was given. */
+  generatedApiKey?: string;
+  stop(): Promise<void>;
+}
+
+export interface Overrides {
+  providers?: Partial<Record<Route, DeliveryProvider>>;
+}
+
+async function openStores(config: Config): Promise<{ events: EventStore; readModels: ReadModelStore }> {
+  if (config.eventStore.kind !== 'embedded' || config.readStore.kind !== 'embedded') {
+    throw new ConfigError('EventStoreDB and MongoDB adapters are not wired into this build yet; use the embedded default (unset HERALD_EVENT_STORE and HERALD_READ_STORE)');
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  return { events: new SqliteEventStore(config.eventStore.file), readModels: new SqliteReadModelStore(config.readStore.file) };
+}
+
+/** Wires the stores, projections, delivery processors and HTTP API for the configured role. */
+export async function startHerald(config: Config, logger: Pino, overrides: Overrides = {}): Promise<Herald> {
+  const { events, readModels } = await openStores(config);
+  const now = () => new Date();
+  const ids = { next: () => uuidv7() };
+  const providers = { ...providersFromConfig(config, logger), ...overrides.providers };
+  const runs = { api: config.role === 'all' || config.role === 'api', worker: config.role === 'all' || config.role === 'worker', projector: config.role === 'all' || config.role === 'projector' };
+
+  const projector = new Projector(events, readModels, PROJECTIONS, logger.child({ component: 'projector' }));
+  if (runs.projector) await projector.start();
+  const processors = runs.worker
+    ? ROUTES.map((route) => new DeliveryProcessor({ events, provider: providers[route], logger, now, batchWindowMs: config.batchWindowMs }))
+    : [];
+  for (const p of processors) await p.start();
+
+  let app: FastifyInstance | undefined;
+  let generatedApiKey: string | undefined;
+  if (runs.api) {
+    const apiKeys = new ApiKeys(events, now);
+    generatedApiKey = (await apiKeys.init(config.apiKey)).generatedKey;
+    app = await buildApp({ events, readModels, apiKeys, now, ids, logger, limits: config.limits });
+  }
+
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      await app?.close();
+      await Promise.all(processors.map((p) => p.stop()));
+      await projector.stop();
+      await Promise.all(Object.values(providers).map((p) => p.close()));
+      await readModels.close();
+      await events.close();
+    })());
+  return { ...(app ? { app } : {}), events, readModels, providers, ...(generatedApiKey ? { generatedApiKey } : {}), stop };
+}
