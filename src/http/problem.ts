@@ -34,12 +34,19 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
-    const code = (error.code ?? 'bad_request').toLowerCase().replace(/^fst_err_/, '');
+    const code = FRIENDLY_CODES[error.code] ?? (error.code ?? 'bad_request').toLowerCase().replace(/^fst_err_/, '');
     return sendProblem(reply, request, new Problem(status, code, clientTitle(status), maskValues(error.message)));
   }
   request.log.error({ err: error }, 'request failed');
   return sendProblem(reply, request, new Problem(500, 'internal_error', 'Internal error', `Something went wrong on our side; retry later. Request id: ${request.id}`));
 }
+
+const FRIENDLY_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
+};
 
 function clientTitle(status: number): string {
   const titles: Record<number, string> = { 400: 'Bad request', 404: 'Not found', 405: 'Method not allowed', 413: 'Payload too large', 415: 'Unsupported media type', 429: 'Too many requests' };

@@ -31,7 +31,7 @@ export async function applyBatch(readModels: ReadModelStore, projection: Project
   for (const { event, key } of decoded) {
     const current = docs.get(key);
     if (current && current.position >= event.position) continue;
-    const doc = projection.evolve((current?.doc ?? null) as never, event);
+    const doc = projection.evolve((current?.doc ?? null), event);
     docs.set(key, { id: key, position: event.position, doc });
   }
   const changes: DocChange[] = [];

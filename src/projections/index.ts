@@ -3,4 +3,4 @@ import { contacts } from './contacts.ts';
 import { notificationLog } from './notificationLog.ts';
 
 /** Every read model Herald keeps; replay and the projector both start from this list. */
-export const PROJECTIONS: readonly Projection[] = [notificationLog, contacts] as unknown as readonly Projection[];
+export const PROJECTIONS: readonly Projection[] = [notificationLog, contacts];

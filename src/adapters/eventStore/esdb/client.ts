@@ -13,10 +13,11 @@ import {
 } from '@eventstore/db-client';
 import {
   EventStoreUnavailableError, WrongExpectedRevisionError,
-  type AppendResult, type EventData, type ExpectedRevision, type JsonObject, type NackAction,
+  type AppendResult, type EventData, type ExpectedRevision, type NackAction,
   type ParkedEvent, type PersistentSubscriptionSettings, type RecordedEvent,
 } from '../../../ports/eventStore.ts';
 import type { ServerFilter } from './filters.ts';
+import { groupSizing, parkedFromLink, toRecorded } from './records.ts';
 
 export interface LiveFeed<T> {
   events: AsyncIterable<T>;
@@ -32,33 +33,6 @@ export interface GroupDelivery {
 export interface GroupFeed extends LiveFeed<GroupDelivery> {
   ack(ackId: string): Promise<void>;
   nack(action: NackAction, reason: string, ackId: string): Promise<void>;
-}
-
-interface ClientRecord {
-  id: string;
-  streamId: string;
-  revision: bigint;
-  type: string;
-  data: unknown;
-  metadata?: unknown;
-  created: Date;
-  position?: { commit: bigint; prepare: bigint };
-}
-
-const asObject = (value: unknown): JsonObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array) ? (value as JsonObject) : {};
-
-function toRecorded(e: ClientRecord): RecordedEvent {
-  return {
-    id: e.id,
-    streamName: e.streamId,
-    revision: Number(e.revision),
-    position: e.position ? Number(e.position.commit) : 0,
-    type: e.type,
-    data: asObject(e.data),
-    metadata: asObject(e.metadata),
-    created: e.created.getTime(),
-  };
 }
 
 /** Port position p as an SDK position; reads from it are inclusive, callers drop events at p. */
@@ -92,21 +66,8 @@ export function toPortError(error: unknown): unknown {
   return error;
 }
 
-/** ESDB sizes buffers, not a group-wide in-flight limit: each consumer's bufferSize carries maxInFlight. */
 function groupSettings(s: PersistentSubscriptionSettings): PersistentSubscriptionToAllSettings {
-  const readBatchSize = Math.max(1, Math.min(s.maxInFlight ?? 64, 500));
-  return persistentSubscriptionToAllSettingsFromDefaults({
-    startFrom: s.startFrom === 'end' ? END : START,
-    maxRetryCount: s.maxRetryCount ?? 10,
-    messageTimeout: s.messageTimeoutMs ?? 30_000,
-    readBatchSize,
-    historyBufferSize: Math.max(readBatchSize * 4, 64),
-    liveBufferSize: Math.max(readBatchSize * 4, 64),
-    // Checkpoint after every settled event within 100 ms: redelivery after a crash stays small.
-    checkPointLowerBound: 1,
-    checkPointUpperBound: Math.max(readBatchSize, 10),
-    checkPointAfter: 100,
-  });
+  return persistentSubscriptionToAllSettingsFromDefaults({ ...groupSizing(s), startFrom: s.startFrom === 'end' ? END : START });
 }
 
 export class EsdbClient {
@@ -235,11 +196,7 @@ export class EsdbClient {
   /** Parked events are links in `$persistentsubscription-$all::<group>-parked`; the reason is in the link's metadata. */
   async readParked(group: string, limit: number): Promise<ParkedEvent[]> {
     const entries = await this.readStream(`$persistentsubscription-$all::${group}-parked`, 0, limit, true);
-    return entries.map(({ event, link }) => {
-      const meta = link?.metadata ?? {};
-      const added = Date.parse(String(meta.added ?? meta.Added ?? ''));
-      return { event, reason: String(meta.reason ?? meta.Reason ?? ''), parkedAt: Number.isNaN(added) ? (link?.created ?? event.created) : added };
-    });
+    return entries.map(parkedFromLink);
   }
 
   async replayParked(group: string): Promise<void> {

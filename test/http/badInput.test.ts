@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { auth, startTestHerald } from '../support/herald.ts';
+
+describe('bad input gets a clear 4xx problem, never a 500', () => {
+  let h: Awaited<ReturnType<typeof startTestHerald>>;
+  before(async () => {
+    h = await startTestHerald({ HERALD_MAX_RECIPIENTS: '3', HERALD_BODY_LIMIT_BYTES: '4096' });
+    await h.app.inject({ method: 'PUT', url: '/v1/users/u-1', headers: auth, payload: { email: 'ada@example.com' } });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  const cases: { name: string; method: 'GET' | 'POST' | 'PUT'; url: string; payload?: unknown; raw?: string; headers?: Record<string, string>; status: number; code: string; mentions?: string }[] = [
+    { name: 'malformed JSON', method: 'POST', url: '/v1/notifications', raw: '{"to": [', headers: { 'content-type': 'application/json' }, status: 400, code: 'invalid_json' },
+    { name: 'an unknown field', method: 'POST', url: '/v1/notifications', payload: { to: [{ userId: 'u-1' }], category: 'c', content: { sms: { body: 'x' } }, bogus: 1 }, status: 422, code: 'validation_failed', mentions: 'bogus' },
+    { name: 'a channel without content', method: 'POST', url: '/v1/notifications', payload: { to: [{ userId: 'u-1' }], channels: ['push'], category: 'c', content: { sms: { body: 'x' } } }, status: 422, code: 'validation_failed', mentions: 'content/push' },
+    { name: 'too many recipients', method: 'POST', url: '/v1/notifications', payload: { to: [1, 2, 3, 4].map((i) => ({ userId: `u${i}` })), category: 'c', content: { sms: { body: 'x' } } }, status: 422, code: 'validation_failed', mentions: 'at most 3 recipients' },
+    { name: 'a phone that is not a number', method: 'PUT', url: '/v1/users/u-2', payload: { phone: '12' }, status: 422, code: 'validation_failed', mentions: '/phone' },
+    { name: 'an email that is not one', method: 'PUT', url: '/v1/users/u-2', payload: { email: 'not-an-email' }, status: 422, code: 'validation_failed', mentions: '/email' },
+    { name: 'an unknown time zone', method: 'PUT', url: '/v1/users/u-2', payload: { timezone: 'Mars/Olympus' }, status: 422, code: 'validation_failed', mentions: '/timezone' },
+    { name: 'a user id with a slash-like character', method: 'PUT', url: '/v1/users/a%20b', payload: {}, status: 422, code: 'validation_failed', mentions: 'userId' },
+    { name: 'a wrong content type', method: 'POST', url: '/v1/notifications', raw: 'to=u-1', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, code: 'unsupported_media_type' },
+    { name: 'a body over the limit', method: 'POST', url: '/v1/notifications', payload: { to: [{ userId: 'u-1' }], category: 'c', content: { sms: { body: 'x'.repeat(5000) } } }, status: 413, code: 'body_too_large' },
+    { name: 'an unknown route', method: 'GET', url: '/v1/nothing-here', status: 404, code: 'route_not_found' },
+    { name: 'a malformed notification id', method: 'GET', url: '/v1/notifications/not-an-id', status: 422, code: 'validation_failed' },
+    { name: 'opening an unknown notification', method: 'POST', url: '/v1/notifications/0190a0b0-0000-7000-8000-000000000000/opened', status: 404, code: 'notification_not_found' },
+    { name: 'an unknown user', method: 'GET', url: '/v1/users/nobody', status: 404, code: 'user_not_found' },
+  ];
+
+  for (const c of cases) {
+    it(`${c.name} → ${c.status} ${c.code}`, async () => {
+      const res = await h.app.inject({ method: c.method, url: c.url, headers: { ...auth, ...c.headers }, ...(c.raw !== undefined ? { payload: c.raw } : c.payload !== undefined ? { payload: c.payload as object } : {}) });
+      assert.equal(res.statusCode, c.status, res.body);
+      assert.match(res.headers['content-type'] ?? '', /^application\/problem\+json/);
+      const body = res.json<{ code: string; status: number; title: string }>();
+      assert.equal(body.code, c.code);
+      assert.equal(body.status, c.status);
+      if (c.mentions) assert.ok(res.body.includes(c.mentions), `the problem names ${c.mentions}: ${res.body}`);
+    });
+  }
+
+  it('masks contact details echoed in a validation message', async () => {
+    const res = await h.app.inject({ method: 'PUT', url: '/v1/users/u-3', headers: auth, payload: { email: 'someone.private@example.com extra' } });
+    assert.equal(res.statusCode, 422);
+    assert.equal(res.body.includes('someone.private@example.com'), false, res.body);
+  });
+
+  it('a send to an unknown user is accepted with the user listed as skipped', async () => {
+    const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'ghost' }], category: 'c', content: { sms: { body: 'x' } } } });
+    assert.equal(res.statusCode, 202);
+    assert.deepEqual(res.json(), { notifications: [], skipped: [{ userId: 'ghost', reason: 'unknown_user' }] });
+  });
+});

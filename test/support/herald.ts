@@ -1,0 +1,38 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { startHerald, type Herald, type Overrides } from '../../src/service.ts';
+
+export const API_KEY = 'test-key-0123456789abcdef';
+export const auth = { authorization: `Bearer ${API_KEY}` };
+
+/** A real Herald on the embedded default in a temp dir; `restart` reopens the same data dir. */
+export async function startTestHerald(env: Record<string, string> = {}, overrides: Overrides = {}) {
+  const dir = await mkdtemp(join(tmpdir(), 'herald-e2e-'));
+  const config = () => loadConfig({ HERALD_DATA_DIR: dir, HERALD_API_KEY: API_KEY, HERALD_LOG_LEVEL: 'silent', HERALD_BATCH_WINDOW_MS: '5', ...env });
+  let herald: Herald = await startHerald(config(), createLogger('silent'), overrides);
+  return {
+    dir,
+    get herald() {
+      return herald;
+    },
+    get app() {
+      if (!herald.app) throw new Error('no HTTP app in this role');
+      return herald.app;
+    },
+    async restart() {
+      await herald.stop();
+      herald = await startHerald(config(), createLogger('silent'), overrides);
+    },
+    async outbox(): Promise<{ notificationId: string; channel: string; route: string; to: string; content: unknown }[]> {
+      const text = await readFile(join(dir, 'sandbox-outbox.jsonl'), 'utf8').catch(() => '');
+      return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as never);
+    },
+    async close() {
+      await herald.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  decideNotification,
+  evolveNotification,
+  initialNotificationState,
+  NotificationNotFoundError,
+  type NotificationCommand,
+  type NotificationEvent,
+  type RequestData,
+} from '../../src/domain/notification.ts';
+
+const now = '2026-11-23T10:00:00.000Z';
+const request: RequestData = { notificationId: 'n1', userId: 'u1', channel: 'push', category: 'news', content: { push: { title: 't', body: 'b' } }, routes: ['apns', 'fcm'], priority: 'normal' };
+const given = (events: NotificationEvent[]) => events.reduce(evolveNotification, initialNotificationState());
+const when = (events: NotificationEvent[], command: NotificationCommand) => decideNotification(command, given(events), now);
+const requested: NotificationEvent = { type: 'NotificationRequested', data: { ...request, at: now } };
+const sentOn = (route: 'apns' | 'fcm'): NotificationEvent => ({ type: 'NotificationSent', data: { notificationId: 'n1', route, provider: 'sandbox', deliveries: [{ to: 'tok…', providerMessageId: 'm' }], rejected: [], at: now } });
+const sent = { kind: 'sent', provider: 'sandbox', deliveries: [{ to: 'x', providerMessageId: 'm' }], rejected: [] } as const;
+const failed = { kind: 'failed', provider: 'sandbox', reason: 'unregistered_token', permanent: true, rejected: [] } as const;
+
+describe('notification decider', () => {
+  it('given nothing, when requested with routes, then NotificationRequested', () => {
+    assert.deepEqual(when([], { type: 'RequestNotification', data: request }), [requested]);
+  });
+
+  it('given nothing, when requested with no route, then requested and suppressed for no address', () => {
+    const events = when([], { type: 'RequestNotification', data: { ...request, routes: [] } });
+    assert.deepEqual(events.map((e) => e.type), ['NotificationRequested', 'NotificationSuppressed']);
+    assert.equal(given(events).exists && given(events).status, 'suppressed');
+  });
+
+  it('given requested, when requested again, then nothing', () => {
+    assert.deepEqual(when([requested], { type: 'RequestNotification', data: request }), []);
+  });
+
+  it('given requested, when one route is sent, then sent on that route and status sent', () => {
+    const events = when([requested], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'apns', outcome: sent } });
+    assert.equal(events[0]?.type, 'NotificationSent');
+    const state = given([requested, ...events]);
+    assert.ok(state.exists);
+    assert.equal(state.status, 'sent');
+    assert.deepEqual(state.routes, { apns: 'sent', fcm: 'pending' });
+  });
+
+  it('given a route already sent, when its delivery is recorded again (redelivery), then nothing', () => {
+    assert.deepEqual(when([requested, sentOn('apns')], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'apns', outcome: sent } }), []);
+  });
+
+  it('given every route failed, then the status is failed', () => {
+    const first = when([requested], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'apns', outcome: failed } });
+    const second = when([requested, ...first], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'fcm', outcome: failed } });
+    const state = given([requested, ...first, ...second]);
+    assert.equal(state.exists && state.status, 'failed');
+  });
+
+  it('given one route failed and one sent, then the status is sent', () => {
+    const failEvent = when([requested], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'apns', outcome: failed } });
+    assert.equal(given([requested, ...failEvent, sentOn('fcm')]).exists && given([requested, ...failEvent, sentOn('fcm')]).status === 'sent', true);
+  });
+
+  it('given nothing, when a delivery or an open is recorded, then not found', () => {
+    assert.throws(() => when([], { type: 'RecordOpen', data: { notificationId: 'n1' } }), NotificationNotFoundError);
+    assert.throws(() => when([], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'sms', outcome: sent } }), NotificationNotFoundError);
+  });
+
+  it('given opened, when opened again, then nothing', () => {
+    const opened = when([requested], { type: 'RecordOpen', data: { notificationId: 'n1' } });
+    assert.deepEqual(opened.map((e) => e.type), ['NotificationOpened']);
+    assert.deepEqual(when([requested, ...opened], { type: 'RecordOpen', data: { notificationId: 'n1' } }), []);
+  });
+});

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Recorded } from '../../src/domain/events.ts';
+import { evolveNotificationLog } from '../../src/projections/notificationLog.ts';
+import { evolveContacts } from '../../src/projections/contacts.ts';
+
+const at = '2026-11-23T10:00:00.000Z';
+let position = 0;
+const rec = (type: string, data: Record<string, unknown>) => ({ type, data: { at, ...data }, streamName: 's', revision: 0, position: ++position, metadata: {} }) as unknown as Recorded;
+
+describe('notification log projection', () => {
+  const requested = rec('NotificationRequested', { notificationId: 'n1', userId: 'u1', channel: 'sms', category: 'c', content: { sms: { body: 'secret body' } }, routes: ['sms'], priority: 'normal' });
+
+  it('given a request, then a requested document with a timeline that leaves out the content', () => {
+    const doc = evolveNotificationLog(null, requested);
+    assert.equal(doc?.status, 'requested');
+    assert.deepEqual(doc?.routes, { sms: 'pending' });
+    assert.equal(JSON.stringify(doc).includes('secret body'), false);
+  });
+
+  it('given a request and a send, then sent with both events in order', () => {
+    const sent = rec('NotificationSent', { notificationId: 'n1', route: 'sms', provider: 'sandbox', deliveries: [], rejected: [] });
+    const doc = [requested, sent].reduce(evolveNotificationLog, null);
+    assert.equal(doc?.status, 'sent');
+    assert.deepEqual(doc?.events.map((e) => e.type), ['NotificationRequested', 'NotificationSent']);
+  });
+
+  it('given a suppressed notification, a late outcome does not change its status', () => {
+    const suppressed = rec('NotificationSuppressed', { notificationId: 'n1', reason: 'no_address' });
+    const failed = rec('NotificationFailed', { notificationId: 'n1', route: 'sms', provider: 'p', reason: 'x', permanent: true, rejected: [] });
+    assert.equal([requested, suppressed, failed].reduce(evolveNotificationLog, null)?.status, 'suppressed');
+  });
+
+  it('an outcome for an unknown notification creates nothing', () => {
+    assert.equal(evolveNotificationLog(null, rec('NotificationOpened', { notificationId: 'zz' })), null);
+  });
+});
+
+describe('contacts projection', () => {
+  it('given profile and devices, then one document; an invalidated device stays listed as inactive', () => {
+    const events = [
+      rec('UserProfileUpdated', { userId: 'u1', email: 'a@example.com' }),
+      rec('DeviceRegistered', { userId: 'u1', token: 't1', platform: 'ios' }),
+      rec('DeviceRegistered', { userId: 'u1', token: 't2', platform: 'android' }),
+      rec('DeviceTokenInvalidated', { userId: 'u1', token: 't1', reason: 'unregistered_token' }),
+      rec('DeviceRemoved', { userId: 'u1', token: 't2' }),
+    ];
+    const doc = events.reduce(evolveContacts, null);
+    assert.equal(doc?.email, 'a@example.com');
+    assert.deepEqual(doc?.devices.map((d) => [d.token, d.active]), [['t1', false]]);
+  });
+});

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { addressesFor, decideUser, evolveUser, initialUserState, routesFor, type UserCommand, type UserEvent } from '../../src/domain/user.ts';
+
+const now = '2026-11-23T10:00:00.000Z';
+const given = (events: UserEvent[]) => events.reduce(evolveUser, initialUserState());
+const when = (events: UserEvent[], command: UserCommand) => decideUser(command, given(events), now);
+const profile: UserEvent = { type: 'UserProfileUpdated', data: { userId: 'u1', email: 'a@example.com', phone: '+14155550123', at: now } };
+const ios: UserEvent = { type: 'DeviceRegistered', data: { userId: 'u1', token: 'ios-token-1', platform: 'ios', at: now } };
+const web: UserEvent = { type: 'DeviceRegistered', data: { userId: 'u1', token: 'web-token-1', platform: 'web', at: now } };
+
+describe('user decider', () => {
+  it('given nothing, when the profile is set, then UserProfileUpdated', () => {
+    assert.deepEqual(when([], { type: 'UpdateProfile', data: { userId: 'u1', email: 'a@example.com' } }).map((e) => e.type), ['UserProfileUpdated']);
+  });
+
+  it('given a profile, when the same values are set again, then nothing', () => {
+    assert.deepEqual(when([profile], { type: 'UpdateProfile', data: { userId: 'u1', email: 'a@example.com' } }), []);
+  });
+
+  it('given a device, when registered again unchanged, then nothing; when removed, then DeviceRemoved', () => {
+    assert.deepEqual(when([ios], { type: 'RegisterDevice', data: { userId: 'u1', token: 'ios-token-1', platform: 'ios' } }), []);
+    assert.deepEqual(when([ios], { type: 'RemoveDevice', data: { userId: 'u1', token: 'ios-token-1' } }).map((e) => e.type), ['DeviceRemoved']);
+    assert.deepEqual(when([], { type: 'RemoveDevice', data: { userId: 'u1', token: 'ios-token-1' } }), []);
+  });
+
+  it('given an ios and a web device, push reaches APNs and FCM; an invalidated token is never used again', () => {
+    assert.deepEqual(routesFor(given([profile, ios, web]), 'push'), ['apns', 'fcm']);
+    const invalidated = when([ios, web], { type: 'InvalidateDeviceToken', data: { userId: 'u1', token: 'ios-token-1', reason: 'unregistered_token' } });
+    assert.deepEqual(invalidated.map((e) => e.type), ['DeviceTokenInvalidated']);
+    const state = given([profile, ios, web, ...invalidated]);
+    assert.deepEqual(routesFor(state, 'push'), ['fcm']);
+    assert.deepEqual(addressesFor(state, 'apns'), []);
+    assert.deepEqual(when([ios, web, ...invalidated], { type: 'InvalidateDeviceToken', data: { userId: 'u1', token: 'ios-token-1', reason: 'again' } }), []);
+  });
+
+  it('sms and email reach the user only with a phone and an email', () => {
+    assert.deepEqual(routesFor(given([]), 'sms'), []);
+    assert.deepEqual(addressesFor(given([profile]), 'sms'), ['+14155550123']);
+    assert.deepEqual(addressesFor(given([profile]), 'email'), ['a@example.com']);
+  });
+});
