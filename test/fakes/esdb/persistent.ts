@@ -1,0 +1,166 @@
+/**
+ * Test fixture, not product: the PersistentSubscriptions service of the EventStoreDB gRPC test
+ * server, for groups on $all only: Create, Update, GetInfo, ReplayParked and Read (bidirectional:
+ * events out, ack / nack in). Each Read connection holds at most its bufferSize unacknowledged
+ * events and takes one event at a time from the group, so connected consumers share the work
+ * round-robin, as ESDB's default consumer strategy does.
+ */
+import grpc from '@grpc/grpc-js';
+import type { SqliteEventStore } from '../../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
+import type { NackAction, PersistentEvent } from '../../../src/ports/eventStore.ts';
+import { settingsOf, sourceOf, type Groups } from './groups.ts';
+import { esdbError, fillRecord, persistentPb, send } from './proto.ts';
+
+type Pb = typeof persistentPb;
+type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
+
+const missing = (group: string) =>
+  esdbError(grpc.status.NOT_FOUND, 'persistent-subscription-does-not-exist', `Subscription group ${group} on stream $all does not exist.`, { 'stream-name': '$all', 'group-name': group });
+const notAll = () => esdbError(grpc.status.UNIMPLEMENTED, 'unsupported', 'test server: persistent subscriptions to $all only');
+
+function unary<Req, Res>(handle: (req: Req) => Promise<Res>): Unary<Req, Res> {
+  return (call, callback) => {
+    handle(call.request).then((res) => callback(null, res), (error: unknown) => callback(error as grpc.ServiceError));
+  };
+}
+
+const NACK_ACTIONS: Record<number, NackAction> = { 1: 'park', 2: 'retry', 3: 'skip' };
+
+export function persistentService(store: SqliteEventStore, groups: Groups) {
+  return {
+    create: unary(async (req: InstanceType<Pb['CreateReq']>) => {
+      const o = req.getOptions();
+      const all = o?.getAll();
+      if (!o || !all) throw notAll();
+      const group = o.getGroupName();
+      if (groups.get(group)) throw esdbError(grpc.status.ALREADY_EXISTS, 'persistent-subscription-exists', `Subscription group ${group} on stream $all exists.`, { 'stream-name': '$all', 'group-name': group });
+      await groups.put(group, { ...sourceOf(all), ...settingsOf(o.getSettings()) });
+      return new persistentPb.CreateResp();
+    }),
+
+    /** Changes settings; the source (start, filter) stays, as ESDB's Update of $all cannot change the filter. */
+    update: unary(async (req: InstanceType<Pb['UpdateReq']>) => {
+      const o = req.getOptions();
+      if (!o?.hasAll()) throw notAll();
+      const current = groups.get(o.getGroupName());
+      if (!current) throw missing(o.getGroupName());
+      await groups.put(o.getGroupName(), { ...current, ...settingsOf(o.getSettings()) });
+      return new persistentPb.UpdateResp();
+    }),
+
+    getInfo: unary(async (req: InstanceType<Pb['GetInfoReq']>) => {
+      const group = req.getOptions()?.getGroupName() ?? '';
+      const def = groups.get(group);
+      if (!def) throw missing(group);
+      const info = await store.persistentSubscriptionInfo(group);
+      const start = def.startFrom === 'end' ? 'C:-1/P:-1' : 'C:0/P:0';
+      const s = new persistentPb.SubscriptionInfo()
+        .setEventSource('$all').setGroupName(group).setStatus('Live').setStartFrom(start)
+        .setLastCheckpointedEventPosition(`C:${info.checkpoint}/P:${info.checkpoint}`).setLastKnownEventPosition('')
+        .setTotalInFlightMessages(info.inFlight).setOutstandingMessagesCount(info.inFlight).setParkedMessageCount(String(info.parked))
+        .setMaxRetryCount(def.maxRetryCount).setMessageTimeoutMilliseconds(def.messageTimeoutMs).setReadBatchSize(def.readBatchSize)
+        .setBufferSize(def.historyBufferSize).setLiveBufferSize(def.liveBufferSize).setMinCheckPointCount(def.minCheckpointCount)
+        .setMaxCheckPointCount(def.maxCheckpointCount).setCheckPointAfterMilliseconds(def.checkpointAfterMs)
+        .setNamedConsumerStrategy('RoundRobin').setTotalItems('0').setCountSinceLastMeasurement('0').setLiveBufferCount('0');
+      return new persistentPb.GetInfoResp().setSubscriptionInfo(s);
+    }),
+
+    replayParked: unary(async (req: InstanceType<Pb['ReplayParkedReq']>) => {
+      const group = req.getOptions()?.getGroupName() ?? '';
+      if (!groups.get(group)) throw missing(group);
+      await store.replayParked(group);
+      return new persistentPb.ReplayParkedResp();
+    }),
+
+    read(call: grpc.ServerDuplexStream<InstanceType<Pb['ReadReq']>, InstanceType<Pb['ReadResp']>>) {
+      let connection: Connection | undefined;
+      call.on('data', (req: InstanceType<Pb['ReadReq']>) => {
+        const options = req.getOptions();
+        if (options) {
+          const group = options.getGroupName();
+          if (!options.hasAll()) return call.emit('error', notAll());
+          if (!groups.get(group)) return call.emit('error', missing(group));
+          connection = new Connection(store, groups.matches(group), group, Math.max(1, options.getBufferSize()), call);
+          return;
+        }
+        const ack = req.getAck();
+        if (ack) connection?.settle(ack.getIdsList().map((id) => id.getString()), 'ack', '');
+        const nack = req.getNack();
+        if (nack) connection?.settle(nack.getIdsList().map((id) => id.getString()), NACK_ACTIONS[nack.getAction()] ?? 'retry', nack.getReason());
+      });
+      const close = () => void connection?.close();
+      call.on('end', () => { close(); call.end(); });
+      call.on('cancelled', close);
+      call.on('close', close);
+      call.on('error', close);
+    },
+  };
+}
+
+/** One consumer connection: pulls from the group while it has free slots, pushes to the client. */
+class Connection {
+  private readonly held = new Map<string, PersistentEvent>();
+  private readonly consumer;
+  private freed: (() => void) | undefined;
+  private closed = false;
+
+  constructor(
+    store: SqliteEventStore,
+    private readonly matches: (e: PersistentEvent['event']) => boolean,
+    group: string,
+    private readonly bufferSize: number,
+    private readonly call: grpc.ServerDuplexStream<unknown, unknown>,
+  ) {
+    this.consumer = store.connectPersistentSubscription(group);
+    void this.pump(group);
+  }
+
+  private async pump(group: string): Promise<void> {
+    const confirmation = new persistentPb.ReadResp.SubscriptionConfirmation().setSubscriptionId(`$all::${group}`);
+    if (!(await send(this.call, new persistentPb.ReadResp().setSubscriptionConfirmation(confirmation)))) return this.close();
+    while (!this.closed) {
+      if (this.held.size >= this.bufferSize) {
+        await new Promise<void>((resolve) => (this.freed = resolve));
+        continue;
+      }
+      const [e] = await this.consumer.nextBatch(1).catch(() => []);
+      if (!e) break;
+      if (!this.matches(e.event)) {
+        await this.consumer.ack(e); // outside the group's filter: settled without delivery, as ESDB does
+        continue;
+      }
+      this.held.set(e.event.id, e);
+      const read = new persistentPb.ReadResp.ReadEvent()
+        .setEvent(fillRecord(new persistentPb.ReadResp.ReadEvent.RecordedEvent(), e.event))
+        .setCommitPosition(String(e.event.position))
+        .setRetryCount(e.retryCount);
+      if (!(await send(this.call, new persistentPb.ReadResp().setEvent(read)))) break;
+      // Yield before taking the next event, so other connections of the group get their turn.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await this.close();
+  }
+
+  settle(ids: string[], action: 'ack' | NackAction, reason: string): void {
+    for (const id of ids) {
+      const e = this.held.get(id);
+      if (!e) continue;
+      this.held.delete(id);
+      void (action === 'ack' ? this.consumer.ack(e) : this.consumer.nack(action, reason, e));
+    }
+    this.wake();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.wake();
+    await this.consumer.close().catch(() => undefined);
+  }
+
+  private wake(): void {
+    const freed = this.freed;
+    this.freed = undefined;
+    freed?.();
+  }
+}
