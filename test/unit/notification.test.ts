@@ -8,6 +8,7 @@ import {
   type NotificationCommand,
   type NotificationEvent,
   type RequestData,
+  type DeliveryOutcome,
 } from '../../src/domain/notification.ts';
 
 const now = '2026-11-23T10:00:00.000Z';
@@ -16,8 +17,8 @@ const given = (events: NotificationEvent[]) => events.reduce(evolveNotification,
 const when = (events: NotificationEvent[], command: NotificationCommand) => decideNotification(command, given(events), now);
 const requested: NotificationEvent = { type: 'NotificationRequested', data: { ...request, at: now } };
 const sentOn = (route: 'apns' | 'fcm'): NotificationEvent => ({ type: 'NotificationSent', data: { notificationId: 'n1', route, provider: 'sandbox', deliveries: [{ to: 'tok…', providerMessageId: 'm' }], rejected: [], at: now } });
-const sent = { kind: 'sent', provider: 'sandbox', deliveries: [{ to: 'x', providerMessageId: 'm' }], rejected: [] } as const;
-const failed = { kind: 'failed', provider: 'sandbox', reason: 'unregistered_token', permanent: true, rejected: [] } as const;
+const sent: DeliveryOutcome = { kind: 'sent', provider: 'sandbox', deliveries: [{ to: 'x', providerMessageId: 'm' }], rejected: [] };
+const failed: DeliveryOutcome = { kind: 'failed', provider: 'sandbox', reason: 'unregistered_token', permanent: true, rejected: [] };
 
 describe('notification decider', () => {
   it('given nothing, when requested with routes, then NotificationRequested', () => {
@@ -27,7 +28,8 @@ describe('notification decider', () => {
   it('given nothing, when requested with no route, then requested and suppressed for no address', () => {
     const events = when([], { type: 'RequestNotification', data: { ...request, routes: [] } });
     assert.deepEqual(events.map((e) => e.type), ['NotificationRequested', 'NotificationSuppressed']);
-    assert.equal(given(events).exists && given(events).status, 'suppressed');
+    const state = given(events);
+    assert.equal(state.exists && state.status, 'suppressed');
   });
 
   it('given requested, when requested again, then nothing', () => {
@@ -56,7 +58,8 @@ describe('notification decider', () => {
 
   it('given one route failed and one sent, then the status is sent', () => {
     const failEvent = when([requested], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'apns', outcome: failed } });
-    assert.equal(given([requested, ...failEvent, sentOn('fcm')]).exists && given([requested, ...failEvent, sentOn('fcm')]).status === 'sent', true);
+    const state = given([requested, ...failEvent, sentOn('fcm')]);
+    assert.equal(state.exists && state.status, 'sent');
   });
 
   it('given nothing, when a delivery or an open is recorded, then not found', () => {
