@@ -14,6 +14,7 @@ import { buildApp } from './http/app.ts';
 import { ApiKeys } from './http/apiKeys.ts';
 import { DeliveryProcessor } from './processors/deliveryProcessor.ts';
 import { Projector } from './processors/projector.ts';
+import { Scheduler } from './processors/scheduler.ts';
 import { PROJECTIONS } from './projections/index.ts';
 import { ConfigError } from './configError.ts';
 
@@ -53,6 +54,8 @@ export async function startHerald(config: Config, logger: Pino, overrides: Overr
     ? ROUTES.map((route) => new DeliveryProcessor({ events, provider: providers[route], logger, now, batchWindowMs: config.batchWindowMs }))
     : [];
   for (const p of processors) await p.start();
+  const scheduler = runs.worker ? new Scheduler(events, readModels, logger.child({ component: 'scheduler' }), now) : undefined;
+  scheduler?.start();
 
   let app: FastifyInstance | undefined;
   let generatedApiKey: string | undefined;
@@ -66,6 +69,7 @@ export async function startHerald(config: Config, logger: Pino, overrides: Overr
   const stop = () =>
     (stopped ??= (async () => {
       await app?.close();
+      await scheduler?.stop();
       await Promise.all(processors.map((p) => p.stop()));
       await projector.stop();
       await Promise.all(Object.values(providers).map((p) => p.close()));

@@ -1,74 +1,42 @@
 /**
  * The notification aggregate: one stream per (user, channel) notification. Pure: decide and evolve;
- * time comes in as `now`, ids come in with the command.
+ * time comes in as `now`, ids and retry times come in with the command.
  */
-import type { RejectReason, Route } from '../ports/deliveryProvider.ts';
-import type { Channel, ChannelContent } from './channels.ts';
+import type { Route } from '../ports/deliveryProvider.ts';
+import type { Delivery, NotificationEvent, Rejection, RequestData, Status } from './notificationEvents.ts';
 import { exhaustive } from './user.ts';
+
+export * from './notificationEvents.ts';
 
 export const notificationStream = (id: string) => `notification-${id}`;
 
-export type Priority = 'high' | 'normal';
-export type SuppressReason = 'no_address' | 'unknown_user';
-export type Status = 'requested' | 'sent' | 'failed' | 'suppressed';
-
-export interface Delivery {
-  /** Masked address: the event log is no place for full contact details. */
-  to: string;
-  providerMessageId: string;
-}
-
-export interface Rejection {
-  to: string;
-  reason: RejectReason;
-}
-
-export type NotificationEvent =
-  | {
-      type: 'NotificationRequested';
-      data: {
-        notificationId: string;
-        userId: string;
-        channel: Channel;
-        category: string;
-        content: ChannelContent;
-        routes: Route[];
-        priority: Priority;
-        idempotencyKey?: string;
-        requestHash?: string;
-        at: string;
-      };
-    }
-  | { type: 'NotificationSuppressed'; data: { notificationId: string; reason: SuppressReason; at: string } }
-  | { type: 'NotificationSent'; data: { notificationId: string; route: Route; provider: string; deliveries: Delivery[]; rejected: Rejection[]; at: string } }
-  | { type: 'NotificationFailed'; data: { notificationId: string; route: Route; provider: string; reason: string; permanent: boolean; rejected: Rejection[]; at: string } }
-  | { type: 'NotificationOpened'; data: { notificationId: string; at: string } };
-
-export type NotificationEventType = NotificationEvent['type'];
-
-export type RequestData = Omit<Extract<NotificationEvent, { type: 'NotificationRequested' }>['data'], 'at'>;
-
-/** What a route's delivery attempt came to, as the processor saw it. */
+/** What a route's delivery attempt came to, as the worker saw it. */
 export type DeliveryOutcome =
   | { kind: 'sent'; provider: string; deliveries: Delivery[]; rejected: Rejection[] }
   | { kind: 'failed'; provider: string; reason: string; permanent: boolean; rejected: Rejection[] };
 
 export type NotificationCommand =
   | { type: 'RequestNotification'; data: RequestData }
-  | { type: 'RecordDelivery'; data: { notificationId: string; route: Route; outcome: DeliveryOutcome } }
+  /** `retryAt` is when to try again if this transient failure is not the last attempt allowed. */
+  | { type: 'RecordDelivery'; data: { notificationId: string; route: Route; attempt: number; maxAttempts: number; retryAt: string; outcome: DeliveryOutcome } }
+  | { type: 'MarkDue'; data: { notificationId: string; route: Route; attempt: number } }
+  | { type: 'Redrive'; data: { notificationId: string; route: Route } }
+  | { type: 'Cancel'; data: { notificationId: string } }
   | { type: 'RecordOpen'; data: { notificationId: string } };
 
 export type RouteState = 'pending' | 'sent' | 'failed';
 
+export interface RouteProgress {
+  state: RouteState;
+  /** Attempts that ended (failed) so far. */
+  failedAttempts: number;
+  /** Highest attempt made due by the scheduler. */
+  dueAttempt: number;
+}
+
 export type NotificationState =
   | { exists: false }
-  | {
-      exists: true;
-      request: RequestData;
-      status: Status;
-      routes: Partial<Record<Route, RouteState>>;
-      opened: boolean;
-    };
+  | { exists: true; request: RequestData; status: Status; routes: Partial<Record<Route, RouteProgress>>; opened: boolean };
 
 export const initialNotificationState = (): NotificationState => ({ exists: false });
 
@@ -79,27 +47,53 @@ export class NotificationNotFoundError extends Error {
   }
 }
 
-function statusOf(routes: Partial<Record<Route, RouteState>>): Status {
-  const states = Object.values(routes);
+export class NotificationNotCancellableError extends Error {
+  readonly code = 'notification_not_cancellable';
+  constructor(readonly notificationId: string, readonly status: Status) {
+    super(`notification ${notificationId} is ${status}; only a notification not yet delivered anywhere can be cancelled`);
+  }
+}
+
+/** Overall status from the routes: sent when any route delivered, failed when all failed. */
+export function statusOf(routes: Partial<Record<Route, { state: RouteState }>>, current: Status): Status {
+  if (current === 'suppressed' || current === 'cancelled') return current;
+  const states = Object.values(routes).map((r) => r.state);
   if (states.includes('sent')) return 'sent';
   if (states.length > 0 && states.every((s) => s === 'failed')) return 'failed';
-  return 'requested';
+  return current === 'scheduled' ? 'scheduled' : 'requested';
+}
+
+function withRoute(state: Extract<NotificationState, { exists: true }>, route: Route, change: Partial<RouteProgress>): Extract<NotificationState, { exists: true }> {
+  const current = state.routes[route] ?? { state: 'pending', failedAttempts: 0, dueAttempt: 0 };
+  const routes = { ...state.routes, [route]: { ...current, ...change } };
+  return { ...state, routes, status: statusOf(routes, state.status) };
 }
 
 export function evolveNotification(state: NotificationState, event: NotificationEvent): NotificationState {
   if (event.type === 'NotificationRequested') {
-    const { at: _at, ...request } = event.data;
-    const routes = Object.fromEntries(request.routes.map((r) => [r, 'pending' as const]));
-    return { exists: true, request, status: 'requested', routes, opened: false };
+    const { at, ...request } = event.data;
+    const routes = Object.fromEntries(request.routes.map((r) => [r, { state: 'pending' as const, failedAttempts: 0, dueAttempt: 0 }]));
+    return { exists: true, request, status: request.sendAt && request.sendAt > at ? 'scheduled' : 'requested', routes, opened: false };
   }
   if (!state.exists) return state;
   switch (event.type) {
     case 'NotificationSuppressed':
       return { ...state, status: 'suppressed' };
+    case 'NotificationCancelled':
+      return { ...state, status: 'cancelled' };
     case 'NotificationSent':
-    case 'NotificationFailed': {
-      const routes = { ...state.routes, [event.data.route]: event.type === 'NotificationSent' ? 'sent' : 'failed' };
-      return { ...state, routes, status: state.status === 'suppressed' ? 'suppressed' : statusOf(routes) };
+      return withRoute(state, event.data.route, { state: 'sent' });
+    case 'NotificationFailed':
+      return withRoute(state, event.data.route, { state: 'failed', failedAttempts: event.data.attempts ?? (state.routes[event.data.route]?.failedAttempts ?? 0) + 1 });
+    case 'DeliveryAttemptFailed':
+      return withRoute(state, event.data.route, { failedAttempts: event.data.attempt });
+    case 'DeliveryDue': {
+      const next = withRoute(state, event.data.route, { dueAttempt: event.data.attempt });
+      return next.status === 'scheduled' ? { ...next, status: 'requested' } : next;
+    }
+    case 'DeliveryRedriven': {
+      const next = withRoute({ ...state, status: state.status === 'failed' ? 'requested' : state.status }, event.data.route, { state: 'pending', failedAttempts: 0, dueAttempt: 0 });
+      return next;
     }
     case 'NotificationOpened':
       return { ...state, opened: true };
@@ -108,28 +102,53 @@ export function evolveNotification(state: NotificationState, event: Notification
   }
 }
 
+type Existing = Extract<NotificationState, { exists: true }>;
+const settled = (state: Existing) => state.status === 'suppressed' || state.status === 'cancelled';
+
+function recordDelivery(state: Existing, data: Extract<NotificationCommand, { type: 'RecordDelivery' }>['data'], at: string): NotificationEvent[] {
+  const { notificationId, route, attempt, maxAttempts, retryAt, outcome } = data;
+  const progress = state.routes[route];
+  // Idempotent: a redelivered message for an attempt that already has its outcome adds nothing.
+  if (!progress || progress.state !== 'pending' || settled(state) || progress.failedAttempts >= attempt) return [];
+  const { provider, rejected } = outcome;
+  if (outcome.kind === 'sent') return [{ type: 'NotificationSent', data: { notificationId, route, provider, attempt, deliveries: outcome.deliveries, rejected, at } }];
+  if (!outcome.permanent && attempt < maxAttempts) {
+    return [{ type: 'DeliveryAttemptFailed', data: { notificationId, route, provider, attempt, reason: outcome.reason, retryAt, rejected, at } }];
+  }
+  return [{ type: 'NotificationFailed', data: { notificationId, route, provider, reason: outcome.reason, permanent: outcome.permanent, attempts: attempt, rejected, at } }];
+}
+
 export function decideNotification(command: NotificationCommand, state: NotificationState, now: string): NotificationEvent[] {
+  if (command.type === 'RequestNotification') {
+    if (state.exists) return [];
+    const requested: NotificationEvent = { type: 'NotificationRequested', data: { ...command.data, at: now } };
+    if (command.data.routes.length > 0) return [requested];
+    return [requested, { type: 'NotificationSuppressed', data: { notificationId: command.data.notificationId, reason: 'no_address', at: now } }];
+  }
+  if (!state.exists) throw new NotificationNotFoundError(command.data.notificationId);
+  const { notificationId } = command.data;
   switch (command.type) {
-    case 'RequestNotification': {
-      if (state.exists) return [];
-      const requested: NotificationEvent = { type: 'NotificationRequested', data: { ...command.data, at: now } };
-      if (command.data.routes.length > 0) return [requested];
-      return [requested, { type: 'NotificationSuppressed', data: { notificationId: command.data.notificationId, reason: 'no_address', at: now } }];
+    case 'RecordDelivery':
+      return recordDelivery(state, command.data, now);
+    case 'MarkDue': {
+      const { route, attempt } = command.data;
+      const progress = state.routes[route];
+      if (!progress || progress.state !== 'pending' || settled(state) || progress.dueAttempt >= attempt || progress.failedAttempts !== attempt - 1) return [];
+      return [{ type: 'DeliveryDue', data: { notificationId, route, attempt, at: now } }];
     }
-    case 'RecordDelivery': {
-      if (!state.exists) throw new NotificationNotFoundError(command.data.notificationId);
-      const { notificationId, route, outcome } = command.data;
-      // Idempotent: a redelivered message for a route that already has its outcome adds nothing.
-      if (state.routes[route] !== 'pending' || state.status === 'suppressed') return [];
-      if (outcome.kind === 'sent') {
-        return [{ type: 'NotificationSent', data: { notificationId, route, provider: outcome.provider, deliveries: outcome.deliveries, rejected: outcome.rejected, at: now } }];
-      }
-      const { provider, reason, permanent, rejected } = outcome;
-      return [{ type: 'NotificationFailed', data: { notificationId, route, provider, reason, permanent, rejected, at: now } }];
+    case 'Redrive': {
+      const progress = state.routes[command.data.route];
+      if (progress?.state !== 'failed' || settled(state)) return [];
+      return [{ type: 'DeliveryRedriven', data: { notificationId, route: command.data.route, at: now } }];
+    }
+    case 'Cancel': {
+      if (state.status === 'cancelled') return [];
+      const untouched = Object.values(state.routes).every((r) => r.state === 'pending');
+      if (!untouched || state.status === 'suppressed') throw new NotificationNotCancellableError(notificationId, state.status);
+      return [{ type: 'NotificationCancelled', data: { notificationId, at: now } }];
     }
     case 'RecordOpen':
-      if (!state.exists) throw new NotificationNotFoundError(command.data.notificationId);
-      return state.opened ? [] : [{ type: 'NotificationOpened', data: { notificationId: command.data.notificationId, at: now } }];
+      return state.opened ? [] : [{ type: 'NotificationOpened', data: { notificationId, at: now } }];
     default:
       return exhaustive(command);
   }

@@ -87,7 +87,7 @@ export const notificationResponse = z.object({
   channel,
   category: z.string(),
   priority: z.string(),
-  status: z.enum(['requested', 'sent', 'failed', 'suppressed']),
+  status: z.enum(['requested', 'scheduled', 'sent', 'failed', 'suppressed', 'cancelled']),
   routes: z.record(z.string(), z.string()),
   opened: z.boolean(),
   requestedAt: z.string(),

@@ -10,6 +10,7 @@ import { notificationAggregate } from '../commands/sendNotification.ts';
 import { handleUserCommand, loadUser } from '../commands/users.ts';
 import { deadTokens, outcomeOf } from './deliveryOutcome.ts';
 import { RateLimiter } from './rateLimiter.ts';
+import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retryPolicy.ts';
 
 export interface DeliveryProcessorOptions {
   events: EventStore;
@@ -20,13 +21,20 @@ export interface DeliveryProcessorOptions {
   batchWindowMs?: number;
   concurrency?: number;
   ratePerSecond?: number;
+  retryPolicy?: RetryPolicy;
+  random?: () => number;
 }
 
 interface Job {
   pe: PersistentEvent;
   notificationId: string;
+  userId: string;
+  attempt: number;
   messages: DeliveryMessage[];
 }
+
+/** The events that ask a route's worker to deliver, and which attempt each one is. */
+export const DELIVERY_TRIGGERS = ['NotificationRequested', 'DeliveryDue', 'DeliveryRedriven'] as const;
 
 export const deliveryGroup = (route: string) => `delivery-${route}`;
 
@@ -54,7 +62,7 @@ export class DeliveryProcessor {
   async start(): Promise<void> {
     const { events, provider } = this.o;
     await events.ensurePersistentSubscription(this.group, {
-      filter: { eventTypes: ['NotificationRequested'] },
+      filter: { eventTypes: DELIVERY_TRIGGERS },
       maxInFlight: Math.max(provider.maxBatchSize * 2, 64),
       messageTimeoutMs: 60_000,
       maxRetryCount: 10,
@@ -71,26 +79,42 @@ export class DeliveryProcessor {
     this.done = lastValueFrom(pipeline, { defaultValue: undefined }).then(() => undefined);
   }
 
+  /** Which attempt of this route an event asks for, or null when it is not for this worker now. */
+  private attemptOf(pe: PersistentEvent): { notificationId: string; attempt: number } | null {
+    const event = decodeEvent(pe.event);
+    const route = this.o.provider.route;
+    if (event?.type === 'NotificationRequested') {
+      const { sendAt, at, routes, notificationId } = event.data;
+      // A scheduled send waits for the scheduler's DeliveryDue.
+      return routes.includes(route) && !(sendAt && sendAt > at) ? { notificationId, attempt: 1 } : null;
+    }
+    if (event?.type === 'DeliveryDue' && event.data.route === route) return { notificationId: event.data.notificationId, attempt: event.data.attempt };
+    if (event?.type === 'DeliveryRedriven' && event.data.route === route) return { notificationId: event.data.notificationId, attempt: 1 };
+    return null;
+  }
+
   /** Decides whether the event needs a send at all; settles it at once when it does not. */
   private async prepare(pe: PersistentEvent): Promise<Job | null> {
     const sub = this.sub!;
     const route = this.o.provider.route;
     try {
-      const event = decodeEvent(pe.event);
-      if (event?.type !== 'NotificationRequested' || !event.data.routes.includes(route)) {
+      const wanted = this.attemptOf(pe);
+      if (!wanted) {
         await sub.ack(pe);
         return null;
       }
-      const { notificationId, userId, channel, content, priority } = event.data;
-      // At-least-once delivery: a redelivered event whose route is already settled is not sent again.
+      const { notificationId, attempt } = wanted;
+      // At-least-once delivery: a redelivered event for an attempt already made is not sent again.
       const { state } = await load(this.o.events, notificationStream(notificationId), notificationAggregate);
-      if (!state.exists || state.status === 'suppressed' || state.routes[route] !== 'pending') {
+      const progress = state.exists ? state.routes[route] : undefined;
+      if (!state.exists || !progress || state.status === 'suppressed' || state.status === 'cancelled' || progress.state !== 'pending' || progress.failedAttempts >= attempt) {
         await sub.ack(pe);
         return null;
       }
+      const { userId, channel, content, priority } = state.request;
       const addresses = addressesFor(await loadUser(this.o.events, userId), route);
       const messages = addresses.map((to) => ({ route, notificationId, to, content: content[channel], priority }) as DeliveryMessage);
-      return { pe, notificationId, messages };
+      return { pe, notificationId, userId, attempt, messages };
     } catch (error) {
       this.log.error({ err: error, position: pe.event.position }, 'cannot prepare delivery; parking the event');
       await sub.nack('park', error instanceof Error ? error.message : String(error), pe);
@@ -128,15 +152,18 @@ export class DeliveryProcessor {
 
   private async settle(job: Job, results: DeliveryResult[]): Promise<void> {
     const { events, provider, now } = this.o;
+    const policy = this.o.retryPolicy ?? DEFAULT_RETRY_POLICY;
     const sub = this.sub!;
     try {
       const outcome = outcomeOf(provider.id, job.messages, results);
-      await handle(events, notificationStream(job.notificationId), notificationAggregate, { type: 'RecordDelivery', data: { notificationId: job.notificationId, route: provider.route, outcome } }, { now });
-      const userId = (job.pe.event.data as { userId: string }).userId;
+      const retryAfterMs = Math.max(0, ...results.map((r) => (r.status === 'failed' ? (r.retryAfterMs ?? 0) : 0)));
+      const retryAt = new Date(now().getTime() + retryDelayMs(policy, job.attempt, retryAfterMs, this.o.random ?? Math.random)).toISOString();
+      const command = { type: 'RecordDelivery' as const, data: { notificationId: job.notificationId, route: provider.route, attempt: job.attempt, maxAttempts: policy.maxAttempts[provider.route], retryAt, outcome } };
+      await handle(events, notificationStream(job.notificationId), notificationAggregate, command, { now });
       for (const dead of deadTokens(job.messages, results)) {
-        await handleUserCommand({ store: events, now }, { type: 'InvalidateDeviceToken', data: { userId, token: dead.token, reason: dead.reason, notificationId: job.notificationId } });
+        await handleUserCommand({ store: events, now }, { type: 'InvalidateDeviceToken', data: { userId: job.userId, token: dead.token, reason: dead.reason, notificationId: job.notificationId } });
       }
-      this.log.debug({ notificationId: job.notificationId, outcome: outcome.kind }, 'delivery settled');
+      this.log.debug({ notificationId: job.notificationId, attempt: job.attempt, outcome: outcome.kind }, 'delivery settled');
       await sub.ack(job.pe);
     } catch (error) {
       this.log.error({ err: error, notificationId: job.notificationId }, 'cannot record the delivery outcome; will retry');

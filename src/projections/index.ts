@@ -1,6 +1,7 @@
 import type { Projection } from './projection.ts';
 import { contacts } from './contacts.ts';
 import { notificationLog } from './notificationLog.ts';
+import { schedule } from './schedule.ts';
 
 /** Every read model Herald keeps; replay and the projector both start from this list. */
-export const PROJECTIONS: readonly Projection[] = [notificationLog, contacts];
+export const PROJECTIONS: readonly Projection[] = [notificationLog, contacts, schedule];

@@ -1,6 +1,6 @@
 import type { Channel } from '../domain/channels.ts';
 import type { Recorded } from '../domain/events.ts';
-import type { RouteState, Status } from '../domain/notification.ts';
+import { statusOf, type RouteState, type Status } from '../domain/notification.ts';
 import type { Projection } from './projection.ts';
 
 export interface TimelineEntry {
@@ -16,6 +16,7 @@ export type NotificationLogDoc = {
   category: string;
   priority: string;
   status: Status;
+  sendAt?: string;
   routes: Record<string, RouteState>;
   opened: boolean;
   requestedAt: string;
@@ -29,14 +30,6 @@ function timelineEntry(event: Recorded): TimelineEntry {
   return { type: event.type, at, ...details };
 }
 
-function statusAfter(routes: Record<string, RouteState>, current: Status): Status {
-  if (current === 'suppressed') return current;
-  const states = Object.values(routes);
-  if (states.includes('sent')) return 'sent';
-  if (states.length > 0 && states.every((s) => s === 'failed')) return 'failed';
-  return 'requested';
-}
-
 export function evolveNotificationLog(doc: NotificationLogDoc | null, event: Recorded): NotificationLogDoc | null {
   if (event.type === 'NotificationRequested') {
     const d = event.data;
@@ -46,7 +39,8 @@ export function evolveNotificationLog(doc: NotificationLogDoc | null, event: Rec
       channel: d.channel,
       category: d.category,
       priority: d.priority,
-      status: 'requested',
+      status: d.sendAt && d.sendAt > d.at ? 'scheduled' : 'requested',
+      ...(d.sendAt ? { sendAt: d.sendAt } : {}),
       routes: Object.fromEntries(d.routes.map((r) => [r, 'pending'])),
       opened: false,
       requestedAt: d.at,
@@ -56,26 +50,36 @@ export function evolveNotificationLog(doc: NotificationLogDoc | null, event: Rec
   }
   if (!doc) return doc;
   const next = { ...doc, updatedAt: (event.data as { at: string }).at, events: [...doc.events, timelineEntry(event)] };
+  const routeTo = (route: string, state: RouteState, status?: Status) => {
+    const routes = { ...doc.routes, [route]: state };
+    const shaped = Object.fromEntries(Object.entries(routes).map(([r, s]) => [r, { state: s }]));
+    return { ...next, routes, status: statusOf(shaped, status ?? doc.status) };
+  };
   switch (event.type) {
     case 'NotificationSuppressed':
       return { ...next, status: 'suppressed' };
+    case 'NotificationCancelled':
+      return { ...next, status: 'cancelled' };
     case 'NotificationSent':
-    case 'NotificationFailed': {
-      const routes = { ...doc.routes, [event.data.route]: event.type === 'NotificationSent' ? 'sent' : 'failed' } as Record<string, RouteState>;
-      return { ...next, routes, status: statusAfter(routes, doc.status) };
-    }
+      return routeTo(event.data.route, 'sent');
+    case 'NotificationFailed':
+      return routeTo(event.data.route, 'failed');
+    case 'DeliveryRedriven':
+      return routeTo(event.data.route, 'pending', doc.status === 'failed' ? 'requested' : doc.status);
+    case 'DeliveryDue':
+      return doc.status === 'scheduled' ? { ...next, status: 'requested' } : next;
     case 'NotificationOpened':
       return { ...next, opened: true };
     default:
-      return doc;
+      return next;
   }
 }
 
 export const notificationLog: Projection<NotificationLogDoc> = {
   name: 'notifications',
-  version: 1,
+  version: 2,
   collection: { name: 'notifications', indexes: [['userId', 'requestedAt'], 'status'] },
-  eventTypes: ['NotificationRequested', 'NotificationSuppressed', 'NotificationSent', 'NotificationFailed', 'NotificationOpened'],
+  eventTypes: ['NotificationRequested', 'NotificationSuppressed', 'NotificationSent', 'NotificationFailed', 'DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryRedriven', 'NotificationCancelled', 'NotificationOpened'],
   keyOf: (event) => (event.type.startsWith('Notification') ? (event.data as { notificationId: string }).notificationId : null),
   evolve: evolveNotificationLog,
 };

@@ -5,6 +5,7 @@ import {
   evolveNotification,
   initialNotificationState,
   NotificationNotFoundError,
+  NotificationNotCancellableError,
   type NotificationCommand,
   type NotificationEvent,
   type RequestData,
@@ -12,6 +13,7 @@ import {
 } from '../../src/domain/notification.ts';
 
 const now = '2026-11-23T10:00:00.000Z';
+const retryAt = '2026-11-23T10:00:05.000Z';
 const request: RequestData = { notificationId: 'n1', userId: 'u1', channel: 'push', category: 'news', content: { push: { title: 't', body: 'b' } }, routes: ['apns', 'fcm'], priority: 'normal' };
 const given = (events: NotificationEvent[]) => events.reduce(evolveNotification, initialNotificationState());
 const when = (events: NotificationEvent[], command: NotificationCommand) => decideNotification(command, given(events), now);
@@ -37,34 +39,67 @@ describe('notification decider', () => {
   });
 
   it('given requested, when one route is sent, then sent on that route and status sent', () => {
-    const events = when([requested], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'apns', outcome: sent } });
+    const events = when([requested], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'apns', attempt: 1, maxAttempts: 3, retryAt, outcome: sent } });
     assert.equal(events[0]?.type, 'NotificationSent');
     const state = given([requested, ...events]);
     assert.ok(state.exists);
     assert.equal(state.status, 'sent');
-    assert.deepEqual(state.routes, { apns: 'sent', fcm: 'pending' });
+    assert.deepEqual(Object.fromEntries(Object.entries(state.routes).map(([r, p]) => [r, p.state])), { apns: 'sent', fcm: 'pending' });
   });
 
   it('given a route already sent, when its delivery is recorded again (redelivery), then nothing', () => {
-    assert.deepEqual(when([requested, sentOn('apns')], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'apns', outcome: sent } }), []);
+    assert.deepEqual(when([requested, sentOn('apns')], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'apns', attempt: 1, maxAttempts: 3, retryAt, outcome: sent } }), []);
   });
 
   it('given every route failed, then the status is failed', () => {
-    const first = when([requested], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'apns', outcome: failed } });
-    const second = when([requested, ...first], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'fcm', outcome: failed } });
+    const first = when([requested], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'apns', attempt: 1, maxAttempts: 3, retryAt, outcome: failed } });
+    const second = when([requested, ...first], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'fcm', attempt: 1, maxAttempts: 3, retryAt, outcome: failed } });
     const state = given([requested, ...first, ...second]);
     assert.equal(state.exists && state.status, 'failed');
   });
 
   it('given one route failed and one sent, then the status is sent', () => {
-    const failEvent = when([requested], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'apns', outcome: failed } });
+    const failEvent = when([requested], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'apns', attempt: 1, maxAttempts: 3, retryAt, outcome: failed } });
     const state = given([requested, ...failEvent, sentOn('fcm')]);
     assert.equal(state.exists && state.status, 'sent');
   });
 
   it('given nothing, when a delivery or an open is recorded, then not found', () => {
     assert.throws(() => when([], { type: 'RecordOpen', data: { notificationId: 'n1' } }), NotificationNotFoundError);
-    assert.throws(() => when([], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'sms', outcome: sent } }), NotificationNotFoundError);
+    assert.throws(() => when([], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'sms', attempt: 1, maxAttempts: 3, retryAt, outcome: sent } }), NotificationNotFoundError);
+  });
+
+  it('given a transient failure with attempts left, then DeliveryAttemptFailed with the retry time; the last attempt fails for good', () => {
+    const transient: DeliveryOutcome = { kind: 'failed', provider: 'p', reason: 'http_503', permanent: false, rejected: [] };
+    const first = when([requested], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'apns', attempt: 1, maxAttempts: 2, retryAt, outcome: transient } });
+    assert.deepEqual(first.map((e) => [e.type, 'retryAt' in e.data ? e.data.retryAt : null]), [['DeliveryAttemptFailed', retryAt]]);
+    assert.deepEqual(when([requested, ...first], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'apns', attempt: 1, maxAttempts: 2, retryAt, outcome: transient } }), [], 'the same attempt recorded twice');
+    const due = when([requested, ...first], { type: 'MarkDue', data: { notificationId: 'n1', route: 'apns', attempt: 2 } });
+    assert.deepEqual(due.map((e) => e.type), ['DeliveryDue']);
+    assert.deepEqual(when([requested, ...first, ...due], { type: 'MarkDue', data: { notificationId: 'n1', route: 'apns', attempt: 2 } }), [], 'made due once');
+    const last = when([requested, ...first, ...due], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'apns', attempt: 2, maxAttempts: 2, retryAt, outcome: transient } });
+    assert.deepEqual(last.map((e) => [e.type, 'attempts' in e.data ? e.data.attempts : null]), [['NotificationFailed', 2]]);
+  });
+
+  it('given a permanent failure, then NotificationFailed at once; redrive sends the route back to pending', () => {
+    const failedEvents = when([requested], { type: 'RecordDelivery', data: { notificationId: 'n1', route: 'apns', attempt: 1, maxAttempts: 5, retryAt, outcome: failed } });
+    assert.deepEqual(failedEvents.map((e) => e.type), ['NotificationFailed']);
+    const redriven = when([requested, ...failedEvents], { type: 'Redrive', data: { notificationId: 'n1', route: 'apns' } });
+    assert.deepEqual(redriven.map((e) => e.type), ['DeliveryRedriven']);
+    const state = given([requested, ...failedEvents, ...redriven]);
+    assert.equal(state.exists && state.routes.apns?.state, 'pending');
+    assert.deepEqual(when([requested], { type: 'Redrive', data: { notificationId: 'n1', route: 'apns' } }), [], 'nothing to redrive');
+  });
+
+  it('given a scheduled notification, it can be cancelled once; a sent one cannot', () => {
+    const scheduled: NotificationEvent = { type: 'NotificationRequested', data: { ...request, sendAt: '2026-11-24T00:00:00.000Z', at: now } };
+    const state = given([scheduled]);
+    assert.equal(state.exists && state.status, 'scheduled');
+    const cancelled = when([scheduled], { type: 'Cancel', data: { notificationId: 'n1' } });
+    assert.deepEqual(cancelled.map((e) => e.type), ['NotificationCancelled']);
+    assert.deepEqual(when([scheduled, ...cancelled], { type: 'Cancel', data: { notificationId: 'n1' } }), []);
+    assert.deepEqual(when([scheduled, ...cancelled], { type: 'MarkDue', data: { notificationId: 'n1', route: 'apns', attempt: 1 } }), []);
+    assert.throws(() => when([requested, sentOn('apns')], { type: 'Cancel', data: { notificationId: 'n1' } }), NotificationNotCancellableError);
   });
 
   it('given opened, when opened again, then nothing', () => {

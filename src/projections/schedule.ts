@@ -1,0 +1,58 @@
+import type { Recorded } from '../domain/events.ts';
+import type { Projection } from './projection.ts';
+
+export interface DueEntry {
+  route: string;
+  attempt: number;
+  dueAt: string;
+}
+
+/** What is waiting for a time: scheduled sends (sendAt) and retries (retryAt), per notification. */
+export type ScheduleDoc = {
+  notificationId: string;
+  due: DueEntry[];
+  /** Earliest dueAt: the scheduler's index. */
+  nextDueAt: string;
+};
+
+function withDue(notificationId: string, due: DueEntry[]): ScheduleDoc | null {
+  if (due.length === 0) return null;
+  return { notificationId, due, nextDueAt: due.map((d) => d.dueAt).sort()[0]! };
+}
+
+export function evolveSchedule(doc: ScheduleDoc | null, event: Recorded): ScheduleDoc | null {
+  const current = doc?.due ?? [];
+  const without = (route: string) => current.filter((d) => d.route !== route);
+  switch (event.type) {
+    case 'NotificationRequested': {
+      const { sendAt, at, routes, notificationId } = event.data;
+      return sendAt && sendAt > at ? withDue(notificationId, routes.map((route) => ({ route, attempt: 1, dueAt: sendAt }))) : doc;
+    }
+    case 'DeliveryAttemptFailed': {
+      const { route, attempt, retryAt, notificationId } = event.data;
+      return withDue(notificationId, [...without(route), { route, attempt: attempt + 1, dueAt: retryAt }]);
+    }
+    case 'DeliveryDue': {
+      const { route, attempt, notificationId } = event.data;
+      return withDue(notificationId, current.filter((d) => d.route !== route || d.attempt > attempt));
+    }
+    case 'NotificationSent':
+    case 'NotificationFailed':
+    case 'DeliveryRedriven':
+      return withDue(event.data.notificationId, without(event.data.route));
+    case 'NotificationCancelled':
+    case 'NotificationSuppressed':
+      return null;
+    default:
+      return doc;
+  }
+}
+
+export const schedule: Projection<ScheduleDoc> = {
+  name: 'schedule',
+  version: 1,
+  collection: { name: 'schedule', indexes: ['nextDueAt'] },
+  eventTypes: ['NotificationRequested', 'DeliveryAttemptFailed', 'DeliveryDue', 'NotificationSent', 'NotificationFailed', 'DeliveryRedriven', 'NotificationCancelled', 'NotificationSuppressed'],
+  keyOf: (event) => (event.type.startsWith('Notification') || event.type.startsWith('Delivery') ? (event.data as { notificationId: string }).notificationId : null),
+  evolve: evolveSchedule,
+};
