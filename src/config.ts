@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './configError.ts';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './processors/retryPolicy.ts';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const rate = z.coerce.number().min(0).max(1);
@@ -25,6 +26,16 @@ const schema = z.object({
   HERALD_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(10_000).default(20),
   HERALD_SANDBOX_FAILURE_RATE: rate.default(0),
   HERALD_SANDBOX_LATENCY_MS: z.coerce.number().int().min(0).default(0),
+  HERALD_RETRY_BASE_DELAY_MS: z.coerce.number().int().min(1).default(DEFAULT_RETRY_POLICY.baseDelayMs),
+  HERALD_RETRY_MAX_DELAY_MS: z.coerce.number().int().min(1).default(DEFAULT_RETRY_POLICY.maxDelayMs),
+  HERALD_MAX_ATTEMPTS_APNS: z.coerce.number().int().min(1).max(100).default(DEFAULT_RETRY_POLICY.maxAttempts.apns),
+  HERALD_MAX_ATTEMPTS_FCM: z.coerce.number().int().min(1).max(100).default(DEFAULT_RETRY_POLICY.maxAttempts.fcm),
+  HERALD_MAX_ATTEMPTS_SMS: z.coerce.number().int().min(1).max(100).default(DEFAULT_RETRY_POLICY.maxAttempts.sms),
+  HERALD_MAX_ATTEMPTS_EMAIL: z.coerce.number().int().min(1).max(100).default(DEFAULT_RETRY_POLICY.maxAttempts.email),
+  HERALD_SCHEDULER_TICK_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  HERALD_DEAD_LETTER_ALERT_THRESHOLD: z.coerce.number().int().min(1).default(100),
+  HERALD_ALERT_WEBHOOK_URL: z.url().optional(),
+  HERALD_ALERT_CHECK_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
 });
 
 export type Role = 'all' | 'api' | 'worker' | 'projector';
@@ -42,6 +53,9 @@ export interface Config {
   limits: { maxRecipients: number; bodyLimitBytes: number };
   batchWindowMs: number;
   sandbox: { outboxFile: string; failureRate: number; latencyMs: number };
+  retry: RetryPolicy;
+  schedulerTickMs: number;
+  alerts: { deadLetterThreshold: number; webhookUrl?: string; intervalMs: number };
   env: NodeJS.ProcessEnv;
 }
 
@@ -71,6 +85,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: string = 'all'): Config
     limits: { maxRecipients: e.HERALD_MAX_RECIPIENTS, bodyLimitBytes: e.HERALD_BODY_LIMIT_BYTES },
     batchWindowMs: e.HERALD_BATCH_WINDOW_MS,
     sandbox: { outboxFile: resolve(dataDir, 'sandbox-outbox.jsonl'), failureRate: e.HERALD_SANDBOX_FAILURE_RATE, latencyMs: e.HERALD_SANDBOX_LATENCY_MS },
+    retry: {
+      baseDelayMs: e.HERALD_RETRY_BASE_DELAY_MS,
+      maxDelayMs: e.HERALD_RETRY_MAX_DELAY_MS,
+      maxAttempts: { apns: e.HERALD_MAX_ATTEMPTS_APNS, fcm: e.HERALD_MAX_ATTEMPTS_FCM, sms: e.HERALD_MAX_ATTEMPTS_SMS, email: e.HERALD_MAX_ATTEMPTS_EMAIL },
+    },
+    schedulerTickMs: e.HERALD_SCHEDULER_TICK_MS,
+    alerts: { deadLetterThreshold: e.HERALD_DEAD_LETTER_ALERT_THRESHOLD, intervalMs: e.HERALD_ALERT_CHECK_INTERVAL_MS, ...(e.HERALD_ALERT_WEBHOOK_URL ? { webhookUrl: e.HERALD_ALERT_WEBHOOK_URL } : {}) },
     env,
   };
 }

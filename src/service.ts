@@ -15,6 +15,7 @@ import { ApiKeys } from './http/apiKeys.ts';
 import { DeliveryProcessor } from './processors/deliveryProcessor.ts';
 import { Projector } from './processors/projector.ts';
 import { Scheduler } from './processors/scheduler.ts';
+import { DeadLetterAlert } from './processors/deadLetterAlert.ts';
 import { PROJECTIONS } from './projections/index.ts';
 import { ConfigError } from './configError.ts';
 
@@ -51,11 +52,13 @@ export async function startHerald(config: Config, logger: Pino, overrides: Overr
   const projector = new Projector(events, readModels, PROJECTIONS, logger.child({ component: 'projector' }));
   if (runs.projector) await projector.start();
   const processors = runs.worker
-    ? ROUTES.map((route) => new DeliveryProcessor({ events, provider: providers[route], logger, now, batchWindowMs: config.batchWindowMs }))
+    ? ROUTES.map((route) => new DeliveryProcessor({ events, provider: providers[route], logger, now, batchWindowMs: config.batchWindowMs, retryPolicy: config.retry }))
     : [];
   for (const p of processors) await p.start();
-  const scheduler = runs.worker ? new Scheduler(events, readModels, logger.child({ component: 'scheduler' }), now) : undefined;
+  const scheduler = runs.worker ? new Scheduler(events, readModels, logger.child({ component: 'scheduler' }), now, config.schedulerTickMs) : undefined;
   scheduler?.start();
+  const alert = runs.worker ? new DeadLetterAlert(events, readModels, logger.child({ component: 'alerts' }), { threshold: config.alerts.deadLetterThreshold, intervalMs: config.alerts.intervalMs, ...(config.alerts.webhookUrl ? { webhookUrl: config.alerts.webhookUrl } : {}) }) : undefined;
+  alert?.start();
 
   let app: FastifyInstance | undefined;
   let generatedApiKey: string | undefined;
@@ -69,6 +72,7 @@ export async function startHerald(config: Config, logger: Pino, overrides: Overr
   const stop = () =>
     (stopped ??= (async () => {
       await app?.close();
+      alert?.stop();
       await scheduler?.stop();
       await Promise.all(processors.map((p) => p.stop()));
       await projector.stop();

@@ -29,11 +29,12 @@ export interface SendInput {
   category: string;
   content: ChannelContent;
   priority?: Priority;
+  sendAt?: string;
   idempotencyKey?: string;
 }
 
 export interface SendResult {
-  notifications: { id: string; userId: string; channel: Channel; status: 'requested' | 'suppressed' }[];
+  notifications: { id: string; userId: string; channel: Channel; status: 'requested' | 'scheduled' | 'suppressed' }[];
   skipped: { userId: string; reason: 'unknown_user' | 'unreachable' }[];
 }
 
@@ -63,7 +64,7 @@ function idempotentId(scope: string, key: string, userId: string, channel: Chann
 
 /** Fans a send request out to one notification per (user, channel), each on its own stream. */
 export async function sendNotification(ctx: SendContext, input: SendInput): Promise<SendResult> {
-  const requestHash = input.idempotencyKey ? sha256(JSON.stringify([input.to, input.channels ?? null, input.category, input.content, input.priority ?? 'normal'])) : undefined;
+  const requestHash = input.idempotencyKey ? sha256(JSON.stringify([input.to, input.channels ?? null, input.category, input.content, input.priority ?? 'normal', input.sendAt ?? null])) : undefined;
   const result: SendResult = { notifications: [], skipped: [] };
   const users = [...new Set(input.to.map((r) => r.userId))];
   const appends: Promise<void>[] = [];
@@ -80,9 +81,10 @@ export async function sendNotification(ctx: SendContext, input: SendInput): Prom
       const content = { [channel]: input.content[channel] } as ChannelContent;
       const command: NotificationCommand = {
         type: 'RequestNotification',
-        data: { notificationId: id, userId, channel, category: input.category, content, routes, priority: input.priority ?? 'normal', ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey, requestHash } : {}) },
+        data: { notificationId: id, userId, channel, category: input.category, content, routes, priority: input.priority ?? 'normal', ...(input.sendAt ? { sendAt: input.sendAt } : {}), ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey, requestHash } : {}) },
       };
-      result.notifications.push({ id, userId, channel, status: routes.length > 0 ? 'requested' : 'suppressed' });
+      const scheduled = input.sendAt !== undefined && input.sendAt > ctx.now().toISOString();
+      result.notifications.push({ id, userId, channel, status: routes.length === 0 ? 'suppressed' : scheduled ? 'scheduled' : 'requested' });
       appends.push(request(ctx, id, command, requestHash));
     }
   }

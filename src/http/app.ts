@@ -3,6 +3,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { z } from 'zod';
 import type { AppDeps } from './deps.ts';
 import { errorHandler, Problem, sendProblem } from './problem.ts';
+import { deadLettersRoutes } from './routes/deadLetters.ts';
 import { notificationsRoutes } from './routes/notifications.ts';
 import { usersRoutes } from './routes/users.ts';
 
@@ -40,5 +41,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/health', { schema: { tags: ['operations'], summary: 'Liveness', response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
   await app.register(usersRoutes(deps));
   await app.register(notificationsRoutes(deps));
+  await app.register(deadLettersRoutes(deps));
   return app;
 }

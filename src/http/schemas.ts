@@ -65,6 +65,7 @@ export const sendBody = (maxRecipients: number) =>
       category: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, . _ -'),
       content,
       priority: z.enum(['high', 'normal']).optional(),
+      sendAt: z.iso.datetime({ offset: true, message: 'an ISO 8601 time with offset, e.g. 2026-12-01T09:00:00Z' }).transform((v) => new Date(v).toISOString()).optional(),
       idempotencyKey: z.string().min(1).max(255).optional(),
     })
     .superRefine((body, ctx) => {
@@ -77,7 +78,7 @@ export const sendBody = (maxRecipients: number) =>
     });
 
 export const sendResponse = z.object({
-  notifications: z.array(z.object({ id: z.string(), userId: z.string(), channel, status: z.enum(['requested', 'suppressed']) })),
+  notifications: z.array(z.object({ id: z.string(), userId: z.string(), channel, status: z.enum(['requested', 'scheduled', 'suppressed']) })),
   skipped: z.array(z.object({ userId: z.string(), reason: z.enum(['unknown_user', 'unreachable']) })),
 });
 
@@ -87,6 +88,7 @@ export const notificationResponse = z.object({
   channel,
   category: z.string(),
   priority: z.string(),
+  sendAt: z.string().optional(),
   status: z.enum(['requested', 'scheduled', 'sent', 'failed', 'suppressed', 'cancelled']),
   routes: z.record(z.string(), z.string()),
   opened: z.boolean(),

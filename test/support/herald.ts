@@ -9,8 +9,9 @@ export const API_KEY = 'test-key-0123456789abcdef';
 export const auth = { authorization: `Bearer ${API_KEY}` };
 
 /** A real Herald on the embedded default in a temp dir; `restart` reopens the same data dir. */
-export async function startTestHerald(env: Record<string, string> = {}, overrides: Overrides = {}) {
+export async function startTestHerald(env: Record<string, string> = {}, makeOverrides: Overrides | ((dir: string) => Overrides) = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'herald-e2e-'));
+  const overrides = typeof makeOverrides === 'function' ? makeOverrides(dir) : makeOverrides;
   const config = () => loadConfig({ HERALD_DATA_DIR: dir, HERALD_API_KEY: API_KEY, HERALD_LOG_LEVEL: 'silent', HERALD_BATCH_WINDOW_MS: '5', ...env });
   let herald: Herald = await startHerald(config(), createLogger('silent'), overrides);
   return {

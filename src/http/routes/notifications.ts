@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { handle } from '../../commands/handle.ts';
 import { IdempotencyKeyReusedError, notificationAggregate, sendNotification } from '../../commands/sendNotification.ts';
-import { NotificationNotFoundError, notificationStream } from '../../domain/notification.ts';
+import { NotificationNotCancellableError, NotificationNotFoundError, notificationStream } from '../../domain/notification.ts';
 import { decodeEvent } from '../../codec/events.ts';
 import { evolveNotificationLog, notificationLog, type NotificationLogDoc } from '../../projections/notificationLog.ts';
 import type { AppDeps } from '../deps.ts';
@@ -68,6 +68,19 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         offset: req.query.offset,
       });
       return { notifications: docs.map((d) => d.doc as NotificationLogDoc) };
+    });
+
+    app.delete('/v1/notifications/:id', {
+      schema: { tags: ['notifications'], summary: 'Cancel a notification that has not been delivered anywhere yet (e.g. scheduled)', params: z.object({ id: notificationId }), response: { 200: notificationResponse } },
+    }, async (req) => {
+      try {
+        await handle(deps.events, notificationStream(req.params.id), notificationAggregate, { type: 'Cancel', data: { notificationId: req.params.id } }, { now: deps.now, metadata: { appId: req.appId } });
+      } catch (error) {
+        if (error instanceof NotificationNotFoundError) throw new Problem(404, error.code, 'Notification not found', error.message);
+        if (error instanceof NotificationNotCancellableError) throw new Problem(409, error.code, 'Too late to cancel', error.message);
+        throw error;
+      }
+      return (await findNotification(deps, req.params.id))!;
     });
 
     app.post('/v1/notifications/:id/opened', {

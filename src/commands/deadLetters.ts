@@ -1,0 +1,55 @@
+import type { EventStore } from '../ports/eventStore.ts';
+import type { ReadModelStore, StoredDoc } from '../ports/readModelStore.ts';
+import type { Route } from '../ports/deliveryProvider.ts';
+import { ROUTES } from '../ports/deliveryProvider.ts';
+import { notificationStream } from '../domain/notification.ts';
+import { deadLetters, type DeadLetterDoc } from '../projections/deadLetters.ts';
+import { deliveryGroup } from '../processors/deliveryProcessor.ts';
+import { handle } from './handle.ts';
+import { notificationAggregate } from './sendNotification.ts';
+
+export interface DeadLetterFilter {
+  channel?: string;
+  route?: string;
+  reason?: string;
+  from?: string;
+  to?: string;
+}
+
+export async function findDeadLetters(readModels: ReadModelStore, filter: DeadLetterFilter, page: { limit: number; offset: number }) {
+  const where = Object.fromEntries(Object.entries({ channel: filter.channel, route: filter.route, reason: filter.reason }).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  const range = filter.from || filter.to ? { field: 'failedAt', ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lte: filter.to } : {}) } : undefined;
+  const query = { where, ...(range ? { range } : {}) };
+  const [docs, total] = await Promise.all([
+    readModels.find(deadLetters.collection.name, { ...query, orderBy: { field: 'failedAt', direction: 'desc' }, ...page }),
+    readModels.count(deadLetters.collection.name, query),
+  ]);
+  return { deadLetters: docs.map((d: StoredDoc) => d.doc as DeadLetterDoc), total };
+}
+
+/** Events a worker could not handle at all (parked by its subscription group), per route. */
+export async function listParkedDeliveries(events: EventStore, limit: number) {
+  const lists = await Promise.all(
+    ROUTES.map(async (route) => {
+      const parked = await events.listParked(deliveryGroup(route), { limit }).catch(() => []);
+      return parked.map((p) => ({ group: deliveryGroup(route), route, eventType: p.event.type, stream: p.event.streamName, position: p.event.position, reason: p.reason, parkedAt: new Date(p.parkedAt).toISOString() }));
+    }),
+  );
+  return lists.flat();
+}
+
+/** Sends failed routes back to their workers; returns how many were redriven. */
+export async function redriveDeadLetters(ctx: { events: EventStore; now: () => Date; metadata?: Record<string, unknown> }, targets: { notificationId: string; route: Route }[]): Promise<number> {
+  let redriven = 0;
+  for (const { notificationId, route } of targets) {
+    const { events } = await handle(ctx.events, notificationStream(notificationId), notificationAggregate, { type: 'Redrive', data: { notificationId, route } }, ctx);
+    redriven += events.length;
+  }
+  return redriven;
+}
+
+export async function replayParkedDeliveries(events: EventStore): Promise<number> {
+  let replayed = 0;
+  for (const route of ROUTES) replayed += await events.replayParked(deliveryGroup(route)).catch(() => 0);
+  return replayed;
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { findDeadLetters, listParkedDeliveries, redriveDeadLetters, replayParkedDeliveries } from '../../commands/deadLetters.ts';
+import type { Route } from '../../ports/deliveryProvider.ts';
+import type { AppDeps } from '../deps.ts';
+import { Problem } from '../problem.ts';
+
+const route = z.enum(['apns', 'fcm', 'sms', 'email']);
+const isoTime = z.iso.datetime({ offset: true }).transform((v) => new Date(v).toISOString());
+const filter = {
+  channel: z.enum(['push', 'sms', 'email']).optional(),
+  route: route.optional(),
+  reason: z.string().max(100).optional(),
+  from: isoTime.optional(),
+  to: isoTime.optional(),
+};
+const deadLetterId = z.string().regex(/^[0-9a-f-]{36}:(apns|fcm|sms|email)$/, 'notificationId:route, as listed by GET /v1/dead-letters');
+const deadLetter = z.object({ id: z.string(), notificationId: z.string(), route: z.string(), channel: z.string(), provider: z.string(), reason: z.string(), permanent: z.boolean(), attempts: z.number(), failedAt: z.string() });
+const parked = z.object({ group: z.string(), route: z.string(), eventType: z.string(), stream: z.string(), position: z.number(), reason: z.string(), parkedAt: z.string() });
+const redriveResult = z.object({ redriven: z.number(), parkedReplayed: z.number() });
+
+const parseId = (id: string) => {
+  const [notificationId, r] = id.split(':') as [string, Route];
+  return { notificationId, route: r };
+};
+
+/** Dead letters: failed routes (after their last attempt, or rejected for good) and parked events. */
+export function deadLettersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  const ctx = (appId: string) => ({ events: deps.events, now: deps.now, metadata: { appId } });
+  return async (app) => {
+    app.get('/v1/dead-letters', {
+      schema: {
+        tags: ['dead letters'],
+        summary: 'Failed deliveries, newest first, and events a worker parked',
+        querystring: z.object({ ...filter, limit: z.coerce.number().int().min(1).max(1000).default(100), offset: z.coerce.number().int().min(0).default(0) }),
+        response: { 200: z.object({ deadLetters: z.array(deadLetter), total: z.number(), parked: z.array(parked) }) },
+      },
+    }, async (req) => {
+      const { limit, offset, ...f } = req.query;
+      const [found, parkedEvents] = await Promise.all([findDeadLetters(deps.readModels, f, { limit, offset }), listParkedDeliveries(deps.events, limit)]);
+      return { ...found, parked: parkedEvents };
+    });
+
+    app.post('/v1/dead-letters/:id/redrive', {
+      schema: { tags: ['dead letters'], summary: 'Send one failed route back for delivery', params: z.object({ id: deadLetterId }), response: { 202: redriveResult } },
+    }, async (req, reply) => {
+      const redriven = await redriveDeadLetters(ctx(req.appId), [parseId(req.params.id)]);
+      if (redriven === 0) throw new Problem(409, 'not_a_dead_letter', 'Nothing to redrive', `${req.params.id} is not failed (it may have been redriven already)`);
+      return reply.status(202).send({ redriven, parkedReplayed: 0 });
+    });
+
+    app.post('/v1/dead-letters/redrive', {
+      schema: {
+        tags: ['dead letters'],
+        summary: 'Redrive in bulk: listed ids, or everything matching a filter, and optionally the parked events',
+        body: z.strictObject({ ids: z.array(deadLetterId).max(10_000).optional(), ...filter, limit: z.number().int().min(1).max(10_000).default(1000), includeParked: z.boolean().default(false) }),
+        response: { 202: redriveResult },
+      },
+    }, async (req, reply) => {
+      const { ids, limit, includeParked, ...f } = req.body;
+      const targets = ids ? ids.map(parseId) : (await findDeadLetters(deps.readModels, f, { limit, offset: 0 })).deadLetters.map((d) => ({ notificationId: d.notificationId, route: d.route as Route }));
+      const redriven = await redriveDeadLetters(ctx(req.appId), targets);
+      const parkedReplayed = includeParked ? await replayParkedDeliveries(deps.events) : 0;
+      return reply.status(202).send({ redriven, parkedReplayed });
+    });
+  };
+}

@@ -1,0 +1,65 @@
+import type { ReadModelStore } from '../ports/readModelStore.ts';
+import type { EventStore } from '../ports/eventStore.ts';
+import type { Logger } from '../ports/logger.ts';
+import { deadLetters } from '../projections/deadLetters.ts';
+import { listParkedDeliveries } from '../commands/deadLetters.ts';
+
+export interface AlertOptions {
+  threshold: number;
+  webhookUrl?: string;
+  intervalMs?: number;
+  /** Called on every check with the count, so metrics can export it. */
+  onCount?: (count: number) => void;
+}
+
+/**
+ * Raises an alert when dead letters (failed routes plus parked events) reach the threshold: an
+ * error log line, and a POST to the operators' webhook when one is set. It fires once per
+ * crossing, and again only after the count has dropped below the threshold.
+ */
+export class DeadLetterAlert {
+  private timer?: NodeJS.Timeout;
+  private alerted = false;
+
+  constructor(
+    private readonly events: EventStore,
+    private readonly readModels: ReadModelStore,
+    private readonly logger: Logger,
+    private readonly options: AlertOptions,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.check().catch((error: unknown) => this.logger.warn({ err: error }, 'dead-letter check failed')), this.options.intervalMs ?? 10_000);
+    this.timer.unref();
+  }
+
+  async check(): Promise<number> {
+    const failed = await this.readModels.count(deadLetters.collection.name);
+    const parked = (await listParkedDeliveries(this.events, 1000)).length;
+    const count = failed + parked;
+    this.options.onCount?.(count);
+    if (count < this.options.threshold) {
+      this.alerted = false;
+      return count;
+    }
+    if (this.alerted) return count;
+    this.alerted = true;
+    const alert = { alert: 'dead_letters_over_threshold', count, failed, parked, threshold: this.options.threshold, at: new Date().toISOString() };
+    this.logger.error(alert, `dead letters (${count}) reached the alert threshold (${this.options.threshold}): inspect GET /v1/dead-letters, fix the cause, then POST /v1/dead-letters/redrive`);
+    if (this.options.webhookUrl) await this.notify(alert);
+    return count;
+  }
+
+  private async notify(alert: Record<string, unknown>): Promise<void> {
+    try {
+      const res = await fetch(this.options.webhookUrl!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alert), signal: AbortSignal.timeout(5000) });
+      if (!res.ok) this.logger.warn({ status: res.status }, 'alert webhook answered with an error status');
+    } catch (error) {
+      this.logger.warn({ err: error }, 'alert webhook unreachable; check HERALD_ALERT_WEBHOOK_URL');
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { DeliveryMessage, DeliveryProvider, DeliveryResult } from '../../src/ports/deliveryProvider.ts';
+import { createSandboxProvider, type SandboxOptions } from '../../src/adapters/providers/sandbox/sandboxProvider.ts';
+import { auth, startTestHerald } from '../support/herald.ts';
+import { eventually } from '../support/wait.ts';
+
+type Doc = { id: string; status: string; events: { type: string; attempt?: number; attempts?: number; reason?: string }[] };
+
+/** An FCM stand-in that rejects tokens starting with "dead" as unregistered, like FCM does. */
+function rejectingFcm(): DeliveryProvider & { sentTo: string[] } {
+  const sentTo: string[] = [];
+  return {
+    id: 'test-fcm', route: 'fcm', maxBatchSize: 500, limits: { concurrency: 2 }, sentTo,
+    async send(messages: readonly DeliveryMessage[]): Promise<DeliveryResult[]> {
+      return messages.map((m) => {
+        if (m.to.startsWith('dead')) return { status: 'rejected', reason: 'unregistered_token' };
+        sentTo.push(m.to);
+        return { status: 'sent', providerMessageId: `fcm-${sentTo.length}` };
+      });
+    },
+    async close() {},
+  };
+}
+
+describe('nothing lost, nothing sent twice: retries, dead letters, scheduling', () => {
+  let h: Awaited<ReturnType<typeof startTestHerald>>;
+  const sms: SandboxOptions = { outboxFile: '', failureRate: 1 };
+  const fcm = rejectingFcm();
+  const alerts: unknown[] = [];
+  const hook = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      alerts.push(JSON.parse(body));
+      res.end();
+    });
+  });
+
+  const send = async (payload: Record<string, unknown>) => {
+    const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], category: 'c', ...payload } });
+    assert.equal(res.statusCode, 202, res.body);
+    return res.json<{ notifications: { id: string; status: string }[] }>().notifications[0]!;
+  };
+  const get = async (id: string) => (await h.app.inject({ method: 'GET', url: `/v1/notifications/${id}`, headers: auth })).json<Doc>();
+  const until = (id: string, status: string, ms = 8000) => eventually(ms, `${id} ${status}`, async () => ((await get(id)).status === status ? true : undefined));
+
+  before(async () => {
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const env = {
+      HERALD_MAX_ATTEMPTS_SMS: '3', HERALD_RETRY_BASE_DELAY_MS: '20', HERALD_SCHEDULER_TICK_MS: '20',
+      HERALD_DEAD_LETTER_ALERT_THRESHOLD: '1', HERALD_ALERT_CHECK_INTERVAL_MS: '100', HERALD_ALERT_WEBHOOK_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts`,
+    };
+    h = await startTestHerald(env, (dir) => {
+      sms.outboxFile = join(dir, 'sandbox-outbox.jsonl');
+      return { providers: { fcm, sms: createSandboxProvider('sms', sms) } };
+    });
+    await h.app.inject({ method: 'PUT', url: '/v1/users/u-1', headers: auth, payload: { phone: '+14155550123', email: 'ada@example.com' } });
+    for (const token of ['good-token-1234', 'dead-token-1234']) await h.app.inject({ method: 'POST', url: '/v1/users/u-1/devices', headers: auth, payload: { platform: 'android', token } });
+  });
+  after(async () => {
+    await h.close();
+    hook.close();
+  });
+
+  it('retries a transient failure with backoff up to the channel maximum, then ends failed as a dead letter', async () => {
+    const n = await send({ channels: ['sms'], content: { sms: { body: 'hello' } } });
+    await until(n.id, 'failed');
+    const doc = await get(n.id);
+    assert.deepEqual(doc.events.map((e) => e.type), ['NotificationRequested', 'DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryAttemptFailed', 'DeliveryDue', 'NotificationFailed']);
+    assert.equal(doc.events.at(-1)?.attempts, 3);
+    const dead = await eventually(3000, 'listed dead letter', async () => {
+      const res = await h.app.inject({ method: 'GET', url: '/v1/dead-letters?channel=sms', headers: auth });
+      const body = res.json<{ deadLetters: { id: string; reason: string; attempts: number }[] }>();
+      return body.deadLetters.find((d) => d.id === `${n.id}:sms`);
+    });
+    assert.equal(dead.attempts, 3);
+    assert.equal(dead.reason, 'sandbox_injected_failure');
+  });
+
+  it('raises an alert to the operators\' webhook when dead letters pass the threshold', async () => {
+    const alert = await eventually(5000, 'an alert POST', () => alerts[0]);
+    assert.equal((alert as { alert: string }).alert, 'dead_letters_over_threshold');
+  });
+
+  it('redrives a dead letter once the provider works again', async () => {
+    const list = await h.app.inject({ method: 'GET', url: '/v1/dead-letters?route=sms', headers: auth });
+    const id = list.json<{ deadLetters: { id: string; notificationId: string }[] }>().deadLetters[0]!;
+    sms.failureRate = 0;
+    const res = await h.app.inject({ method: 'POST', url: '/v1/dead-letters/redrive', headers: auth, payload: { ids: [id.id] } });
+    assert.equal(res.statusCode, 202, res.body);
+    assert.equal(res.json<{ redriven: number }>().redriven, 1);
+    await until(id.notificationId, 'sent');
+    const again = await h.app.inject({ method: 'POST', url: `/v1/dead-letters/${id.id}/redrive`, headers: auth });
+    assert.equal(again.statusCode, 409);
+  });
+
+  it('invalidates a device token the provider rejects and never uses it again', async () => {
+    const first = await send({ channels: ['push'], content: { push: { title: 't', body: 'b' } } });
+    await until(first.id, 'sent');
+    const user = await eventually(3000, 'dead token inactive', async () => {
+      const res = await h.app.inject({ method: 'GET', url: '/v1/users/u-1', headers: auth });
+      const devices = res.json<{ devices: { token: string; active: boolean }[] }>().devices;
+      return devices.find((d) => d.token.startsWith('dead'))?.active === false ? devices : undefined;
+    });
+    assert.equal(user.length, 2);
+    const before = fcm.sentTo.length;
+    const second = await send({ channels: ['push'], content: { push: { title: 't2', body: 'b2' } } });
+    await until(second.id, 'sent');
+    const doc = await get(second.id);
+    assert.equal(doc.events.filter((e) => e.type === 'NotificationSent').length, 1);
+    assert.deepEqual(fcm.sentTo.slice(before), ['good-token-1234']);
+  });
+
+  it('holds a scheduled notification until sendAt, durably, then delivers it', async () => {
+    const n = await send({ channels: ['email'], content: { email: { subject: 's', text: 't' } }, sendAt: new Date(Date.now() + 1200).toISOString() });
+    assert.equal(n.status, 'scheduled');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await get(n.id)).status, 'scheduled');
+    await h.restart();
+    await until(n.id, 'sent', 6000);
+    assert.ok((await h.outbox()).some((l) => l.notificationId === n.id));
+  });
+
+  it('cancels a scheduled notification before it goes; a sent one cannot be cancelled', async () => {
+    const n = await send({ channels: ['email'], content: { email: { subject: 's', text: 't' } }, sendAt: new Date(Date.now() + 60_000).toISOString() });
+    const res = await h.app.inject({ method: 'DELETE', url: `/v1/notifications/${n.id}`, headers: auth });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.json<{ status: string }>().status, 'cancelled');
+    const sentOne = await send({ channels: ['email'], content: { email: { subject: 'now', text: 't' } } });
+    await until(sentOne.id, 'sent');
+    const late = await h.app.inject({ method: 'DELETE', url: `/v1/notifications/${sentOne.id}`, headers: auth });
+    assert.equal(late.statusCode, 409);
+    assert.equal(late.json<{ code: string }>().code, 'notification_not_cancellable');
+  });
+});
