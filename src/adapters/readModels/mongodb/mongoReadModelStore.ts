@@ -52,7 +52,8 @@ export async function createMongoReadModelStore(url: string, options: MongoReadM
   const timeout = options.serverSelectionTimeoutMS ?? 5000;
   let client: MongoClient;
   try {
-    client = new MongoClient(url, { serverSelectionTimeoutMS: timeout, appName: 'herald' });
+    // ignoreUndefined: an undefined field is left out, as JSON (and so the SQLite adapter) does.
+    client = new MongoClient(url, { serverSelectionTimeoutMS: timeout, appName: 'herald', ignoreUndefined: true });
   } catch (error) {
     throw new ReadModelStoreUnavailableError(
       `MongoDB URL ${redactUrl(url)} is not a valid connection string (${message(error)}); check MONGODB_URL, e.g. mongodb://localhost:27017/herald`,
@@ -66,8 +67,8 @@ export async function createMongoReadModelStore(url: string, options: MongoReadM
   } catch (error) {
     await client.close().catch(() => undefined);
     throw new ReadModelStoreUnavailableError(
-      `cannot use MongoDB at ${redactUrl(url)} (no answer within ${timeout} ms: ${message(error)}); ` +
-        'check MONGODB_URL (host, port, credentials), that the server is running and that this host can reach it',
+      `cannot use MongoDB at ${redactUrl(url)}: ${message(error)}; check MONGODB_URL (host, port, credentials), ` +
+        `that the server is running and that this host can reach it (waited up to ${timeout} ms)`,
       { cause: error },
     );
   }
@@ -115,7 +116,12 @@ export class MongoReadModelStore implements ReadModelStore {
     const records = await this.collection(collection).find({ _id: { $in: unique }, ...LIVE }).toArray();
     const byId = new Map(records.map((r) => [r._id, toStored(r)]));
     // Same order as asked, like the SQLite adapter.
-    return new Map(unique.flatMap((id) => (byId.has(id) ? [[id, byId.get(id)!] as const] : [])));
+    const found = new Map<string, StoredDoc>();
+    for (const id of unique) {
+      const stored = byId.get(id);
+      if (stored) found.set(id, stored);
+    }
+    return found;
   }
 
   async find(collection: string, query: FindQuery = {}): Promise<StoredDoc[]> {
@@ -130,7 +136,7 @@ export class MongoReadModelStore implements ReadModelStore {
   }
 
   async count(collection: string, query: Pick<FindQuery, 'where' | 'range'> = {}): Promise<number> {
-    return this.collection(collection).countDocuments(queryFilter(query) as Filter<StoredRecord>);
+    return this.collection(collection).countDocuments(queryFilter(query));
   }
 
   async commit(changes: readonly DocChange[], checkpoint?: { name: string; position: number }): Promise<void> {
