@@ -12,7 +12,7 @@ import { SqliteReadModelStore } from './adapters/readModels/sqlite/sqliteReadMod
 import { providersFromConfig } from './adapters/providers/fromConfig.ts';
 import { buildApp } from './http/app.ts';
 import { ApiKeys } from './http/apiKeys.ts';
-import { DeliveryProcessor } from './processors/deliveryProcessor.ts';
+import { DeliveryProcessor, LANES } from './processors/deliveryProcessor.ts';
 import { Projector } from './processors/projector.ts';
 import { Scheduler } from './processors/scheduler.ts';
 import { DeadLetterAlert } from './processors/deadLetterAlert.ts';
@@ -52,7 +52,7 @@ export async function startHerald(config: Config, logger: Pino, overrides: Overr
   const projector = new Projector(events, readModels, PROJECTIONS, logger.child({ component: 'projector' }));
   if (runs.projector) await projector.start();
   const processors = runs.worker
-    ? ROUTES.map((route) => new DeliveryProcessor({ events, provider: providers[route], logger, now, batchWindowMs: config.batchWindowMs, retryPolicy: config.retry }))
+    ? ROUTES.flatMap((route) => LANES.map((lane) => new DeliveryProcessor({ events, provider: providers[route], logger, now, batchWindowMs: config.batchWindowMs, retryPolicy: config.retry, lane })))
     : [];
   for (const p of processors) await p.start();
   const scheduler = runs.worker ? new Scheduler(events, readModels, logger.child({ component: 'scheduler' }), now, config.schedulerTickMs) : undefined;

@@ -61,6 +61,7 @@ export const eventSchemas = {
   DeliveryDue: z.object({ notificationId: z.string(), route, attempt: z.number().int().min(1), at }),
   DeliveryRedriven: z.object({ notificationId: z.string(), route, at }),
   NotificationCancelled: z.object({ notificationId: z.string(), at }),
+  NotificationExpedited: z.object({ notificationId: z.string(), routes: z.array(route), at }),
   NotificationOpened: z.object({ notificationId: z.string(), at }),
   UserProfileUpdated: z.object({ userId: z.string(), email: nullableString, phone: nullableString, locale: nullableString, timezone: nullableString, at }),
   DeviceRegistered: z.object({ userId: z.string(), token: z.string(), platform: z.enum(['ios', 'android', 'web']), appId: z.string().optional(), at }),

@@ -4,7 +4,9 @@ import type { Route } from '../ports/deliveryProvider.ts';
 import { ROUTES } from '../ports/deliveryProvider.ts';
 import { notificationStream } from '../domain/notification.ts';
 import { deadLetters, type DeadLetterDoc } from '../projections/deadLetters.ts';
-import { deliveryGroup } from '../processors/deliveryProcessor.ts';
+import { deliveryGroup, LANES } from '../processors/deliveryProcessor.ts';
+
+const GROUPS = ROUTES.flatMap((route) => LANES.map((lane) => ({ route, group: deliveryGroup(route, lane) })));
 import { handle } from './handle.ts';
 import { notificationAggregate } from './sendNotification.ts';
 
@@ -30,9 +32,9 @@ export async function findDeadLetters(readModels: ReadModelStore, filter: DeadLe
 /** Events a worker could not handle at all (parked by its subscription group), per route. */
 export async function listParkedDeliveries(events: EventStore, limit: number) {
   const lists = await Promise.all(
-    ROUTES.map(async (route) => {
-      const parked = await events.listParked(deliveryGroup(route), { limit }).catch(() => []);
-      return parked.map((p) => ({ group: deliveryGroup(route), route, eventType: p.event.type, stream: p.event.streamName, position: p.event.position, reason: p.reason, parkedAt: new Date(p.parkedAt).toISOString() }));
+    GROUPS.map(async ({ route, group }) => {
+      const parked = await events.listParked(group, { limit }).catch(() => []);
+      return parked.map((p) => ({ group, route, eventType: p.event.type, stream: p.event.streamName, position: p.event.position, reason: p.reason, parkedAt: new Date(p.parkedAt).toISOString() }));
     }),
   );
   return lists.flat();
@@ -50,6 +52,6 @@ export async function redriveDeadLetters(ctx: { events: EventStore; now: () => D
 
 export async function replayParkedDeliveries(events: EventStore): Promise<number> {
   let replayed = 0;
-  for (const route of ROUTES) replayed += await events.replayParked(deliveryGroup(route)).catch(() => 0);
+  for (const { group } of GROUPS) replayed += await events.replayParked(group).catch(() => 0);
   return replayed;
 }

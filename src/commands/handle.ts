@@ -34,11 +34,12 @@ export async function handle<S, C, E extends HeraldEvent>(
   stream: string,
   aggregate: Aggregate<S, C, E>,
   command: C,
-  context: { now: () => Date; metadata?: Record<string, unknown> },
+  context: { now: () => Date; metadata?: Record<string, unknown>; known?: Loaded<S> },
   attempts = 5,
 ): Promise<{ events: E[]; state: S }> {
   for (let attempt = 1; ; attempt++) {
-    const { state, revision } = await load(store, stream, aggregate);
+    // A caller that has just read the stream passes what it read; a conflict means a fresh read.
+    const { state, revision } = attempt === 1 && context.known ? context.known : await load(store, stream, aggregate);
     const events = aggregate.decide(command, state, context.now().toISOString());
     if (events.length === 0) return { events, state };
     try {

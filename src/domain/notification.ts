@@ -97,6 +97,8 @@ export function evolveNotification(state: NotificationState, event: Notification
     }
     case 'NotificationOpened':
       return { ...state, opened: true };
+    case 'NotificationExpedited':
+      return state;
     default:
       return exhaustive(event);
   }
@@ -121,9 +123,11 @@ function recordDelivery(state: Existing, data: Extract<NotificationCommand, { ty
 export function decideNotification(command: NotificationCommand, state: NotificationState, now: string): NotificationEvent[] {
   if (command.type === 'RequestNotification') {
     if (state.exists) return [];
+    const { notificationId, routes, priority, sendAt } = command.data;
     const requested: NotificationEvent = { type: 'NotificationRequested', data: { ...command.data, at: now } };
-    if (command.data.routes.length > 0) return [requested];
-    return [requested, { type: 'NotificationSuppressed', data: { notificationId: command.data.notificationId, reason: 'no_address', at: now } }];
+    if (routes.length > 0 && priority === 'high' && !(sendAt && sendAt > now)) return [requested, { type: 'NotificationExpedited', data: { notificationId, routes, at: now } }];
+    if (routes.length > 0) return [requested];
+    return [requested, { type: 'NotificationSuppressed', data: { notificationId, reason: 'no_address', at: now } }];
   }
   if (!state.exists) throw new NotificationNotFoundError(command.data.notificationId);
   const { notificationId } = command.data;

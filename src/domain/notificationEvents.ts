@@ -44,6 +44,8 @@ export type NotificationEvent =
   /** An operator sent a failed route back for delivery (dead-letter redrive). */
   | { type: 'DeliveryRedriven'; data: Ref & { route: Route } }
   | { type: 'NotificationCancelled'; data: Ref }
+  /** A high-priority notification: its own lane per route, so a backlog of normal ones never delays it. */
+  | { type: 'NotificationExpedited'; data: Ref & { routes: Route[] } }
   | { type: 'NotificationOpened'; data: Ref };
 
 export type NotificationEventType = NotificationEvent['type'];

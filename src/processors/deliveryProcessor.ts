@@ -3,9 +3,9 @@ import type { DeliveryMessage, DeliveryProvider, DeliveryResult } from '../ports
 import type { EventStore, PersistentEvent, PersistentSubscription } from '../ports/eventStore.ts';
 import type { Logger } from '../ports/logger.ts';
 import { decodeEvent } from '../codec/events.ts';
-import { notificationStream } from '../domain/notification.ts';
+import { notificationStream, type NotificationState } from '../domain/notification.ts';
 import { addressesFor } from '../domain/user.ts';
-import { handle, load } from '../commands/handle.ts';
+import { handle, load, type Loaded } from '../commands/handle.ts';
 import { notificationAggregate } from '../commands/sendNotification.ts';
 import { handleUserCommand, loadUser } from '../commands/users.ts';
 import { deadTokens, outcomeOf } from './deliveryOutcome.ts';
@@ -23,7 +23,12 @@ export interface DeliveryProcessorOptions {
   ratePerSecond?: number;
   retryPolicy?: RetryPolicy;
   random?: () => number;
+  /** 'priority' consumes only NotificationExpedited, in its own group. Default 'normal'. */
+  lane?: Lane;
 }
+
+export type Lane = 'normal' | 'priority';
+export const LANES: readonly Lane[] = ['normal', 'priority'];
 
 interface Job {
   pe: PersistentEvent;
@@ -31,12 +36,14 @@ interface Job {
   userId: string;
   attempt: number;
   messages: DeliveryMessage[];
+  /** The stream as read before sending: recording the outcome needs no second read. */
+  loaded: Loaded<NotificationState>;
 }
 
 /** The events that ask a route's worker to deliver, and which attempt each one is. */
 export const DELIVERY_TRIGGERS = ['NotificationRequested', 'DeliveryDue', 'DeliveryRedriven'] as const;
 
-export const deliveryGroup = (route: string) => `delivery-${route}`;
+export const deliveryGroup = (route: string, lane: Lane = 'normal') => (lane === 'priority' ? `delivery-${route}-priority` : `delivery-${route}`);
 
 /**
  * One route's delivery worker: a competing consumer of the route's persistent subscription group.
@@ -52,17 +59,17 @@ export class DeliveryProcessor {
   constructor(private readonly o: DeliveryProcessorOptions) {
     const rate = o.ratePerSecond ?? o.provider.limits.ratePerSecond;
     if (rate) this.limiter = new RateLimiter(rate);
-    this.log = o.logger.child({ route: o.provider.route, provider: o.provider.id });
+    this.log = o.logger.child({ route: o.provider.route, provider: o.provider.id, lane: o.lane ?? 'normal' });
   }
 
   get group(): string {
-    return deliveryGroup(this.o.provider.route);
+    return deliveryGroup(this.o.provider.route, this.o.lane);
   }
 
   async start(): Promise<void> {
     const { events, provider } = this.o;
     await events.ensurePersistentSubscription(this.group, {
-      filter: { eventTypes: DELIVERY_TRIGGERS },
+      filter: { eventTypes: this.o.lane === 'priority' ? ['NotificationExpedited'] : DELIVERY_TRIGGERS },
       maxInFlight: Math.max(provider.maxBatchSize * 2, 64),
       messageTimeoutMs: 60_000,
       maxRetryCount: 10,
@@ -83,10 +90,12 @@ export class DeliveryProcessor {
   private attemptOf(pe: PersistentEvent): { notificationId: string; attempt: number } | null {
     const event = decodeEvent(pe.event);
     const route = this.o.provider.route;
+    if (event?.type === 'NotificationExpedited') return this.o.lane === 'priority' && event.data.routes.includes(route) ? { notificationId: event.data.notificationId, attempt: 1 } : null;
     if (event?.type === 'NotificationRequested') {
-      const { sendAt, at, routes, notificationId } = event.data;
-      // A scheduled send waits for the scheduler's DeliveryDue.
-      return routes.includes(route) && !(sendAt && sendAt > at) ? { notificationId, attempt: 1 } : null;
+      const { sendAt, at, routes, notificationId, priority } = event.data;
+      // A scheduled send waits for the scheduler's DeliveryDue; a high-priority one goes by its own lane.
+      const now = !(sendAt && sendAt > at);
+      return routes.includes(route) && now && priority !== 'high' ? { notificationId, attempt: 1 } : null;
     }
     if (event?.type === 'DeliveryDue' && event.data.route === route) return { notificationId: event.data.notificationId, attempt: event.data.attempt };
     if (event?.type === 'DeliveryRedriven' && event.data.route === route) return { notificationId: event.data.notificationId, attempt: 1 };
@@ -105,7 +114,8 @@ export class DeliveryProcessor {
       }
       const { notificationId, attempt } = wanted;
       // At-least-once delivery: a redelivered event for an attempt already made is not sent again.
-      const { state } = await load(this.o.events, notificationStream(notificationId), notificationAggregate);
+      const loaded = await load(this.o.events, notificationStream(notificationId), notificationAggregate);
+      const { state } = loaded;
       const progress = state.exists ? state.routes[route] : undefined;
       if (!state.exists || !progress || state.status === 'suppressed' || state.status === 'cancelled' || progress.state !== 'pending' || progress.failedAttempts >= attempt) {
         await sub.ack(pe);
@@ -114,7 +124,7 @@ export class DeliveryProcessor {
       const { userId, channel, content, priority } = state.request;
       const addresses = addressesFor(await loadUser(this.o.events, userId), route);
       const messages = addresses.map((to) => ({ route, notificationId, to, content: content[channel], priority }) as DeliveryMessage);
-      return { pe, notificationId, userId, attempt, messages };
+      return { pe, notificationId, userId, attempt, messages, loaded };
     } catch (error) {
       this.log.error({ err: error, position: pe.event.position }, 'cannot prepare delivery; parking the event');
       await sub.nack('park', error instanceof Error ? error.message : String(error), pe);
@@ -159,7 +169,7 @@ export class DeliveryProcessor {
       const retryAfterMs = Math.max(0, ...results.map((r) => (r.status === 'failed' ? (r.retryAfterMs ?? 0) : 0)));
       const retryAt = new Date(now().getTime() + retryDelayMs(policy, job.attempt, retryAfterMs, this.o.random ?? Math.random)).toISOString();
       const command = { type: 'RecordDelivery' as const, data: { notificationId: job.notificationId, route: provider.route, attempt: job.attempt, maxAttempts: policy.maxAttempts[provider.route], retryAt, outcome } };
-      await handle(events, notificationStream(job.notificationId), notificationAggregate, command, { now });
+      await handle(events, notificationStream(job.notificationId), notificationAggregate, command, { now, known: job.loaded });
       for (const dead of deadTokens(job.messages, results)) {
         await handleUserCommand({ store: events, now }, { type: 'InvalidateDeviceToken', data: { userId: job.userId, token: dead.token, reason: dead.reason, notificationId: job.notificationId } });
       }

@@ -1,0 +1,103 @@
+/** The cost curve (end-to-end with history already in the log), replay, and size on disk. */
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteEventStore } from '../../adapters/eventStore/sqlite/sqliteEventStore.ts';
+import { SqliteReadModelStore } from '../../adapters/readModels/sqlite/sqliteReadModelStore.ts';
+import { PROJECTIONS } from '../../projections/index.ts';
+import type { BenchFakes } from './fakes.ts';
+import { createUsers, dataFiles, startBenchHerald } from './herald.ts';
+import { groupsAtEnd, prefill, rebuild } from './history.ts';
+import { endToEnd, type EndToEndFigure, type LoadShape } from './phases.ts';
+import { round, type Progress } from './stats.ts';
+
+export interface CostPoint extends EndToEndFigure {
+  history: number;
+  historyEvents: number;
+}
+
+/** A data dir holding `history` delivered notifications, with read models and delivery groups caught up. */
+export async function historyDir(history: number, users: number, progress: Progress): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'herald-bench-'));
+  const files = dataFiles(dir);
+  const events = new SqliteEventStore(files.events);
+  const readModels = new SqliteReadModelStore(files.readModels);
+  try {
+    if (history === 0) return dir;
+    const fill = progress.bar(`history ${history.toLocaleString('en')}`, history);
+    await prefill(events, 0, history, users, (done) => fill.update(done));
+    fill.stop();
+    await groupsAtEnd(events);
+    const head = await events.headPosition();
+    const build = progress.bar('read models for history', head);
+    await rebuild(events, readModels, '', (done) => build.update(done));
+    build.stop();
+  } finally {
+    await readModels.close();
+    await events.close();
+  }
+  return dir;
+}
+
+/** End-to-end over `count` new notifications on top of `history` already in the log. */
+export async function costPoint(fakes: BenchFakes, shape: LoadShape, history: number, count: number, progress: Progress): Promise<{ point: CostPoint; dir: string }> {
+  const dir = await historyDir(history, shape.users, progress);
+  const bh = await startBenchHerald(dir, fakes);
+  try {
+    const historyEvents = await bh.herald.events.headPosition();
+    await createUsers(bh.url, shape.users);
+    progress.note(`end-to-end with ${history.toLocaleString('en')} notifications of history (${count} new)`);
+    const e2e = await endToEnd(bh, shape, count);
+    return { point: { history, historyEvents, ...e2e }, dir };
+  } finally {
+    await bh.stop();
+  }
+}
+
+export interface ReplayFigure {
+  events: number;
+  seconds: number;
+  perSecond: number;
+}
+
+/** Rebuilds every read model from the whole log into fresh collections, then drops them. */
+export async function replay(dir: string, progress: Progress): Promise<ReplayFigure> {
+  const files = dataFiles(dir);
+  const events = new SqliteEventStore(files.events);
+  const readModels = new SqliteReadModelStore(files.readModels);
+  try {
+    const bar = progress.bar('replay', await events.headPosition());
+    const started = performance.now();
+    const read = await rebuild(events, readModels, '_replay', (done) => bar.update(done));
+    const seconds = (performance.now() - started) / 1000;
+    bar.stop();
+    for (const p of PROJECTIONS) await readModels.dropCollection(`${p.collection.name}_replay`);
+    return { events: read, seconds: round(seconds, 2), perSecond: round(read / seconds) };
+  } finally {
+    await readModels.close();
+    await events.close();
+  }
+}
+
+export interface SizeFigure {
+  events: number;
+  eventsDbBytes: number;
+  mbPerMillionEvents: number;
+  readModelsMbPerMillionEvents: number;
+}
+
+const bytes = async (file: string) => (await stat(file).catch(() => ({ size: 0 }))).size;
+
+/** Size of the event store (main file + WAL) and of the read models, per million events. */
+export async function sizeOnDisk(dir: string): Promise<SizeFigure> {
+  const files = dataFiles(dir);
+  const events = new SqliteEventStore(files.events);
+  const count = await events.headPosition();
+  await events.close();
+  const eventsDbBytes = (await bytes(files.events)) + (await bytes(`${files.events}-wal`));
+  const readBytes = (await bytes(files.readModels)) + (await bytes(`${files.readModels}-wal`));
+  const perMillion = (b: number) => round((b / Math.max(1, count)) * 1e6 / 1024 / 1024, 1);
+  return { events: count, eventsDbBytes, mbPerMillionEvents: perMillion(eventsDbBytes), readModelsMbPerMillionEvents: perMillion(readBytes) };
+}
+
+export const removeDir = (dir: string) => rm(dir, { recursive: true, force: true });

@@ -1,0 +1,112 @@
+/** The measured phases that run against a live benchmark Herald over HTTP. */
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import type { IngestSummary } from '../../../bench/loadIngest.ts';
+import type { OpenResult } from '../../../bench/loadOpen.ts';
+import { runLoad } from './children.ts';
+import { countStatus, settled, type BenchHerald } from './herald.ts';
+import { percentile, round } from './stats.ts';
+
+export interface LoadShape {
+  users: number;
+  connections: number;
+  /** Request counter offset, so phases do not repeat each other's (user, channel) sequence. */
+  offset: number;
+}
+
+export interface IngestFigure {
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  accepted: number;
+  errors: number;
+  seconds: number;
+  connections: number;
+}
+
+/** Closed-loop HTTP ingest for `seconds` by autocannon in its own process; waits for the backlog after. */
+export async function ingest(bh: BenchHerald, shape: LoadShape, seconds: number): Promise<IngestFigure> {
+  const s = await runLoad<IngestSummary>('loadIngest.ts', { url: bh.url, users: shape.users, connections: shape.connections, duration: seconds, offset: shape.offset });
+  await settled(bh.herald, 60_000);
+  return { perSecond: round(s.perSecond), p50Ms: s.latencyMs.p50, p99Ms: s.latencyMs.p99, maxMs: s.latencyMs.max, accepted: s.accepted, errors: s.errors, seconds: round(s.seconds, 1), connections: shape.connections };
+}
+
+export interface EndToEndFigure {
+  perSecond: number;
+  notifications: number;
+  seconds: number;
+  ingestPerSecond: number;
+  failed: number;
+  errors: number;
+}
+
+/** `count` notifications sent as fast as they are accepted; timed from the first request until all are Sent and projected. */
+export async function endToEnd(bh: BenchHerald, shape: LoadShape, count: number): Promise<EndToEndFigure> {
+  const failedBefore = await countStatus(bh.herald, 'failed');
+  const s = await runLoad<IngestSummary>('loadIngest.ts', { url: bh.url, users: shape.users, connections: shape.connections, amount: count, offset: shape.offset });
+  const doneAt = await settled(bh.herald, 600_000);
+  const seconds = (doneAt - s.startedAt) / 1000;
+  return {
+    perSecond: round(s.accepted / seconds),
+    notifications: s.accepted,
+    seconds: round(seconds, 2),
+    ingestPerSecond: round(s.perSecond),
+    failed: (await countStatus(bh.herald, 'failed')) - failedBefore,
+    errors: s.errors,
+  };
+}
+
+export interface SteadyFigure {
+  rate: number;
+  achievedPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  ackP99Ms: number;
+  notifications: number;
+  unfinished: number;
+  errors: number;
+}
+
+/** Latest NotificationSent `created` per notification after `from` (every route delivered). */
+async function sentTimes(bh: BenchHerald, from: number): Promise<Map<string, number>> {
+  const times = new Map<string, number>();
+  for (let position = from; ;) {
+    const page = await bh.herald.events.readAll({ fromPosition: position, maxCount: 10_000, filter: { eventTypes: ['NotificationSent'] } });
+    if (page.length === 0) return times;
+    for (const e of page) {
+      const id = (e.data as { notificationId: string }).notificationId;
+      times.set(id, Math.max(times.get(id) ?? 0, e.created));
+    }
+    position = page.at(-1)!.position;
+  }
+}
+
+/** Open-loop load at a fixed rate; latency from each 202 to the notification's last NotificationSent. */
+export async function steady(bh: BenchHerald, shape: LoadShape, rate: number, seconds: number): Promise<SteadyFigure> {
+  const from = await bh.herald.events.headPosition();
+  const out = join(tmpdir(), `herald-bench-open-${process.pid}-${rate}-${Date.now()}.json`);
+  await runLoad('loadOpen.ts', { url: bh.url, users: shape.users, rate, seconds, out, offset: shape.offset });
+  const result = JSON.parse(await readFile(out, 'utf8')) as OpenResult;
+  await rm(out, { force: true });
+  const drained = await settled(bh.herald, 300_000).then(() => true, () => false);
+  const sent = await sentTimes(bh, from);
+  const latencies: number[] = [];
+  for (const [id, at] of result.accepts) {
+    const t = sent.get(id);
+    if (t !== undefined) latencies.push(t - at);
+  }
+  return {
+    rate,
+    achievedPerSecond: round(result.accepted / result.seconds),
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    maxMs: percentile(latencies, 100),
+    ackP99Ms: round(percentile(result.ackMs, 99), 1),
+    notifications: result.accepts.length,
+    unfinished: result.accepts.length - latencies.length,
+    errors: result.errors + (drained ? 0 : 1),
+  };
+}

@@ -1,0 +1,47 @@
+/** The benchmark's table (plain padded text) and its JSON file under bench/results/. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import type { BenchResults } from './run.ts';
+
+const n = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 1 });
+const check = (ok: boolean) => (ok ? 'met' : 'MISSED');
+
+/** Rows of [figure, measured, target, verdict]. */
+export function rows(r: BenchResults): string[][] {
+  const base = r.steady[0];
+  const out = [
+    ['ingest over HTTP (202/s)', `${n(r.ingest.perSecond)}/s, p50 ${r.ingest.p50Ms} ms, p99 ${r.ingest.p99Ms} ms, max ${r.ingest.maxMs} ms, ${r.ingest.errors} errors`, '≥ 10,000/s, p99 ≤ 20 ms', check(r.ingest.perSecond >= 10_000 && r.ingest.p99Ms <= 20 && r.ingest.errors === 0)],
+    ['end-to-end to Sent + projected', `${n(r.endToEnd.perSecond)}/s (${n(r.endToEnd.notifications)} in ${r.endToEnd.seconds} s, ${r.endToEnd.failed} failed)`, '≥ 5,000/s', check(r.endToEnd.perSecond >= 5_000)],
+  ];
+  for (const s of r.steady) {
+    const target = s === base ? 'p99 ≤ 250 ms' : '(growth)';
+    const unfinished = s.unfinished > 0 ? `, ${s.unfinished} not sent` : '';
+    out.push([`202 → Sent at ${n(s.rate)}/s open loop`, `p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, max ${s.maxMs} ms (got ${n(s.achievedPerSecond)}/s, 202 p99 ${s.ackP99Ms} ms${unfinished})`, target, s === base ? check(s.p99Ms <= 250 && s.unfinished === 0) : '']);
+  }
+  for (const c of r.costCurve) out.push([`end-to-end, ${n(c.history)} in log`, `${n(c.perSecond)}/s (${n(c.historyEvents)} events before)`, '', '']);
+  out.push(['slowdown, smallest → largest history', `${r.costSlowdownPct}%`, '< 10%', check(r.costSlowdownPct < 10)]);
+  out.push(['replay (every read model)', `${n(r.replay.perSecond)} events/s (${n(r.replay.events)} in ${r.replay.seconds} s)`, '≥ 100,000/s', check(r.replay.perSecond >= 100_000)]);
+  out.push(['peak RSS (bench process)', `${r.peakRssMb.live} MB serving; ${r.peakRssMb.wholeRun} MB whole run`, '', '']);
+  out.push(['database size', `${n(r.size.mbPerMillionEvents)} MB events.db per 1M events; read models ${n(r.size.readModelsMbPerMillionEvents)} MB per 1M`, '', '']);
+  out.push(['provider calls answered by fakes', `${Object.entries(r.providerCalls).map(([k, v]) => `${k} ${n(v)}`).join(', ')}; ${r.providerViolations} violations`, '', '']);
+  return out;
+}
+
+export function table(r: BenchResults): string {
+  const all = [['figure', 'measured', 'target', ''], ...rows(r)];
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
+  const line = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  const head = `Herald benchmark (${r.mode}), ${r.startedAt}, ${r.machine.cpus} CPUs, Node ${r.machine.node}, ${r.seconds} s`;
+  return [head, '', line(all[0]!), rule, ...all.slice(1).map(line)].join('\n');
+}
+
+/** Writes bench/results/<YYYY-MM-DD>[-quick].json and returns its path. */
+export async function writeResults(r: BenchResults): Promise<string> {
+  const dir = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `${r.startedAt.slice(0, 10)}${r.mode === 'full' ? '' : `-${r.mode}`}.json`);
+  await writeFile(file, `${JSON.stringify(r, null, 2)}\n`);
+  return file;
+}

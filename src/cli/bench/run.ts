@@ -1,0 +1,108 @@
+/** The whole benchmark, phase by phase, at the given sizes; the CLI and the smoke test both call it. */
+import { RssSampler, type Progress } from './stats.ts';
+import { startBenchFakes } from './fakes.ts';
+import { createUsers, startBenchHerald } from './herald.ts';
+import { endToEnd, ingest, steady, type EndToEndFigure, type IngestFigure, type SteadyFigure } from './phases.ts';
+import { costPoint, removeDir, replay, sizeOnDisk, historyDir, type CostPoint, type ReplayFigure, type SizeFigure } from './cost.ts';
+
+export interface BenchSizes {
+  users: number;
+  connections: number;
+  ingestSeconds: number;
+  endToEnd: number;
+  /** Open-loop rates (notifications/s) and how long each runs; the first is the soft real-time figure. */
+  steadyRates: number[];
+  steadySeconds: number;
+  /** Notifications of history before each cost-curve point. */
+  history: number[];
+  /** New notifications measured at each cost-curve point. */
+  costEndToEnd: number;
+}
+
+export const QUICK: BenchSizes = { users: 200, connections: 32, ingestSeconds: 3, endToEnd: 3_000, steadyRates: [2_000, 4_000], steadySeconds: 3, history: [1_000, 20_000], costEndToEnd: 2_000 };
+export const FULL: BenchSizes = { users: 2_000, connections: 32, ingestSeconds: 10, endToEnd: 30_000, steadyRates: [2_000, 3_000, 4_000, 6_000], steadySeconds: 10, history: [10_000, 100_000, 1_000_000], costEndToEnd: 20_000 };
+
+export interface BenchResults {
+  mode: string;
+  startedAt: string;
+  machine: { cpus: number; node: string; platform: string };
+  sizes: BenchSizes;
+  ingest: IngestFigure;
+  endToEnd: EndToEndFigure;
+  steady: SteadyFigure[];
+  costCurve: CostPoint[];
+  /** Slowdown of end-to-end from the smallest to the largest history, in percent (negative: faster). */
+  costSlowdownPct: number;
+  replay: ReplayFigure;
+  size: SizeFigure;
+  /** Peak RSS of the bench process while Herald served the live phases, and over the whole run (history building included). */
+  peakRssMb: { live: number; wholeRun: number };
+  /** Provider calls the fake servers answered, and what they found wrong (must be 0). */
+  providerCalls: Record<string, number>;
+  providerViolations: number;
+  seconds: number;
+}
+
+export async function runBench(mode: string, sizes: BenchSizes, progress: Progress): Promise<BenchResults> {
+  const began = performance.now();
+  const startedAt = new Date().toISOString();
+  const rss = new RssSampler();
+  const fakes = await startBenchFakes();
+  const dirs: string[] = [];
+  let offset = 0;
+  const shape = (count: number) => ({ users: sizes.users, connections: sizes.connections, offset: (offset += count) - count });
+  try {
+    const fresh = await historyDir(0, sizes.users, progress);
+    dirs.push(fresh);
+    const live = new RssSampler();
+    const bh = await startBenchHerald(fresh, fakes);
+    let first: { ingest: IngestFigure; endToEnd: EndToEndFigure; steady: SteadyFigure[] };
+    try {
+      progress.note(`creating ${sizes.users} users over HTTP`);
+      await createUsers(bh.url, sizes.users);
+      progress.note(`ingest: autocannon, ${sizes.connections} connections, ${sizes.ingestSeconds} s`);
+      const ingested = await ingest(bh, shape(1_000_000), sizes.ingestSeconds);
+      progress.note(`end-to-end: ${sizes.endToEnd} notifications`);
+      const e2e = await endToEnd(bh, shape(sizes.endToEnd), sizes.endToEnd);
+      const steadies: SteadyFigure[] = [];
+      for (const rate of sizes.steadyRates) {
+        progress.note(`steady: ${rate}/s open loop for ${sizes.steadySeconds} s`);
+        steadies.push(await steady(bh, shape(rate * sizes.steadySeconds), rate, sizes.steadySeconds));
+      }
+      first = { ingest: ingested, endToEnd: e2e, steady: steadies };
+    } finally {
+      await bh.stop();
+      live.stop();
+    }
+    const costCurve: CostPoint[] = [];
+    for (const history of sizes.history) {
+      const { point, dir } = await costPoint(fakes, shape(sizes.costEndToEnd), history, sizes.costEndToEnd, progress);
+      dirs.push(dir);
+      costCurve.push(point);
+    }
+    const largest = dirs.at(-1)!;
+    const size = await sizeOnDisk(largest);
+    progress.note('replay: every read model into fresh collections');
+    const replayed = await replay(largest, progress);
+    const [low, high] = [costCurve[0]?.perSecond ?? 0, costCurve.at(-1)?.perSecond ?? 0];
+    return {
+      mode,
+      startedAt,
+      machine: { cpus: (await import('node:os')).cpus().length, node: process.version, platform: `${process.platform}-${process.arch}` },
+      sizes,
+      ...first,
+      costCurve,
+      costSlowdownPct: low > 0 ? Math.round(((low - high) / low) * 1000) / 10 : 0,
+      replay: replayed,
+      size,
+      peakRssMb: { live: live.peakMb, wholeRun: rss.peakMb },
+      providerCalls: fakes.received(),
+      providerViolations: fakes.violations(),
+      seconds: Math.round((performance.now() - began) / 1000),
+    };
+  } finally {
+    rss.stop();
+    await fakes.close();
+    for (const dir of dirs) await removeDir(dir);
+  }
+}
