@@ -18,11 +18,11 @@ export async function spawnHerald(env: Record<string, string>): Promise<{ child:
         resolve(match[1]);
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     void exited.then((code) => reject(new Error(`herald exited with ${code} before listening:\n${output}`)));
   });
-  child.stdout!.resume();
-  child.stderr!.resume();
+  child.stdout.resume();
+  child.stderr.resume();
   return { child, url, exited };
 }
