@@ -13,6 +13,7 @@ const content = z.object({
   email: z.object({ subject: z.string(), text: z.string().optional(), html: z.string().optional() }).optional(),
 });
 const nullableString = z.string().nullable().optional();
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 
 export const eventSchemas = {
   NotificationRequested: z.object({
@@ -68,4 +69,7 @@ export const eventSchemas = {
   DeviceRemoved: z.object({ userId: z.string(), token: z.string(), at }),
   DeviceTokenInvalidated: z.object({ userId: z.string(), token: z.string(), reason: z.string(), notificationId: z.string().optional(), at }),
   ApiKeyIssued: z.object({ keyId: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), label: z.string(), at }),
+  AppCreated: z.object({ appId: z.string(), name: z.string(), scopes: z.array(z.enum(['send', 'read', 'admin'])), keyId: z.string(), sha256: sha256Hex, at }),
+  AppKeyRotated: z.object({ appId: z.string(), keyId: z.string(), sha256: sha256Hex, previousKeyId: z.string(), previousValidUntil: z.string(), at }),
+  AppRevoked: z.object({ appId: z.string(), at }),
 } as const;

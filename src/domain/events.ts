@@ -1,9 +1,10 @@
 import type { ApiKeyEvent } from './apiKey.ts';
+import type { AppEvent } from './app.ts';
 import type { NotificationEvent } from './notification.ts';
 import type { UserEvent } from './user.ts';
 
 /** Every event Herald writes, a discriminated union on `type`. */
-export type HeraldEvent = NotificationEvent | UserEvent | ApiKeyEvent;
+export type HeraldEvent = NotificationEvent | UserEvent | ApiKeyEvent | AppEvent;
 export type HeraldEventType = HeraldEvent['type'];
 
 /** A domain event as read back from the store, with where it sits in the log. */

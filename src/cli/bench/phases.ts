@@ -61,9 +61,14 @@ export async function endToEnd(bh: BenchHerald, shape: LoadShape, count: number)
 export interface SteadyFigure {
   rate: number;
   achievedPerSecond: number;
+  /** From the 202 to the notification's last NotificationSent. */
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** From sending the request to the last NotificationSent: includes any queueing for the 202. */
+  fromRequestP50Ms: number;
+  fromRequestP99Ms: number;
+  ackP50Ms: number;
   ackP99Ms: number;
   notifications: number;
   unfinished: number;
@@ -94,16 +99,22 @@ export async function steady(bh: BenchHerald, shape: LoadShape, rate: number, se
   const drained = await settled(bh.herald, 300_000).then(() => true, () => false);
   const sent = await sentTimes(bh, from);
   const latencies: number[] = [];
-  for (const [id, at] of result.accepts) {
+  const fromRequest: number[] = [];
+  for (const [id, sentAt, at] of result.accepts) {
     const t = sent.get(id);
-    if (t !== undefined) latencies.push(t - at);
+    if (t === undefined) continue;
+    latencies.push(t - at);
+    fromRequest.push(t - sentAt);
   }
   return {
     rate,
-    achievedPerSecond: round(result.accepted / result.seconds),
+    achievedPerSecond: round(result.accepted / Math.max(result.seconds, result.acceptSeconds)),
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     maxMs: percentile(latencies, 100),
+    fromRequestP50Ms: percentile(fromRequest, 50),
+    fromRequestP99Ms: percentile(fromRequest, 99),
+    ackP50Ms: round(percentile(result.ackMs, 50), 1),
     ackP99Ms: round(percentile(result.ackMs, 99), 1),
     notifications: result.accepts.length,
     unfinished: result.accepts.length - latencies.length,
