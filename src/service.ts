@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger as Pino } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
@@ -7,8 +6,7 @@ import type { ReadModelStore } from './ports/readModelStore.ts';
 import type { DeliveryProvider, Route } from './ports/deliveryProvider.ts';
 import { ROUTES } from './ports/deliveryProvider.ts';
 import type { Config } from './config.ts';
-import { SqliteEventStore } from './adapters/eventStore/sqlite/sqliteEventStore.ts';
-import { SqliteReadModelStore } from './adapters/readModels/sqlite/sqliteReadModelStore.ts';
+import { openStores } from './adapters/stores.ts';
 import { providersFromConfig } from './adapters/providers/fromConfig.ts';
 import { buildApp } from './http/app.ts';
 import { ApiKeys } from './http/apiKeys.ts';
@@ -17,7 +15,6 @@ import { Projector } from './processors/projector.ts';
 import { Scheduler } from './processors/scheduler.ts';
 import { DeadLetterAlert } from './processors/deadLetterAlert.ts';
 import { PROJECTIONS } from './projections/index.ts';
-import { ConfigError } from './configError.ts';
 
 export interface Herald {
   app?: FastifyInstance;
@@ -33,17 +30,9 @@ export interface Overrides {
   providers?: Partial<Record<Route, DeliveryProvider>>;
 }
 
-async function openStores(config: Config): Promise<{ events: EventStore; readModels: ReadModelStore }> {
-  if (config.eventStore.kind !== 'embedded' || config.readStore.kind !== 'embedded') {
-    throw new ConfigError('EventStoreDB and MongoDB adapters are not wired into this build yet; use the embedded default (unset HERALD_EVENT_STORE and HERALD_READ_STORE)');
-  }
-  mkdirSync(config.dataDir, { recursive: true });
-  return { events: new SqliteEventStore(config.eventStore.file), readModels: new SqliteReadModelStore(config.readStore.file) };
-}
-
 /** Wires the stores, projections, delivery processors and HTTP API for the configured role. */
 export async function startHerald(config: Config, logger: Pino, overrides: Overrides = {}): Promise<Herald> {
-  const { events, readModels } = await openStores(config);
+  const { events, readModels } = await openStores(config, logger);
   const now = () => new Date();
   const ids = { next: () => uuidv7() };
   const providers = { ...providersFromConfig(config, logger), ...overrides.providers };

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Herald as a real child process (`src/main.ts`), as `npm start` runs it; resolves once it listens. */
-export async function spawnHerald(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env: { ...process.env, HERALD_PORT: '0', HERALD_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function spawnHerald(env: Record<string, string>, role = 'all'): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', role], { cwd: root, env: { ...process.env, HERALD_PORT: '0', HERALD_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -13,9 +13,9 @@ export async function spawnHerald(env: Record<string, string>): Promise<{ child:
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /listening on\s+(http:\/\/\S+)/.exec(output);
-      if (match?.[1]) {
+      if (match?.[1] || (role !== 'all' && role !== 'api' && output.includes('is running'))) {
         clearTimeout(timer);
-        resolve(match[1]);
+        resolve(match?.[1] ?? '');
       }
     };
     child.stdout.on('data', onData);

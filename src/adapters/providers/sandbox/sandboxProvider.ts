@@ -34,7 +34,7 @@ export function createSandboxProvider(route: Route, options: SandboxOptions): De
           results.push({ status: 'failed', reason: 'sandbox_injected_failure' });
           continue;
         }
-        lines.push(JSON.stringify({ notificationId: m.notificationId, channel: channelOfRoute(m.route), route: m.route, to: m.to, content: m.content, at }));
+        lines.push(JSON.stringify({ notificationId: m.notificationId, channel: channelOfRoute(m.route), route: m.route, to: m.to, content: m.content, at, pid: process.pid }));
         results.push({ status: 'sent', providerMessageId: `sandbox-${randomUUID()}` });
       }
       if (lines.length > 0) await appendFile(options.outboxFile, `${lines.join('\n')}\n`);

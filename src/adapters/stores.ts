@@ -1,0 +1,54 @@
+import { mkdirSync } from 'node:fs';
+import type { EventStore } from '../ports/eventStore.ts';
+import type { ReadModelStore } from '../ports/readModelStore.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { Config } from '../config.ts';
+import { ConfigError } from '../configError.ts';
+import { SqliteEventStore } from './eventStore/sqlite/sqliteEventStore.ts';
+import { createEsdbEventStore } from './eventStore/esdb/esdbEventStore.ts';
+import { SqliteReadModelStore } from './readModels/sqlite/sqliteReadModelStore.ts';
+import { createMongoReadModelStore } from './readModels/mongodb/mongoReadModelStore.ts';
+
+/**
+ * Opens the configured stores: embedded SQLite files, or EventStoreDB and MongoDB. A wrong or
+ * unreachable server fails start-up here with a message saying what to check; once running,
+ * lost connections are retried by the adapters.
+ */
+export async function openStores(config: Config, logger: Logger): Promise<{ events: EventStore; readModels: ReadModelStore }> {
+  if (config.eventStore.kind === 'embedded' || config.readStore.kind === 'embedded') mkdirSync(config.dataDir, { recursive: true });
+  const events = await openEventStore(config, logger);
+  try {
+    const readModels = config.readStore.kind === 'embedded' ? new SqliteReadModelStore(config.readStore.file) : await openMongo(config.readStore.url);
+    return { events, readModels };
+  } catch (error) {
+    await events.close();
+    throw error;
+  }
+}
+
+async function openEventStore(config: Config, logger: Logger): Promise<EventStore> {
+  if (config.eventStore.kind === 'embedded') return new SqliteEventStore(config.eventStore.file);
+  let store: EventStore;
+  try {
+    store = createEsdbEventStore(config.eventStore.url, logger.child({ component: 'eventstoredb' }));
+  } catch (error) {
+    throw new ConfigError(`EVENTSTORE_URL is not a valid EventStoreDB connection string (${describe(error)}); use e.g. esdb://localhost:2113?tls=false`);
+  }
+  try {
+    await store.headPosition();
+    return store;
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw new ConfigError(`cannot reach EventStoreDB at EVENTSTORE_URL (${describe(error)}); check the server is running and the URL, TLS setting and credentials are right`);
+  }
+}
+
+async function openMongo(url: string): Promise<ReadModelStore> {
+  try {
+    return await createMongoReadModelStore(url);
+  } catch (error) {
+    throw new ConfigError(describe(error));
+  }
+}
+
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
