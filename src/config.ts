@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './configError.ts';
+import { ROUTES, type Route } from './ports/deliveryProvider.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './processors/retryPolicy.ts';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -23,6 +24,10 @@ const schema = z.object({
   MONGODB_URL: z.string().optional(),
   HERALD_MAX_RECIPIENTS: z.coerce.number().int().min(1).max(100_000).default(1000),
   HERALD_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  HERALD_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
+  HERALD_DAILY_SEND_QUOTA: z.coerce.number().int().min(0).default(1_000_000),
+  HERALD_KEY_GRACE_SECONDS: z.coerce.number().int().min(0).max(30 * 24 * 3600).default(24 * 3600),
+  HERALD_METRICS_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
   HERALD_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(10_000).default(20),
   HERALD_SANDBOX_FAILURE_RATE: rate.default(0),
   HERALD_SANDBOX_LATENCY_MS: z.coerce.number().int().min(0).default(0),
@@ -43,6 +48,8 @@ export const ROLES: readonly Role[] = ['all', 'api', 'worker', 'projector'];
 
 export interface Config {
   role: Role;
+  /** Routes this process delivers (worker and all roles). */
+  workerRoutes: Route[];
   dataDir: string;
   host: string;
   port: number;
@@ -50,7 +57,8 @@ export interface Config {
   logLevel: string;
   eventStore: { kind: 'embedded'; file: string } | { kind: 'eventstoredb'; url: string };
   readStore: { kind: 'embedded'; file: string } | { kind: 'mongodb'; url: string };
-  limits: { maxRecipients: number; bodyLimitBytes: number };
+  limits: { maxRecipients: number; bodyLimitBytes: number; ratePerMinute: number; dailySendQuota: number };
+  security: { keyGraceSeconds: number; metricsToken?: string };
   batchWindowMs: number;
   sandbox: { outboxFile: string; failureRate: number; latencyMs: number };
   retry: RetryPolicy;
@@ -59,7 +67,19 @@ export interface Config {
   env: NodeJS.ProcessEnv;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv, role: string = 'all'): Config {
+/** `--channels push,sms` (or route names apns, fcm) → the routes a worker serves. */
+function parseRoutes(channels: string | undefined): Route[] {
+  if (!channels) return [...ROUTES];
+  const routes = new Set<Route>();
+  for (const name of channels.split(',').map((c) => c.trim()).filter(Boolean)) {
+    if (name === 'push') ['apns', 'fcm'].forEach((r) => routes.add(r as Route));
+    else if ((ROUTES as readonly string[]).includes(name)) routes.add(name as Route);
+    else throw new ConfigError(`--channels: unknown channel ${JSON.stringify(name)}; use push, sms, email (or the push routes apns, fcm)`);
+  }
+  return ROUTES.filter((r) => routes.has(r));
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, role: string = 'all', channels?: string): Config {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
@@ -75,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: string = 'all'): Config
   const dataDir = resolve(e.HERALD_DATA_DIR);
   return {
     role: role as Role,
+    workerRoutes: parseRoutes(channels),
     dataDir,
     host: e.HERALD_HOST,
     port: e.HERALD_PORT,
@@ -82,7 +103,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: string = 'all'): Config
     logLevel: e.HERALD_LOG_LEVEL,
     eventStore: e.HERALD_EVENT_STORE === 'eventstoredb' ? { kind: 'eventstoredb', url: e.EVENTSTORE_URL! } : { kind: 'embedded', file: resolve(dataDir, 'events.db') },
     readStore: e.HERALD_READ_STORE === 'mongodb' ? { kind: 'mongodb', url: e.MONGODB_URL! } : { kind: 'embedded', file: resolve(dataDir, 'read-models.db') },
-    limits: { maxRecipients: e.HERALD_MAX_RECIPIENTS, bodyLimitBytes: e.HERALD_BODY_LIMIT_BYTES },
+    limits: { maxRecipients: e.HERALD_MAX_RECIPIENTS, bodyLimitBytes: e.HERALD_BODY_LIMIT_BYTES, ratePerMinute: e.HERALD_RATE_LIMIT_PER_MINUTE, dailySendQuota: e.HERALD_DAILY_SEND_QUOTA },
+    security: { keyGraceSeconds: e.HERALD_KEY_GRACE_SECONDS, ...(e.HERALD_METRICS_TOKEN ? { metricsToken: e.HERALD_METRICS_TOKEN } : {}) },
     batchWindowMs: e.HERALD_BATCH_WINDOW_MS,
     sandbox: { outboxFile: resolve(dataDir, 'sandbox-outbox.jsonl'), failureRate: e.HERALD_SANDBOX_FAILURE_RATE, latencyMs: e.HERALD_SANDBOX_LATENCY_MS },
     retry: {

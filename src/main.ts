@@ -1,11 +1,13 @@
+import { parseArgs } from 'node:util';
 import { loadConfig } from './config.ts';
 import { ConfigError } from './configError.ts';
 import { createLogger } from './logger.ts';
 import { startHerald } from './service.ts';
 
-/** `herald [all|api|worker|projector]`: start, print the banner, stop cleanly on SIGTERM/SIGINT. */
+/** `herald [all|api|worker|projector] [--channels push,sms,email]`: start, print the banner, stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
-  const config = loadConfig(process.env, process.argv[2] ?? 'all');
+  const { positionals, values } = parseArgs({ allowPositionals: true, options: { channels: { type: 'string' } } });
+  const config = loadConfig(process.env, positionals[0] ?? 'all', values.channels);
   const logger = createLogger(config.logLevel);
   const herald = await startHerald(config, logger);
   if (herald.app) await herald.app.listen({ host: config.host, port: config.port });
@@ -15,7 +17,9 @@ async function main(): Promise<void> {
     herald.app ? `  listening on   http://${config.host}:${(herald.app.server.address() as { port: number }).port}` : '  HTTP API       not in this role',
     `  event store    ${config.eventStore.kind === 'embedded' ? `embedded SQLite (${config.eventStore.file})` : 'EventStoreDB'}`,
     `  read models    ${config.readStore.kind === 'embedded' ? `embedded SQLite (${config.readStore.file})` : 'MongoDB'}`,
-    ...Object.values(herald.providers).map((p) => `  ${p.route.padEnd(6)} route   ${p.id === 'sandbox' ? `SANDBOX: no credentials, deliveries go to ${config.sandbox.outboxFile}` : p.id}`),
+    ...Object.values(herald.providers)
+      .filter((p) => config.workerRoutes.includes(p.route))
+      .map((p) => `  ${p.route.padEnd(6)} route   ${p.id === 'sandbox' ? `SANDBOX: no credentials, deliveries go to ${config.sandbox.outboxFile}` : p.id}`),
   ];
   if (herald.generatedApiKey) banner.push('', `  API key (shown once, store it now): ${herald.generatedApiKey}`, '  Set HERALD_API_KEY to choose your own.');
   process.stdout.write(`${banner.join('\n')}\n`);

@@ -4,7 +4,6 @@ import { v7 as uuidv7 } from 'uuid';
 import type { EventStore } from './ports/eventStore.ts';
 import type { ReadModelStore } from './ports/readModelStore.ts';
 import type { DeliveryProvider, Route } from './ports/deliveryProvider.ts';
-import { ROUTES } from './ports/deliveryProvider.ts';
 import type { Config } from './config.ts';
 import { openStores } from './adapters/stores.ts';
 import { providersFromConfig } from './adapters/providers/fromConfig.ts';
@@ -41,7 +40,7 @@ export async function startHerald(config: Config, logger: Pino, overrides: Overr
   const projector = new Projector(events, readModels, PROJECTIONS, logger.child({ component: 'projector' }));
   if (runs.projector) await projector.start();
   const processors = runs.worker
-    ? ROUTES.flatMap((route) => LANES.map((lane) => new DeliveryProcessor({ events, provider: providers[route], logger, now, batchWindowMs: config.batchWindowMs, retryPolicy: config.retry, lane })))
+    ? config.workerRoutes.flatMap((route) => LANES.map((lane) => new DeliveryProcessor({ events, provider: providers[route], logger, now, batchWindowMs: config.batchWindowMs, retryPolicy: config.retry, lane })))
     : [];
   for (const p of processors) await p.start();
   const scheduler = runs.worker ? new Scheduler(events, readModels, logger.child({ component: 'scheduler' }), now, config.schedulerTickMs) : undefined;
