@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './configError.ts';
 import { ROUTES, type Route } from './ports/deliveryProvider.ts';
+import type { RateLimit } from './domain/category.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './processors/retryPolicy.ts';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -37,6 +38,10 @@ const schema = z.object({
   HERALD_MAX_ATTEMPTS_FCM: z.coerce.number().int().min(1).max(100).default(DEFAULT_RETRY_POLICY.maxAttempts.fcm),
   HERALD_MAX_ATTEMPTS_SMS: z.coerce.number().int().min(1).max(100).default(DEFAULT_RETRY_POLICY.maxAttempts.sms),
   HERALD_MAX_ATTEMPTS_EMAIL: z.coerce.number().int().min(1).max(100).default(DEFAULT_RETRY_POLICY.maxAttempts.email),
+  HERALD_RATE_LIMIT_MAX: z.coerce.number().int().min(1).optional(),
+  HERALD_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(3600),
+  HERALD_RATE_LIMIT_WINDOW: z.enum(['fixed', 'sliding']).default('sliding'),
+  HERALD_RATE_LIMIT_OVER: z.enum(['suppress', 'defer']).default('suppress'),
   HERALD_SCHEDULER_TICK_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   HERALD_DEAD_LETTER_ALERT_THRESHOLD: z.coerce.number().int().min(1).default(100),
   HERALD_ALERT_WEBHOOK_URL: z.url().optional(),
@@ -62,6 +67,8 @@ export interface Config {
   batchWindowMs: number;
   sandbox: { outboxFile: string; failureRate: number; latencyMs: number };
   retry: RetryPolicy;
+  /** The per-user rate limit for categories without their own; null when HERALD_RATE_LIMIT_MAX is unset. */
+  defaultRateLimit: RateLimit | null;
   schedulerTickMs: number;
   alerts: { deadLetterThreshold: number; webhookUrl?: string; intervalMs: number };
   env: NodeJS.ProcessEnv;
@@ -113,6 +120,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: string = 'all', channel
       maxAttempts: { apns: e.HERALD_MAX_ATTEMPTS_APNS, fcm: e.HERALD_MAX_ATTEMPTS_FCM, sms: e.HERALD_MAX_ATTEMPTS_SMS, email: e.HERALD_MAX_ATTEMPTS_EMAIL },
     },
     schedulerTickMs: e.HERALD_SCHEDULER_TICK_MS,
+    defaultRateLimit: e.HERALD_RATE_LIMIT_MAX
+      ? { max: e.HERALD_RATE_LIMIT_MAX, windowSeconds: e.HERALD_RATE_LIMIT_WINDOW_SECONDS, window: e.HERALD_RATE_LIMIT_WINDOW, overLimit: e.HERALD_RATE_LIMIT_OVER, appliesToTransactional: false }
+      : null,
     alerts: { deadLetterThreshold: e.HERALD_DEAD_LETTER_ALERT_THRESHOLD, intervalMs: e.HERALD_ALERT_CHECK_INTERVAL_MS, ...(e.HERALD_ALERT_WEBHOOK_URL ? { webhookUrl: e.HERALD_ALERT_WEBHOOK_URL } : {}) },
     env,
   };

@@ -13,7 +13,25 @@ const content = z.object({
   email: z.object({ subject: z.string(), text: z.string().optional(), html: z.string().optional() }).optional(),
 });
 const nullableString = z.string().nullable().optional();
+const channelFlags = z.object({ push: z.boolean().optional(), sms: z.boolean().optional(), email: z.boolean().optional() });
+const preferences = z.object({
+  channels: channelFlags,
+  categories: z.record(z.string(), z.boolean()),
+  categoryChannels: z.record(z.string(), channelFlags),
+  marketing: z.boolean(),
+  quietHours: z.object({ start: z.string(), end: z.string() }).nullable(),
+});
+const rateLimit = z.object({
+  max: z.number().int().min(1),
+  windowSeconds: z.number().int().min(1),
+  window: z.enum(['fixed', 'sliding']),
+  overLimit: z.enum(['suppress', 'defer']),
+  appliesToTransactional: z.boolean(),
+});
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+const trackingSource = z.enum(['app', 'email_pixel', 'email_link', 'sendgrid', 'twilio']);
+const tracked = { notificationId: z.string(), source: trackingSource, providerEventId: z.string().optional(), at };
+const trackingFact = z.looseObject({ kind: z.enum(['delivered', 'opened', 'clicked', 'bounced', 'unsubscribed', 'spam', 'undelivered']), source: trackingSource });
 
 export const eventSchemas = {
   NotificationRequested: z.object({
@@ -25,11 +43,12 @@ export const eventSchemas = {
     routes: z.array(route),
     priority: z.enum(['high', 'normal']),
     sendAt: z.string().optional(),
+    heldFor: z.enum(['quiet_hours', 'rate_limited']).optional(),
     idempotencyKey: z.string().optional(),
     requestHash: z.string().optional(),
     at,
   }),
-  NotificationSuppressed: z.object({ notificationId: z.string(), reason: z.enum(['no_address', 'unknown_user']), at }),
+  NotificationSuppressed: z.object({ notificationId: z.string(), reason: z.enum(['no_address', 'unknown_user', 'channel_opted_out', 'category_opted_out', 'marketing_unsubscribed', 'rate_limited']), at }),
   NotificationSent: z.object({
     notificationId: z.string(),
     route,
@@ -63,13 +82,36 @@ export const eventSchemas = {
   DeliveryRedriven: z.object({ notificationId: z.string(), route, at }),
   NotificationCancelled: z.object({ notificationId: z.string(), at }),
   NotificationExpedited: z.object({ notificationId: z.string(), routes: z.array(route), at }),
-  NotificationOpened: z.object({ notificationId: z.string(), at }),
+  NotificationOpened: z.object({ notificationId: z.string(), source: trackingSource.optional(), providerEventId: z.string().optional(), at }),
+  NotificationDelivered: z.object(tracked),
+  NotificationClicked: z.object({ ...tracked, url: z.string().optional() }),
+  NotificationBounced: z.object({ ...tracked, bounce: z.enum(['hard', 'soft']), reason: z.string().optional() }),
+  NotificationUnsubscribed: z.object(tracked),
+  NotificationMarkedAsSpam: z.object(tracked),
+  NotificationUndelivered: z.object({ ...tracked, reason: z.string().optional() }),
+  ProviderEventUnmatched: z.object({ provider: z.string(), providerMessageId: z.string().optional(), notificationId: z.string().optional(), fact: trackingFact, to: z.string().optional(), at }),
+  ProviderEventMatched: z.object({ provider: z.string(), revision: z.number().int().min(0), notificationId: z.string(), at }),
   UserProfileUpdated: z.object({ userId: z.string(), email: nullableString, phone: nullableString, locale: nullableString, timezone: nullableString, at }),
   DeviceRegistered: z.object({ userId: z.string(), token: z.string(), platform: z.enum(['ios', 'android', 'web']), appId: z.string().optional(), at }),
   DeviceRemoved: z.object({ userId: z.string(), token: z.string(), at }),
   DeviceTokenInvalidated: z.object({ userId: z.string(), token: z.string(), reason: z.string(), notificationId: z.string().optional(), at }),
+  ContactOptedOut: z.object({
+    userId: z.string(),
+    channel: z.enum(['email', 'sms']),
+    address: z.string(),
+    reason: z.enum(['hard_bounce', 'spam_report', 'unsubscribed', 'stop_reply', 'carrier_opt_out']),
+    source: z.string(),
+    notificationId: z.string().optional(),
+    at,
+  }),
   ApiKeyIssued: z.object({ keyId: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), label: z.string(), at }),
   AppCreated: z.object({ appId: z.string(), name: z.string(), scopes: z.array(z.enum(['send', 'read', 'admin'])), keyId: z.string(), sha256: sha256Hex, at }),
   AppKeyRotated: z.object({ appId: z.string(), keyId: z.string(), sha256: sha256Hex, previousKeyId: z.string(), previousValidUntil: z.string(), at }),
   AppRevoked: z.object({ appId: z.string(), at }),
+  PreferencesUpdated: z.object({ userId: z.string(), preferences: preferences, at }),
+  CategoryConfigured: z.object({ category: z.string(), transactional: z.boolean(), marketing: z.boolean(), rateLimit: rateLimit.nullable(), at }),
+  RateSlotTaken: z.object({ userId: z.string(), category: z.string(), slotId: z.string(), windowStart: z.string(), at }),
+  // Template parts share the inline content's shape; their strings are Handlebars sources.
+  TemplateCreated: z.object({ templateId: z.string(), version: z.number().int().min(1), defaultLocale: z.string(), locales: z.record(z.string(), content), at }),
+  TemplateVersionAdded: z.object({ templateId: z.string(), version: z.number().int().min(1), defaultLocale: z.string(), locales: z.record(z.string(), content), at }),
 } as const;

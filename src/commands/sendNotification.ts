@@ -11,8 +11,14 @@ import {
   type NotificationEvent,
   type NotificationState,
   type Priority,
+  type SuppressReason,
 } from '../domain/notification.ts';
-import { routesFor } from '../domain/user.ts';
+import { routesFor, type UserState } from '../domain/user.ts';
+import type { CategoryPolicy, RateLimit } from '../domain/category.ts';
+import { decideChannel } from '../domain/sendPolicy.ts';
+import type { Route } from '../ports/deliveryProvider.ts';
+import { loadCategory } from './categories.ts';
+import { takeSlot } from './rateSlots.ts';
 import { encodeEvent } from '../codec/events.ts';
 import { load, type Aggregate } from './handle.ts';
 import { loadUser } from './users.ts';
@@ -52,12 +58,14 @@ export interface SendContext {
   /** Whose idempotency keys these are: the same key from two apps never collides. */
   scope: string;
   metadata?: Record<string, unknown>;
+  /** Applies to categories without a rate limit of their own. */
+  defaultRateLimit?: RateLimit | null;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** Deterministic id for (scope, key, user, channel), so a repeated or racing request maps to the same streams. */
-function idempotentId(scope: string, key: string, userId: string, channel: Channel): string {
+function idempotentId(scope: string, key: string, userId: string, channel: Channel | 'slot'): string {
   const h = sha256(`${scope}\n${key}\n${userId}\n${channel}`);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
@@ -67,29 +75,72 @@ export async function sendNotification(ctx: SendContext, input: SendInput): Prom
   const requestHash = input.idempotencyKey ? sha256(JSON.stringify([input.to, input.channels ?? null, input.category, input.content, input.priority ?? 'normal', input.sendAt ?? null])) : undefined;
   const result: SendResult = { notifications: [], skipped: [] };
   const users = [...new Set(input.to.map((r) => r.userId))];
+  const category = await loadCategory(ctx.store, input.category);
   const appends: Promise<void>[] = [];
-  for (const [userId, user] of await Promise.all(users.map(async (id) => [id, await loadUser(ctx.store, id)] as const))) {
-    if (!user.exists) {
-      result.skipped.push({ userId, reason: 'unknown_user' });
-      continue;
-    }
-    const wanted = input.channels ?? CHANNELS.filter((c) => input.content[c] && routesFor(user, c).length > 0);
-    if (wanted.length === 0) result.skipped.push({ userId, reason: 'unreachable' });
-    for (const channel of wanted) {
-      const routes = routesFor(user, channel);
-      const id = input.idempotencyKey ? idempotentId(ctx.scope, input.idempotencyKey, userId, channel) : ctx.ids.next();
-      const content = { [channel]: input.content[channel] } as ChannelContent;
-      const command: NotificationCommand = {
-        type: 'RequestNotification',
-        data: { notificationId: id, userId, channel, category: input.category, content, routes, priority: input.priority ?? 'normal', ...(input.sendAt ? { sendAt: input.sendAt } : {}), ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey, requestHash } : {}) },
-      };
-      const scheduled = input.sendAt !== undefined && input.sendAt > ctx.now().toISOString();
-      result.notifications.push({ id, userId, channel, status: routes.length === 0 ? 'suppressed' : scheduled ? 'scheduled' : 'requested' });
-      appends.push(request(ctx, id, command, requestHash));
-    }
-  }
+  await Promise.all(
+    users.map(async (userId) => {
+      const user = await loadUser(ctx.store, userId);
+      if (!user.exists) {
+        result.skipped.push({ userId, reason: 'unknown_user' });
+        return;
+      }
+      const wanted = input.channels ?? CHANNELS.filter((c) => input.content[c] && routesFor(user, c).length > 0);
+      if (wanted.length === 0) result.skipped.push({ userId, reason: 'unreachable' });
+      for (const plan of await planUser(ctx, input, category, userId, user, wanted)) {
+        const { channel, routes, sendAt, heldFor, suppress } = plan;
+        const id = input.idempotencyKey ? idempotentId(ctx.scope, input.idempotencyKey, userId, channel) : ctx.ids.next();
+        const content = { [channel]: input.content[channel] } as ChannelContent;
+        const command: NotificationCommand = {
+          type: 'RequestNotification',
+          data: {
+            notificationId: id, userId, channel, category: input.category, content, routes, priority: input.priority ?? 'normal',
+            ...(sendAt ? { sendAt } : {}), ...(heldFor ? { heldFor } : {}), ...(suppress ? { suppress } : {}),
+            ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey, requestHash } : {}),
+          },
+        };
+        const status = suppress || routes.length === 0 ? 'suppressed' : sendAt && sendAt > ctx.now().toISOString() ? 'scheduled' : 'requested';
+        result.notifications.push({ id, userId, channel, status });
+        appends.push(request(ctx, id, command, requestHash));
+      }
+    }),
+  );
   await Promise.all(appends);
   return result;
+}
+
+interface ChannelPlan {
+  channel: Channel;
+  routes: Route[];
+  sendAt?: string;
+  heldFor?: 'quiet_hours' | 'rate_limited';
+  suppress?: SuppressReason;
+}
+
+/**
+ * Applies the user's preferences and the category's rate limit: each channel is sent, held (quiet
+ * hours, a full window with 'defer') or suppressed with its reason. One rate slot covers every
+ * channel of the request for this user: the limit counts messages, not copies of one message.
+ */
+async function planUser(ctx: SendContext, input: SendInput, category: CategoryPolicy, userId: string, user: UserState, channels: Channel[]): Promise<ChannelPlan[]> {
+  const start = Math.max(ctx.now().getTime(), input.sendAt ? Date.parse(input.sendAt) : 0);
+  const plans: ChannelPlan[] = channels.map((channel) => {
+    const routes = routesFor(user, channel);
+    const decision = decideChannel(user.preferences, category, channel, user.profile.timezone, new Date(start));
+    if (decision.kind === 'suppress') return { channel, routes, suppress: decision.reason };
+    if (decision.kind === 'hold') return { channel, routes, sendAt: decision.until.toISOString(), heldFor: decision.reason };
+    return { channel, routes, ...(input.sendAt ? { sendAt: input.sendAt } : {}) };
+  });
+  const limit = category.rateLimit ?? ctx.defaultRateLimit ?? null;
+  const deliverable = plans.filter((p) => !p.suppress && p.routes.length > 0);
+  if (!limit || deliverable.length === 0 || (category.transactional && !limit.appliesToTransactional)) return plans;
+  const at = Math.max(start, ...deliverable.map((p) => (p.sendAt ? Date.parse(p.sendAt) : 0)));
+  const slotId = input.idempotencyKey ? idempotentId(ctx.scope, input.idempotencyKey, userId, 'slot') : ctx.ids.next();
+  const slot = await takeSlot(ctx.store, { userId, category: input.category, slotId, at, limit, now: ctx.now });
+  for (const plan of deliverable) {
+    if (slot.kind === 'suppressed') plan.suppress = 'rate_limited';
+    else if (slot.at > at) Object.assign(plan, { sendAt: new Date(slot.at).toISOString(), heldFor: 'rate_limited' });
+  }
+  return plans;
 }
 
 async function request(ctx: SendContext, id: string, command: NotificationCommand, requestHash: string | undefined): Promise<void> {

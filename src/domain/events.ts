@@ -2,9 +2,13 @@ import type { ApiKeyEvent } from './apiKey.ts';
 import type { AppEvent } from './app.ts';
 import type { NotificationEvent } from './notification.ts';
 import type { UserEvent } from './user.ts';
+import type { ProviderEvent } from './providerEvents.ts';
+import type { CategoryConfiguredEvent } from './category.ts';
+import type { RateSlotTakenEvent } from './rateWindow.ts';
+import type { TemplateEvent } from './template.ts';
 
 /** Every event Herald writes, a discriminated union on `type`. */
-export type HeraldEvent = NotificationEvent | UserEvent | ApiKeyEvent | AppEvent;
+export type HeraldEvent = NotificationEvent | UserEvent | ApiKeyEvent | AppEvent | ProviderEvent | CategoryConfiguredEvent | RateSlotTakenEvent | TemplateEvent;
 export type HeraldEventType = HeraldEvent['type'];
 
 /** A domain event as read back from the store, with where it sits in the log. */

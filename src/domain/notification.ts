@@ -3,8 +3,9 @@
  * time comes in as `now`, ids and retry times come in with the command.
  */
 import type { Route } from '../ports/deliveryProvider.ts';
-import type { Delivery, NotificationEvent, Rejection, RequestData, Status } from './notificationEvents.ts';
+import type { Delivery, NotificationEvent, Rejection, RequestData, Status, SuppressReason } from './notificationEvents.ts';
 import { exhaustive } from './user.ts';
+import { decideTracking, trackingKeys, type TrackingFact } from './tracking.ts';
 
 export * from './notificationEvents.ts';
 
@@ -16,13 +17,16 @@ export type DeliveryOutcome =
   | { kind: 'failed'; provider: string; reason: string; permanent: boolean; rejected: Rejection[] };
 
 export type NotificationCommand =
-  | { type: 'RequestNotification'; data: RequestData }
+  /** `suppress`: the user's choices or a rate limit rule this send out; it is recorded, then suppressed. */
+  | { type: 'RequestNotification'; data: RequestData & { suppress?: SuppressReason } }
   /** `retryAt` is when to try again if this transient failure is not the last attempt allowed. */
   | { type: 'RecordDelivery'; data: { notificationId: string; route: Route; attempt: number; maxAttempts: number; retryAt: string; outcome: DeliveryOutcome } }
   | { type: 'MarkDue'; data: { notificationId: string; route: Route; attempt: number } }
   | { type: 'Redrive'; data: { notificationId: string; route: Route } }
   | { type: 'Cancel'; data: { notificationId: string } }
-  | { type: 'RecordOpen'; data: { notificationId: string } };
+  | { type: 'RecordOpen'; data: { notificationId: string } }
+  /** A tracking fact from the app, an email pixel or link, or a provider webhook; idempotent. */
+  | { type: 'RecordTracking'; data: { notificationId: string; fact: TrackingFact } };
 
 export type RouteState = 'pending' | 'sent' | 'failed';
 
@@ -36,7 +40,7 @@ export interface RouteProgress {
 
 export type NotificationState =
   | { exists: false }
-  | { exists: true; request: RequestData; status: Status; routes: Partial<Record<Route, RouteProgress>>; opened: boolean };
+  | { exists: true; request: RequestData; status: Status; routes: Partial<Record<Route, RouteProgress>>; opened: boolean; tracked: string[] };
 
 export const initialNotificationState = (): NotificationState => ({ exists: false });
 
@@ -73,7 +77,7 @@ export function evolveNotification(state: NotificationState, event: Notification
   if (event.type === 'NotificationRequested') {
     const { at, ...request } = event.data;
     const routes = Object.fromEntries(request.routes.map((r) => [r, { state: 'pending' as const, failedAttempts: 0, dueAttempt: 0 }]));
-    return { exists: true, request, status: request.sendAt && request.sendAt > at ? 'scheduled' : 'requested', routes, opened: false };
+    return { exists: true, request, status: request.sendAt && request.sendAt > at ? 'scheduled' : 'requested', routes, opened: false, tracked: [] };
   }
   if (!state.exists) return state;
   switch (event.type) {
@@ -96,7 +100,14 @@ export function evolveNotification(state: NotificationState, event: Notification
       return next;
     }
     case 'NotificationOpened':
-      return { ...state, opened: true };
+      return { ...state, opened: true, tracked: [...state.tracked, ...trackingKeys(event)] };
+    case 'NotificationDelivered':
+    case 'NotificationClicked':
+    case 'NotificationBounced':
+    case 'NotificationUnsubscribed':
+    case 'NotificationMarkedAsSpam':
+    case 'NotificationUndelivered':
+      return { ...state, tracked: [...state.tracked, ...trackingKeys(event)] };
     case 'NotificationExpedited':
       return state;
     default:
@@ -123,8 +134,10 @@ function recordDelivery(state: Existing, data: Extract<NotificationCommand, { ty
 export function decideNotification(command: NotificationCommand, state: NotificationState, now: string): NotificationEvent[] {
   if (command.type === 'RequestNotification') {
     if (state.exists) return [];
-    const { notificationId, routes, priority, sendAt } = command.data;
-    const requested: NotificationEvent = { type: 'NotificationRequested', data: { ...command.data, at: now } };
+    const { suppress, ...request } = command.data;
+    const { notificationId, routes, priority, sendAt } = request;
+    const requested: NotificationEvent = { type: 'NotificationRequested', data: { ...request, at: now } };
+    if (suppress) return [requested, { type: 'NotificationSuppressed', data: { notificationId, reason: suppress, at: now } }];
     if (routes.length > 0 && priority === 'high' && !(sendAt && sendAt > now)) return [requested, { type: 'NotificationExpedited', data: { notificationId, routes, at: now } }];
     if (routes.length > 0) return [requested];
     return [requested, { type: 'NotificationSuppressed', data: { notificationId, reason: 'no_address', at: now } }];
@@ -153,6 +166,8 @@ export function decideNotification(command: NotificationCommand, state: Notifica
     }
     case 'RecordOpen':
       return state.opened ? [] : [{ type: 'NotificationOpened', data: { notificationId, at: now } }];
+    case 'RecordTracking':
+      return decideTracking(state.tracked, notificationId, command.data.fact, now);
     default:
       return exhaustive(command);
   }

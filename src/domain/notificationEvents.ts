@@ -2,7 +2,7 @@ import type { RejectReason, Route } from '../ports/deliveryProvider.ts';
 import type { Channel, ChannelContent } from './channels.ts';
 
 export type Priority = 'high' | 'normal';
-export type SuppressReason = 'no_address' | 'unknown_user';
+export type SuppressReason = 'no_address' | 'unknown_user' | 'channel_opted_out' | 'category_opted_out' | 'marketing_unsubscribed' | 'rate_limited';
 export type Status = 'requested' | 'scheduled' | 'sent' | 'failed' | 'suppressed' | 'cancelled';
 
 export interface Delivery {
@@ -26,6 +26,8 @@ export interface RequestData {
   priority: Priority;
   /** ISO time before which nothing is sent. */
   sendAt?: string;
+  /** Why Herald itself moved sendAt: quiet hours or a full rate window. */
+  heldFor?: 'quiet_hours' | 'rate_limited';
   idempotencyKey?: string;
   requestHash?: string;
 }
@@ -46,6 +48,19 @@ export type NotificationEvent =
   | { type: 'NotificationCancelled'; data: Ref }
   /** A high-priority notification: its own lane per route, so a backlog of normal ones never delays it. */
   | { type: 'NotificationExpedited'; data: Ref & { routes: Route[] } }
-  | { type: 'NotificationOpened'; data: Ref };
+  | { type: 'NotificationOpened'; data: Ref & TrackingRef }
+  /** Tracking facts reported by the app, the email pixel and links, or a provider's webhook (see tracking.ts). */
+  | { type: 'NotificationDelivered'; data: Ref & Tracked }
+  | { type: 'NotificationClicked'; data: Ref & Tracked & { url?: string } }
+  | { type: 'NotificationBounced'; data: Ref & Tracked & { bounce: 'hard' | 'soft'; reason?: string } }
+  | { type: 'NotificationUnsubscribed'; data: Ref & Tracked }
+  | { type: 'NotificationMarkedAsSpam'; data: Ref & Tracked }
+  | { type: 'NotificationUndelivered'; data: Ref & Tracked & { reason?: string } };
+
+/** Who reported a tracking fact: the app's SDK, our own email pixel or link, or a provider webhook. */
+export type TrackingSource = 'app' | 'email_pixel' | 'email_link' | 'sendgrid' | 'twilio';
+/** Optional on NotificationOpened only because opens were recorded before sources existed. */
+type TrackingRef = { source?: TrackingSource; providerEventId?: string };
+type Tracked = { source: TrackingSource; providerEventId?: string };
 
 export type NotificationEventType = NotificationEvent['type'];

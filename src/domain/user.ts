@@ -3,6 +3,8 @@
  */
 import type { Channel, Platform, Route } from './channels.ts';
 import { routeOfPlatform } from './channels.ts';
+import { decidePreferences, defaultPreferences, type Preferences, type PreferencesUpdatedEvent, type SetPreferencesCommand } from './preferences.ts';
+import { decideOptOut, evolveOptOuts, isOptedOut, type ContactOptedOutEvent, type OptOut, type OptOutContactCommand } from './contactOptOut.ts';
 
 export const userStream = (userId: string) => `user-${userId}`;
 
@@ -17,13 +19,17 @@ export type UserEvent =
   | { type: 'UserProfileUpdated'; data: { userId: string; at: string } & Profile }
   | { type: 'DeviceRegistered'; data: { userId: string; token: string; platform: Platform; appId?: string; at: string } }
   | { type: 'DeviceRemoved'; data: { userId: string; token: string; at: string } }
-  | { type: 'DeviceTokenInvalidated'; data: { userId: string; token: string; reason: string; notificationId?: string; at: string } };
+  | { type: 'DeviceTokenInvalidated'; data: { userId: string; token: string; reason: string; notificationId?: string; at: string } }
+  | ContactOptedOutEvent
+  | PreferencesUpdatedEvent;
 
 export type UserCommand =
   | { type: 'UpdateProfile'; data: { userId: string } & Profile }
   | { type: 'RegisterDevice'; data: { userId: string; token: string; platform: Platform; appId?: string } }
   | { type: 'RemoveDevice'; data: { userId: string; token: string } }
-  | { type: 'InvalidateDeviceToken'; data: { userId: string; token: string; reason: string; notificationId?: string } };
+  | { type: 'InvalidateDeviceToken'; data: { userId: string; token: string; reason: string; notificationId?: string } }
+  | OptOutContactCommand
+  | SetPreferencesCommand;
 
 export interface Device {
   token: string;
@@ -36,12 +42,17 @@ export interface UserState {
   exists: boolean;
   profile: Required<Profile>;
   devices: Device[];
+  /** Addresses a bounce, spam report or STOP reply opted out (contactOptOut.ts). */
+  optedOut: OptOut[];
+  preferences: Preferences;
 }
 
 export const initialUserState = (): UserState => ({
   exists: false,
   profile: { email: null, phone: null, locale: null, timezone: null },
   devices: [],
+  optedOut: [],
+  preferences: defaultPreferences(),
 });
 
 export function evolveUser(state: UserState, event: UserEvent): UserState {
@@ -64,6 +75,10 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
       return { ...state, devices: state.devices.filter((d) => d.token !== event.data.token) };
     case 'DeviceTokenInvalidated':
       return { ...state, devices: state.devices.map((d) => (d.token === event.data.token ? { ...d, active: false } : d)) };
+    case 'ContactOptedOut':
+      return { ...state, optedOut: evolveOptOuts(state.optedOut, event) };
+    case 'PreferencesUpdated':
+      return { ...state, exists: true, preferences: event.data.preferences };
     default:
       return exhaustive(event);
   }
@@ -88,6 +103,10 @@ export function decideUser(command: UserCommand, state: UserState, now: string):
       return state.devices.some((d) => d.token === command.data.token && d.active)
         ? [{ type: 'DeviceTokenInvalidated', data: { ...command.data, at: now } }]
         : [];
+    case 'OptOutContact':
+      return state.exists ? decideOptOut(state.optedOut, command, now) : [];
+    case 'SetPreferences':
+      return decidePreferences(state.preferences, command, now);
     default:
       return exhaustive(command);
   }
@@ -99,9 +118,9 @@ export function routesFor(state: UserState, channel: Channel): Route[] {
     case 'push':
       return [...new Set(state.devices.filter((d) => d.active).map((d) => routeOfPlatform(d.platform)))].sort();
     case 'sms':
-      return state.profile.phone ? ['sms'] : [];
+      return addressesFor(state, 'sms').length > 0 ? ['sms'] : [];
     case 'email':
-      return state.profile.email ? ['email'] : [];
+      return addressesFor(state, 'email').length > 0 ? ['email'] : [];
     default:
       return exhaustive(channel);
   }
@@ -109,8 +128,9 @@ export function routesFor(state: UserState, channel: Channel): Route[] {
 
 /** The addresses a route delivers to for this user. */
 export function addressesFor(state: UserState, route: Route): string[] {
-  if (route === 'sms') return state.profile.phone ? [state.profile.phone] : [];
-  if (route === 'email') return state.profile.email ? [state.profile.email] : [];
+  // An opted-out address is as good as none: a later send ends suppressed (no_address).
+  if (route === 'sms') return state.profile.phone && !isOptedOut(state.optedOut, 'sms', state.profile.phone) ? [state.profile.phone] : [];
+  if (route === 'email') return state.profile.email && !isOptedOut(state.optedOut, 'email', state.profile.email) ? [state.profile.email] : [];
   return state.devices.filter((d) => d.active && routeOfPlatform(d.platform) === route).map((d) => d.token);
 }
 

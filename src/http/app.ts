@@ -1,46 +1,134 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { Metrics } from '../metrics.ts';
 import type { AppDeps } from './deps.ts';
+import { authenticate, dailyQuota, ownNotificationsOnly } from './guards.ts';
 import { errorHandler, Problem, sendProblem } from './problem.ts';
+import { SendQuota } from './quota.ts';
+import { requiredScope } from './scopes.ts';
+import { appsRoutes } from './routes/apps.ts';
+import { analyticsRoutes } from './routes/analytics.ts';
 import { deadLettersRoutes } from './routes/deadLetters.ts';
+import { preferencesRoutes } from './routes/preferences.ts';
+import { categoriesRoutes } from './routes/categories.ts';
 import { notificationsRoutes } from './routes/notifications.ts';
+import { operationsRoutes } from './routes/operations.ts';
 import { usersRoutes } from './routes/users.ts';
+import { templatesRoutes } from './routes/templates.ts';
+import { trackingRoutes } from './routes/tracking.ts';
+import { webhookRoutes } from './webhooks/routes.ts';
 
 declare module 'fastify' {
-  interface FastifyRequest {
-    /** The authenticated client application; 'bootstrap' for the first-start / HERALD_API_KEY key. */
-    appId: string;
+  interface FastifyInstance {
+    /** Every route as registered (method, URL pattern): what the OpenAPI and auth tests compare with. */
+    registeredRoutes: readonly { method: string; url: string; hidden: boolean }[];
   }
 }
 
+/** A caller's x-request-id is kept when it is a plain token, so it cannot forge log lines. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const DEFAULT_RATE_PER_MINUTE = 6000;
+const DEFAULT_DAILY_QUOTA = 1_000_000;
+
 /** The HTTP API as a fastify instance; the caller decides whether to listen or to inject. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const metrics = deps.metrics ?? new Metrics({ processMetrics: false });
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.limits.bodyLimitBytes,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => deps.ids.next(),
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : deps.ids.next();
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => sendProblem(reply, req, new Problem(404, 'route_not_found', 'Not found', `no route ${req.method} ${req.url.split('?')[0]}`)));
-  app.decorateRequest('appId', '');
 
-  app.addHook('onRequest', async (req) => {
-    if (!req.url.startsWith('/v1/')) return;
-    const header = req.headers.authorization;
-    const key = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    if (!key || !deps.apiKeys.verify(key)) {
-      throw new Problem(401, 'unauthorized', 'Unauthorized', 'send Authorization: Bearer <api key>; the key is printed on first start or set with HERALD_API_KEY', {});
-    }
-    req.appId = 'bootstrap';
+  const routes: { method: string; url: string; hidden: boolean }[] = [];
+  app.decorate('registeredRoutes', routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url, hidden: Boolean((r.schema as { hide?: boolean } | undefined)?.hide) });
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    void reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.http(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.addHook('onClose', async () => {
+    await deps.apiKeys.close();
   });
 
-  app.get('/health', { schema: { tags: ['operations'], summary: 'Liveness', response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+  authenticate(app, deps);
+  ownNotificationsOnly(app, deps);
+  dailyQuota(app, new SendQuota(deps.limits.dailySendQuota ?? DEFAULT_DAILY_QUOTA, deps.readModels, deps.now), metrics);
+  // Keyed by app after authentication (preParsing runs after onRequest), so one noisy app cannot
+  // starve the others; probes, metrics and docs are not limited. The counter is per process.
+  await app.register(rateLimit, {
+    global: true,
+    hook: 'preParsing',
+    max: deps.limits.ratePerMinute ?? DEFAULT_RATE_PER_MINUTE,
+    timeWindow: 60_000,
+    keyGenerator: (req) => req.appId || req.ip,
+    allowList: (req) => !req.url.startsWith('/v1/'),
+    onExceeded: () => metrics.rejected('rate_limited'),
+    errorResponseBuilder: (_req, ctx) => new Problem(429, 'rate_limited', 'Too many requests', `at most ${ctx.max} requests per minute per app; retry in ${ctx.after}`),
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Herald', version: '0.1.0', description: 'Event-sourced notifications: push (APNs, FCM), SMS (Twilio) and email (SendGrid). See docs/security.md for keys and scopes.' },
+      components: {
+        securitySchemes: {
+          appKey: { type: 'http', scheme: 'bearer', description: 'An app token (<appKey>.<secret>) from POST /v1/apps, or the bootstrap key' },
+          metricsToken: { type: 'http', scheme: 'bearer', description: 'HERALD_METRICS_TOKEN, when set' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+    // Routes that need a key say so, with the scope (x-required-scope); the rest are open.
+    transformObject: (document) => {
+      if (!('openapiObject' in document)) return document.swaggerObject;
+      requireKeyOnV1(document.openapiObject as OpenApiDoc);
+      return document.openapiObject;
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(operationsRoutes(deps, metrics));
+  await app.register(appsRoutes(deps));
   await app.register(usersRoutes(deps));
   await app.register(notificationsRoutes(deps));
   await app.register(deadLettersRoutes(deps));
+  await app.register(preferencesRoutes(deps));
+  await app.register(categoriesRoutes(deps));
+  await app.register(analyticsRoutes(deps));
+  await app.register(templatesRoutes(deps));
+  if (deps.tracking) {
+    await app.register(trackingRoutes(deps, deps.tracking));
+    await app.register(webhookRoutes(deps, deps.tracking));
+  }
   return app;
+}
+
+type OpenApiDoc = { paths?: Record<string, Record<string, { security?: unknown } & Record<string, unknown>>> } & Record<string, unknown>;
+
+/** Marks each operation that needs an app key, from the same table the auth hook uses. */
+function requireKeyOnV1(doc: OpenApiDoc): void {
+  for (const [path, operations] of Object.entries(doc.paths ?? {})) {
+    const pattern = path.replace(/\{([^}]+)\}/g, ':$1');
+    for (const [method, operation] of Object.entries(operations)) {
+      const scope = requiredScope(method.toUpperCase(), pattern);
+      if (!scope) continue;
+      operation.security ??= [{ appKey: [] }];
+      operation['x-required-scope'] = scope;
+    }
+  }
 }

@@ -2,7 +2,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { EventStore } from '../ports/eventStore.ts';
 import type { ReadModelStore } from '../ports/readModelStore.ts';
 import type { IdGenerator } from '../ports/clock.ts';
+import type { Metrics } from '../metrics.ts';
 import type { ApiKeys } from './apiKeys.ts';
+import type { TrackingConfig } from '../tracking/config.ts';
+import type { RateLimit } from '../domain/category.ts';
 
 export interface AppDeps {
   events: EventStore;
@@ -11,5 +14,26 @@ export interface AppDeps {
   now: () => Date;
   ids: IdGenerator;
   logger: FastifyBaseLogger;
-  limits: { maxRecipients: number; bodyLimitBytes: number };
+  limits: {
+    maxRecipients: number;
+    bodyLimitBytes: number;
+    /** Requests per minute per app (default 6000). */
+    ratePerMinute?: number;
+    /** Notifications accepted per app per UTC day (default 1,000,000); 0 turns the quota off. */
+    dailySendQuota?: number;
+  };
+  security?: {
+    /** How long a rotated-away key keeps working (default one day). */
+    keyGraceSeconds?: number;
+    /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+    metricsToken?: string;
+  };
+  /** Absent: a private registry is made, so /metrics still serves HTTP and process metrics. */
+  metrics?: Metrics;
+  /** Liveness of background work (subscriptions), reported by /ready next to the store checks. */
+  readiness?: () => Promise<Record<string, boolean>>;
+  /** Send policy defaults: the rate limit for categories without one of their own. */
+  policy?: { defaultRateLimit: RateLimit | null };
+  /** Email pixel/link secret and webhook keys; absent: no /t/* or /v1/webhooks/* routes. */
+  tracking?: TrackingConfig;
 }

@@ -7,6 +7,7 @@ import { decodeEvent } from '../../codec/events.ts';
 import { evolveNotificationLog, notificationLog, type NotificationLogDoc } from '../../projections/notificationLog.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
+import { seesAllApps } from '../guards.ts';
 import { notificationId, notificationResponse, sendBody, sendResponse, userId } from '../schemas.ts';
 
 /** The read model, or, right after a send, the stream itself folded the same way (read your writes). */
@@ -34,7 +35,7 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       const idempotencyKey = req.body.idempotencyKey ?? req.headers['idempotency-key'];
       try {
         const result = await sendNotification(
-          { store: deps.events, now: deps.now, ids: deps.ids, scope: req.appId, metadata: { appId: req.appId, requestId: req.id } },
+          { store: deps.events, now: deps.now, ids: deps.ids, scope: req.appId, metadata: { appId: req.appId, requestId: req.id }, defaultRateLimit: deps.policy?.defaultRateLimit ?? null },
           { ...req.body, ...(idempotencyKey ? { idempotencyKey } : {}) },
         );
         return reply.status(202).send(result);
@@ -62,7 +63,8 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       },
     }, async (req) => {
       const docs = await deps.readModels.find(notificationLog.collection.name, {
-        where: { userId: req.params.userId },
+        // Each app lists only what it sent; an admin key lists everything (see http/guards.ts).
+        where: { userId: req.params.userId, ...(seesAllApps(req) ? {} : { appId: req.appId }) },
         orderBy: { field: 'requestedAt', direction: 'desc' },
         limit: req.query.limit,
         offset: req.query.offset,
@@ -93,6 +95,26 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         throw error;
       }
       return reply.status(202).send({ id: req.params.id, opened: true as const });
+    });
+
+    app.post('/v1/notifications/:id/clicked', {
+      schema: {
+        tags: ['notifications'],
+        summary: 'Record that the user clicked the notification (or a link in it); once per URL',
+        params: z.object({ id: notificationId }),
+        body: z.strictObject({ url: z.string().min(1).max(2048).optional() }).optional(),
+        response: { 202: z.object({ id: z.string(), clicked: z.literal(true) }) },
+      },
+    }, async (req, reply) => {
+      const url = req.body?.url;
+      const command = { type: 'RecordTracking' as const, data: { notificationId: req.params.id, fact: { kind: 'clicked' as const, source: 'app' as const, ...(url ? { url } : {}) } } };
+      try {
+        await handle(deps.events, notificationStream(req.params.id), notificationAggregate, command, { now: deps.now, metadata: { appId: req.appId } });
+      } catch (error) {
+        if (error instanceof NotificationNotFoundError) throw new Problem(404, error.code, 'Notification not found', error.message);
+        throw error;
+      }
+      return reply.status(202).send({ id: req.params.id, clicked: true as const });
     });
   };
 }

@@ -1,0 +1,30 @@
+/**
+ * Rate windows: at most N notifications per user and category per window. Each window bucket is
+ * a stream (`ratewindow-<user>-<category>-<bucket>`); taking a slot is an append with the expected
+ * revision, so two processes can never both take the last slot. A sliding window reads the
+ * current and the previous bucket (buckets are one window long).
+ */
+import type { RateLimit } from './category.ts';
+
+export const rateWindowStream = (userId: string, category: string, bucket: number) => `ratewindow-${userId}-${category}-${bucket}`;
+
+export type RateSlotTakenEvent = { type: 'RateSlotTaken'; data: { userId: string; category: string; slotId: string; windowStart: string; at: string } };
+
+export const bucketOf = (t: number, limit: RateLimit) => Math.floor(t / (limit.windowSeconds * 1000));
+export const bucketStart = (bucket: number, limit: RateLimit) => bucket * limit.windowSeconds * 1000;
+
+export type SlotDecision = { kind: 'granted'; at: number } | { kind: 'full'; nextFreeAt: number };
+
+/**
+ * Whether a slot is free at time `t`, given the slot times already taken in this bucket and the
+ * one before. Fixed windows count only this bucket; sliding windows count the last windowSeconds.
+ */
+export function decideSlot(t: number, limit: RateLimit, taken: readonly number[]): SlotDecision {
+  const bucket = bucketOf(t, limit);
+  const windowMs = limit.windowSeconds * 1000;
+  const counted = limit.window === 'fixed' ? taken.filter((s) => bucketOf(s, limit) === bucket) : taken.filter((s) => s > t - windowMs && s <= t);
+  if (counted.length < limit.max) return { kind: 'granted', at: t };
+  if (limit.window === 'fixed') return { kind: 'full', nextFreeAt: bucketStart(bucket + 1, limit) };
+  const oldest = [...counted].sort((a, b) => a - b)[counted.length - limit.max] ?? t;
+  return { kind: 'full', nextFreeAt: oldest + windowMs + 1 };
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { handleUserCommand, loadUser } from '../../commands/users.ts';
+import type { AppDeps } from '../deps.ts';
+import { Problem } from '../problem.ts';
+import { userId } from '../schemas.ts';
+
+const category = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, . _ -');
+const flags = z.strictObject({ push: z.boolean().optional(), sms: z.boolean().optional(), email: z.boolean().optional() });
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time HH:MM, e.g. 22:00');
+
+export const preferencesSchema = z.strictObject({
+  channels: flags.default({}),
+  categories: z.record(category, z.boolean()).default({}),
+  categoryChannels: z.record(category, flags).default({}),
+  marketing: z.boolean().default(true),
+  quietHours: z.strictObject({ start: hhmm, end: hhmm }).nullable().default(null),
+});
+
+const response = preferencesSchema.extend({ userId: z.string(), timezone: z.string().nullable() });
+
+/** A user's choices: opt-outs per channel, category and (category, channel), marketing, quiet hours. */
+export function preferencesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get('/v1/users/:userId/preferences', {
+      schema: { tags: ['users'], summary: 'A user\'s notification preferences', params: z.object({ userId }), response: { 200: response } },
+    }, async (req) => {
+      const state = await loadUser(deps.events, req.params.userId);
+      if (!state.exists) throw new Problem(404, 'user_not_found', 'User not found', `no user ${req.params.userId}; create it with PUT /v1/users/${req.params.userId}`);
+      return { userId: req.params.userId, timezone: state.profile.timezone, ...state.preferences };
+    });
+
+    app.put('/v1/users/:userId/preferences', {
+      schema: {
+        tags: ['users'],
+        summary: 'Replace a user\'s preferences (quiet hours apply in the user\'s time zone, UTC when none is set)',
+        params: z.object({ userId }),
+        body: preferencesSchema,
+        response: { 200: response },
+      },
+    }, async (req) => {
+      const { state } = await handleUserCommand({ store: deps.events, now: deps.now, metadata: { appId: req.appId } }, { type: 'SetPreferences', data: { userId: req.params.userId, preferences: req.body } });
+      return { userId: req.params.userId, timezone: state.profile.timezone, ...state.preferences };
+    });
+  };
+}

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { auth, startTestHerald } from '../support/herald.ts';
+import { eventually } from '../support/wait.ts';
+
+type Sent = { notifications: { id: string; channel: string; status: string }[] };
+type Doc = { status: string; sendAt?: string; events: { type: string; reason?: string; heldFor?: string }[] };
+
+describe('whether, when and where to send: preferences, categories, rate windows', () => {
+  let h: Awaited<ReturnType<typeof startTestHerald>>;
+  // The test's clock: it starts at 23:30 UTC and can jump forward.
+  const base = Date.parse('2026-11-23T23:30:00.000Z') - Date.now();
+  let jump = 0;
+  const now = () => new Date(Date.now() + base + jump);
+
+  const put = (url: string, payload: object) => h.app.inject({ method: 'PUT', url, headers: auth, payload });
+  const send = async (userId: string, category: string, channels: string[]) => {
+    const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId }], channels, category, content: { sms: { body: 'hi' }, email: { subject: 'hi', text: 'hi' }, push: { title: 'hi', body: 'hi' } } } });
+    assert.equal(res.statusCode, 202, res.body);
+    return res.json<Sent>().notifications;
+  };
+  const get = async (id: string) => (await h.app.inject({ method: 'GET', url: `/v1/notifications/${id}`, headers: auth })).json<Doc>();
+
+  before(async () => {
+    h = await startTestHerald({ HERALD_SCHEDULER_TICK_MS: '20' }, { now });
+    for (const u of ['ann', 'bob', 'cat', 'dan']) await put(`/v1/users/${u}`, { email: `${u}@example.com`, phone: '+14155550123', timezone: 'UTC' });
+    await put('/v1/categories/promo', { marketing: true });
+    await put('/v1/categories/password-reset', { transactional: true });
+    await put('/v1/categories/digest', { rateLimit: { max: 3, windowSeconds: 3600, window: 'sliding', overLimit: 'suppress' } });
+    await put('/v1/categories/reminder', { rateLimit: { max: 1, windowSeconds: 3600, window: 'fixed', overLimit: 'defer' } });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('reads and replaces preferences', async () => {
+    const res = await put('/v1/users/ann/preferences', { channels: { sms: false }, categories: { news: false }, marketing: false });
+    assert.equal(res.statusCode, 200, res.body);
+    const got = await h.app.inject({ method: 'GET', url: '/v1/users/ann/preferences', headers: auth });
+    assert.deepEqual(got.json(), { userId: 'ann', timezone: 'UTC', channels: { sms: false }, categories: { news: false }, categoryChannels: {}, marketing: false, quietHours: null });
+    const bad = await put('/v1/users/ann/preferences', { quietHours: { start: '25:00', end: '07:00' } });
+    assert.equal(bad.statusCode, 422);
+  });
+
+  it('an opted-out channel, category or marketing ends suppressed with its reason; a transactional category ignores all but the channel opt-out', async () => {
+    const [sms, email] = await send('ann', 'orders', ['sms', 'email']);
+    assert.equal(sms?.status, 'suppressed');
+    assert.equal(email?.status, 'requested');
+    assert.deepEqual((await get(sms.id)).events.map((e) => e.reason ?? e.type), ['NotificationRequested', 'channel_opted_out']);
+    const [newsEmail] = await send('ann', 'news', ['email']);
+    assert.equal((await get(newsEmail!.id)).events.at(-1)?.reason, 'category_opted_out');
+    const [promoEmail] = await send('ann', 'promo', ['email']);
+    assert.equal((await get(promoEmail!.id)).events.at(-1)?.reason, 'marketing_unsubscribed');
+    const [resetSms, resetEmail] = await send('ann', 'password-reset', ['sms', 'email']);
+    assert.equal(resetSms?.status, 'suppressed', 'never against a channel opt-out');
+    assert.equal(resetEmail?.status, 'requested');
+    await eventually(5000, 'the allowed ones sent', async () => ((await get(resetEmail.id)).status === 'sent' && (await get(email.id)).status === 'sent' ? true : undefined));
+  });
+
+  it('quiet hours hold a notification until they end, across a restart, then deliver it', async () => {
+    await put('/v1/users/bob/preferences', { quietHours: { start: '22:00', end: '07:00' } });
+    const [n] = await send('bob', 'news', ['email']);
+    assert.equal(n?.status, 'scheduled');
+    const held = await get(n.id);
+    assert.equal(held.sendAt, '2026-11-24T07:00:00.000Z');
+    assert.equal(held.events[0]?.heldFor, 'quiet_hours');
+    const [urgent] = await send('bob', 'password-reset', ['email']);
+    assert.equal(urgent?.status, 'requested', 'transactional ignores quiet hours');
+    await h.restart();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await get(n.id)).status, 'scheduled');
+    jump = 7.5 * 3600_000;
+    await eventually(5000, 'delivered after quiet hours', async () => ((await get(n.id)).status === 'sent' ? true : undefined));
+  });
+
+  it('a rate limit under 50 concurrent sends to one user lets exactly N through', async () => {
+    const results = await Promise.all(Array.from({ length: 50 }, () => send('cat', 'digest', ['email'])));
+    const statuses = results.map((r) => r[0]!.status);
+    assert.equal(statuses.filter((s) => s === 'requested').length, 3);
+    assert.equal(statuses.filter((s) => s === 'suppressed').length, 47);
+    const suppressed = results.find((r) => r[0]!.status === 'suppressed')![0]!;
+    assert.equal((await get(suppressed.id)).events.at(-1)?.reason, 'rate_limited');
+  });
+
+  it('over a limit that defers, the notification waits for the next window', async () => {
+    const [first] = await send('dan', 'reminder', ['push', 'email']);
+    const [second] = await send('dan', 'reminder', ['email']);
+    assert.equal(first?.status, 'suppressed', 'dan has no device: push has no address');
+    assert.equal(second?.status, 'scheduled');
+    const doc = await get(second.id);
+    assert.equal(doc.events[0]?.heldFor, 'rate_limited');
+    assert.ok(doc.sendAt && Date.parse(doc.sendAt) > now().getTime(), 'held for the next window');
+  });
+});
