@@ -1,18 +1,30 @@
 /** zod schemas of the HTTP API: validation at the edge, and the source of the OpenAPI document. */
 import { z } from 'zod';
-import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 
 export const userId = z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'use 1-128 letters, digits or . _ : @ -');
 export const notificationId = z.string().regex(/^[0-9a-f-]{36}$/, 'a notification id (UUID)');
-
-const phone = z.string().max(32).transform((value, ctx) => {
-  const parsed = parsePhoneNumberFromString(value);
-  if (!parsed?.isValid()) {
-    ctx.addIssue({ code: 'custom', message: 'not a valid phone number: use international format, e.g. +14155550123' });
-    return z.NEVER;
-  }
-  return parsed.number;
+export const templateId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use 1-128 letters, digits or . _ - (starting with a letter or digit)');
+/** A send that names a template instead of inline content; the recipient's locale picks the language. */
+export const templateRef = z.strictObject({
+  id: templateId,
+  version: z.number().int().min(1).optional().describe('absent: the latest version at request time'),
+  params: z.record(z.string(), z.unknown()).default({}).describe('values for the template\'s {{parameters}}'),
 });
+
+const phone = z.string().min(3).max(32).regex(/^[+\d\s().-]+$/, 'digits, spaces, ( ) . - and an optional leading +');
+
+/** The region of a BCP 47 locale (en-GB → GB), used as the hint for numbers without a country code. */
+export function regionOf(locale: string | null | undefined): CountryCode | undefined {
+  const region = locale?.split('-').find((part, i) => i > 0 && /^[A-Za-z]{2}$/.test(part));
+  return region ? (region.toUpperCase() as CountryCode) : undefined;
+}
+
+/** E.164, or null when the number is not valid for the hinted region. */
+export function toE164(value: string, locale: string | null | undefined): string | null {
+  const parsed = parsePhoneNumberFromString(value, regionOf(locale));
+  return parsed?.isValid() ? parsed.number : null;
+}
 
 const timezone = z.string().max(64).refine((tz) => {
   try {
@@ -92,6 +104,9 @@ export const notificationResponse = z.object({
   status: z.enum(['requested', 'scheduled', 'sent', 'failed', 'suppressed', 'cancelled']),
   routes: z.record(z.string(), z.string()),
   opened: z.boolean(),
+  delivered: z.boolean().optional(),
+  clicked: z.boolean().optional(),
+  bounced: z.boolean().optional(),
   requestedAt: z.string(),
   updatedAt: z.string(),
   events: z.array(z.looseObject({ type: z.string(), at: z.string() })),

@@ -53,3 +53,27 @@ describe('bad input gets a clear 4xx problem, never a 500', () => {
     assert.deepEqual(res.json(), { notifications: [], skipped: [{ userId: 'ghost', reason: 'unknown_user' }] });
   });
 });
+
+describe('phone numbers are stored as E.164, read in the region of the user\'s locale', () => {
+  let h: Awaited<ReturnType<typeof startTestHerald>>;
+  before(async () => {
+    h = await startTestHerald();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('a national number takes the locale\'s region', async () => {
+    const gb = await h.app.inject({ method: 'PUT', url: '/v1/users/gb', headers: auth, payload: { locale: 'en-GB', phone: '07400 123456' } });
+    assert.equal(gb.statusCode, 200, gb.body);
+    assert.equal(gb.json<{ phone: string }>().phone, '+447400123456');
+    const later = await h.app.inject({ method: 'PUT', url: '/v1/users/gb', headers: auth, payload: { phone: '07400 654321' } });
+    assert.equal(later.json<{ phone: string }>().phone, '+447400654321', 'the stored locale is the hint too');
+  });
+
+  it('a national number without a region hint is a 422 naming the field', async () => {
+    const res = await h.app.inject({ method: 'PUT', url: '/v1/users/nohint', headers: auth, payload: { phone: '07400 123456' } });
+    assert.equal(res.statusCode, 422);
+    assert.equal(res.json<{ errors: { path: string }[] }>().errors[0]?.path, '/phone');
+  });
+});

@@ -4,7 +4,7 @@ import { handleUserCommand, loadUser } from '../../commands/users.ts';
 import type { UserState } from '../../domain/user.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
-import { deviceBody, profileBody, userId, userResponse } from '../schemas.ts';
+import { deviceBody, profileBody, regionOf, toE164, userId, userResponse } from '../schemas.ts';
 
 const view = (id: string, state: UserState) => ({ userId: id, ...state.profile, devices: state.devices });
 
@@ -15,7 +15,18 @@ export function usersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.put('/v1/users/:userId', {
       schema: { tags: ['users'], summary: 'Create or update a user\'s contact details', params: z.object({ userId }), body: profileBody, response: { 200: userResponse } },
     }, async (req) => {
-      const { state } = await handleUserCommand(ctx(req.appId), { type: 'UpdateProfile', data: { userId: req.params.userId, ...req.body } });
+      const profile = { ...req.body };
+      if (profile.phone) {
+        // A number without a country code is read in the region of the user's locale (en-GB → GB).
+        const locale = profile.locale ?? (await loadUser(deps.events, req.params.userId)).profile.locale;
+        const e164 = toE164(profile.phone, locale);
+        if (!e164) {
+          const message = `not a valid phone number${regionOf(locale) ? ` for region ${regionOf(locale)}` : ''}: use international format, e.g. +14155550123`;
+          throw new Problem(422, 'validation_failed', 'The request is not valid', `body/phone: ${message}`, { errors: [{ in: 'body', path: '/phone', message }] });
+        }
+        profile.phone = e164;
+      }
+      const { state } = await handleUserCommand(ctx(req.appId), { type: 'UpdateProfile', data: { userId: req.params.userId, ...profile } });
       return view(req.params.userId, state);
     });
 
