@@ -2,21 +2,32 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EventStore } from '../ports/eventStore.ts';
 import { API_KEYS_STREAM } from '../domain/apiKey.ts';
 import { decodeEvent, encodeEvent } from '../codec/events.ts';
+import type { Logger } from '../ports/logger.ts';
+import { SCOPES } from '../domain/app.ts';
+import { AppKeys, type Principal } from './appKeys.ts';
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
 
+/** The first-start / HERALD_API_KEY key: an operator's key, so it may do everything. */
+const BOOTSTRAP: Principal = { appId: 'bootstrap', scopes: SCOPES, keyId: 'bootstrap' };
+
 /**
- * Bearer API keys. Keys are 256-bit random values, so a SHA-256 digest is enough to store them
- * (no slow password hash needed) and checking one costs microseconds, in constant time.
+ * Bearer API keys: the bootstrap key and every client app's keys (see appKeys.ts). Keys are
+ * 256-bit random values, so a SHA-256 digest is enough to store them (no slow password hash
+ * needed) and checking one costs microseconds, in constant time.
  */
 export class ApiKeys {
   private digests: Buffer[] = [];
+  readonly apps: AppKeys;
 
-  constructor(private readonly events: EventStore, private readonly now: () => Date) {}
+  constructor(private readonly events: EventStore, private readonly now: () => Date, logger?: Logger) {
+    this.apps = new AppKeys(events, now, logger);
+  }
 
   /** Loads the issued keys; issues one when there is none and returns it so it can be shown once. */
   async init(configuredKey?: string): Promise<{ generatedKey?: string }> {
     await this.reload();
+    await this.apps.start();
     if (configuredKey) {
       if (!this.verify(configuredKey)) await this.issue(configuredKey, 'HERALD_API_KEY');
       return {};
@@ -40,6 +51,16 @@ export class ApiKeys {
     const event = { type: 'ApiKeyIssued' as const, data: { keyId: sha256.slice(0, 12), sha256, label, at: this.now().toISOString() } };
     await this.events.append(API_KEYS_STREAM, [encodeEvent(event)], 'any');
     this.digests.push(Buffer.from(sha256, 'hex'));
+  }
+
+  /** Who presented this bearer token: an app, the bootstrap operator, or nobody (null). */
+  authenticate(token: string): Principal | null {
+    if (token.startsWith('ak_')) return this.apps.authenticate(token);
+    return this.verify(token) ? BOOTSTRAP : null;
+  }
+
+  async close(): Promise<void> {
+    await this.apps.close();
   }
 
   verify(key: string): boolean {

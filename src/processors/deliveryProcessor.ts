@@ -11,6 +11,8 @@ import { handleUserCommand, loadUser } from '../commands/users.ts';
 import { deadTokens, outcomeOf } from './deliveryOutcome.ts';
 import { RateLimiter } from './rateLimiter.ts';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retryPolicy.ts';
+import { recordSettlement, type DeliveryMetrics } from '../metrics.ts';
+import { withEmailTracking, type EmailTrackingOptions } from '../tracking/emailTracking.ts';
 
 export interface DeliveryProcessorOptions {
   events: EventStore;
@@ -25,6 +27,10 @@ export interface DeliveryProcessorOptions {
   random?: () => number;
   /** 'priority' consumes only NotificationExpedited, in its own group. Default 'normal'. */
   lane?: Lane;
+  /** Deliveries, retries and dead letters for /metrics. */
+  metrics?: DeliveryMetrics;
+  /** Adds the open pixel and signed click links to email HTML (src/tracking); absent: sent as given. */
+  emailTracking?: EmailTrackingOptions;
 }
 
 export type Lane = 'normal' | 'priority';
@@ -123,7 +129,8 @@ export class DeliveryProcessor {
       }
       const { userId, channel, content, priority } = state.request;
       const addresses = addressesFor(await loadUser(this.o.events, userId), route);
-      const messages = addresses.map((to) => ({ route, notificationId, to, content: content[channel], priority }) as DeliveryMessage);
+      const tracked = route === 'email' && content.email && this.o.emailTracking ? withEmailTracking(content.email, notificationId, this.o.emailTracking) : content[channel];
+      const messages = addresses.map((to) => ({ route, notificationId, to, content: tracked, priority }) as DeliveryMessage);
       return { pe, notificationId, userId, attempt, messages, loaded };
     } catch (error) {
       this.log.error({ err: error, position: pe.event.position }, 'cannot prepare delivery; parking the event');
@@ -169,7 +176,8 @@ export class DeliveryProcessor {
       const retryAfterMs = Math.max(0, ...results.map((r) => (r.status === 'failed' ? (r.retryAfterMs ?? 0) : 0)));
       const retryAt = new Date(now().getTime() + retryDelayMs(policy, job.attempt, retryAfterMs, this.o.random ?? Math.random)).toISOString();
       const command = { type: 'RecordDelivery' as const, data: { notificationId: job.notificationId, route: provider.route, attempt: job.attempt, maxAttempts: policy.maxAttempts[provider.route], retryAt, outcome } };
-      await handle(events, notificationStream(job.notificationId), notificationAggregate, command, { now, known: job.loaded });
+      const settled = await handle(events, notificationStream(job.notificationId), notificationAggregate, command, { now, known: job.loaded });
+      if (this.o.metrics) recordSettlement(this.o.metrics, provider.route, provider.id, settled.events, now().getTime() - job.pe.event.created);
       for (const dead of deadTokens(job.messages, results)) {
         await handleUserCommand({ store: events, now }, { type: 'InvalidateDeviceToken', data: { userId: job.userId, token: dead.token, reason: dead.reason, notificationId: job.notificationId } });
       }

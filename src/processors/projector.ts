@@ -3,6 +3,8 @@ import type { DocChange, ReadModelStore, StoredDoc } from '../ports/readModelSto
 import type { Logger } from '../ports/logger.ts';
 import { decodeEvent, UnreadableEventError } from '../codec/events.ts';
 import type { Projection } from '../projections/projection.ts';
+// rebuild.ts imports applyBatch from here; the cycle is safe because neither uses the other at load time.
+import { rebuild, RebuildInterruptedError } from './rebuild.ts';
 
 const BATCH = 1000;
 
@@ -12,7 +14,10 @@ export const checkpointName = (projection: Projection, collection = projection.c
  * Applies one batch of events to a projection's documents and commits them with the checkpoint.
  * Shared by the live projector and replay, so both build exactly the same documents.
  */
-export async function applyBatch(readModels: ReadModelStore, projection: Projection, collection: string, batch: readonly RecordedEvent[], logger: Logger): Promise<number> {
+export async function applyBatch(
+  readModels: ReadModelStore, projection: Projection, collection: string, batch: readonly RecordedEvent[], logger: Logger,
+  checkpoint = checkpointName(projection, collection),
+): Promise<number> {
   const last = batch.at(-1);
   if (!last) return 0;
   const decoded = [];
@@ -33,10 +38,22 @@ export async function applyBatch(readModels: ReadModelStore, projection: Project
     if (current && current.position >= event.position) continue;
     const doc = projection.evolve((current?.doc ?? null), event);
     docs.set(key, { id: key, position: event.position, doc });
+    // Fan-out documents (analytics buckets) are found from the evolved main document, so they load
+    // lazily; each keeps its own position guard, exactly like the main document.
+    for (const extra of projection.fanOut?.(current?.doc ?? null, doc, event) ?? []) {
+      if (!docs.has(extra.key)) {
+        const found = await readModels.get(collection, extra.key);
+        if (found) loaded.set(extra.key, found);
+        docs.set(extra.key, found ?? { id: extra.key, position: 0, doc: null });
+      }
+      const target = docs.get(extra.key);
+      if (target && target.position >= event.position) continue;
+      docs.set(extra.key, { id: extra.key, position: event.position, doc: extra.evolve(target?.doc ?? null) });
+    }
   }
   const changes: DocChange[] = [];
   for (const [id, d] of docs) if (!loaded.has(id) || loaded.get(id) !== d) changes.push({ collection, id, doc: d.doc, position: d.position });
-  await readModels.commit(changes, { name: checkpointName(projection, collection), position: last.position });
+  await readModels.commit(changes, { name: checkpoint, position: last.position });
   return batch.length;
 }
 
@@ -46,6 +63,8 @@ export class Projector {
   private readonly runs: Promise<void>[] = [];
   /** Last position applied per projection: what /metrics reports as projection lag. */
   readonly positions = new Map<string, number>();
+  /** Aborted on stop: a version rebuild in progress ends after its batch and resumes next start. */
+  private readonly upgrades = new AbortController();
 
   constructor(
     private readonly events: EventStore,
@@ -59,9 +78,42 @@ export class Projector {
       await this.readModels.ensureCollection(projection.collection);
       const from = await this.readModels.getCheckpoint(checkpointName(projection));
       this.positions.set(projection.name, from);
-      const sub = this.events.subscribeToAll({ fromPosition: from, filter: { eventTypes: projection.eventTypes } });
-      this.subscriptions.push(sub);
-      this.runs.push(this.run(projection, sub));
+      const previous = from === 0 ? await this.builtByOtherVersion(projection) : null;
+      if (previous) this.runs.push(this.upgrade(projection, previous));
+      else this.runs.push(this.follow(projection, from));
+    }
+  }
+
+  private follow(projection: Projection, from: number): Promise<void> {
+    const sub = this.events.subscribeToAll({ fromPosition: from, filter: { eventTypes: projection.eventTypes } });
+    this.subscriptions.push(sub);
+    return this.run(projection, sub);
+  }
+
+  /** No checkpoint for this version, yet documents or an older version's checkpoint: the code changed. */
+  private async builtByOtherVersion(projection: Projection): Promise<string | null> {
+    for (let v = projection.version - 1; v >= 1; v -= 1) {
+      if ((await this.readModels.getCheckpoint(`${projection.collection.name}@v${v}`)) > 0) return `v${v}`;
+    }
+    return (await this.readModels.count(projection.collection.name)) > 0 ? 'an earlier version' : null;
+  }
+
+  /** Rebuilds blue/green in the background (the old documents keep serving), swaps, then follows the log. */
+  private async upgrade(projection: Projection, previous: string): Promise<void> {
+    const log = this.logger.child({ projection: projection.name });
+    log.info({ from: previous, to: `v${projection.version}` }, `projection ${projection.name} changed from ${previous} to v${projection.version}: rebuilding it from the log blue/green; ${previous} keeps serving until the swap`);
+    while (!this.upgrades.signal.aborted) {
+      try {
+        const done = await rebuild(this.events, this.readModels, projection, log, { signal: this.upgrades.signal });
+        log.info({ events: done.events, position: done.position }, `projection ${projection.name} v${projection.version} rebuilt and swapped in; following the log`);
+        this.positions.set(projection.name, done.position);
+        if (this.upgrades.signal.aborted) return;
+        return await this.follow(projection, done.position);
+      } catch (error) {
+        if (error instanceof RebuildInterruptedError) return log.warn({ position: error.position }, 'rebuild stopped by shutdown; it resumes from its checkpoint on the next start');
+        log.error({ err: error }, 'rebuild failed; the old version keeps serving; retrying in 5 s from the build checkpoint');
+        await new Promise((r) => setTimeout(r, 5000));
+      }
     }
   }
 
@@ -81,6 +133,7 @@ export class Projector {
   }
 
   async stop(): Promise<void> {
+    this.upgrades.abort();
     await Promise.all(this.subscriptions.map((s) => s.close()));
     await Promise.all(this.runs);
   }

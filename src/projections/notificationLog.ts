@@ -1,6 +1,7 @@
 import type { Channel } from '../domain/channels.ts';
 import type { Recorded } from '../domain/events.ts';
 import { statusOf, type RouteState, type Status } from '../domain/notification.ts';
+import { TRACKING_EVENT_TYPES } from '../domain/tracking.ts';
 import type { Projection } from './projection.ts';
 
 export interface TimelineEntry {
@@ -11,6 +12,8 @@ export interface TimelineEntry {
 
 export type NotificationLogDoc = {
   id: string;
+  /** The app that sent it (event metadata); GET endpoints show an app only its own notifications. */
+  appId?: string;
   userId: string;
   channel: Channel;
   category: string;
@@ -19,6 +22,10 @@ export type NotificationLogDoc = {
   sendAt?: string;
   routes: Record<string, RouteState>;
   opened: boolean;
+  /** Tracking flags; absent on documents built before tracking existed. */
+  delivered?: boolean;
+  clicked?: boolean;
+  bounced?: boolean;
   requestedAt: string;
   updatedAt: string;
   events: TimelineEntry[];
@@ -35,6 +42,7 @@ export function evolveNotificationLog(doc: NotificationLogDoc | null, event: Rec
     const d = event.data;
     return {
       id: d.notificationId,
+      ...(typeof event.metadata.appId === 'string' ? { appId: event.metadata.appId } : {}),
       userId: d.userId,
       channel: d.channel,
       category: d.category,
@@ -70,6 +78,12 @@ export function evolveNotificationLog(doc: NotificationLogDoc | null, event: Rec
       return doc.status === 'scheduled' ? { ...next, status: 'requested' } : next;
     case 'NotificationOpened':
       return { ...next, opened: true };
+    case 'NotificationDelivered':
+      return { ...next, delivered: true };
+    case 'NotificationClicked':
+      return { ...next, clicked: true };
+    case 'NotificationBounced':
+      return { ...next, bounced: true };
     default:
       return next;
   }
@@ -78,8 +92,8 @@ export function evolveNotificationLog(doc: NotificationLogDoc | null, event: Rec
 export const notificationLog: Projection<NotificationLogDoc> = {
   name: 'notifications',
   version: 2,
-  collection: { name: 'notifications', indexes: [['userId', 'requestedAt'], 'status'] },
-  eventTypes: ['NotificationRequested', 'NotificationSuppressed', 'NotificationSent', 'NotificationFailed', 'DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryRedriven', 'NotificationCancelled', 'NotificationOpened'],
+  collection: { name: 'notifications', indexes: [['userId', 'requestedAt'], 'status', ['appId', 'requestedAt']] },
+  eventTypes: ['NotificationRequested', 'NotificationSuppressed', 'NotificationSent', 'NotificationFailed', 'DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryRedriven', 'NotificationCancelled', ...TRACKING_EVENT_TYPES],
   keyOf: (event) => (event.type.startsWith('Notification') ? (event.data as { notificationId: string }).notificationId : null),
   evolve: evolveNotificationLog,
 };

@@ -15,4 +15,15 @@ export interface Projection<D extends JsonObject = JsonObject> {
   eventTypes: readonly HeraldEventType[];
   keyOf(event: Recorded): string | null;
   evolve(doc: D | null, event: Recorded): D | null;
+  /**
+   * Further documents of the same collection that the event updates, found from the main
+   * document before and after `evolve`: analytics buckets need the channel and category that only
+   * NotificationRequested carries, so the per-notification document says which buckets to count in.
+   */
+  fanOut?(before: D | null, after: D | null, event: Recorded): readonly FanOut[];
+}
+
+export interface FanOut {
+  key: string;
+  evolve(doc: JsonObject | null): JsonObject | null;
 }

@@ -7,7 +7,9 @@ import { SqliteReadModelStore } from '../../adapters/readModels/sqlite/sqliteRea
 import { PROJECTIONS } from '../../projections/index.ts';
 import type { BenchFakes } from './fakes.ts';
 import { createUsers, dataFiles, startBenchHerald } from './herald.ts';
-import { groupsAtEnd, prefill, rebuild } from './history.ts';
+import { buildReadModels, groupsAtEnd, prefill } from './history.ts';
+import { rebuild } from '../../processors/rebuild.ts';
+import { createLogger } from '../../logger.ts';
 import { endToEnd, type EndToEndFigure, type LoadShape } from './phases.ts';
 import { round, type Progress } from './stats.ts';
 
@@ -30,7 +32,7 @@ export async function historyDir(history: number, users: number, progress: Progr
     await groupsAtEnd(events);
     const head = await events.headPosition();
     const build = progress.bar('read models for history', head);
-    await rebuild(events, readModels, '', (done) => build.update(done));
+    await buildReadModels(events, readModels, '', (done) => build.update(done));
     build.stop();
   } finally {
     await readModels.close();
@@ -55,24 +57,33 @@ export async function costPoint(fakes: BenchFakes, shape: LoadShape, history: nu
 }
 
 export interface ReplayFigure {
-  events: number;
+  /** Events in the log, each read once per read model that subscribes to its type. */
+  logEvents: number;
+  /** Events applied, summed over read models. */
+  applied: number;
   seconds: number;
+  /** Log events per second of wall time for rebuilding every read model. */
   perSecond: number;
 }
 
-/** Rebuilds every read model from the whole log into fresh collections, then drops them. */
+/** Rebuilds every read model with the replay CLI's own rebuild (blue/green into a fresh collection, then swap). */
 export async function replay(dir: string, progress: Progress): Promise<ReplayFigure> {
   const files = dataFiles(dir);
   const events = new SqliteEventStore(files.events);
   const readModels = new SqliteReadModelStore(files.readModels);
+  const logger = createLogger('silent');
   try {
-    const bar = progress.bar('replay', await events.headPosition());
+    const logEvents = await events.headPosition();
+    const bar = progress.bar('replay', logEvents * PROJECTIONS.length);
     const started = performance.now();
-    const read = await rebuild(events, readModels, '_replay', (done) => bar.update(done));
+    let applied = 0;
+    for (const [i, p] of PROJECTIONS.entries()) {
+      const result = await rebuild(events, readModels, p, logger, { onProgress: (r) => bar.update(i * logEvents + r.position) });
+      applied += result.events;
+    }
     const seconds = (performance.now() - started) / 1000;
     bar.stop();
-    for (const p of PROJECTIONS) await readModels.dropCollection(`${p.collection.name}_replay`);
-    return { events: read, seconds: round(seconds, 2), perSecond: round(read / seconds) };
+    return { logEvents, applied, seconds: round(seconds, 2), perSecond: round(logEvents / seconds) };
   } finally {
     await readModels.close();
     await events.close();

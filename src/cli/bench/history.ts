@@ -63,10 +63,10 @@ export async function groupsAtEnd(events: EventStore): Promise<void> {
 }
 
 /**
- * Rebuilds every read model from $all with the projector's own applyBatch, page by page, into
- * collections named `<name><suffix>` (the live names when suffix is ''). Returns events read.
+ * Builds every read model for the history with the projector's own applyBatch, reading $all once
+ * and handing each page to every projection, into `<name><suffix>`. Returns events read.
  */
-export async function rebuild(events: EventStore, readModels: ReadModelStore, suffix: string, progress: (done: number) => void = () => undefined, page = 5_000): Promise<number> {
+export async function buildReadModels(events: EventStore, readModels: ReadModelStore, suffix: string, progress: (done: number) => void = () => undefined, page = 5_000): Promise<number> {
   const logger = createLogger('silent');
   for (const p of PROJECTIONS) await readModels.ensureCollection({ ...p.collection, name: p.collection.name + suffix });
   let position = 0;

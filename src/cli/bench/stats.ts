@@ -52,7 +52,7 @@ export const quietProgress: Progress = { note: () => undefined, bar: () => ({ up
 export const stderrProgress: Progress = {
   note: (message) => void process.stderr.write(`bench: ${message}\n`),
   bar: (label, total) => {
-    const bar = new cliProgress.SingleBar({ format: `bench: ${label.padEnd(28)} [{bar}] {percentage}% {value}/{total} {eta_formatted} left`, stream: process.stderr, hideCursor: false }, cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar({ format: `bench: ${label.padEnd(28)} [{bar}] {percentage}% {value}/{total} {eta_formatted} left`, stream: process.stderr, hideCursor: false, noTTYOutput: true, notTTYSchedule: 5_000 }, cliProgress.Presets.shades_classic);
     bar.start(total, 0);
     return { update: (done) => bar.update(done), stop: () => bar.stop() };
   },
