@@ -1,0 +1,56 @@
+/**
+ * The ingest load generator, run as its own process so that it does not share Herald's event
+ * loop: autocannon POSTs single-recipient notifications (mixed 10 : 1 : 5) and prints one JSON
+ * line with its summary on stdout.
+ *
+ *   node --import tsx bench/loadIngest.ts '{"url":"http://127.0.0.1:3000","users":1000,"connections":32,"duration":10}'
+ */
+import autocannon from 'autocannon';
+import { BENCH_API_KEY, sendBody } from './mix.ts';
+
+export interface IngestArgs {
+  url: string;
+  users: number;
+  connections: number;
+  /** Seconds; ignored when `amount` is given. */
+  duration?: number;
+  /** Exactly this many requests, as fast as they are answered. */
+  amount?: number;
+  /** Offsets the request counter so repeated runs spread over users differently. */
+  offset?: number;
+}
+
+export interface IngestSummary {
+  requests: number;
+  accepted: number;
+  errors: number;
+  seconds: number;
+  perSecond: number;
+  latencyMs: { p50: number; p99: number; max: number };
+  /** Epoch ms just before the first request. */
+  startedAt: number;
+}
+
+const args = JSON.parse(process.argv[2] ?? '{}') as IngestArgs;
+let i = args.offset ?? 0;
+const startedAt = Date.now();
+const result = await autocannon({
+  url: args.url,
+  connections: args.connections,
+  timeout: 30,
+  ...(args.amount ? { amount: args.amount } : { duration: args.duration ?? 10 }),
+  headers: { authorization: `Bearer ${BENCH_API_KEY}`, 'content-type': 'application/json' },
+  requests: [{ method: 'POST', path: '/v1/notifications', setupRequest: (req) => ({ ...req, body: sendBody(i++, args.users) }) }],
+});
+const seconds = result.duration;
+const accepted = result.statusCodeStats?.['202']?.count ?? result['2xx'];
+const summary: IngestSummary = {
+  requests: result.requests.total,
+  accepted,
+  errors: result.errors + result.timeouts + result.non2xx,
+  seconds,
+  perSecond: accepted / seconds,
+  latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
+  startedAt,
+};
+process.stdout.write(`${JSON.stringify(summary)}\n`);

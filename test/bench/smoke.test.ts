@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runBench, type BenchSizes } from '../../src/cli/bench/run.ts';
+import { rows, table } from '../../src/cli/bench/report.ts';
+import { quietProgress } from '../../src/cli/bench/stats.ts';
+
+/** A few hundred notifications through every phase, so the benchmark code cannot rot. Nothing is timed. */
+const TINY: BenchSizes = { users: 12, connections: 4, ingestSeconds: 1, endToEnd: 100, steadyRates: [100], steadySeconds: 1, history: [50, 200], costEndToEnd: 50 };
+
+describe('the benchmark at smoke-test size', () => {
+  it('runs every phase against the real SDK adapters and reports sane figures', { timeout: 120_000 }, async () => {
+    const r = await runBench('smoke', TINY, quietProgress);
+
+    assert.ok(r.ingest.accepted > 0 && r.ingest.perSecond > 0, 'ingest accepted notifications');
+    assert.equal(r.ingest.errors, 0);
+    assert.ok(r.ingest.p99Ms >= r.ingest.p50Ms);
+
+    assert.equal(r.endToEnd.notifications, TINY.endToEnd);
+    assert.ok(r.endToEnd.perSecond > 0);
+    assert.equal(r.endToEnd.failed, 0);
+    assert.equal(r.endToEnd.errors, 0);
+
+    const [steady] = r.steady;
+    assert.ok(steady && steady.notifications > 0, 'open-loop load was accepted');
+    assert.equal(steady.unfinished, 0, 'every accepted notification reached Sent');
+    assert.equal(steady.errors, 0);
+    assert.ok(steady.p99Ms >= steady.p50Ms && steady.fromRequestP99Ms >= 0);
+
+    assert.deepEqual(r.costCurve.map((c) => c.history), TINY.history);
+    for (const c of r.costCurve) {
+      assert.ok(c.perSecond > 0 && c.failed === 0 && c.errors === 0);
+      assert.ok(c.historyEvents >= 2 * c.history, 'history holds a Requested and a Sent per notification');
+    }
+
+    assert.ok(r.replay.logEvents >= r.costCurve.at(-1)!.historyEvents && r.replay.applied > 0 && r.replay.perSecond > 0);
+    assert.ok(r.size.mbPerMillionEvents > 0 && r.peakRssMb.live > 0);
+    assert.equal(r.providerViolations, 0);
+    for (const route of ['apns', 'fcm', 'sms', 'email']) assert.ok((r.providerCalls[route] ?? 0) > 0, `${route} fake answered calls`);
+    assert.ok(rows(r).length > 5 && table(r).includes('replay'));
+  });
+});
