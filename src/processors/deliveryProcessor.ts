@@ -94,8 +94,11 @@ export class DeliveryProcessor {
 
   /** Which attempt of this route an event asks for, or null when it is not for this worker now. */
   private attemptOf(pe: PersistentEvent): { notificationId: string; attempt: number } | null {
-    const event = decodeEvent(pe.event);
     const route = this.o.provider.route;
+    // Every route's group sees every request: settle the other routes' events before paying for validation.
+    const raw = pe.event.data as { routes?: unknown; route?: unknown };
+    if (Array.isArray(raw.routes) ? !raw.routes.includes(route) : raw.route !== route) return null;
+    const event = decodeEvent(pe.event);
     if (event?.type === 'NotificationExpedited') return this.o.lane === 'priority' && event.data.routes.includes(route) ? { notificationId: event.data.notificationId, attempt: 1 } : null;
     if (event?.type === 'NotificationRequested') {
       const { sendAt, at, routes, notificationId, priority } = event.data;
