@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { addTemplateVersion, createTemplate, loadTemplateState, type TemplateWritten } from '../../commands/templates.ts';
+import { TemplateExistsError, templateVersion, type TemplateVersion } from '../../domain/template.ts';
+import { listParameters, missingParameters, TemplateRenderError } from '../../templates/render.ts';
+import type { AppDeps } from '../deps.ts';
+import { Problem } from '../problem.ts';
+import { templateId } from '../schemas.ts';
+
+const localeTag = z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'a BCP 47 language tag, e.g. en or ko-KR');
+// Sources, not rendered text: limits leave room for {{parameters}} and the markup around them.
+const localeParts = z
+  .strictObject({
+    push: z.strictObject({
+      title: z.string().min(1).max(1024),
+      body: z.string().max(8192),
+      data: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'data keys: 1-64 letters, digits or . _ -'), z.string().max(4096)).optional(),
+    }).optional(),
+    sms: z.strictObject({ body: z.string().min(1).max(4096) }).optional(),
+    email: z
+      .strictObject({ subject: z.string().min(1).max(2048), text: z.string().max(1_000_000).optional(), html: z.string().max(1_000_000).optional() })
+      .refine((e) => e.text !== undefined || e.html !== undefined, 'an email needs text, html or both')
+      .optional(),
+  })
+  .refine((p) => p.push || p.sms || p.email, 'give at least one of push, sms or email');
+
+const templateBody = z
+  .strictObject({
+    defaultLocale: localeTag.describe('the locale a recipient gets when none of theirs matches'),
+    locales: z.record(localeTag, localeParts).describe('parts per BCP 47 tag; every string is a Handlebars source'),
+  })
+  .superRefine((body, ctx) => {
+    const tags = Object.keys(body.locales).map((t) => t.toLowerCase());
+    if (tags.length > 100) ctx.addIssue({ code: 'custom', path: ['locales'], message: 'at most 100 locales' });
+    if (!tags.includes(body.defaultLocale.toLowerCase())) ctx.addIssue({ code: 'custom', path: ['defaultLocale'], message: `${body.defaultLocale} must be one of the locales` });
+  });
+
+const partsView = z.object({
+  push: z.object({ title: z.string(), body: z.string(), data: z.record(z.string(), z.string()).optional() }).optional(),
+  sms: z.object({ body: z.string() }).optional(),
+  email: z.object({ subject: z.string(), text: z.string().optional(), html: z.string().optional() }).optional(),
+});
+const templateView = z.object({
+  id: z.string(),
+  version: z.number().int(),
+  versions: z.array(z.number().int()).describe('every version, oldest first'),
+  defaultLocale: z.string(),
+  locales: z.record(z.string(), partsView),
+  parameters: z.array(z.string()).describe('every parameter any part mentions'),
+  requiredParameters: z.array(z.string()).describe('those a send must always give (others appear only inside {{#if}} or {{#each}})'),
+  createdAt: z.string().describe('when this version was added'),
+});
+
+const view = (template: TemplateVersion, versions: number[]) => ({
+  id: template.templateId,
+  version: template.version,
+  versions,
+  defaultLocale: template.defaultLocale,
+  locales: template.locales,
+  parameters: listParameters(template),
+  requiredParameters: [...new Set(missingParameters(template, {}).map((m) => m.name))].sort(),
+  createdAt: template.createdAt,
+});
+
+const written = (w: TemplateWritten) => view(w.template, w.versions);
+
+function asProblem(error: unknown): never {
+  if (error instanceof TemplateExistsError) throw new Problem(409, error.code, 'Template exists', error.message);
+  if (error instanceof TemplateRenderError) {
+    throw new Problem(422, error.code, 'The template is not valid', error.message, { field: error.field, ...(error.locale ? { locale: error.locale } : {}) });
+  }
+  throw error;
+}
+
+/**
+ * Templates with immutable versions: POST creates version 1, PUT adds the next one, GET reads
+ * the latest or a given version. Scopes: reads need read, writes need send (see scopes.ts).
+ */
+export function templatesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  const ctx = (req: { appId: string; id: string }) => ({ store: deps.events, now: deps.now, metadata: { appId: req.appId, requestId: req.id } });
+  const params = z.object({ templateId });
+
+  return async (app) => {
+    app.post('/v1/templates/:templateId', {
+      schema: { tags: ['templates'], summary: 'Create a template (version 1); 409 when it exists', params, body: templateBody, response: { 201: templateView } },
+    }, async (req, reply) => {
+      const w = await createTemplate(ctx(req), req.params.templateId, req.body).catch(asProblem);
+      return reply.status(201).header('location', `/v1/templates/${req.params.templateId}`).send(written(w));
+    });
+
+    app.put('/v1/templates/:templateId', {
+      schema: {
+        tags: ['templates'],
+        summary: 'Add a version (201 when this creates the template); the same definition as the latest adds nothing',
+        params,
+        body: templateBody,
+        response: { 200: templateView, 201: templateView },
+      },
+    }, async (req, reply) => {
+      const w = await addTemplateVersion(ctx(req), req.params.templateId, req.body).catch(asProblem);
+      return reply.status(w.changed && w.template.version === 1 ? 201 : 200).send(written(w));
+    });
+
+    app.get('/v1/templates/:templateId', {
+      schema: {
+        tags: ['templates'],
+        summary: 'The latest version of a template, or the one ?version= names',
+        params,
+        querystring: z.object({ version: z.coerce.number().int().min(1).optional() }),
+        response: { 200: templateView },
+      },
+    }, async (req) => {
+      const { templateId: id } = req.params;
+      const state = await loadTemplateState(deps.events, id);
+      if (!state.exists) throw new Problem(404, 'template_not_found', 'Template not found', `no template ${id}; create it with POST /v1/templates/${id}`);
+      const template = templateVersion(state, req.query.version);
+      if (!template) throw new Problem(404, 'template_version_not_found', 'Template version not found', `template ${id} has versions ${state.versions.map((v) => v.version).join(', ')}`);
+      return view(template, state.versions.map((v) => v.version));
+    });
+  };
+}

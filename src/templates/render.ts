@@ -1,0 +1,110 @@
+/**
+ * Rendering a template version for one recipient: pick the locale per channel (ko-KR → ko → the
+ * template's default), render each part with the parameters. Also what the send path checks up
+ * front: the parameters a version uses and those a request lacks.
+ */
+import { CHANNELS, type Channel, type ChannelContent } from '../domain/channels.ts';
+import type { TemplateVersion } from '../domain/template.ts';
+import { analysisOf, partsOf, renderPart, TemplateRenderError } from './engine.ts';
+import { hasPath } from './parameters.ts';
+
+export { TemplateRenderError, type TemplateErrorCode } from './engine.ts';
+
+/** 'ko-KR' → ['ko-kr', 'ko'], then the default; lower case because BCP 47 tags are case-insensitive. */
+function candidates(locale: string | null, defaultLocale: string): string[] {
+  const out: string[] = [];
+  const subtags = (locale ?? '').replace(/_/g, '-').split('-').filter(Boolean);
+  for (let n = subtags.length; n > 0; n--) out.push(subtags.slice(0, n).join('-').toLowerCase());
+  out.push(defaultLocale.toLowerCase());
+  return out;
+}
+
+/**
+ * The template locale a recipient with `locale` (null: unknown) gets for `channel`. Fallback is
+ * per channel, so a translation that only covers push still sends email in the default language
+ * rather than none. Null when no candidate locale has that channel.
+ */
+export function resolveLocale(version: TemplateVersion, locale: string | null, channel?: Channel): string | null {
+  const byLower = new Map(Object.keys(version.locales).map((k) => [k.toLowerCase(), k]));
+  for (const candidate of candidates(locale, version.defaultLocale)) {
+    const key = byLower.get(candidate);
+    if (key && (!channel || version.locales[key]?.[channel])) return key;
+  }
+  return null;
+}
+
+/**
+ * Renders every channel the template has, in the recipient's locale. Throws TemplateRenderError:
+ * `template_parameter_missing` naming the part (e.g. 'email.subject') and the parameter.
+ */
+export function renderTemplate(version: TemplateVersion, locale: string | null, params: Record<string, unknown>): ChannelContent {
+  const out: ChannelContent = {};
+  for (const channel of CHANNELS) {
+    const key = resolveLocale(version, locale, channel);
+    const parts = key ? version.locales[key] : undefined;
+    if (!key || !parts) continue;
+    const r = (field: string, source: string) => renderPart(version, key, { field, source }, params);
+    if (channel === 'push' && parts.push) {
+      const { title, body, data } = parts.push;
+      out.push = { title: r('push.title', title), body: r('push.body', body), ...(data ? { data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, r(`push.data.${k}`, v)])) } : {}) };
+    }
+    if (channel === 'sms' && parts.sms) out.sms = { body: r('sms.body', parts.sms.body) };
+    if (channel === 'email' && parts.email) {
+      const { subject, html, text } = parts.email;
+      out.email = { subject: r('email.subject', subject), ...(html !== undefined ? { html: r('email.html', html) } : {}), ...(text !== undefined ? { text: r('email.text', text) } : {}) };
+    }
+  }
+  return out;
+}
+
+/** Every root-level parameter any locale and part of this version mentions, sorted ('order.id'). */
+export function listParameters(version: TemplateVersion): string[] {
+  const names = new Set<string>();
+  for (const [locale, parts] of Object.entries(version.locales)) {
+    for (const part of partsOf(parts)) for (const name of analysisOf(version, locale, part).names) names.add(name);
+  }
+  return [...names].sort();
+}
+
+export interface MissingParameter {
+  name: string;
+  /** The template locale and part that need it. */
+  locale: string;
+  field: string;
+}
+
+export interface ParameterCheckOptions {
+  /** Recipients' locales (null: unknown); absent: every locale of the template. */
+  locales?: readonly (string | null)[];
+  /** Only these channels; absent: all. */
+  channels?: readonly Channel[];
+}
+
+/**
+ * The required parameters `params` lacks for the locales the recipients resolve to: what a send
+ * can refuse with 422 before anything is written. Names used only inside {{#if}} / {{#each}} are
+ * not required here; rendering still throws if such a branch runs without them.
+ */
+export function missingParameters(version: TemplateVersion, params: Record<string, unknown>, options: ParameterCheckOptions = {}): MissingParameter[] {
+  const seen = new Map<string, MissingParameter>();
+  const recipientLocales = options.locales ?? Object.keys(version.locales);
+  for (const recipient of new Set(recipientLocales)) {
+    for (const channel of options.channels ?? CHANNELS) {
+      const locale = resolveLocale(version, recipient, channel);
+      const channelParts = locale ? version.locales[locale]?.[channel] : undefined;
+      if (!locale || !channelParts) continue;
+      for (const part of partsOf({ [channel]: channelParts })) {
+        for (const name of analysisOf(version, locale, part).required) {
+          if (!hasPath(params, name)) seen.set(`${locale}\u0000${part.field}\u0000${name}`, { name, locale, field: part.field });
+        }
+      }
+    }
+  }
+  return [...seen.values()];
+}
+
+/** missingParameters as an exception: the first gap, as the same error rendering would throw. */
+export function checkParameters(version: TemplateVersion, params: Record<string, unknown>, options: ParameterCheckOptions = {}): void {
+  const [first] = missingParameters(version, params, options);
+  if (first) throw new TemplateRenderError('template_parameter_missing', first.field, `missing parameter "${first.name}"`, first.locale);
+}

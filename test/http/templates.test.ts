@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { auth, startTestHerald } from '../support/herald.ts';
+import { bearer, createApp, type Harness } from './helpers.ts';
+
+type View = { id: string; version: number; versions: number[]; defaultLocale: string; locales: Record<string, unknown>; parameters: string[]; requiredParameters: string[]; createdAt: string };
+type ProblemBody = { code: string; status: number; detail?: string; field?: string; locale?: string };
+
+const welcome = {
+  defaultLocale: 'en',
+  locales: {
+    en: {
+      push: { title: 'Welcome, {{name}}', body: 'Order {{order.id}}', data: { orderId: '{{order.id}}' } },
+      email: { subject: 'Welcome {{name}}', html: '<p>Hi {{name}}</p>{{#if coupon}}<p>{{coupon}}</p>{{/if}}' },
+    },
+    'ko-kr': { sms: { body: '{{name}}님 환영합니다' } },
+  },
+};
+
+describe('templates over HTTP', () => {
+  let h: Harness;
+  const call = (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object, headers: Record<string, string> = auth) =>
+    h.app.inject({ method, url, headers, ...(payload ? { payload } : {}) });
+
+  before(async () => {
+    h = await startTestHerald();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('POST creates version 1 (201) with canonical locale tags and the parameters it uses', async () => {
+    const res = await call('POST', '/v1/templates/welcome', welcome);
+    assert.equal(res.statusCode, 201, res.body);
+    assert.equal(res.headers.location, '/v1/templates/welcome');
+    const body = res.json<View>();
+    assert.deepEqual([body.id, body.version, body.versions, body.defaultLocale], ['welcome', 1, [1], 'en']);
+    assert.deepEqual(Object.keys(body.locales).sort(), ['en', 'ko-KR']);
+    assert.deepEqual(body.parameters, ['coupon', 'name', 'order.id']);
+    assert.deepEqual(body.requiredParameters, ['name', 'order.id']);
+  });
+
+  it('POST again → 409 problem template_exists', async () => {
+    const res = await call('POST', '/v1/templates/welcome', welcome);
+    assert.equal(res.statusCode, 409, res.body);
+    assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+    assert.equal(res.json<ProblemBody>().code, 'template_exists');
+  });
+
+  it('PUT adds version 2 (200); repeating it adds nothing; GET reads the latest or ?version=1', async () => {
+    const v2 = { ...welcome, locales: { ...welcome.locales, en: { sms: { body: 'Hi {{name}}, v2' } } } };
+    const put = await call('PUT', '/v1/templates/welcome', v2);
+    assert.equal(put.statusCode, 200, put.body);
+    assert.deepEqual([put.json<View>().version, put.json<View>().versions], [2, [1, 2]]);
+    const again = await call('PUT', '/v1/templates/welcome', v2);
+    assert.deepEqual([again.statusCode, again.json<View>().version], [200, 2]);
+
+    const latest = (await call('GET', '/v1/templates/welcome')).json<View>();
+    assert.deepEqual([latest.version, latest.versions, latest.parameters], [2, [1, 2], ['name']]);
+    const first = await call('GET', '/v1/templates/welcome?version=1');
+    assert.equal(first.statusCode, 200, first.body);
+    assert.deepEqual([first.json<View>().version, first.json<View>().parameters], [1, ['coupon', 'name', 'order.id']]);
+  });
+
+  it('PUT on a template that does not exist creates it (201)', async () => {
+    const res = await call('PUT', '/v1/templates/reset-password', { defaultLocale: 'en', locales: { en: { email: { subject: 'Reset', text: 'Code {{code}}' } } } });
+    assert.equal(res.statusCode, 201, res.body);
+    assert.equal(res.json<View>().version, 1);
+  });
+
+  it('GET an unknown template or version → 404 problem', async () => {
+    const none = await call('GET', '/v1/templates/nope');
+    assert.deepEqual([none.statusCode, none.json<ProblemBody>().code], [404, 'template_not_found']);
+    const v9 = await call('GET', '/v1/templates/welcome?version=9');
+    assert.deepEqual([v9.statusCode, v9.json<ProblemBody>().code], [404, 'template_version_not_found']);
+  });
+
+  it('a part that does not compile → 422 template_invalid naming the locale and part; nothing is stored', async () => {
+    const res = await call('POST', '/v1/templates/broken', { defaultLocale: 'en', locales: { en: { sms: { body: 'ok' } }, ko: { email: { subject: 'Hi {{name', text: 'x' } } } });
+    assert.equal(res.statusCode, 422, res.body);
+    const p = res.json<ProblemBody>();
+    assert.deepEqual([p.code, p.field, p.locale], ['template_invalid', 'email.subject', 'ko']);
+    assert.match(p.detail ?? '', /^locales\.ko\.email\.subject: Parse error/);
+    assert.equal((await call('GET', '/v1/templates/broken')).statusCode, 404);
+    const helper = await call('PUT', '/v1/templates/broken', { defaultLocale: 'en', locales: { en: { push: { title: '{{upper name}}', body: 'b' } } } });
+    assert.deepEqual([helper.statusCode, helper.json<ProblemBody>().field], [422, 'push.title']);
+  });
+
+  it('a body that breaks the schema → 422 validation_failed naming the field', async () => {
+    const cases: [object, string][] = [
+      [{ defaultLocale: 'de', locales: { en: { sms: { body: 'x' } } } }, 'defaultLocale'],
+      [{ defaultLocale: 'en', locales: { en: { fax: { body: 'x' } } } }, 'fax'],
+      [{ defaultLocale: 'en', locales: { 'not a tag': { sms: { body: 'x' } } } }, 'locales'],
+      [{ defaultLocale: 'en', locales: { en: {} } }, 'at least one of push, sms or email'],
+    ];
+    for (const [payload, mentions] of cases) {
+      const res = await call('POST', '/v1/templates/schema-check', payload);
+      assert.equal(res.statusCode, 422, res.body);
+      assert.equal(res.json<ProblemBody>().code, 'validation_failed');
+      assert.ok(res.body.includes(mentions), `${mentions}: ${res.body}`);
+    }
+    assert.equal((await call('GET', '/v1/templates/bad%20id')).statusCode, 422);
+  });
+
+  it('reading needs the read scope, writing needs admin', async () => {
+    const reader = await createApp(h, ['read']);
+    const sender = await createApp(h, ['send', 'read']);
+    assert.equal((await call('GET', '/v1/templates/welcome', undefined, bearer(reader.token))).statusCode, 200);
+    const write = await call('PUT', '/v1/templates/welcome', welcome, bearer(sender.token));
+    assert.deepEqual([write.statusCode, write.json<ProblemBody>().code], [403, 'insufficient_scope']);
+  });
+});

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { TemplateVersion } from '../../src/domain/template.ts';
+import { checkParameters, listParameters, missingParameters, renderTemplate, resolveLocale, TemplateRenderError } from '../../src/templates/render.ts';
+
+const order: TemplateVersion = {
+  templateId: 'order-shipped',
+  version: 3,
+  defaultLocale: 'en',
+  createdAt: '2026-11-01T00:00:00.000Z',
+  locales: {
+    en: {
+      push: { title: 'Order {{order.id}} shipped', body: 'Hi {{name}}', data: { orderId: '{{order.id}}' } },
+      sms: { body: '{{name}}: order {{order.id}} is on its way' },
+      email: { subject: 'Your order {{order.id}} & more', html: '<p>Hi {{name}}</p>{{#if note}}<p>{{note}}</p>{{/if}}', text: 'Hi {{name}}' },
+    },
+    ko: {
+      push: { title: '주문 {{order.id}} 발송', body: '{{name}}님, 안녕하세요' },
+      sms: { body: '{{name}}님, 주문 {{order.id}} 발송' },
+    },
+    'ko-KR': { sms: { body: '[KR] {{name}}님, 주문 {{order.id}} 발송' } },
+  },
+};
+const params = { name: 'Ada', order: { id: 'A-42' } };
+
+describe('locale fallback: ko-KR → ko → the default, per channel', () => {
+  it('an exact match wins, case-insensitively', () => {
+    assert.equal(resolveLocale(order, 'ko-kr', 'sms'), 'ko-KR');
+    assert.equal(renderTemplate(order, 'KO-KR', params).sms?.body, '[KR] Ada님, 주문 A-42 발송');
+  });
+
+  it('ko-KR without push falls back to ko for push', () => {
+    assert.equal(renderTemplate(order, 'ko-KR', params).push?.title, '주문 A-42 발송');
+  });
+
+  it('a region the template lacks (ko-KP) falls back to the language (ko)', () => {
+    assert.equal(renderTemplate(order, 'ko-KP', params).sms?.body, 'Ada님, 주문 A-42 발송');
+  });
+
+  it('a locale with no translation at all, or none known, gets the default', () => {
+    assert.equal(renderTemplate(order, 'fr-FR', params).sms?.body, 'Ada: order A-42 is on its way');
+    assert.equal(renderTemplate(order, null, params).push?.body, 'Hi Ada');
+  });
+
+  it('a channel missing from every candidate locale falls back to the default locale\'s part', () => {
+    assert.equal(resolveLocale(order, 'ko', 'email'), 'en');
+    assert.equal(renderTemplate(order, 'ko', params).email?.subject, 'Your order A-42 & more');
+  });
+
+  it('renders push data values as templates too', () => {
+    assert.deepEqual(renderTemplate(order, 'en', params).push, { title: 'Order A-42 shipped', body: 'Hi Ada', data: { orderId: 'A-42' } });
+  });
+});
+
+describe('escaping: HTML-escaped in email html only', () => {
+  const hostile = { name: '<b>Tom & "Jerry"</b>', order: { id: '<1>' } };
+
+  it('email html escapes parameters', () => {
+    assert.equal(renderTemplate(order, 'en', hostile).email?.html, '<p>Hi &lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt;</p>');
+  });
+
+  it('sms, push, email subject and text keep them as they are', () => {
+    const out = renderTemplate(order, 'en', hostile);
+    assert.equal(out.sms?.body, '<b>Tom & "Jerry"</b>: order <1> is on its way');
+    assert.equal(out.push?.body, 'Hi <b>Tom & "Jerry"</b>');
+    assert.equal(out.email?.subject, 'Your order <1> & more');
+    assert.equal(out.email?.text, 'Hi <b>Tom & "Jerry"</b>');
+  });
+
+  it('an optional {{#if}} branch renders only when its parameter is given', () => {
+    assert.equal(renderTemplate(order, 'en', { ...params, note: 'Leave at door' }).email?.html, '<p>Hi Ada</p><p>Leave at door</p>');
+  });
+});
+
+describe('a missing parameter is a TemplateRenderError naming the part', () => {
+  const renderError = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (error) {
+      if (error instanceof TemplateRenderError) return error;
+      throw error;
+    }
+    assert.fail('expected a TemplateRenderError');
+  };
+
+  it('no name → template_parameter_missing in push.body of ko (push title renders first)', () => {
+    const e = renderError(() => renderTemplate(order, 'ko', { order: { id: '1' } }));
+    assert.deepEqual([e.code, e.field, e.locale, e.detail], ['template_parameter_missing', 'push.body', 'ko', 'missing parameter "name"']);
+  });
+
+  it('a nested value missing (order.id) names the part that reads it', () => {
+    const e = renderError(() => renderTemplate({ ...order, locales: { en: { email: { subject: 'Order {{order.id}}', text: 'x' } } } }, 'en', { order: {} }));
+    assert.deepEqual([e.code, e.field, e.detail], ['template_parameter_missing', 'email.subject', 'missing parameter "id"']);
+  });
+
+  it('a block reading through a missing object is a missing parameter too', () => {
+    const e = renderError(() => renderTemplate({ ...order, locales: { en: { sms: { body: '{{#if order.paid}}paid{{/if}}' } } } }, 'en', {}));
+    assert.deepEqual([e.code, e.field], ['template_parameter_missing', 'sms.body']);
+  });
+
+  it('renders the same source again from the cache, and a different source under the same key anew', () => {
+    const a = { ...order, locales: { en: { sms: { body: 'A {{name}}' } } } };
+    const b = { ...order, locales: { en: { sms: { body: 'B {{name}}' } } } };
+    assert.equal(renderTemplate(a, 'en', params).sms?.body, 'A Ada');
+    assert.equal(renderTemplate(b, 'en', params).sms?.body, 'B Ada');
+    assert.equal(renderTemplate(a, 'en', params).sms?.body, 'A Ada');
+  });
+});
+
+describe('parameters a template uses', () => {
+  it('lists every root-level name of every locale and part, sorted', () => {
+    assert.deepEqual(listParameters(order), ['name', 'note', 'order.id']);
+  });
+
+  it('looks through each/with contexts and block params to the root', () => {
+    const loop: TemplateVersion = { ...order, locales: { en: { sms: { body: '{{#each items as |item|}}{{item.sku}} {{qty}} {{../currency}} {{@root.shop}}{{/each}}{{#with user}}{{first}}{{/with}}' } } } };
+    assert.deepEqual(listParameters(loop), ['currency', 'items', 'shop', 'user']);
+    assert.deepEqual(missingParameters(loop, {}), []);
+  });
+
+  it('finds what is missing for the recipients\' locales only, conditional names excepted', () => {
+    assert.deepEqual(missingParameters(order, { name: 'Ada' }, { locales: ['ko-KR'], channels: ['sms'] }), [{ name: 'order.id', locale: 'ko-KR', field: 'sms.body' }]);
+    assert.deepEqual(missingParameters(order, params), []);
+    const everywhere = missingParameters(order, { order: { id: '1' } }).map((m) => `${m.locale}/${m.field}`);
+    assert.ok(everywhere.includes('en/email.html') && everywhere.includes('ko/push.body') && everywhere.includes('ko-KR/sms.body'), everywhere.join());
+    assert.ok(!missingParameters(order, params).some((m) => m.name === 'note'));
+  });
+
+  it('checkParameters throws the first gap as a TemplateRenderError', () => {
+    assert.throws(() => checkParameters(order, {}, { locales: [null], channels: ['email'] }), (e: unknown) => e instanceof TemplateRenderError && e.code === 'template_parameter_missing' && e.field === 'email.subject');
+    assert.doesNotThrow(() => checkParameters(order, params, { locales: ['en', 'ko'] }));
+  });
+});
