@@ -44,6 +44,7 @@ export const eventSchemas = {
     priority: z.enum(['high', 'normal']),
     sendAt: z.string().optional(),
     heldFor: z.enum(['quiet_hours', 'rate_limited']).optional(),
+    template: z.object({ id: z.string(), version: z.number().int(), locale: z.string().nullable() }).optional(),
     idempotencyKey: z.string().optional(),
     requestHash: z.string().optional(),
     at,

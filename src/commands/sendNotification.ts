@@ -19,6 +19,8 @@ import { decideChannel } from '../domain/sendPolicy.ts';
 import type { Route } from '../ports/deliveryProvider.ts';
 import { loadCategory } from './categories.ts';
 import { takeSlot } from './rateSlots.ts';
+import { loadTemplate } from './templates.ts';
+import { renderTemplate } from '../templates/render.ts';
 import { encodeEvent } from '../codec/events.ts';
 import { load, type Aggregate } from './handle.ts';
 import { loadUser } from './users.ts';
@@ -33,7 +35,9 @@ export interface SendInput {
   to: { userId: string }[];
   channels?: Channel[];
   category: string;
-  content: ChannelContent;
+  /** Inline content, or a template rendered per user in the user's locale. */
+  content?: ChannelContent;
+  template?: { id: string; version?: number; params: Record<string, unknown> };
   priority?: Priority;
   sendAt?: string;
   idempotencyKey?: string;
@@ -42,6 +46,20 @@ export interface SendInput {
 export interface SendResult {
   notifications: { id: string; userId: string; channel: Channel; status: 'requested' | 'scheduled' | 'suppressed' }[];
   skipped: { userId: string; reason: 'unknown_user' | 'unreachable' }[];
+}
+
+export class TemplateNotFoundError extends Error {
+  readonly code = 'template_not_found';
+  constructor(readonly templateId: string, readonly version?: number) {
+    super(`no template ${templateId}${version ? ` version ${version}` : ''}; create it with POST /v1/templates/${templateId}`);
+  }
+}
+
+export class TemplateChannelMissingError extends Error {
+  readonly code = 'template_channel_missing';
+  constructor(readonly templateId: string, readonly channel: Channel) {
+    super(`channel ${channel} is requested but template ${templateId} has no ${channel} part`);
+  }
 }
 
 export class IdempotencyKeyReusedError extends Error {
@@ -72,39 +90,50 @@ function idempotentId(scope: string, key: string, userId: string, channel: Chann
 
 /** Fans a send request out to one notification per (user, channel), each on its own stream. */
 export async function sendNotification(ctx: SendContext, input: SendInput): Promise<SendResult> {
-  const requestHash = input.idempotencyKey ? sha256(JSON.stringify([input.to, input.channels ?? null, input.category, input.content, input.priority ?? 'normal', input.sendAt ?? null])) : undefined;
+  const requestHash = input.idempotencyKey ? sha256(JSON.stringify([input.to, input.channels ?? null, input.category, input.content ?? null, input.template ?? null, input.priority ?? 'normal', input.sendAt ?? null])) : undefined;
   const result: SendResult = { notifications: [], skipped: [] };
   const users = [...new Set(input.to.map((r) => r.userId))];
-  const category = await loadCategory(ctx.store, input.category);
-  const appends: Promise<void>[] = [];
-  await Promise.all(
+  const [category, template] = await Promise.all([loadCategory(ctx.store, input.category), input.template ? loadTemplate(ctx.store, input.template.id, input.template.version) : null]);
+  if (input.template && !template) throw new TemplateNotFoundError(input.template.id, input.template.version);
+  // Everything is rendered, then decided, before anything is written: a bad parameter for one
+  // user writes nothing for anyone and takes no rate slot.
+  const rendered = await Promise.all(
     users.map(async (userId) => {
       const user = await loadUser(ctx.store, userId);
+      if (!user.exists) return { userId, user, content: {} };
+      const content = template && input.template ? renderTemplate(template, user.profile.locale, input.template.params) : (input.content ?? {});
+      for (const c of template ? (input.channels ?? []) : []) if (!content[c]) throw new TemplateChannelMissingError(template!.templateId, c);
+      return { userId, user, content };
+    }),
+  );
+  const commands: { id: string; command: NotificationCommand }[] = [];
+  await Promise.all(
+    rendered.map(async ({ userId, user, content }) => {
       if (!user.exists) {
         result.skipped.push({ userId, reason: 'unknown_user' });
         return;
       }
-      const wanted = input.channels ?? CHANNELS.filter((c) => input.content[c] && routesFor(user, c).length > 0);
+      const source = template ? { template: { id: template.templateId, version: template.version, locale: user.profile.locale } } : {};
+      const wanted = input.channels ?? CHANNELS.filter((c) => content[c] && routesFor(user, c).length > 0);
       if (wanted.length === 0) result.skipped.push({ userId, reason: 'unreachable' });
       for (const plan of await planUser(ctx, input, category, userId, user, wanted)) {
         const { channel, routes, sendAt, heldFor, suppress } = plan;
         const id = input.idempotencyKey ? idempotentId(ctx.scope, input.idempotencyKey, userId, channel) : ctx.ids.next();
-        const content = { [channel]: input.content[channel] } as ChannelContent;
         const command: NotificationCommand = {
           type: 'RequestNotification',
           data: {
-            notificationId: id, userId, channel, category: input.category, content, routes, priority: input.priority ?? 'normal',
-            ...(sendAt ? { sendAt } : {}), ...(heldFor ? { heldFor } : {}), ...(suppress ? { suppress } : {}),
+            notificationId: id, userId, channel, category: input.category, content: { [channel]: content[channel] }, routes, priority: input.priority ?? 'normal',
+            ...source, ...(sendAt ? { sendAt } : {}), ...(heldFor ? { heldFor } : {}), ...(suppress ? { suppress } : {}),
             ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey, requestHash } : {}),
           },
         };
         const status = suppress || routes.length === 0 ? 'suppressed' : sendAt && sendAt > ctx.now().toISOString() ? 'scheduled' : 'requested';
         result.notifications.push({ id, userId, channel, status });
-        appends.push(request(ctx, id, command, requestHash));
+        commands.push({ id, command });
       }
     }),
   );
-  await Promise.all(appends);
+  await Promise.all(commands.map(({ id, command }) => request(ctx, id, command, requestHash)));
   return result;
 }
 

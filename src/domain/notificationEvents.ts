@@ -26,6 +26,8 @@ export interface RequestData {
   priority: Priority;
   /** ISO time before which nothing is sent. */
   sendAt?: string;
+  /** The template the content was rendered from; the rendered content itself is what is recorded. */
+  template?: { id: string; version: number; locale: string | null };
   /** Why Herald itself moved sendAt: quiet hours or a full rate window. */
   heldFor?: 'quiet_hours' | 'rate_limited';
   idempotencyKey?: string;

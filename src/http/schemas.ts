@@ -75,12 +75,18 @@ export const sendBody = (maxRecipients: number) =>
       to: z.array(z.strictObject({ userId })).min(1).max(maxRecipients, `at most ${maxRecipients} recipients per request`),
       channels: z.array(channel).min(1).max(3).optional(),
       category: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, . _ -'),
-      content,
+      content: content.optional(),
+      template: templateRef.optional(),
       priority: z.enum(['high', 'normal']).optional(),
       sendAt: z.iso.datetime({ offset: true, message: 'an ISO 8601 time with offset, e.g. 2026-12-01T09:00:00Z' }).transform((v) => new Date(v).toISOString()).optional(),
       idempotencyKey: z.string().min(1).max(255).optional(),
     })
     .superRefine((body, ctx) => {
+      if (!body.content === !body.template) {
+        ctx.addIssue({ code: 'custom', path: ['content'], message: 'give either content (inline) or template (by id), not both' });
+        return;
+      }
+      if (!body.content) return; // a template's channels are checked when it is rendered
       for (const c of body.channels ?? []) {
         if (!body.content[c]) ctx.addIssue({ code: 'custom', path: ['content', c], message: `channel ${c} is requested but content.${c} is missing` });
       }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { handle } from '../../commands/handle.ts';
-import { IdempotencyKeyReusedError, notificationAggregate, sendNotification } from '../../commands/sendNotification.ts';
+import { IdempotencyKeyReusedError, notificationAggregate, sendNotification, TemplateChannelMissingError, TemplateNotFoundError } from '../../commands/sendNotification.ts';
+import { TemplateRenderError } from '../../templates/render.ts';
 import { NotificationNotCancellableError, NotificationNotFoundError, notificationStream } from '../../domain/notification.ts';
 import { decodeEvent } from '../../codec/events.ts';
 import { evolveNotificationLog, notificationLog, type NotificationLogDoc } from '../../projections/notificationLog.ts';
@@ -41,6 +42,12 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         return reply.status(202).send(result);
       } catch (error) {
         if (error instanceof IdempotencyKeyReusedError) throw new Problem(422, error.code, 'Idempotency key reused', `${error.message}; use a new key for a new request`);
+        if (error instanceof TemplateNotFoundError) throw new Problem(422, error.code, 'Unknown template', error.message, { errors: [{ in: 'body', path: '/template/id', message: error.message }] });
+        if (error instanceof TemplateChannelMissingError) throw new Problem(422, error.code, 'Template lacks a channel', error.message, { errors: [{ in: 'body', path: '/channels', message: error.message }] });
+        if (error instanceof TemplateRenderError) {
+          const where = `template ${error.field}${error.locale ? ` (${error.locale})` : ''}`;
+          throw new Problem(422, error.code, 'Template cannot be rendered', `${where}: ${error.detail}`, { errors: [{ in: 'body', path: '/template/params', message: `${where}: ${error.detail}` }] });
+        }
         throw error;
       }
     });
