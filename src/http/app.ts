@@ -53,7 +53,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const routes: { method: string; url: string; hidden: boolean }[] = [];
   app.decorate('registeredRoutes', routes);
   app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) routes.push({ method, url: r.url, hidden: Boolean((r.schema as { hide?: boolean } | undefined)?.hide) });
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url, hidden: Boolean(r.schema?.hide) });
   });
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);

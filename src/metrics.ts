@@ -1,0 +1,127 @@
+/**
+ * Prometheus metrics (prom-client). The one file that imports prom-client: processors and HTTP
+ * see only the small `DeliveryMetrics` interface, so they stay testable without a registry.
+ * Each Herald gets its own Registry (not prom-client's global one), so two instances in one
+ * process (tests) do not collide.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { EventStore } from './ports/eventStore.ts';
+
+/** What delivery, retry and dead-letter code reports; `outcome` is e.g. sent, failed, rejected. */
+export interface DeliveryMetrics {
+  delivery(route: string, provider: string, outcome: string, latencyMs?: number): void;
+  retry(route: string): void;
+  deadLetter(route: string, reason: string): void;
+}
+
+export interface HttpMetrics {
+  http(method: string, route: string, status: number, seconds: number): void;
+  rejected(reason: 'rate_limited' | 'daily_quota_exceeded'): void;
+}
+
+const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const DELIVERY_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
+
+export class Metrics implements DeliveryMetrics, HttpMetrics {
+  readonly registry = new Registry();
+  private readonly httpDuration = new Histogram({ name: 'herald_http_request_duration_seconds', help: 'HTTP request duration by route pattern, method and status', labelNames: ['method', 'route', 'status'], buckets: SECONDS, registers: [this.registry] });
+  private readonly deliveries = new Counter({ name: 'herald_deliveries_total', help: 'Delivery attempts settled, by route, provider and outcome', labelNames: ['route', 'provider', 'outcome'], registers: [this.registry] });
+  private readonly latency = new Histogram({ name: 'herald_delivery_latency_seconds', help: 'Time from NotificationRequested to the provider accepting it (sent only)', labelNames: ['route', 'provider'], buckets: DELIVERY_SECONDS, registers: [this.registry] });
+  private readonly retries = new Counter({ name: 'herald_delivery_retries_total', help: 'Delivery retries scheduled, by route', labelNames: ['route'], registers: [this.registry] });
+  private readonly deadLetters = new Counter({ name: 'herald_dead_letters_total', help: 'Notifications dead-lettered, by route and reason', labelNames: ['route', 'reason'], registers: [this.registry] });
+  private readonly rejections = new Counter({ name: 'herald_http_rejected_total', help: 'Requests refused by abuse limits', labelNames: ['reason'], registers: [this.registry] });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'herald_' });
+  }
+
+  http(method: string, route: string, status: number, seconds: number): void {
+    this.httpDuration.observe({ method, route, status: String(status) }, seconds);
+  }
+
+  rejected(reason: 'rate_limited' | 'daily_quota_exceeded'): void {
+    this.rejections.inc({ reason });
+  }
+
+  delivery(route: string, provider: string, outcome: string, latencyMs?: number): void {
+    this.deliveries.inc({ route, provider, outcome });
+    if (outcome === 'sent' && latencyMs !== undefined && latencyMs >= 0) this.latency.observe({ route, provider }, latencyMs / 1000);
+  }
+
+  retry(route: string): void {
+    this.retries.inc({ route });
+  }
+
+  deadLetter(route: string, reason: string): void {
+    this.deadLetters.inc({ route, reason });
+  }
+
+  /**
+   * Queue gauges, read from the event store on each scrape (never cached, so a scrape shows the
+   * truth): per persistent subscription group the lag behind the head, the in-flight and the
+   * parked counts. A group that cannot be read is left out, not zeroed.
+   */
+  watchEventStore(events: EventStore, groups: () => readonly string[]): void {
+    const head = async () => events.headPosition().catch(() => undefined);
+    const groupInfo = async () => {
+      const infos = await Promise.all(groups().map((g) => events.persistentSubscriptionInfo(g).catch(() => undefined)));
+      return infos.filter((i) => i !== undefined);
+    };
+    const register = [this.registry];
+    new Gauge({
+      name: 'herald_subscription_lag_events', help: 'Head position of $all minus the group checkpoint', labelNames: ['group'], registers: register,
+      async collect() {
+        this.reset();
+        const [h, infos] = await Promise.all([head(), groupInfo()]);
+        if (h !== undefined) for (const i of infos) this.set({ group: i.group }, Math.max(0, h - i.checkpoint));
+      },
+    });
+    new Gauge({
+      name: 'herald_subscription_in_flight', help: 'Events handed to consumers and not yet acked', labelNames: ['group'], registers: register,
+      async collect() {
+        this.reset();
+        for (const i of await groupInfo()) this.set({ group: i.group }, i.inFlight);
+      },
+    });
+    new Gauge({
+      name: 'herald_subscription_parked', help: 'Events parked (dead-lettered) in the group', labelNames: ['group'], registers: register,
+      async collect() {
+        this.reset();
+        for (const i of await groupInfo()) this.set({ group: i.group }, i.parked);
+      },
+    });
+    new Gauge({
+      name: 'herald_event_store_head_position', help: 'Position of the last event in $all', registers: register,
+      async collect() {
+        const h = await head();
+        if (h !== undefined) this.set(h);
+      },
+    });
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+/**
+ * Turns the events one delivery settlement appended into counts: sent (with latency from the
+ * event that asked for this attempt), a failed attempt that will be retried, or a route that
+ * failed for good (dead letter). Reading the decider's events keeps the metrics in step with
+ * the retry policy instead of re-deriving it.
+ */
+export function recordSettlement(metrics: DeliveryMetrics, route: string, provider: string, appended: readonly { type: string; data: unknown }[], latencyMs: number): void {
+  for (const e of appended) {
+    if (e.type === 'NotificationSent') metrics.delivery(route, provider, 'sent', latencyMs);
+    if (e.type === 'DeliveryAttemptFailed') {
+      metrics.delivery(route, provider, 'retrying');
+      metrics.retry(route);
+    }
+    if (e.type === 'NotificationFailed') {
+      const { reason, permanent } = e.data as { reason: string; permanent: boolean };
+      metrics.delivery(route, provider, permanent ? 'rejected' : 'failed');
+      // Reasons are provider codes; the cap guards the label set against a free-text reason.
+      metrics.deadLetter(route, reason.slice(0, 64));
+    }
+  }
+}

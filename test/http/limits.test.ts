@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { auth, startTestHerald } from '../support/herald.ts';
+import { eventually } from '../support/wait.ts';
+import { bearer, createApp, type Harness } from './helpers.ts';
+
+describe('per-app request rate limit', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startTestHerald({ HERALD_RATE_LIMIT_PER_MINUTE: '5' });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('answers the request over the limit with 429, a problem and Retry-After; other apps and probes are unaffected', async () => {
+    const noisy = await createApp(h, ['read']);
+    const quiet = await createApp(h, ['read']);
+    const get = (token: string) => h.app.inject({ method: 'GET', url: '/v1/users/nobody', headers: bearer(token) });
+    for (let i = 0; i < 5; i++) assert.equal((await get(noisy.token)).statusCode, 404);
+    const limited = await get(noisy.token);
+    assert.equal(limited.statusCode, 429, limited.body);
+    assert.match(String(limited.headers['content-type']), /^application\/problem\+json/);
+    assert.equal(limited.json<{ code: string }>().code, 'rate_limited');
+    const retryAfter = Number(limited.headers['retry-after']);
+    assert.ok(retryAfter > 0 && retryAfter <= 60, `Retry-After ${String(limited.headers['retry-after'])}`);
+    assert.equal((await get(quiet.token)).statusCode, 404, 'the limit is per app');
+    for (let i = 0; i < 10; i++) assert.equal((await h.app.inject({ method: 'GET', url: '/health' })).statusCode, 200);
+    const metrics = await h.app.inject({ method: 'GET', url: '/metrics' });
+    assert.match(metrics.body, /herald_http_rejected_total\{reason="rate_limited"\} 1/);
+  });
+});
+
+describe('per-app daily send quota', () => {
+  let h: Harness;
+  const send = { to: [{ userId: 'u-1' }], category: 'c', content: { email: { subject: 'Hi', text: 'x' } } };
+  before(async () => {
+    h = await startTestHerald({ HERALD_DAILY_SEND_QUOTA: '3' });
+    await h.app.inject({ method: 'PUT', url: '/v1/users/u-1', headers: auth, payload: { email: 'ada@example.com' } });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('accepts notifications up to the quota, then refuses with 429 daily_quota_exceeded until midnight UTC', async () => {
+    const app = await createApp(h, ['send', 'read']);
+    for (let i = 0; i < 3; i++) {
+      const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: bearer(app.token), payload: send });
+      assert.equal(res.statusCode, 202, res.body);
+    }
+    const over = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: bearer(app.token), payload: send });
+    assert.equal(over.statusCode, 429, over.body);
+    assert.equal(over.json<{ code: string }>().code, 'daily_quota_exceeded');
+    const retryAfter = Number(over.headers['retry-after']);
+    assert.ok(retryAfter > 0 && retryAfter <= 86_400);
+    const other = await createApp(h, ['send']);
+    assert.equal((await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: bearer(other.token), payload: send })).statusCode, 202, 'the quota is per app');
+    assert.equal((await h.app.inject({ method: 'GET', url: '/v1/users/u-1', headers: bearer(app.token) })).statusCode, 200, 'reads do not count');
+
+    // The count is seeded from the notification log, so a restart does not reset it.
+    await eventually(3000, 'the log holds the four notifications', async () => {
+      const res = await h.app.inject({ method: 'GET', url: '/v1/users/u-1/notifications', headers: auth });
+      return res.json<{ notifications: unknown[] }>().notifications.length === 4 ? true : undefined;
+    });
+    await h.restart();
+    const after = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: bearer(app.token), payload: send });
+    assert.equal(after.statusCode, 429, after.body);
+  });
+
+  it('a quota of 0 turns the quota off', async () => {
+    const unlimited = await startTestHerald({ HERALD_DAILY_SEND_QUOTA: '0' });
+    try {
+      await unlimited.app.inject({ method: 'PUT', url: '/v1/users/u-1', headers: auth, payload: { email: 'ada@example.com' } });
+      for (let i = 0; i < 5; i++) assert.equal((await unlimited.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: send })).statusCode, 202);
+    } finally {
+      await unlimited.close();
+    }
+  });
+});
