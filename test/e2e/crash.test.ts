@@ -20,7 +20,7 @@ const PER_REQUEST = 10;
 describe('crash safety under SIGKILL', () => {
   it('loses no accepted notification across two kills and counts the duplicates', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'herald-crash-'));
-    const env = { HERALD_DATA_DIR: dir, HERALD_API_KEY: KEY, HERALD_SANDBOX_FAILURE_RATE: '0.2', HERALD_RETRY_BASE_DELAY_MS: '20', HERALD_RETRY_MAX_DELAY_MS: '200', HERALD_SCHEDULER_TICK_MS: '50', HERALD_BATCH_WINDOW_MS: '5' };
+    const env = { HERALD_RATE_LIMIT_PER_MINUTE: '1000000', HERALD_DATA_DIR: dir, HERALD_API_KEY: KEY, HERALD_SANDBOX_FAILURE_RATE: '0.2', HERALD_RETRY_BASE_DELAY_MS: '20', HERALD_RETRY_MAX_DELAY_MS: '200', HERALD_SCHEDULER_TICK_MS: '50', HERALD_BATCH_WINDOW_MS: '5' };
     let herald = await spawnHerald(env);
     const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
     try {
@@ -75,7 +75,7 @@ describe('crash safety under SIGKILL', () => {
 
   it('stops cleanly on SIGTERM mid-flight: exit 0, nothing lost, nothing sent twice after restart', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'herald-term-'));
-    const env = { HERALD_DATA_DIR: dir, HERALD_API_KEY: KEY, HERALD_SANDBOX_LATENCY_MS: '100', HERALD_BATCH_WINDOW_MS: '5' };
+    const env = { HERALD_RATE_LIMIT_PER_MINUTE: '1000000', HERALD_DATA_DIR: dir, HERALD_API_KEY: KEY, HERALD_SANDBOX_LATENCY_MS: '100', HERALD_BATCH_WINDOW_MS: '5' };
     const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
     let herald = await spawnHerald(env);
     try {
