@@ -16,8 +16,12 @@ export interface BenchHerald {
   stop(): Promise<void>;
 }
 
+/** The per-app request limit and daily quota are lifted: the benchmark measures Herald's capacity, not its abuse limits. */
 export function benchConfig(dir: string): Config {
-  return loadConfig({ HERALD_DATA_DIR: dir, HERALD_API_KEY: BENCH_API_KEY, HERALD_HOST: '127.0.0.1', HERALD_PORT: '0', HERALD_LOG_LEVEL: 'silent' });
+  return loadConfig({
+    HERALD_DATA_DIR: dir, HERALD_API_KEY: BENCH_API_KEY, HERALD_HOST: '127.0.0.1', HERALD_PORT: '0', HERALD_LOG_LEVEL: 'silent',
+    HERALD_RATE_LIMIT_PER_MINUTE: '1000000000', HERALD_DAILY_SEND_QUOTA: '0',
+  });
 }
 
 export async function startBenchHerald(dir: string, fakes: BenchFakes): Promise<BenchHerald> {
