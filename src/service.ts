@@ -41,7 +41,7 @@ export async function startHerald(config: Config, logger: Pino, overrides: Overr
   const now = overrides.now ?? (() => new Date());
   const ids = { next: () => uuidv7() };
   const providers = { ...providersFromConfig(config, logger), ...overrides.providers };
-  const tracking = loadTrackingConfig(config.env, config.dataDir, config.role);
+  const tracking = loadTrackingConfig(config.env, config.dataDir);
   const runs = { api: config.role === 'all' || config.role === 'api', worker: config.role === 'all' || config.role === 'worker', projector: config.role === 'all' || config.role === 'projector' };
 
   const projector = new Projector(events, readModels, PROJECTIONS, logger.child({ component: 'projector' }));

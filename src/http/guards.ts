@@ -29,7 +29,6 @@ export function authenticate(app: FastifyInstance, deps: AppDeps): void {
   app.decorateRequest('appId', '');
   app.decorateRequest('scopes', null);
   app.addHook('onRequest', async (req, reply) => {
-    // Provider webhooks carry no API key: each verifies its provider's signature (src/http/webhooks).
     // Keyless: probes, docs, tracking links, and provider webhooks (signed; see scopes.ts). Unmatched
     // /v1 URLs still need a key, so the API's shape is not disclosed to strangers (401 before 404).
     if (!needsKey(req.method, req.url, req.routeOptions.url)) return;

@@ -1,0 +1,48 @@
+/**
+ * Address-level opt-outs that come from the outside world rather than from the user's settings:
+ * a hard bounce or spam report opts an email address out, a STOP reply opts a phone number out.
+ * They are facts about one address, so a user who later gives a new address is reachable again.
+ * Pure; folded into the user aggregate (user.ts). The address is kept in full on the user's own
+ * stream, which already holds it in UserProfileUpdated; it is needed to compare with the profile.
+ */
+
+export type OptOutChannel = 'email' | 'sms';
+export type OptOutReason = 'hard_bounce' | 'spam_report' | 'unsubscribed' | 'stop_reply' | 'carrier_opt_out';
+
+export interface OptOut {
+  channel: OptOutChannel;
+  address: string;
+}
+
+interface OptOutData {
+  userId: string;
+  channel: OptOutChannel;
+  address: string;
+  reason: OptOutReason;
+  /** Which provider or source reported it: 'sendgrid', 'twilio', … */
+  source: string;
+  notificationId?: string;
+}
+
+export type ContactOptedOutEvent = { type: 'ContactOptedOut'; data: OptOutData & { at: string } };
+export type OptOutContactCommand = { type: 'OptOutContact'; data: OptOutData };
+
+/** Email addresses compare case-insensitively (in practice); phone numbers are E.164 already. */
+const normal = (channel: OptOutChannel, address: string) => (channel === 'email' ? address.trim().toLowerCase() : address.trim());
+
+export function isOptedOut(optedOut: readonly OptOut[], channel: OptOutChannel, address: string | null | undefined): boolean {
+  if (!address) return false;
+  const wanted = normal(channel, address);
+  return optedOut.some((o) => o.channel === channel && o.address === wanted);
+}
+
+export function evolveOptOuts(optedOut: readonly OptOut[], event: ContactOptedOutEvent): OptOut[] {
+  const { channel, address } = event.data;
+  return isOptedOut(optedOut, channel, address) ? [...optedOut] : [...optedOut, { channel, address: normal(channel, address) }];
+}
+
+/** Idempotent: the same address opted out twice (a redelivered webhook, a second STOP) adds nothing. */
+export function decideOptOut(optedOut: readonly OptOut[], command: OptOutContactCommand, now: string): ContactOptedOutEvent[] {
+  const { channel, address } = command.data;
+  return isOptedOut(optedOut, channel, address) ? [] : [{ type: 'ContactOptedOut', data: { ...command.data, at: now } }];
+}

@@ -1,0 +1,36 @@
+/**
+ * Provider events that could not be matched to a notification when they arrived: an unknown
+ * message id, or one whose NotificationSent the provider_messages read model has not seen yet.
+ * They are stored, never dropped, on one stream per provider, and marked once a later retry
+ * matched them. Pure: the fold that says which ones are still open.
+ */
+import type { TrackingFact } from './tracking.ts';
+
+export const providerEventsStream = (provider: string) => `provider-events-${provider}`;
+
+export type ProviderEvent =
+  | {
+      type: 'ProviderEventUnmatched';
+      data: {
+        provider: string;
+        providerMessageId?: string;
+        notificationId?: string;
+        fact: TrackingFact;
+        /** Masked: enough to investigate, not to contact anyone. */
+        to?: string;
+        at: string;
+      };
+    }
+  /** A retry matched the unmatched event at `revision` of the same stream and recorded its fact. */
+  | { type: 'ProviderEventMatched'; data: { provider: string; revision: number; notificationId: string; at: string } };
+
+export interface OpenUnmatched {
+  revision: number;
+  data: Extract<ProviderEvent, { type: 'ProviderEventUnmatched' }>['data'];
+}
+
+/** The unmatched events of one provider stream that no later ProviderEventMatched settled. */
+export function openUnmatched(events: readonly (ProviderEvent & { revision: number })[]): OpenUnmatched[] {
+  const matched = new Set(events.flatMap((e) => (e.type === 'ProviderEventMatched' ? [e.data.revision] : [])));
+  return events.flatMap((e) => (e.type === 'ProviderEventUnmatched' && !matched.has(e.revision) ? [{ revision: e.revision, data: e.data }] : []));
+}

@@ -1,0 +1,94 @@
+/**
+ * Tracking settings from the environment: the link-signing secret, the public URL that tracked
+ * links point at, and the keys that verify provider webhooks. Read here, like each provider's own
+ * config, so the rest of the code gets values and never reads the environment.
+ */
+import { randomBytes, createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../configError.ts';
+
+export interface TrackingConfig {
+  /** HMAC key of pixel and link tokens. */
+  secret: Buffer;
+  /** Base of tracked links and of the Twilio URL that signatures cover, e.g. https://herald.example.com. */
+  publicUrl: string;
+  /** Off: email HTML goes out as given (opens and clicks then come only from webhooks or the app). */
+  emailTracking: boolean;
+  /** SendGrid's signed Event Webhook verification key; absent: that webhook answers 503. */
+  sendgridPublicKey?: KeyObject;
+  /** Twilio signs callbacks with the account's auth token; absent: those webhooks answer 503. */
+  twilioAuthToken?: string;
+  /** Signed webhook requests older (or further in the future) than this are refused as replays. */
+  webhookMaxAgeSeconds: number;
+}
+
+const SECRET_FILE = 'tracking-secret';
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const schema = z.object({
+  HERALD_PUBLIC_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:3000'),
+  HERALD_TRACKING_SECRET: z.string().min(32, 'use at least 32 random characters, e.g. `openssl rand -base64 48`').optional(),
+  HERALD_EMAIL_TRACKING: bool.default(true),
+  HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(40).optional(),
+  HERALD_TWILIO_WEBHOOK_AUTH_TOKEN: z.string().min(16).optional(),
+  HERALD_TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
+  HERALD_WEBHOOK_MAX_AGE_SECONDS: z.coerce.number().int().min(30).max(86_400).default(300),
+});
+
+/**
+ * Without HERALD_TRACKING_SECRET a random secret is generated once and kept in the data dir:
+ * links already in inboxes must keep working across restarts, and there is no other secret to
+ * derive one from (API keys are stored only as digests and HERALD_API_KEY is optional). Processes
+ * on one host share it through the data dir; processes on separate hosts (split roles) must be
+ * given the same HERALD_TRACKING_SECRET, or links signed by a worker fail at the API.
+ */
+function secretFrom(configured: string | undefined, dataDir: string): Buffer {
+  if (configured) return Buffer.from(configured, 'utf8');
+  const file = join(dataDir, SECRET_FILE);
+  try {
+    return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32);
+  try {
+    writeFileSync(file, secret.toString('base64url'), { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (error) {
+    // Another process wrote it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
+    throw error;
+  }
+}
+
+/** SendGrid shows the key as base64 DER (SubjectPublicKeyInfo); a PEM block is accepted too. */
+export function parseSendgridPublicKey(text: string): KeyObject {
+  try {
+    const key = text.includes('BEGIN PUBLIC KEY') ? createPublicKey(text) : createPublicKey({ key: Buffer.from(text.replace(/\s+/g, ''), 'base64'), format: 'der', type: 'spki' });
+    if (key.asymmetricKeyType !== 'ec') throw new Error('not an EC key');
+    return key;
+  } catch {
+    throw new ConfigError('HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY must be the "Verification Key" SendGrid shows for the signed Event Webhook (base64 DER or PEM, ECDSA P-256)');
+  }
+}
+
+export function loadTrackingConfig(env: NodeJS.ProcessEnv, dataDir: string): TrackingConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid tracking configuration; fix these environment variables:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const twilioAuthToken = e.HERALD_TWILIO_WEBHOOK_AUTH_TOKEN ?? e.HERALD_TWILIO_AUTH_TOKEN;
+  return {
+    secret: secretFrom(e.HERALD_TRACKING_SECRET, dataDir),
+    publicUrl: e.HERALD_PUBLIC_URL.replace(/\/+$/, ''),
+    emailTracking: e.HERALD_EMAIL_TRACKING,
+    ...(e.HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY ? { sendgridPublicKey: parseSendgridPublicKey(e.HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY) } : {}),
+    ...(twilioAuthToken ? { twilioAuthToken } : {}),
+    webhookMaxAgeSeconds: e.HERALD_WEBHOOK_MAX_AGE_SECONDS,
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * Recording tracking facts: from the app and our own pixel and links (the notification id is
+ * known), and from provider webhooks (matched by our id, echoed back by SendGrid, or by the
+ * provider's message id through the provider_messages read model). A fact that matches nothing
+ * yet is stored on the provider's stream, never dropped, and can be matched again later.
+ */
+import type { EventStore } from '../ports/eventStore.ts';
+import type { ReadModelStore } from '../ports/readModelStore.ts';
+import { decodeEvent, encodeEvent } from '../codec/events.ts';
+import { handle, load } from '../commands/handle.ts';
+import { notificationAggregate } from '../commands/sendNotification.ts';
+import { handleUserCommand } from '../commands/users.ts';
+import { notificationStream } from '../domain/notification.ts';
+import type { TrackingFact } from '../domain/tracking.ts';
+import { openUnmatched, providerEventsStream, type OpenUnmatched, type ProviderEvent } from '../domain/providerEvents.ts';
+import { contacts } from '../projections/contacts.ts';
+import { providerMessages, type ProviderMessageDoc } from '../projections/providerMessages.ts';
+import { maskAddress } from '../mask.ts';
+import type { ProviderFact } from './providerFacts.ts';
+
+export interface TrackingContext {
+  events: EventStore;
+  readModels: ReadModelStore;
+  now: () => Date;
+}
+
+export interface IngestResult {
+  received: number;
+  recorded: number;
+  duplicates: number;
+  unmatched: number;
+  optedOut: number;
+}
+
+/** Records one fact on a known notification; true when it was new. Throws NotificationNotFoundError. */
+export async function recordTracking(ctx: TrackingContext, notificationId: string, fact: TrackingFact, metadata: Record<string, unknown> = {}): Promise<boolean> {
+  const command = { type: 'RecordTracking' as const, data: { notificationId, fact } };
+  const { events } = await handle(ctx.events, notificationStream(notificationId), notificationAggregate, command, { now: ctx.now, metadata });
+  return events.length > 0;
+}
+
+/** The notification (and its user) a provider fact belongs to, or null when none matches for sure. */
+async function match(ctx: TrackingContext, item: Pick<ProviderFact, 'notificationId' | 'providerMessageId'>): Promise<{ notificationId: string; userId: string } | null> {
+  const candidates = new Set<string>();
+  if (item.notificationId) candidates.add(item.notificationId);
+  else if (item.providerMessageId) {
+    const docs = await ctx.readModels.find(providerMessages.collection.name, { where: { providerMessageId: item.providerMessageId }, limit: 2 });
+    // Two notifications under one id (a batched SendGrid request) is ambiguous: better unmatched than wrong.
+    if (docs.length === 1) candidates.add((docs[0]!.doc as ProviderMessageDoc).notificationId);
+  }
+  for (const notificationId of candidates) {
+    const { state } = await load(ctx.events, notificationStream(notificationId), notificationAggregate);
+    if (state.exists) return { notificationId, userId: state.request.userId };
+  }
+  return null;
+}
+
+/** The users whose current contact details hold this address (contacts read model indexes both). */
+async function usersWithAddress(ctx: TrackingContext, channel: 'email' | 'sms', address: string): Promise<string[]> {
+  const field = channel === 'email' ? 'email' : 'phone';
+  const values = channel === 'email' ? [...new Set([address, address.toLowerCase()])] : [address];
+  const found = await Promise.all(values.map((value) => ctx.readModels.find(contacts.collection.name, { where: { [field]: value }, limit: 100 })));
+  return found.flat().map((d) => d.id);
+}
+
+/** Opts the address out for every user who has it (and the matched notification's user); returns how many changed. */
+export async function optOutAddress(ctx: TrackingContext, opt: { channel: 'email' | 'sms'; address: string; reason: NonNullable<ProviderFact['optOut']>['reason']; source: string; notificationId?: string; userId?: string }): Promise<number> {
+  const users = new Set(await usersWithAddress(ctx, opt.channel, opt.address));
+  if (opt.userId) users.add(opt.userId);
+  let changed = 0;
+  for (const userId of users) {
+    const { channel, address, reason, source, notificationId } = opt;
+    const { events } = await handleUserCommand({ store: ctx.events, now: ctx.now }, { type: 'OptOutContact', data: { userId, channel, address, reason, source, ...(notificationId ? { notificationId } : {}) } });
+    changed += events.length;
+  }
+  return changed;
+}
+
+async function storeUnmatched(ctx: TrackingContext, item: ProviderFact): Promise<void> {
+  const event: ProviderEvent = {
+    type: 'ProviderEventUnmatched',
+    data: {
+      provider: item.provider,
+      ...(item.providerMessageId ? { providerMessageId: item.providerMessageId } : {}),
+      ...(item.notificationId ? { notificationId: item.notificationId } : {}),
+      fact: item.fact,
+      ...(item.to ? { to: maskAddress(item.to) } : {}),
+      at: ctx.now().toISOString(),
+    },
+  };
+  await ctx.events.append(providerEventsStream(item.provider), [encodeEvent(event)], 'any');
+}
+
+/** Records a webhook's facts in order; one that fails to match is stored, and opt-outs happen either way. */
+export async function ingestProviderFacts(ctx: TrackingContext, items: readonly ProviderFact[]): Promise<IngestResult> {
+  const result: IngestResult = { received: items.length, recorded: 0, duplicates: 0, unmatched: 0, optedOut: 0 };
+  for (const item of items) {
+    const found = await match(ctx, item);
+    if (found) {
+      const added = await recordTracking(ctx, found.notificationId, item.fact, { provider: item.provider });
+      result[added ? 'recorded' : 'duplicates'] += 1;
+    } else {
+      await storeUnmatched(ctx, item);
+      result.unmatched += 1;
+    }
+    if (item.optOut && item.to) {
+      const notificationId = found?.notificationId;
+      result.optedOut += await optOutAddress(ctx, { ...item.optOut, address: item.to, source: item.provider, ...(found ? { notificationId, userId: found.userId } : {}) });
+    }
+  }
+  return result;
+}
+
+async function readProviderStream(ctx: TrackingContext, provider: string): Promise<(ProviderEvent & { revision: number })[]> {
+  const raw = await ctx.events.readStream(providerEventsStream(provider));
+  return raw.flatMap((r) => {
+    const e = decodeEvent(r);
+    return e && (e.type === 'ProviderEventUnmatched' || e.type === 'ProviderEventMatched') ? [e] : [];
+  });
+}
+
+export async function listUnmatched(ctx: TrackingContext, provider: string): Promise<OpenUnmatched[]> {
+  return openUnmatched(await readProviderStream(ctx, provider));
+}
+
+/** Tries every still-unmatched event of a provider again (late events whose send is now known). */
+export async function retryUnmatched(ctx: TrackingContext, provider: string): Promise<{ matched: number; unmatched: number }> {
+  const open = await listUnmatched(ctx, provider);
+  let matched = 0;
+  for (const { revision, data } of open) {
+    const found = await match(ctx, data);
+    if (!found) continue;
+    await recordTracking(ctx, found.notificationId, data.fact, { provider });
+    const event: ProviderEvent = { type: 'ProviderEventMatched', data: { provider, revision, notificationId: found.notificationId, at: ctx.now().toISOString() } };
+    await ctx.events.append(providerEventsStream(provider), [encodeEvent(event)], 'any');
+    matched += 1;
+  }
+  return { matched, unmatched: open.length - matched };
+}

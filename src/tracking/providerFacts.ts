@@ -1,0 +1,111 @@
+/**
+ * Provider webhooks turned into one fixed shape: which notification (by our id or the
+ * provider's message id), which tracking fact, and whether it opts an address out. Each
+ * provider's raw statuses map onto the same short list here, and nowhere else.
+ */
+import { z } from 'zod';
+import type { TrackingFact } from '../domain/tracking.ts';
+import type { OptOutChannel, OptOutReason } from '../domain/contactOptOut.ts';
+import { maskAddress } from '../mask.ts';
+
+export type TrackingProvider = 'sendgrid' | 'twilio';
+
+export interface ProviderFact {
+  provider: TrackingProvider;
+  notificationId?: string;
+  providerMessageId?: string;
+  fact: TrackingFact;
+  /** The recipient as the provider names it: used to opt it out, stored only masked. */
+  to?: string;
+  optOut?: { channel: OptOutChannel; reason: OptOutReason };
+}
+
+const short = (text: string | undefined, max: number) => (text === undefined ? undefined : text.slice(0, max));
+/** SMTP answers quote addresses ("550 <bob@example.com>: no such user"); the log keeps them masked. */
+const maskReason = (text: string | undefined) => short(text, 500)?.replace(/[^\s"'<>()]+@[^\s"'<>()]+/g, (m) => maskAddress(m));
+const UUID = /^[0-9a-f-]{36}$/;
+
+export const sendgridEvent = z.looseObject({
+  event: z.string(),
+  email: z.string().optional(),
+  sg_event_id: z.string().optional(),
+  sg_message_id: z.string().optional(),
+  url: z.string().optional(),
+  type: z.string().optional(),
+  reason: z.string().optional(),
+  /** Our custom_args come back as top-level fields. */
+  notificationId: z.string().optional(),
+});
+export const sendgridBatch = z.array(sendgridEvent).max(10_000);
+export type SendgridEvent = z.infer<typeof sendgridEvent>;
+
+/** One SendGrid event as a fact, or null for events that are not tracked (processed, deferred, …). */
+export function fromSendgrid(e: SendgridEvent): ProviderFact | null {
+  const base = { source: 'sendgrid' as const, ...(e.sg_event_id ? { providerEventId: e.sg_event_id } : {}) };
+  const fact = ((): { fact: TrackingFact; optOut?: ProviderFact['optOut'] } | null => {
+    switch (e.event) {
+      case 'delivered':
+        return { fact: { ...base, kind: 'delivered' } };
+      case 'open':
+        return { fact: { ...base, kind: 'opened' } };
+      case 'click':
+        return { fact: { ...base, kind: 'clicked', ...(e.url ? { url: short(e.url, 2048) } : {}) } };
+      case 'bounce':
+      case 'blocked': {
+        // SendGrid marks temporary refusals as type "blocked"; the address itself may be fine.
+        const hard = e.event === 'bounce' && e.type !== 'blocked';
+        const reason = maskReason(e.reason);
+        return { fact: { ...base, kind: 'bounced', bounce: hard ? 'hard' : 'soft', ...(reason ? { reason } : {}) }, ...(hard ? { optOut: { channel: 'email', reason: 'hard_bounce' } } : {}) };
+      }
+      case 'dropped': {
+        const reason = maskReason(e.reason);
+        return { fact: { ...base, kind: 'undelivered', ...(reason ? { reason } : {}) } };
+      }
+      case 'spamreport':
+        return { fact: { ...base, kind: 'spam' }, optOut: { channel: 'email', reason: 'spam_report' } };
+      case 'unsubscribe':
+        return { fact: { ...base, kind: 'unsubscribed' }, optOut: { channel: 'email', reason: 'unsubscribed' } };
+      case 'group_unsubscribe':
+        // Only one unsubscribe group (a kind of mail), not email as a whole: recorded, no opt-out.
+        return { fact: { ...base, kind: 'unsubscribed' } };
+      default:
+        return null;
+    }
+  })();
+  if (!fact) return null;
+  return {
+    provider: 'sendgrid',
+    ...(e.notificationId && UUID.test(e.notificationId) ? { notificationId: e.notificationId } : {}),
+    // sg_message_id is the X-Message-Id of the send request, then ".filter…" per recipient.
+    ...(e.sg_message_id ? { providerMessageId: e.sg_message_id.split('.')[0] } : {}),
+    ...(e.email ? { to: e.email } : {}),
+    ...fact,
+  };
+}
+
+/** Twilio error 21610: the recipient replied STOP earlier; the carrier refuses on their behalf. */
+const UNSUBSCRIBED_RECIPIENT = '21610';
+
+/** A Twilio status callback as a fact; queued, sending, sent, accepted are progress, not tracked. */
+export function fromTwilioStatus(params: URLSearchParams): ProviderFact | null {
+  const sid = params.get('MessageSid') ?? params.get('SmsSid');
+  const status = params.get('MessageStatus') ?? params.get('SmsStatus');
+  if (!sid || !status) return null;
+  const base = { source: 'twilio' as const, providerEventId: `${sid}:${status}` };
+  const errorCode = params.get('ErrorCode') ?? undefined;
+  const to = params.get('To') ?? undefined;
+  const common = { provider: 'twilio' as const, providerMessageId: sid, ...(to ? { to } : {}) };
+  if (status === 'delivered') return { ...common, fact: { ...base, kind: 'delivered' } };
+  if (status === 'undelivered' || status === 'failed') {
+    const reason = errorCode ? `twilio_${errorCode}` : status;
+    return { ...common, fact: { ...base, kind: 'undelivered', reason }, ...(errorCode === UNSUBSCRIBED_RECIPIENT ? { optOut: { channel: 'sms', reason: 'carrier_opt_out' } } : {}) };
+  }
+  return null;
+}
+
+/** Twilio's standard opt-out keywords (Advanced Opt-Out defaults), matched on the whole trimmed body. */
+const STOP_WORDS = new Set(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'OPTOUT', 'REVOKE']);
+
+export function isStopReply(body: string | null): boolean {
+  return body !== null && STOP_WORDS.has(body.trim().toUpperCase().replace(/[.!]+$/, ''));
+}

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { twilioSignature } from '../../src/http/webhooks/twilioSignature.ts';
+import { auth, startTestHerald } from '../support/herald.ts';
+import { eventually } from '../support/wait.ts';
+
+type Doc = { id: string; status: string; opened: boolean; delivered?: boolean; clicked?: boolean; bounced?: boolean; events: { type: string; source?: string; url?: string; deliveries?: { providerMessageId: string }[] }[] };
+
+const PUBLIC_URL = 'https://herald.test';
+const TWILIO_TOKEN = 'twilio-webhook-token-0123456789';
+const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+
+describe('tracking: email pixel and links, SendGrid and Twilio webhooks, opt-outs', () => {
+  let h: Awaited<ReturnType<typeof startTestHerald>>;
+
+  const send = async (channel: 'email' | 'sms', content: Record<string, unknown>) => {
+    const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], channels: [channel], category: 'news', content: { [channel]: content } } });
+    assert.equal(res.statusCode, 202, res.body);
+    return res.json<{ notifications: { id: string; status: string }[] }>().notifications[0]!;
+  };
+  const get = async (id: string) => (await h.app.inject({ method: 'GET', url: `/v1/notifications/${id}`, headers: auth })).json<Doc>();
+  const until = (id: string, what: string, check: (d: Doc) => boolean) => eventually(8000, `${id} ${what}`, async () => {
+    const doc = await get(id);
+    return check(doc) ? doc : undefined;
+  });
+  const sendgrid = (events: unknown[], options: { timestamp?: number; key?: typeof privateKey } = {}) => {
+    const body = JSON.stringify(events);
+    const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
+    const signature = sign('sha256', Buffer.from(timestamp + body), options.key ?? privateKey).toString('base64');
+    return h.app.inject({ method: 'POST', url: '/v1/webhooks/sendgrid', headers: { 'content-type': 'application/json', 'x-twilio-email-event-webhook-signature': signature, 'x-twilio-email-event-webhook-timestamp': timestamp }, payload: body });
+  };
+  const twilio = (path: string, fields: Record<string, string>, token = TWILIO_TOKEN) => {
+    const params = new URLSearchParams(fields);
+    return h.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSignature(token, `${PUBLIC_URL}${path}`, params) }, payload: params.toString() });
+  };
+  const userEvents = async (userId: string) => (await h.herald.events.readStream(`user-${userId}`)).map((e) => e.type);
+
+  before(async () => {
+    h = await startTestHerald({
+      HERALD_PUBLIC_URL: PUBLIC_URL,
+      HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+      HERALD_TWILIO_WEBHOOK_AUTH_TOKEN: TWILIO_TOKEN,
+    });
+    const res = await h.app.inject({ method: 'PUT', url: '/v1/users/u-1', headers: auth, payload: { email: 'ada@example.com', phone: '+14155550123' } });
+    assert.equal(res.statusCode, 200, res.body);
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  let emailId = '';
+  let html = '';
+  const path = (url: string) => url.replace(PUBLIC_URL, '');
+
+  it('sends email with an open pixel and signed click links', async () => {
+    const n = await send('email', { subject: 'Hi', html: '<html><body><p><a href="https://example.com/welcome?a=1&amp;b=2">Welcome</a> <a href="mailto:help@example.com">help</a></p></body></html>' });
+    emailId = n.id;
+    await until(n.id, 'sent', (d) => d.status === 'sent');
+    const line = (await h.outbox()).find((l) => l.notificationId === n.id)!;
+    html = (line.content as { html: string }).html;
+    assert.match(html, /<a href="https:\/\/herald\.test\/t\/c\/[A-Za-z0-9_.-]+">Welcome<\/a>/);
+    assert.match(html, /<a href="mailto:help@example.com">/);
+    assert.match(html, /<img src="https:\/\/herald\.test\/t\/o\/[A-Za-z0-9_.-]+"[^>]*\/><\/body>/);
+  });
+
+  it('records an open when the pixel is fetched, without an API key', async () => {
+    const pixel = /<img src="([^"]+)"/.exec(html)![1]!;
+    const res = await h.app.inject({ method: 'GET', url: path(pixel) });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['content-type'], 'image/gif');
+    const doc = await until(emailId, 'opened', (d) => d.opened);
+    assert.equal(doc.events.find((e) => e.type === 'NotificationOpened')?.source, 'email_pixel');
+  });
+
+  it('redirects a click link to the original URL and records the click', async () => {
+    const link = /<a href="([^"]+)">Welcome/.exec(html)![1]!;
+    const res = await h.app.inject({ method: 'GET', url: path(link) });
+    assert.equal(res.statusCode, 302);
+    assert.equal(res.headers.location, 'https://example.com/welcome?a=1&b=2');
+    const doc = await until(emailId, 'clicked', (d) => d.clicked === true);
+    assert.equal(doc.events.find((e) => e.type === 'NotificationClicked')?.url, 'https://example.com/welcome?a=1&b=2');
+  });
+
+  it('answers 404 to a forged or mismatched link, never redirecting', async () => {
+    const link = path(/<a href="([^"]+)">Welcome/.exec(html)![1]!);
+    const [body, mac] = link.replace('/t/c/', '').split('.') as [string, string];
+    const forgedBody = Buffer.from(`c|${emailId}|https://evil.example/`).toString('base64url');
+    for (const url of [`/t/c/${forgedBody}.${mac}`, `/t/c/${body}.${mac.startsWith('A') ? 'B' : 'A'}${mac.slice(1)}`, `/t/c/${body}`, path(/<img src="([^"]+)"/.exec(html)![1]!).replace('/t/o/', '/t/c/')]) {
+      const res = await h.app.inject({ method: 'GET', url });
+      assert.equal(res.statusCode, 404, url);
+      assert.equal(res.json<{ code: string }>().code, 'tracking_link_not_found');
+      assert.equal(res.headers.location, undefined);
+    }
+  });
+
+  it('records the app\'s click report through POST /v1/notifications/:id/clicked', async () => {
+    const res = await h.app.inject({ method: 'POST', url: `/v1/notifications/${emailId}/clicked`, headers: auth, payload: { url: 'https://example.com/other' } });
+    assert.equal(res.statusCode, 202, res.body);
+    const doc = await until(emailId, 'second click', (d) => d.events.filter((e) => e.type === 'NotificationClicked').length === 2);
+    assert.equal(doc.events.at(-1)?.source, 'app');
+  });
+
+  it('refuses unsigned, wrongly signed and replayed SendGrid batches', async () => {
+    const events = [{ event: 'delivered', email: 'ada@example.com', notificationId: emailId, sg_event_id: 'x' }];
+    const unsigned = await h.app.inject({ method: 'POST', url: '/v1/webhooks/sendgrid', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(events) });
+    assert.equal(unsigned.statusCode, 401);
+    assert.equal(unsigned.json<{ code: string }>().code, 'webhook_unsigned');
+    const forged = await sendgrid(events, { key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey });
+    assert.equal(forged.statusCode, 403);
+    assert.equal(forged.json<{ code: string }>().code, 'webhook_signature_invalid');
+    const replayed = await sendgrid(events, { timestamp: Math.floor(Date.now() / 1000) - 3600 });
+    assert.equal(replayed.statusCode, 403);
+    assert.equal(replayed.json<{ code: string }>().code, 'webhook_timestamp_stale');
+    assert.equal((await get(emailId)).delivered, undefined);
+  });
+
+  it('records a signed SendGrid batch: delivered, then a hard bounce that opts the address out', async () => {
+    const res = await sendgrid([
+      { event: 'processed', email: 'ada@example.com', notificationId: emailId, sg_event_id: 'p1' },
+      { event: 'delivered', email: 'ada@example.com', notificationId: emailId, sg_event_id: 'd1', sg_message_id: 'X.filter1' },
+      { event: 'bounce', type: 'bounce', email: 'ada@example.com', notificationId: emailId, sg_event_id: 'b1', reason: '550 5.1.1 user unknown' },
+      { event: 'delivered', email: 'ada@example.com', notificationId: emailId, sg_event_id: 'd1' },
+      { event: 'open', email: 'nobody@example.com', sg_message_id: 'UNKNOWN.filter1', sg_event_id: 'o9' },
+    ]);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json(), { received: 4, recorded: 2, duplicates: 1, unmatched: 1, optedOut: 1, ignored: 1 });
+    const doc = await until(emailId, 'delivered and bounced', (d) => d.delivered === true && d.bounced === true);
+    assert.equal(doc.events.filter((e) => e.type === 'NotificationDelivered').length, 1);
+    assert.ok((await userEvents('u-1')).includes('ContactOptedOut'));
+    const next = await send('email', { subject: 'Again', text: 'x' });
+    assert.equal(next.status, 'suppressed');
+  });
+
+  it('stores an unmatched provider event and lists it', async () => {
+    const res = await h.app.inject({ method: 'GET', url: '/v1/tracking/unmatched?provider=sendgrid', headers: auth });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json<{ unmatched: { providerMessageId: string; kind: string; to: string }[]; total: number }>();
+    assert.equal(body.total, 1);
+    const [stored] = body.unmatched;
+    assert.equal(stored?.providerMessageId, 'UNKNOWN');
+    assert.equal(stored?.kind, 'opened');
+    assert.ok(!stored?.to.includes('nobody@'), 'the address is stored masked');
+    const retry = await h.app.inject({ method: 'POST', url: '/v1/tracking/unmatched/retry', headers: auth, payload: { provider: 'sendgrid' } });
+    assert.deepEqual(retry.json(), { matched: 0, unmatched: 1 });
+  });
+
+  it('records a signed Twilio delivered callback, matched by MessageSid', async () => {
+    const n = await send('sms', { body: 'code 1234' });
+    const doc = await until(n.id, 'sent', (d) => d.status === 'sent');
+    const sid = doc.events.find((e) => e.type === 'NotificationSent')!.deliveries![0]!.providerMessageId;
+    await eventually(5000, 'provider_messages row', async () => ((await h.herald.readModels.find('provider_messages', { where: { providerMessageId: sid } })).length > 0 ? true : undefined));
+    const forged = await twilio('/v1/webhooks/twilio/status', { MessageSid: sid, MessageStatus: 'delivered' }, 'another-token-0123456789');
+    assert.equal(forged.statusCode, 403);
+    const res = await twilio('/v1/webhooks/twilio/status', { MessageSid: sid, MessageStatus: 'delivered', To: '+14155550123' });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.json<{ recorded: number }>().recorded, 1);
+    await until(n.id, 'delivered', (d) => d.delivered === true);
+  });
+
+  it('opts the number out of SMS on a STOP reply; the next SMS is suppressed', async () => {
+    const res = await twilio('/v1/webhooks/twilio/inbound', { From: '+14155550123', To: '+15005550006', Body: 'Stop' });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.match(res.headers['content-type'] as string, /text\/xml/);
+    assert.equal((await userEvents('u-1')).filter((t) => t === 'ContactOptedOut').length, 2);
+    const next = await send('sms', { body: 'still there?' });
+    assert.equal(next.status, 'suppressed');
+  });
+});

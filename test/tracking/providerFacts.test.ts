@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { fromSendgrid, fromTwilioStatus, isStopReply } from '../../src/tracking/providerFacts.ts';
+import { providerMessages } from '../../src/projections/providerMessages.ts';
+import type { Recorded } from '../../src/domain/events.ts';
+
+const id = '0190a0b0-0000-7000-8000-000000000001';
+
+describe('provider webhook events as tracking facts', () => {
+  it('maps SendGrid events, matching by custom arg and X-Message-Id prefix', () => {
+    const delivered = fromSendgrid({ event: 'delivered', email: 'a@example.com', sg_event_id: 'e1', sg_message_id: 'XMSG.filter0001.1', notificationId: id });
+    assert.deepEqual(delivered, { provider: 'sendgrid', notificationId: id, providerMessageId: 'XMSG', to: 'a@example.com', fact: { source: 'sendgrid', providerEventId: 'e1', kind: 'delivered' } });
+    assert.equal(fromSendgrid({ event: 'click', url: 'https://x.example' })?.fact.kind, 'clicked');
+    assert.equal(fromSendgrid({ event: 'processed' }), null);
+    assert.equal(fromSendgrid({ event: 'deferred' }), null);
+  });
+
+  it('opts out on a hard bounce, spam report and unsubscribe; not on a soft (blocked) bounce', () => {
+    const hard = fromSendgrid({ event: 'bounce', type: 'bounce', reason: '550 5.1.1 <bob@example.com> unknown' });
+    assert.deepEqual(hard?.optOut, { channel: 'email', reason: 'hard_bounce' });
+    assert.equal(hard?.fact.kind === 'bounced' && hard.fact.reason?.includes('bob@example.com'), false, 'the SMTP reason is masked');
+    const soft = fromSendgrid({ event: 'bounce', type: 'blocked' });
+    assert.equal(soft?.fact.kind === 'bounced' && soft.fact.bounce, 'soft');
+    assert.equal(soft?.optOut, undefined);
+    assert.deepEqual(fromSendgrid({ event: 'spamreport' })?.optOut, { channel: 'email', reason: 'spam_report' });
+    assert.deepEqual(fromSendgrid({ event: 'unsubscribe' })?.optOut, { channel: 'email', reason: 'unsubscribed' });
+    assert.equal(fromSendgrid({ event: 'dropped', reason: 'Bounced Address' })?.fact.kind, 'undelivered');
+  });
+
+  it('maps Twilio statuses: delivered and undelivered/failed are facts, progress is not', () => {
+    const form = (o: Record<string, string>) => new URLSearchParams(o);
+    assert.equal(fromTwilioStatus(form({ MessageSid: 'SM1', MessageStatus: 'delivered' }))?.fact.kind, 'delivered');
+    const failed = fromTwilioStatus(form({ MessageSid: 'SM1', MessageStatus: 'undelivered', ErrorCode: '30003' }));
+    assert.deepEqual(failed?.fact, { source: 'twilio', providerEventId: 'SM1:undelivered', kind: 'undelivered', reason: 'twilio_30003' });
+    assert.deepEqual(fromTwilioStatus(form({ MessageSid: 'SM1', MessageStatus: 'failed', ErrorCode: '21610', To: '+14155550123' }))?.optOut, { channel: 'sms', reason: 'carrier_opt_out' });
+    for (const status of ['queued', 'sending', 'sent']) assert.equal(fromTwilioStatus(form({ MessageSid: 'SM1', MessageStatus: status })), null);
+  });
+
+  it('recognises STOP keywords, whatever the case, and nothing else', () => {
+    for (const body of ['STOP', ' stop ', 'Unsubscribe', 'quit.', 'STOPALL']) assert.ok(isStopReply(body), body);
+    for (const body of ['stop it please', 'START', '', null]) assert.equal(isStopReply(body), false, String(body));
+  });
+});
+
+describe('provider_messages projection', () => {
+  const sent = (route: string, providerMessageId: string): Recorded =>
+    ({ type: 'NotificationSent', data: { notificationId: id, route, provider: 'p', deliveries: [{ to: 'x', providerMessageId }], rejected: [], at: 't' }, streamName: 's', revision: 1, position: 1, metadata: {} }) as Recorded;
+
+  it('keys one document per (notification, message id) for SMS and email', () => {
+    const event = sent('email', 'XMSG');
+    assert.equal(providerMessages.keyOf(event), `${id}:XMSG`);
+    assert.deepEqual(providerMessages.evolve(null, event), { providerMessageId: 'XMSG', notificationId: id, route: 'email', provider: 'p', sentAt: 't' });
+  });
+
+  it('ignores push: no push provider sends delivery webhooks', () => {
+    assert.equal(providerMessages.keyOf(sent('fcm', 'projects/x/messages/1')), null);
+  });
+});
