@@ -21,10 +21,11 @@ describe('separate roles on EventStoreDB and MongoDB', () => {
     const esdb = await startEsdbTestServer(join(dir, 'esdb.db'));
     const mongo = await startMongoTestServer();
     const env = { HERALD_RATE_LIMIT_PER_MINUTE: '1000000', HERALD_EVENT_STORE: 'eventstoredb', EVENTSTORE_URL: esdb.url, HERALD_READ_STORE: 'mongodb', MONGODB_URL: mongo.url, HERALD_DATA_DIR: dir, HERALD_API_KEY: KEY, HERALD_SANDBOX_LATENCY_MS: '20', HERALD_BATCH_WINDOW_MS: '5' };
-    const procs = [await spawnHerald(env, 'api'), await spawnHerald(env, 'projector'), await spawnHerald(env, 'worker'), await spawnHerald(env, 'worker')];
-    const [api, , workerA] = procs;
+    const procs: Awaited<ReturnType<typeof spawnHerald>>[] = [];
     const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
     try {
+      for (const role of ['api', 'projector', 'worker', 'worker']) procs.push(await spawnHerald(env, role));
+      const [api, , workerA] = procs;
       for (let u = 0; u < 20; u++) assert.equal((await fetch(`${api!.url}/v1/users/u${u}`, { method: 'PUT', headers, body: JSON.stringify({ email: `u${u}@example.com` }) })).status, 200);
       const ids: string[] = [];
       for (let r = 0; r < 20; r++) {
