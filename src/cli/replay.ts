@@ -1,0 +1,107 @@
+/**
+ * `npm run replay -- <read model | all> [--until <position | ISO time>]`: rebuilds read models
+ * from the global log, blue/green (see src/processors/rebuild.ts and docs/replay.md). Uses the
+ * same configuration as `npm start`, so it works on the running service's stores.
+ */
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { loadConfig } from '../config.ts';
+import { ConfigError } from '../configError.ts';
+import { createLogger } from '../logger.ts';
+import { openStores } from '../adapters/stores.ts';
+import { PROJECTIONS } from '../projections/index.ts';
+import type { Projection } from '../projections/projection.ts';
+import { positionAt, rebuild, RebuildInterruptedError, type RebuildProgress } from '../processors/rebuild.ts';
+
+const USAGE = `usage: npm run replay -- <read model | all> [--until <position | ISO time>]
+  read models: ${PROJECTIONS.map((p) => p.name).join(', ')}
+  --until      build as of a past global position (e.g. 120000) or time (e.g. 2026-11-23T10:00:00Z)
+               into a separate collection, leaving the live read model alone`;
+
+class UsageError extends Error {}
+
+function select(name: string | undefined): readonly Projection[] {
+  if (!name) throw new UsageError('name the read model to rebuild, or all');
+  if (name === 'all') return PROJECTIONS;
+  const found = PROJECTIONS.find((p) => p.name === name || p.collection.name === name);
+  if (!found) throw new UsageError(`unknown read model ${JSON.stringify(name)}`);
+  return [found];
+}
+
+async function untilPosition(value: string | undefined, resolveTime: (iso: string) => Promise<number>): Promise<number | undefined> {
+  if (value === undefined) return undefined;
+  if (/^\d+$/.test(value)) return Number(value);
+  if (!Number.isNaN(Date.parse(value)) && /^\d{4}-\d{2}-\d{2}/.test(value)) return resolveTime(value);
+  throw new UsageError(`--until ${JSON.stringify(value)} is neither a global position (digits) nor an ISO time such as 2026-11-23T10:00:00Z`);
+}
+
+function progressBar() {
+  const bar = new cliProgress.SingleBar({
+    stream: process.stderr,
+    format: '{projection} [{bar}] {percentage}% | {events} events | {rate} events/s | ETA {eta_formatted}',
+    hideCursor: true,
+    etaBuffer: 50,
+  }, cliProgress.Presets.shades_classic);
+  let started = 0;
+  return {
+    update(p: RebuildProgress) {
+      const payload = { projection: p.projection.padEnd(18), events: p.events, rate: Math.round(p.events / Math.max(0.001, (Date.now() - started) / 1000)) };
+      if (started === 0) {
+        started = Date.now();
+        bar.start(Math.max(1, p.target), p.position, payload);
+      } else {
+        bar.setTotal(Math.max(1, p.target));
+        bar.update(p.position, payload);
+      }
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+async function main(): Promise<number> {
+  const { positionals, values } = parseArgs({ allowPositionals: true, options: { until: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length > 1) throw new UsageError(`one read model at a time (or all), not ${positionals.join(' ')}`);
+  const projections = select(positionals[0]);
+  const config = loadConfig(process.env);
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
+  const { events, readModels } = await openStores(config, logger);
+  const aborter = new AbortController();
+  const interrupt = () => aborter.abort();
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  try {
+    const until = await untilPosition(values.until, (iso) => positionAt(events, iso));
+    for (const projection of projections) {
+      const bar = progressBar();
+      const started = Date.now();
+      const result = await rebuild(events, readModels, projection, logger, { ...(until === undefined ? {} : { until }), signal: aborter.signal, onProgress: (p) => bar.update(p) }).finally(() => bar.stop());
+      const seconds = (Date.now() - started) / 1000;
+      const resumed = result.resumedFrom > 0 ? ` (resumed from position ${result.resumedFrom})` : '';
+      const how = `${result.events} events in ${seconds.toFixed(1)} s, ${Math.round(result.events / Math.max(seconds, 0.001))} events/s${resumed}`;
+      process.stdout.write(result.swapped
+        ? `${projection.name}: rebuilt from the log (${how}) and swapped into ${result.collection}; live checkpoint at position ${result.position}\n`
+        : `${projection.name}: built as of position ${result.position} (${how}) into collection ${result.collection}; the live read model is untouched. Drop the copy when done (embedded: sqlite3 ${config.readStore.kind === 'embedded' ? config.readStore.file : '<file>'} 'DROP TABLE rm_${result.collection}')\n`);
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+    await readModels.close();
+    await events.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError) process.stderr.write(`replay: ${error.message}\n${USAGE}\n`);
+    else if (error instanceof ConfigError) process.stderr.write(`replay: ${error.message}\n`);
+    else if (error instanceof RebuildInterruptedError) process.stderr.write(`\nreplay: ${error.message}\n`);
+    else process.stderr.write(`replay: failed: ${error instanceof Error ? error.stack : String(error)}\nNothing live was changed unless a swap was reported above; run the same command again to resume from the build's checkpoint.\n`);
+    process.exit(error instanceof RebuildInterruptedError ? 130 : error instanceof UsageError || error instanceof ConfigError ? 2 : 1);
+  },
+);

@@ -1,0 +1,136 @@
+/**
+ * The analytics read model. One collection, two kinds of document:
+ * - `n|<notificationId>`: what analytics must remember about a notification (channel, category,
+ *   template, when it was requested, which outcomes were already counted). Later events do not
+ *   carry channel or category, and this is where the projection finds them;
+ * - `day|…` and `hour|…` buckets (analyticsBuckets.ts), updated through the projector's fan-out.
+ * Both live in one collection under one checkpoint, so they are always consistent with each other
+ * and a rebuild swaps them together. Every outcome counts in the bucket of the notification's
+ * request (a cohort), so open and click rates compare like with like.
+ */
+import type { Recorded } from '../domain/events.ts';
+import type { Projection } from './projection.ts';
+import { applyEffects, bucketId, emptyBucket, GRANULARITIES, type BucketDoc, type Counter, type Effect } from './analyticsBuckets.ts';
+
+export type RouteOutcome = 'pending' | 'sent' | 'failed';
+
+export type AnalyticsNotificationDoc = {
+  notificationId: string;
+  channel: string;
+  category: string;
+  template: string;
+  requestedAt: string;
+  /** When sending was due: sendAt for a scheduled notification, else requestedAt. Latency starts here. */
+  dueAt: string;
+  routes: Record<string, RouteOutcome>;
+  /** Outcomes already counted: each counts at most once per notification. */
+  counted: Counter[];
+  /** The reason counted under `failed`, while every route has failed and none was sent. */
+  failedReason: string | null;
+};
+
+type Step = { doc: AnalyticsNotificationDoc | null; effects: Effect[] };
+
+export const analyticsNotificationId = (notificationId: string) => `n|${notificationId}`;
+
+/** Template id from NotificationRequested when the request names one (a string or `{ id }`), else "none". */
+function templateOf(data: object): string {
+  const t = (data as { template?: unknown }).template;
+  if (typeof t === 'string' && t) return t;
+  if (t && typeof t === 'object' && typeof (t as { id?: unknown }).id === 'string') return (t as { id: string }).id;
+  return 'none';
+}
+
+const ONCE: Partial<Record<Recorded['type'], Counter>> = {
+  NotificationOpened: 'opened',
+  NotificationClicked: 'clicked',
+  NotificationBounced: 'bounced',
+  NotificationUnsubscribed: 'unsubscribed',
+  NotificationMarkedAsSpam: 'spam',
+  NotificationUndelivered: 'undelivered',
+  NotificationCancelled: 'cancelled',
+};
+
+const elapsed = (from: string, to: string) => Math.max(0, Date.parse(to) - Date.parse(from));
+
+function countOnce(doc: AnalyticsNotificationDoc, counter: Counter, extra: Effect[] = []): Step {
+  if (doc.counted.includes(counter)) return { doc, effects: [] };
+  return { doc: { ...doc, counted: [...doc.counted, counter] }, effects: [{ kind: 'count', counter }, ...extra] };
+}
+
+/** The new per-notification document and what the event changes in its buckets, computed together. */
+export function stepAnalytics(doc: AnalyticsNotificationDoc | null, event: Recorded): Step {
+  if (event.type === 'NotificationRequested') {
+    if (doc) return { doc, effects: [] };
+    const d = event.data;
+    return {
+      doc: {
+        notificationId: d.notificationId, channel: d.channel, category: d.category, template: templateOf(d),
+        requestedAt: d.at, dueAt: d.sendAt && d.sendAt > d.at ? d.sendAt : d.at,
+        routes: Object.fromEntries(d.routes.map((r) => [r, 'pending'])), counted: ['requested'], failedReason: null,
+      },
+      effects: [{ kind: 'count', counter: 'requested' }],
+    };
+  }
+  // Tracking or delivery news about a notification this model never saw requested has no bucket to go to.
+  if (!doc) return { doc: null, effects: [] };
+  const quiet = (changed: AnalyticsNotificationDoc = doc): Step => ({ doc: changed, effects: [] });
+  switch (event.type) {
+    case 'NotificationSuppressed':
+      // The decider suppresses a notification at most once, and the position guard stops a replay.
+      return { doc, effects: [{ kind: 'reason', of: 'suppressed', reason: event.data.reason, delta: 1 }] };
+    case 'NotificationSent': {
+      const routes = { ...doc.routes, [event.data.route]: 'sent' as const };
+      return countOnce({ ...doc, routes }, 'sent', [{ kind: 'latency', of: 'sent', ms: elapsed(doc.dueAt, event.data.at) }]);
+    }
+    case 'NotificationFailed': {
+      const routes = { ...doc.routes, [event.data.route]: 'failed' as const };
+      const allFailed = Object.values(routes).every((r) => r === 'failed');
+      if (!allFailed || doc.failedReason !== null || doc.counted.includes('sent')) return quiet({ ...doc, routes });
+      return { doc: { ...doc, routes, failedReason: event.data.reason }, effects: [{ kind: 'reason', of: 'failed', reason: event.data.reason, delta: 1 }] };
+    }
+    case 'DeliveryRedriven': {
+      // A redriven notification is in flight again: it leaves `failed` until it fails anew.
+      const routes = { ...doc.routes, [event.data.route]: 'pending' as const };
+      if (doc.failedReason === null) return quiet({ ...doc, routes });
+      return { doc: { ...doc, routes, failedReason: null }, effects: [{ kind: 'reason', of: 'failed', reason: doc.failedReason, delta: -1 }] };
+    }
+    case 'NotificationDelivered':
+      return countOnce(doc, 'delivered', [{ kind: 'latency', of: 'delivered', ms: elapsed(doc.dueAt, event.data.at) }]);
+    default: {
+      const counter = ONCE[event.type];
+      return counter ? countOnce(doc, counter) : quiet();
+    }
+  }
+}
+
+export const evolveAnalytics = (doc: AnalyticsNotificationDoc | null, event: Recorded) => stepAnalytics(doc, event).doc;
+
+/** The day and the hour bucket of the notification get the effects of the event. */
+export function analyticsFanOut(before: AnalyticsNotificationDoc | null, after: AnalyticsNotificationDoc | null, event: Recorded) {
+  const { effects } = stepAnalytics(before, event);
+  if (!after || effects.length === 0) return [];
+  return GRANULARITIES.map((granularity) => ({
+    key: bucketId(granularity, after),
+    evolve: (bucket: object | null) => applyEffects((bucket as BucketDoc | null) ?? emptyBucket(granularity, after), effects),
+  }));
+}
+
+export const ANALYTICS_EVENT_TYPES = [
+  'NotificationRequested', 'NotificationSuppressed', 'NotificationSent', 'NotificationFailed', 'DeliveryRedriven', 'NotificationCancelled',
+  'NotificationDelivered', 'NotificationOpened', 'NotificationClicked', 'NotificationBounced', 'NotificationUnsubscribed', 'NotificationMarkedAsSpam', 'NotificationUndelivered',
+] as const satisfies readonly Recorded['type'][];
+
+export const analytics: Projection<AnalyticsNotificationDoc> = {
+  name: 'analytics',
+  version: 1,
+  // Bucket queries filter on granularity and a bucket range, optionally on channel or category.
+  collection: { name: 'analytics', indexes: [['granularity', 'bucket'], ['granularity', 'channel', 'bucket'], ['granularity', 'category', 'bucket']] },
+  eventTypes: ANALYTICS_EVENT_TYPES,
+  keyOf: (event) => {
+    const id = (event.data as { notificationId?: unknown }).notificationId;
+    return typeof id === 'string' ? analyticsNotificationId(id) : null;
+  },
+  evolve: evolveAnalytics,
+  fanOut: analyticsFanOut,
+};

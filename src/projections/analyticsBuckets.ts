@@ -1,0 +1,110 @@
+/**
+ * Analytics bucket documents: counters for one (day or hour) × channel × category × template, plus
+ * latency histograms. Histograms use fixed log-scale buckets (four per doubling, so a percentile read
+ * from them is within ±9 % of the true value): a document stays small whatever the volume, and two
+ * documents merge by adding counts, which is how a query over several buckets gets its percentiles.
+ */
+
+export type Granularity = 'day' | 'hour';
+export const GRANULARITIES: readonly Granularity[] = ['day', 'hour'];
+
+/** Outcomes counted once per notification (see analytics.ts for when each one counts). */
+export const COUNTERS = ['requested', 'sent', 'delivered', 'opened', 'clicked', 'bounced', 'unsubscribed', 'spam', 'undelivered', 'cancelled'] as const;
+export type Counter = (typeof COUNTERS)[number];
+export type ByReason = 'failed' | 'suppressed';
+export type LatencyKind = 'sent' | 'delivered';
+
+/** Sparse histogram: bucket index → count. Index 0 holds < 1 ms; index i ≥ 1 holds [2^((i-1)/4), 2^(i/4)) ms. */
+export type Histogram = Record<string, number>;
+
+export type BucketDoc = {
+  granularity: Granularity;
+  /** UTC start of the bucket: 2026-11-23 (day) or 2026-11-23T10:00Z (hour). */
+  bucket: string;
+  channel: string;
+  category: string;
+  template: string;
+  failed: Record<string, number>;
+  suppressed: Record<string, number>;
+  latency: Record<LatencyKind, Histogram>;
+} & Record<Counter, number>;
+
+/** One change to a bucket: a counter, a reason counter (delta -1 un-counts a redriven failure), or a latency sample. */
+export type Effect =
+  | { kind: 'count'; counter: Counter }
+  | { kind: 'reason'; of: ByReason; reason: string; delta: 1 | -1 }
+  | { kind: 'latency'; of: LatencyKind; ms: number };
+
+export interface BucketCoordinates {
+  channel: string;
+  category: string;
+  template: string;
+  /** ISO time the notification was requested: every outcome counts in the bucket of its request (cohort). */
+  requestedAt: string;
+}
+
+export function bucketStart(granularity: Granularity, iso: string): string {
+  const t = iso.endsWith('Z') && iso.length >= 20 ? iso : new Date(iso).toISOString();
+  return granularity === 'day' ? t.slice(0, 10) : `${t.slice(0, 13)}:00Z`;
+}
+
+/** `day|2026-11-23|sms|order-updates|none`; parts are URI-encoded so a `|` in a category cannot collide. */
+export function bucketId(granularity: Granularity, at: BucketCoordinates): string {
+  const parts = [at.channel, at.category, at.template].map(encodeURIComponent);
+  return [granularity, bucketStart(granularity, at.requestedAt), ...parts].join('|');
+}
+
+export function emptyBucket(granularity: Granularity, at: BucketCoordinates): BucketDoc {
+  const counters = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<Counter, number>;
+  const { channel, category, template } = at;
+  return { granularity, bucket: bucketStart(granularity, at.requestedAt), channel, category, template, ...counters, failed: {}, suppressed: {}, latency: { sent: {}, delivered: {} } };
+}
+
+export function histogramIndex(ms: number): number {
+  return ms < 1 ? 0 : Math.floor(4 * Math.log2(ms)) + 1;
+}
+
+/** The value a bucket stands for: the geometric middle of its bounds, rounded to the millisecond. */
+function representative(index: number): number {
+  return index === 0 ? 0 : Math.round(2 ** ((index - 0.5) / 4));
+}
+
+/** Copies only what an effect changes: a bucket takes hundreds of events per projector batch. */
+export function applyEffects(doc: BucketDoc, effects: readonly Effect[]): BucketDoc {
+  let next: BucketDoc = { ...doc };
+  for (const e of effects) {
+    if (e.kind === 'count') next[e.counter] += 1;
+    else if (e.kind === 'reason') {
+      const counts = { ...next[e.of] };
+      const n = (counts[e.reason] ?? 0) + e.delta;
+      if (n > 0) counts[e.reason] = n;
+      else delete counts[e.reason];
+      next = { ...next, [e.of]: counts };
+    } else {
+      const i = String(histogramIndex(e.ms));
+      const histogram = { ...next.latency[e.of], [i]: (next.latency[e.of][i] ?? 0) + 1 };
+      next = { ...next, latency: { ...next.latency, [e.of]: histogram } };
+    }
+  }
+  return next;
+}
+
+export function mergeHistograms(histograms: readonly Histogram[]): Histogram {
+  const merged: Histogram = {};
+  for (const h of histograms) for (const [i, n] of Object.entries(h)) merged[i] = (merged[i] ?? 0) + n;
+  return merged;
+}
+
+/** Nearest-rank percentile (0 < p ≤ 1) in ms, or null when the histogram is empty. */
+export function percentile(histogram: Histogram, p: number): number | null {
+  const entries = Object.entries(histogram).map(([i, n]) => [Number(i), n] as const).sort((a, b) => a[0] - b[0]);
+  const total = entries.reduce((s, [, n]) => s + n, 0);
+  if (total === 0) return null;
+  const rank = Math.max(1, Math.ceil(p * total));
+  let seen = 0;
+  for (const [i, n] of entries) {
+    seen += n;
+    if (seen >= rank) return representative(i);
+  }
+  return representative(entries.at(-1)![0]);
+}

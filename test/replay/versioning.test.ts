@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
+import { SqliteReadModelStore } from '../../src/adapters/readModels/sqlite/sqliteReadModelStore.ts';
+import { encodeEvent } from '../../src/codec/events.ts';
+import { createLogger } from '../../src/logger.ts';
+import { checkpointName, Projector } from '../../src/processors/projector.ts';
+import { contacts, type ContactsDoc } from '../../src/projections/contacts.ts';
+import type { Projection } from '../../src/projections/projection.ts';
+import { eventually } from '../support/wait.ts';
+
+describe('projection versioning', () => {
+  it('rebuilds a projection whose version changed, blue/green, says so, then follows the log', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-version-'));
+    const events = new SqliteEventStore(join(dir, 'e.db'));
+    const readModels = new SqliteReadModelStore(join(dir, 'r.db'));
+    const lines: string[] = [];
+    const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _e, done) => done(void lines.push(chunk.toString())) }));
+    const v1 = contacts as unknown as Projection;
+    // v2 changes what evolve writes: every document gains a field v1 never wrote.
+    const v2: Projection = { ...v1, version: 2, evolve: (doc, e) => {
+      const next = contacts.evolve(doc as ContactsDoc | null, e);
+      return next && { ...next, v2: true };
+    } };
+    try {
+      const at = '2026-11-23T10:00:00.000Z';
+      for (let u = 0; u < 50; u += 1) await events.append(`user-u${u}`, [encodeEvent({ type: 'UserProfileUpdated', data: { userId: `u${u}`, email: `u${u}@example.com`, at } })], 'no_stream');
+      const first = new Projector(events, readModels, [v1], logger);
+      await first.start();
+      await eventually(5000, 'v1 built', async () => ((await readModels.getCheckpoint(checkpointName(v1))) > 0 ? true : undefined));
+      await first.stop();
+
+      const second = new Projector(events, readModels, [v2], logger);
+      await second.start();
+      await eventually(5000, 'v2 swapped in', async () => ((await readModels.getCheckpoint(checkpointName(v2))) > 0 ? true : undefined));
+      assert.ok(lines.some((l) => l.includes('changed from v1 to v2: rebuilding')), 'the service says it rebuilds');
+      assert.ok(lines.some((l) => l.includes('rebuilt and swapped in')));
+      const docs = await readModels.find('contacts');
+      assert.equal(docs.length, 50);
+      assert.ok(docs.every((d) => d.doc.v2 === true));
+      await events.append('user-late', [encodeEvent({ type: 'UserProfileUpdated', data: { userId: 'late', email: 'late@example.com', at } })], 'no_stream');
+      await eventually(5000, 'a new event followed live', async () => (await readModels.get('contacts', 'late'))?.doc.v2);
+      await second.stop();
+    } finally {
+      await events.close();
+      await readModels.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
