@@ -71,6 +71,8 @@ export class Projector {
     private readonly readModels: ReadModelStore,
     private readonly projections: readonly Projection[],
     private readonly logger: Logger,
+    /** After a small batch, wait this long so the next commit carries more events. */
+    private readonly gatherMs = 20,
   ) {}
 
   async start(): Promise<void> {
@@ -121,14 +123,25 @@ export class Projector {
     for (;;) {
       const batch = await sub.nextBatch(BATCH);
       if (batch.length === 0) return;
+      if (!(await this.applyUntilDone(projection, batch))) return;
+      this.positions.set(projection.name, batch.at(-1)?.position ?? 0);
+      // A trickle of events would mean a commit per event and a rewrite of the same documents; a
+      // short pause lets the next batch carry several events of one notification into one write.
+      if (batch.length < BATCH / 2 && this.gatherMs > 0) await new Promise((r) => setTimeout(r, this.gatherMs));
+    }
+  }
+
+  /** Retries a failed batch (the store may be away) rather than skipping it; false once stopping. */
+  private async applyUntilDone(projection: Projection, batch: RecordedEvent[]): Promise<boolean> {
+    for (;;) {
       try {
         await applyBatch(this.readModels, projection, projection.collection.name, batch, this.logger);
+        return true;
       } catch (error) {
+        if (this.upgrades.signal.aborted) return false;
         this.logger.error({ err: error, projection: projection.name }, 'projection batch failed; retrying in 1 s');
         await new Promise((r) => setTimeout(r, 1000));
-        continue;
       }
-      this.positions.set(projection.name, batch.at(-1)?.position ?? 0);
     }
   }
 

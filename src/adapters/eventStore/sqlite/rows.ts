@@ -42,3 +42,23 @@ export function filterSql(filter: EventFilter | undefined): { sql: string; param
   }
   return { sql: parts.length > 0 ? ` AND ${parts.join(' AND ')}` : '', params };
 }
+
+/**
+ * Parsed events by position. Rows never change once written, and every subscriber (each read
+ * model, each delivery group) reads the same recent rows: parsing them once instead of once per
+ * subscriber saves most of the JSON work. Consumers must treat events as immutable.
+ */
+export class RecordedCache {
+  private readonly byPosition = new Map<number, RecordedEvent>();
+
+  constructor(private readonly max = 50_000) {}
+
+  toRecorded(row: EventRow): RecordedEvent {
+    const cached = this.byPosition.get(row.position);
+    if (cached) return cached;
+    const event = toRecorded(row);
+    this.byPosition.set(row.position, event);
+    if (this.byPosition.size > this.max) this.byPosition.delete(this.byPosition.keys().next().value!);
+    return event;
+  }
+}

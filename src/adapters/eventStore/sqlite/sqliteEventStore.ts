@@ -17,7 +17,7 @@ import {
 } from '../../../ports/eventStore.ts';
 import { CatchUpSubscription } from './catchUpSubscription.ts';
 import { PersistentGroups } from './persistentGroups.ts';
-import { EVENT_COLUMNS, filterSql, toRecorded, type EventRow } from './rows.ts';
+import { EVENT_COLUMNS, filterSql, RecordedCache, type EventRow } from './rows.ts';
 import { openEventDb } from './schema.ts';
 import { Signal } from './signal.ts';
 import { WriteQueue } from './writeQueue.ts';
@@ -30,6 +30,7 @@ export class SqliteEventStore implements EventStore {
   private readonly groups: PersistentGroups;
   private readonly statements;
   private readonly cache = new Map<string, Database.Statement>();
+  private readonly parsed = new RecordedCache();
 
   constructor(file: string) {
     this.db = openEventDb(file);
@@ -83,7 +84,7 @@ export class SqliteEventStore implements EventStore {
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const rows = this.statement(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`)
       .all(stream, options.fromRevision ?? 0, options.maxCount ?? -1) as EventRow[];
-    return rows.map(toRecorded);
+    return rows.map((r) => this.parsed.toRecorded(r));
   }
 
   /** Prepared statements by SQL text: filtered reads build a few shapes, each prepared once. */
@@ -107,7 +108,7 @@ export class SqliteEventStore implements EventStore {
       .all(from, head, ...where.params, max) as EventRow[];
     const full = max >= 0 && rows.length >= max;
     const scannedTo = full ? (rows.at(-1)?.position ?? from) : head;
-    return { events: rows.map(toRecorded), scannedTo };
+    return { events: rows.map((r) => this.parsed.toRecorded(r)), scannedTo };
   }
 
   private headNow(): number {
