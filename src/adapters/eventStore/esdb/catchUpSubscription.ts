@@ -2,6 +2,7 @@ import type { Logger } from '../../../ports/logger.ts';
 import type { RecordedEvent, Subscription } from '../../../ports/eventStore.ts';
 import { isTransient, toPortError, type LiveFeed } from './client.ts';
 import { backoffMs, Feed, sleep } from './feed.ts';
+import { iterateBatches } from '../batches.ts';
 
 /**
  * Catch-up subscription to $all over ESDB's subscribeToAll. A pump consumes the SDK stream with
@@ -61,16 +62,8 @@ export class EsdbCatchUpSubscription implements Subscription<RecordedEvent> {
     return this.feed.take(max);
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
-    try {
-      for (;;) {
-        const batch = await this.nextBatch(256);
-        if (batch.length === 0) return;
-        yield* batch;
-      }
-    } finally {
-      await this.close();
-    }
+  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+    return iterateBatches(this, 256);
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@ import type { Logger } from '../../../ports/logger.ts';
 import type { NackAction, PersistentEvent, PersistentSubscription, RecordedEvent } from '../../../ports/eventStore.ts';
 import { isMissingGroup, isTransient, toPortError, type GroupDelivery, type GroupFeed } from './client.ts';
 import { backoffMs, Feed, sleep } from './feed.ts';
+import { iterateBatches } from '../batches.ts';
 
 /**
  * One competing consumer of a persistent subscription group to $all. The server pushes up to
@@ -72,16 +73,8 @@ export class EsdbPersistentSubscription implements PersistentSubscription {
     return this.feed.take(max);
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<PersistentEvent> {
-    try {
-      for (;;) {
-        const batch = await this.nextBatch(1);
-        if (batch.length === 0) return;
-        yield* batch;
-      }
-    } finally {
-      await this.close();
-    }
+  [Symbol.asyncIterator](): AsyncIterator<PersistentEvent> {
+    return iterateBatches(this, 1);
   }
 
   async ack(e: PersistentEvent): Promise<void> {

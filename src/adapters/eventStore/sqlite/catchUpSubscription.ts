@@ -1,5 +1,6 @@
 import type { RecordedEvent, Subscription } from '../../../ports/eventStore.ts';
 import type { Signal } from './signal.ts';
+import { iterateBatches } from '../batches.ts';
 
 /** Reads up to `max` matching events after `from`; `scannedTo` is how far the read looked. */
 export type PageReader = (from: number, max: number) => { events: RecordedEvent[]; scannedTo: number };
@@ -24,16 +25,8 @@ export class CatchUpSubscription implements Subscription<RecordedEvent> {
     return [];
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
-    try {
-      for (;;) {
-        const batch = await this.nextBatch(256);
-        if (batch.length === 0) return;
-        yield* batch;
-      }
-    } finally {
-      await this.close();
-    }
+  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+    return iterateBatches(this, 256);
   }
 
   async close(): Promise<void> {

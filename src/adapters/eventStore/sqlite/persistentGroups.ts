@@ -11,6 +11,7 @@ import type {
 import { PersistentGroup, withDefaults, type Entry } from './persistentGroup.ts';
 import { EVENT_COLUMNS, toRecorded, type EventRow } from './rows.ts';
 import type { WriteQueue } from './writeQueue.ts';
+import { iterateBatches } from '../batches.ts';
 
 type ReadPage = (from: number, max: number, filter: EventFilter) => { events: RecordedEvent[]; scannedTo: number };
 
@@ -151,16 +152,8 @@ class Consumer implements PersistentSubscription {
     return [];
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<PersistentEvent> {
-    try {
-      for (;;) {
-        const batch = await this.nextBatch(1);
-        if (batch.length === 0) return;
-        yield* batch;
-      }
-    } finally {
-      await this.close();
-    }
+  [Symbol.asyncIterator](): AsyncIterator<PersistentEvent> {
+    return iterateBatches(this, 1);
   }
 
   async ack(e: PersistentEvent): Promise<void> {
