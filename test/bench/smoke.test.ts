@@ -5,7 +5,7 @@ import { rows, table } from '../../src/cli/bench/report.ts';
 import { quietProgress } from '../../src/cli/bench/stats.ts';
 
 /** A few hundred notifications through every phase, so the benchmark code cannot rot. Nothing is timed. */
-const TINY: BenchSizes = { users: 12, connections: 4, ingestSeconds: 1, endToEnd: 100, steadyRates: [100], steadySeconds: 1, history: [50, 200], costEndToEnd: 50 };
+const TINY: BenchSizes = { users: 12, connections: 4, ingestSeconds: 1, endToEnd: 100, steadyRates: [100], steadySeconds: 1, history: [50, 200], replayHistory: 200, costEndToEnd: 50 };
 
 describe('the benchmark at smoke-test size', () => {
   it('runs every phase against the real SDK adapters and reports sane figures', { timeout: 120_000 }, async () => {
