@@ -77,15 +77,17 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
       live.stop();
     }
     const costCurve: CostPoint[] = [];
+    const dirOf = new Map<number, string>();
     for (const history of sizes.history) {
       const { point, dir } = await costPoint(fakes, shape(sizes.costEndToEnd), history, sizes.costEndToEnd, progress);
       dirs.push(dir);
+      dirOf.set(history, dir);
       costCurve.push(point);
     }
     const largest = dirs.at(-1)!;
     const size = await sizeOnDisk(largest);
     progress.note(`replay: every read model into fresh collections (log of ${sizes.replayHistory.toLocaleString('en')} notifications)`);
-    const replayed = await replay(dirs[sizes.history.indexOf(sizes.replayHistory)] ?? largest, progress);
+    const replayed = await replay(dirOf.get(sizes.replayHistory) ?? largest, progress);
     const [low, high] = [costCurve[0]?.perSecond ?? 0, costCurve.at(-1)?.perSecond ?? 0];
     return {
       mode,
