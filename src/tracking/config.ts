@@ -28,7 +28,7 @@ const SECRET_FILE = 'tracking-secret';
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const schema = z.object({
-  HERALD_PUBLIC_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:3000'),
+  HERALD_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   HERALD_TRACKING_SECRET: z.string().min(32, 'use at least 32 random characters, e.g. `openssl rand -base64 48`').optional(),
   HERALD_EMAIL_TRACKING: bool.default(true),
   HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(40).optional(),
@@ -85,7 +85,8 @@ export function loadTrackingConfig(env: NodeJS.ProcessEnv, dataDir: string): Tra
   const twilioAuthToken = e.HERALD_TWILIO_WEBHOOK_AUTH_TOKEN ?? e.HERALD_TWILIO_AUTH_TOKEN;
   return {
     secret: secretFrom(e.HERALD_TRACKING_SECRET, dataDir),
-    publicUrl: e.HERALD_PUBLIC_URL.replace(/\/+$/, ''),
+    // Unset: where this process listens, which is right for local use and wrong behind a proxy.
+    publicUrl: (e.HERALD_PUBLIC_URL ?? `http://${env.HERALD_HOST ?? '127.0.0.1'}:${env.HERALD_PORT ?? '3000'}`).replace(/\/+$/, ''),
     emailTracking: e.HERALD_EMAIL_TRACKING,
     ...(e.HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY ? { sendgridPublicKey: parseSendgridPublicKey(e.HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY) } : {}),
     ...(twilioAuthToken ? { twilioAuthToken } : {}),
