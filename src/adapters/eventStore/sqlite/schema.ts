@@ -10,6 +10,8 @@ export function openEventDb(file: string): Database.Database {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
+  // SQLite's default 2 MB page cache thrashes once the log outgrows it; subscribers read near the head.
+  db.pragma('cache_size = -65536');
   db.exec(`
     CREATE TABLE IF NOT EXISTS events (
       position INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -37,6 +37,8 @@ export class SqliteReadModelStore implements ReadModelStore {
     this.db.pragma('journal_mode = WAL');
     // Read models are rebuilt from the events, so a lost last commit costs a replay, not data.
     this.db.pragma('synchronous = NORMAL');
+    // 64 MB of page cache: documents and their indexes stay hot as the read models grow.
+    this.db.pragma('cache_size = -65536');
     this.db.exec('CREATE TABLE IF NOT EXISTS rm_checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL)');
   }
 
