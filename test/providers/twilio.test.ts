@@ -4,7 +4,8 @@ import { ConfigError } from '../../src/configError.ts';
 import type { DeliveryMessage, DeliveryProvider, DeliveryResult } from '../../src/ports/deliveryProvider.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import { createTwilioProvider, loadTwilioConfig, type TwilioConfig } from '../../src/adapters/providers/twilio/index.ts';
-import { parseRetryAfter, twilioErrorToResult } from '../../src/adapters/providers/twilio/errors.ts';
+import { twilioErrorToResult } from '../../src/adapters/providers/twilio/errors.ts';
+import { parseRetryAfter } from '../../src/adapters/providers/retryAfter.ts';
 import { startFakeTwilio, type FakeTwilio, type TwilioFailureKind } from '../fakes/twilioServer.ts';
 
 const ACCOUNT_SID = `AC${'a'.repeat(32)}`;

@@ -4,6 +4,7 @@
  * and of axios network errors, so it needs no SDK import and tests can use plain objects.
  */
 import type { DeliveryResult } from '../../../ports/deliveryProvider.ts';
+import { parseRetryAfter } from '../retryAfter.ts';
 
 export type Outcome = Exclude<DeliveryResult, { status: 'sent' }>;
 
@@ -99,13 +100,8 @@ export function invalidPersonalizations(error: unknown): number[] {
 
 /** Retry-After (seconds or HTTP date), else X-RateLimit-Reset (Unix seconds). */
 export function retryAfter(headers: Record<string, unknown>, now = Date.now()): number | undefined {
-  const header = headers['retry-after'];
-  if (typeof header === 'string' || typeof header === 'number') {
-    const text = String(header).trim();
-    if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-    const at = Date.parse(text);
-    if (!Number.isNaN(at)) return Math.max(0, at - now);
-  }
+  const fromHeader = parseRetryAfter(headers['retry-after'], now);
+  if (fromHeader !== undefined) return fromHeader;
   const reset = Number(headers['x-ratelimit-reset']);
   return Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - now) : undefined;
 }

@@ -15,7 +15,7 @@ import http from 'node:http';
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type { TwilioConfig } from './config.ts';
-import { parseRetryAfter } from './errors.ts';
+import { parseRetryAfter } from '../retryAfter.ts';
 
 export interface SmsRequest {
   to: string;
