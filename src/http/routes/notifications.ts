@@ -11,15 +11,16 @@ import { Problem } from '../problem.ts';
 import { seesAllApps } from '../guards.ts';
 import { notificationId, notificationResponse, sendBody, sendResponse, userId } from '../schemas.ts';
 
-/** The read model, or, right after a send, the stream itself folded the same way (read your writes). */
+/**
+ * One notification is one short stream: folding it with the read model's own function gives the
+ * same document the projector builds, with no projection lag (read your writes right after a send).
+ */
 async function findNotification(deps: AppDeps, id: string): Promise<NotificationLogDoc | null> {
-  const stored = await deps.readModels.get(notificationLog.collection.name, id);
-  const events = await deps.events.readStream(notificationStream(id), stored ? { fromRevision: 0 } : {});
-  const fromStream = events.reduce<NotificationLogDoc | null>((doc, raw) => {
+  const events = await deps.events.readStream(notificationStream(id));
+  return events.reduce<NotificationLogDoc | null>((doc, raw) => {
     const event = decodeEvent(raw);
     return event ? evolveNotificationLog(doc, event) : doc;
   }, null);
-  return fromStream ?? (stored?.doc as NotificationLogDoc | undefined) ?? null;
 }
 
 export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
