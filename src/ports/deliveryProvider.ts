@@ -32,7 +32,17 @@ interface MessageBase {
 export type DeliveryMessage =
   | (MessageBase & { route: 'apns' | 'fcm'; content: PushContent })
   | (MessageBase & { route: 'sms'; content: SmsContent })
-  | (MessageBase & { route: 'email'; content: EmailContent });
+  | (MessageBase & {
+      route: 'email';
+      content: EmailContent;
+      /**
+       * This recipient's values for literal tags in `content` (subject, text, html): what is
+       * delivered is `content` with each tag replaced. Lets emails that differ only in these values
+       * share one content (SendGrid sends them as one request with per-personalization
+       * substitutions); a provider that cannot pass them on replaces them itself before sending.
+       */
+      substitutions?: Record<string, string>;
+    });
 
 /** Permanent: retrying the same message to the same address can never succeed. */
 export type RejectReason =

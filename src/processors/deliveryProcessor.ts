@@ -132,8 +132,8 @@ export class DeliveryProcessor {
       }
       const { userId, channel, content, priority } = state.request;
       const addresses = addressesFor(await loadUser(this.o.events, userId), route);
-      const tracked = route === 'email' && content.email && this.o.emailTracking ? withEmailTracking(content.email, notificationId, this.o.emailTracking) : content[channel];
-      const messages = addresses.map((to) => ({ route, notificationId, to, content: tracked, priority }) as DeliveryMessage);
+      const tracked = route === 'email' && content.email && this.o.emailTracking ? withEmailTracking(content.email, notificationId, this.o.emailTracking) : { content: content[channel] };
+      const messages = addresses.map((to) => ({ route, notificationId, to, ...tracked, priority }) as DeliveryMessage);
       return { pe, notificationId, userId, attempt, messages, loaded };
     } catch (error) {
       this.log.error({ err: error, position: pe.event.position }, 'cannot prepare delivery; parking the event');

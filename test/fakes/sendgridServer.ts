@@ -4,6 +4,11 @@
  * X-Message-Id or SendGrid-style `{ errors: [{ message, field, help }] }`, and can be told to
  * fail a recipient with any error of the adapter's table or to answer slowly. Like SendGrid, a
  * failure applies to the whole request; a bad address is reported per personalization field.
+ *
+ * Limits it enforces as SendGrid documents them: at most 1,000 personalizations, each address
+ * once per request, substitutions as string → string of at most 10,000 bytes (tags and values)
+ * per personalization. An accepted request is also recorded as the emails SendGrid would send:
+ * one per personalization, its substitutions applied to subject and content.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -21,7 +26,7 @@ export type SendgridFailureKind =
   | 'reset';
 
 export interface MailBody {
-  personalizations: { to: { email: string; name?: string }[]; custom_args?: Record<string, string> }[];
+  personalizations: { to: { email: string; name?: string }[]; custom_args?: Record<string, string>; substitutions?: Record<string, unknown> }[];
   from: { email: string; name?: string };
   reply_to?: { email: string; name?: string };
   subject: string;
@@ -30,8 +35,19 @@ export interface MailBody {
   custom_args?: Record<string, string>;
 }
 
+/** One email as a recipient would get it. */
+export interface SentMail {
+  to: string;
+  notificationId: string | undefined;
+  subject: string;
+  text: string | undefined;
+  html: string | undefined;
+}
+
 export interface SendgridReceived {
   body: MailBody;
+  /** Set when the fake accepted the request: one per personalization, substitutions applied. */
+  mails?: SentMail[];
   /** Set when the fake accepted the request. */
   messageId?: string;
   answeredStatus: number;
@@ -71,6 +87,7 @@ const ANSWERS: Record<Exclude<SendgridFailureKind, 'reset' | 'invalid_address'>,
   server_error: err(500, 'Internal Server Error'),
 };
 const ADDRESS = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const MAX_SUBSTITUTION_BYTES = 10_000;
 
 function send(res: http.ServerResponse, answer: Answer): void {
   const errors = answer.errors.map((e) => ({ ...e, help: 'https://sendgrid.com/docs/for-developers/sending-email/' }));
@@ -86,7 +103,36 @@ function checkShape(body: Partial<MailBody>): Answer | undefined {
   if (!Array.isArray(p) || p.length === 0) return err(400, 'You must have at least one personalization.', 'personalizations');
   if (p.length > 1000) return err(400, 'The personalization block is limited to 1000 personalizations.', 'personalizations');
   const bad = p.findIndex((item) => !Array.isArray(item.to) || item.to.length === 0);
-  return bad >= 0 ? err(400, 'The to array is required.', `personalizations.${bad}.to`) : undefined;
+  if (bad >= 0) return err(400, 'The to array is required.', `personalizations.${bad}.to`);
+  const addresses = p.flatMap((item) => item.to.map((to) => String(to.email).toLowerCase()));
+  if (new Set(addresses).size < addresses.length) return err(400, 'Each unique email address in the personalizations array should only be included once.', 'personalizations');
+  return checkSubstitutions(p);
+}
+
+function checkSubstitutions(personalizations: MailBody['personalizations']): Answer | undefined {
+  for (const [i, { substitutions }] of personalizations.entries()) {
+    if (substitutions === undefined) continue;
+    const field = `personalizations.${i}.substitutions`;
+    const entries = typeof substitutions === 'object' && substitutions !== null ? Object.entries(substitutions) : undefined;
+    if (!entries?.every(([, value]) => typeof value === 'string')) return err(400, 'Substitutions must be an object of string keys and string values.', field);
+    const bytes = entries.reduce((sum, [tag, value]) => sum + Buffer.byteLength(tag) + Buffer.byteLength(value as string), 0);
+    if (bytes > MAX_SUBSTITUTION_BYTES) return err(400, `The total size of substitutions may not exceed ${MAX_SUBSTITUTION_BYTES} bytes per personalization.`, field);
+  }
+  return undefined;
+}
+
+/** What SendGrid sends each personalization: every tag in subject and content replaced, in one pass. */
+function mailsOf(body: MailBody): SentMail[] {
+  const part = (type: string) => body.content.find((c) => c.type === type)?.value;
+  return body.personalizations.flatMap((p) => {
+    const values = (p.substitutions ?? {}) as Record<string, string>;
+    const tags = Object.keys(values).sort((a, b) => b.length - a.length).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    const pattern = new RegExp(tags.length > 0 ? tags.join('|') : '(?!)', 'g');
+    const apply = (text: string) => text.replace(pattern, (tag) => values[tag] ?? tag);
+    const [text, html] = [part('text/plain'), part('text/html')].map((value) => (value === undefined ? undefined : apply(value)));
+    const mail = { notificationId: p.custom_args?.notificationId, subject: apply(body.subject), text, html };
+    return p.to.map((to) => ({ to: to.email, ...mail }));
+  });
 }
 
 export interface FakeSendgridOptions {
@@ -144,6 +190,7 @@ export async function startFakeSendgrid(options: FakeSendgridOptions): Promise<F
       return send(res, error);
     }
     received.messageId = randomBytes(16).toString('base64url');
+    received.mails = mailsOf(body);
     received.answeredStatus = 202;
     res.writeHead(202, { 'x-message-id': received.messageId }).end();
   }

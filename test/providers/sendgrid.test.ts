@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ConfigError } from '../../src/configError.ts';
 import type { DeliveryMessage, DeliveryProvider, DeliveryResult, EmailContent } from '../../src/ports/deliveryProvider.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import { createSendgridProvider, loadSendgridConfig, type SendgridConfig } from '../../src/adapters/providers/sendgrid/index.ts';
 import { invalidPersonalizations, retryAfter } from '../../src/adapters/providers/sendgrid/errors.ts';
+import { MAX_SUBSTITUTION_BYTES, planRequests, substitutionBytes, type EmailMessage } from '../../src/adapters/providers/sendgrid/batching.ts';
+import { withEmailTracking } from '../../src/tracking/emailTracking.ts';
+import { verifyLinkToken } from '../../src/tracking/linkToken.ts';
 import { startFakeSendgrid, type FakeSendgrid, type SendgridFailureKind } from '../fakes/sendgridServer.ts';
 
 const API_KEY = 'SG.test-key.abcdefghijklmnopqrstuvwxyz';
@@ -23,6 +27,17 @@ const email = (to: string, content: EmailContent = WELCOME): DeliveryMessage => 
   to,
   content,
 });
+
+const tracking = { secret: randomBytes(32), publicUrl: 'https://herald.test' };
+const NEWS: EmailContent = { subject: 'News', text: 'Read it', html: '<body><p><a href="https://example.com/story">Story</a></p></body>' };
+/** An email as the delivery processor makes it with tracking on: tagged content plus its own URLs. */
+const tracked = (to: string, content: EmailContent = NEWS): EmailMessage => {
+  const notificationId = `ntf-${++counter}`;
+  return { notificationId, route: 'email', to, ...withEmailTracking(content, notificationId, tracking) };
+};
+/** What each signed URL in the HTML stands for, in order. */
+const signedIn = (html: string | undefined) =>
+  [...(html ?? '').matchAll(/"https:\/\/herald\.test\/t\/[oc]\/([^"]+)"/g)].map((m) => verifyLinkToken(tracking.secret, m[1]!));
 
 /** Status, reason and retry-after only: `detail` is prose for operators. */
 function summary(result: DeliveryResult | undefined): { status?: string; reason?: string; retryAfterMs?: number } {
@@ -205,9 +220,88 @@ void describe('sendgrid provider against the fake SendGrid', () => {
     assert.equal(fake.requests.length, 0);
   });
 
+  void it('sends tracked emails of the same content as one request, each recipient getting its own signed URLs', async () => {
+    const messages = Array.from({ length: 25 }, (_, i) => tracked(`reader${i}@example.com`));
+    const results = await provider.send(messages);
+    assert.ok(results.every((r) => r.status === 'sent'));
+    assert.equal(fake.requests.length, 1);
+    const { body, mails } = fake.requests[0]!;
+    assert.equal(body.personalizations.length, 25);
+    assert.match(body.content.find((c) => c.type === 'text/html')?.value ?? '', /href="\[\[herald:c0\]\]".*src="\[\[herald:o\]\]"/);
+    assert.equal(mails?.length, 25);
+    messages.forEach((m, i) => {
+      const mail = mails?.[i];
+      assert.ok(mail);
+      assert.deepEqual([mail.to, mail.notificationId], [m.to, m.notificationId]);
+      assert.doesNotMatch(mail.html ?? '', /\[\[herald:/);
+      assert.deepEqual(signedIn(mail.html), [
+        { kind: 'click', notificationId: m.notificationId, url: 'https://example.com/story' },
+        { kind: 'open', notificationId: m.notificationId },
+      ]);
+    });
+  });
+
+  void it('delivers a body that contains the tag text as written, with its own signed URLs, one request each', async () => {
+    const literal: EmailContent = { subject: 'Tags', html: '<p>Type [[herald:o]] here</p><a href="https://example.com/x">x</a>' };
+    const messages = [tracked('tag1@example.com', literal), tracked('tag2@example.com', literal)];
+    const results = await provider.send(messages);
+    assert.ok(results.every((r) => r.status === 'sent'));
+    assert.equal(fake.requests.length, 2);
+    for (const [i, m] of messages.entries()) {
+      const { body, mails } = fake.requests.find((r) => r.body.personalizations[0]?.custom_args?.notificationId === m.notificationId)!;
+      assert.equal(body.personalizations[0]?.substitutions, undefined, `request ${i}`);
+      assert.match(mails?.[0]?.html ?? '', /^<p>Type \[\[herald:o\]\] here<\/p>/);
+      assert.deepEqual(signedIn(mails?.[0]?.html).map((t) => t?.notificationId), [m.notificationId, m.notificationId]);
+    }
+  });
+
+  void it(`sends an email whose substitutions exceed ${MAX_SUBSTITUTION_BYTES} bytes in a request of its own, URLs written in`, async () => {
+    const links = Array.from({ length: 30 }, (_, i) => `<a href="https://example.com/${i}/${'long-path-segment/'.repeat(15)}">${i}</a>`);
+    const heavy: EmailContent = { subject: 'Digest', html: `<body>${links.join('')}</body>` };
+    const big = [tracked('big1@example.com', heavy), tracked('big2@example.com', heavy)];
+    assert.ok(big.every((m) => substitutionBytes(m.substitutions ?? {}) > MAX_SUBSTITUTION_BYTES));
+    const small = [tracked('small1@example.com'), tracked('small2@example.com')];
+    const results = await provider.send([big[0]!, small[0]!, big[1]!, small[1]!]);
+    assert.ok(results.every((r) => r.status === 'sent'));
+    assert.deepEqual(fake.requests.map((r) => r.body.personalizations.length).sort(), [1, 1, 2]);
+    for (const m of big) {
+      const { body, mails } = fake.requests.find((r) => r.body.personalizations[0]?.custom_args?.notificationId === m.notificationId)!;
+      assert.equal(body.personalizations[0]?.substitutions, undefined);
+      const signed = signedIn(mails?.[0]?.html);
+      assert.equal(signed.length, 31);
+      assert.ok(signed.every((t) => t?.notificationId === m.notificationId));
+    }
+  });
+
+  void it('is refused by the fake, as by SendGrid, with substitutions over the limit or not strings', async () => {
+    const post = (substitutions: unknown) =>
+      fetch(`${fake.baseUrl}/v3/mail/send`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ from: { email: 'news@herald.example' }, subject: 's', content: [{ type: 'text/plain', value: 'x' }], personalizations: [{ to: [{ email: 'ann@example.com' }], substitutions }] }),
+      });
+    const fields = async (res: Response) => [res.status, ((await res.json()) as { errors: { field: string }[] }).errors[0]?.field];
+    assert.deepEqual(await fields(await post({ '[[t]]': 'x'.repeat(MAX_SUBSTITUTION_BYTES) })), [400, 'personalizations.0.substitutions']);
+    assert.deepEqual(await fields(await post({ '[[t]]': 1 })), [400, 'personalizations.0.substitutions']);
+    assert.equal((await post({ '[[t]]': 'x'.repeat(MAX_SUBSTITUTION_BYTES - 5) })).status, 202);
+  });
+
   void it('never logs an email address unmasked', () => {
     assert.ok(logger.lines.length > 0);
     for (const line of logger.lines) assert.doesNotMatch(line, /[a-z0-9]+@(example|herald)\.(com|example)/);
+  });
+});
+
+void describe('sendgrid request planning', () => {
+  const withBytes = (n: number): EmailMessage => ({ notificationId: `ntf-${++counter}`, route: 'email', to: `p${counter}@example.com`, content: { subject: '[[t]]' }, substitutions: { '[[t]]': 'x'.repeat(n - 5) } });
+
+  void it(`passes substitutions of up to ${MAX_SUBSTITUTION_BYTES} bytes on, and applies larger ones itself`, () => {
+    const [fits, over] = [withBytes(MAX_SUBSTITUTION_BYTES), withBytes(MAX_SUBSTITUTION_BYTES + 1)];
+    const plans = planRequests([fits, over].map((message, index) => ({ index, message })));
+    assert.deepEqual(plans.map((p) => [p.content.subject.length, p.recipients.map((r) => r.substitutions !== undefined)]), [
+      [5, [true]],
+      [MAX_SUBSTITUTION_BYTES - 4, [false]],
+    ]);
   });
 });
 

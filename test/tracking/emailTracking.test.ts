@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { injectTracking, withEmailTracking } from '../../src/tracking/emailTracking.ts';
 import { verifyLinkToken } from '../../src/tracking/linkToken.ts';
+import { substitute } from '../../src/tracking/substitutions.ts';
 
 const options = { secret: randomBytes(32), publicUrl: 'https://herald.example.com/' };
 const id = '0190a0b0-0000-7000-8000-000000000001';
@@ -36,6 +37,46 @@ describe('email HTML tracking injection', () => {
 
   it('leaves text-only email unchanged', () => {
     const content = { subject: 's', text: 'see https://example.com' };
-    assert.deepEqual(withEmailTracking(content, id, options), content);
+    assert.deepEqual(withEmailTracking(content, id, options), { content });
+  });
+});
+
+describe('tracked email with substitutions', () => {
+  const content = { subject: 'News', text: 'Read https://example.com/a', html: '<body><a href="https://example.com/a">A</a><a href="https://example.com/b">B</a><a href="https://example.com/a">A again</a></body>' };
+  const other = '0190a0b0-0000-7000-8000-000000000002';
+
+  it('gives every notification of the same content the same tagged HTML, one tag per distinct link', () => {
+    const [first, second] = [withEmailTracking(content, id, options), withEmailTracking(content, other, options)];
+    assert.deepEqual(first.content, second.content);
+    assert.equal(first.content.html, '<body><a href="[[herald:c0]]">A</a><a href="[[herald:c1]]">B</a><a href="[[herald:c0]]">A again</a><img src="[[herald:o]]" width="1" height="1" alt="" style="display:none;border:0" /></body>');
+    assert.deepEqual(Object.keys(first.substitutions ?? {}).sort(), ['[[herald:c0]]', '[[herald:c1]]', '[[herald:o]]']);
+    assert.notDeepEqual(first.substitutions, second.substitutions);
+  });
+
+  it('substitutes to exactly the HTML with the signed URLs written in', () => {
+    const tracked = withEmailTracking(content, id, options);
+    assert.deepEqual(substitute(tracked.content, tracked.substitutions), { ...content, html: injectTracking(content.html, id, options) });
+    const pixel = tracked.substitutions?.['[[herald:o]]'] ?? '';
+    assert.deepEqual(verifyLinkToken(options.secret, tokenIn(pixel, 'o')), { kind: 'open', notificationId: id });
+    const link = verifyLinkToken(options.secret, tokenIn(tracked.substitutions?.['[[herald:c1]]'] ?? '', 'c'));
+    assert.deepEqual(link, { kind: 'click', notificationId: id, url: 'https://example.com/b' });
+  });
+
+  for (const [part, holding] of [
+    ['html', { ...content, html: `<p>Write [[herald:o]] or [[HERALD:c0]]</p>${content.html}` }],
+    ['text', { ...content, text: 'the tag is [[herald:c0]]' }],
+    ['subject', { ...content, subject: '[[Herald: news]]' }],
+  ] as const) {
+    it(`writes the URLs in, without substitutions, when the ${part} already holds tag text`, () => {
+      const tracked = withEmailTracking(holding, id, options);
+      assert.equal(tracked.substitutions, undefined);
+      assert.deepEqual(tracked.content, { ...holding, html: injectTracking(holding.html, id, options) });
+    });
+  }
+
+  it('substitutes in one pass, taking values literally', () => {
+    const out = substitute({ subject: '[[a]]', text: '[[a]][[b]]', html: '<p>[[b]]</p>' }, { '[[a]]': '[[b]]', '[[b]]': '$&$1' });
+    assert.deepEqual(out, { subject: '[[b]]', text: '[[b]]$&$1', html: '<p>$&$1</p>' });
+    assert.deepEqual(substitute({ subject: 's' }, undefined), { subject: 's' });
   });
 });

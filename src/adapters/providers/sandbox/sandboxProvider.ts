@@ -2,6 +2,7 @@ import { appendFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import type { DeliveryMessage, DeliveryProvider, DeliveryResult, Route } from '../../../ports/deliveryProvider.ts';
 import { channelOfRoute } from '../../../domain/channels.ts';
+import { substitute } from '../../../tracking/substitutions.ts';
 
 export interface SandboxOptions {
   /** The JSON-lines outbox every delivery is written to. */
@@ -34,7 +35,9 @@ export function createSandboxProvider(route: Route, options: SandboxOptions): De
           results.push({ status: 'failed', reason: 'sandbox_injected_failure' });
           continue;
         }
-        lines.push(JSON.stringify({ notificationId: m.notificationId, channel: channelOfRoute(m.route), route: m.route, to: m.to, content: m.content, at, pid: process.pid }));
+        // The outbox shows what the recipient would get: email substitutions applied.
+        const content = m.route === 'email' ? substitute(m.content, m.substitutions) : m.content;
+        lines.push(JSON.stringify({ notificationId: m.notificationId, channel: channelOfRoute(m.route), route: m.route, to: m.to, content, at, pid: process.pid }));
         results.push({ status: 'sent', providerMessageId: `sandbox-${randomUUID()}` });
       }
       if (lines.length > 0) await appendFile(options.outboxFile, `${lines.join('\n')}\n`);

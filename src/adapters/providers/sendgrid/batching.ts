@@ -1,8 +1,10 @@
 /**
- * Turns one `send` call into as few SendGrid requests as possible: messages whose rendered
- * content (subject, text, html) is identical share one request with a personalization each.
+ * Turns one `send` call into as few SendGrid requests as possible: messages whose content
+ * (subject, text, html) is identical share one request with a personalization each, carrying the
+ * message's substitutions (e.g. its tracking URLs), which SendGrid applies per personalization.
  */
 import type { DeliveryMessage, EmailContent } from '../../../ports/deliveryProvider.ts';
+import { substitute } from '../../../tracking/substitutions.ts';
 
 export type EmailMessage = Extract<DeliveryMessage, { route: 'email' }>;
 
@@ -11,6 +13,7 @@ export interface PlannedRecipient {
   index: number;
   to: string;
   notificationId: string;
+  substitutions?: Record<string, string>;
 }
 export interface PlannedRequest {
   content: EmailContent;
@@ -19,9 +22,26 @@ export interface PlannedRequest {
 
 /** SendGrid's cap: 1,000 personalizations (and recipients) per request. */
 export const MAX_PERSONALIZATIONS = 1000;
+/** SendGrid's cap on the total size of one personalization's substitutions (v3 mail/send reference). */
+export const MAX_SUBSTITUTION_BYTES = 10_000;
+
+/** Tags and values together, in UTF-8: the strictest reading of "total collective size". */
+export function substitutionBytes(substitutions: Readonly<Record<string, string>>): number {
+  return Object.entries(substitutions).reduce((sum, [tag, value]) => sum + Buffer.byteLength(tag) + Buffer.byteLength(value), 0);
+}
 
 function contentKey({ subject, text, html }: EmailContent): string {
   return JSON.stringify([subject, text ?? null, html ?? null]);
+}
+
+/**
+ * Substitutions SendGrid would refuse are applied here instead: that email gets content of its
+ * own and so a request of its own, rather than failing the request it would have shared.
+ */
+function prepare({ content, substitutions }: EmailMessage): { content: EmailContent; substitutions?: Record<string, string> } {
+  if (!substitutions || Object.keys(substitutions).length === 0) return { content };
+  if (substitutionBytes(substitutions) > MAX_SUBSTITUTION_BYTES) return { content: substitute(content, substitutions) };
+  return { content, substitutions };
 }
 
 /**
@@ -35,8 +55,9 @@ export function planRequests(
 ): PlannedRequest[] {
   const byContent = new Map<string, { content: EmailContent; requests: { plan: PlannedRequest; seen: Set<string> }[] }>();
   for (const { index, message } of items) {
-    const key = contentKey(message.content);
-    const group = byContent.get(key) ?? { content: message.content, requests: [] };
+    const { content, substitutions } = prepare(message);
+    const key = contentKey(content);
+    const group = byContent.get(key) ?? { content, requests: [] };
     byContent.set(key, group);
     const address = message.to.toLowerCase();
     let target = group.requests.find((r) => r.plan.recipients.length < max && !r.seen.has(address));
@@ -45,7 +66,7 @@ export function planRequests(
       group.requests.push(target);
     }
     target.seen.add(address);
-    target.plan.recipients.push({ index, to: message.to, notificationId: message.notificationId });
+    target.plan.recipients.push({ index, to: message.to, notificationId: message.notificationId, ...(substitutions ? { substitutions } : {}) });
   }
   return [...byContent.values()].flatMap((group) => group.requests.map((r) => r.plan));
 }

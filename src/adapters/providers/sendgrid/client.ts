@@ -1,7 +1,7 @@
 /**
  * The only file that imports the SendGrid SDK. It sends one v3 mail/send request (one content,
- * one personalization per recipient) and turns the answer into a value: the X-Message-Id, or
- * the SDK's error.
+ * one personalization per recipient, with that recipient's substitutions) and turns the answer
+ * into a value: the X-Message-Id, or the SDK's error.
  *
  * Each gateway owns a `new MailService()` (which builds its own API client) instead of the
  * module singleton, so two credential sets can never overwrite each other's key or base URL.
@@ -14,6 +14,8 @@ import type { EmailAddress, SendgridConfig } from './config.ts';
 export interface MailRecipient {
   to: string;
   notificationId: string;
+  /** Literal tag → value, applied by SendGrid to this recipient's subject and content. */
+  substitutions?: Record<string, string>;
 }
 export interface OutgoingMail {
   subject: string;
@@ -51,11 +53,14 @@ function toMailData(mail: OutgoingMail, from: EmailAddress, replyTo: EmailAddres
     subject: mail.subject,
     content: [first, ...rest] as [typeof first, ...(typeof first)[]],
     categories: [CATEGORY],
+    // Tags are literal strings; by default the SDK would wrap every key in {{ }}.
+    substitutionWrappers: ['', ''],
     // custom_args travel with every webhook event, so results can be matched per notification
     // even though the whole request shares one X-Message-Id.
     personalizations: mail.recipients.map((recipient) => ({
       to: [{ email: recipient.to }],
       customArgs: { notificationId: recipient.notificationId },
+      ...(recipient.substitutions ? { substitutions: recipient.substitutions } : {}),
     })),
   };
 }
