@@ -42,6 +42,7 @@ const schema = z.object({
   HERALD_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(3600),
   HERALD_RATE_LIMIT_WINDOW: z.enum(['fixed', 'sliding']).default('sliding'),
   HERALD_RATE_LIMIT_OVER: z.enum(['suppress', 'defer']).default('suppress'),
+  HERALD_WORKER_THREAD: z.enum(['on', 'off']).default('on'),
   HERALD_SCHEDULER_TICK_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   HERALD_DEAD_LETTER_ALERT_THRESHOLD: z.coerce.number().int().min(1).default(100),
   HERALD_ALERT_WEBHOOK_URL: z.url().optional(),
@@ -70,6 +71,8 @@ export interface Config {
   /** The per-user rate limit for categories without their own; null when HERALD_RATE_LIMIT_MAX is unset. */
   defaultRateLimit: RateLimit | null;
   schedulerTickMs: number;
+  /** Embedded default only: deliveries and projections on a background thread (HERALD_WORKER_THREAD=on). */
+  workerThread: boolean;
   alerts: { deadLetterThreshold: number; webhookUrl?: string; intervalMs: number };
   env: NodeJS.ProcessEnv;
 }
@@ -120,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: string = 'all', channel
       maxAttempts: { apns: e.HERALD_MAX_ATTEMPTS_APNS, fcm: e.HERALD_MAX_ATTEMPTS_FCM, sms: e.HERALD_MAX_ATTEMPTS_SMS, email: e.HERALD_MAX_ATTEMPTS_EMAIL },
     },
     schedulerTickMs: e.HERALD_SCHEDULER_TICK_MS,
+    workerThread: e.HERALD_WORKER_THREAD === 'on',
     defaultRateLimit: e.HERALD_RATE_LIMIT_MAX
       ? { max: e.HERALD_RATE_LIMIT_MAX, windowSeconds: e.HERALD_RATE_LIMIT_WINDOW_SECONDS, window: e.HERALD_RATE_LIMIT_WINDOW, overLimit: e.HERALD_RATE_LIMIT_OVER, appliesToTransactional: false }
       : null,

@@ -4,7 +4,7 @@
  * Each Herald gets its own Registry (not prom-client's global one), so two instances in one
  * process (tests) do not collide.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventStore } from './ports/eventStore.ts';
 
 /** What delivery, retry and dead-letter code reports; `outcome` is e.g. sent, failed, rejected. */
@@ -99,8 +99,17 @@ export class Metrics implements DeliveryMetrics, HttpMetrics {
     });
   }
 
+  private readonly sources: (() => Promise<object[]>)[] = [];
+
+  /** Metrics kept by another registry of this process (the background thread's), summed into every scrape. */
+  addSource(source: () => Promise<object[]>): void {
+    this.sources.push(source);
+  }
+
   async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    if (this.sources.length === 0) return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const parts = await Promise.all([this.registry.getMetricsAsJSON(), ...this.sources.map((source) => source().catch(() => []))]);
+    return { contentType: this.registry.contentType, body: await AggregatorRegistry.aggregate(parts).metrics() };
   }
 }
 

@@ -10,72 +10,93 @@ import { openStores } from './adapters/stores.ts';
 import { providersFromConfig } from './adapters/providers/fromConfig.ts';
 import { buildApp } from './http/app.ts';
 import { ApiKeys } from './http/apiKeys.ts';
-import { DeliveryProcessor, LANES, deliveryGroup } from './processors/deliveryProcessor.ts';
+import { LANES, deliveryGroup } from './processors/deliveryProcessor.ts';
 import { Metrics } from './metrics.ts';
-import { groupsReady } from './http/routes/operations.ts';
-import { Projector } from './processors/projector.ts';
-import { Scheduler } from './processors/scheduler.ts';
-import { DeadLetterAlert } from './processors/deadLetterAlert.ts';
-import { PROJECTIONS } from './projections/index.ts';
+import { startBackend, type Backend } from './backend.ts';
+import { startBackendThread, type BackendThread, type ProvidersModule } from './backendThread.ts';
 import { loadTrackingConfig } from './tracking/config.ts';
 
 export interface Herald {
   app?: FastifyInstance;
   events: EventStore;
   readModels: ReadModelStore;
-  providers: Record<Route, DeliveryProvider>;
+  /** Which provider serves each route (the objects themselves when the backend runs on this thread). */
+  providers: Record<Route, Pick<DeliveryProvider, 'id' | 'route'>>;
+  /** Where deliveries and projections run: this thread, or the embedded default's background thread. */
+  backend: 'inline' | 'thread' | 'none';
   /** Shown once on first start when no HERALD_API_KEY was given. */
   generatedApiKey?: string;
   stop(): Promise<void>;
 }
 
 export interface Overrides {
+  /** In-process providers; they cannot cross to another thread, so the backend runs on this one. */
   providers?: Partial<Record<Route, DeliveryProvider>>;
-  /** The clock every command, scheduler and processor reads (tests move it forward). */
+  /** The clock every command, scheduler and processor reads (tests move it forward); runs the backend on this thread. */
   now?: () => Date;
+  /** Providers built by a module on the background thread (the benchmark's fakes). */
+  providersModule?: ProvidersModule;
 }
+
+/** The embedded default runs its backend on a second thread unless HERALD_WORKER_THREAD=off or in-process overrides need this one. */
+const onThread = (config: Config, overrides: Overrides) =>
+  config.eventStore.kind === 'embedded' && config.role === 'all' && config.workerThread && !overrides.providers && !overrides.now;
 
 /** Wires the stores, projections, delivery processors and HTTP API for the configured role. */
 export async function startHerald(config: Config, logger: Pino, overrides: Overrides = {}): Promise<Herald> {
   const { events, readModels } = await openStores(config, logger);
   const now = overrides.now ?? (() => new Date());
   const ids = { next: () => uuidv7() };
-  const providers = { ...providersFromConfig(config, logger), ...overrides.providers };
   const tracking = loadTrackingConfig(config.env, config.dataDir);
   const runs = { api: config.role === 'all' || config.role === 'api', worker: config.role === 'all' || config.role === 'worker', projector: config.role === 'all' || config.role === 'projector' };
-
-  const projector = new Projector(events, readModels, PROJECTIONS, logger.child({ component: 'projector' }));
-  if (runs.projector) await projector.start();
   const metrics = new Metrics();
-  metrics.watchEventStore(events, () => ROUTES.flatMap((route) => LANES.map((lane) => deliveryGroup(route, lane))));
-  const processors = runs.worker
-    ? config.workerRoutes.flatMap((route) => LANES.map((lane) => new DeliveryProcessor({ events, provider: providers[route], logger, now, batchWindowMs: config.batchWindowMs, retryPolicy: config.retry, lane, metrics, ...(tracking.emailTracking ? { emailTracking: tracking } : {}) })))
-    : [];
-  for (const p of processors) await p.start();
-  const scheduler = runs.worker ? new Scheduler(events, readModels, logger.child({ component: 'scheduler' }), now, config.schedulerTickMs) : undefined;
-  scheduler?.start();
-  const alert = runs.worker ? new DeadLetterAlert(events, readModels, logger.child({ component: 'alerts' }), { threshold: config.alerts.deadLetterThreshold, intervalMs: config.alerts.intervalMs, ...(config.alerts.webhookUrl ? { webhookUrl: config.alerts.webhookUrl } : {}) }) : undefined;
-  alert?.start();
+
+  let inline: Backend | undefined;
+  let thread: BackendThread | undefined;
+  let providers: Record<Route, Pick<DeliveryProvider, 'id' | 'route'>>;
+  let closeProviders = async () => {};
+  if (onThread(config, overrides)) {
+    const crashed = (error: Error) => {
+      logger.fatal({ err: error }, 'deliveries and projections stopped with their thread: exiting so a supervisor restarts Herald');
+      process.exit(1);
+    };
+    thread = await startBackendThread({ config, ...(overrides.providersModule ? { providersModule: overrides.providersModule } : {}) }, logger, crashed).catch(async (error: unknown) => {
+      await readModels.close();
+      await events.close();
+      throw error;
+    });
+    providers = Object.fromEntries(thread.providers.map((p) => [p.route, p])) as Record<Route, Pick<DeliveryProvider, 'id' | 'route'>>;
+    const background = thread;
+    metrics.addSource(() => background.metrics());
+  } else {
+    const delivery = { ...providersFromConfig(config, logger), ...overrides.providers };
+    providers = delivery;
+    closeProviders = async () => void (await Promise.all(Object.values(delivery).map((p) => p.close())));
+    inline = runs.worker || runs.projector
+      ? await startBackend(config, runs, { events, readModels, providers: delivery, logger, now, metrics, ...(tracking.emailTracking ? { emailTracking: tracking } : {}) })
+      : undefined;
+    metrics.watchEventStore(events, () => ROUTES.flatMap((route) => LANES.map((lane) => deliveryGroup(route, lane))));
+  }
+  logger.info({ backend: thread ? 'thread' : inline ? 'inline' : 'none' }, thread ? 'deliveries and projections run on a background thread' : 'deliveries and projections run on the main thread');
 
   let app: FastifyInstance | undefined;
   let generatedApiKey: string | undefined;
   if (runs.api) {
     const apiKeys = new ApiKeys(events, now, logger.child({ component: 'keys' }));
     generatedApiKey = (await apiKeys.init(config.apiKey)).generatedKey;
-    app = await buildApp({ events, readModels, apiKeys, now, ids, logger, limits: config.limits, security: config.security, metrics, readiness: () => groupsReady(events, processors.map((p) => p.group)), tracking, policy: { defaultRateLimit: config.defaultRateLimit } });
+    const readiness = thread ? () => thread.ready() : () => inline?.ready() ?? Promise.resolve({});
+    app = await buildApp({ events, readModels, apiKeys, now, ids, logger, limits: config.limits, security: config.security, metrics, readiness, tracking, policy: { defaultRateLimit: config.defaultRateLimit } });
   }
 
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
       await app?.close();
-      alert?.stop();
-      await scheduler?.stop();
-      await Promise.all(processors.map((p) => p.stop()));
-      await projector.stop();
-      await Promise.all(Object.values(providers).map((p) => p.close()));
+      await thread?.stop();
+      await inline?.stop();
+      await closeProviders();
       await readModels.close();
       await events.close();
     })());
-  return { ...(app ? { app } : {}), events, readModels, providers, ...(generatedApiKey ? { generatedApiKey } : {}), stop };
+  return { ...(app ? { app } : {}), events, readModels, providers, backend: thread ? 'thread' : inline ? 'inline' : 'none', ...(generatedApiKey ? { generatedApiKey } : {}), stop };
 }

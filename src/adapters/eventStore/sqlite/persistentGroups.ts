@@ -86,6 +86,10 @@ export class PersistentGroups {
     };
   }
 
+  has(name: string): boolean {
+    return this.groups.has(name);
+  }
+
   get(name: string): PersistentGroup {
     const group = this.groups.get(name);
     if (!group) throw new Error(`persistent subscription group ${name} does not exist: call ensurePersistentSubscription first`);
@@ -113,8 +117,9 @@ export class PersistentGroups {
       .all(name, limit);
   }
 
+  /** Read from the database, so any instance on the file can list them, not only the group's host. */
   listParked(name: string, limit: number): ParkedEvent[] {
-    this.get(name);
+    if (!this.groups.has(name) && !this.db.prepare('SELECT 1 FROM ps_groups WHERE name = ?').get(name)) this.get(name);
     return this.parkedRows(name, limit).map((r) => ({ event: toRecorded(r), reason: r.reason, parkedAt: r.parked_at }));
   }
 

@@ -20,9 +20,14 @@ import { PersistentGroups } from './persistentGroups.ts';
 import { EVENT_COLUMNS, filterSql, RecordedCache, type EventRow } from './rows.ts';
 import { openEventDb } from './schema.ts';
 import { Signal } from './signal.ts';
+import { ThreadLink, type GroupCall } from './threadLink.ts';
 import { WriteQueue } from './writeQueue.ts';
 
-/** The embedded event store: one SQLite file, group-committed appends, in-process subscriptions. */
+/**
+ * The embedded event store: one SQLite file, group-committed appends, in-process subscriptions.
+ * Several instances on one file in one process (the API thread and the worker thread) are linked:
+ * each one's commits wake the others' subscriptions, and group calls reach the group's host.
+ */
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly writes: WriteQueue;
@@ -31,13 +36,15 @@ export class SqliteEventStore implements EventStore {
   private readonly statements;
   private readonly cache = new Map<string, Database.Statement>();
   private readonly parsed = new RecordedCache();
+  private readonly link: ThreadLink;
 
   constructor(file: string) {
     this.db = openEventDb(file);
     this.writes = new WriteQueue(this.db, () => {
-      this.committed.notify();
-      this.groups.notifyCommitted();
+      this.wake();
+      this.link.committed();
     });
+    this.link = new ThreadLink(file, { committed: () => this.wake(), answer: (call) => this.answer(call) });
     this.statements = {
       streamRevision: this.db.prepare<[string], { revision: number }>('SELECT revision FROM streams WHERE name = ?'),
       setRevision: this.db.prepare('INSERT INTO streams (name, revision) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET revision = excluded.revision'),
@@ -47,6 +54,16 @@ export class SqliteEventStore implements EventStore {
     this.groups = new PersistentGroups(this.db, this.writes, (from, max, filter) =>
       this.readPage(from, max, filter),
     );
+  }
+
+  private wake(): void {
+    this.committed.notify();
+    this.groups.notifyCommitted();
+  }
+
+  private answer(call: GroupCall): Promise<unknown> | undefined {
+    if (!this.groups.has(call.group)) return undefined;
+    return Promise.resolve(call.method === 'info' ? this.groups.info(call.group) : this.groups.replayParked(call.group));
   }
 
   append(stream: string, events: readonly EventData[], expected: ExpectedRevision): Promise<AppendResult> {
@@ -131,8 +148,10 @@ export class SqliteEventStore implements EventStore {
     return this.groups.connect(group);
   }
 
+  /** The group may run on another thread's instance (the API thread asks the worker thread's). */
   async persistentSubscriptionInfo(group: string): Promise<PersistentSubscriptionInfo> {
-    return this.groups.info(group);
+    if (this.groups.has(group)) return this.groups.info(group);
+    return (await this.link.call({ method: 'info', group })) as PersistentSubscriptionInfo;
   }
 
   async listParked(group: string, options: { limit?: number } = {}): Promise<ParkedEvent[]> {
@@ -140,7 +159,8 @@ export class SqliteEventStore implements EventStore {
   }
 
   async replayParked(group: string): Promise<number> {
-    return this.groups.replayParked(group);
+    if (this.groups.has(group)) return this.groups.replayParked(group);
+    return (await this.link.call({ method: 'replayParked', group })) as number;
   }
 
   async close(): Promise<void> {
@@ -148,6 +168,7 @@ export class SqliteEventStore implements EventStore {
     await this.groups.close();
     this.writes.flush();
     this.committed.notify();
+    this.link.close();
     this.db.close();
   }
 }

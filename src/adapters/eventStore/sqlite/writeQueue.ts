@@ -38,6 +38,8 @@ export class WriteQueue {
     if (jobs.length === 0) return;
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
+      // IMMEDIATE takes the write lock up front: another connection on the file (the other
+      // thread's instance) then makes this wait (busy_timeout) instead of failing a read-then-write.
       this.db.transaction(() => {
         for (const job of jobs) {
           try {
@@ -46,7 +48,7 @@ export class WriteQueue {
             outcomes.push({ ok: false, value: error });
           }
         }
-      })();
+      }).immediate();
     } catch (error) {
       for (const job of jobs) job.reject(error);
       return;

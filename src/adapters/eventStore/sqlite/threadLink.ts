@@ -1,0 +1,97 @@
+import { BroadcastChannel } from 'node:worker_threads';
+import { realpathSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+
+/** What one store instance may ask the instance that runs a persistent subscription group. */
+export type GroupCall = { method: 'info' | 'replayParked'; group: string };
+
+type Message =
+  | { kind: 'committed' }
+  | { kind: 'call'; id: string; call: GroupCall }
+  | { kind: 'reply'; id: string; ok: true; value: unknown }
+  | { kind: 'reply'; id: string; ok: false; error: string };
+
+/** No instance in this process answered for the group. */
+export class GroupNotRunningError extends Error {
+  constructor(readonly group: string) {
+    super(`persistent subscription group ${group} is not running in this process: start the delivery workers (role all) first`);
+  }
+}
+
+/**
+ * Links every SqliteEventStore instance on one database file within a process (the API on the
+ * main thread, delivery and projections on a worker thread): a commit by one wakes the others'
+ * subscriptions, and calls about a persistent subscription group reach the instance that holds
+ * the group's in-memory state. A BroadcastChannel never delivers to its own sender.
+ */
+export class ThreadLink {
+  private readonly channel: BroadcastChannel;
+  private readonly pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+
+  constructor(
+    file: string,
+    private readonly handlers: {
+      committed(): void;
+      /** Answers a call for a group this instance holds; undefined when it does not hold it. */
+      answer(call: GroupCall): Promise<unknown> | undefined;
+    },
+  ) {
+    this.channel = new BroadcastChannel(`herald-sqlite-events:${canonical(file)}`);
+    // Stays referenced until close(): a subscriber waiting for another thread's commit must keep its thread alive.
+    this.channel.onmessage = (event) => this.receive((event as { data: Message }).data);
+  }
+
+  committed(): void {
+    this.channel.postMessage({ kind: 'committed' } satisfies Message);
+  }
+
+  /** Asks whichever linked instance holds the group; rejects with GroupNotRunningError after `timeoutMs`. */
+  call(call: GroupCall, timeoutMs = 2000): Promise<unknown> {
+    const id = randomUUID();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new GroupNotRunningError(call.group));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      this.channel.postMessage({ kind: 'call', id, call } satisfies Message);
+    });
+  }
+
+  private receive(message: Message): void {
+    if (message.kind === 'committed') return this.handlers.committed();
+    if (message.kind === 'call') {
+      const answer = this.handlers.answer(message.call);
+      if (!answer) return;
+      answer.then(
+        (value) => this.channel.postMessage({ kind: 'reply', id: message.id, ok: true, value } satisfies Message),
+        (error: unknown) => this.channel.postMessage({ kind: 'reply', id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) } satisfies Message),
+      );
+      return;
+    }
+    const waiting = this.pending.get(message.id);
+    if (!waiting) return;
+    this.pending.delete(message.id);
+    clearTimeout(waiting.timer);
+    if (message.ok) waiting.resolve(message.value);
+    else waiting.reject(new Error(message.error));
+  }
+
+  close(): void {
+    for (const { timer, reject } of this.pending.values()) {
+      clearTimeout(timer);
+      reject(new Error('event store closed'));
+    }
+    this.pending.clear();
+    this.channel.close();
+  }
+}
+
+/** One channel per database file, however the path was spelled. */
+function canonical(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}

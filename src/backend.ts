@@ -1,0 +1,62 @@
+/**
+ * The background half of Herald: projections, delivery workers, the scheduler and the dead-letter
+ * alert. It runs wherever the role puts it: in the API's process (roles all, worker, projector),
+ * or on its own thread beside the API (the embedded default, see backendThread.ts).
+ */
+import type { EventStore } from './ports/eventStore.ts';
+import type { ReadModelStore } from './ports/readModelStore.ts';
+import type { DeliveryProvider, Route } from './ports/deliveryProvider.ts';
+import type { Logger } from './ports/logger.ts';
+import type { Config } from './config.ts';
+import { DeliveryProcessor, LANES } from './processors/deliveryProcessor.ts';
+import { Projector } from './processors/projector.ts';
+import { Scheduler } from './processors/scheduler.ts';
+import { DeadLetterAlert } from './processors/deadLetterAlert.ts';
+import { PROJECTIONS } from './projections/index.ts';
+import { groupsReady } from './http/routes/operations.ts';
+import type { DeliveryMetrics } from './metrics.ts';
+import type { EmailTrackingOptions } from './tracking/emailTracking.ts';
+
+export interface BackendDeps {
+  events: EventStore;
+  readModels: ReadModelStore;
+  providers: Record<Route, DeliveryProvider>;
+  logger: Logger;
+  now: () => Date;
+  metrics: DeliveryMetrics;
+  emailTracking?: EmailTrackingOptions;
+}
+
+export interface Backend {
+  /** The persistent subscription groups this backend consumes. */
+  groups: readonly string[];
+  projector: Projector;
+  ready(): Promise<Record<string, boolean>>;
+  stop(): Promise<void>;
+}
+
+export async function startBackend(config: Config, parts: { worker: boolean; projector: boolean }, deps: BackendDeps): Promise<Backend> {
+  const { events, readModels, providers, logger, now, metrics } = deps;
+  const projector = new Projector(events, readModels, PROJECTIONS, logger.child({ component: 'projector' }));
+  if (parts.projector) await projector.start();
+  const processors = parts.worker
+    ? config.workerRoutes.flatMap((route) => LANES.map((lane) => new DeliveryProcessor({ events, provider: providers[route], logger, now, batchWindowMs: config.batchWindowMs, retryPolicy: config.retry, lane, metrics, ...(deps.emailTracking ? { emailTracking: deps.emailTracking } : {}) })))
+    : [];
+  for (const p of processors) await p.start();
+  const scheduler = parts.worker ? new Scheduler(events, readModels, logger.child({ component: 'scheduler' }), now, config.schedulerTickMs) : undefined;
+  scheduler?.start();
+  const alert = parts.worker ? new DeadLetterAlert(events, readModels, logger.child({ component: 'alerts' }), { threshold: config.alerts.deadLetterThreshold, intervalMs: config.alerts.intervalMs, ...(config.alerts.webhookUrl ? { webhookUrl: config.alerts.webhookUrl } : {}) }) : undefined;
+  alert?.start();
+  const groups = processors.map((p) => p.group);
+  return {
+    groups,
+    projector,
+    ready: () => groupsReady(events, groups),
+    async stop() {
+      alert?.stop();
+      await scheduler?.stop();
+      await Promise.all(processors.map((p) => p.stop()));
+      await projector.stop();
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * The embedded default on two threads: the API keeps the main thread, and projections, delivery
+ * workers and the scheduler run on a worker thread with their own connections to the same SQLite
+ * files (linked: see adapters/eventStore/sqlite/threadLink.ts). One process still, so `npm start`
+ * stays one command, but a second core serves the background work, and a burst of deliveries no
+ * longer delays the 202s.
+ *
+ * The main thread talks to the worker over its MessagePort: readiness, metrics and stop.
+ */
+import { Worker } from 'node:worker_threads';
+import { ConfigError } from './configError.ts';
+import type { Config } from './config.ts';
+import type { Logger } from './ports/logger.ts';
+import type { Route } from './ports/deliveryProvider.ts';
+
+/** Where the worker thread gets its providers from when not from the configuration (the benchmark's fakes). */
+export interface ProvidersModule {
+  /** A module URL exporting `createProviders(args, logger): Record<Route, DeliveryProvider>`. */
+  url: string;
+  args: unknown;
+}
+
+export interface BackendThreadData {
+  config: Config;
+  providersModule?: ProvidersModule;
+}
+
+export type ToWorker = { id: number; kind: 'ready' | 'metrics' | 'stop' };
+export type FromWorker =
+  | { kind: 'started'; providers: { route: Route; id: string }[] }
+  | { kind: 'failed'; message: string; configError: boolean }
+  | { kind: 'reply'; id: number; value: unknown };
+
+export interface BackendThread {
+  providers: { route: Route; id: string }[];
+  ready(): Promise<Record<string, boolean>>;
+  /** The worker's metrics (deliveries, retries, subscription gauges) as prom-client JSON, to aggregate. */
+  metrics(): Promise<object[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The thread runs the .ts sources like this process, but Node 20 does not pass module hooks
+ * (tsx's loader, however it was registered) on to worker threads: the thread registers tsx
+ * itself before importing its entry.
+ */
+function entry(): [string, { eval: true }] {
+  const file = new URL('./workerThread.ts', import.meta.url);
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return [`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(file.href)}); });`, { eval: true }];
+}
+
+/** Starts the worker thread and resolves once its backend runs; a thread that dies later ends the process. */
+export function startBackendThread(data: BackendThreadData, logger: Logger, onCrash: (error: Error) => void): Promise<BackendThread> {
+  const [script, how] = entry();
+  const worker = new Worker(script, { ...how, workerData: { ...data, config: { ...data.config, env: { ...data.config.env } } } satisfies BackendThreadData });
+  const waiting = new Map<number, (value: unknown) => void>();
+  let nextId = 1;
+  let stopping = false;
+  const ask = (kind: ToWorker['kind']) =>
+    new Promise<unknown>((resolve) => {
+      const id = nextId++;
+      waiting.set(id, resolve);
+      worker.postMessage({ id, kind } satisfies ToWorker);
+    });
+
+  return new Promise((resolve, reject) => {
+    let started = false;
+    worker.on('message', (message: FromWorker) => {
+      if (message.kind === 'reply') {
+        waiting.get(message.id)?.(message.value);
+        waiting.delete(message.id);
+      } else if (message.kind === 'failed') {
+        void worker.terminate();
+        reject(message.configError ? new ConfigError(message.message) : new Error(message.message));
+      } else {
+        started = true;
+        resolve({
+          providers: message.providers,
+          ready: async () => (await ask('ready')) as Record<string, boolean>,
+          metrics: async () => (await ask('metrics')) as object[],
+          async stop() {
+            stopping = true;
+            await ask('stop');
+            await worker.terminate();
+          },
+        });
+      }
+    });
+    worker.on('error', (error) => {
+      if (!started) return reject(error);
+      logger.error({ err: error }, 'the delivery and projection thread crashed');
+      onCrash(error);
+    });
+    worker.on('exit', (code) => {
+      for (const resolveWaiting of waiting.values()) resolveWaiting(code === 0 ? {} : { background: false });
+      waiting.clear();
+      if (!stopping && started) onCrash(new Error(`the delivery and projection thread exited with code ${code}`));
+      if (!started) reject(new Error(`the delivery and projection thread exited with code ${code} before it started`));
+    });
+  });
+}

@@ -1,0 +1,56 @@
+/** Entry of the embedded default's background thread (see backendThread.ts). */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { DeliveryProvider, Route } from './ports/deliveryProvider.ts';
+import type { Logger } from './ports/logger.ts';
+import type { BackendThreadData, FromWorker, ToWorker } from './backendThread.ts';
+import { createLogger } from './logger.ts';
+import { ConfigError } from './configError.ts';
+import { openStores } from './adapters/stores.ts';
+import { providersFromConfig } from './adapters/providers/fromConfig.ts';
+import { startBackend } from './backend.ts';
+import { Metrics } from './metrics.ts';
+import { ROUTES } from './ports/deliveryProvider.ts';
+import { loadTrackingConfig } from './tracking/config.ts';
+
+const port = parentPort!;
+const { config, providersModule } = workerData as BackendThreadData;
+const logger = createLogger(config.logLevel).child({ thread: 'background' });
+const post = (message: FromWorker) => port.postMessage(message);
+
+async function providers(): Promise<Record<Route, DeliveryProvider>> {
+  if (!providersModule) return providersFromConfig(config, logger);
+  const module = (await import(providersModule.url)) as { createProviders(args: unknown, logger: Logger): Record<Route, DeliveryProvider> };
+  return module.createProviders(providersModule.args, logger);
+}
+
+try {
+  const { events, readModels } = await openStores(config, logger);
+  const delivery = await providers();
+  // Process-wide metrics (memory, CPU) come from the main thread's registry; these are summed into it.
+  const metrics = new Metrics({ processMetrics: false });
+  const tracking = loadTrackingConfig(config.env, config.dataDir);
+  const backend = await startBackend(config, { worker: true, projector: true }, {
+    events, readModels, providers: delivery, logger, now: () => new Date(), metrics, ...(tracking.emailTracking ? { emailTracking: tracking } : {}),
+  });
+  metrics.watchEventStore(events, () => backend.groups);
+
+  port.on('message', (message: ToWorker) => {
+    const reply = (value: unknown) => post({ kind: 'reply', id: message.id, value });
+    if (message.kind === 'ready') void backend.ready().then(reply, () => reply({ background: false }));
+    if (message.kind === 'metrics') void metrics.registry.getMetricsAsJSON().then(reply, () => reply([]));
+    if (message.kind === 'stop') {
+      void (async () => {
+        await backend.stop();
+        await Promise.all(Object.values(delivery).map((p) => p.close()));
+        await readModels.close();
+        await events.close();
+      })().then(() => reply(true), (error: unknown) => {
+        logger.error({ err: error }, 'unclean stop of the background thread');
+        reply(false);
+      });
+    }
+  });
+  post({ kind: 'started', providers: ROUTES.map((route) => ({ route, id: delivery[route].id })) });
+} catch (error) {
+  post({ kind: 'failed', message: error instanceof Error ? error.message : String(error), configError: error instanceof ConfigError });
+}

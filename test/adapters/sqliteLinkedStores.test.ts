@@ -1,0 +1,99 @@
+/**
+ * Two SqliteEventStore instances on one file in one process, as the embedded default runs them
+ * (API on the main thread, delivery and projections on a worker thread): commits wake the other
+ * instance, group calls reach the instance that hosts the group, and both can write at once.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
+import { GroupNotRunningError } from '../../src/adapters/eventStore/sqlite/threadLink.ts';
+
+async function pair() {
+  const dir = await mkdtemp(join(tmpdir(), 'herald-linked-'));
+  const api = new SqliteEventStore(join(dir, 'events.db'));
+  const worker = new SqliteEventStore(join(dir, 'events.db'));
+  return {
+    api,
+    worker,
+    async close() {
+      await api.close();
+      await worker.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const event = (n: number) => ({ type: 'Thing', data: { n } });
+
+describe('linked embedded event stores on one file', () => {
+  it("wakes the other instance's catch-up subscription and persistent group on commit", async () => {
+    const s = await pair();
+    try {
+      const sub = s.worker.subscribeToAll();
+      await s.worker.ensurePersistentSubscription('g', { filter: { eventTypes: ['Thing'] } });
+      const consumer = s.worker.connectPersistentSubscription('g');
+      const waitingSub = sub.nextBatch(10);
+      const waitingGroup = consumer.nextBatch(10);
+      await s.api.append('thing-1', [event(1)], 'no_stream');
+      const [caught, handed] = await Promise.all([waitingSub, waitingGroup]);
+      assert.deepEqual(caught.map((e) => e.data), [{ n: 1 }]);
+      assert.deepEqual(handed.map((e) => e.event.data), [{ n: 1 }]);
+      await sub.close();
+      await consumer.close();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('answers info and replays parked events through the instance that hosts the group', async () => {
+    const s = await pair();
+    try {
+      await s.worker.ensurePersistentSubscription('g', { filter: { eventTypes: ['Thing'] }, maxRetryCount: 0 });
+      const consumer = s.worker.connectPersistentSubscription('g');
+      await s.api.append('thing-1', [event(1), event(2)], 'no_stream');
+      const taken = await consumer.nextBatch(2);
+      assert.equal(taken.length, 2);
+      // One held, one parked: the API instance sees the host's in-memory in-flight count.
+      await consumer.nack('park', 'provider said no', taken[1]!);
+      const info = await s.api.persistentSubscriptionInfo('g');
+      assert.equal(info.inFlight, 1);
+      // Parking reaches the disk through the host's write queue.
+      await new Promise((r) => setTimeout(r, 50));
+      const parked = await s.api.listParked('g');
+      assert.deepEqual(parked.map((p) => [p.event.data, p.reason]), [[{ n: 2 }, 'provider said no']]);
+      assert.equal(await s.api.replayParked('g'), 1);
+      const again = await consumer.nextBatch(1);
+      assert.deepEqual(again.map((e) => e.event.data), [{ n: 2 }]);
+      await consumer.close();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('says plainly when no instance in the process runs the group', async () => {
+    const s = await pair();
+    try {
+      await assert.rejects(s.api.persistentSubscriptionInfo('nobody'), GroupNotRunningError);
+      await assert.rejects(s.api.listParked('nobody'), /does not exist/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('lets both instances append at once: every append lands once, positions in commit order', async () => {
+    const s = await pair();
+    try {
+      const writes = Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? s.api : s.worker).append(`thing-${i}`, [event(i)], 'no_stream'));
+      const results = await Promise.all(writes);
+      const all = await s.api.readAll();
+      assert.equal(all.length, 200);
+      assert.deepEqual(new Set(results.map((r) => r.position)).size, 200);
+      assert.deepEqual(all.map((e) => e.position), [...all.map((e) => e.position)].sort((a, b) => a - b));
+    } finally {
+      await s.close();
+    }
+  });
+});
