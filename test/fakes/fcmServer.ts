@@ -92,7 +92,8 @@ function violation(req: Http2ServerRequest, record: FcmRequestRecord, projectId:
   return undefined;
 }
 
-class FakeRouteAgent extends https.Agent {
+/** Routes every HTTPS connection of firebase-admin to the fake, TLS checked against its certificate. */
+export class FakeRouteAgent extends https.Agent {
   constructor(
     private readonly port: number,
     private readonly caPem: string,

@@ -1,4 +1,8 @@
-/** One benchmark Herald: embedded default, durable commits, real HTTP on 127.0.0.1, fake-backed SDK providers. */
+/**
+ * One benchmark Herald as `npm start` runs it: embedded default with the API on the main thread
+ * and deliveries and projections on the background thread, durable commits, real HTTP on
+ * 127.0.0.1, SDK providers pointed at the fakes (built on the background thread).
+ */
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../config.ts';
 import { createLogger } from '../../logger.ts';
@@ -27,7 +31,8 @@ export function benchConfig(dir: string): Config {
 export async function startBenchHerald(dir: string, fakes: BenchFakes): Promise<BenchHerald> {
   const config = benchConfig(dir);
   const logger = createLogger('silent');
-  const herald = await startHerald(config, logger, { providers: fakes.providers(logger) });
+  const herald = await startHerald(config, logger, { providersModule: fakes.providersModule });
+  if (herald.backend !== 'thread') throw new Error('benchmark Herald should run its backend on the background thread, like npm start');
   if (!herald.app) throw new Error('benchmark Herald has no HTTP app');
   await herald.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = herald.app.server.address() as { port: number };
