@@ -22,6 +22,8 @@ export interface ProvidersModule {
 
 export interface BackendThreadData {
   config: Config;
+  /** The event store's write lock (WriteLock), shared with the main thread's store. */
+  writeLock: SharedArrayBuffer;
   providersModule?: ProvidersModule;
 }
 

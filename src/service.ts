@@ -15,6 +15,7 @@ import { Metrics } from './metrics.ts';
 import { startBackend, type Backend } from './backend.ts';
 import { startBackendThread, type BackendThread, type ProvidersModule } from './backendThread.ts';
 import { loadTrackingConfig } from './tracking/config.ts';
+import { WriteLock } from './adapters/eventStore/sqlite/writeLock.ts';
 
 export interface Herald {
   app?: FastifyInstance;
@@ -44,7 +45,10 @@ const onThread = (config: Config, overrides: Overrides) =>
 
 /** Wires the stores, projections, delivery processors and HTTP API for the configured role. */
 export async function startHerald(config: Config, logger: Pino, overrides: Overrides = {}): Promise<Herald> {
-  const { events, readModels } = await openStores(config, logger);
+  const threaded = onThread(config, overrides);
+  // Both threads append to the same SQLite file: a shared lock makes each wait exactly as long as the other's commit.
+  const writeLock = threaded ? new WriteLock() : undefined;
+  const { events, readModels } = await openStores(config, logger, writeLock ? { writeLock } : {});
   const now = overrides.now ?? (() => new Date());
   const ids = { next: () => uuidv7() };
   const tracking = loadTrackingConfig(config.env, config.dataDir);
@@ -55,12 +59,12 @@ export async function startHerald(config: Config, logger: Pino, overrides: Overr
   let thread: BackendThread | undefined;
   let providers: Record<Route, Pick<DeliveryProvider, 'id' | 'route'>>;
   let closeProviders = async () => {};
-  if (onThread(config, overrides)) {
+  if (writeLock) {
     const crashed = (error: Error) => {
       logger.fatal({ err: error }, 'deliveries and projections stopped with their thread: exiting so a supervisor restarts Herald');
       process.exit(1);
     };
-    thread = await startBackendThread({ config, ...(overrides.providersModule ? { providersModule: overrides.providersModule } : {}) }, logger, crashed).catch(async (error: unknown) => {
+    thread = await startBackendThread({ config, writeLock: writeLock.buffer, ...(overrides.providersModule ? { providersModule: overrides.providersModule } : {}) }, logger, crashed).catch(async (error: unknown) => {
       await readModels.close();
       await events.close();
       throw error;

@@ -6,6 +6,7 @@ import type { BackendThreadData, FromWorker, ToWorker } from './backendThread.ts
 import { createLogger } from './logger.ts';
 import { ConfigError } from './configError.ts';
 import { openStores } from './adapters/stores.ts';
+import { WriteLock } from './adapters/eventStore/sqlite/writeLock.ts';
 import { providersFromConfig } from './adapters/providers/fromConfig.ts';
 import { startBackend } from './backend.ts';
 import { Metrics } from './metrics.ts';
@@ -13,7 +14,7 @@ import { ROUTES } from './ports/deliveryProvider.ts';
 import { loadTrackingConfig } from './tracking/config.ts';
 
 const port = parentPort!;
-const { config, providersModule } = workerData as BackendThreadData;
+const { config, providersModule, writeLock } = workerData as BackendThreadData;
 const logger = createLogger(config.logLevel).child({ thread: 'background' });
 const post = (message: FromWorker) => port.postMessage(message);
 
@@ -24,7 +25,7 @@ async function providers(): Promise<Record<Route, DeliveryProvider>> {
 }
 
 try {
-  const { events, readModels } = await openStores(config, logger);
+  const { events, readModels } = await openStores(config, logger, { writeLock: new WriteLock(writeLock) });
   const delivery = await providers();
   // Process-wide metrics (memory, CPU) come from the main thread's registry; these are summed into it.
   const metrics = new Metrics({ processMetrics: false });

@@ -21,6 +21,7 @@ import { EVENT_COLUMNS, filterSql, RecordedCache, type EventRow } from './rows.t
 import { openEventDb } from './schema.ts';
 import { Signal } from './signal.ts';
 import { ThreadLink, type GroupCall } from './threadLink.ts';
+import type { WriteLock } from './writeLock.ts';
 import { WriteQueue } from './writeQueue.ts';
 
 /**
@@ -38,12 +39,13 @@ export class SqliteEventStore implements EventStore {
   private readonly parsed = new RecordedCache();
   private readonly link: ThreadLink;
 
-  constructor(file: string) {
+  /** `writeLock`: shared with the other thread's instance on this file (see writeLock.ts). */
+  constructor(file: string, options: { writeLock?: WriteLock } = {}) {
     this.db = openEventDb(file);
     this.writes = new WriteQueue(this.db, () => {
       this.wake();
       this.link.committed();
-    });
+    }, options.writeLock);
     this.link = new ThreadLink(file, { committed: () => this.wake(), answer: (call) => this.answer(call) });
     this.statements = {
       streamRevision: this.db.prepare<[string], { revision: number }>('SELECT revision FROM streams WHERE name = ?'),

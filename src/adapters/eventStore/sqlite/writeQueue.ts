@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { WriteLock } from './writeLock.ts';
 
 interface Job {
   run: () => unknown;
@@ -18,6 +19,8 @@ export class WriteQueue {
   constructor(
     private readonly db: Database.Database,
     private readonly onCommitted: () => void,
+    /** Shared with the other thread writing this file, when there is one. */
+    private readonly lock?: WriteLock,
   ) {}
 
   enqueue<T>(run: () => T): Promise<T> {
@@ -40,7 +43,7 @@ export class WriteQueue {
     try {
       // IMMEDIATE takes the write lock up front: another connection on the file (the other
       // thread's instance) then makes this wait (busy_timeout) instead of failing a read-then-write.
-      this.db.transaction(() => {
+      const commit = () => this.db.transaction(() => {
         for (const job of jobs) {
           try {
             outcomes.push({ ok: true, value: this.db.transaction(job.run)() });
@@ -49,6 +52,8 @@ export class WriteQueue {
           }
         }
       }).immediate();
+      if (this.lock) this.lock.hold(commit);
+      else commit();
     } catch (error) {
       for (const job of jobs) job.reject(error);
       return;
