@@ -74,7 +74,7 @@ async function behind(herald: Herald): Promise<string | undefined> {
  * notification document is still 'requested' and no projection has an event left to apply.
  * Returns when that was observed, as epoch ms.
  */
-export async function settled(herald: Herald, timeoutMs: number, pollMs = 25): Promise<number> {
+export async function settled(herald: Herald, timeoutMs: number, pollMs = 100): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const requested = await countStatus(herald, 'requested');
