@@ -18,6 +18,8 @@ export interface IngestArgs {
   amount?: number;
   /** Offsets the request counter so repeated runs spread over users differently. */
   offset?: number;
+  /** Users per request (default 1): each request is this many notifications. */
+  recipients?: number;
 }
 
 export interface IngestSummary {
@@ -40,7 +42,7 @@ const result = await autocannon({
   timeout: 30,
   ...(args.amount ? { amount: args.amount } : { duration: args.duration ?? 10 }),
   headers: { authorization: `Bearer ${BENCH_API_KEY}`, 'content-type': 'application/json' },
-  requests: [{ method: 'POST', path: '/v1/notifications', setupRequest: (req) => ({ ...req, body: sendBody(i++, args.users) }) }],
+  requests: [{ method: 'POST', path: '/v1/notifications', setupRequest: (req) => ({ ...req, body: sendBody(i++, args.users, args.recipients) }) }],
 });
 const seconds = result.duration;
 const accepted = result.statusCodeStats?.['202']?.count ?? result['2xx'];

@@ -41,9 +41,12 @@ const CONTENT = {
   email: { subject: 'Order 4711 shipped', text: 'Your order 4711 is on its way and arrives Thursday.', html: '<p>Your order <b>4711</b> is on its way.</p>' },
 };
 
-/** The i-th request body: one recipient, one channel, so one request is one notification. */
-export function sendBody(i: number, users: number): string {
+/**
+ * The i-th request body: one channel, `recipients` distinct users (every bench user has every
+ * channel, so a request is exactly `recipients` notifications). One recipient is the default.
+ */
+export function sendBody(i: number, users: number, recipients = 1): string {
   const channel = channelFor(i);
-  const user = userIdFor((i * 7919) % users);
-  return JSON.stringify({ to: [{ userId: user }], channels: [channel], category: 'orders', content: { [channel]: CONTENT[channel] } });
+  const to = Array.from({ length: Math.min(recipients, users) }, (_, k) => ({ userId: userIdFor((i * 7919 + k) % users) }));
+  return JSON.stringify({ to, channels: [channel], category: 'orders', content: { [channel]: CONTENT[channel] } });
 }

@@ -5,7 +5,7 @@ import { rows, table } from '../../src/cli/bench/report.ts';
 import { quietProgress } from '../../src/cli/bench/stats.ts';
 
 /** A few hundred notifications through every phase, so the benchmark code cannot rot. Nothing is timed. */
-const TINY: BenchSizes = { users: 12, connections: 4, ingestSeconds: 1, endToEnd: 100, steadyRates: [100], steadySeconds: 1, history: [50, 200], replayHistory: 200, costEndToEnd: 50 };
+const TINY: BenchSizes = { users: 12, connections: 4, ingestSeconds: 1, batchRecipients: 5, batchedSeconds: 1, endToEnd: 100, steadyRates: [100], steadySeconds: 1, history: [50, 200], replayHistory: 200, costEndToEnd: 50 };
 
 describe('the benchmark at smoke-test size', () => {
   it('runs every phase against the real SDK adapters and reports sane figures', { timeout: 120_000 }, async () => {
@@ -14,6 +14,9 @@ describe('the benchmark at smoke-test size', () => {
     assert.ok(r.ingest.accepted > 0 && r.ingest.perSecond > 0, 'ingest accepted notifications');
     assert.equal(r.ingest.errors, 0);
     assert.ok(r.ingest.p99Ms >= r.ingest.p50Ms);
+    assert.equal(r.ingestBatched.recipientsPerRequest, 5);
+    assert.ok(r.ingestBatched.accepted > 0 && r.ingestBatched.accepted % 5 === 0, 'each batched request is 5 notifications');
+    assert.equal(r.ingestBatched.errors, 0);
 
     assert.equal(r.endToEnd.notifications, TINY.endToEnd);
     assert.ok(r.endToEnd.perSecond > 0);

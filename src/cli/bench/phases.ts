@@ -16,7 +16,10 @@ export interface LoadShape {
 }
 
 export interface IngestFigure {
+  /** Notifications accepted per second (requests × recipients per request). */
   perSecond: number;
+  recipientsPerRequest: number;
+  requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
@@ -27,10 +30,14 @@ export interface IngestFigure {
 }
 
 /** Closed-loop HTTP ingest for `seconds` by autocannon in its own process; waits for the backlog after. */
-export async function ingest(bh: BenchHerald, shape: LoadShape, seconds: number): Promise<IngestFigure> {
-  const s = await runLoad<IngestSummary>('loadIngest.ts', { url: bh.url, users: shape.users, connections: shape.connections, duration: seconds, offset: shape.offset });
-  await settled(bh.herald, 60_000);
-  return { perSecond: round(s.perSecond), p50Ms: s.latencyMs.p50, p99Ms: s.latencyMs.p99, maxMs: s.latencyMs.max, accepted: s.accepted, errors: s.errors, seconds: round(s.seconds, 1), connections: shape.connections };
+export async function ingest(bh: BenchHerald, shape: LoadShape, seconds: number, perRequest = 1): Promise<IngestFigure> {
+  const recipients = Math.min(perRequest, shape.users);
+  const s = await runLoad<IngestSummary>('loadIngest.ts', { url: bh.url, users: shape.users, connections: shape.connections, duration: seconds, offset: shape.offset, recipients });
+  await settled(bh.herald, 600_000);
+  return {
+    perSecond: round(s.perSecond * recipients), recipientsPerRequest: recipients, requestsPerSecond: round(s.perSecond),
+    p50Ms: s.latencyMs.p50, p99Ms: s.latencyMs.p99, maxMs: s.latencyMs.max, accepted: s.accepted * recipients, errors: s.errors, seconds: round(s.seconds, 1), connections: shape.connections,
+  };
 }
 
 export interface EndToEndFigure {

@@ -12,6 +12,7 @@ export function rows(r: BenchResults): string[][] {
   const base = r.steady.find((s) => s.rate === 2_000);
   const out = [
     ['ingest over HTTP (202/s)', `${n(r.ingest.perSecond)}/s, p50 ${r.ingest.p50Ms} ms, p99 ${r.ingest.p99Ms} ms, max ${r.ingest.maxMs} ms, ${r.ingest.errors} errors`, '≥ 10,000/s, p99 ≤ 20 ms', check(r.ingest.perSecond >= 10_000 && r.ingest.p99Ms <= 20 && r.ingest.errors === 0)],
+    [`ingest, ${r.ingestBatched.recipientsPerRequest} recipients per request`, `${n(r.ingestBatched.perSecond)} notifications/s (${n(r.ingestBatched.requestsPerSecond)} requests/s), p50 ${r.ingestBatched.p50Ms} ms, p99 ${r.ingestBatched.p99Ms} ms, ${r.ingestBatched.errors} errors`, '', ''],
     ['end-to-end to Sent + projected', `${n(r.endToEnd.perSecond)}/s (${n(r.endToEnd.notifications)} in ${r.endToEnd.seconds} s, ${r.endToEnd.failed} failed)`, '≥ 5,000/s', check(r.endToEnd.perSecond >= 5_000)],
   ];
   for (const s of r.steady) {

@@ -9,6 +9,9 @@ export interface BenchSizes {
   users: number;
   connections: number;
   ingestSeconds: number;
+  /** A second ingest figure with this many recipients per request, for `batchedSeconds` (its backlog drains after). */
+  batchRecipients: number;
+  batchedSeconds: number;
   endToEnd: number;
   /** Open-loop rates (notifications/s) and how long each runs; 2,000/s is the soft real-time target. */
   steadyRates: number[];
@@ -21,8 +24,8 @@ export interface BenchSizes {
   costEndToEnd: number;
 }
 
-export const QUICK: BenchSizes = { users: 200, connections: 32, ingestSeconds: 3, endToEnd: 3_000, steadyRates: [500, 2_000], steadySeconds: 2, history: [1_000, 20_000], replayHistory: 20_000, costEndToEnd: 2_000 };
-export const FULL: BenchSizes = { users: 1_000, connections: 32, ingestSeconds: 10, endToEnd: 20_000, steadyRates: [500, 2_000, 3_000, 4_000], steadySeconds: 8, history: [10_000, 100_000, 1_000_000], replayHistory: 100_000, costEndToEnd: 10_000 };
+export const QUICK: BenchSizes = { users: 200, connections: 32, ingestSeconds: 3, batchRecipients: 100, batchedSeconds: 1, endToEnd: 3_000, steadyRates: [500, 2_000], steadySeconds: 2, history: [1_000, 20_000], replayHistory: 20_000, costEndToEnd: 2_000 };
+export const FULL: BenchSizes = { users: 1_000, connections: 32, ingestSeconds: 10, batchRecipients: 100, batchedSeconds: 3, endToEnd: 20_000, steadyRates: [500, 2_000, 3_000, 4_000], steadySeconds: 8, history: [10_000, 100_000, 1_000_000], replayHistory: 100_000, costEndToEnd: 10_000 };
 
 export interface BenchResults {
   mode: string;
@@ -30,6 +33,7 @@ export interface BenchResults {
   machine: { cpus: number; node: string; platform: string };
   sizes: BenchSizes;
   ingest: IngestFigure;
+  ingestBatched: IngestFigure;
   endToEnd: EndToEndFigure;
   steady: SteadyFigure[];
   costCurve: CostPoint[];
@@ -58,12 +62,14 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
     dirs.push(fresh);
     const live = new RssSampler();
     const bh = await startBenchHerald(fresh, fakes);
-    let first: { ingest: IngestFigure; endToEnd: EndToEndFigure; steady: SteadyFigure[] };
+    let first: { ingest: IngestFigure; ingestBatched: IngestFigure; endToEnd: EndToEndFigure; steady: SteadyFigure[] };
     try {
       progress.note(`creating ${sizes.users} users over HTTP`);
       await createUsers(bh.url, sizes.users);
       progress.note(`ingest: autocannon, ${sizes.connections} connections, ${sizes.ingestSeconds} s`);
       const ingested = await ingest(bh, shape(1_000_000), sizes.ingestSeconds);
+      progress.note(`ingest: ${sizes.batchRecipients} recipients per request, ${sizes.batchedSeconds} s, then its backlog drains`);
+      const batched = await ingest(bh, shape(1_000_000), sizes.batchedSeconds, sizes.batchRecipients);
       progress.note(`end-to-end: ${sizes.endToEnd} notifications`);
       const e2e = await endToEnd(bh, shape(sizes.endToEnd), sizes.endToEnd);
       const steadies: SteadyFigure[] = [];
@@ -71,7 +77,7 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
         progress.note(`steady: ${rate}/s open loop for ${sizes.steadySeconds} s`);
         steadies.push(await steady(bh, shape(rate * sizes.steadySeconds), rate, sizes.steadySeconds));
       }
-      first = { ingest: ingested, endToEnd: e2e, steady: steadies };
+      first = { ingest: ingested, ingestBatched: batched, endToEnd: e2e, steady: steadies };
     } finally {
       await bh.stop();
       live.stop();
