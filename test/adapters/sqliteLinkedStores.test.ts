@@ -96,4 +96,19 @@ describe('linked embedded event stores on one file', () => {
       await s.close();
     }
   });
+
+  it("batches one turn's stream reads into one snapshot, each read getting its own stream, while the other instance writes", async () => {
+    const s = await pair();
+    try {
+      for (let i = 0; i < 50; i++) await s.api.append(`thing-${i}`, [event(i), event(i + 1000)], 'no_stream');
+      const writing = Promise.all(Array.from({ length: 50 }, (_, i) => s.worker.append(`other-${i}`, [event(i)], 'no_stream')));
+      const reads = await Promise.all(Array.from({ length: 50 }, (_, i) => s.api.readStream(`thing-${i}`)));
+      await writing;
+      reads.forEach((events, i) => assert.deepEqual(events.map((e) => e.data), [{ n: i }, { n: i + 1000 }]));
+      await s.api.close();
+      await assert.rejects(s.api.readStream('thing-1'), /closed/);
+    } finally {
+      await s.close();
+    }
+  });
 });

@@ -23,6 +23,7 @@ import { Signal } from './signal.ts';
 import { ThreadLink, type GroupCall } from './threadLink.ts';
 import type { WriteLock } from './writeLock.ts';
 import { WriteQueue } from './writeQueue.ts';
+import { ReadBatch } from './readBatch.ts';
 
 /**
  * The embedded event store: one SQLite file, group-committed appends, in-process subscriptions.
@@ -32,6 +33,7 @@ import { WriteQueue } from './writeQueue.ts';
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly writes: WriteQueue;
+  private readonly reads: ReadBatch;
   private readonly committed = new Signal();
   private readonly groups: PersistentGroups;
   private readonly statements;
@@ -46,6 +48,7 @@ export class SqliteEventStore implements EventStore {
       this.wake();
       this.link.committed();
     }, options.writeLock);
+    this.reads = new ReadBatch(this.db);
     this.link = new ThreadLink(file, { committed: () => this.wake(), answer: (call) => this.answer(call) });
     this.statements = {
       streamRevision: this.db.prepare<[string], { revision: number }>('SELECT revision FROM streams WHERE name = ?'),
@@ -101,8 +104,8 @@ export class SqliteEventStore implements EventStore {
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
-    const rows = this.statement(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`)
-      .all(stream, options.fromRevision ?? 0, options.maxCount ?? -1) as EventRow[];
+    const read = this.statement(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`);
+    const rows = await this.reads.run(() => read.all(stream, options.fromRevision ?? 0, options.maxCount ?? -1) as EventRow[]);
     return rows.map((r) => this.parsed.toRecorded(r));
   }
 
