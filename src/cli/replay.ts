@@ -11,7 +11,7 @@ import { createLogger } from '../logger.ts';
 import { openStores } from '../adapters/stores.ts';
 import { PROJECTIONS } from '../projections/index.ts';
 import type { Projection } from '../projections/projection.ts';
-import { positionAt, rebuild, RebuildInterruptedError, type RebuildProgress } from '../processors/rebuild.ts';
+import { positionAt, rebuildAll, RebuildInterruptedError, type RebuildProgress } from '../processors/rebuild.ts';
 
 const USAGE = `usage: npm run replay -- <read model | all> [--until <position | ISO time>]
   read models: ${PROJECTIONS.map((p) => p.name).join(', ')}
@@ -35,17 +35,17 @@ async function untilPosition(value: string | undefined, resolveTime: (iso: strin
   throw new UsageError(`--until ${JSON.stringify(value)} is neither a global position (digits) nor an ISO time such as 2026-11-23T10:00:00Z`);
 }
 
-function progressBar() {
+function progressBar(label: string) {
   const bar = new cliProgress.SingleBar({
     stream: process.stderr,
-    format: '{projection} [{bar}] {percentage}% | {events} events | {rate} events/s | ETA {eta_formatted}',
+    format: '{label} [{bar}] {percentage}% | {events} log events | {rate} events/s | ETA {eta_formatted}',
     hideCursor: true,
     etaBuffer: 50,
   }, cliProgress.Presets.shades_classic);
   let started = 0;
   return {
     update(p: RebuildProgress) {
-      const payload = { projection: p.projection.padEnd(18), events: p.events, rate: Math.round(p.events / Math.max(0.001, (Date.now() - started) / 1000)) };
+      const payload = { label: label.padEnd(18), events: p.events, rate: Math.round(p.events / Math.max(0.001, (Date.now() - started) / 1000)) };
       if (started === 0) {
         started = Date.now();
         bar.start(Math.max(1, p.target), p.position, payload);
@@ -75,17 +75,24 @@ async function main(): Promise<number> {
   process.once('SIGTERM', interrupt);
   try {
     const until = await untilPosition(values.until, (iso) => positionAt(events, iso));
-    for (const projection of projections) {
-      const bar = progressBar();
-      const started = Date.now();
-      const result = await rebuild(events, readModels, projection, logger, { ...(until === undefined ? {} : { until }), signal: aborter.signal, onProgress: (p) => bar.update(p) }).finally(() => bar.stop());
-      const seconds = (Date.now() - started) / 1000;
-      const resumed = result.resumedFrom > 0 ? ` (resumed from position ${result.resumedFrom})` : '';
-      const how = `${result.events} events in ${seconds.toFixed(1)} s, ${Math.round(result.events / Math.max(seconds, 0.001))} events/s${resumed}`;
+    const bar = progressBar(projections.length > 1 ? `${projections.length} read models` : projections[0]!.name);
+    const started = Date.now();
+    let read = 0;
+    const onProgress = (p: RebuildProgress) => {
+      read = p.events;
+      bar.update(p);
+    };
+    // One pass over the log builds every read model asked for (see docs/replay.md).
+    const results = await rebuildAll(events, readModels, projections, logger, { ...(until === undefined ? {} : { until }), signal: aborter.signal, onProgress }).finally(() => bar.stop());
+    const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+    for (const result of results) {
+      const resumed = result.resumedFrom > 0 ? `, resumed from position ${result.resumedFrom}` : '';
+      const how = `${result.events} events applied${resumed}`;
       process.stdout.write(result.swapped
-        ? `${projection.name}: rebuilt from the log (${how}) and swapped into ${result.collection}; live checkpoint at position ${result.position}\n`
-        : `${projection.name}: built as of position ${result.position} (${how}) into collection ${result.collection}; the live read model is untouched. Drop the copy when done (embedded: sqlite3 ${config.readStore.kind === 'embedded' ? config.readStore.file : '<file>'} 'DROP TABLE rm_${result.collection}')\n`);
+        ? `${result.projection}: rebuilt from the log (${how}) and swapped into ${result.collection}; live checkpoint at position ${result.position}\n`
+        : `${result.projection}: built as of position ${result.position} (${how}) into collection ${result.collection}; the live read model is untouched. Drop the copy when done (embedded: sqlite3 ${config.readStore.kind === 'embedded' ? config.readStore.file : '<file>'} 'DROP TABLE rm_${result.collection}')\n`);
     }
+    process.stdout.write(`${results.length} read model(s) from one pass over ${read} log events in ${seconds.toFixed(1)} s: ${Math.round(read / seconds)} log events/s\n`);
     return 0;
   } finally {
     process.off('SIGINT', interrupt);

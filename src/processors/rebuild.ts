@@ -1,38 +1,48 @@
 /**
- * Rebuilds a read model from the start of the global log into a fresh collection, blue/green:
- * the live collection keeps serving while `<name>__build` fills, then one rename swaps them and
- * the live checkpoint moves to where the build stopped. Used by `npm run replay` and by the
- * projector when a projection's version changed. Documents come from `applyBatch`, the live
- * projector's own code, so a rebuild builds exactly what the live projection would.
+ * Rebuilds read models from the start of the global log into fresh collections, blue/green: the
+ * live collections keep serving while `<name>__build` fills, then one rename per read model swaps
+ * them and each live checkpoint moves to where the build stopped. Used by `npm run replay` and by
+ * the projector when a projection's version changed. Several read models are built in one pass
+ * over the log (buildPass.ts), with the live projector's own document logic (evolveDocs.ts), so a
+ * rebuild builds exactly what the live projection would.
  */
 import type { EventStore } from '../ports/eventStore.ts';
 import type { ReadModelStore } from '../ports/readModelStore.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Projection } from '../projections/projection.ts';
-import { applyBatch, checkpointName } from './projector.ts';
+import { BuildPass, PassInterrupted, type Build } from './buildPass.ts';
+import { checkpointName } from './checkpoints.ts';
 
 export interface RebuildProgress {
+  /** The read models being built, by name. */
   projection: string;
   /** Global position reached, and the one the build is heading for (the head when it started, or --until). */
   position: number;
   target: number;
-  /** Events applied in this run (a resumed run counts from where it resumed). */
+  /** Log events read in this run (a resumed run counts from where it resumed). */
   events: number;
 }
 
 export interface RebuildOptions {
   /** Builds as of this global position into `<name>__until_<position>`, and does not swap. */
   until?: number;
+  /** Log events read per page. */
   batchSize?: number;
+  /** Log events between commits of the builds' documents and checkpoints. */
+  flushEvents?: number;
+  /** Documents each build keeps in memory between flushes (the memory bound). */
+  maxDocs?: number;
   onProgress?(progress: RebuildProgress): void;
-  /** Aborting stops after the current batch; the next rebuild resumes from the build's checkpoint. */
+  /** Aborting stops after the current page, commits what is built; the next rebuild resumes from there. */
   signal?: AbortSignal;
 }
 
 export interface RebuildResult {
+  projection: string;
   /** Where the documents are now: the live collection after a swap, else the --until copy. */
   collection: string;
   position: number;
+  /** Events applied to this read model in this run. */
   events: number;
   resumedFrom: number;
   swapped: boolean;
@@ -48,7 +58,9 @@ export class RebuildInterruptedError extends Error {
 export const buildCollection = (p: Projection) => `${p.collection.name}__build`;
 export const untilCollection = (p: Projection, position: number) => `${p.collection.name}__until_${position}`;
 
-const BATCH = 2000;
+const PAGE = 10_000;
+const FLUSH_EVENTS = 50_000;
+const MAX_DOCS = 20_000;
 
 /**
  * Checkpoints only move forward, so a build that starts over cannot reuse the previous build's
@@ -66,45 +78,71 @@ async function startOrResume(readModels: ReadModelStore, projection: Projection,
   return { progress: progressOf(current + 1), from: 0 };
 }
 
+/** Rebuilds one read model: what the projector's version upgrade uses. */
 export async function rebuild(events: EventStore, readModels: ReadModelStore, projection: Projection, logger: Logger, options: RebuildOptions = {}): Promise<RebuildResult> {
+  const [result] = await rebuildAll(events, readModels, [projection], logger, options);
+  return result!;
+}
+
+/** Rebuilds several read models in one pass over the log; one result per projection, in order. */
+export async function rebuildAll(events: EventStore, readModels: ReadModelStore, projections: readonly Projection[], logger: Logger, options: RebuildOptions = {}): Promise<RebuildResult[]> {
   const head = await events.headPosition();
   const until = options.until === undefined ? undefined : Math.min(options.until, head);
-  const target = until === undefined ? buildCollection(projection) : untilCollection(projection, until);
-  const { progress, from } = await startOrResume(readModels, projection, target);
-  await readModels.ensureCollection({ ...projection.collection, name: target });
-  if (from > 0) logger.info({ projection: projection.name, collection: target, from }, 'resuming the rebuild from its checkpoint');
-  const state = { position: from, events: 0 };
-  const batchSize = options.batchSize ?? BATCH;
-
-  /** Applies everything after the build's position up to `limit`, or up to the head as it moves. */
-  const catchUp = async (limit: number | undefined): Promise<void> => {
-    for (;;) {
-      if (options.signal?.aborted) throw new RebuildInterruptedError(projection.name, state.position);
-      if (limit !== undefined && state.position >= limit) return;
-      let batch = await events.readAll({ fromPosition: state.position, maxCount: batchSize, filter: { eventTypes: projection.eventTypes } });
-      if (limit !== undefined) batch = batch.filter((e) => e.position <= limit);
-      if (batch.length === 0) return;
-      state.events += await applyBatch(readModels, projection, target, batch, logger, progress);
-      state.position = batch.at(-1)!.position;
-      options.onProgress?.({ projection: projection.name, position: state.position, target: limit ?? head, events: state.events });
+  const builds: Build[] = [];
+  for (const projection of projections) {
+    const target = until === undefined ? buildCollection(projection) : untilCollection(projection, until);
+    const { progress, from } = await startOrResume(readModels, projection, target);
+    // Indexes are made once the documents are in: one index build is cheaper than keeping it
+    // sorted through every insert, and nothing queries a build collection meanwhile.
+    await readModels.ensureCollection({ name: target, indexes: [] });
+    if (from > 0) logger.info({ projection: projection.name, collection: target, from }, 'resuming the rebuild from its checkpoint');
+    builds.push({ projection, target, progress, from });
+  }
+  const label = projections.map((p) => p.name).join(', ');
+  const report = (position: number, target: number) => options.onProgress?.({ projection: label, position, target, events: pass.read });
+  const pass: BuildPass = new BuildPass(events, readModels, builds, logger, {
+    pageSize: options.batchSize ?? PAGE,
+    flushEvents: options.flushEvents ?? FLUSH_EVENTS,
+    maxDocs: options.maxDocs ?? MAX_DOCS,
+    ...(options.signal ? { signal: options.signal } : {}),
+    onPage: () => report(pass.position, until ?? head),
+  });
+  const run = async (limit: number | undefined) => {
+    try {
+      await pass.runTo(limit);
+    } catch (error) {
+      throw error instanceof PassInterrupted ? new RebuildInterruptedError(label, error.position) : error;
     }
   };
+  const withIndexes = async () => {
+    for (const b of builds) await readModels.ensureCollection({ ...b.projection.collection, name: b.target });
+  };
+  const results = (position: number, swapped: boolean) =>
+    builds.map((b, i): RebuildResult => ({ projection: b.projection.name, collection: swapped ? b.projection.collection.name : b.target, position: swapped ? Math.max(position, b.from) : position, events: pass.events[i]!, resumedFrom: b.from, swapped }));
 
   if (until !== undefined) {
-    await catchUp(until);
-    options.onProgress?.({ projection: projection.name, position: until, target: until, events: state.events });
-    return { collection: target, position: until, events: state.events, resumedFrom: from, swapped: false };
+    await run(until);
+    await withIndexes();
+    report(until, until);
+    return results(until, false);
   }
 
-  // Swap only once the build is at or past the live checkpoint: a live projector (here or in the
-  // running service) then skips, by each document's position, the events the new copy already has.
-  const live = checkpointName(projection);
-  do await catchUp(undefined);
-  while ((await readModels.getCheckpoint(live)) > state.position);
-  await readModels.renameCollection(target, projection.collection.name);
-  if (state.position > 0) await readModels.commit([], { name: live, position: state.position });
-  options.onProgress?.({ projection: projection.name, position: state.position, target: state.position, events: state.events });
-  return { collection: projection.collection.name, position: state.position, events: state.events, resumedFrom: from, swapped: true };
+  // Swap only once every build is at or past its live checkpoint: a live projector (here or in
+  // the running service) then skips, by each document's position, the events the new copy already has.
+  const behindLive = async () => {
+    for (const b of builds) if ((await readModels.getCheckpoint(checkpointName(b.projection))) > Math.max(pass.position, b.from)) return true;
+    return false;
+  };
+  do await run(undefined);
+  while (await behindLive());
+  await withIndexes();
+  for (const b of builds) {
+    const position = Math.max(pass.position, b.from);
+    await readModels.renameCollection(b.target, b.projection.collection.name);
+    if (position > 0) await readModels.commit([], { name: checkpointName(b.projection), position });
+  }
+  report(pass.position, pass.position);
+  return results(pass.position, true);
 }
 
 /** The position of the last event written at or before `iso` (0 when none): a binary search on `created`. */

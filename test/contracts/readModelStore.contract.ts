@@ -37,6 +37,22 @@ export function readModelStoreContract(adapter: string, makeHarness: () => Promi
       assert.deepEqual([...many.keys()], ['n1']);
     }));
 
+    it('reads many documents at once: those that exist, in the order asked, tombstones left out', run(async (store) => {
+      const c = unique('many');
+      await store.ensureCollection({ name: c, indexes: [] });
+      // More ids than one SQL `IN` list holds, so the adapter has to split the read.
+      const ids = Array.from({ length: 1300 }, (_, i) => `d${String(i).padStart(4, '0')}`);
+      await store.commit(ids.map((id, i) => ({ collection: c, id, doc: { i }, position: i + 1 })));
+      await store.commit([{ collection: c, id: 'd0007', doc: null, position: 5000 }]);
+      const asked = ['missing', ...[...ids].reverse(), 'd0001', 'd0001'];
+      const many = await store.getMany(c, asked);
+      const expected = [...ids].reverse().filter((id) => id !== 'd0007');
+      assert.deepEqual([...many.keys()], expected);
+      assert.deepEqual(many.get('d1299'), { id: 'd1299', position: 1300, doc: { i: 1299 } });
+      assert.equal((await store.getMany(c, [])).size, 0);
+      assert.equal((await store.getMany(unique('absent'), ['a'])).size, 0);
+    }));
+
     it('applying the same or an older position again changes nothing', run(async (store) => {
       const c = unique('guard');
       await store.ensureCollection({ name: c, indexes: [] });

@@ -28,7 +28,7 @@ function notificationLife(i: number): Sample[] {
   const scheduled = i % 23 === 0;
   const out: Sample[] = [ev('NotificationRequested', {
     userId: `u-${i % 2000}`, channel, category: CATEGORIES[i % 4]!, content: { [channel]: channel === 'email' ? { subject: 's', text: 't' } : { title: 't', body: 'b' } },
-    routes: i % 17 === 0 ? [] : [route], priority: i % 11 === 0 ? 'high' : 'normal', ...(scheduled ? { sendAt: at(3_600_000) } : {}), ...(i % 2 ? { template: `tpl-${i % 3}` } : {}), at: at(0),
+    routes: i % 17 === 0 ? [] : [route], priority: i % 11 === 0 ? 'high' : 'normal', ...(scheduled ? { sendAt: at(3_600_000) } : {}), ...(i % 2 ? { template: { id: `tpl-${i % 3}`, version: 1, locale: null } } : {}), at: at(0),
   })];
   if (i % 17 === 0) return [...out, ev('NotificationSuppressed', { reason: i % 2 ? 'no_address' : 'channel_opted_out', at: at(1) })];
   if (i % 11 === 0) out.push(ev('NotificationExpedited', { routes: [route], at: at(1) }));

@@ -8,7 +8,7 @@ import { PROJECTIONS } from '../../projections/index.ts';
 import type { BenchFakes } from './fakes.ts';
 import { createUsers, dataFiles, startBenchHerald } from './herald.ts';
 import { buildReadModels, groupsAtEnd, prefill } from './history.ts';
-import { rebuild } from '../../processors/rebuild.ts';
+import { rebuildAll } from '../../processors/rebuild.ts';
 import { createLogger } from '../../logger.ts';
 import { endToEnd, type EndToEndFigure, type LoadShape } from './phases.ts';
 import { round, type Progress } from './stats.ts';
@@ -66,7 +66,7 @@ export interface ReplayFigure {
   perSecond: number;
 }
 
-/** Rebuilds every read model with the replay CLI's own rebuild (blue/green into a fresh collection, then swap). */
+/** Rebuilds every read model with the replay CLI's own single pass (blue/green into fresh collections, then swap). */
 export async function replay(dir: string, progress: Progress): Promise<ReplayFigure> {
   const files = dataFiles(dir);
   const events = new SqliteEventStore(files.events);
@@ -74,15 +74,12 @@ export async function replay(dir: string, progress: Progress): Promise<ReplayFig
   const logger = createLogger('silent');
   try {
     const logEvents = await events.headPosition();
-    const bar = progress.bar('replay', logEvents * PROJECTIONS.length);
+    const bar = progress.bar('replay', logEvents);
     const started = performance.now();
-    let applied = 0;
-    for (const [i, p] of PROJECTIONS.entries()) {
-      const result = await rebuild(events, readModels, p, logger, { onProgress: (r) => bar.update(i * logEvents + r.position) });
-      applied += result.events;
-    }
+    const results = await rebuildAll(events, readModels, PROJECTIONS, logger, { onProgress: (r) => bar.update(r.position) });
     const seconds = (performance.now() - started) / 1000;
     bar.stop();
+    const applied = results.reduce((sum, r) => sum + r.events, 0);
     return { logEvents, applied, seconds: round(seconds, 2), perSecond: round(logEvents / seconds) };
   } finally {
     await readModels.close();

@@ -15,6 +15,9 @@ function field(name: string): string {
   return `json_extract(doc, '$.${name}')`;
 }
 
+/** Ids per `IN (…)` list in getMany: far below SQLite's limit on parameters. */
+const IN_CHUNK = 512;
+
 const sqlValue = (v: FieldValue) => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
 
 interface Row {
@@ -64,10 +67,18 @@ export class SqliteReadModelStore implements ReadModelStore {
   async ensureCollection(spec: CollectionSpec): Promise<void> {
     const t = table(spec.name);
     this.db.exec(`CREATE TABLE IF NOT EXISTS ${t} (id TEXT PRIMARY KEY, position INTEGER NOT NULL, doc TEXT)`);
+    const indexes = this.db.prepare<[], { name: string; tbl_name: string; sql: string | null }>("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index'").all();
     for (const index of spec.indexes) {
       const fields = typeof index === 'string' ? [index] : [...index];
-      const indexName = `${t}__${fields.join('_')}`;
-      this.db.exec(`CREATE INDEX IF NOT EXISTS ${indexName} ON ${t} (${fields.map(field).join(', ')})`);
+      const columns = `(${fields.map(field).join(', ')})`;
+      // A swapped-in table keeps the names its indexes were built with (SQLite cannot rename an
+      // index, and rebuilding one costs seconds), so an index is recognised by what it covers.
+      if (indexes.some((i) => i.tbl_name === t && i.sql?.slice(i.sql.indexOf('(')) === columns)) continue;
+      const base = `${t}__${fields.join('_')}`;
+      let name = base;
+      for (let n = 2; indexes.some((i) => i.name === name); n += 1) name = `${base}_${n}`;
+      this.db.exec(`CREATE INDEX ${name} ON ${t} ${columns}`);
+      indexes.push({ name, tbl_name: t, sql: `CREATE INDEX ${name} ON ${t} ${columns}` });
     }
   }
 
@@ -77,11 +88,21 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async getMany(collection: string, ids: readonly string[]): Promise<Map<string, StoredDoc>> {
+    const unique = [...new Set(ids)];
     const found = new Map<string, StoredDoc>();
     return this.read(found, () => {
-      const select = this.statement(`SELECT id, position, doc FROM ${table(collection)} WHERE id = ? AND doc IS NOT NULL`);
-      for (const id of new Set(ids)) {
-        const row = select.get(id) as Row | undefined;
+      const rows = new Map<string, Row>();
+      for (let i = 0; i < unique.length; i += IN_CHUNK) {
+        const chunk = unique.slice(i, i + IN_CHUNK);
+        // Lists are padded (with a repeated id) to a power of two: a handful of prepared statements serves every size.
+        const size = 2 ** Math.ceil(Math.log2(chunk.length));
+        while (chunk.length < size) chunk.push(chunk[0]!);
+        const select = this.statement(`SELECT id, position, doc FROM ${table(collection)} WHERE id IN (${'?,'.repeat(size - 1)}?) AND doc IS NOT NULL`);
+        for (const row of select.all(...chunk) as Row[]) rows.set(row.id, row);
+      }
+      // Same order as asked, like the MongoDB adapter.
+      for (const id of unique) {
+        const row = rows.get(id);
         if (row) found.set(id, toStored(row));
       }
       return found;
@@ -103,11 +124,18 @@ export class SqliteReadModelStore implements ReadModelStore {
 
   async commit(changes: readonly DocChange[], checkpoint?: { name: string; position: number }): Promise<void> {
     this.db.transaction(() => {
+      let collection: string | undefined;
+      let upsert: Database.Statement | undefined;
       for (const c of changes) {
-        this.statement(
-          `INSERT INTO ${table(c.collection)} (id, position, doc) VALUES (?, ?, ?)
-           ON CONFLICT(id) DO UPDATE SET position = excluded.position, doc = excluded.doc WHERE excluded.position > ${table(c.collection)}.position`,
-        ).run(c.id, c.position, c.doc === null ? null : JSON.stringify(c.doc));
+        if (c.collection !== collection || !upsert) {
+          collection = c.collection;
+          const t = table(collection);
+          upsert = this.statement(
+            `INSERT INTO ${t} (id, position, doc) VALUES (?, ?, ?)
+             ON CONFLICT(id) DO UPDATE SET position = excluded.position, doc = excluded.doc WHERE excluded.position > ${t}.position`,
+          );
+        }
+        upsert.run(c.id, c.position, c.doc === null ? null : JSON.stringify(c.doc));
       }
       if (checkpoint) {
         this.statement(
@@ -130,13 +158,8 @@ export class SqliteReadModelStore implements ReadModelStore {
     const [f, t] = [table(from), table(to)];
     this.db.transaction(() => {
       this.db.exec(`DROP TABLE IF EXISTS ${t}`);
+      // Its indexes follow the table under their old names; ensureCollection finds them by what they cover.
       this.db.exec(`ALTER TABLE ${f} RENAME TO ${t}`);
-      // Index names follow the table so a later ensureCollection finds them under the new name.
-      const indexes = this.db.prepare<[string], { name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL").all(t);
-      for (const index of indexes) {
-        this.db.exec(`DROP INDEX ${index.name}`);
-        this.db.exec(index.sql.replace(index.name, index.name.replace(f, t)));
-      }
     })();
     this.cache.clear();
   }

@@ -1,0 +1,121 @@
+/**
+ * One pass over the log that builds several read models at once (see rebuild.ts): the log is read
+ * once in large pages, each event decoded once, and each build keeps its documents in a
+ * write-back cache, flushed together with its build checkpoint every `flushEvents` log events.
+ */
+import type { EventStore } from '../ports/eventStore.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { ReadModelStore } from '../ports/readModelStore.ts';
+import type { Projection } from '../projections/projection.ts';
+import { DocCache } from './docCache.ts';
+import { Dispatcher } from './dispatch.ts';
+
+export interface Build {
+  projection: Projection;
+  /** The collection being built. */
+  target: string;
+  /** Its progress checkpoint's name, and where that checkpoint stood when this run began. */
+  progress: string;
+  from: number;
+}
+
+export interface PassOptions {
+  /** Log events read per page. */
+  pageSize: number;
+  /** Log events between flushes: how much an interrupted build has to redo, at most. */
+  flushEvents: number;
+  /** Documents each build keeps in memory after a flush; the least recently written go first. */
+  maxDocs: number;
+  signal?: AbortSignal;
+  onPage?(): void;
+}
+
+/** Stopped by its signal, after flushing: the next run resumes from `position`. */
+export class PassInterrupted extends Error {
+  constructor(readonly position: number) {
+    super(`build pass interrupted at position ${position}`);
+  }
+}
+
+export class BuildPass {
+  private readonly dispatcher: Dispatcher;
+  private readonly docs: DocCache[];
+  /** Per build: every event up to here is applied; and up to where its checkpoint is committed. */
+  private readonly applied: number[];
+  private readonly flushed: number[];
+  /** Per build: events applied in this run. */
+  readonly events: number[];
+  /** Log events read in this run. */
+  read = 0;
+  private sinceFlush = 0;
+  /** Where reading goes on from: every build has every event up to here. */
+  position: number;
+
+  constructor(
+    private readonly log: EventStore,
+    private readonly readModels: ReadModelStore,
+    private readonly builds: readonly Build[],
+    logger: Logger,
+    private readonly options: PassOptions,
+  ) {
+    this.dispatcher = new Dispatcher(builds.map((b) => b.projection), logger);
+    // A fresh build collection is empty, so a document missing from the cache does not exist;
+    // a resumed one holds what the earlier run flushed, so misses go to the store.
+    this.docs = builds.map((b) => new DocCache(readModels, b.projection, b.target, b.from > 0));
+    this.applied = builds.map((b) => b.from);
+    this.flushed = [...this.applied];
+    this.events = builds.map(() => 0);
+    this.position = Math.min(...this.applied);
+  }
+
+  /** Applies the log up to `limit` (inclusive), or up to the head when none, then flushes. */
+  async runTo(limit: number | undefined): Promise<void> {
+    // Read first: once the log has no more of the builds' events, they are complete up to here at
+    // least, though their last own event may be far behind (what the live checkpoints compare with).
+    const end = Math.min(await this.log.headPosition(), limit ?? Infinity);
+    for (;;) {
+      if (this.options.signal?.aborted) {
+        await this.flush();
+        throw new PassInterrupted(this.position);
+      }
+      if (limit !== undefined && this.position >= limit) break;
+      let page = await this.log.readAll({ fromPosition: this.position, maxCount: this.options.pageSize, filter: { eventTypes: this.dispatcher.eventTypes } });
+      if (limit !== undefined) page = page.filter((e) => e.position <= limit);
+      const last = page.at(-1)?.position;
+      if (last === undefined) {
+        this.advance(end);
+        break;
+      }
+      const routed = this.dispatcher.dispatch(page, this.applied);
+      for (const [i, docs] of this.docs.entries()) {
+        const { items } = routed[i]!;
+        if (items.length > 0) await docs.apply(items);
+        this.events[i]! += items.length;
+      }
+      this.advance(last);
+      this.read += page.length;
+      this.sinceFlush += page.length;
+      if (this.sinceFlush >= this.options.flushEvents) await this.flush();
+      this.options.onPage?.();
+    }
+    await this.flush();
+  }
+
+  private advance(position: number): void {
+    this.position = Math.max(this.position, position);
+    for (const [i, at] of this.applied.entries()) this.applied[i] = Math.max(at, this.position);
+  }
+
+  /** Commits each build's written documents with its checkpoint, then trims its cache. */
+  private async flush(): Promise<void> {
+    for (const [i, build] of this.builds.entries()) {
+      const changes = this.docs[i]!.takeChanges();
+      const position = this.applied[i]!;
+      if (changes.length === 0 && position <= this.flushed[i]!) continue;
+      await this.readModels.commit(changes, { name: build.progress, position });
+      this.flushed[i] = position;
+      this.docs[i]!.evict(this.options.maxDocs, position);
+    }
+    this.sinceFlush = 0;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Hands one page of the log to several projections: each event is decoded (zod) once, however
+ * many projections take it, and each projection gets the events of its types with their key.
+ */
+import type { RecordedEvent } from '../ports/eventStore.ts';
+import type { Logger } from '../ports/logger.ts';
+import { decodeEvent, UnreadableEventError } from '../codec/events.ts';
+import type { Projection } from '../projections/projection.ts';
+import type { Keyed } from './docCache.ts';
+
+export class Dispatcher {
+  /** Event type → indexes of the projections that take it. */
+  private readonly byType = new Map<string, number[]>();
+
+  constructor(
+    private readonly projections: readonly Projection[],
+    private readonly logger: Logger,
+  ) {
+    projections.forEach((p, i) => {
+      for (const type of p.eventTypes) this.byType.set(type, [...(this.byType.get(type) ?? []), i]);
+    });
+  }
+
+  /** Every type some projection takes: the filter for reading the log. */
+  get eventTypes(): string[] {
+    return [...this.byType.keys()];
+  }
+
+  /**
+   * The events of `page` per projection (same order as the constructor's list), skipping those at
+   * or before `after[i]`, which projection i already has, and those `keyOf` gives no document for;
+   * `last` is the position of the last event of its types, applied or not (0 when none).
+   */
+  dispatch(page: readonly RecordedEvent[], after: readonly number[]): { items: Keyed[]; last: number }[] {
+    const out = this.projections.map(() => ({ items: [] as Keyed[], last: 0 }));
+    const behind = Math.max(...after);
+    for (const raw of page) {
+      const all = this.byType.get(raw.type);
+      // Past every projection's position (all but the first page of a resumed run) nothing is filtered.
+      const takers = raw.position > behind ? all : all?.filter((i) => raw.position > after[i]!);
+      if (!takers || takers.length === 0) continue;
+      for (const i of takers) out[i]!.last = raw.position;
+      const event = this.decode(raw, takers);
+      if (!event) continue;
+      for (const i of takers) {
+        const key = this.projections[i]!.keyOf(event);
+        if (key) out[i]!.items.push({ event, key });
+      }
+    }
+    return out;
+  }
+
+  private decode(raw: RecordedEvent, takers: readonly number[]) {
+    try {
+      return decodeEvent(raw);
+    } catch (error) {
+      if (!(error instanceof UnreadableEventError)) throw error;
+      this.logger.error({ err: error, projections: takers.map((i) => this.projections[i]!.name) }, 'skipping an unreadable event');
+      return null;
+    }
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * What one event does to a projection's documents: the main document (by `keyOf`) and the fan-out
+ * documents (analytics buckets), each guarded by the position of the last event applied to it.
+ * Pure, and the one place this logic lives: the live projector and replay both call it, so both
+ * build exactly the same documents.
+ */
+import type { JsonObject } from '../ports/eventStore.ts';
+import type { Recorded } from '../domain/events.ts';
+import type { Projection } from '../projections/projection.ts';
+
+export interface DocState {
+  /** Global position of the last event applied; 0 for a document no event has touched. */
+  position: number;
+  /** null: never written, or deleted (a tombstone: its position still guards against older events). */
+  doc: JsonObject | null;
+}
+
+export const ABSENT: DocState = Object.freeze({ position: 0, doc: null });
+
+/** A document's current state, or undefined when the caller has not loaded it yet. */
+export type Lookup = (id: string) => DocState | undefined;
+
+export type Evolved =
+  /** The writes, in order; a later write to the same id replaces an earlier one. */
+  | { writes: readonly (readonly [string, DocState])[]; missing?: undefined }
+  /** Nothing was applied: load these documents, then call again. */
+  | { missing: readonly string[]; writes?: undefined };
+
+const NOTHING: Evolved = { writes: [] };
+
+/**
+ * Applies `event` (whose main document is `key`) on top of `lookup`. Fan-out documents are known
+ * only once the main document has evolved, so a caller that loads lazily learns of them through
+ * `missing`; calling again after loading them gives the same result, as everything here is pure.
+ */
+export function evolveDocs(projection: Projection, event: Recorded, key: string, lookup: Lookup): Evolved {
+  const current = lookup(key);
+  if (!current) return { missing: [key] };
+  if (current.position >= event.position) return NOTHING;
+  const doc = projection.evolve(current.doc, event);
+  // A document that did not exist and still does not is not written: most notifications are never
+  // scheduled or dead-lettered, and a tombstone each would double the rows those read models write.
+  const writes: (readonly [string, DocState])[] = doc === null && current.doc === null ? [] : [[key, { position: event.position, doc }]];
+  const fanOut = projection.fanOut?.(current.doc, doc, event);
+  if (!fanOut || fanOut.length === 0) return { writes };
+  // A fan-out document may be written twice by one event (or be the main one): read our own writes first.
+  const read = (id: string) => writes.findLast(([w]) => w === id)?.[1] ?? lookup(id);
+  if (fanOut.some((extra) => !read(extra.key))) return { missing: fanOut.map((extra) => extra.key).filter((id) => !read(id)) };
+  for (const extra of fanOut) {
+    const target = read(extra.key)!;
+    if (target.position >= event.position) continue;
+    writes.push([extra.key, { position: event.position, doc: extra.evolve(target.doc) }]);
+  }
+  return { writes };
+}

@@ -1,0 +1,103 @@
+/**
+ * Follows the log for several projections with one catch-up subscription: each batch is read and
+ * decoded once, then every projection applies the events of its types and commits them with its
+ * own checkpoint, so each still resumes from where it stopped.
+ */
+import type { EventStore, RecordedEvent, Subscription } from '../ports/eventStore.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { ReadModelStore } from '../ports/readModelStore.ts';
+import type { Projection } from '../projections/projection.ts';
+import { checkpointName } from './checkpoints.ts';
+import { DocCache, type Keyed } from './docCache.ts';
+import { Dispatcher } from './dispatch.ts';
+
+const BATCH = 1000;
+/**
+ * A projection whose types are rare (preferences, rate windows) still gets its checkpoint moved
+ * this far behind the log at the latest, so a restart does not read that quiet stretch again.
+ */
+const IDLE_CHECKPOINT = 10_000;
+
+export interface Member {
+  projection: Projection;
+  /** Its checkpoint: every event up to here is applied. */
+  from: number;
+}
+
+export interface FollowerOptions {
+  /** Last position applied per projection name, kept up to date after every batch. */
+  positions: Map<string, number>;
+  /** After a small batch, wait this long so the next commit carries more events. */
+  gatherMs: number;
+  /** Set when stopping: a failing batch is no longer retried. */
+  stopping: AbortSignal;
+}
+
+/** Commits one projection's events of a batch, with its checkpoint, as one write. */
+export async function applyKeyed(readModels: ReadModelStore, projection: Projection, collection: string, items: readonly Keyed[], checkpoint: { name: string; position: number }): Promise<void> {
+  const docs = new DocCache(readModels, projection, collection, true);
+  await docs.apply(items);
+  await readModels.commit(docs.takeChanges(), checkpoint);
+}
+
+export class Follower {
+  private readonly sub: Subscription<RecordedEvent>;
+  private readonly dispatcher: Dispatcher;
+  private readonly applied: number[];
+  private readonly committed: number[];
+
+  constructor(
+    events: EventStore,
+    private readonly readModels: ReadModelStore,
+    private readonly members: readonly Member[],
+    private readonly logger: Logger,
+    private readonly options: FollowerOptions,
+  ) {
+    this.dispatcher = new Dispatcher(members.map((m) => m.projection), logger);
+    this.applied = members.map((m) => m.from);
+    this.committed = [...this.applied];
+    const from = Math.min(...this.applied);
+    this.sub = events.subscribeToAll({ fromPosition: from, filter: { eventTypes: this.dispatcher.eventTypes } });
+  }
+
+  async run(): Promise<void> {
+    for (;;) {
+      const batch = await this.sub.nextBatch(BATCH);
+      const last = batch.at(-1)?.position;
+      if (last === undefined) return;
+      const routed = this.dispatcher.dispatch(batch, this.applied);
+      for (const [i, { projection }] of this.members.entries()) {
+        const { items, last: own } = routed[i]!;
+        // Committed when the batch had events of its types (even ones it skips), so its checkpoint
+        // is never behind one of them; otherwise only now and then.
+        if (own > 0 || last - this.committed[i]! >= IDLE_CHECKPOINT) {
+          if (!(await this.applyUntilDone(projection, items, last))) return;
+          this.committed[i] = last;
+        }
+        this.applied[i] = last;
+        this.options.positions.set(projection.name, last);
+      }
+      // A trickle of events would mean a commit per event and a rewrite of the same documents; a
+      // short pause lets the next batch carry several events of one notification into one write.
+      if (batch.length < BATCH / 2 && this.options.gatherMs > 0) await new Promise((r) => setTimeout(r, this.options.gatherMs));
+    }
+  }
+
+  /** Retries a failed batch (the store may be away) rather than skipping it; false once stopping. */
+  private async applyUntilDone(projection: Projection, items: readonly Keyed[], position: number): Promise<boolean> {
+    for (;;) {
+      try {
+        await applyKeyed(this.readModels, projection, projection.collection.name, items, { name: checkpointName(projection), position });
+        return true;
+      } catch (error) {
+        if (this.options.stopping.aborted) return false;
+        this.logger.error({ err: error, projection: projection.name }, 'projection batch failed; retrying in 1 s');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    return this.sub.close();
+  }
+}

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
+import { SqliteReadModelStore } from '../../src/adapters/readModels/sqlite/sqliteReadModelStore.ts';
+import { encodeEvent } from '../../src/codec/events.ts';
+import { createLogger } from '../../src/logger.ts';
+import { checkpointName, Projector } from '../../src/processors/projector.ts';
+import { PROJECTIONS } from '../../src/projections/index.ts';
+import { eventually } from '../support/wait.ts';
+
+describe('the projector follows the log once for every projection', () => {
+  it('moves each checkpoint past the last event of its types, also one it keeps no document for, and reports the positions', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-follow-'));
+    const events = new SqliteEventStore(join(dir, 'e.db'));
+    const readModels = new SqliteReadModelStore(join(dir, 'r.db'));
+    const projector = new Projector(events, readModels, PROJECTIONS, createLogger('silent'));
+    try {
+      const at = '2026-11-23T10:00:00.000Z';
+      const id = '00000000-0000-4000-8000-000000000001';
+      await events.append('user-u1', [encodeEvent({ type: 'UserProfileUpdated', data: { userId: 'u1', email: 'u1@example.com', at } })], 'no_stream');
+      await events.append(`notification-${id}`, [encodeEvent({
+        type: 'NotificationRequested',
+        data: { notificationId: id, userId: 'u1', channel: 'email', category: 'news', content: { email: { subject: 's', text: 't' } }, routes: ['email'], priority: 'normal', sendAt: '2026-11-23T11:00:00.000Z', at },
+      })], 'no_stream');
+      await projector.start();
+      // DeliveryDue is one of the notifications read model's types, yet gives it no document to write.
+      const due = await events.append(`notification-${id}`, [encodeEvent({ type: 'DeliveryDue', data: { notificationId: id, route: 'email', attempt: 1, at } })], 0);
+      const notifications = PROJECTIONS.find((p) => p.name === 'notifications')!;
+      await eventually(5000, 'notifications checkpoint past DeliveryDue', async () => ((await readModels.getCheckpoint(checkpointName(notifications))) >= due.position ? true : undefined));
+      assert.equal((await readModels.get('schedule', id)), null, 'DeliveryDue took the scheduled send off the schedule');
+      assert.equal((await readModels.get('contacts', 'u1'))?.doc.email, 'u1@example.com');
+      for (const p of PROJECTIONS) assert.equal(projector.positions.get(p.name), due.position, `${p.name} reports the position it has applied`);
+    } finally {
+      await projector.stop();
+      await events.close();
+      await readModels.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
