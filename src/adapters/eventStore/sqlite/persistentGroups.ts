@@ -10,7 +10,7 @@ import type {
 } from '../../../ports/eventStore.ts';
 import { PersistentGroup, withDefaults, type Entry } from './persistentGroup.ts';
 import { EVENT_COLUMNS, toRecorded, type EventRow } from './rows.ts';
-import type { WriteQueue } from './writeQueue.ts';
+import type { TurnBatch } from './turnBatch.ts';
 import { iterateBatches } from '../batches.ts';
 
 type ReadPage = (from: number, max: number, filter: EventFilter) => { events: RecordedEvent[]; scannedTo: number };
@@ -27,7 +27,7 @@ export class PersistentGroups {
 
   constructor(
     private readonly db: Database.Database,
-    private readonly writes: WriteQueue,
+    private readonly writes: TurnBatch,
     private readonly readPage: ReadPage,
   ) {}
 

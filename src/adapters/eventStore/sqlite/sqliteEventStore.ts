@@ -22,8 +22,7 @@ import { openEventDb } from './schema.ts';
 import { Signal } from './signal.ts';
 import { ThreadLink, type GroupCall } from './threadLink.ts';
 import type { WriteLock } from './writeLock.ts';
-import { WriteQueue } from './writeQueue.ts';
-import { ReadBatch } from './readBatch.ts';
+import { TurnBatch } from './turnBatch.ts';
 
 /**
  * The embedded event store: one SQLite file, group-committed appends, in-process subscriptions.
@@ -32,8 +31,8 @@ import { ReadBatch } from './readBatch.ts';
  */
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
-  private readonly writes: WriteQueue;
-  private readonly reads: ReadBatch;
+  private readonly writes: TurnBatch;
+  private readonly reads: TurnBatch;
   private readonly committed = new Signal();
   private readonly groups: PersistentGroups;
   private readonly statements;
@@ -44,11 +43,16 @@ export class SqliteEventStore implements EventStore {
   /** `writeLock`: shared with the other thread's instance on this file (see writeLock.ts). */
   constructor(file: string, options: { writeLock?: WriteLock } = {}) {
     this.db = openEventDb(file);
-    this.writes = new WriteQueue(this.db, () => {
-      this.wake();
-      this.link.committed();
-    }, options.writeLock);
-    this.reads = new ReadBatch(this.db);
+    this.writes = new TurnBatch(this.db, {
+      begin: 'immediate',
+      savepoints: true,
+      ...(options.writeLock ? { lock: options.writeLock } : {}),
+      onCommitted: () => {
+        this.wake();
+        this.link.committed();
+      },
+    });
+    this.reads = new TurnBatch(this.db, { begin: 'deferred', savepoints: false });
     this.link = new ThreadLink(file, { committed: () => this.wake(), answer: (call) => this.answer(call) });
     this.statements = {
       streamRevision: this.db.prepare<[string], { revision: number }>('SELECT revision FROM streams WHERE name = ?'),
@@ -105,7 +109,7 @@ export class SqliteEventStore implements EventStore {
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const read = this.statement(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`);
-    const rows = await this.reads.run(() => read.all(stream, options.fromRevision ?? 0, options.maxCount ?? -1) as EventRow[]);
+    const rows = await this.reads.enqueue(() => read.all(stream, options.fromRevision ?? 0, options.maxCount ?? -1) as EventRow[]);
     return rows.map((r) => this.parsed.toRecorded(r));
   }
 

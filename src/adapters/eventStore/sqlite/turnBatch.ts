@@ -1,0 +1,84 @@
+import type Database from 'better-sqlite3';
+import type { WriteLock } from './writeLock.ts';
+
+interface Job {
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface TurnBatchOptions {
+  /** 'immediate' takes SQLite's write lock up front (writes); 'deferred' is a read snapshot. */
+  begin: 'immediate' | 'deferred';
+  /** Each job in its own savepoint, so one failing job (a revision conflict) rolls back alone. */
+  savepoints: boolean;
+  /** Shared with the other thread writing this file, when there is one. */
+  lock?: WriteLock;
+  /** After a transaction that ran at least one job committed. */
+  onCommitted?: () => void;
+}
+
+/**
+ * Everything asked for during one turn of the event loop runs in one SQLite transaction.
+ *
+ * Writes (group commit): N concurrent appends cost one commit and one fsync instead of N.
+ * IMMEDIATE takes the write lock up front, so another connection on the file (the other
+ * thread's store) makes this one wait instead of failing a read-then-write.
+ *
+ * Reads: when another connection has committed since this one last read, SQLite drops this
+ * connection's whole page cache at the start of its next read transaction; with the other thread
+ * committing every few milliseconds that happened on nearly every read. One transaction for the
+ * turn's reads pays that once, and every read in it sees the same snapshot.
+ */
+export class TurnBatch {
+  private jobs: Job[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly options: TurnBatchOptions,
+  ) {}
+
+  enqueue<T>(run: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.jobs.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Runs what is queued now; also called on close so nothing accepted is dropped. */
+  flush(): void {
+    this.scheduled = false;
+    const jobs = this.jobs;
+    this.jobs = [];
+    if (jobs.length === 0) return;
+    if (!this.db.open) {
+      for (const job of jobs) job.reject(new Error('the event store is closed'));
+      return;
+    }
+    const { begin, savepoints, lock, onCommitted } = this.options;
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    const all = this.db.transaction(() => {
+      for (const job of jobs) {
+        try {
+          outcomes.push({ ok: true, value: savepoints ? this.db.transaction(job.run)() : job.run() });
+        } catch (error) {
+          outcomes.push({ ok: false, value: error });
+        }
+      }
+    });
+    try {
+      const commit = () => (begin === 'immediate' ? all.immediate() : all.deferred());
+      if (lock) lock.hold(commit);
+      else commit();
+    } catch (error) {
+      for (const job of jobs) job.reject(error);
+      return;
+    }
+    jobs.forEach((job, i) => (outcomes[i]?.ok ? job.resolve(outcomes[i].value) : job.reject(outcomes[i]?.value)));
+    onCommitted?.();
+  }
+}
