@@ -47,18 +47,26 @@ export function filterSql(filter: EventFilter | undefined): { sql: string; param
  * Parsed events by position. Rows never change once written, and every subscriber (each read
  * model, each delivery group) reads the same recent rows: parsing them once instead of once per
  * subscriber saves most of the JSON work. Consumers must treat events as immutable.
+ *
+ * Two generations instead of evicting the oldest key one by one: a V8 Map keeps deleted slots
+ * until it rehashes, so `keys().next()` after many deletions walks them all, and that scan grew
+ * with every event (4 s over a 206k-event replay, against 0.13 s this way).
  */
 export class RecordedCache {
-  private readonly byPosition = new Map<number, RecordedEvent>();
+  private recent = new Map<number, RecordedEvent>();
+  private older = new Map<number, RecordedEvent>();
 
-  constructor(private readonly max = 50_000) {}
+  constructor(private readonly perGeneration = 25_000) {}
 
   toRecorded(row: EventRow): RecordedEvent {
-    const cached = this.byPosition.get(row.position);
+    const cached = this.recent.get(row.position) ?? this.older.get(row.position);
     if (cached) return cached;
     const event = toRecorded(row);
-    this.byPosition.set(row.position, event);
-    if (this.byPosition.size > this.max) this.byPosition.delete(this.byPosition.keys().next().value!);
+    if (this.recent.size >= this.perGeneration) {
+      this.older = this.recent;
+      this.recent = new Map();
+    }
+    this.recent.set(row.position, event);
     return event;
   }
 }
