@@ -91,9 +91,13 @@ export function evolveNotificationLog(doc: NotificationLogDoc | null, event: Rec
 
 export const notificationLog: Projection<NotificationLogDoc> = {
   name: 'notifications',
-  version: 2,
+  // v3: DeliveryAttemptFailed, DeliveryDue and DeliveryRedriven reach the document (v2 dropped them in keyOf).
+  version: 3,
   collection: { name: 'notifications', indexes: [['userId', 'requestedAt'], 'status', ['appId', 'requestedAt']] },
   eventTypes: ['NotificationRequested', 'NotificationSuppressed', 'NotificationSent', 'NotificationFailed', 'DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryRedriven', 'NotificationCancelled', ...TRACKING_EVENT_TYPES],
-  keyOf: (event) => (event.type.startsWith('Notification') ? (event.data as { notificationId: string }).notificationId : null),
+  keyOf: (event) => {
+    const id = (event.data as { notificationId?: unknown }).notificationId;
+    return typeof id === 'string' ? id : null;
+  },
   evolve: evolveNotificationLog,
 };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Recorded } from '../../src/domain/events.ts';
-import { evolveNotificationLog } from '../../src/projections/notificationLog.ts';
+import { evolveNotificationLog, notificationLog } from '../../src/projections/notificationLog.ts';
 import { evolveContacts } from '../../src/projections/contacts.ts';
 
 const at = '2026-11-23T10:00:00.000Z';
@@ -33,6 +33,15 @@ describe('notification log projection', () => {
 
   it('an outcome for an unknown notification creates nothing', () => {
     assert.equal(evolveNotificationLog(null, rec('NotificationOpened', { notificationId: 'zz' })), null);
+  });
+
+  it('routes every event type it subscribes to to the notification, so a redriven failure shows as requested again', () => {
+    const failed = rec('NotificationFailed', { notificationId: 'n1', route: 'sms', provider: 'p', reason: 'http_503', permanent: false, rejected: [] });
+    const redriven = rec('DeliveryRedriven', { notificationId: 'n1', route: 'sms' });
+    for (const type of notificationLog.eventTypes) assert.equal(notificationLog.keyOf(rec(type, { notificationId: 'n1', route: 'sms' })), 'n1', type);
+    const doc = [requested, failed, redriven].reduce(evolveNotificationLog, null);
+    assert.equal(doc?.status, 'requested');
+    assert.deepEqual(doc?.routes, { sms: 'pending' });
   });
 });
 
