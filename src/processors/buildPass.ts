@@ -97,6 +97,9 @@ export class BuildPass {
       this.sinceFlush += page.length;
       if (this.sinceFlush >= this.options.flushEvents) await this.flush();
       this.options.onPage?.();
+      // Embedded stores answer without I/O waits, so without this the pass would never let timers,
+      // signals (Ctrl-C) or, in the service, requests in until it ended.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     await this.flush();
   }

@@ -80,7 +80,8 @@ export class Projector {
     log.info({ from: previous, to: `v${projection.version}` }, `projection ${projection.name} changed from ${previous} to v${projection.version}: rebuilding it from the log blue/green; ${previous} keeps serving until the swap`);
     while (!this.stopping.signal.aborted) {
       try {
-        const done = await rebuild(this.events, this.readModels, projection, log, { signal: this.stopping.signal });
+        // Small pages: the service stays responsive between them while the rebuild runs alongside.
+        const done = await rebuild(this.events, this.readModels, projection, log, { signal: this.stopping.signal, batchSize: 2_000 });
         log.info({ events: done.events, position: done.position }, `projection ${projection.name} v${projection.version} rebuilt and swapped in; following the log`);
         this.positions.set(projection.name, done.position);
         if (this.stopping.signal.aborted) return;

@@ -57,7 +57,7 @@ export async function costPoint(fakes: BenchFakes, shape: LoadShape, history: nu
 }
 
 export interface ReplayFigure {
-  /** Events in the log, each read once per read model that subscribes to its type. */
+  /** Events in the log, read once for all read models (one pass). */
   logEvents: number;
   /** Events applied, summed over read models. */
   applied: number;
