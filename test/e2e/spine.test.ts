@@ -59,7 +59,11 @@ describe('a notification\'s whole life on the embedded default', () => {
 
   it('shows the status and the event timeline', async () => {
     const push = sent.notifications.find((n) => n.channel === 'push')!;
-    const doc = await get(push.id);
+    // Push reaches 'sent' with its first route; the other route's Sent may still be on its way to the log.
+    const doc = await eventually(3000, 'both push routes in the timeline', async () => {
+      const d = await get(push.id);
+      return d.events.length >= 3 ? d : undefined;
+    });
     assert.deepEqual(doc.events.map((e) => e.type), ['NotificationRequested', 'NotificationSent', 'NotificationSent']);
     assert.deepEqual(doc.events.filter((e) => e.route).map((e) => e.route).sort(), ['apns', 'fcm']);
     const list = await h.app.inject({ method: 'GET', url: '/v1/users/u-1/notifications', headers: auth });
