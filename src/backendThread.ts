@@ -24,6 +24,8 @@ export interface BackendThreadData {
   config: Config;
   /** The event store's write lock (WriteLock), shared with the main thread's store. */
   writeLock: SharedArrayBuffer;
+  /** The event store's DurableMarks, shared likewise. */
+  durableMarks: SharedArrayBuffer;
   providersModule?: ProvidersModule;
 }
 

@@ -16,6 +16,7 @@ import { startBackend, type Backend } from './backend.ts';
 import { startBackendThread, type BackendThread, type ProvidersModule } from './backendThread.ts';
 import { loadTrackingConfig } from './tracking/config.ts';
 import { WriteLock } from './adapters/eventStore/sqlite/writeLock.ts';
+import { DurableMarks } from './adapters/eventStore/sqlite/durability.ts';
 
 export interface Herald {
   app?: FastifyInstance;
@@ -46,9 +47,10 @@ const onThread = (config: Config, overrides: Overrides) =>
 /** Wires the stores, projections, delivery processors and HTTP API for the configured role. */
 export async function startHerald(config: Config, logger: Pino, overrides: Overrides = {}): Promise<Herald> {
   const threaded = onThread(config, overrides);
-  // Both threads append to the same SQLite file: a shared lock makes each wait exactly as long as the other's commit.
-  const writeLock = threaded ? new WriteLock() : undefined;
-  const { events, readModels } = await openStores(config, logger, writeLock ? { writeLock } : {});
+  // Both threads append to the same SQLite file: a shared lock makes each wait exactly as long as the
+  // other's commit, and shared marks keep each thread's readers behind the other's unsynced commits.
+  const shared = threaded ? { writeLock: new WriteLock(), durableMarks: new DurableMarks() } : undefined;
+  const { events, readModels } = await openStores(config, logger, shared ?? {});
   const now = overrides.now ?? (() => new Date());
   const ids = { next: () => uuidv7() };
   const tracking = loadTrackingConfig(config.env, config.dataDir);
@@ -59,12 +61,12 @@ export async function startHerald(config: Config, logger: Pino, overrides: Overr
   let thread: BackendThread | undefined;
   let providers: Record<Route, Pick<DeliveryProvider, 'id' | 'route'>>;
   let closeProviders = async () => {};
-  if (writeLock) {
+  if (shared) {
     const crashed = (error: Error) => {
       logger.fatal({ err: error }, 'deliveries and projections stopped with their thread: exiting so a supervisor restarts Herald');
       process.exit(1);
     };
-    thread = await startBackendThread({ config, writeLock: writeLock.buffer, ...(overrides.providersModule ? { providersModule: overrides.providersModule } : {}) }, logger, crashed).catch(async (error: unknown) => {
+    thread = await startBackendThread({ config, writeLock: shared.writeLock.buffer, durableMarks: shared.durableMarks.buffer, ...(overrides.providersModule ? { providersModule: overrides.providersModule } : {}) }, logger, crashed).catch(async (error: unknown) => {
       await readModels.close();
       await events.close();
       throw error;

@@ -7,6 +7,7 @@ import { createLogger } from './logger.ts';
 import { ConfigError } from './configError.ts';
 import { openStores } from './adapters/stores.ts';
 import { WriteLock } from './adapters/eventStore/sqlite/writeLock.ts';
+import { DurableMarks } from './adapters/eventStore/sqlite/durability.ts';
 import { providersFromConfig } from './adapters/providers/fromConfig.ts';
 import { startBackend } from './backend.ts';
 import { Metrics } from './metrics.ts';
@@ -14,7 +15,7 @@ import { ROUTES } from './ports/deliveryProvider.ts';
 import { loadTrackingConfig } from './tracking/config.ts';
 
 const port = parentPort!;
-const { config, providersModule, writeLock } = workerData as BackendThreadData;
+const { config, providersModule, writeLock, durableMarks } = workerData as BackendThreadData;
 const logger = createLogger(config.logLevel).child({ thread: 'background' });
 const post = (message: FromWorker) => port.postMessage(message);
 
@@ -25,7 +26,7 @@ async function providers(): Promise<Record<Route, DeliveryProvider>> {
 }
 
 try {
-  const { events, readModels } = await openStores(config, logger, { writeLock: new WriteLock(writeLock) });
+  const { events, readModels } = await openStores(config, logger, { writeLock: new WriteLock(writeLock), durableMarks: new DurableMarks(durableMarks) });
   const delivery = await providers();
   // Process-wide metrics (memory, CPU) come from the main thread's registry; these are summed into it.
   const metrics = new Metrics({ processMetrics: false });

@@ -6,6 +6,7 @@ import type { Config } from '../config.ts';
 import { ConfigError } from '../configError.ts';
 import { SqliteEventStore } from './eventStore/sqlite/sqliteEventStore.ts';
 import type { WriteLock } from './eventStore/sqlite/writeLock.ts';
+import type { DurableMarks } from './eventStore/sqlite/durability.ts';
 import { createEsdbEventStore } from './eventStore/esdb/esdbEventStore.ts';
 import { SqliteReadModelStore } from './readModels/sqlite/sqliteReadModelStore.ts';
 import { createMongoReadModelStore } from './readModels/mongodb/mongoReadModelStore.ts';
@@ -15,10 +16,10 @@ import { createMongoReadModelStore } from './readModels/mongodb/mongoReadModelSt
  * unreachable server fails start-up here with a message saying what to check; once running,
  * lost connections are retried by the adapters.
  */
-/** `writeLock`: the embedded event store's, shared with the other thread writing the same file. */
-export async function openStores(config: Config, logger: Logger, options: { writeLock?: WriteLock } = {}): Promise<{ events: EventStore; readModels: ReadModelStore }> {
+/** `writeLock`, `durableMarks`: the embedded event store's, shared with the other thread writing the same file. */
+export async function openStores(config: Config, logger: Logger, options: SharedWriters = {}): Promise<{ events: EventStore; readModels: ReadModelStore }> {
   if (config.eventStore.kind === 'embedded' || config.readStore.kind === 'embedded') mkdirSync(config.dataDir, { recursive: true });
-  const events = await openEventStore(config, logger, options.writeLock);
+  const events = await openEventStore(config, logger, options);
   try {
     const readModels = config.readStore.kind === 'embedded' ? new SqliteReadModelStore(config.readStore.file) : await openMongo(config.readStore.url);
     return { events, readModels };
@@ -28,8 +29,13 @@ export async function openStores(config: Config, logger: Logger, options: { writ
   }
 }
 
-async function openEventStore(config: Config, logger: Logger, writeLock: WriteLock | undefined): Promise<EventStore> {
-  if (config.eventStore.kind === 'embedded') return new SqliteEventStore(config.eventStore.file, writeLock ? { writeLock } : {});
+export interface SharedWriters {
+  writeLock?: WriteLock;
+  durableMarks?: DurableMarks;
+}
+
+async function openEventStore(config: Config, logger: Logger, shared: SharedWriters): Promise<EventStore> {
+  if (config.eventStore.kind === 'embedded') return new SqliteEventStore(config.eventStore.file, shared);
   let store: EventStore;
   try {
     store = createEsdbEventStore(config.eventStore.url, logger.child({ component: 'eventstoredb' }));

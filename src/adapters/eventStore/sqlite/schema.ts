@@ -2,13 +2,15 @@ import Database from 'better-sqlite3';
 
 /**
  * Opens (creating when missing) the embedded event store database. WAL lets readers run beside
- * the writer; synchronous=FULL makes each commit durable (fsync of the WAL) before an append's
- * promise resolves, which is what lets the API answer 202 only for events that survive a crash.
+ * the writer. synchronous=NORMAL: a COMMIT writes the WAL without waiting for the disk; the store
+ * then fdatasyncs the WAL off the event loop (WalSync in durability.ts) and resolves an append,
+ * and lets readers see its events, only once that returns. So the API still answers 202 only for
+ * events that survive a power cut, without blocking a thread (and the write lock) on each fsync.
  */
 export function openEventDb(file: string): Database.Database {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   // SQLite's default 2 MB page cache thrashes once the log outgrows it; subscribers read near the head.
   db.pragma('cache_size = -65536');

@@ -22,6 +22,7 @@ import { openEventDb } from './schema.ts';
 import { Signal } from './signal.ts';
 import { ThreadLink, type GroupCall } from './threadLink.ts';
 import type { WriteLock } from './writeLock.ts';
+import { DurableMarks, WalSync } from './durability.ts';
 import { TurnBatch } from './turnBatch.ts';
 
 /**
@@ -39,14 +40,22 @@ export class SqliteEventStore implements EventStore {
   private readonly cache = new Map<string, Database.Statement>();
   private readonly parsed = new RecordedCache();
   private readonly link: ThreadLink;
+  private readonly marks: DurableMarks;
+  private readonly sync: WalSync;
 
-  /** `writeLock`: shared with the other thread's instance on this file (see writeLock.ts). */
-  constructor(file: string, options: { writeLock?: WriteLock } = {}) {
+  /**
+   * `writeLock` and `durableMarks`: shared with the other thread's instance on this file (see
+   * writeLock.ts and durability.ts).
+   */
+  constructor(file: string, options: { writeLock?: WriteLock; durableMarks?: DurableMarks } = {}) {
     this.db = openEventDb(file);
+    this.marks = options.durableMarks ?? new DurableMarks();
+    this.sync = new WalSync(`${file}-wal`, this.marks);
     this.writes = new TurnBatch(this.db, {
       begin: 'immediate',
       savepoints: true,
       ...(options.writeLock ? { lock: options.writeLock } : {}),
+      afterCommit: (settle) => this.sync.committed(settle),
       onCommitted: () => {
         this.wake();
         this.link.committed();
@@ -101,6 +110,7 @@ export class SqliteEventStore implements EventStore {
       revision += 1;
       const info = this.statements.insert.run(row.id, stream, revision, row.type, row.data, row.metadata, created);
       position = Number(info.lastInsertRowid);
+      this.sync.writing(position);
     }
     if (rows.length > 0) this.statements.setRevision.run(stream, revision);
     else position = this.headNow();
@@ -129,7 +139,8 @@ export class SqliteEventStore implements EventStore {
 
   private readPage(from: number, max: number, filter: ReadAllOptions['filter']): { events: RecordedEvent[]; scannedTo: number } {
     const where = filterSql(filter);
-    const head = this.headNow();
+    // Only what is on disk: a reader never acts on an event a power cut could still take back.
+    const head = this.marks.cap(this.headNow());
     const rows = this.statement(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ?${where.sql} ORDER BY position LIMIT ?`)
       .all(from, head, ...where.params, max) as EventRow[];
     const full = max >= 0 && rows.length >= max;
@@ -176,6 +187,7 @@ export class SqliteEventStore implements EventStore {
     if (!this.db.open) return;
     await this.groups.close();
     this.writes.flush();
+    await this.sync.close();
     this.committed.notify();
     this.link.close();
     this.db.close();

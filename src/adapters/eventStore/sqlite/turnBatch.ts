@@ -14,14 +14,20 @@ export interface TurnBatchOptions {
   savepoints: boolean;
   /** Shared with the other thread writing this file, when there is one. */
   lock?: WriteLock;
-  /** After a transaction that ran at least one job committed. */
+  /**
+   * Called after COMMIT with the function that settles the transaction's jobs; it may defer them
+   * (until the commit is on disk) or fail them all. Absent: they settle at once.
+   */
+  afterCommit?: (settle: (error?: Error) => void) => void;
+  /** After a transaction that ran at least one job committed (and `afterCommit` let it settle). */
   onCommitted?: () => void;
 }
 
 /**
  * Everything asked for during one turn of the event loop runs in one SQLite transaction.
  *
- * Writes (group commit): N concurrent appends cost one commit and one fsync instead of N.
+ * Writes (group commit): N concurrent appends cost one commit and one fsync instead of N (the
+ * event store does the fsync after COMMIT, off the event loop: see durability.ts).
  * IMMEDIATE takes the write lock up front, so another connection on the file (the other
  * thread's store) makes this one wait instead of failing a read-then-write.
  *
@@ -59,7 +65,7 @@ export class TurnBatch {
       for (const job of jobs) job.reject(new Error('the event store is closed'));
       return;
     }
-    const { begin, savepoints, lock, onCommitted } = this.options;
+    const { begin, savepoints, lock, afterCommit, onCommitted } = this.options;
     const outcomes: { ok: boolean; value: unknown }[] = [];
     const all = this.db.transaction(() => {
       for (const job of jobs) {
@@ -78,7 +84,11 @@ export class TurnBatch {
       for (const job of jobs) job.reject(error);
       return;
     }
-    jobs.forEach((job, i) => (outcomes[i]?.ok ? job.resolve(outcomes[i].value) : job.reject(outcomes[i]?.value)));
-    onCommitted?.();
+    const settle = (error?: Error): void => {
+      jobs.forEach((job, i) => (error ? job.reject(error) : outcomes[i]?.ok ? job.resolve(outcomes[i].value) : job.reject(outcomes[i]?.value)));
+      if (!error) onCommitted?.();
+    };
+    if (afterCommit) afterCommit(settle);
+    else settle();
   }
 }
