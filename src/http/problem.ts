@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { maskAddress } from '../mask.ts';
+import { EventStoreUnavailableError } from '../ports/eventStore.ts';
 
 /** An RFC 9457 problem with a stable machine-readable `code`. */
 export class Problem extends Error {
@@ -31,6 +32,12 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   if (hasZodFastifySchemaValidationErrors(error)) {
     const errors = error.validation.map((v) => ({ in: error.validationContext ?? 'body', path: v.instancePath || '/', message: maskValues(v.message ?? 'invalid') }));
     return sendProblem(reply, request, new Problem(422, 'validation_failed', 'The request is not valid', errors.map((e) => `${e.in}${e.path}: ${e.message}`).join('; '), { errors }));
+  }
+  if ((error as Error) instanceof EventStoreUnavailableError) {
+    // Nothing was promised: the client retries, and its idempotency key keeps the retry from doubling.
+    request.log.error({ err: error }, 'event store unavailable');
+    void reply.header('retry-after', '1');
+    return sendProblem(reply, request, new Problem(503, 'event_store_unavailable', 'Event store unavailable', `The request was not recorded durably; retry it (with the same idempotency key). Request id: ${request.id}`));
   }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DurableMarks, WalSync } from '../../src/adapters/eventStore/sqlite/durability.ts';
 import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
+import { EventStoreUnavailableError } from '../../src/ports/eventStore.ts';
 
 function tempWal(): { file: string; done: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'herald-durability-'));
@@ -84,7 +85,8 @@ describe('WalSync and DurableMarks', () => {
     const sync = new WalSync('/nonexistent/events.db-wal', marks);
     sync.writing(3);
     const error = await new Promise<Error | undefined>((resolve) => sync.committed(resolve));
-    assert.match(error?.message ?? '', /could not be made durable.*ENOENT.*may be retried/);
+    assert.ok(error instanceof EventStoreUnavailableError, 'the API answers it with 503 and Retry-After');
+    assert.match(error.message, /could not be made durable.*ENOENT.*check the disk, then retry/);
     assert.equal(marks.cap(3), 2);
   });
 });

@@ -1,4 +1,5 @@
 import { fdatasync, openSync, closeSync } from 'node:fs';
+import { EventStoreUnavailableError } from '../../../ports/eventStore.ts';
 
 const SLOTS = 4;
 
@@ -99,7 +100,8 @@ export class WalSync {
     // What was committed while this sync ran is still undurable. A failed sync keeps the mark:
     // readers wait until a later sync succeeds (it covers every earlier frame).
     if (!error) this.setMark(this.lowSinceStart);
-    for (const settle of batch) settle(error ? new Error(`events.db: the commit could not be made durable (fdatasync of the WAL failed: ${error.message}); the request may be retried`) : undefined);
+    const failure = error && new EventStoreUnavailableError(`events.db: the commit could not be made durable (fdatasync of the WAL failed: ${error.message}); check the disk, then retry`, { cause: error });
+    for (const settle of batch) settle(failure);
     if (this.waiting.length > 0) this.start();
   }
 
