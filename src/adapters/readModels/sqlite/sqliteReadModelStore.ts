@@ -162,26 +162,21 @@ export class SqliteReadModelStore implements ReadModelStore {
 
   /**
    * Writes one document if its position is newer. Indexed columns are set on insert; on update
-   * the upsert leaves them alone and returns the stored values, and only a column whose value
-   * changed is set, so an index whose fields did not change (a user's notifications, when only
-   * the status moved) is not rewritten, and an insert costs no second statement.
+   * each is set by its own statement only when its value changed, so an index whose fields did
+   * not change (a user's notifications, when only the status moved) is not rewritten.
    */
   private writer(t: string): (c: DocChange) => void {
     const fields = this.fieldsOf(t);
     const cols = fields.map(column);
-    const sql = `INSERT INTO ${t} (id, position, doc${cols.map((c) => `, ${c}`).join('')}) VALUES (?, ?, ?${cols.map(() => ', ?').join('')})
-       ON CONFLICT(id) DO UPDATE SET position = excluded.position, doc = excluded.doc WHERE excluded.position > ${t}.position`;
-    const json = (c: DocChange) => (c.doc === null ? null : JSON.stringify(c.doc));
-    if (cols.length === 0) {
-      const upsert = this.statement(sql);
-      return (c) => void upsert.run(c.id, c.position, json(c));
-    }
-    const upsert = this.statement(`${sql} RETURNING ${cols.join(', ')}`).raw(true);
-    const set = cols.map((c) => this.statement(`UPDATE ${t} SET ${c} = ? WHERE id = ?`));
+    const upsert = this.statement(
+      `INSERT INTO ${t} (id, position, doc${cols.map((c) => `, ${c}`).join('')}) VALUES (?, ?, ?${cols.map(() => ', ?').join('')})
+       ON CONFLICT(id) DO UPDATE SET position = excluded.position, doc = excluded.doc WHERE excluded.position > ${t}.position`,
+    );
+    const keep = cols.map((c) => this.statement(`UPDATE ${t} SET ${c} = ? WHERE id = ? AND position = ? AND ${c} IS NOT ?`));
     return (c) => {
       const values = fields.map((f) => indexValue(c.doc, f));
-      const stored = upsert.get(c.id, c.position, json(c), ...values) as (string | number | null)[] | undefined;
-      if (stored) values.forEach((v, i) => stored[i] !== v && set[i]!.run(v, c.id));
+      const applied = upsert.run(c.id, c.position, c.doc === null ? null : JSON.stringify(c.doc), ...values).changes > 0;
+      if (applied) values.forEach((v, i) => keep[i]!.run(v, c.id, c.position, v));
     };
   }
 
