@@ -1,19 +1,18 @@
 import Database from 'better-sqlite3';
 import type { JsonObject } from '../../../ports/eventStore.ts';
 import type { CollectionSpec, DocChange, FieldValue, FindQuery, ReadModelStore, StoredDoc } from '../../../ports/readModelStore.ts';
-import { addColumns, column, indexedFields, indexValue } from './indexedColumns.ts';
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
+const FIELD = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
 
 function table(name: string): string {
   if (!NAME.test(name)) throw new Error(`invalid collection name ${JSON.stringify(name)}: use lower case letters, digits and _`);
   return `rm_${name}`;
 }
 
-/** A field in SQL: its column when the table indexes it, else extracted from the document. */
-function fieldIn(indexed: readonly string[], name: string): string {
-  const c = column(name); // validates the name
-  return indexed.includes(name) ? c : `json_extract(doc, '$.${name}')`;
+function field(name: string): string {
+  if (!FIELD.test(name)) throw new Error(`invalid field name ${JSON.stringify(name)}`);
+  return `json_extract(doc, '$.${name}')`;
 }
 
 /** Ids per `IN (…)` list in getMany: far below SQLite's limit on parameters. */
@@ -28,15 +27,13 @@ interface Row {
 }
 
 /**
- * Embedded read models: one SQLite table per collection, documents as JSON, indexed fields also
- * in columns of their own (indexedColumns.ts). Deleted documents stay as tombstones (doc NULL)
- * that keep their position, so a late or replayed event cannot bring a deleted document back.
+ * Embedded read models: one SQLite table per collection, documents as JSON, indexes on
+ * json_extract expressions. Deleted documents stay as tombstones (doc NULL) that keep their
+ * position, so a late or replayed event cannot bring a deleted document back.
  */
 export class SqliteReadModelStore implements ReadModelStore {
   private readonly db: Database.Database;
   private readonly cache = new Map<string, Database.Statement>();
-  /** Indexed fields (columns) per table. */
-  private readonly indexed = new Map<string, string[]>();
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -67,27 +64,13 @@ export class SqliteReadModelStore implements ReadModelStore {
     }
   }
 
-  private fieldsOf(t: string): string[] {
-    const cached = this.indexed.get(t);
-    if (cached) return cached;
-    const fields = indexedFields(this.db, t);
-    if (fields) this.indexed.set(t, fields); // a missing table may be created later
-    return fields ?? [];
-  }
-
   async ensureCollection(spec: CollectionSpec): Promise<void> {
     const t = table(spec.name);
     this.db.exec(`CREATE TABLE IF NOT EXISTS ${t} (id TEXT PRIMARY KEY, position INTEGER NOT NULL, doc TEXT)`);
-    addColumns(this.db, t, [...new Set(spec.indexes.flatMap((index) => (typeof index === 'string' ? [index] : [...index])))]);
-    this.indexed.delete(t);
-    this.cache.clear();
     const indexes = this.db.prepare<[], { name: string; tbl_name: string; sql: string | null }>("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index'").all();
-    // Indexes over json_extract(doc, …) come from files written before the columns: they would be
-    // rewritten on every update and no query uses them any more.
-    for (const old of indexes.filter((i) => i.tbl_name === t && i.sql?.includes('json_extract('))) this.db.exec(`DROP INDEX ${old.name}`);
     for (const index of spec.indexes) {
       const fields = typeof index === 'string' ? [index] : [...index];
-      const columns = `(${fields.map(column).join(', ')})`;
+      const columns = `(${fields.map(field).join(', ')})`;
       // A swapped-in table keeps the names its indexes were built with (SQLite cannot rename an
       // index, and rebuilding one costs seconds), so an index is recognised by what it covers.
       if (indexes.some((i) => i.tbl_name === t && i.sql?.slice(i.sql.indexOf('(')) === columns)) continue;
@@ -127,30 +110,32 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async find(collection: string, query: FindQuery = {}): Promise<StoredDoc[]> {
-    const t = table(collection);
-    const indexed = this.fieldsOf(t);
-    const { sql, params } = whereSql(indexed, query);
-    const order = query.orderBy ? ` ORDER BY ${fieldIn(indexed, query.orderBy.field)} ${query.orderBy.direction === 'desc' ? 'DESC' : 'ASC'}, id` : ' ORDER BY id';
+    const { sql, params } = whereSql(query);
+    const order = query.orderBy ? ` ORDER BY ${field(query.orderBy.field)} ${query.orderBy.direction === 'desc' ? 'DESC' : 'ASC'}, id` : ' ORDER BY id';
     const rows = this.read([], () => this.statement(`SELECT id, position, doc FROM ${table(collection)}${sql}${order} LIMIT ? OFFSET ?`)
       .all(...params, query.limit ?? -1, query.offset ?? 0) as Row[]);
     return rows.map(toStored);
   }
 
   async count(collection: string, query: Pick<FindQuery, 'where' | 'range'> = {}): Promise<number> {
-    const { sql, params } = whereSql(this.fieldsOf(table(collection)), query);
+    const { sql, params } = whereSql(query);
     return this.read(0, () => (this.statement(`SELECT COUNT(*) AS n FROM ${table(collection)}${sql}`).get(...params) as { n: number }).n);
   }
 
   async commit(changes: readonly DocChange[], checkpoint?: { name: string; position: number }): Promise<void> {
     this.db.transaction(() => {
       let collection: string | undefined;
-      let write: ((c: DocChange) => void) | undefined;
+      let upsert: Database.Statement | undefined;
       for (const c of changes) {
-        if (c.collection !== collection || !write) {
+        if (c.collection !== collection || !upsert) {
           collection = c.collection;
-          write = this.writer(table(collection));
+          const t = table(collection);
+          upsert = this.statement(
+            `INSERT INTO ${t} (id, position, doc) VALUES (?, ?, ?)
+             ON CONFLICT(id) DO UPDATE SET position = excluded.position, doc = excluded.doc WHERE excluded.position > ${t}.position`,
+          );
         }
-        write(c);
+        upsert.run(c.id, c.position, c.doc === null ? null : JSON.stringify(c.doc));
       }
       if (checkpoint) {
         this.statement(
@@ -160,26 +145,6 @@ export class SqliteReadModelStore implements ReadModelStore {
     })();
   }
 
-  /**
-   * Writes one document if its position is newer. Indexed columns are set on insert; on update
-   * each is set by its own statement only when its value changed, so an index whose fields did
-   * not change (a user's notifications, when only the status moved) is not rewritten.
-   */
-  private writer(t: string): (c: DocChange) => void {
-    const fields = this.fieldsOf(t);
-    const cols = fields.map(column);
-    const upsert = this.statement(
-      `INSERT INTO ${t} (id, position, doc${cols.map((c) => `, ${c}`).join('')}) VALUES (?, ?, ?${cols.map(() => ', ?').join('')})
-       ON CONFLICT(id) DO UPDATE SET position = excluded.position, doc = excluded.doc WHERE excluded.position > ${t}.position`,
-    );
-    const keep = cols.map((c) => this.statement(`UPDATE ${t} SET ${c} = ? WHERE id = ? AND position = ? AND ${c} IS NOT ?`));
-    return (c) => {
-      const values = fields.map((f) => indexValue(c.doc, f));
-      const applied = upsert.run(c.id, c.position, c.doc === null ? null : JSON.stringify(c.doc), ...values).changes > 0;
-      if (applied) values.forEach((v, i) => keep[i]!.run(v, c.id, c.position, v));
-    };
-  }
-
   async getCheckpoint(name: string): Promise<number> {
     return (this.statement('SELECT position FROM rm_checkpoints WHERE name = ?').get(name) as { position: number } | undefined)?.position ?? 0;
   }
@@ -187,7 +152,6 @@ export class SqliteReadModelStore implements ReadModelStore {
   async dropCollection(name: string): Promise<void> {
     this.db.exec(`DROP TABLE IF EXISTS ${table(name)}`);
     this.cache.clear();
-    this.indexed.clear();
   }
 
   async renameCollection(from: string, to: string): Promise<void> {
@@ -198,7 +162,6 @@ export class SqliteReadModelStore implements ReadModelStore {
       this.db.exec(`ALTER TABLE ${f} RENAME TO ${t}`);
     })();
     this.cache.clear();
-    this.indexed.clear();
   }
 
   async ping(): Promise<void> {
@@ -214,8 +177,7 @@ function toStored(row: Row): StoredDoc {
   return { id: row.id, position: row.position, doc: JSON.parse(row.doc ?? 'null') as JsonObject };
 }
 
-function whereSql(indexed: readonly string[], query: Pick<FindQuery, 'where' | 'range'>): { sql: string; params: (string | number)[] } {
-  const field = (name: string) => fieldIn(indexed, name);
+function whereSql(query: Pick<FindQuery, 'where' | 'range'>): { sql: string; params: (string | number)[] } {
   const parts = ['doc IS NOT NULL'];
   const params: (string | number)[] = [];
   for (const [name, value] of Object.entries(query.where ?? {})) {
