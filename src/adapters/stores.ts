@@ -4,9 +4,7 @@ import type { ReadModelStore } from '../ports/readModelStore.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Config } from '../config.ts';
 import { ConfigError } from '../configError.ts';
-import { SqliteEventStore } from './eventStore/sqlite/sqliteEventStore.ts';
-import type { WriteLock } from './eventStore/sqlite/writeLock.ts';
-import type { DurableMarks } from './eventStore/sqlite/durability.ts';
+import { SqliteEventStore, type SharedWriters } from './eventStore/sqlite/sqliteEventStore.ts';
 import { createEsdbEventStore } from './eventStore/esdb/esdbEventStore.ts';
 import { SqliteReadModelStore } from './readModels/sqlite/sqliteReadModelStore.ts';
 import { createMongoReadModelStore } from './readModels/mongodb/mongoReadModelStore.ts';
@@ -27,11 +25,6 @@ export async function openStores(config: Config, logger: Logger, options: Shared
     await events.close();
     throw error;
   }
-}
-
-export interface SharedWriters {
-  writeLock?: WriteLock;
-  durableMarks?: DurableMarks;
 }
 
 async function openEventStore(config: Config, logger: Logger, shared: SharedWriters): Promise<EventStore> {

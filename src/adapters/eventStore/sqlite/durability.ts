@@ -112,7 +112,7 @@ export class WalSync {
 
   /** Waits for the syncs asked for so far, then lets go of the WAL. */
   async close(): Promise<void> {
-    while (this.syncing) await new Promise<void>((resolve) => this.waiting.push(() => resolve()));
+    if (this.syncing || this.waiting.length > 0) await new Promise<unknown>((resolve) => this.committed(resolve));
     this.setMark(0);
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;

@@ -25,6 +25,12 @@ import type { WriteLock } from './writeLock.ts';
 import { DurableMarks, WalSync } from './durability.ts';
 import { TurnBatch } from './turnBatch.ts';
 
+/** State shared with the other thread's instance on the same file (see writeLock.ts and durability.ts). */
+export interface SharedWriters {
+  writeLock?: WriteLock;
+  durableMarks?: DurableMarks;
+}
+
 /**
  * The embedded event store: one SQLite file, group-committed appends, in-process subscriptions.
  * Several instances on one file in one process (the API thread and the worker thread) are linked:
@@ -43,11 +49,7 @@ export class SqliteEventStore implements EventStore {
   private readonly marks: DurableMarks;
   private readonly sync: WalSync;
 
-  /**
-   * `writeLock` and `durableMarks`: shared with the other thread's instance on this file (see
-   * writeLock.ts and durability.ts).
-   */
-  constructor(file: string, options: { writeLock?: WriteLock; durableMarks?: DurableMarks } = {}) {
+  constructor(file: string, options: SharedWriters = {}) {
     this.db = openEventDb(file);
     this.marks = options.durableMarks ?? new DurableMarks();
     this.sync = new WalSync(`${file}-wal`, this.marks);
@@ -55,11 +57,14 @@ export class SqliteEventStore implements EventStore {
       begin: 'immediate',
       savepoints: true,
       ...(options.writeLock ? { lock: options.writeLock } : {}),
-      afterCommit: (settle) => this.sync.committed(settle),
-      onCommitted: () => {
-        this.wake();
-        this.link.committed();
-      },
+      // Appends resolve, and subscribers here and on the other thread wake, once the WAL is synced.
+      afterCommit: (settle) =>
+        this.sync.committed((error) => {
+          settle(error);
+          if (error) return;
+          this.wake();
+          this.link.committed();
+        }),
     });
     this.reads = new TurnBatch(this.db, { begin: 'deferred', savepoints: false });
     this.link = new ThreadLink(file, { committed: () => this.wake(), answer: (call) => this.answer(call) });

@@ -15,12 +15,10 @@ export interface TurnBatchOptions {
   /** Shared with the other thread writing this file, when there is one. */
   lock?: WriteLock;
   /**
-   * Called after COMMIT with the function that settles the transaction's jobs; it may defer them
-   * (until the commit is on disk) or fail them all. Absent: they settle at once.
+   * Called after a COMMIT that ran at least one job, with the function that settles the jobs; it
+   * may defer them (until the commit is on disk) or fail them all. Absent: they settle at once.
    */
   afterCommit?: (settle: (error?: Error) => void) => void;
-  /** After a transaction that ran at least one job committed (and `afterCommit` let it settle). */
-  onCommitted?: () => void;
 }
 
 /**
@@ -65,7 +63,7 @@ export class TurnBatch {
       for (const job of jobs) job.reject(new Error('the event store is closed'));
       return;
     }
-    const { begin, savepoints, lock, afterCommit, onCommitted } = this.options;
+    const { begin, savepoints, lock, afterCommit } = this.options;
     const outcomes: { ok: boolean; value: unknown }[] = [];
     const all = this.db.transaction(() => {
       for (const job of jobs) {
@@ -84,10 +82,8 @@ export class TurnBatch {
       for (const job of jobs) job.reject(error);
       return;
     }
-    const settle = (error?: Error): void => {
+    const settle = (error?: Error): void =>
       jobs.forEach((job, i) => (error ? job.reject(error) : outcomes[i]?.ok ? job.resolve(outcomes[i].value) : job.reject(outcomes[i]?.value)));
-      if (!error) onCommitted?.();
-    };
     if (afterCommit) afterCommit(settle);
     else settle();
   }
