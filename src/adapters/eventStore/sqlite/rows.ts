@@ -13,6 +13,13 @@ export interface EventRow {
 
 export const EVENT_COLUMNS = 'position, id, stream, revision, type, data, metadata, created';
 
+/**
+ * A row of EVENT_COLUMNS as a raw array (better-sqlite3's `raw` mode): the subscription reads
+ * take their rows this way, because building an object per row costs more than the query
+ * (0.38 s against 0.25 s for 206k events), and most rows they read are already parsed.
+ */
+export type EventTuple = [position: number, id: string, stream: string, revision: number, type: string, data: string, metadata: string, created: number];
+
 export function toRecorded(row: EventRow): RecordedEvent {
   return {
     id: row.id,
@@ -58,15 +65,25 @@ export class RecordedCache {
 
   constructor(private readonly perGeneration = 25_000) {}
 
-  toRecorded(row: EventRow): RecordedEvent {
-    const cached = this.recent.get(row.position) ?? this.older.get(row.position);
+  fromTuple(row: EventTuple): RecordedEvent {
+    const position = row[0];
+    const cached = this.recent.get(position) ?? this.older.get(position);
     if (cached) return cached;
-    const event = toRecorded(row);
+    const event: RecordedEvent = {
+      id: row[1],
+      streamName: row[2],
+      revision: row[3],
+      position,
+      type: row[4],
+      data: JSON.parse(row[5]) as JsonObject,
+      metadata: JSON.parse(row[6]) as JsonObject,
+      created: row[7],
+    };
     if (this.recent.size >= this.perGeneration) {
       this.older = this.recent;
       this.recent = new Map();
     }
-    this.recent.set(row.position, event);
+    this.recent.set(position, event);
     return event;
   }
 }

@@ -17,7 +17,7 @@ import {
 } from '../../../ports/eventStore.ts';
 import { CatchUpSubscription } from './catchUpSubscription.ts';
 import { PersistentGroups } from './persistentGroups.ts';
-import { EVENT_COLUMNS, filterSql, RecordedCache, type EventRow } from './rows.ts';
+import { EVENT_COLUMNS, filterSql, RecordedCache, type EventTuple } from './rows.ts';
 import { openEventDb } from './schema.ts';
 import { Signal } from './signal.ts';
 import { ThreadLink, type GroupCall } from './threadLink.ts';
@@ -123,16 +123,16 @@ export class SqliteEventStore implements EventStore {
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
-    const read = this.statement(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`);
-    const rows = await this.reads.enqueue(() => read.all(stream, options.fromRevision ?? 0, options.maxCount ?? -1) as EventRow[]);
-    return rows.map((r) => this.parsed.toRecorded(r));
+    const read = this.rawStatement(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`);
+    const rows = await this.reads.enqueue(() => read.all(stream, options.fromRevision ?? 0, options.maxCount ?? -1) as EventTuple[]);
+    return rows.map((r) => this.parsed.fromTuple(r));
   }
 
-  /** Prepared statements by SQL text: filtered reads build a few shapes, each prepared once. */
-  private statement(sql: string): Database.Statement {
+  /** Event reads prepared once per SQL text (filtered reads build a few shapes), returning EventTuples. */
+  private rawStatement(sql: string): Database.Statement {
     let statement = this.cache.get(sql);
     if (!statement) {
-      statement = this.db.prepare(sql);
+      statement = this.db.prepare(sql).raw(true);
       this.cache.set(sql, statement);
     }
     return statement;
@@ -146,11 +146,11 @@ export class SqliteEventStore implements EventStore {
     const where = filterSql(filter);
     // Only what is on disk: a reader never acts on an event a power cut could still take back.
     const head = this.marks.cap(this.headNow());
-    const rows = this.statement(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ?${where.sql} ORDER BY position LIMIT ?`)
-      .all(from, head, ...where.params, max) as EventRow[];
+    const rows = this.rawStatement(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ?${where.sql} ORDER BY position LIMIT ?`)
+      .all(from, head, ...where.params, max) as EventTuple[];
     const full = max >= 0 && rows.length >= max;
-    const scannedTo = full ? (rows.at(-1)?.position ?? from) : head;
-    return { events: rows.map((r) => this.parsed.toRecorded(r)), scannedTo };
+    const scannedTo = full ? (rows.at(-1)?.[0] ?? from) : head;
+    return { events: rows.map((r) => this.parsed.fromTuple(r)), scannedTo };
   }
 
   private headNow(): number {
