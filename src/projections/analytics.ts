@@ -104,11 +104,25 @@ export function stepAnalytics(doc: AnalyticsNotificationDoc | null, event: Recor
   }
 }
 
-export const evolveAnalytics = (doc: AnalyticsNotificationDoc | null, event: Recorded) => stepAnalytics(doc, event).doc;
+/**
+ * The projector calls `evolve` and then `fanOut` with the same document and event, and both need
+ * the same step: the last one is remembered, so it is computed once. Inputs are immutable, so a
+ * remembered step is only ever the step of these very inputs.
+ */
+let last: { doc: AnalyticsNotificationDoc | null; event: Recorded; step: Step } | undefined;
+
+function stepOnce(doc: AnalyticsNotificationDoc | null, event: Recorded): Step {
+  if (last?.doc === doc && last.event === event) return last.step;
+  const step = stepAnalytics(doc, event);
+  last = { doc, event, step };
+  return step;
+}
+
+export const evolveAnalytics = (doc: AnalyticsNotificationDoc | null, event: Recorded) => stepOnce(doc, event).doc;
 
 /** The day and the hour bucket of the notification get the effects of the event. */
 export function analyticsFanOut(before: AnalyticsNotificationDoc | null, after: AnalyticsNotificationDoc | null, event: Recorded) {
-  const { effects } = stepAnalytics(before, event);
+  const { effects } = stepOnce(before, event);
   if (!after || effects.length === 0) return [];
   return GRANULARITIES.map((granularity) => ({
     key: bucketId(granularity, after),
