@@ -33,6 +33,8 @@ describe('the benchmark at smoke-test size', () => {
     for (const c of r.costCurve) {
       assert.ok(c.perSecond > 0 && c.failed === 0 && c.errors === 0);
       assert.ok(c.historyEvents >= 2 * c.history, 'history holds a Requested and a Sent per notification');
+      assert.equal(c.visits?.length, 2, 'each point is visited on the way up and on the way back');
+      assert.ok(Math.abs(c.perSecond - (c.visits[0]! + c.visits[1]!) / 2) <= 1, 'a point is the mean of its visits');
     }
 
     assert.ok(r.replay.logEvents >= r.costCurve.find((c) => c.history === TINY.replayHistory)!.historyEvents && r.replay.applied > 0 && r.replay.perSecond > 0);

@@ -1,5 +1,5 @@
 /** The cost curve (end-to-end with history already in the log), replay, and size on disk. */
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { cp, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '../../adapters/eventStore/sqlite/sqliteEventStore.ts';
@@ -16,6 +16,8 @@ import { round, type Progress } from './stats.ts';
 export interface CostPoint extends EndToEndFigure {
   history: number;
   historyEvents: number;
+  /** End-to-end per second of each visit to this point (see run.ts: the curve is walked there and back); `perSecond` is their mean. */
+  visits?: number[];
 }
 
 /** A data dir holding `history` delivered notifications, with read models and delivery groups caught up. */
@@ -41,9 +43,15 @@ export async function historyDir(history: number, users: number, progress: Progr
   return dir;
 }
 
-/** End-to-end over `count` new notifications on top of `history` already in the log. */
-export async function costPoint(fakes: BenchFakes, shape: LoadShape, history: number, count: number, progress: Progress): Promise<{ point: CostPoint; dir: string }> {
-  const dir = await historyDir(history, shape.users, progress);
+/** A copy of a history dir, for a second visit that must find the history as it was built. */
+export async function copyDir(dir: string): Promise<string> {
+  const copy = await mkdtemp(join(tmpdir(), 'herald-bench-'));
+  await cp(dir, copy, { recursive: true });
+  return copy;
+}
+
+/** End-to-end over `count` new notifications on top of the `history` already in `dir`. */
+export async function costPoint(fakes: BenchFakes, shape: LoadShape, dir: string, history: number, count: number, progress: Progress): Promise<CostPoint> {
   const bh = await startBenchHerald(dir, fakes);
   try {
     const historyEvents = await bh.herald.events.headPosition();
@@ -55,7 +63,7 @@ export async function costPoint(fakes: BenchFakes, shape: LoadShape, history: nu
     await endToEnd(bh, { ...shape, offset: shape.offset + count }, warm);
     progress.note(`end-to-end with ${history.toLocaleString('en')} notifications of history (${count} new)`);
     const e2e = await endToEnd(bh, shape, count);
-    return { point: { history, historyEvents, ...e2e }, dir };
+    return { history, historyEvents, ...e2e };
   } finally {
     await bh.stop();
   }
