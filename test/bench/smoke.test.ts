@@ -40,6 +40,7 @@ describe('the benchmark at smoke-test size', () => {
     assert.ok(r.replay.logEvents >= r.costCurve.find((c) => c.history === TINY.replayHistory)!.historyEvents && r.replay.applied > 0 && r.replay.perSecond > 0);
     assert.ok(r.size.mbPerMillionEvents > 0 && r.peakRssMb.live > 0);
     assert.equal(r.providerViolations, 0);
+    assert.ok(r.machine.cpuProbeMs && r.machine.cpuProbeMs.before > 0 && r.machine.cpuProbeMs.after > 0, 'the machine speed probe ran before and after');
     for (const route of ['apns', 'fcm', 'sms', 'email']) assert.ok((r.providerCalls[route] ?? 0) > 0, `${route} fake answered calls`);
     assert.ok(rows(r).length > 5 && table(r).includes('replay'));
   });

@@ -37,7 +37,8 @@ export function table(r: BenchResults): string {
   const widths = [0, 1, 2, 3].map((i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
   const line = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
-  const head = `Herald benchmark (${r.mode}), ${r.startedAt}, ${r.machine.cpus} CPUs, Node ${r.machine.node}, ${r.seconds} s`;
+  const probe = r.machine.cpuProbeMs ? `, CPU probe ${r.machine.cpuProbeMs.before} → ${r.machine.cpuProbeMs.after} ms` : '';
+  const head = `Herald benchmark (${r.mode}), ${r.startedAt}, ${r.machine.cpus} CPUs, Node ${r.machine.node}, ${r.seconds} s${probe}`;
   return [head, '', line(all[0]!), rule, ...all.slice(1).map(line)].join('\n');
 }
 

@@ -1,5 +1,6 @@
 /** The whole benchmark, phase by phase, at the given sizes; the CLI and the smoke test both call it. */
 import { round, RssSampler, type Progress } from './stats.ts';
+import { cpuProbeMs } from './cpuProbe.ts';
 import { startBenchFakes } from './fakes.ts';
 import { createUsers, startBenchHerald } from './herald.ts';
 import { endToEnd, ingest, steady, type EndToEndFigure, type IngestFigure, type SteadyFigure } from './phases.ts';
@@ -30,7 +31,8 @@ export const FULL: BenchSizes = { users: 1_000, connections: 32, ingestSeconds: 
 export interface BenchResults {
   mode: string;
   startedAt: string;
-  machine: { cpus: number; node: string; platform: string };
+  /** `cpuProbeMs`: the fixed CPU workload of cpuProbe.ts, timed before and after the run (absent in older results). */
+  machine: { cpus: number; node: string; platform: string; cpuProbeMs?: { before: number; after: number } };
   sizes: BenchSizes;
   ingest: IngestFigure;
   ingestBatched: IngestFigure;
@@ -50,6 +52,7 @@ export interface BenchResults {
 }
 
 export async function runBench(mode: string, sizes: BenchSizes, progress: Progress): Promise<BenchResults> {
+  const probeBefore = cpuProbeMs();
   const began = performance.now();
   const startedAt = new Date().toISOString();
   const rss = new RssSampler();
@@ -114,7 +117,7 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
     return {
       mode,
       startedAt,
-      machine: { cpus: (await import('node:os')).cpus().length, node: process.version, platform: `${process.platform}-${process.arch}` },
+      machine: { cpus: (await import('node:os')).cpus().length, node: process.version, platform: `${process.platform}-${process.arch}`, cpuProbeMs: { before: probeBefore, after: cpuProbeMs() } },
       sizes,
       ...first,
       costCurve,
