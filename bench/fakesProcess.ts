@@ -2,7 +2,7 @@
  * The four fake provider servers (test/fakes) in their own process, as real providers would be:
  * their TLS, HTTP/2 and JSON work does not share Herald's threads. Started by the benchmark with
  * an IPC channel: it sends { ready: FakeEndpoints } once listening, answers 'counts' with the
- * provider calls answered and the violations found, and exits on 'close'.
+ * provider calls answered, the connections they came over and the violations found, and exits on 'close'.
  */
 import { startFakeApns } from '../test/fakes/apnsServer.ts';
 import { startFakeFcm } from '../test/fakes/fcmServer.ts';
@@ -32,7 +32,8 @@ setInterval(drain, 500).unref();
 process.on('message', (message: string) => {
   if (message === 'counts') {
     drain();
-    process.send!({ counts: { received: { ...seen }, violations } });
+    const connections = { apns: apns.connections().total, fcm: fcm.connections().total, sms: twilio.connections().total, email: sendgrid.connections().total };
+    process.send!({ counts: { received: { ...seen }, connections, violations } });
   }
   if (message === 'close') void Promise.all([apns.close(), fcm.close(), twilio.close(), sendgrid.close()]).then(() => process.exit(0));
 });

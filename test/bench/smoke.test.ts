@@ -42,6 +42,10 @@ describe('the benchmark at smoke-test size', () => {
     assert.equal(r.providerViolations, 0);
     assert.ok(r.machine.cpuProbeMs && r.machine.cpuProbeMs.before > 0 && r.machine.cpuProbeMs.after > 0, 'the machine speed probe ran before and after');
     for (const route of ['apns', 'fcm', 'sms', 'email']) assert.ok((r.providerCalls[route] ?? 0) > 0, `${route} fake answered calls`);
+    for (const route of ['apns', 'fcm', 'sms', 'email']) {
+      const connections = r.providerConnections?.[route] ?? 0;
+      assert.ok(connections > 0 && connections <= r.providerCalls[route]!, `${route}: its calls came over ${connections} connection(s)`);
+    }
     assert.ok(rows(r).length > 5 && table(r).includes('replay'));
   });
 });

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { createSelfSignedCert } from './tls.ts';
+import { countConnections, type ConnectionCount } from './connections.ts';
 
 export const FCM_HOST = 'fcm.googleapis.com';
 
@@ -39,7 +40,7 @@ export interface FcmRequestRecord {
   body: unknown;
 }
 
-export interface FakeFcm {
+export interface FakeFcm extends ConnectionCount {
   port: number;
   url: string;
   projectId: string;
@@ -168,11 +169,13 @@ export async function startFakeFcm(options: { projectId?: string; accessToken?: 
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
+  const connections = countConnections(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   const httpAgent = new FakeRouteAgent(port, cert);
 
   return {
+    connections,
     port,
     url: `https://127.0.0.1:${port}`,
     projectId,

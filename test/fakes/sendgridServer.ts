@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { countConnections, type ConnectionCount } from './connections.ts';
 
 export type SendgridFailureKind =
   | 'invalid_address'
@@ -62,7 +63,7 @@ export interface FailOptions {
   withoutField?: boolean;
 }
 
-export interface FakeSendgrid {
+export interface FakeSendgrid extends ConnectionCount {
   baseUrl: string;
   requests: SendgridReceived[];
   failRecipient(to: string, kind: SendgridFailureKind, options?: FailOptions): void;
@@ -205,10 +206,12 @@ export async function startFakeSendgrid(options: FakeSendgridOptions): Promise<F
       timers.add(timer);
     });
   });
+  const connections = countConnections(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
   return {
+    connections,
     baseUrl: `http://127.0.0.1:${port}`,
     requests,
     failRecipient: (to, kind, failOptions = {}) => void failures.set(to, { kind, options: { ...failOptions } }),

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { countConnections, type ConnectionCount } from './connections.ts';
 
 export type TwilioFailureKind =
   | 'invalid_number'
@@ -39,7 +40,7 @@ export interface FailOptions {
   times?: number;
 }
 
-export interface FakeTwilio {
+export interface FakeTwilio extends ConnectionCount {
   baseUrl: string;
   requests: TwilioReceived[];
   failRecipient(to: string, kind: TwilioFailureKind, options?: FailOptions): void;
@@ -151,10 +152,12 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
       () => req.socket.destroy(),
     );
   });
+  const connections = countConnections(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
   return {
+    connections,
     baseUrl: `http://127.0.0.1:${port}`,
     requests,
     failRecipient: (to, kind, failOptions = {}) => void failures.set(to, { kind, options: { ...failOptions } }),

@@ -13,19 +13,26 @@ export interface BenchFakes {
   endpoints: FakeEndpoints;
   /** For startHerald: the background thread builds the SDK providers pointed at the fakes. */
   providersModule: ProvidersModule;
-  /** Provider calls each fake answered so far, and what the fakes found wrong (must stay 0). */
-  counts(): Promise<{ received: Record<Route, number>; violations: number }>;
+  /** Provider calls each fake answered so far, the TCP connections they came over, and what the fakes found wrong (must stay 0). */
+  counts(): Promise<FakeCounts>;
   close(): Promise<void>;
 }
 
-type FromFakes = { ready: FakeEndpoints } | { counts: { received: Record<Route, number>; violations: number } };
+export interface FakeCounts {
+  received: Record<Route, number>;
+  /** Connections each fake accepted: few against many calls means the SDK reuses them (keep-alive, HTTP/2). */
+  connections: Record<Route, number>;
+  violations: number;
+}
+
+type FromFakes = { ready: FakeEndpoints } | { counts: FakeCounts };
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 export function startBenchFakes(): Promise<BenchFakes> {
   const child = fork('bench/fakesProcess.ts', [], { cwd: root, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let countsWaiting: ((c: { received: Record<Route, number>; violations: number }) => void)[] = [];
+  let countsWaiting: ((c: FakeCounts) => void)[] = [];
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`bench/fakesProcess.ts exited with ${code} before it was ready`)));

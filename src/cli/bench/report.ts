@@ -28,7 +28,8 @@ export function rows(r: BenchResults): string[][] {
   out.push(['replay (every read model)', `${n(r.replay.perSecond)} events/s (${n(r.replay.logEvents)} events, ${r.replay.seconds} s, ${n(r.replay.applied)} applied)`, '≥ 100,000/s', check(r.replay.perSecond >= 100_000)]);
   out.push(['peak RSS (bench process)', `${r.peakRssMb.live} MB serving; ${r.peakRssMb.wholeRun} MB whole run`, '', '']);
   out.push(['database size', `${n(r.size.mbPerMillionEvents)} MB events.db per 1M events; read models ${n(r.size.readModelsMbPerMillionEvents)} MB per 1M`, '', '']);
-  out.push(['provider calls answered by fakes', `${Object.entries(r.providerCalls).map(([k, v]) => `${k} ${n(v)}`).join(', ')}; ${r.providerViolations} violations`, '', '']);
+  const over = (route: string) => (r.providerConnections?.[route] === undefined ? '' : ` over ${n(r.providerConnections[route])} conn.`);
+  out.push(['provider calls answered by fakes', `${Object.entries(r.providerCalls).map(([k, v]) => `${k} ${n(v)}${over(k)}`).join(', ')}; ${r.providerViolations} violations`, '', '']);
   return out;
 }
 

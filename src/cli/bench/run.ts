@@ -47,6 +47,8 @@ export interface BenchResults {
   peakRssMb: { live: number; wholeRun: number };
   /** Provider calls the fake servers answered, and what they found wrong (must be 0). */
   providerCalls: Record<string, number>;
+  /** TCP connections the provider calls came over, per fake (absent in older results). */
+  providerConnections?: Record<string, number>;
   providerViolations: number;
   seconds: number;
 }
@@ -126,6 +128,7 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
       size,
       peakRssMb: { live: live.peakMb, wholeRun: rss.peakMb },
       providerCalls: calls.received,
+      providerConnections: calls.connections,
       providerViolations: calls.violations,
       seconds: Math.round((performance.now() - began) / 1000),
     };
