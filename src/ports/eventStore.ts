@@ -45,10 +45,32 @@ export interface ReadStreamOptions {
   maxCount?: number;
 }
 
-/** Which events of $all a subscription sees. Both lists empty or absent: every event. */
+/** Which events of $all a subscription sees: those that pass every part given. Nothing given: every event. */
 export interface EventFilter {
   eventTypes?: readonly string[];
   streamPrefixes?: readonly string[];
+  /**
+   * Events whose data has `field` (a top-level name) equal to `value`, or an array there that
+   * contains it; several entries pass an event that matches any of them. For consumers that want a
+   * few of many events of one type (a route's deliveries): the embedded store filters in SQL, so the
+   * others never reach the group; EventStoreDB, whose server filters only on types and streams,
+   * filters on the client and acks the others itself.
+   */
+  dataMatches?: readonly DataMatch[];
+}
+
+export interface DataMatch {
+  field: string;
+  value: string;
+}
+
+/** Whether `data` passes `dataMatches` (none given: it does). The embedded store's SQL says the same. */
+export function dataMatches(matches: readonly DataMatch[] | undefined, data: JsonObject): boolean {
+  if (!matches || matches.length === 0) return true;
+  return matches.some(({ field, value }) => {
+    const found = data[field];
+    return Array.isArray(found) ? found.includes(value) : found === value;
+  });
 }
 
 export interface ReadAllOptions {

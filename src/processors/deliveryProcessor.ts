@@ -74,8 +74,13 @@ export class DeliveryProcessor {
 
   async start(): Promise<void> {
     const { events, provider } = this.o;
+    const route = provider.route;
     await events.ensurePersistentSubscription(this.group, {
-      filter: { eventTypes: this.o.lane === 'priority' ? ['NotificationExpedited'] : DELIVERY_TRIGGERS },
+      // Only this route's events reach the group: requests name their routes, retries and redrives their route.
+      filter: {
+        eventTypes: this.o.lane === 'priority' ? ['NotificationExpedited'] : DELIVERY_TRIGGERS,
+        dataMatches: [{ field: 'routes', value: route }, { field: 'route', value: route }],
+      },
       maxInFlight: Math.max(provider.maxBatchSize * 2, 64),
       messageTimeoutMs: 60_000,
       maxRetryCount: 10,
@@ -95,7 +100,8 @@ export class DeliveryProcessor {
   /** Which attempt of this route an event asks for, or null when it is not for this worker now. */
   private attemptOf(pe: PersistentEvent): { notificationId: string; attempt: number } | null {
     const route = this.o.provider.route;
-    // Every route's group sees every request: settle the other routes' events before paying for validation.
+    // The group's filter already keeps other routes' events out; this stays as a second guard,
+    // settled before paying for validation.
     const raw = pe.event.data as { routes?: unknown; route?: unknown };
     if (Array.isArray(raw.routes) ? !raw.routes.includes(route) : raw.route !== route) return null;
     const event = decodeEvent(pe.event);

@@ -103,6 +103,28 @@ export function eventStoreContract(adapter: string, makeHarness: () => Promise<E
       assert.ok((await store.headPosition()) >= (positions[2] ?? Infinity));
     }));
 
+    it('filters by a data field: equal to the value, or an array holding it; any of several matches passes', run(async (store) => {
+      const prefix = uniquePrefix();
+      const before = await store.headPosition();
+      const data = (n: number, rest: Record<string, unknown>) => ({ type: 'R', data: { n, ...rest } });
+      await store.append(`${prefix}a`, [
+        data(1, { routes: ['apns', 'fcm'] }), data(2, { routes: ['sms'] }), data(3, { route: 'fcm' }), data(4, { route: 'sms' }),
+        data(5, { routes: [] }), data(6, {}), data(7, { route: { nested: 'fcm' } }), data(8, { routes: 'fcm' }),
+      ], 'no_stream');
+      const fcm = { streamPrefixes: [prefix], dataMatches: [{ field: 'routes', value: 'fcm' }, { field: 'route', value: 'fcm' }] };
+      const read = await store.readAll({ fromPosition: before, filter: fcm });
+      assert.deepEqual(read.map((e) => e.data.n), [1, 3, 8]);
+      const one = await store.readAll({ fromPosition: before, filter: { streamPrefixes: [prefix], eventTypes: ['R'], dataMatches: [{ field: 'route', value: 'sms' }] } });
+      assert.deepEqual(one.map((e) => e.data.n), [4]);
+      const sub = store.subscribeToAll({ fromPosition: before, filter: fcm });
+      const got: unknown[] = [];
+      while (got.length < 3) got.push(...(await within(5000, 'filtered catch-up events', sub.nextBatch(10))).map((e) => e.data.n));
+      await store.append(`${prefix}b`, [data(9, { routes: ['email'] }), data(10, { routes: ['fcm'] })], 'no_stream');
+      while (got.length < 4) got.push(...(await within(5000, 'the live filtered event', sub.nextBatch(10))).map((e) => e.data.n));
+      assert.deepEqual(got, [1, 3, 8, 10]);
+      await sub.close();
+    }));
+
     it('catch-up subscription delivers history, then live events, filtered, until closed', run(async (store) => {
       const prefix = uniquePrefix();
       const before = await store.headPosition();

@@ -51,6 +51,23 @@ export function persistentContract(makeHarness: () => Promise<EventStoreHarness>
     await sub.close();
   }));
 
+  it('persistent: filters by a data field, and the events it keeps out never count as in flight', run(async (store) => {
+    const prefix = uniquePrefix();
+    const name = `${prefix}routed`;
+    await store.ensurePersistentSubscription(name, { filter: { streamPrefixes: [prefix], dataMatches: [{ field: 'routes', value: 'sms' }, { field: 'route', value: 'sms' }] }, maxInFlight: 2 });
+    const other = Array.from({ length: 10 }, (_, n) => ({ type: 'R', data: { n, routes: ['email'] } }));
+    await store.append(`${prefix}1`, [...other, { type: 'R', data: { n: 10, routes: ['email', 'sms'] } }, { type: 'D', data: { n: 11, route: 'sms' } }], 'no_stream');
+    const sub = store.connectPersistentSubscription(name);
+    const got = await takeN(sub, 2);
+    assert.deepEqual(got.map((e) => e.event.data.n), [10, 11]);
+    for (const e of got) await sub.ack(e);
+    await eventually(5000, 'the checkpoint past every event, wanted or not', async () => {
+      const info = await store.persistentSubscriptionInfo(name);
+      return info.checkpoint >= got[1]!.event.position && info.inFlight === 0 ? true : undefined;
+    });
+    await sub.close();
+  }));
+
   it('persistent: nack retry redelivers with a higher retry count; skip drops it', run(async (store) => {
     const g = await group(store);
     await g.append(1);

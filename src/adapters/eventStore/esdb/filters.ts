@@ -1,9 +1,10 @@
-import type { EventFilter } from '../../../ports/eventStore.ts';
+import { dataMatches, type EventFilter, type JsonObject } from '../../../ports/eventStore.ts';
 
 /**
  * What EventStoreDB can filter on the server: one expression, on stream names OR on event types,
- * never both. The port allows both at once, so the server gets the more selective half (stream
- * prefixes) and `matches` applies the whole filter exactly on the client.
+ * never both, and nothing in the data. The port allows all three at once, so the server gets the
+ * more selective of the first two (stream prefixes) and `matches` applies the whole filter
+ * exactly on the client.
  */
 export type ServerFilter = { on: 'stream' | 'type'; prefixes: string[] } | undefined;
 
@@ -21,10 +22,12 @@ export function serverFilter(filter: EventFilter | undefined): ServerFilter {
  * persistent subscription checkpoints, statistics) are never application events, so they never
  * match: the embedded store has none, and consumers must not see ESDB's.
  */
-export function matches(filter: EventFilter | undefined, e: { streamName: string; type: string }): boolean {
+export function matches(filter: EventFilter | undefined, e: { streamName: string; type: string; data: JsonObject }): boolean {
   if (e.type.startsWith('$')) return false;
   const types = filter?.eventTypes ?? [];
   if (types.length > 0 && !types.includes(e.type)) return false;
   const prefixes = filter?.streamPrefixes ?? [];
-  return prefixes.length === 0 || prefixes.some((p) => e.streamName.startsWith(p));
+  if (prefixes.length > 0 && !prefixes.some((p) => e.streamName.startsWith(p))) return false;
+  // The server cannot look into data: it is always filtered here.
+  return dataMatches(filter?.dataMatches, e.data);
 }

@@ -33,6 +33,8 @@ export function toRecorded(row: EventRow): RecordedEvent {
   };
 }
 
+const DATA_FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /** SQL condition and parameters for a $all filter; prefixes use substr, so no LIKE escaping. */
 export function filterSql(filter: EventFilter | undefined): { sql: string; params: (string | number)[] } {
   const parts: string[] = [];
@@ -46,6 +48,16 @@ export function filterSql(filter: EventFilter | undefined): { sql: string; param
   if (prefixes.length > 0) {
     parts.push(`(${prefixes.map(() => 'substr(stream, 1, ?) = ?').join(' OR ')})`);
     for (const p of prefixes) params.push(p.length, p);
+  }
+  // json_each over a scalar yields that one value (key NULL), over an array its elements (integer
+  // keys): equality or membership. An object's members (text keys) do not count, as in dataMatches.
+  const matches = filter?.dataMatches ?? [];
+  if (matches.length > 0) {
+    parts.push(`(${matches.map(() => "EXISTS (SELECT 1 FROM json_each(data, ?) WHERE value = ? AND typeof(key) <> 'text')").join(' OR ')})`);
+    for (const m of matches) {
+      if (!DATA_FIELD.test(m.field)) throw new Error(`dataMatches: ${JSON.stringify(m.field)} is not a top-level field name`);
+      params.push(`$.${m.field}`, m.value);
+    }
   }
   return { sql: parts.length > 0 ? ` AND ${parts.join(' AND ')}` : '', params };
 }
