@@ -9,7 +9,7 @@ import type {
   RecordedEvent,
 } from '../../../ports/eventStore.ts';
 import { PersistentGroup, withDefaults, type Entry } from './persistentGroup.ts';
-import { EVENT_COLUMNS, toRecorded, type EventRow } from './rows.ts';
+import { EVENT_COLUMNS, fromTuple, type EventTuple } from './rows.ts';
 import type { TurnBatch } from './turnBatch.ts';
 import { iterateBatches } from '../batches.ts';
 
@@ -108,24 +108,27 @@ export class PersistentGroups {
     return { group: name, checkpoint: group.checkpoint, inFlight: group.counts().inFlight, parked };
   }
 
-  private parkedRows(name: string, limit: number): (EventRow & { reason: string; parked_at: number })[] {
-    return this.db
-      .prepare<[string, number], EventRow & { reason: string; parked_at: number }>(
+  /** Each parked event with why and when it was parked: its EventTuple, then reason and parked_at. */
+  private parkedRows(name: string, limit: number): { event: RecordedEvent; reason: string; parkedAt: number }[] {
+    const rows = this.db
+      .prepare(
         `SELECT ${EVENT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}, p.reason, p.parked_at
          FROM ps_parked p JOIN events e ON e.position = p.position WHERE p.group_name = ? ORDER BY p.position LIMIT ?`,
       )
-      .all(name, limit);
+      .raw(true)
+      .all(name, limit) as [...EventTuple, string, number][];
+    return rows.map((r) => ({ event: fromTuple(r.slice(0, 8) as EventTuple), reason: r[8], parkedAt: r[9] }));
   }
 
   /** Read from the database, so any instance on the file can list them, not only the group's host. */
   listParked(name: string, limit: number): ParkedEvent[] {
     if (!this.groups.has(name) && !this.db.prepare('SELECT 1 FROM ps_groups WHERE name = ?').get(name)) this.get(name);
-    return this.parkedRows(name, limit).map((r) => ({ event: toRecorded(r), reason: r.reason, parkedAt: r.parked_at }));
+    return this.parkedRows(name, limit);
   }
 
   replayParked(name: string): number {
     const group = this.get(name);
-    const entries = this.parkedRows(name, -1).map((r) => ({ event: toRecorded(r), retryCount: 0, deadline: 0, replayed: true }));
+    const entries = this.parkedRows(name, -1).map((r) => ({ event: r.event, retryCount: 0, deadline: 0, replayed: true }));
     group.replay(entries);
     return entries.length;
   }

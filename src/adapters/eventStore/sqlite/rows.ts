@@ -1,16 +1,5 @@
 import type { EventFilter, JsonObject, RecordedEvent } from '../../../ports/eventStore.ts';
 
-export interface EventRow {
-  position: number;
-  id: string;
-  stream: string;
-  revision: number;
-  type: string;
-  data: string;
-  metadata: string;
-  created: number;
-}
-
 export const EVENT_COLUMNS = 'position, id, stream, revision, type, data, metadata, created';
 
 /**
@@ -20,16 +9,17 @@ export const EVENT_COLUMNS = 'position, id, stream, revision, type, data, metada
  */
 export type EventTuple = [position: number, id: string, stream: string, revision: number, type: string, data: string, metadata: string, created: number];
 
-export function toRecorded(row: EventRow): RecordedEvent {
+/** One event from its row, data and metadata parsed. */
+export function fromTuple(row: EventTuple): RecordedEvent {
   return {
-    id: row.id,
-    streamName: row.stream,
-    revision: row.revision,
-    position: row.position,
-    type: row.type,
-    data: JSON.parse(row.data) as JsonObject,
-    metadata: JSON.parse(row.metadata) as JsonObject,
-    created: row.created,
+    id: row[1],
+    streamName: row[2],
+    revision: row[3],
+    position: row[0],
+    type: row[4],
+    data: JSON.parse(row[5]) as JsonObject,
+    metadata: JSON.parse(row[6]) as JsonObject,
+    created: row[7],
   };
 }
 
@@ -81,16 +71,7 @@ export class RecordedCache {
     const position = row[0];
     const cached = this.recent.get(position) ?? this.older.get(position);
     if (cached) return cached;
-    const event: RecordedEvent = {
-      id: row[1],
-      streamName: row[2],
-      revision: row[3],
-      position,
-      type: row[4],
-      data: JSON.parse(row[5]) as JsonObject,
-      metadata: JSON.parse(row[6]) as JsonObject,
-      created: row[7],
-    };
+    const event = fromTuple(row);
     if (this.recent.size >= this.perGeneration) {
       this.older = this.recent;
       this.recent = new Map();
