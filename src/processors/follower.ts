@@ -11,7 +11,8 @@ import { checkpointName } from './checkpoints.ts';
 import { DocCache, type Keyed } from './docCache.ts';
 import { Dispatcher } from './dispatch.ts';
 
-const BATCH = 1000;
+/** Events read per batch at most: a follower catching up reads (and commits) this many at a time. */
+const BATCH = 5000;
 /**
  * A projection whose types are rare (preferences, rate windows) still gets its checkpoint moved
  * this far behind the log at the latest, so a restart does not read that quiet stretch again.
@@ -27,10 +28,32 @@ export interface Member {
 export interface FollowerOptions {
   /** Last position applied per projection name, kept up to date after every batch. */
   positions: Map<string, number>;
-  /** After a small batch, wait this long so the next commit carries more events. */
-  gatherMs: number;
+  /** How long to wait after a batch so the next commit carries more events (see gatherPause). */
+  gather: Gather;
   /** Set when stopping: a failing batch is no longer retried. */
   stopping: AbortSignal;
+}
+
+export interface Gather {
+  /** The pause after a small batch: how stale a read model gets under a trickle of events. */
+  minMs: number;
+  /** The longest pause, reached under load: how stale a read model gets at most while busy. */
+  maxMs: number;
+}
+
+/** Pause per event of the last batch: the pause reaches its longest at 4,000 events a second. */
+const MS_PER_EVENT = 0.25;
+
+/**
+ * How long to wait before reading the next batch, given how many events the last one held. A
+ * commit costs less per document the more it carries: each one rewrites every index page its
+ * documents touch, and the per-user index of the notification log puts nearly every document on a
+ * page of its own. So the busier the log, the longer the pause and the larger the next commit, up
+ * to `maxMs`; a trickle is applied within `minMs`, and a full batch (catching up) not at all.
+ */
+export function gatherPause(events: number, gather: Gather, maxBatch = BATCH): number {
+  if (events >= maxBatch || gather.maxMs <= 0) return 0;
+  return Math.min(gather.maxMs, Math.max(gather.minMs, events * MS_PER_EVENT));
 }
 
 /** Commits one projection's events of a batch, with its checkpoint, as one write. */
@@ -78,8 +101,9 @@ export class Follower {
         this.options.positions.set(projection.name, last);
       }
       // A trickle of events would mean a commit per event and a rewrite of the same documents; a
-      // short pause lets the next batch carry several events of one notification into one write.
-      if (batch.length < BATCH / 2 && this.options.gatherMs > 0) await new Promise((r) => setTimeout(r, this.options.gatherMs));
+      // pause lets the next batch carry more events, and several events of one notification into one write.
+      const pause = gatherPause(batch.length, this.options.gather);
+      if (pause > 0) await new Promise((r) => setTimeout(r, pause));
     }
   }
 

@@ -4,7 +4,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { Projection } from '../projections/projection.ts';
 import { checkpointName } from './checkpoints.ts';
 import { Dispatcher } from './dispatch.ts';
-import { applyKeyed, Follower, type Member } from './follower.ts';
+import { applyKeyed, Follower, type Gather, type Member } from './follower.ts';
 import { rebuild, RebuildInterruptedError } from './rebuild.ts';
 
 export { checkpointName };
@@ -39,8 +39,8 @@ export class Projector {
     private readonly readModels: ReadModelStore,
     private readonly projections: readonly Projection[],
     private readonly logger: Logger,
-    /** After a small batch, wait this long so the next commit carries more events. */
-    private readonly gatherMs = 20,
+    /** How long the follower waits between batches so that commits carry more events (see gatherPause). */
+    private readonly gather: Gather = { minMs: 20, maxMs: 250 },
   ) {}
 
   async start(): Promise<void> {
@@ -57,7 +57,7 @@ export class Projector {
   }
 
   private follow(members: readonly Member[]): Promise<void> {
-    const follower = new Follower(this.events, this.readModels, members, this.logger, { positions: this.positions, gatherMs: this.gatherMs, stopping: this.stopping.signal });
+    const follower = new Follower(this.events, this.readModels, members, this.logger, { positions: this.positions, gather: this.gather, stopping: this.stopping.signal });
     this.followers.push(follower);
     return follower.run();
   }

@@ -8,6 +8,7 @@ import { SqliteReadModelStore } from '../../src/adapters/readModels/sqlite/sqlit
 import { encodeEvent } from '../../src/codec/events.ts';
 import { createLogger } from '../../src/logger.ts';
 import { checkpointName, Projector } from '../../src/processors/projector.ts';
+import { gatherPause } from '../../src/processors/follower.ts';
 import { PROJECTIONS } from '../../src/projections/index.ts';
 import { eventually } from '../support/wait.ts';
 
@@ -39,5 +40,26 @@ describe('the projector follows the log once for every projection', () => {
       await readModels.close();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the pause between batches grows with the load', () => {
+  const gather = { minMs: 20, maxMs: 250 };
+
+  it('applies a trickle within the shortest pause', () => {
+    assert.equal(gatherPause(1, gather), 20);
+    assert.equal(gatherPause(80, gather), 20);
+  });
+
+  it('waits longer after a larger batch, so the next commit carries more, up to the longest pause', () => {
+    assert.equal(gatherPause(400, gather), 100);
+    assert.equal(gatherPause(1000, gather), 250);
+    assert.equal(gatherPause(4999, gather), 250);
+  });
+
+  it('does not pause while catching up (a full batch) or when pausing is turned off', () => {
+    assert.equal(gatherPause(5000, gather), 0);
+    assert.equal(gatherPause(10, gather, 10), 0);
+    assert.equal(gatherPause(10, { minMs: 0, maxMs: 0 }), 0);
   });
 });
