@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
 import { GroupNotRunningError } from '../../src/adapters/eventStore/sqlite/threadLink.ts';
+import { eventually } from '../support/wait.ts';
 
 async function pair() {
   const dir = await mkdtemp(join(tmpdir(), 'herald-linked-'));
@@ -42,6 +43,35 @@ describe('linked embedded event stores on one file', () => {
       assert.deepEqual(caught.map((e) => e.data), [{ n: 1 }]);
       assert.deepEqual(handed.map((e) => e.event.data), [{ n: 1 }]);
       await sub.close();
+      await consumer.close();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('wakes only the groups whose types were committed; a passed-over group still follows the head', async () => {
+    const s = await pair();
+    try {
+      await s.worker.ensurePersistentSubscription('g', { filter: { eventTypes: ['Thing'] } });
+      const consumer = s.worker.connectPersistentSubscription('g');
+      // Every look of a group is one read of the log: count them on the host.
+      const host = s.worker as unknown as { readPage: (...args: unknown[]) => unknown };
+      const readPage = host.readPage.bind(host);
+      let looks = 0;
+      host.readPage = (...args: unknown[]) => {
+        looks += 1;
+        return readPage(...args);
+      };
+      const waiting = consumer.nextBatch(10);
+      await new Promise((r) => setTimeout(r, 20));
+      const before = looks;
+      let last = 0;
+      for (let i = 0; i < 5; i++) last = (await s.api.append(`other-${i}`, [{ type: 'Other', data: { i } }], 'no_stream')).position;
+      assert.equal(looks, before, 'commits of types the group does not take do not make it read the log');
+      await eventually(2000, 'the passed-over group looks again and moves its checkpoint to the head', async () =>
+        ((await s.api.persistentSubscriptionInfo('g')).checkpoint >= last ? true : undefined));
+      await s.api.append('thing-1', [event(1)], 'no_stream');
+      assert.deepEqual((await waiting).map((e) => e.event.data), [{ n: 1 }]);
       await consumer.close();
     } finally {
       await s.close();

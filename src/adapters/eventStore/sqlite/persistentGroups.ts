@@ -17,6 +17,17 @@ type ReadPage = (from: number, max: number, filter: EventFilter) => { events: Re
 
 /** How often checkpoints reach the disk: redelivery after a crash is bounded by this much work. */
 const CHECKPOINT_EVERY_MS = 100;
+/**
+ * A group that commits passed over (none of its types) still looks again this often, so its read
+ * cursor, and with it its checkpoint and the lag gauge, follows the head while its events are rare.
+ */
+const PASSED_OVER_LOOK_MS = 200;
+
+/** Whether a commit of events of these types may hold events for a group with this filter. */
+export function mayConcern(filter: EventFilter, types: readonly string[]): boolean {
+  const wanted = filter.eventTypes;
+  return !wanted || types.some((type) => wanted.includes(type));
+}
 
 /** The embedded adapter's persistent subscription groups: durable settings, checkpoints and parked events. */
 export class PersistentGroups {
@@ -24,16 +35,33 @@ export class PersistentGroups {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly consumers = new Set<Consumer>();
   private nextConsumerId = 1;
+  /** Groups that commits passed over since they last looked (see PASSED_OVER_LOOK_MS). */
+  private readonly passedOver = new Set<PersistentGroup>();
 
   constructor(
     private readonly db: Database.Database,
     private readonly writes: TurnBatch,
     private readonly readPage: ReadPage,
-  ) {}
+  ) {
+    const look = setInterval(() => {
+      for (const group of this.passedOver) group.changed.notify();
+      this.passedOver.clear();
+    }, PASSED_OVER_LOOK_MS);
+    look.unref();
+    this.timers.push(look);
+  }
 
-  /** New events were committed: every waiting consumer looks again. */
-  notifyCommitted(): void {
-    for (const group of this.groups.values()) group.changed.notify();
+  /**
+   * New events of these types were committed: the consumers of every group whose filter takes one
+   * of them look again. Each look is a query, and the delivery groups' appends (Sent, Failed) are
+   * of types no group takes, so waking only the concerned groups saves most of them.
+   */
+  notifyCommitted(types: readonly string[]): void {
+    if (types.length === 0) return;
+    for (const group of this.groups.values()) {
+      if (mayConcern(group.settings.filter, types)) group.changed.notify();
+      else this.passedOver.add(group);
+    }
   }
 
   async ensure(name: string, input: PersistentSubscriptionSettings, head: number): Promise<void> {

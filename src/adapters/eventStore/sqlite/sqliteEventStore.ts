@@ -48,6 +48,8 @@ export class SqliteEventStore implements EventStore {
   private readonly link: ThreadLink;
   private readonly marks: DurableMarks;
   private readonly sync: WalSync;
+  /** Event types appended since the last commit: which persistent groups that commit wakes. */
+  private readonly appendedTypes = new Set<string>();
 
   constructor(file: string, options: SharedWriters = {}) {
     this.db = openEventDb(file);
@@ -58,16 +60,19 @@ export class SqliteEventStore implements EventStore {
       savepoints: true,
       ...(options.writeLock ? { lock: options.writeLock } : {}),
       // Appends resolve, and subscribers here and on the other thread wake, once the WAL is synced.
-      afterCommit: (settle) =>
+      afterCommit: (settle) => {
+        const types = [...this.appendedTypes];
+        this.appendedTypes.clear();
         this.sync.committed((error) => {
           settle(error);
           if (error) return;
-          this.wake();
-          this.link.committed();
-        }),
+          this.wake(types);
+          this.link.committed(types);
+        });
+      },
     });
     this.reads = new TurnBatch(this.db, { begin: 'deferred', savepoints: false });
-    this.link = new ThreadLink(file, { committed: () => this.wake(), answer: (call) => this.answer(call) });
+    this.link = new ThreadLink(file, { committed: (types) => this.wake(types), answer: (call) => this.answer(call) });
     this.statements = {
       streamRevision: this.db.prepare<[string], { revision: number }>('SELECT revision FROM streams WHERE name = ?'),
       setRevision: this.db.prepare('INSERT INTO streams (name, revision) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET revision = excluded.revision'),
@@ -79,9 +84,9 @@ export class SqliteEventStore implements EventStore {
     );
   }
 
-  private wake(): void {
+  private wake(types: readonly string[]): void {
     this.committed.notify();
-    this.groups.notifyCommitted();
+    this.groups.notifyCommitted(types);
   }
 
   private answer(call: GroupCall): Promise<unknown> | undefined {
@@ -116,6 +121,7 @@ export class SqliteEventStore implements EventStore {
       const info = this.statements.insert.run(row.id, stream, revision, row.type, row.data, row.metadata, created);
       position = Number(info.lastInsertRowid);
       this.sync.writing(position);
+      this.appendedTypes.add(row.type);
     }
     if (rows.length > 0) this.statements.setRevision.run(stream, revision);
     else position = this.headNow();

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 export type GroupCall = { method: 'info' | 'replayParked'; group: string };
 
 type Message =
-  | { kind: 'committed' }
+  | { kind: 'committed'; types: readonly string[] }
   | { kind: 'call'; id: string; call: GroupCall }
   | { kind: 'reply'; id: string; ok: true; value: unknown }
   | { kind: 'reply'; id: string; ok: false; error: string };
@@ -31,7 +31,8 @@ export class ThreadLink {
   constructor(
     file: string,
     private readonly handlers: {
-      committed(): void;
+      /** Another instance committed events of these types. */
+      committed(types: readonly string[]): void;
       /** Answers a call for a group this instance holds; undefined when it does not hold it. */
       answer(call: GroupCall): Promise<unknown> | undefined;
     },
@@ -41,8 +42,8 @@ export class ThreadLink {
     this.channel.onmessage = (event) => this.receive((event as { data: Message }).data);
   }
 
-  committed(): void {
-    this.channel.postMessage({ kind: 'committed' } satisfies Message);
+  committed(types: readonly string[]): void {
+    this.channel.postMessage({ kind: 'committed', types } satisfies Message);
   }
 
   /** Asks whichever linked instance holds the group; rejects with GroupNotRunningError after `timeoutMs`. */
@@ -59,7 +60,7 @@ export class ThreadLink {
   }
 
   private receive(message: Message): void {
-    if (message.kind === 'committed') return this.handlers.committed();
+    if (message.kind === 'committed') return this.handlers.committed(message.types);
     if (message.kind === 'call') {
       const answer = this.handlers.answer(message.call);
       if (!answer) return;
