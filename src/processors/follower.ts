@@ -96,6 +96,9 @@ export class Follower {
         if (own > 0 || last - this.committed[i]! >= IDLE_CHECKPOINT) {
           if (!(await this.applyUntilDone(projection, items, last))) return;
           this.committed[i] = last;
+          // The embedded store answers without waiting on I/O, so a large batch would hold the thread
+          // (and the deliveries that share it) for all read models at once: let them in between.
+          if (items.length > 0) await new Promise((resolve) => setImmediate(resolve));
         }
         this.applied[i] = last;
         this.options.positions.set(projection.name, last);
