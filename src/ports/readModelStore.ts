@@ -12,10 +12,33 @@ export interface StoredDoc<T extends JsonObject = JsonObject> {
   doc: T;
 }
 
+/**
+ * An index on top-level fields, in order. A sparse one holds only the documents that have its
+ * first field: cheaper to keep when most documents of a collection lack it (analytics keeps a
+ * per-notification document beside its buckets), and used only by queries that filter on that
+ * first field (`where` or `range`), not by an `orderBy` alone.
+ */
+export interface IndexSpec {
+  fields: readonly string[];
+  sparse?: boolean;
+}
+
+/** A field, a list of fields (compound), or an IndexSpec. */
+export type IndexDef = string | readonly string[] | IndexSpec;
+
+export function indexSpec(index: IndexDef): IndexSpec {
+  if (typeof index === 'string') return { fields: [index] };
+  if ('fields' in index) return index;
+  return { fields: index };
+}
+
 export interface CollectionSpec {
   name: string;
-  /** Top-level fields that `find` filters or sorts on: one index each; a list is a compound index. */
-  indexes: readonly (string | readonly string[])[];
+  /**
+   * Top-level fields that `find` filters or sorts on: one index each. `ensureCollection` makes the
+   * collection's indexes exactly these, dropping any it made earlier that are no longer listed.
+   */
+  indexes: readonly IndexDef[];
 }
 
 export type FieldValue = string | number | boolean;

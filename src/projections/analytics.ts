@@ -139,7 +139,12 @@ export const analytics: Projection<AnalyticsNotificationDoc> = {
   name: 'analytics',
   version: 1,
   // Bucket queries filter on granularity and a bucket range, optionally on channel or category.
-  collection: { name: 'analytics', indexes: [['granularity', 'bucket'], ['granularity', 'channel', 'bucket'], ['granularity', 'category', 'bucket']] },
+  // Sparse: the per-notification documents (one per notification, each written about twice) have
+  // no granularity, and only the few bucket documents need to be in these indexes.
+  collection: {
+    name: 'analytics',
+    indexes: [['granularity', 'bucket'], ['granularity', 'channel', 'bucket'], ['granularity', 'category', 'bucket']].map((fields) => ({ fields, sparse: true })),
+  },
   eventTypes: ANALYTICS_EVENT_TYPES,
   keyOf: (event) => {
     const id = (event.data as { notificationId?: unknown }).notificationId;

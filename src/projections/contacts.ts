@@ -40,7 +40,8 @@ export function evolveContacts(doc: ContactsDoc | null, event: Recorded): Contac
 export const contacts: Projection<ContactsDoc> = {
   name: 'contacts',
   version: 1,
-  collection: { name: 'contacts', indexes: ['email', 'phone'] },
+  // Sparse: lookups are by one address, and a user without a phone (or email) need not be indexed under none.
+  collection: { name: 'contacts', indexes: [{ fields: ['email'], sparse: true }, { fields: ['phone'], sparse: true }] },
   eventTypes: ['UserProfileUpdated', 'DeviceRegistered', 'DeviceRemoved', 'DeviceTokenInvalidated'],
   keyOf: (event) => ('userId' in event.data ? event.data.userId : null),
   evolve: evolveContacts,

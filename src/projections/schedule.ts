@@ -51,7 +51,8 @@ export function evolveSchedule(doc: ScheduleDoc | null, event: Recorded): Schedu
 export const schedule: Projection<ScheduleDoc> = {
   name: 'schedule',
   version: 1,
-  collection: { name: 'schedule', indexes: ['nextDueAt'] },
+  // Sparse: the scheduler asks for a range of nextDueAt, and a delivered notification's tombstone has none.
+  collection: { name: 'schedule', indexes: [{ fields: ['nextDueAt'], sparse: true }] },
   eventTypes: ['NotificationRequested', 'DeliveryAttemptFailed', 'DeliveryDue', 'NotificationSent', 'NotificationFailed', 'DeliveryRedriven', 'NotificationCancelled', 'NotificationSuppressed'],
   keyOf: (event) => (event.type.startsWith('Notification') || event.type.startsWith('Delivery') ? (event.data as { notificationId: string }).notificationId : null),
   evolve: evolveSchedule,

@@ -1,4 +1,7 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { mkdtemp, rm } from 'node:fs/promises';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteReadModelStore } from '../../src/adapters/readModels/sqlite/sqliteReadModelStore.ts';
@@ -10,4 +13,34 @@ readModelStoreContract('embedded SQLite', async () => {
     open: async () => new SqliteReadModelStore(join(dir, 'read-models.db')),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
+});
+
+describe('embedded SQLite read models: indexes', () => {
+  it('keeps documents without the first field out of a sparse index, uses it for queries on that field, and drops indexes no longer listed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-rm-'));
+    const file = join(dir, 'read-models.db');
+    const store = new SqliteReadModelStore(file);
+    const look = new Database(file, { readonly: true });
+    try {
+      await store.ensureCollection({ name: 'stats', indexes: [{ fields: ['granularity', 'bucket'], sparse: true }, 'owner'] });
+      await store.commit([
+        { collection: 'stats', id: 'day', doc: { granularity: 'day', bucket: '2026-11-26' }, position: 1 },
+        ...Array.from({ length: 50 }, (_, i) => ({ collection: 'stats', id: `n${i}`, doc: { owner: 'x' }, position: i + 2 })),
+      ]);
+      const indexes = () => look.prepare<[], { name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'rm_stats' AND sql IS NOT NULL ORDER BY name").all();
+      const sparse = indexes().find((i) => i.sql.includes('granularity'))!;
+      assert.match(sparse.sql, /WHERE json_extract\(doc, '\$\.granularity'\) IS NOT NULL$/);
+      assert.equal((look.prepare(`SELECT COUNT(*) AS n FROM rm_stats INDEXED BY ${sparse.name} WHERE json_extract(doc, '$.granularity') IS NOT NULL`).get() as { n: number }).n, 1, 'only the bucket is in the sparse index');
+      const plan = look.prepare("EXPLAIN QUERY PLAN SELECT id FROM rm_stats WHERE doc IS NOT NULL AND json_extract(doc, '$.granularity') = ? AND json_extract(doc, '$.bucket') >= ?").all('day', '2026') as { detail: string }[];
+      assert.ok(plan.some((p) => p.detail.includes(`USING INDEX ${sparse.name}`)), JSON.stringify(plan));
+      await store.ensureCollection({ name: 'stats', indexes: [['granularity', 'bucket']] });
+      const after = indexes();
+      assert.equal(after.length, 1, 'the owner index and the sparse one are gone, the full one made');
+      assert.doesNotMatch(after[0]!.sql, /WHERE/);
+    } finally {
+      look.close();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

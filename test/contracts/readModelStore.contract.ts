@@ -95,6 +95,32 @@ export function readModelStoreContract(adapter: string, makeHarness: () => Promi
       assert.deepEqual((await store.find(c, { where: { userId: 'u1', status: 'failed' } })).map((d) => d.id), ['b']);
     }));
 
+    it('answers queries through a sparse index, and applies a changed index list on the next ensure', run(async (store) => {
+      const c = unique('sparse');
+      await store.ensureCollection({ name: c, indexes: [{ fields: ['kind', 'at'], sparse: true }, 'owner'] });
+      await store.commit([
+        { collection: c, id: 'b1', doc: { kind: 'bucket', at: 2, owner: 'x' }, position: 1 },
+        { collection: c, id: 'b2', doc: { kind: 'bucket', at: 1 }, position: 2 },
+        { collection: c, id: 'n1', doc: { owner: 'x', note: 'no kind' }, position: 3 },
+        { collection: c, id: 'b3', doc: { kind: 'other', at: 5 }, position: 4 },
+      ]);
+      const check = async () => {
+        const buckets = await store.find(c, { where: { kind: 'bucket' }, range: { field: 'at', gte: 1, lte: 3 }, orderBy: { field: 'at', direction: 'asc' } });
+        assert.deepEqual(buckets.map((d) => d.id), ['b2', 'b1']);
+        assert.equal(await store.count(c), 4);
+        assert.deepEqual((await store.find(c, { where: { owner: 'x' } })).map((d) => d.id).sort(), ['b1', 'n1']);
+        assert.deepEqual((await store.get(c, 'n1'))?.doc, { owner: 'x', note: 'no kind' });
+      };
+      await check();
+      // The same keys, no longer sparse; then the sparse one back and 'owner' gone: same answers, no conflict.
+      await store.ensureCollection({ name: c, indexes: [['kind', 'at'], 'owner'] });
+      await check();
+      await store.ensureCollection({ name: c, indexes: [{ fields: ['kind', 'at'], sparse: true }] });
+      await check();
+      await store.ensureCollection({ name: c, indexes: [{ fields: ['kind', 'at'], sparse: true }] });
+      await check();
+    }));
+
     it('records checkpoints with the documents, never moving them backwards', run(async (store) => {
       const c = unique('cp');
       const name = unique('projection');

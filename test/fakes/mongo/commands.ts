@@ -3,7 +3,7 @@
  * Answers what the Node driver 7 sends for the read-model adapter and its tests: the handshake
  * (hello / isMaster, as a standalone server of wire version 21 = MongoDB 7.0), ping, buildInfo,
  * endSessions; create, drop, dropDatabase, renameCollection, listCollections, createIndexes,
- * listIndexes; find, aggregate, count, getMore, killCursors; insert, update, delete. Anything
+ * listIndexes, dropIndexes (one index by name); find, aggregate, count, getMore, killCursors; insert, update, delete. Anything
  * else gets CommandNotFound, so a driver change shows up as a clear failure. Sessions are
  * accepted and ignored; there are no transactions, auth or compression.
  */
@@ -68,6 +68,10 @@ export class CommandDispatcher {
       createIndexes: (cmd, db) => {
         const r = e.createIndexes(db, String(cmd.createIndexes), cmd.indexes as Doc[]);
         return { numIndexesBefore: r.before, numIndexesAfter: r.after, createdCollectionAutomatically: r.createdCollection };
+      },
+      dropIndexes: (cmd, db) => {
+        if (typeof cmd.index !== 'string') throw new CommandError(2, 'BadValue', 'this test server drops one index by name only');
+        return { nIndexesWas: e.dropIndex(db, String(cmd.dropIndexes), cmd.index) };
       },
       listIndexes: (cmd, db) => this.cursor(`${db}.${String(cmd.listIndexes)}`, e.listIndexes(db, String(cmd.listIndexes)), cmd.cursor as Doc | undefined),
       find: (cmd, db) => {

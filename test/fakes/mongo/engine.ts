@@ -182,6 +182,17 @@ export class MongoEngine {
     if (!c) throw new CommandError(26, 'NamespaceNotFound', `ns does not exist: ${db}.${name}`);
     return [...c.indexes.values()];
   }
+
+  /** Drops one index by name, as `dropIndexes` with `index: <name>` does; `_id_` cannot be dropped. */
+  dropIndex(db: string, name: string, index: string): number {
+    const c = this.get(db, name);
+    if (!c) throw new CommandError(26, 'NamespaceNotFound', `ns not found ${db}.${name}`);
+    if (index === '_id_') throw new CommandError(72, 'InvalidOptions', 'cannot drop _id index');
+    if (!c.indexes.has(index)) throw new CommandError(27, 'IndexNotFound', `index not found with name [${index}]`);
+    const before = c.indexes.size;
+    c.indexes.delete(index);
+    return before;
+  }
 }
 
 export function splitNs(ns: string): [string, string] {

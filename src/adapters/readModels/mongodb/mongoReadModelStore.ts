@@ -4,10 +4,10 @@
  * The only file that imports the driver.
  */
 import { MongoBulkWriteError, MongoClient, MongoServerError } from 'mongodb';
-import type { AnyBulkWriteOperation, Collection, Db, Filter, WriteError } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db, Filter, IndexDescription, WriteError } from 'mongodb';
 import type { JsonObject } from '../../../ports/eventStore.ts';
 import type { CollectionSpec, DocChange, FindQuery, ReadModelStore, StoredDoc } from '../../../ports/readModelStore.ts';
-import { LIVE, collectionName, databaseInUrl, indexKeys, queryFilter, querySort, redactUrl } from './queries.ts';
+import { LIVE, collectionName, databaseInUrl, indexDescription, queryFilter, querySort, redactUrl } from './queries.ts';
 
 interface StoredRecord {
   _id: string;
@@ -101,9 +101,15 @@ export class MongoReadModelStore implements ReadModelStore {
     } catch (error) {
       if (!(error instanceof MongoServerError && error.code === NAMESPACE_EXISTS)) throw error;
     }
-    if (spec.indexes.length === 0) return;
-    // Default index names derive from the keys, so asking again (or after a rename) is a no-op.
-    await this.collection(spec.name).createIndexes(spec.indexes.map((index) => ({ key: indexKeys(index) })));
+    const collection = this.collection(spec.name);
+    const wanted = spec.indexes.map(indexDescription);
+    const same = (a: IndexDescription, b: IndexDescription) =>
+      JSON.stringify(a.key) === JSON.stringify(b.key) && JSON.stringify(a.partialFilterExpression ?? null) === JSON.stringify(b.partialFilterExpression ?? null);
+    const existing = await collection.indexes();
+    // Indexes a spec no longer lists (or lists differently: sparse or not) go, so none is kept up to date for nothing.
+    for (const stale of existing.filter((i) => i.name !== '_id_' && !wanted.some((w) => same(w, i)))) await collection.dropIndex(stale.name!);
+    const missing = wanted.filter((w) => !existing.some((i) => i.name !== '_id_' && same(w, i)));
+    if (missing.length > 0) await collection.createIndexes(missing);
   }
 
   async get(collection: string, id: string): Promise<StoredDoc | null> {

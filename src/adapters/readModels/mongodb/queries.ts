@@ -2,7 +2,7 @@
  * How the port's collections, indexes and queries map onto MongoDB documents of the shape
  * `{ _id: id, position, doc }`. Kept free of the driver so it can be read (and tested) alone.
  */
-import type { FieldValue, FindQuery } from '../../../ports/readModelStore.ts';
+import { indexSpec, type FieldValue, type FindQuery, type IndexDef } from '../../../ports/readModelStore.ts';
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const FIELD = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
@@ -27,11 +27,24 @@ export type Direction = 1 | -1;
  * serves the `_id` tie-break of `querySort`: a page of one user's newest notifications is then an
  * index walk that stops at the limit instead of an in-memory sort of all of them.
  */
-export function indexKeys(index: string | readonly string[]): Record<string, Direction> {
+export function indexKeys(fields: readonly string[]): Record<string, Direction> {
   const keys: Record<string, Direction> = {};
-  for (const f of typeof index === 'string' ? [index] : index) keys[fieldPath(f)] = 1;
+  for (const f of fields) keys[fieldPath(f)] = 1;
   keys._id = 1;
   return keys;
+}
+
+/**
+ * The index for one entry of `CollectionSpec.indexes`. A sparse one is a partial index on
+ * documents that have the first field (a query with an equality or range on that field implies
+ * it, so MongoDB uses the index for it), named apart from the full index on the same keys.
+ */
+export function indexDescription(def: IndexDef): { key: Record<string, Direction>; name?: string; partialFilterExpression?: Record<string, unknown> } {
+  const index = indexSpec(def);
+  const key = indexKeys(index.fields);
+  if (!index.sparse) return { key };
+  const name = `${Object.entries(key).map(([k, d]) => `${k}_${d}`).join('_')}_sparse`;
+  return { key, name, partialFilterExpression: { [fieldPath(index.fields[0]!)]: { $exists: true } } };
 }
 
 /** Tombstones (doc null) keep their position for the write guard but are never read. */

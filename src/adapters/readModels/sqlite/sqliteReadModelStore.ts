@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { JsonObject } from '../../../ports/eventStore.ts';
-import type { CollectionSpec, DocChange, FieldValue, FindQuery, ReadModelStore, StoredDoc } from '../../../ports/readModelStore.ts';
+import { indexSpec, type CollectionSpec, type DocChange, type FieldValue, type FindQuery, type IndexSpec, type ReadModelStore, type StoredDoc } from '../../../ports/readModelStore.ts';
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const FIELD = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
@@ -17,6 +17,12 @@ function field(name: string): string {
 
 /** Ids per `IN (…)` list in getMany: far below SQLite's limit on parameters. */
 const IN_CHUNK = 512;
+
+/** An index's columns and, for a sparse one, its WHERE: a document without the first field is not in it. */
+function indexSql(index: IndexSpec): string {
+  const columns = `(${index.fields.map(field).join(', ')})`;
+  return index.sparse ? `${columns} WHERE ${field(index.fields[0]!)} IS NOT NULL` : columns;
+}
 
 const sqlValue = (v: FieldValue) => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
 
@@ -68,17 +74,22 @@ export class SqliteReadModelStore implements ReadModelStore {
     const t = table(spec.name);
     this.db.exec(`CREATE TABLE IF NOT EXISTS ${t} (id TEXT PRIMARY KEY, position INTEGER NOT NULL, doc TEXT)`);
     const indexes = this.db.prepare<[], { name: string; tbl_name: string; sql: string | null }>("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index'").all();
-    for (const index of spec.indexes) {
-      const fields = typeof index === 'string' ? [index] : [...index];
-      const columns = `(${fields.map(field).join(', ')})`;
-      // A swapped-in table keeps the names its indexes were built with (SQLite cannot rename an
-      // index, and rebuilding one costs seconds), so an index is recognised by what it covers.
-      if (indexes.some((i) => i.tbl_name === t && i.sql?.slice(i.sql.indexOf('(')) === columns)) continue;
+    // A swapped-in table keeps the names its indexes were built with (SQLite cannot rename an
+    // index, and rebuilding one costs seconds), so an index is recognised by what it covers.
+    const covers = (sql: string) => sql.slice(sql.indexOf('('));
+    const wanted = spec.indexes.map(indexSpec).map((index) => ({ fields: index.fields, covering: indexSql(index) }));
+    // The primary key's own index has no SQL; every other index on the table is one this adapter made.
+    for (const stale of indexes.filter((i) => i.tbl_name === t && i.sql && !wanted.some((w) => w.covering === covers(i.sql!)))) {
+      this.db.exec(`DROP INDEX ${stale.name}`);
+      this.cache.clear();
+    }
+    for (const { fields, covering } of wanted) {
+      if (indexes.some((i) => i.tbl_name === t && i.sql && covers(i.sql) === covering)) continue;
       const base = `${t}__${fields.join('_')}`;
       let name = base;
       for (let n = 2; indexes.some((i) => i.name === name); n += 1) name = `${base}_${n}`;
-      this.db.exec(`CREATE INDEX ${name} ON ${t} ${columns}`);
-      indexes.push({ name, tbl_name: t, sql: `CREATE INDEX ${name} ON ${t} ${columns}` });
+      this.db.exec(`CREATE INDEX ${name} ON ${t} ${covering}`);
+      indexes.push({ name, tbl_name: t, sql: `CREATE INDEX ${name} ON ${t} ${covering}` });
     }
   }
 
