@@ -30,6 +30,7 @@ interface Guarded<T extends CheckpointRecord> {
 
 const DUPLICATE_KEY = 11000;
 const NAMESPACE_EXISTS = 48;
+const INDEX_NOT_FOUND = 27;
 
 export interface MongoReadModelStoreOptions {
   /** Database to use; defaults to the one in the URL's path, else `herald`. */
@@ -107,7 +108,12 @@ export class MongoReadModelStore implements ReadModelStore {
       JSON.stringify(a.key) === JSON.stringify(b.key) && JSON.stringify(a.partialFilterExpression ?? null) === JSON.stringify(b.partialFilterExpression ?? null);
     const existing = await collection.indexes();
     // Indexes a spec no longer lists (or lists differently: sparse or not) go, so none is kept up to date for nothing.
-    for (const stale of existing.filter((i) => i.name !== '_id_' && !wanted.some((w) => same(w, i)))) await collection.dropIndex(stale.name!);
+    for (const stale of existing.filter((i) => i.name !== '_id_' && !wanted.some((w) => same(w, i)))) {
+      // Another projector starting at the same time may have dropped it first.
+      await collection.dropIndex(stale.name!).catch((error: unknown) => {
+        if (!(error instanceof MongoServerError && error.code === INDEX_NOT_FOUND)) throw error;
+      });
+    }
     const missing = wanted.filter((w) => !existing.some((i) => i.name !== '_id_' && same(w, i)));
     if (missing.length > 0) await collection.createIndexes(missing);
   }

@@ -80,7 +80,7 @@ export class SqliteReadModelStore implements ReadModelStore {
     const wanted = spec.indexes.map(indexSpec).map((index) => ({ fields: index.fields, covering: indexSql(index) }));
     // The primary key's own index has no SQL; every other index on the table is one this adapter made.
     for (const stale of indexes.filter((i) => i.tbl_name === t && i.sql && !wanted.some((w) => w.covering === covers(i.sql!)))) {
-      this.db.exec(`DROP INDEX ${stale.name}`);
+      this.db.exec(`DROP INDEX IF EXISTS ${stale.name}`);
       this.cache.clear();
     }
     for (const { fields, covering } of wanted) {
