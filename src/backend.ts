@@ -20,7 +20,8 @@ import type { EmailTrackingOptions } from './tracking/emailTracking.ts';
 export interface BackendDeps {
   events: EventStore;
   readModels: ReadModelStore;
-  providers: Record<Route, DeliveryProvider>;
+  /** Every route's provider where this backend delivers (part `worker`); unused otherwise. */
+  providers: Partial<Record<Route, DeliveryProvider>>;
   logger: Logger;
   now: () => Date;
   metrics: DeliveryMetrics;
@@ -35,12 +36,18 @@ export interface Backend {
   stop(): Promise<void>;
 }
 
+function providerFor(providers: BackendDeps['providers'], route: Route): DeliveryProvider {
+  const provider = providers[route];
+  if (!provider) throw new Error(`no delivery provider for route ${route}: the delivery side needs one per route it works`);
+  return provider;
+}
+
 export async function startBackend(config: Config, parts: { worker: boolean; projector: boolean }, deps: BackendDeps): Promise<Backend> {
   const { events, readModels, providers, logger, now, metrics } = deps;
   const projector = new Projector(events, readModels, PROJECTIONS, logger.child({ component: 'projector' }));
   if (parts.projector) await projector.start();
   const processors = parts.worker
-    ? config.workerRoutes.flatMap((route) => LANES.map((lane) => new DeliveryProcessor({ events, provider: providers[route], logger, now, batchWindowMs: config.batchWindowMs, retryPolicy: config.retry, lane, metrics, ...(deps.emailTracking ? { emailTracking: deps.emailTracking } : {}) })))
+    ? config.workerRoutes.flatMap((route) => LANES.map((lane) => new DeliveryProcessor({ events, provider: providerFor(providers, route), logger, now, batchWindowMs: config.batchWindowMs, retryPolicy: config.retry, lane, metrics, ...(deps.emailTracking ? { emailTracking: deps.emailTracking } : {}) })))
     : [];
   for (const p of processors) await p.start();
   const scheduler = parts.worker ? new Scheduler(events, readModels, logger.child({ component: 'scheduler' }), now, config.schedulerTickMs) : undefined;

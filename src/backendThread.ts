@@ -1,11 +1,12 @@
 /**
- * The embedded default on two threads: the API keeps the main thread, and projections, delivery
- * workers and the scheduler run on a worker thread with their own connections to the same SQLite
- * files (linked: see adapters/eventStore/sqlite/threadLink.ts). One process still, so `npm start`
- * stays one command, but a second core serves the background work, and a burst of deliveries no
- * longer delays the 202s.
+ * The embedded default on three threads: the API keeps the main thread; delivery workers, the
+ * scheduler and the dead-letter alert run on one worker thread, the projector on another, each
+ * with its own connections to the same SQLite files (linked: see
+ * adapters/eventStore/sqlite/threadLink.ts). One process still, so `npm start` stays one command,
+ * but the background work runs beside the API on the second core, a burst of deliveries does not
+ * delay the 202s, and a large read-model commit does not delay deliveries.
  *
- * The main thread talks to the worker over its MessagePort: readiness, metrics and stop.
+ * The main thread talks to each worker over its MessagePort: readiness, metrics and stop.
  */
 import { Worker } from 'node:worker_threads';
 import { ConfigError } from './configError.ts';
@@ -20,7 +21,11 @@ export interface ProvidersModule {
   args: unknown;
 }
 
+/** What one background thread runs: the delivery side (workers, scheduler, alert) or the projector. */
+export type BackendPart = 'delivery' | 'projections';
+
 export interface BackendThreadData {
+  part: BackendPart;
   config: Config;
   /** The event store's write lock (WriteLock), shared with the main thread's store. */
   writeLock: SharedArrayBuffer;
@@ -36,6 +41,8 @@ export type FromWorker =
   | { kind: 'reply'; id: number; value: unknown };
 
 export interface BackendThread {
+  part: BackendPart;
+  /** The delivery thread's providers (none on the projections thread). */
   providers: { route: Route; id: string }[];
   ready(): Promise<Record<string, boolean>>;
   /** The worker's metrics (deliveries, retries, subscription gauges) as prom-client JSON, to aggregate. */
@@ -80,6 +87,7 @@ export function startBackendThread(data: BackendThreadData, logger: Logger, onCr
       } else {
         started = true;
         resolve({
+          part: data.part,
           providers: message.providers,
           ready: async () => (await ask('ready')) as Record<string, boolean>,
           metrics: async () => (await ask('metrics')) as object[],
@@ -93,14 +101,14 @@ export function startBackendThread(data: BackendThreadData, logger: Logger, onCr
     });
     worker.on('error', (error) => {
       if (!started) return reject(error);
-      logger.error({ err: error }, 'the delivery and projection thread crashed');
+      logger.error({ err: error, thread: data.part }, `the ${data.part} thread crashed`);
       onCrash(error);
     });
     worker.on('exit', (code) => {
-      for (const resolveWaiting of waiting.values()) resolveWaiting(code === 0 ? {} : { background: false });
+      for (const resolveWaiting of waiting.values()) resolveWaiting(code === 0 ? {} : { [data.part]: false });
       waiting.clear();
-      if (!stopping && started) onCrash(new Error(`the delivery and projection thread exited with code ${code}`));
-      if (!started) reject(new Error(`the delivery and projection thread exited with code ${code} before it started`));
+      if (!stopping && started) onCrash(new Error(`the ${data.part} thread exited with code ${code}`));
+      if (!started) reject(new Error(`the ${data.part} thread exited with code ${code} before it started`));
     });
   });
 }

@@ -71,7 +71,7 @@ export interface Config {
   /** The per-user rate limit for categories without their own; null when HERALD_RATE_LIMIT_MAX is unset. */
   defaultRateLimit: RateLimit | null;
   schedulerTickMs: number;
-  /** Embedded default only: deliveries and projections on a background thread (HERALD_WORKER_THREAD=on). */
+  /** Embedded default only: deliveries and projections on background threads (HERALD_WORKER_THREAD=on). */
   workerThread: boolean;
   alerts: { deadLetterThreshold: number; webhookUrl?: string; intervalMs: number };
   env: NodeJS.ProcessEnv;

@@ -101,7 +101,7 @@ export class Metrics implements DeliveryMetrics, HttpMetrics {
 
   private readonly sources: (() => Promise<object[]>)[] = [];
 
-  /** Metrics kept by another registry of this process (the background thread's), summed into every scrape. */
+  /** Metrics kept by another registry of this process (the background threads'), summed into every scrape. */
   addSource(source: () => Promise<object[]>): void {
     this.sources.push(source);
   }

@@ -13,7 +13,7 @@ import { ApiKeys } from './http/apiKeys.ts';
 import { LANES, deliveryGroup } from './processors/deliveryProcessor.ts';
 import { Metrics } from './metrics.ts';
 import { startBackend, type Backend } from './backend.ts';
-import { startBackendThread, type BackendThread, type ProvidersModule } from './backendThread.ts';
+import { startBackendThread, type BackendPart, type BackendThread, type ProvidersModule } from './backendThread.ts';
 import { loadTrackingConfig } from './tracking/config.ts';
 import { WriteLock } from './adapters/eventStore/sqlite/writeLock.ts';
 import { DurableMarks } from './adapters/eventStore/sqlite/durability.ts';
@@ -24,7 +24,7 @@ export interface Herald {
   readModels: ReadModelStore;
   /** Which provider serves each route (the objects themselves when the backend runs on this thread). */
   providers: Record<Route, Pick<DeliveryProvider, 'id' | 'route'>>;
-  /** Where deliveries and projections run: this thread, or the embedded default's background thread. */
+  /** Where deliveries and projections run: this thread, or the embedded default's background threads. */
   backend: 'inline' | 'thread' | 'none';
   /** Shown once on first start when no HERALD_API_KEY was given. */
   generatedApiKey?: string;
@@ -36,19 +36,19 @@ export interface Overrides {
   providers?: Partial<Record<Route, DeliveryProvider>>;
   /** The clock every command, scheduler and processor reads (tests move it forward); runs the backend on this thread. */
   now?: () => Date;
-  /** Providers built by a module on the background thread (the benchmark's fakes). */
+  /** Providers built by a module on the delivery thread (the benchmark's fakes). */
   providersModule?: ProvidersModule;
 }
 
-/** The embedded default runs its backend on a second thread unless HERALD_WORKER_THREAD=off or in-process overrides need this one. */
+/** The embedded default runs its backend on threads of its own unless HERALD_WORKER_THREAD=off or in-process overrides need this one. */
 const onThread = (config: Config, overrides: Overrides) =>
   config.eventStore.kind === 'embedded' && config.role === 'all' && config.workerThread && !overrides.providers && !overrides.now;
 
 /** Wires the stores, projections, delivery processors and HTTP API for the configured role. */
 export async function startHerald(config: Config, logger: Pino, overrides: Overrides = {}): Promise<Herald> {
   const threaded = onThread(config, overrides);
-  // Both threads append to the same SQLite file: a shared lock makes each wait exactly as long as the
-  // other's commit, and shared marks keep each thread's readers behind the other's unsynced commits.
+  // The threads append to the same SQLite file: a shared lock makes each wait exactly as long as
+  // another's commit, and shared marks keep each thread's readers behind the others' unsynced commits.
   const shared = threaded ? { writeLock: new WriteLock(), durableMarks: new DurableMarks() } : undefined;
   const { events, readModels } = await openStores(config, logger, shared ?? {});
   const now = overrides.now ?? (() => new Date());
@@ -58,22 +58,29 @@ export async function startHerald(config: Config, logger: Pino, overrides: Overr
   const metrics = new Metrics();
 
   let inline: Backend | undefined;
-  let thread: BackendThread | undefined;
+  let threads: BackendThread[] = [];
   let providers: Record<Route, Pick<DeliveryProvider, 'id' | 'route'>>;
   let closeProviders = async () => {};
   if (shared) {
     const crashed = (error: Error) => {
-      logger.fatal({ err: error }, 'deliveries and projections stopped with their thread: exiting so a supervisor restarts Herald');
+      logger.fatal({ err: error }, 'a background thread stopped: exiting so a supervisor restarts Herald');
       process.exit(1);
     };
-    thread = await startBackendThread({ config, writeLock: shared.writeLock.buffer, durableMarks: shared.durableMarks.buffer, ...(overrides.providersModule ? { providersModule: overrides.providersModule } : {}) }, logger, crashed).catch(async (error: unknown) => {
+    const start = (part: BackendPart) =>
+      startBackendThread({ part, config, writeLock: shared.writeLock.buffer, durableMarks: shared.durableMarks.buffer, ...(overrides.providersModule ? { providersModule: overrides.providersModule } : {}) }, logger, crashed);
+    // Both start at once; if either fails, the other is stopped before the error goes up.
+    const started = await Promise.allSettled([start('delivery'), start('projections')]);
+    threads = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+      for (const thread of threads) await thread.stop();
       await readModels.close();
       await events.close();
-      throw error;
-    });
-    providers = Object.fromEntries(thread.providers.map((p) => [p.route, p])) as Record<Route, Pick<DeliveryProvider, 'id' | 'route'>>;
-    const background = thread;
-    metrics.addSource(() => background.metrics());
+      throw failed.reason;
+    }
+    const delivery = threads.find((t) => t.part === 'delivery')!;
+    providers = Object.fromEntries(delivery.providers.map((p) => [p.route, p])) as Record<Route, Pick<DeliveryProvider, 'id' | 'route'>>;
+    for (const thread of threads) metrics.addSource(() => thread.metrics());
   } else {
     const delivery = { ...providersFromConfig(config, logger), ...overrides.providers };
     providers = delivery;
@@ -83,14 +90,16 @@ export async function startHerald(config: Config, logger: Pino, overrides: Overr
       : undefined;
     metrics.watchEventStore(events, () => ROUTES.flatMap((route) => LANES.map((lane) => deliveryGroup(route, lane))));
   }
-  logger.info({ backend: thread ? 'thread' : inline ? 'inline' : 'none' }, thread ? 'deliveries and projections run on a background thread' : 'deliveries and projections run on the main thread');
+  logger.info({ backend: threaded ? 'thread' : inline ? 'inline' : 'none' }, threaded ? 'deliveries and projections run on background threads of their own' : 'deliveries and projections run on the main thread');
 
   let app: FastifyInstance | undefined;
   let generatedApiKey: string | undefined;
   if (runs.api) {
     const apiKeys = new ApiKeys(events, now, logger.child({ component: 'keys' }));
     generatedApiKey = (await apiKeys.init(config.apiKey)).generatedKey;
-    const readiness = thread ? () => thread.ready() : () => inline?.ready() ?? Promise.resolve({});
+    const readiness = threaded
+      ? async () => Object.assign({}, ...(await Promise.all(threads.map((t) => t.ready())))) as Record<string, boolean>
+      : () => inline?.ready() ?? Promise.resolve({});
     app = await buildApp({ events, readModels, apiKeys, now, ids, logger, limits: config.limits, security: config.security, metrics, readiness, tracking, policy: { defaultRateLimit: config.defaultRateLimit } });
   }
 
@@ -98,11 +107,12 @@ export async function startHerald(config: Config, logger: Pino, overrides: Overr
   const stop = () =>
     (stopped ??= (async () => {
       await app?.close();
-      await thread?.stop();
+      // Deliveries first: the projector then applies the outcomes they appended while stopping.
+      for (const part of ['delivery', 'projections'] as const) await threads.find((t) => t.part === part)?.stop();
       await inline?.stop();
       await closeProviders();
       await readModels.close();
       await events.close();
     })());
-  return { ...(app ? { app } : {}), events, readModels, providers, backend: thread ? 'thread' : inline ? 'inline' : 'none', ...(generatedApiKey ? { generatedApiKey } : {}), stop };
+  return { ...(app ? { app } : {}), events, readModels, providers, backend: threaded ? 'thread' : inline ? 'inline' : 'none', ...(generatedApiKey ? { generatedApiKey } : {}), stop };
 }

@@ -1,4 +1,4 @@
-/** Entry of the embedded default's background thread (see backendThread.ts). */
+/** Entry of the embedded default's background threads, delivery or projections (see backendThread.ts). */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DeliveryProvider, Route } from './ports/deliveryProvider.ts';
 import type { Logger } from './ports/logger.ts';
@@ -15,8 +15,9 @@ import { ROUTES } from './ports/deliveryProvider.ts';
 import { loadTrackingConfig } from './tracking/config.ts';
 
 const port = parentPort!;
-const { config, providersModule, writeLock, durableMarks } = workerData as BackendThreadData;
-const logger = createLogger(config.logLevel).child({ thread: 'background' });
+const { part, config, providersModule, writeLock, durableMarks } = workerData as BackendThreadData;
+const logger = createLogger(config.logLevel).child({ thread: part });
+const delivers = part === 'delivery';
 const post = (message: FromWorker) => port.postMessage(message);
 
 async function providers(): Promise<Record<Route, DeliveryProvider>> {
@@ -27,11 +28,11 @@ async function providers(): Promise<Record<Route, DeliveryProvider>> {
 
 try {
   const { events, readModels } = await openStores(config, logger, { writeLock: new WriteLock(writeLock), durableMarks: new DurableMarks(durableMarks) });
-  const delivery = await providers();
+  const delivery: Partial<Record<Route, DeliveryProvider>> = delivers ? await providers() : {};
   // Process-wide metrics (memory, CPU) come from the main thread's registry; these are summed into it.
   const metrics = new Metrics({ processMetrics: false });
   const tracking = loadTrackingConfig(config.env, config.dataDir);
-  const backend = await startBackend(config, { worker: true, projector: true }, {
+  const backend = await startBackend(config, { worker: delivers, projector: !delivers }, {
     events, readModels, providers: delivery, logger, now: () => new Date(), metrics, ...(tracking.emailTracking ? { emailTracking: tracking } : {}),
   });
   metrics.watchEventStore(events, () => backend.groups);
@@ -52,7 +53,7 @@ try {
       });
     }
   });
-  post({ kind: 'started', providers: ROUTES.map((route) => ({ route, id: delivery[route].id })) });
+  post({ kind: 'started', providers: ROUTES.flatMap((route) => (delivery[route] ? [{ route, id: delivery[route].id }] : [])) });
 } catch (error) {
   post({ kind: 'failed', message: error instanceof Error ? error.message : String(error), configError: error instanceof ConfigError });
 }

@@ -1,7 +1,8 @@
 /**
- * The embedded default as `npm start` runs it: the API on the main thread, deliveries and
- * projections on the background thread, both on the same SQLite files. What crosses between
- * them must work: deliveries, read models, readiness, metrics, start-up errors, a clean stop.
+ * The embedded default as `npm start` runs it: the API on the main thread, deliveries on a
+ * delivery thread and the projector on a projections thread, all on the same SQLite files. What
+ * crosses between them must work: deliveries, read models, readiness, metrics, start-up errors,
+ * a clean stop.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -15,7 +16,7 @@ import { startHerald } from '../../src/service.ts';
 import { auth, startTestHerald } from '../support/herald.ts';
 import { eventually } from '../support/wait.ts';
 
-describe('embedded default on two threads', () => {
+describe('embedded default on three threads', () => {
   it('delivers, projects, reports readiness and metrics across the threads, and stops cleanly', async () => {
     const h = await startTestHerald();
     try {
@@ -32,19 +33,25 @@ describe('embedded default on two threads', () => {
         return lines.length === 2 ? lines : undefined;
       });
       assert.deepEqual(outbox.map((l) => l.route).sort(), ['email', 'sms']);
-      // …and projected by its projector into the read model the API thread serves.
+      // …recorded in each notification's stream…
       for (const id of ids) {
         await eventually(10_000, `notification ${id} shown as sent`, async () => {
           const doc = (await h.app.inject({ method: 'GET', url: `/v1/notifications/${id}`, headers: auth })).json<{ status: string }>();
           return doc.status === 'sent' ? doc : undefined;
         });
       }
+      // …and projected by the projections thread into the read model the API thread lists from.
+      await eventually(10_000, "the user's notification list shows both as sent", async () => {
+        const list = (await h.app.inject({ method: 'GET', url: '/v1/users/u-1/notifications', headers: auth })).json<{ notifications: { id: string; status: string }[] }>();
+        const sentIds = list.notifications.filter((n) => n.status === 'sent').map((n) => n.id).sort();
+        return sentIds.length === 2 && sentIds.join() === [...ids].sort().join() ? true : undefined;
+      });
 
       const ready = await h.app.inject({ method: 'GET', url: '/ready' });
       assert.equal(ready.statusCode, 200);
       assert.equal(ready.json<{ checks: Record<string, boolean> }>().checks.subscriptions, true);
 
-      // Delivery counters live on the background thread's registry; the main thread's scrape sums them in.
+      // Delivery counters live on the delivery thread's registry; the main thread's scrape sums them in.
       const metrics = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
       assert.match(metrics, /herald_deliveries_total\{route="sms",provider="sandbox",outcome="sent"\} 1/);
       assert.match(metrics, /herald_subscription_lag_events\{group="delivery-sms"\} \d+/);
@@ -63,10 +70,10 @@ describe('embedded default on two threads', () => {
     }
   });
 
-  it("fails start-up with the background thread's configuration error, saying what to fix", async () => {
+  it("fails start-up with the delivery thread's configuration error, saying what to fix", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'herald-thread-'));
     try {
-      // Half a Twilio configuration: the provider is built on the background thread and refuses it.
+      // Half a Twilio configuration: the provider is built on the delivery thread and refuses it.
       const config = loadConfig({ HERALD_DATA_DIR: dir, HERALD_API_KEY: 'test-key-0123456789abcdef', HERALD_TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}` });
       await assert.rejects(startHerald(config, createLogger('silent')), (error: unknown) => error instanceof ConfigError && /HERALD_TWILIO/.test(error.message));
     } finally {

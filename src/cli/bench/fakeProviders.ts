@@ -1,6 +1,6 @@
 /**
  * The REAL SDK adapters (firebase-admin, node-apn, twilio, @sendgrid/mail) pointed at the fake
- * provider servers of bench/fakesProcess.ts. Built from plain data, so Herald's background thread
+ * provider servers of bench/fakesProcess.ts. Built from plain data, so Herald's delivery thread
  * can build them itself (see ProvidersModule in src/backendThread.ts).
  */
 import type { DeliveryProvider, Route } from '../../ports/deliveryProvider.ts';

@@ -1,7 +1,7 @@
 /**
  * The four local fake provider servers (bench/fakesProcess.ts, in their own process) and how
  * Herald reaches them: the REAL SDK adapters (firebase-admin, node-apn, twilio, @sendgrid/mail),
- * built on Herald's background thread by src/cli/bench/fakeProviders.ts.
+ * built on Herald's delivery thread by src/cli/bench/fakeProviders.ts.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ import type { FakeEndpoints } from './fakeProviders.ts';
 
 export interface BenchFakes {
   endpoints: FakeEndpoints;
-  /** For startHerald: the background thread builds the SDK providers pointed at the fakes. */
+  /** For startHerald: the delivery thread builds the SDK providers pointed at the fakes. */
   providersModule: ProvidersModule;
   /** Provider calls each fake answered so far, the TCP connections they came over, and what the fakes found wrong (must stay 0). */
   counts(): Promise<FakeCounts>;

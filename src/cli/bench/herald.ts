@@ -1,7 +1,7 @@
 /**
  * One benchmark Herald as `npm start` runs it: embedded default with the API on the main thread
- * and deliveries and projections on the background thread, durable commits, real HTTP on
- * 127.0.0.1, SDK providers pointed at the fakes (built on the background thread).
+ * and deliveries and projections on background threads, durable commits, real HTTP on
+ * 127.0.0.1, SDK providers pointed at the fakes (built on the delivery thread).
  */
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../config.ts';
@@ -32,7 +32,7 @@ export async function startBenchHerald(dir: string, fakes: BenchFakes): Promise<
   const config = benchConfig(dir);
   const logger = createLogger('silent');
   const herald = await startHerald(config, logger, { providersModule: fakes.providersModule });
-  if (herald.backend !== 'thread') throw new Error('benchmark Herald should run its backend on the background thread, like npm start');
+  if (herald.backend !== 'thread') throw new Error('benchmark Herald should run its backend on background threads, like npm start');
   if (!herald.app) throw new Error('benchmark Herald has no HTTP app');
   await herald.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = herald.app.server.address() as { port: number };

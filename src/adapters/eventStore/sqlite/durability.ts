@@ -5,7 +5,7 @@ const SLOTS = 4;
 
 /**
  * Positions committed to events.db but not yet known to be on disk, one slot per store instance
- * writing the file in this process (the API thread's and the background thread's), shared by a
+ * writing the file in this process (the API thread's and the background threads'), shared by a
  * SharedArrayBuffer. Readers cap what they hand out below the lowest such position, so nothing
  * is delivered or projected before it is durable, whichever thread committed it.
  */

@@ -1,6 +1,6 @@
 /**
  * A write lock shared by the threads of one process that write the same SQLite file (the API's
- * and the background thread's event store). SQLite serialises writers itself, but a writer that
+ * and the delivery thread's event store). SQLite serialises writers itself, but a writer that
  * finds the file locked sleeps in its busy handler for 1, 2, 5, 10… ms, far longer than a commit
  * takes here (≈0.2 ms). Waiting on this lock instead wakes the moment the other thread commits.
  *
