@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger as Pino } from 'pino';
-import { v7 as uuidv7 } from 'uuid';
 import type { EventStore } from './ports/eventStore.ts';
 import type { ReadModelStore } from './ports/readModelStore.ts';
 import type { DeliveryProvider, Route } from './ports/deliveryProvider.ts';
 import { ROUTES } from './ports/deliveryProvider.ts';
 import type { Config } from './config.ts';
 import { openStores } from './adapters/stores.ts';
+import { pooledUuidV7 } from './adapters/ids.ts';
 import { providersFromConfig } from './adapters/providers/fromConfig.ts';
 import { buildApp } from './http/app.ts';
 import { ApiKeys } from './http/apiKeys.ts';
@@ -52,7 +52,7 @@ export async function startHerald(config: Config, logger: Pino, overrides: Overr
   const shared = threaded ? { writeLock: new WriteLock(), durableMarks: new DurableMarks() } : undefined;
   const { events, readModels } = await openStores(config, logger, shared ?? {});
   const now = overrides.now ?? (() => new Date());
-  const ids = { next: () => uuidv7() };
+  const ids = pooledUuidV7();
   const tracking = loadTrackingConfig(config.env, config.dataDir);
   const runs = { api: config.role === 'all' || config.role === 'api', worker: config.role === 'all' || config.role === 'worker', projector: config.role === 'all' || config.role === 'projector' };
   const metrics = new Metrics();
