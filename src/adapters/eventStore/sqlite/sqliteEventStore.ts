@@ -59,7 +59,7 @@ export class SqliteEventStore implements EventStore {
       begin: 'immediate',
       savepoints: true,
       ...(options.writeLock ? { lock: options.writeLock } : {}),
-      // Appends resolve, and subscribers here and on the other thread wake, once the WAL is synced.
+      // Appends resolve, and subscribers here and on the other threads wake, once the WAL is synced.
       afterCommit: (settle) => {
         const types = [...this.appendedTypes];
         this.appendedTypes.clear();
