@@ -30,7 +30,12 @@ describe('the projector follows the log once for every projection', () => {
       // DeliveryDue is one of the notifications read model's types, yet gives it no document to write.
       const due = await events.append(`notification-${id}`, [encodeEvent({ type: 'DeliveryDue', data: { notificationId: id, route: 'email', attempt: 1, at } })], 0);
       const notifications = PROJECTIONS.find((p) => p.name === 'notifications')!;
-      await eventually(5000, 'notifications checkpoint past DeliveryDue', async () => ((await readModels.getCheckpoint(checkpointName(notifications))) >= due.position ? true : undefined));
+      // Each read model commits on its own (other work may run in between), so wait for all of them.
+      await eventually(5000, 'every read model past DeliveryDue', async () => {
+        for (const p of PROJECTIONS) if ((projector.positions.get(p.name) ?? 0) < due.position) return undefined;
+        return true;
+      });
+      assert.ok((await readModels.getCheckpoint(checkpointName(notifications))) >= due.position, 'the notifications checkpoint is past DeliveryDue');
       assert.equal((await readModels.get('schedule', id)), null, 'DeliveryDue took the scheduled send off the schedule');
       assert.equal((await readModels.get('contacts', 'u1'))?.doc.email, 'u1@example.com');
       for (const p of PROJECTIONS) assert.equal(projector.positions.get(p.name), due.position, `${p.name} reports the position it has applied`);
