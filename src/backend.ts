@@ -44,7 +44,8 @@ function providerFor(providers: BackendDeps['providers'], route: Route): Deliver
 
 export async function startBackend(config: Config, parts: { worker: boolean; projector: boolean }, deps: BackendDeps): Promise<Backend> {
   const { events, readModels, providers, logger, now, metrics } = deps;
-  const projector = new Projector(events, readModels, PROJECTIONS, logger.child({ component: 'projector' }));
+  const gather = { minMs: Math.min(20, config.projectorMaxPauseMs), maxMs: config.projectorMaxPauseMs };
+  const projector = new Projector(events, readModels, PROJECTIONS, logger.child({ component: 'projector' }), gather);
   if (parts.projector) await projector.start();
   const processors = parts.worker
     ? config.workerRoutes.flatMap((route) => LANES.map((lane) => new DeliveryProcessor({ events, provider: providerFor(providers, route), logger, now, batchWindowMs: config.batchWindowMs, retryPolicy: config.retry, lane, metrics, ...(deps.emailTracking ? { emailTracking: deps.emailTracking } : {}) })))

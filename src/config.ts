@@ -44,6 +44,7 @@ const schema = z.object({
   HERALD_RATE_LIMIT_OVER: z.enum(['suppress', 'defer']).default('suppress'),
   HERALD_WORKER_THREAD: z.enum(['on', 'off']).default('on'),
   HERALD_SCHEDULER_TICK_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  HERALD_PROJECTOR_MAX_PAUSE_MS: z.coerce.number().int().min(0).max(5_000).default(250),
   HERALD_DEAD_LETTER_ALERT_THRESHOLD: z.coerce.number().int().min(1).default(100),
   HERALD_ALERT_WEBHOOK_URL: z.url().optional(),
   HERALD_ALERT_CHECK_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
@@ -71,6 +72,8 @@ export interface Config {
   /** The per-user rate limit for categories without their own; null when HERALD_RATE_LIMIT_MAX is unset. */
   defaultRateLimit: RateLimit | null;
   schedulerTickMs: number;
+  /** The projector's longest pause between batches under load: how far read models may trail the log, to commit more at once. */
+  projectorMaxPauseMs: number;
   /** Embedded default only: deliveries and projections on background threads (HERALD_WORKER_THREAD=on). */
   workerThread: boolean;
   alerts: { deadLetterThreshold: number; webhookUrl?: string; intervalMs: number };
@@ -123,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: string = 'all', channel
       maxAttempts: { apns: e.HERALD_MAX_ATTEMPTS_APNS, fcm: e.HERALD_MAX_ATTEMPTS_FCM, sms: e.HERALD_MAX_ATTEMPTS_SMS, email: e.HERALD_MAX_ATTEMPTS_EMAIL },
     },
     schedulerTickMs: e.HERALD_SCHEDULER_TICK_MS,
+    projectorMaxPauseMs: e.HERALD_PROJECTOR_MAX_PAUSE_MS,
     workerThread: e.HERALD_WORKER_THREAD === 'on',
     defaultRateLimit: e.HERALD_RATE_LIMIT_MAX
       ? { max: e.HERALD_RATE_LIMIT_MAX, windowSeconds: e.HERALD_RATE_LIMIT_WINDOW_SECONDS, window: e.HERALD_RATE_LIMIT_WINDOW, overLimit: e.HERALD_RATE_LIMIT_OVER, appliesToTransactional: false }
