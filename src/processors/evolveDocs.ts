@@ -6,7 +6,7 @@
  */
 import type { JsonObject } from '../ports/eventStore.ts';
 import type { Recorded } from '../domain/events.ts';
-import type { Projection } from '../projections/projection.ts';
+import type { FanOut, Projection } from '../projections/projection.ts';
 
 export interface DocState {
   /** Global position of the last event applied; 0 for a document no event has touched. */
@@ -27,6 +27,7 @@ export type Evolved =
   | { missing: readonly string[]; writes?: undefined };
 
 const NOTHING: Evolved = { writes: [] };
+const NO_FAN_OUT: readonly FanOut[] = [];
 
 /**
  * Applies `event` (whose main document is `key`) on top of `lookup`. Fan-out documents are known
@@ -37,12 +38,11 @@ export function evolveDocs(projection: Projection, event: Recorded, key: string,
   const current = lookup(key);
   if (!current) return { missing: [key] };
   if (current.position >= event.position) return NOTHING;
-  const doc = projection.evolve(current.doc, event);
+  const { doc, fanOut } = projection.evolveWithFanOut?.(current.doc, event) ?? { doc: projection.evolve(current.doc, event), fanOut: NO_FAN_OUT };
   // A document that did not exist and still does not is not written: most notifications are never
   // scheduled or dead-lettered, and a tombstone each would double the rows those read models write.
   const writes: (readonly [string, DocState])[] = doc === null && current.doc === null ? [] : [[key, { position: event.position, doc }]];
-  const fanOut = projection.fanOut?.(current.doc, doc, event);
-  if (!fanOut || fanOut.length === 0) return { writes };
+  if (fanOut.length === 0) return { writes };
   // A fan-out document may be written twice by one event (or be the main one): read our own writes first.
   const read = (id: string) => writes.findLast(([w]) => w === id)?.[1] ?? lookup(id);
   if (fanOut.some((extra) => !read(extra.key))) return { missing: fanOut.map((extra) => extra.key).filter((id) => !read(id)) };

@@ -104,30 +104,21 @@ export function stepAnalytics(doc: AnalyticsNotificationDoc | null, event: Recor
   }
 }
 
-/**
- * The projector calls `evolve` and then `fanOut` with the same document and event, and both need
- * the same step: the last one is remembered, so it is computed once. Inputs are immutable, so a
- * remembered step is only ever the step of these very inputs.
- */
-let last: { doc: AnalyticsNotificationDoc | null; event: Recorded; step: Step } | undefined;
+export const evolveAnalytics = (doc: AnalyticsNotificationDoc | null, event: Recorded) => stepAnalytics(doc, event).doc;
 
-function stepOnce(doc: AnalyticsNotificationDoc | null, event: Recorded): Step {
-  if (last?.doc === doc && last.event === event) return last.step;
+/** The new per-notification document, and the day and hour buckets of the notification that get the event's effects. */
+export function evolveAnalyticsWithFanOut(doc: AnalyticsNotificationDoc | null, event: Recorded) {
   const step = stepAnalytics(doc, event);
-  last = { doc, event, step };
-  return step;
-}
-
-export const evolveAnalytics = (doc: AnalyticsNotificationDoc | null, event: Recorded) => stepOnce(doc, event).doc;
-
-/** The day and the hour bucket of the notification get the effects of the event. */
-export function analyticsFanOut(before: AnalyticsNotificationDoc | null, after: AnalyticsNotificationDoc | null, event: Recorded) {
-  const { effects } = stepOnce(before, event);
-  if (!after || effects.length === 0) return [];
-  return GRANULARITIES.map((granularity) => ({
-    key: bucketId(granularity, after),
-    evolve: (bucket: object | null) => applyEffects((bucket as BucketDoc | null) ?? emptyBucket(granularity, after), effects),
-  }));
+  const after = step.doc;
+  const { effects } = step;
+  if (!after || effects.length === 0) return { doc: after, fanOut: [] };
+  return {
+    doc: after,
+    fanOut: GRANULARITIES.map((granularity) => ({
+      key: bucketId(granularity, after),
+      evolve: (bucket: object | null) => applyEffects((bucket as BucketDoc | null) ?? emptyBucket(granularity, after), effects),
+    })),
+  };
 }
 
 export const ANALYTICS_EVENT_TYPES = [
@@ -151,5 +142,5 @@ export const analytics: Projection<AnalyticsNotificationDoc> = {
     return typeof id === 'string' ? analyticsNotificationId(id) : null;
   },
   evolve: evolveAnalytics,
-  fanOut: analyticsFanOut,
+  evolveWithFanOut: evolveAnalyticsWithFanOut,
 };

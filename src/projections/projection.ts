@@ -16,11 +16,12 @@ export interface Projection<D extends JsonObject = JsonObject> {
   keyOf(event: Recorded): string | null;
   evolve(doc: D | null, event: Recorded): D | null;
   /**
-   * Further documents of the same collection that the event updates, found from the main
-   * document before and after `evolve`: analytics buckets need the channel and category that only
-   * NotificationRequested carries, so the per-notification document says which buckets to count in.
+   * For a projection whose events also update further documents of the same collection: `evolve`
+   * and those documents in one step, which the projector then uses instead of `evolve`. Analytics
+   * buckets need the channel and category that only NotificationRequested carries, so the
+   * per-notification document says which buckets to count in, and one step computes both.
    */
-  fanOut?(before: D | null, after: D | null, event: Recorded): readonly FanOut[];
+  evolveWithFanOut?(doc: D | null, event: Recorded): { doc: D | null; fanOut: readonly FanOut[] };
 }
 
 export interface FanOut {

@@ -17,9 +17,10 @@ function project(events: Recorded[]): { doc: AnalyticsNotificationDoc | null; bu
   let doc: AnalyticsNotificationDoc | null = null;
   const buckets = new Map<string, BucketDoc>();
   for (const e of events) {
-    const before = doc;
-    doc = analytics.evolve(before, e);
-    for (const f of analytics.fanOut!(before, doc, e)) buckets.set(f.key, f.evolve(buckets.get(f.key) ?? null) as BucketDoc);
+    const step = analytics.evolveWithFanOut!(doc, e);
+    assert.deepEqual(step.doc, analytics.evolve(doc, e), 'evolve and evolveWithFanOut agree on the document');
+    doc = step.doc;
+    for (const f of step.fanOut) buckets.set(f.key, f.evolve(buckets.get(f.key) ?? null) as BucketDoc);
   }
   return { doc, buckets };
 }

@@ -24,7 +24,7 @@ const CHECKPOINT_EVERY_MS = 100;
 const PASSED_OVER_LOOK_MS = 200;
 
 /** Whether a commit of events of these types may hold events for a group with this filter. */
-export function mayConcern(filter: EventFilter, types: readonly string[]): boolean {
+function mayConcern(filter: EventFilter, types: readonly string[]): boolean {
   const wanted = filter.eventTypes;
   return !wanted || types.some((type) => wanted.includes(type));
 }
