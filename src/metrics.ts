@@ -19,6 +19,12 @@ export interface HttpMetrics {
   rejected(reason: 'rate_limited' | 'daily_quota_exceeded'): void;
 }
 
+/** What the projection gauges read of a projector: its read models and the position each has applied. */
+export interface WatchedProjector {
+  readonly projections: readonly { name: string; eventTypes: readonly string[] }[];
+  readonly positions: ReadonlyMap<string, number>;
+}
+
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const DELIVERY_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 
@@ -95,6 +101,42 @@ export class Metrics implements DeliveryMetrics, HttpMetrics {
       async collect() {
         const h = await head();
         if (h !== undefined) this.set(h);
+      },
+    });
+  }
+
+  /**
+   * Read-model gauges, read on each scrape: per projection the last log position it has applied,
+   * and how stale it is, as the age of the oldest event of its types it has not applied yet (0
+   * when it is up to date). Under load the projector trails the log on purpose (by up to
+   * HERALD_PROJECTOR_MAX_PAUSE_MS), so alert on a lag far beyond that, not on any lag.
+   */
+  watchProjections(events: EventStore, projector: WatchedProjector, now: () => number = Date.now): void {
+    const { projections, positions } = projector;
+    const register = [this.registry];
+    new Gauge({
+      name: 'herald_projection_position', help: 'Position of $all up to which the read model has applied the log', labelNames: ['projection'], registers: register,
+      collect() {
+        this.reset();
+        for (const [projection, position] of positions) this.set({ projection }, position);
+      },
+    });
+    new Gauge({
+      name: 'herald_projection_lag_seconds', help: 'Age of the oldest event of its types the read model has not applied yet (0: up to date)', labelNames: ['projection'], registers: register,
+      async collect() {
+        this.reset();
+        const lags = await Promise.all(projections.map(async (p) => {
+          const position = positions.get(p.name);
+          if (position === undefined) return undefined;
+          try {
+            const [next] = await events.readAll({ fromPosition: position, maxCount: 1, filter: { eventTypes: p.eventTypes } });
+            return { projection: p.name, seconds: next ? Math.max(0, now() - next.created) / 1000 : 0 };
+          } catch {
+            // A store that cannot be read leaves the projection out rather than reporting it up to date.
+            return undefined;
+          }
+        }));
+        for (const lag of lags) if (lag) this.set({ projection: lag.projection }, lag.seconds);
       },
     });
   }

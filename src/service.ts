@@ -89,6 +89,7 @@ export async function startHerald(config: Config, logger: Pino, overrides: Overr
       ? await startBackend(config, runs, { events, readModels, providers: delivery, logger, now, metrics, ...(tracking.emailTracking ? { emailTracking: tracking } : {}) })
       : undefined;
     metrics.watchEventStore(events, () => ROUTES.flatMap((route) => LANES.map((lane) => deliveryGroup(route, lane))));
+    if (inline && runs.projector) metrics.watchProjections(events, inline.projector);
   }
   logger.info({ backend: threaded ? 'thread' : inline ? 'inline' : 'none' }, threaded ? 'deliveries and projections run on background threads of their own' : 'deliveries and projections run on the main thread');
 

@@ -36,6 +36,7 @@ try {
     events, readModels, providers: delivery, logger, now: () => new Date(), metrics, ...(tracking.emailTracking ? { emailTracking: tracking } : {}),
   });
   metrics.watchEventStore(events, () => backend.groups);
+  if (!delivers) metrics.watchProjections(events, backend.projector);
 
   port.on('message', (message: ToWorker) => {
     const reply = (value: unknown) => post({ kind: 'reply', id: message.id, value });

@@ -37,7 +37,7 @@ export class Projector {
   constructor(
     private readonly events: EventStore,
     private readonly readModels: ReadModelStore,
-    private readonly projections: readonly Projection[],
+    readonly projections: readonly Projection[],
     private readonly logger: Logger,
     /** How long the follower waits between batches so that commits carry more events (see gatherPause). */
     private readonly gather: Gather = { minMs: 20, maxMs: 250 },

@@ -56,6 +56,10 @@ describe('embedded default on three threads', () => {
       assert.match(metrics, /herald_deliveries_total\{route="sms",provider="sandbox",outcome="sent"\} 1/);
       assert.match(metrics, /herald_subscription_lag_events\{group="delivery-sms"\} \d+/);
       assert.match(metrics, /herald_process_resident_memory_bytes \d+/);
+      // Read-model gauges come from the projections thread: once it has applied everything, nothing is pending.
+      assert.match(metrics, /herald_projection_position\{projection="notifications"\} [1-9]\d*\n/);
+      await eventually(10_000, 'the notification log reported up to date', async () =>
+        /herald_projection_lag_seconds\{projection="notifications"\} 0\n/.test((await h.app.inject({ method: 'GET', url: '/metrics' })).body) || undefined);
     } finally {
       await h.close();
     }

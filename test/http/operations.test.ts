@@ -28,6 +28,8 @@ describe('metrics, readiness and request ids', () => {
     assert.match(body, /herald_subscription_in_flight\{group="delivery-email"\} \d+/);
     assert.match(body, /herald_subscription_parked\{group="delivery-email"\} \d+/);
     assert.match(body, /herald_event_store_head_position \d+/);
+    assert.match(body, /herald_projection_position\{projection="notifications"\} \d+/);
+    assert.match(body, /herald_projection_lag_seconds\{projection="contacts"\} [\d.]+/);
   });
 
   it('counts a delivery by route, provider and outcome, with its latency', async () => {
