@@ -24,6 +24,7 @@ import { ThreadLink, type GroupCall } from './threadLink.ts';
 import type { WriteLock } from './writeLock.ts';
 import { DurableMarks, WalSync } from './durability.ts';
 import { TurnBatch } from './turnBatch.ts';
+import { StreamCache } from './streamCache.ts';
 
 /** State shared with the other thread's instance on the same file (see writeLock.ts and durability.ts). */
 export interface SharedWriters {
@@ -45,6 +46,7 @@ export class SqliteEventStore implements EventStore {
   private readonly statements;
   private readonly cache = new Map<string, Database.Statement>();
   private readonly parsed = new RecordedCache();
+  private readonly streams = new StreamCache();
   private readonly link: ThreadLink;
   private readonly marks: DurableMarks;
   private readonly sync: WalSync;
@@ -79,9 +81,12 @@ export class SqliteEventStore implements EventStore {
       insert: this.db.prepare('INSERT INTO events (id, stream, revision, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       head: this.db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
     };
-    this.groups = new PersistentGroups(this.db, this.writes, (from, max, filter) =>
-      this.readPage(from, max, filter),
-    );
+    // What a delivery group hands over is read again right after (the notification's stream): hold it.
+    this.groups = new PersistentGroups(this.db, this.writes, (from, max, filter) => {
+      const page = this.readPage(from, max, filter);
+      for (const event of page.events) this.streams.seen(event);
+      return page;
+    });
   }
 
   private wake(types: readonly string[]): void {
@@ -129,8 +134,32 @@ export class SqliteEventStore implements EventStore {
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
-    const read = this.rawStatement(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`);
-    const rows = await this.reads.enqueue(() => read.all(stream, options.fromRevision ?? 0, options.maxCount ?? -1) as EventTuple[]);
+    const from = options.fromRevision ?? 0;
+    const max = options.maxCount ?? -1;
+    return this.reads.enqueue(() => {
+      const held = this.streams.get(stream);
+      // A part of a stream not held here is read as asked: holding all of a long stream for a page of it does not pay.
+      if (!held && (from > 0 || max >= 0)) return this.streamRows(stream, from, max);
+      const events = this.streamNow(stream, held ?? []);
+      return events.slice(from, max >= 0 ? from + max : undefined);
+    });
+  }
+
+  /**
+   * The whole stream as of this read transaction: what the cache holds, and the rows past it when
+   * `streams` says there are more (revisions are dense from 0, so index = revision).
+   */
+  private streamNow(stream: string, held: readonly RecordedEvent[]): readonly RecordedEvent[] {
+    const revision = this.statements.streamRevision.get(stream)?.revision;
+    if (revision === undefined) return [];
+    if (held.length > revision) return held.length === revision + 1 ? held : held.slice(0, revision + 1);
+    const events = [...held, ...this.streamRows(stream, held.length, -1)];
+    this.streams.set(stream, events);
+    return events;
+  }
+
+  private streamRows(stream: string, from: number, max: number): RecordedEvent[] {
+    const rows = this.rawStatement(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`).all(stream, from, max) as EventTuple[];
     return rows.map((r) => this.parsed.fromTuple(r));
   }
 

@@ -1,0 +1,121 @@
+/**
+ * Stream reads served from the connection's cache of recent streams (streamCache.ts): each read
+ * checks the stream's revision first, so it always shows what another connection appended since.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
+import { StreamCache } from '../../src/adapters/eventStore/sqlite/streamCache.ts';
+import { WrongExpectedRevisionError, type RecordedEvent } from '../../src/ports/eventStore.ts';
+
+async function pair() {
+  const dir = await mkdtemp(join(tmpdir(), 'herald-streamcache-'));
+  const api = new SqliteEventStore(join(dir, 'events.db'));
+  const worker = new SqliteEventStore(join(dir, 'events.db'));
+  return {
+    api,
+    worker,
+    async close() {
+      await api.close();
+      await worker.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const event = (n: number) => ({ type: 'Thing', data: { n } });
+const ns = (events: readonly RecordedEvent[]) => events.map((e) => (e.data as { n: number }).n);
+
+describe('stream reads on a connection that holds recent streams', () => {
+  it('show what another connection appended since the last read, and every page of it', async () => {
+    const s = await pair();
+    try {
+      await s.api.append('thing-1', [event(0), event(1)], 'no_stream');
+      assert.deepEqual(ns(await s.worker.readStream('thing-1')), [0, 1]);
+      await s.api.append('thing-1', [event(2)], 1);
+      assert.deepEqual(ns(await s.worker.readStream('thing-1')), [0, 1, 2]);
+      assert.deepEqual(ns(await s.worker.readStream('thing-1', { fromRevision: 1 })), [1, 2]);
+      assert.deepEqual(ns(await s.worker.readStream('thing-1', { fromRevision: 1, maxCount: 1 })), [1]);
+      assert.deepEqual(ns(await s.worker.readStream('thing-1', { fromRevision: 5 })), []);
+      // A page of a stream this connection does not hold is read as asked.
+      assert.deepEqual(ns(await s.api.readStream('thing-1', { fromRevision: 2, maxCount: 5 })), [2]);
+      assert.deepEqual(await s.worker.readStream('thing-2'), []);
+      // A caller changing the array it got does not change what the next read gets.
+      const first = await s.worker.readStream('thing-1');
+      first.pop();
+      assert.deepEqual(ns(await s.worker.readStream('thing-1')), [0, 1, 2]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('never shows an append that failed on its expected revision', async () => {
+    const s = await pair();
+    try {
+      await s.worker.append('thing-1', [event(0)], 'no_stream');
+      assert.deepEqual(ns(await s.worker.readStream('thing-1')), [0]);
+      await assert.rejects(s.worker.append('thing-1', [event(9)], 5), WrongExpectedRevisionError);
+      await s.worker.append('thing-1', [event(1)], 0);
+      assert.deepEqual(ns(await s.worker.readStream('thing-1')), [0, 1]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('take the event a delivery group handed over as the start of its stream, and read on past it', async () => {
+    const s = await pair();
+    try {
+      await s.worker.ensurePersistentSubscription('g', { filter: { eventTypes: ['Thing'] } });
+      const consumer = s.worker.connectPersistentSubscription('g');
+      await s.api.append('thing-1', [event(0)], 'no_stream');
+      const [handed] = await consumer.nextBatch(10);
+      const [read] = await s.worker.readStream('thing-1');
+      // The very object the group handed over: no row was read for it.
+      assert.equal(read, handed!.event);
+      await s.api.append('thing-1', [event(1)], 0);
+      assert.deepEqual(ns(await s.worker.readStream('thing-1')), [0, 1]);
+      await consumer.close();
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('StreamCache', () => {
+  const recorded = (stream: string, revision: number): RecordedEvent => ({ id: `${stream}/${revision}`, streamName: stream, revision, position: revision + 1, type: 'Thing', data: {}, metadata: {}, created: 0 });
+
+  it('extends a held stream only with its next revision', () => {
+    const cache = new StreamCache();
+    cache.seen(recorded('a', 1));
+    assert.equal(cache.get('a'), undefined);
+    cache.seen(recorded('a', 0));
+    cache.seen(recorded('a', 2));
+    assert.equal(cache.get('a')?.length, 1);
+    cache.seen(recorded('a', 1));
+    assert.deepEqual(cache.get('a')?.map((e) => e.revision), [0, 1]);
+    // A first event seen again (a page read twice) does not cut the stream back.
+    cache.seen(recorded('a', 0));
+    assert.equal(cache.get('a')?.length, 2);
+  });
+
+  it('drops the streams not read during the last generation, keeps the ones read', () => {
+    const cache = new StreamCache(2);
+    cache.set('a', [recorded('a', 0)]);
+    cache.set('b', [recorded('b', 0)]);
+    cache.set('c', [recorded('c', 0)]); // a and b are now the older generation
+    assert.ok(cache.get('a')); // read: moved to the recent one
+    cache.set('d', [recorded('d', 0)]); // c and a are now the older generation; b is gone
+    assert.equal(cache.get('b'), undefined);
+    assert.ok(cache.get('a'));
+    assert.ok(cache.get('c'));
+  });
+
+  it('does not hold a long stream', () => {
+    const cache = new StreamCache();
+    cache.set('long', Array.from({ length: 1001 }, (_, i) => recorded('long', i)));
+    assert.equal(cache.get('long'), undefined);
+  });
+});
