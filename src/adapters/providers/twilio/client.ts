@@ -6,11 +6,17 @@
  * which still point at twilio.com), and its RestException drops the response headers, so
  * Retry-After on a 429 is lost by the time the error reaches us. `httpClient` is the SDK's
  * documented extension point and sees every request and response, so one small subclass
- * rewrites the origin (fakes, proxies) and captures the headers. The headers are handed back
- * through AsyncLocalStorage rather than a field such as the SDK's own `lastResponse`, because
- * one client serves many concurrent sends and a shared field would mix their answers up.
+ * rewrites the origin (fakes, proxies) and captures the headers.
+ *
+ * The headers go back to the send that asked, not into a shared field such as the SDK's own
+ * `lastResponse`, because one client serves many concurrent sends. `messages.create` reaches
+ * `httpClient.request` synchronously (twilio 6: Version.create → Domain.request →
+ * Client.request), so `send` leaves its slot in `nextSlot` for exactly that call, and the
+ * request takes it before its first await. (AsyncLocalStorage did this before, but on Node 20 it
+ * turns on async hooks for every promise of the delivery thread: about 2 % of that thread.)
+ * Should a future SDK make that path asynchronous, the request finds no slot and a 429 simply
+ * loses its Retry-After hint; the sends never mix their answers up.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import http from 'node:http';
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
@@ -28,11 +34,12 @@ export interface TwilioGateway {
   close(): void;
 }
 
-/** The response headers seen during one `send`, scoped by AsyncLocalStorage. */
+/** The response headers seen during one `send`. */
 interface HeaderSlot {
   headers?: Record<string, unknown>;
 }
-const headerSlot = new AsyncLocalStorage<HeaderSlot>();
+/** Set by `send` only around its synchronous call into the SDK (see above). */
+let nextSlot: HeaderSlot | undefined;
 
 class HeraldRequestClient extends twilio.RequestClient {
   readonly #baseUrl: URL | undefined;
@@ -47,8 +54,9 @@ class HeraldRequestClient extends twilio.RequestClient {
   }
 
   override async request<TData>(opts: RequestClient.RequestOptions<TData>) {
+    const slot = nextSlot;
+    nextSlot = undefined;
     const response = await super.request({ ...opts, uri: this.#rebase(opts.uri) });
-    const slot = headerSlot.getStore();
     if (slot) slot.headers = response.headers as Record<string, unknown>;
     return response;
   }
@@ -90,14 +98,19 @@ export function createTwilioGateway(config: TwilioConfig): TwilioGateway {
   async function send(request: SmsRequest): Promise<SmsOutcome> {
     const slot: HeaderSlot = {};
     try {
-      const message = await headerSlot.run(slot, () =>
-        client.messages.create({
+      let created;
+      nextSlot = slot;
+      try {
+        created = client.messages.create({
           to: request.to,
           body: request.body,
           ...sender,
           ...(config.statusCallbackUrl ? { statusCallback: config.statusCallbackUrl } : {}),
-        }),
-      );
+        });
+      } finally {
+        nextSlot = undefined;
+      }
+      const message = await created;
       return { ok: true, sid: message.sid };
     } catch (error) {
       return { ok: false, error, retryAfterMs: parseRetryAfter(slot.headers?.['retry-after']) };
