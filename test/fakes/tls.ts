@@ -44,9 +44,17 @@ function oid(dotted: string): Buffer {
   return tlv(0x06, Buffer.from(out));
 }
 
-function positiveInteger(raw: Buffer): Buffer {
-  // A leading 1 bit would make the DER integer negative.
-  return tlv(0x02, (raw[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), raw]) : raw);
+/**
+ * A DER INTEGER for unsigned big-endian bytes. DER wants the shortest form: no leading zero byte
+ * unless the next one has its top bit set (else the integer would read as negative). A random
+ * serial starting 0x00 0x00–0x7f broke that once in 512 certificates, and OpenSSL refused the
+ * certificate ("illegal padding").
+ */
+export function positiveInteger(raw: Buffer): Buffer {
+  let start = 0;
+  while (start < raw.length - 1 && raw[start] === 0) start += 1;
+  const minimal = raw.subarray(start);
+  return tlv(0x02, (minimal[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), minimal]) : minimal.length > 0 ? minimal : Buffer.from([0]));
 }
 
 function utcTime(date: Date): Buffer {
