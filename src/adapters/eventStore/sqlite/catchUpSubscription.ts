@@ -11,7 +11,8 @@ export class CatchUpSubscription implements Subscription<RecordedEvent> {
 
   constructor(
     private readonly readPage: PageReader,
-    private readonly committed: Signal,
+    /** Notified when a commit may hold events for this subscription (see wakes.ts). */
+    private readonly committed: { signal: Signal; remove(): void },
     private position: number,
   ) {}
 
@@ -20,7 +21,7 @@ export class CatchUpSubscription implements Subscription<RecordedEvent> {
       const { events, scannedTo } = this.readPage(this.position, max);
       this.position = Math.max(this.position, scannedTo);
       if (events.length > 0) return events;
-      await this.committed.wait();
+      await this.committed.signal.wait();
     }
     return [];
   }
@@ -31,6 +32,7 @@ export class CatchUpSubscription implements Subscription<RecordedEvent> {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.committed.notify();
+    this.committed.remove();
+    this.committed.signal.notify();
   }
 }

@@ -12,22 +12,12 @@ import { PersistentGroup, withDefaults, type Entry } from './persistentGroup.ts'
 import { EVENT_COLUMNS, fromTuple, type EventTuple } from './rows.ts';
 import type { TurnBatch } from './turnBatch.ts';
 import { iterateBatches } from '../batches.ts';
+import { mayConcern, PASSED_OVER_LOOK_MS } from './wakes.ts';
 
 type ReadPage = (from: number, max: number, filter: EventFilter) => { events: RecordedEvent[]; scannedTo: number };
 
 /** How often checkpoints reach the disk: redelivery after a crash is bounded by this much work. */
 const CHECKPOINT_EVERY_MS = 100;
-/**
- * A group that commits passed over (none of its types) still looks again this often, so its read
- * cursor, and with it its checkpoint and the lag gauge, follows the head while its events are rare.
- */
-const PASSED_OVER_LOOK_MS = 200;
-
-/** Whether a commit of events of these types may hold events for a group with this filter. */
-function mayConcern(filter: EventFilter, types: readonly string[]): boolean {
-  const wanted = filter.eventTypes;
-  return !wanted || types.some((type) => wanted.includes(type));
-}
 
 /** The embedded adapter's persistent subscription groups: durable settings, checkpoints and parked events. */
 export class PersistentGroups {

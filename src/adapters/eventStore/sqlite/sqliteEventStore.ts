@@ -19,7 +19,7 @@ import { CatchUpSubscription } from './catchUpSubscription.ts';
 import { PersistentGroups } from './persistentGroups.ts';
 import { EVENT_COLUMNS, filterSql, RecordedCache, type EventTuple } from './rows.ts';
 import { openEventDb } from './schema.ts';
-import { Signal } from './signal.ts';
+import { Wakes } from './wakes.ts';
 import { ThreadLink, type GroupCall } from './threadLink.ts';
 import type { WriteLock } from './writeLock.ts';
 import { DurableMarks, WalSync } from './durability.ts';
@@ -41,7 +41,7 @@ export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly writes: TurnBatch;
   private readonly reads: TurnBatch;
-  private readonly committed = new Signal();
+  private readonly wakes = new Wakes();
   private readonly groups: PersistentGroups;
   private readonly statements;
   private readonly cache = new Map<string, Database.Statement>();
@@ -90,7 +90,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   private wake(types: readonly string[]): void {
-    this.committed.notify();
+    this.wakes.committed(types);
     this.groups.notifyCommitted(types);
   }
 
@@ -197,7 +197,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   subscribeToAll(options: ReadAllOptions = {}): Subscription<RecordedEvent> {
-    return new CatchUpSubscription((from, max) => this.readPage(from, max, options.filter), this.committed, options.fromPosition ?? 0);
+    return new CatchUpSubscription((from, max) => this.readPage(from, max, options.filter), this.wakes.add(options.filter), options.fromPosition ?? 0);
   }
 
   async ensurePersistentSubscription(group: string, settings: PersistentSubscriptionSettings): Promise<void> {
@@ -228,7 +228,7 @@ export class SqliteEventStore implements EventStore {
     await this.groups.close();
     this.writes.flush();
     await this.sync.close();
-    this.committed.notify();
+    this.wakes.close();
     this.link.close();
     this.db.close();
   }
