@@ -16,6 +16,8 @@ declare module 'autocannon' {
     timeout?: number;
     headers?: Record<string, string>;
     requests?: Request[];
+    /** Called with each connection's client; its 'response' event fires per response. */
+    setupClient?: (client: { on(event: 'response', listener: (statusCode: number, bytes: number, ms: number) => void): void }) => void;
   }
   interface Histogram {
     average: number;

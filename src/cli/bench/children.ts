@@ -4,12 +4,26 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
-export function runLoad<T>(script: 'loadIngest.ts' | 'loadOpen.ts', args: object): Promise<T> {
+/** Resolves with the last JSON line the generator prints; `onLine` sees each line as it comes (progress, early signals). */
+export function runLoad<T>(script: 'loadIngest.ts' | 'loadOpen.ts', args: object, onLine?: (line: unknown) => void): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', `bench/${script}`, JSON.stringify(args)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    let seen = 0;
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (!onLine) return;
+      for (let end = out.indexOf('\n', seen); end >= 0; end = out.indexOf('\n', seen)) {
+        const line = out.slice(seen, end);
+        seen = end + 1;
+        try {
+          onLine(JSON.parse(line));
+        } catch {
+          // not a JSON line: only the summary matters, and it is checked at the end
+        }
+      }
+    });
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     child.on('error', reject);
     child.on('close', (code) => {

@@ -2,7 +2,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import type { IngestSummary } from '../../../bench/loadIngest.ts';
+import type { IngestFinished, IngestSummary } from '../../../bench/loadIngest.ts';
 import type { OpenResult } from '../../../bench/loadOpen.ts';
 import { runLoad } from './children.ts';
 import { countStatus, settled, type BenchHerald } from './herald.ts';
@@ -52,9 +52,16 @@ export interface EndToEndFigure {
 /** `count` notifications sent as fast as they are accepted; timed from the first request until all are Sent and projected. */
 export async function endToEnd(bh: BenchHerald, shape: LoadShape, count: number): Promise<EndToEndFigure> {
   const failedBefore = await countStatus(bh.herald, 'failed');
-  const s = await runLoad<IngestSummary>('loadIngest.ts', { url: bh.url, users: shape.users, connections: shape.connections, amount: count, offset: shape.offset });
-  const doneAt = await settled(bh.herald, 600_000);
-  const seconds = (doneAt - s.startedAt) / 1000;
+  // Watching for the end starts at the last response, not when the generator exits (see loadIngest.ts).
+  let lastResponse!: () => void;
+  const answered = new Promise<void>((resolve) => (lastResponse = resolve));
+  const load = runLoad<IngestSummary>('loadIngest.ts', { url: bh.url, users: shape.users, connections: shape.connections, amount: count, offset: shape.offset }, (line) => {
+    if ((line as Partial<IngestFinished>).finishedAt) lastResponse();
+  });
+  await Promise.race([answered, load]);
+  const doneAt = await settled(bh.herald, 600_000, 10);
+  const s = await load;
+  const seconds = (Math.max(doneAt, s.finishedAt) - s.startedAt) / 1000;
   return {
     perSecond: round(s.accepted / seconds),
     notifications: s.accepted,
