@@ -68,3 +68,33 @@ describe('the pause between batches grows with the load', () => {
     assert.equal(gatherPause(10, { minMs: 0, maxMs: 0 }), 0);
   });
 });
+
+describe('after a burst the projector stops pausing once the log goes quiet', () => {
+  it('applies an event that ends a burst without waiting out the pause the burst earned', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-quiet-'));
+    const events = new SqliteEventStore(join(dir, 'e.db'));
+    const readModels = new SqliteReadModelStore(join(dir, 'r.db'));
+    const contacts = PROJECTIONS.filter((p) => p.name === 'contacts');
+    // 4,999 events in one batch earn a pause of about 1,250 ms (a quarter of a millisecond each).
+    const gather = { minMs: 20, maxMs: 5000 };
+    const projector = new Projector(events, readModels, contacts, createLogger('silent'), gather);
+    const profile = (n: number) => encodeEvent({ type: 'UserProfileUpdated', data: { userId: `u${n}`, email: `u${n}@example.com`, at: '2026-11-23T10:00:00.000Z' } });
+    try {
+      assert.equal(gatherPause(4999, gather), 1249.75);
+      for (let n = 0; n < 4999; n += 1) void events.append(`user-u${n}`, [profile(n)], 'no_stream');
+      const burst = await events.append('user-u4999', [], 'any');
+      await projector.start();
+      await eventually(10_000, 'the burst applied', async () => ((projector.positions.get('contacts') ?? 0) >= burst.position ? true : undefined));
+      const last = await events.append('user-last', [profile(5000)], 'no_stream');
+      const appended = performance.now();
+      await eventually(10_000, 'the last event applied', async () => ((projector.positions.get('contacts') ?? 0) >= last.position ? true : undefined));
+      const waited = performance.now() - appended;
+      assert.ok(waited < 1000, `applied ${Math.round(waited)} ms after it was appended; the burst's pause alone is 1,250 ms`);
+    } finally {
+      await projector.stop();
+      await events.close();
+      await readModels.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
