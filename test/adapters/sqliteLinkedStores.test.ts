@@ -5,33 +5,15 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
+import { linkedStores } from '../support/linkedStores.ts';
 import { GroupNotRunningError } from '../../src/adapters/eventStore/sqlite/threadLink.ts';
 import { eventually } from '../support/wait.ts';
-
-async function pair() {
-  const dir = await mkdtemp(join(tmpdir(), 'herald-linked-'));
-  const api = new SqliteEventStore(join(dir, 'events.db'));
-  const worker = new SqliteEventStore(join(dir, 'events.db'));
-  return {
-    api,
-    worker,
-    async close() {
-      await api.close();
-      await worker.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 const event = (n: number) => ({ type: 'Thing', data: { n } });
 
 describe('linked embedded event stores on one file', () => {
   it("wakes the other instance's catch-up subscription and persistent group on commit", async () => {
-    const s = await pair();
+    const s = await linkedStores('herald-linked-');
     try {
       const sub = s.worker.subscribeToAll();
       await s.worker.ensurePersistentSubscription('g', { filter: { eventTypes: ['Thing'] } });
@@ -50,7 +32,7 @@ describe('linked embedded event stores on one file', () => {
   });
 
   it('wakes only the groups whose types were committed; a passed-over group still follows the head', async () => {
-    const s = await pair();
+    const s = await linkedStores('herald-linked-');
     try {
       await s.worker.ensurePersistentSubscription('g', { filter: { eventTypes: ['Thing'] } });
       const consumer = s.worker.connectPersistentSubscription('g');
@@ -79,7 +61,7 @@ describe('linked embedded event stores on one file', () => {
   });
 
   it('answers info and replays parked events through the instance that hosts the group', async () => {
-    const s = await pair();
+    const s = await linkedStores('herald-linked-');
     try {
       await s.worker.ensurePersistentSubscription('g', { filter: { eventTypes: ['Thing'] }, maxRetryCount: 0 });
       const consumer = s.worker.connectPersistentSubscription('g');
@@ -104,7 +86,7 @@ describe('linked embedded event stores on one file', () => {
   });
 
   it('says plainly when no instance in the process runs the group', async () => {
-    const s = await pair();
+    const s = await linkedStores('herald-linked-');
     try {
       await assert.rejects(s.api.persistentSubscriptionInfo('nobody'), GroupNotRunningError);
       await assert.rejects(s.api.listParked('nobody'), /does not exist/);
@@ -114,7 +96,7 @@ describe('linked embedded event stores on one file', () => {
   });
 
   it('lets both instances append at once: every append lands once, positions in commit order', async () => {
-    const s = await pair();
+    const s = await linkedStores('herald-linked-');
     try {
       const writes = Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? s.api : s.worker).append(`thing-${i}`, [event(i)], 'no_stream'));
       const results = await Promise.all(writes);
@@ -128,7 +110,7 @@ describe('linked embedded event stores on one file', () => {
   });
 
   it("batches one turn's stream reads into one snapshot, each read getting its own stream, while the other instance writes", async () => {
-    const s = await pair();
+    const s = await linkedStores('herald-linked-');
     try {
       for (let i = 0; i < 50; i++) await s.api.append(`thing-${i}`, [event(i), event(i + 1000)], 'no_stream');
       const writing = Promise.all(Array.from({ length: 50 }, (_, i) => s.worker.append(`other-${i}`, [event(i)], 'no_stream')));

@@ -4,34 +4,16 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
+import { linkedStores } from '../support/linkedStores.ts';
 import { StreamCache } from '../../src/adapters/eventStore/sqlite/streamCache.ts';
 import { WrongExpectedRevisionError, type RecordedEvent } from '../../src/ports/eventStore.ts';
-
-async function pair() {
-  const dir = await mkdtemp(join(tmpdir(), 'herald-streamcache-'));
-  const api = new SqliteEventStore(join(dir, 'events.db'));
-  const worker = new SqliteEventStore(join(dir, 'events.db'));
-  return {
-    api,
-    worker,
-    async close() {
-      await api.close();
-      await worker.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 const event = (n: number) => ({ type: 'Thing', data: { n } });
 const ns = (events: readonly RecordedEvent[]) => events.map((e) => (e.data as { n: number }).n);
 
 describe('stream reads on a connection that holds recent streams', () => {
   it('show what another connection appended since the last read, and every page of it', async () => {
-    const s = await pair();
+    const s = await linkedStores('herald-streamcache-');
     try {
       await s.api.append('thing-1', [event(0), event(1)], 'no_stream');
       assert.deepEqual(ns(await s.worker.readStream('thing-1')), [0, 1]);
@@ -53,7 +35,7 @@ describe('stream reads on a connection that holds recent streams', () => {
   });
 
   it('never shows an append that failed on its expected revision', async () => {
-    const s = await pair();
+    const s = await linkedStores('herald-streamcache-');
     try {
       await s.worker.append('thing-1', [event(0)], 'no_stream');
       assert.deepEqual(ns(await s.worker.readStream('thing-1')), [0]);
@@ -66,7 +48,7 @@ describe('stream reads on a connection that holds recent streams', () => {
   });
 
   it('take the event a delivery group handed over as the start of its stream, and read on past it', async () => {
-    const s = await pair();
+    const s = await linkedStores('herald-streamcache-');
     try {
       await s.worker.ensurePersistentSubscription('g', { filter: { eventTypes: ['Thing'] } });
       const consumer = s.worker.connectPersistentSubscription('g');
