@@ -7,8 +7,8 @@ describe('catch-up subscription wake-ups', () => {
   it('wake a reader at once for a commit of its types, and any reader without a type filter', async () => {
     const wakes = new Wakes();
     try {
-      const wanted = wakes.add({ eventTypes: ['Wanted'] });
-      const everything = wakes.add(undefined);
+      const wanted = wakes.add(() => ({ eventTypes: ['Wanted'] }));
+      const everything = wakes.add(() => undefined);
       const [a, b] = [wanted.signal.wait(), everything.signal.wait()];
       wakes.committed(['Other', 'Wanted']);
       await within(100, 'both readers woken', Promise.all([a, b]));
@@ -20,7 +20,7 @@ describe('catch-up subscription wake-ups', () => {
   it('pass over a reader for commits of other types, but let it look again within the passed-over interval', async () => {
     const wakes = new Wakes();
     try {
-      const reader = wakes.add({ eventTypes: ['Wanted'] });
+      const reader = wakes.add(() => ({ eventTypes: ['Wanted'] }));
       const woken = reader.signal.wait().then(() => performance.now());
       const committedAt = performance.now();
       wakes.committed(['Other']);
@@ -34,8 +34,8 @@ describe('catch-up subscription wake-ups', () => {
 
   it('forget a removed reader, and wake every reader on close', async () => {
     const wakes = new Wakes();
-    const removed = wakes.add({ eventTypes: ['Wanted'] });
-    const kept = wakes.add({ eventTypes: ['Wanted'] });
+    const removed = wakes.add(() => ({ eventTypes: ['Wanted'] }));
+    const kept = wakes.add(() => ({ eventTypes: ['Wanted'] }));
     removed.remove();
     const notWoken = removed.signal.wait();
     wakes.committed(['Other']);

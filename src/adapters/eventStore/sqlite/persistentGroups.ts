@@ -12,7 +12,7 @@ import { PersistentGroup, withDefaults, type Entry } from './persistentGroup.ts'
 import { EVENT_COLUMNS, fromTuple, type EventTuple } from './rows.ts';
 import type { TurnBatch } from './turnBatch.ts';
 import { iterateBatches } from '../batches.ts';
-import { mayConcern, PASSED_OVER_LOOK_MS } from './wakes.ts';
+import type { Wakes } from './wakes.ts';
 
 type ReadPage = (from: number, max: number, filter: EventFilter) => { events: RecordedEvent[]; scannedTo: number };
 
@@ -25,34 +25,14 @@ export class PersistentGroups {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly consumers = new Set<Consumer>();
   private nextConsumerId = 1;
-  /** Groups that commits passed over since they last looked (see PASSED_OVER_LOOK_MS). */
-  private readonly passedOver = new Set<PersistentGroup>();
 
   constructor(
     private readonly db: Database.Database,
     private readonly writes: TurnBatch,
     private readonly readPage: ReadPage,
-  ) {
-    const look = setInterval(() => {
-      for (const group of this.passedOver) group.changed.notify();
-      this.passedOver.clear();
-    }, PASSED_OVER_LOOK_MS);
-    look.unref();
-    this.timers.push(look);
-  }
-
-  /**
-   * New events of these types were committed: the consumers of every group whose filter takes one
-   * of them look again. Each look is a query, and the delivery groups' appends (Sent, Failed) are
-   * of types no group takes, so waking only the concerned groups saves most of them.
-   */
-  notifyCommitted(types: readonly string[]): void {
-    if (types.length === 0) return;
-    for (const group of this.groups.values()) {
-      if (mayConcern(group.settings.filter, types)) group.changed.notify();
-      else this.passedOver.add(group);
-    }
-  }
+    /** The store's commit wake-ups: a group's consumers look again only for commits of its types. */
+    private readonly wakes: Wakes,
+  ) {}
 
   async ensure(name: string, input: PersistentSubscriptionSettings, head: number): Promise<void> {
     const settings = withDefaults(input);
@@ -70,6 +50,7 @@ export class PersistentGroups {
     }
     const group = new PersistentGroup(name, settings, checkpoint, this.io(name));
     this.groups.set(name, group);
+    this.wakes.add(() => group.settings.filter, group.changed);
     const tick = Math.max(10, Math.min(1000, settings.messageTimeoutMs / 4));
     const timer = setInterval(() => group.expire(Date.now()), tick);
     timer.unref();

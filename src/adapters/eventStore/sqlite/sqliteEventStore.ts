@@ -86,12 +86,11 @@ export class SqliteEventStore implements EventStore {
       const page = this.readPage(from, max, filter);
       for (const event of page.events) this.streams.seen(event);
       return page;
-    });
+    }, this.wakes);
   }
 
   private wake(types: readonly string[]): void {
     this.wakes.committed(types);
-    this.groups.notifyCommitted(types);
   }
 
   private answer(call: GroupCall): Promise<unknown> | undefined {
@@ -197,7 +196,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   subscribeToAll(options: ReadAllOptions = {}): Subscription<RecordedEvent> {
-    return new CatchUpSubscription((from, max) => this.readPage(from, max, options.filter), this.wakes.add(options.filter), options.fromPosition ?? 0);
+    return new CatchUpSubscription((from, max) => this.readPage(from, max, options.filter), this.wakes.add(() => options.filter), options.fromPosition ?? 0);
   }
 
   async ensurePersistentSubscription(group: string, settings: PersistentSubscriptionSettings): Promise<void> {

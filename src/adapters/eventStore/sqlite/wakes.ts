@@ -8,20 +8,22 @@ import { Signal } from './signal.ts';
 export const PASSED_OVER_LOOK_MS = 200;
 
 /** Whether a commit of events of these types may hold events for a reader with this filter. */
-export function mayConcern(filter: EventFilter | undefined, types: readonly string[]): boolean {
+function mayConcern(filter: EventFilter | undefined, types: readonly string[]): boolean {
   const wanted = filter?.eventTypes;
   return !wanted || types.some((type) => wanted.includes(type));
 }
 
 interface Waiter {
-  filter: EventFilter | undefined;
+  /** Read at each commit: a group's settings (and filter) may change while it runs. */
+  filter: () => EventFilter | undefined;
   signal: Signal;
 }
 
 /**
- * The catch-up subscriptions' wake-ups. A commit wakes only the subscriptions whose filter takes
- * one of its event types; each wake is a query, and most commits (the workers' Sent appends, the
- * API's requests) are of types that a subscription such as the API's app-key cache never takes.
+ * Who looks again after a commit: catch-up subscriptions and persistent subscription groups. A
+ * commit wakes only the readers whose filter takes one of its event types; each wake is a query,
+ * and most commits are of types that most readers never take (the workers' Sent appends reach no
+ * delivery group, the API's requests never reach the API's app-key cache).
  */
 export class Wakes {
   private readonly waiters = new Set<Waiter>();
@@ -36,9 +38,9 @@ export class Wakes {
     this.timer.unref();
   }
 
-  /** A signal for one reader with this filter; `remove` when it is closed. */
-  add(filter: EventFilter | undefined): { signal: Signal; remove(): void } {
-    const waiter: Waiter = { filter, signal: new Signal() };
+  /** Notifies `signal` for commits that may concern `filter`; `remove` when the reader is closed. */
+  add(filter: () => EventFilter | undefined, signal = new Signal()): { signal: Signal; remove(): void } {
+    const waiter: Waiter = { filter, signal };
     this.waiters.add(waiter);
     return {
       signal: waiter.signal,
@@ -53,7 +55,7 @@ export class Wakes {
   committed(types: readonly string[]): void {
     if (types.length === 0) return;
     for (const { filter, signal } of this.waiters) {
-      if (mayConcern(filter, types)) signal.notify();
+      if (mayConcern(filter(), types)) signal.notify();
       else this.passedOver.add(signal);
     }
   }
