@@ -59,7 +59,8 @@ export class SqliteEventStore implements EventStore {
     this.sync = new WalSync(`${file}-wal`, this.marks);
     this.writes = new TurnBatch(this.db, {
       begin: 'immediate',
-      savepoints: true,
+      // An append that finds another revision throws before it writes a row.
+      failsAlone: (error) => error instanceof WrongExpectedRevisionError,
       ...(options.writeLock ? { lock: options.writeLock } : {}),
       // Appends resolve, and subscribers here and on the other threads wake, once the WAL is synced.
       afterCommit: (settle) => {
@@ -73,7 +74,7 @@ export class SqliteEventStore implements EventStore {
         });
       },
     });
-    this.reads = new TurnBatch(this.db, { begin: 'deferred', savepoints: false });
+    this.reads = new TurnBatch(this.db, { begin: 'deferred' });
     this.link = new ThreadLink(file, { committed: (types) => this.wake(types), answer: (call) => this.answer(call) });
     this.statements = {
       streamRevision: this.db.prepare<[string], { revision: number }>('SELECT revision FROM streams WHERE name = ?'),

@@ -10,8 +10,14 @@ interface Job {
 export interface TurnBatchOptions {
   /** 'immediate' takes SQLite's write lock up front (writes); 'deferred' is a read snapshot. */
   begin: 'immediate' | 'deferred';
-  /** Each job in its own savepoint, so one failing job (a revision conflict) rolls back alone. */
-  savepoints: boolean;
+  /**
+   * Errors after which a job has written nothing (it checks before it writes, as an append checks
+   * its expected revision): that job fails alone and the others commit. Any other error rolls back
+   * the whole batch and fails every job in it. (A SAVEPOINT per job would let any job fail alone,
+   * but costs two more statements each: an append took 11–12 µs with one, 6 µs without.)
+   * Absent: every error fails its job alone, which is right only for jobs that write nothing.
+   */
+  failsAlone?: (error: unknown) => boolean;
   /** Shared with the other thread writing this file, when there is one. */
   lock?: WriteLock;
   /**
@@ -63,13 +69,14 @@ export class TurnBatch {
       for (const job of jobs) job.reject(new Error('the event store is closed'));
       return;
     }
-    const { begin, savepoints, lock, afterCommit } = this.options;
+    const { begin, failsAlone = () => true, lock, afterCommit } = this.options;
     const outcomes: { ok: boolean; value: unknown }[] = [];
     const all = this.db.transaction(() => {
       for (const job of jobs) {
         try {
-          outcomes.push({ ok: true, value: savepoints ? this.db.transaction(job.run)() : job.run() });
+          outcomes.push({ ok: true, value: job.run() });
         } catch (error) {
+          if (!failsAlone(error)) throw error;
           outcomes.push({ ok: false, value: error });
         }
       }
