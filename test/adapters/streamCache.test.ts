@@ -95,6 +95,19 @@ describe('StreamCache', () => {
     assert.ok(cache.get('c'));
   });
 
+  it('starts a new generation once the recent one holds its share of events, however few streams', () => {
+    const cache = new StreamCache(10_000, 5);
+    const stream = (name: string, n: number) => Array.from({ length: n }, (_, i) => recorded(name, i));
+    cache.set('a', stream('a', 3));
+    cache.set('b', stream('b', 2)); // 5 events: still one generation
+    cache.set('c', stream('c', 1)); // would be 6: a and b become the older generation
+    assert.ok(cache.get('c'));
+    cache.set('d', stream('d', 5)); // c and d would be 6 (a, b dropped); d starts anew with c older
+    assert.equal(cache.get('a'), undefined);
+    assert.equal(cache.get('b'), undefined);
+    assert.equal(cache.get('d')?.length, 5);
+  });
+
   it('does not hold a long stream', () => {
     const cache = new StreamCache();
     cache.set('long', Array.from({ length: 1001 }, (_, i) => recorded('long', i)));

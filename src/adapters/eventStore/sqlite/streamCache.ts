@@ -2,6 +2,8 @@ import type { RecordedEvent } from '../../../ports/eventStore.ts';
 
 /** Longer streams are read from the table every time: holding them would cost more than it saves. */
 const MAX_CACHED_EVENTS = 1_000;
+/** Events a generation may hold, whatever the number of streams: what bounds the memory. */
+const EVENTS_PER_GENERATION = 50_000;
 
 /**
  * The events of recently read streams on one connection, from revision 0 on. Nearly every
@@ -14,13 +16,18 @@ const MAX_CACHED_EVENTS = 1_000;
  * RecordedCache).
  *
  * Two generations, like RecordedCache: the streams not read during the last `perGeneration`
- * new entries are dropped together.
+ * new entries (or the last `EVENTS_PER_GENERATION` events held) are dropped together.
  */
 export class StreamCache {
   private recent = new Map<string, RecordedEvent[]>();
   private older = new Map<string, RecordedEvent[]>();
+  /** Events put into the recent generation (an entry replaced counts again: an upper bound). */
+  private recentEvents = 0;
 
-  constructor(private readonly perGeneration = 10_000) {}
+  constructor(
+    private readonly perGeneration = 10_000,
+    private readonly eventsPerGeneration = EVENTS_PER_GENERATION,
+  ) {}
 
   /** The events held for `stream`, revisions 0 … length − 1; the caller must not change the array. */
   get(stream: string): readonly RecordedEvent[] | undefined {
@@ -34,11 +41,13 @@ export class StreamCache {
   /** Holds `events` (revisions 0 … n − 1 of `stream`, in order) as what the stream starts with. */
   set(stream: string, events: RecordedEvent[]): void {
     if (events.length > MAX_CACHED_EVENTS) return;
-    if (this.recent.size >= this.perGeneration && !this.recent.has(stream)) {
+    if ((this.recent.size >= this.perGeneration && !this.recent.has(stream)) || this.recentEvents + events.length > this.eventsPerGeneration) {
       this.older = this.recent;
       this.recent = new Map();
+      this.recentEvents = 0;
     }
     this.recent.set(stream, events);
+    this.recentEvents += events.length;
   }
 
   /**
