@@ -1,12 +1,12 @@
 /**
  * The ingest load generator, run as its own process so that it does not share Herald's event
- * loop: autocannon POSTs single-recipient notifications (mixed 10 : 1 : 5) and prints one JSON
- * line with its summary on stdout.
+ * loop: autocannon POSTs single-recipient notifications (mixed 10 : 1 : 5), or batches of them
+ * (`batch`), and prints one JSON line with its summary on stdout.
  *
  *   node --import tsx bench/loadIngest.ts '{"url":"http://127.0.0.1:3000","users":1000,"connections":32,"duration":10}'
  */
 import autocannon from 'autocannon';
-import { BENCH_API_KEY, sendBody } from './mix.ts';
+import { BENCH_API_KEY, batchBody, sendBody } from './mix.ts';
 
 export interface IngestArgs {
   url: string;
@@ -20,6 +20,8 @@ export interface IngestArgs {
   offset?: number;
   /** Users per request (default 1): each request is this many notifications. */
   recipients?: number;
+  /** Sends per request through POST /v1/notifications/batch, one recipient each (overrides `recipients`). */
+  batch?: number;
 }
 
 export interface IngestSummary {
@@ -61,7 +63,11 @@ const result = await autocannon({
   timeout: 30,
   ...(args.amount ? { amount: args.amount } : { duration: args.duration ?? 10 }),
   headers: { authorization: `Bearer ${BENCH_API_KEY}`, 'content-type': 'application/json' },
-  requests: [{ method: 'POST', path: '/v1/notifications', setupRequest: (req) => ({ ...req, body: sendBody(i++, args.users, args.recipients) }) }],
+  requests: [
+    args.batch
+      ? { method: 'POST', path: '/v1/notifications/batch', setupRequest: (req) => ({ ...req, body: batchBody(i++, args.users, args.batch!) }) }
+      : { method: 'POST', path: '/v1/notifications', setupRequest: (req) => ({ ...req, body: sendBody(i++, args.users, args.recipients) }) },
+  ],
   setupClient: (client) => client.on('response', onResponse),
 });
 const seconds = args.amount && finishedAt > 0 ? (finishedAt - startedAt) / 1000 : result.duration;

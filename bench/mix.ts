@@ -50,3 +50,17 @@ export function sendBody(i: number, users: number, recipients = 1): string {
   const to = Array.from({ length: Math.min(recipients, users) }, (_, k) => ({ userId: userIdFor((i * 7919 + k) % users) }));
   return JSON.stringify({ to, channels: [channel], category: 'orders', content: { [channel]: CONTENT[channel] } });
 }
+
+/**
+ * The i-th request body for POST /v1/notifications/batch: `items` single-recipient sends, item j
+ * of the whole run numbered i × items + k, so a run of batches has the same 10 : 1 : 5 mix and
+ * spread over users as a run of single sends.
+ */
+export function batchBody(i: number, users: number, items: number): string {
+  const requests = Array.from({ length: items }, (_, k) => {
+    const j = i * items + k;
+    const channel = channelFor(j);
+    return { to: [{ userId: userIdFor((j * 7919) % users) }], channels: [channel], category: 'orders', content: { [channel]: CONTENT[channel] } };
+  });
+  return JSON.stringify({ requests });
+}

@@ -67,11 +67,15 @@ export function ownNotificationsOnly(app: FastifyInstance, deps: AppDeps): void 
   });
 }
 
-const SEND_ROUTE = '/v1/notifications';
+const SEND_ROUTES = new Set(['/v1/notifications', '/v1/notifications/batch']);
 
-/** The daily quota: refused before the send (429), charged with what the 202 accepted. */
+type SendPayload = { notifications?: unknown[]; results?: { notifications?: unknown[] }[] };
+/** Notifications a send's answer accepted: a batch's are in its items' results. */
+const acceptedIn = (payload: SendPayload) => (payload.results ?? [payload]).reduce((n, r) => n + (r.notifications?.length ?? 0), 0);
+
+/** The daily quota: refused before the send (429), charged with what the 202 (or a batch's 207) accepted. */
 export function dailyQuota(app: FastifyInstance, quota: SendQuota, metrics: HttpMetrics): void {
-  const isSend = (req: FastifyRequest) => req.method === 'POST' && req.routeOptions.url === SEND_ROUTE;
+  const isSend = (req: FastifyRequest) => req.method === 'POST' && SEND_ROUTES.has(req.routeOptions.url ?? '');
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
     if (!isSend(req) || (await quota.remaining(req.appId)) > 0) return;
     metrics.rejected('daily_quota_exceeded');
@@ -79,10 +83,7 @@ export function dailyQuota(app: FastifyInstance, quota: SendQuota, metrics: Http
     throw new Problem(429, 'daily_quota_exceeded', 'Daily send quota exceeded', `this app may send ${quota.perDay} notifications per UTC day; the quota resets at 00:00 UTC`, { quota: quota.perDay });
   });
   app.addHook('preSerialization', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    if (isSend(req) && reply.statusCode === 202) {
-      const accepted = (payload as { notifications?: unknown[] }).notifications?.length ?? 0;
-      await quota.charge(req.appId, accepted);
-    }
+    if (isSend(req) && (reply.statusCode === 202 || reply.statusCode === 207)) await quota.charge(req.appId, acceptedIn(payload as SendPayload));
     return payload;
   });
 }

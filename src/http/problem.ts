@@ -16,11 +16,13 @@ export class Problem extends Error {
   }
 }
 
+/** The problem as JSON; `instance` is where it happened (the request's path). */
+export function problemBody(p: Problem, instance?: string): { type: string; title: string; status: number; code: string; detail?: string; [extra: string]: unknown } {
+  return { type: `https://herald.dev/problems/${p.code}`, title: p.title, status: p.status, code: p.code, ...(p.detail ? { detail: p.detail } : {}), ...(instance ? { instance } : {}), ...p.extra };
+}
+
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, p: Problem): FastifyReply {
-  return reply
-    .status(p.status)
-    .type('application/problem+json')
-    .send({ type: `https://herald.dev/problems/${p.code}`, title: p.title, status: p.status, code: p.code, ...(p.detail ? { detail: p.detail } : {}), instance: request.url.split('?')[0], ...p.extra });
+  return reply.status(p.status).type('application/problem+json').send(problemBody(p, request.url.split('?')[0]));
 }
 
 /** Validation messages may echo input; anything that looks like a contact detail is masked. */

@@ -119,3 +119,28 @@ export const notificationResponse = z.object({
 });
 
 export const problem = z.looseObject({ type: z.string(), title: z.string(), status: z.number(), code: z.string(), detail: z.string().optional() });
+
+/**
+ * Many send requests in one HTTP request: each item is a send body of its own (recipients,
+ * channels, content or template, idempotency key). The recipients of all items together count
+ * against the same per-request cap as one send's.
+ */
+export const batchBody = (maxRecipients: number) =>
+  z
+    .strictObject({ requests: z.array(sendBody(maxRecipients)).min(1).max(maxRecipients, `at most ${maxRecipients} requests per batch`) })
+    .superRefine((body, ctx) => {
+      const recipients = body.requests.reduce((n, r) => n + r.to.length, 0);
+      if (recipients > maxRecipients) ctx.addIssue({ code: 'custom', path: ['requests'], message: `at most ${maxRecipients} recipients per request, counted over every item of a batch (this one has ${recipients}); split it` });
+    });
+
+export const batchResponse = z.object({
+  /** Items accepted (each answered like a 202 of POST /v1/notifications) and rejected. */
+  accepted: z.number().int(),
+  rejected: z.number().int(),
+  results: z.array(
+    z.union([
+      sendResponse.extend({ index: z.number().int(), status: z.literal(202) }),
+      z.object({ index: z.number().int(), status: z.number().int(), error: problem }),
+    ]),
+  ),
+});

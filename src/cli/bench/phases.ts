@@ -15,10 +15,15 @@ export interface LoadShape {
   offset: number;
 }
 
+/** What one request carries: `recipients` users of one send, or a batch of `batch` single-recipient sends (POST /v1/notifications/batch). */
+export type RequestShape = { recipients: number; batch?: undefined } | { batch: number; recipients?: undefined };
+
 export interface IngestFigure {
-  /** Notifications accepted per second (requests × recipients per request). */
+  /** Notifications accepted per second (requests × notifications per request). */
   perSecond: number;
   recipientsPerRequest: number;
+  /** Sends per request when the figure is of POST /v1/notifications/batch (absent otherwise). */
+  batchItemsPerRequest?: number;
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -29,14 +34,21 @@ export interface IngestFigure {
   connections: number;
 }
 
+/** Notifications per request, and the load generator's arguments for that shape. */
+function perRequestOf(shape: LoadShape, request: RequestShape): { n: number; args: { recipients: number } | { batch: number } } {
+  if (request.batch !== undefined) return { n: request.batch, args: { batch: request.batch } };
+  const recipients = Math.min(request.recipients, shape.users);
+  return { n: recipients, args: { recipients } };
+}
+
 /** Closed-loop HTTP ingest for `seconds` by autocannon in its own process; waits for the backlog after. */
-export async function ingest(bh: BenchHerald, shape: LoadShape, seconds: number, perRequest = 1): Promise<IngestFigure> {
-  const recipients = Math.min(perRequest, shape.users);
-  const s = await runLoad<IngestSummary>('loadIngest.ts', { url: bh.url, users: shape.users, connections: shape.connections, duration: seconds, offset: shape.offset, recipients });
+export async function ingest(bh: BenchHerald, shape: LoadShape, seconds: number, request: RequestShape = { recipients: 1 }): Promise<IngestFigure> {
+  const { n, args } = perRequestOf(shape, request);
+  const s = await runLoad<IngestSummary>('loadIngest.ts', { url: bh.url, users: shape.users, connections: shape.connections, duration: seconds, offset: shape.offset, ...args });
   await settled(bh.herald, 600_000);
   return {
-    perSecond: round(s.perSecond * recipients), recipientsPerRequest: recipients, requestsPerSecond: round(s.perSecond),
-    p50Ms: s.latencyMs.p50, p99Ms: s.latencyMs.p99, maxMs: s.latencyMs.max, accepted: s.accepted * recipients, errors: s.errors, seconds: round(s.seconds, 1), connections: shape.connections,
+    perSecond: round(s.perSecond * n), recipientsPerRequest: request.batch === undefined ? n : 1, ...(request.batch === undefined ? {} : { batchItemsPerRequest: n }), requestsPerSecond: round(s.perSecond),
+    p50Ms: s.latencyMs.p50, p99Ms: s.latencyMs.p99, maxMs: s.latencyMs.max, accepted: s.accepted * n, errors: s.errors, seconds: round(s.seconds, 1), connections: shape.connections,
   };
 }
 
@@ -45,17 +57,23 @@ export interface EndToEndFigure {
   notifications: number;
   seconds: number;
   ingestPerSecond: number;
+  /** Sends per request when the run used POST /v1/notifications/batch (absent: one per request). */
+  batchItemsPerRequest?: number;
   failed: number;
   errors: number;
 }
 
-/** `count` notifications sent as fast as they are accepted; timed from the first request until all are Sent and projected. */
-export async function endToEnd(bh: BenchHerald, shape: LoadShape, count: number): Promise<EndToEndFigure> {
+/**
+ * `count` notifications sent as fast as they are accepted (one per request, or in batches of
+ * `batch`); timed from the first request until all are Sent and projected.
+ */
+export async function endToEnd(bh: BenchHerald, shape: LoadShape, count: number, batch?: number): Promise<EndToEndFigure> {
   const failedBefore = await countStatus(bh.herald, 'failed');
+  const n = batch ?? 1;
   // Watching for the end starts at the last response, not when the generator exits (see loadIngest.ts).
   let lastResponse!: () => void;
   const answered = new Promise<void>((resolve) => (lastResponse = resolve));
-  const load = runLoad<IngestSummary>('loadIngest.ts', { url: bh.url, users: shape.users, connections: shape.connections, amount: count, offset: shape.offset }, (line) => {
+  const load = runLoad<IngestSummary>('loadIngest.ts', { url: bh.url, users: shape.users, connections: shape.connections, amount: Math.ceil(count / n), offset: Math.floor(shape.offset / n), ...(batch ? { batch } : {}) }, (line) => {
     if ((line as Partial<IngestFinished>).finishedAt) lastResponse();
   });
   await Promise.race([answered, load]);
@@ -63,10 +81,11 @@ export async function endToEnd(bh: BenchHerald, shape: LoadShape, count: number)
   const s = await load;
   const seconds = (Math.max(doneAt, s.finishedAt) - s.startedAt) / 1000;
   return {
-    perSecond: round(s.accepted / seconds),
-    notifications: s.accepted,
+    perSecond: round((s.accepted * n) / seconds),
+    notifications: s.accepted * n,
     seconds: round(seconds, 2),
-    ingestPerSecond: round(s.perSecond),
+    ingestPerSecond: round(s.perSecond * n),
+    ...(batch ? { batchItemsPerRequest: batch } : {}),
     failed: (await countStatus(bh.herald, 'failed')) - failedBefore,
     errors: s.errors,
   };

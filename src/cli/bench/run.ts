@@ -74,7 +74,7 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
       progress.note(`ingest: autocannon, ${sizes.connections} connections, ${sizes.ingestSeconds} s`);
       const ingested = await ingest(bh, shape(1_000_000), sizes.ingestSeconds);
       progress.note(`ingest: ${sizes.batchRecipients} recipients per request, ${sizes.batchedSeconds} s, then its backlog drains`);
-      const batched = await ingest(bh, shape(1_000_000), sizes.batchedSeconds, sizes.batchRecipients);
+      const batched = await ingest(bh, shape(1_000_000), sizes.batchedSeconds, { recipients: sizes.batchRecipients });
       progress.note(`end-to-end: ${sizes.endToEnd} notifications`);
       const e2e = await endToEnd(bh, shape(sizes.endToEnd), sizes.endToEnd);
       const steadies: SteadyFigure[] = [];

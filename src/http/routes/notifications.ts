@@ -1,15 +1,17 @@
 import { z } from 'zod';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { handle } from '../../commands/handle.ts';
-import { IdempotencyKeyReusedError, notificationAggregate, sendNotification, TemplateChannelMissingError, TemplateNotFoundError } from '../../commands/sendNotification.ts';
-import { TemplateRenderError } from '../../templates/render.ts';
+import { notificationAggregate, sendNotification, type SendContext } from '../../commands/sendNotification.ts';
+import { EventStoreUnavailableError } from '../../ports/eventStore.ts';
+import { sendErrorProblem } from '../sendErrors.ts';
 import { NotificationNotCancellableError, NotificationNotFoundError, notificationStream } from '../../domain/notification.ts';
 import { decodeEvent } from '../../codec/events.ts';
 import { evolveNotificationLog, notificationLog, type NotificationLogDoc } from '../../projections/notificationLog.ts';
 import type { AppDeps } from '../deps.ts';
-import { Problem } from '../problem.ts';
+import { Problem, problemBody } from '../problem.ts';
 import { seesAllApps } from '../guards.ts';
-import { notificationId, notificationResponse, sendBody, sendResponse, userId } from '../schemas.ts';
+import { batchBody, batchResponse, notificationId, notificationResponse, sendBody, sendResponse, userId } from '../schemas.ts';
 
 /**
  * One notification is one short stream: folding it with the read model's own function gives the
@@ -21,6 +23,17 @@ async function findNotification(deps: AppDeps, id: string): Promise<Notification
     const event = decodeEvent(raw);
     return event ? evolveNotificationLog(doc, event) : doc;
   }, null);
+}
+
+const sendContext = (deps: AppDeps, req: FastifyRequest): SendContext => ({
+  store: deps.events, now: deps.now, ids: deps.ids, scope: req.appId, metadata: { appId: req.appId, requestId: req.id }, defaultRateLimit: deps.policy?.defaultRateLimit ?? null,
+});
+
+/** A batch item that failed on our side, while others went through: logged, and answered in its result. */
+function serverProblem(req: FastifyRequest, error: unknown, index: number): Problem {
+  if (error instanceof EventStoreUnavailableError) return new Problem(503, 'event_store_unavailable', 'Event store unavailable', `This item was not recorded; send it again (with the same idempotency key). Request id: ${req.id}`);
+  req.log.error({ err: error, item: index }, 'batch item failed');
+  return new Problem(500, 'internal_error', 'Internal error', `Something went wrong on our side with this item; send it again later (with the same idempotency key). Request id: ${req.id}`);
 }
 
 export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
@@ -36,21 +49,41 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     }, async (req, reply) => {
       const idempotencyKey = req.body.idempotencyKey ?? req.headers['idempotency-key'];
       try {
-        const result = await sendNotification(
-          { store: deps.events, now: deps.now, ids: deps.ids, scope: req.appId, metadata: { appId: req.appId, requestId: req.id }, defaultRateLimit: deps.policy?.defaultRateLimit ?? null },
-          { ...req.body, ...(idempotencyKey ? { idempotencyKey } : {}) },
-        );
+        const result = await sendNotification(sendContext(deps, req), { ...req.body, ...(idempotencyKey ? { idempotencyKey } : {}) });
         return reply.status(202).send(result);
       } catch (error) {
-        if (error instanceof IdempotencyKeyReusedError) throw new Problem(422, error.code, 'Idempotency key reused', `${error.message}; use a new key for a new request`);
-        if (error instanceof TemplateNotFoundError) throw new Problem(422, error.code, 'Unknown template', error.message, { errors: [{ in: 'body', path: '/template/id', message: error.message }] });
-        if (error instanceof TemplateChannelMissingError) throw new Problem(422, error.code, 'Template lacks a channel', error.message, { errors: [{ in: 'body', path: '/channels', message: error.message }] });
-        if (error instanceof TemplateRenderError) {
-          const where = `template ${error.field}${error.locale ? ` (${error.locale})` : ''}`;
-          throw new Problem(422, error.code, 'Template cannot be rendered', `${where}: ${error.detail}`, { errors: [{ in: 'body', path: '/template/params', message: `${where}: ${error.detail}` }] });
-        }
-        throw error;
+        throw sendErrorProblem(error) ?? error;
       }
+    });
+
+    app.post('/v1/notifications/batch', {
+      schema: {
+        tags: ['notifications'],
+        summary: 'Many sends in one request: each item is a POST /v1/notifications body with its own result (202 when every item is accepted, 207 when some are not)',
+        description: 'An Idempotency-Key header gives each item without an idempotencyKey of its own the key `<header>/<index>`, so the same batch sent again sends nothing twice.',
+        headers: z.looseObject({ 'idempotency-key': z.string().min(1).max(240).optional() }),
+        body: batchBody(deps.limits.maxRecipients),
+        response: { 202: batchResponse, 207: batchResponse },
+      },
+    }, async (req, reply) => {
+      const headerKey = req.headers['idempotency-key'];
+      const ctx = sendContext(deps, req);
+      // All items at once: their reads and appends share the store's batches (one commit per turn).
+      const settled = await Promise.allSettled(req.body.requests.map((item, index) => {
+        const idempotencyKey = item.idempotencyKey ?? (headerKey ? `${headerKey}/${index}` : undefined);
+        return sendNotification(ctx, { ...item, ...(idempotencyKey ? { idempotencyKey } : {}) });
+      }));
+      const results = settled.map((s, index) => {
+        if (s.status === 'fulfilled') return { index, status: 202 as const, ...s.value };
+        const problem = sendErrorProblem(s.reason, `/requests/${index}`) ?? serverProblem(req, s.reason, index);
+        return { index, status: problem.status, error: problemBody(problem) };
+      });
+      const accepted = results.filter((r) => r.status === 202).length;
+      // Nothing accepted because of our side (the store is down): answer as a single send would,
+      // with 503 and Retry-After, so the client retries the batch as a whole.
+      const ours = settled.find((s) => s.status === 'rejected' && !sendErrorProblem(s.reason));
+      if (accepted === 0 && ours?.status === 'rejected') throw ours.reason;
+      return reply.status(accepted === results.length ? 202 : 207).send({ accepted, rejected: results.length - accepted, results });
     });
 
     app.get('/v1/notifications/:id', {

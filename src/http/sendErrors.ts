@@ -1,0 +1,19 @@
+import { IdempotencyKeyReusedError, TemplateChannelMissingError, TemplateNotFoundError } from '../commands/sendNotification.ts';
+import { TemplateRenderError } from '../templates/render.ts';
+import { Problem } from './problem.ts';
+
+/**
+ * The client's mistakes a send can only find out while it runs (after the body validated), as the
+ * problem to answer with; undefined for anything else, which is not the client's to fix.
+ * `at`: where in the body the send was (a batch item's `/requests/3`), so paths point into it.
+ */
+export function sendErrorProblem(error: unknown, at = ''): Problem | undefined {
+  if (error instanceof IdempotencyKeyReusedError) return new Problem(422, error.code, 'Idempotency key reused', `${error.message}; use a new key for a new request`);
+  if (error instanceof TemplateNotFoundError) return new Problem(422, error.code, 'Unknown template', error.message, { errors: [{ in: 'body', path: `${at}/template/id`, message: error.message }] });
+  if (error instanceof TemplateChannelMissingError) return new Problem(422, error.code, 'Template lacks a channel', error.message, { errors: [{ in: 'body', path: `${at}/channels`, message: error.message }] });
+  if (error instanceof TemplateRenderError) {
+    const where = `template ${error.field}${error.locale ? ` (${error.locale})` : ''}`;
+    return new Problem(422, error.code, 'Template cannot be rendered', `${where}: ${error.detail}`, { errors: [{ in: 'body', path: `${at}/template/params`, message: `${where}: ${error.detail}` }] });
+  }
+  return undefined;
+}
