@@ -43,6 +43,7 @@ const schema = z.object({
   HERALD_RATE_LIMIT_WINDOW: z.enum(['fixed', 'sliding']).default('sliding'),
   HERALD_RATE_LIMIT_OVER: z.enum(['suppress', 'defer']).default('suppress'),
   HERALD_WORKER_THREAD: z.enum(['on', 'off']).default('on'),
+  HERALD_BACKGROUND_NICE: z.coerce.number().int().min(0).max(19).default(0),
   HERALD_SCHEDULER_TICK_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   HERALD_PROJECTOR_MAX_PAUSE_MS: z.coerce.number().int().min(0).max(5_000).default(250),
   HERALD_DEAD_LETTER_ALERT_THRESHOLD: z.coerce.number().int().min(1).default(100),
@@ -76,6 +77,8 @@ export interface Config {
   projectorMaxPauseMs: number;
   /** Embedded default only: deliveries and projections on background threads (HERALD_WORKER_THREAD=on). */
   workerThread: boolean;
+  /** Niceness of those background threads (0: as the API's); Linux only. */
+  backgroundNice: number;
   alerts: { deadLetterThreshold: number; webhookUrl?: string; intervalMs: number };
   env: NodeJS.ProcessEnv;
 }
@@ -128,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: string = 'all', channel
     schedulerTickMs: e.HERALD_SCHEDULER_TICK_MS,
     projectorMaxPauseMs: e.HERALD_PROJECTOR_MAX_PAUSE_MS,
     workerThread: e.HERALD_WORKER_THREAD === 'on',
+    backgroundNice: e.HERALD_BACKGROUND_NICE,
     defaultRateLimit: e.HERALD_RATE_LIMIT_MAX
       ? { max: e.HERALD_RATE_LIMIT_MAX, windowSeconds: e.HERALD_RATE_LIMIT_WINDOW_SECONDS, window: e.HERALD_RATE_LIMIT_WINDOW, overLimit: e.HERALD_RATE_LIMIT_OVER, appliesToTransactional: false }
       : null,

@@ -13,12 +13,14 @@ import { startBackend } from './backend.ts';
 import { Metrics } from './metrics.ts';
 import { ROUTES } from './ports/deliveryProvider.ts';
 import { loadTrackingConfig } from './tracking/config.ts';
+import { lowerThreadPriority } from './threadPriority.ts';
 
 const port = parentPort!;
 const { part, config, providersModule, writeLock, durableMarks } = workerData as BackendThreadData;
 const logger = createLogger(config.logLevel).child({ thread: part });
 const delivers = part === 'delivery';
 const post = (message: FromWorker) => port.postMessage(message);
+lowerThreadPriority(config.backgroundNice, logger);
 
 async function providers(): Promise<Record<Route, DeliveryProvider>> {
   if (!providersModule) return providersFromConfig(config, logger);

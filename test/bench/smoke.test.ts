@@ -5,7 +5,7 @@ import { rows, table } from '../../src/cli/bench/report.ts';
 import { quietProgress } from '../../src/cli/bench/stats.ts';
 
 /** A few hundred notifications through every phase, so the benchmark code cannot rot. Nothing is timed. */
-const TINY: BenchSizes = { users: 12, connections: 4, ingestSeconds: 1, batchRecipients: 5, batchedSeconds: 1, endToEnd: 100, steadyRates: [100], steadySeconds: 1, history: [50, 200], replayHistory: 200, costEndToEnd: 50 };
+const TINY: BenchSizes = { users: 12, connections: 4, ingestSeconds: 1, batchRecipients: 5, batchedSeconds: 1, bulkItems: 4, bulkConnections: 2, bulkSeconds: 1, endToEnd: 100, steadyRates: [100], steadySeconds: 1, history: [50, 200], replayHistory: 200, costEndToEnd: 50 };
 
 describe('the benchmark at smoke-test size', () => {
   it('runs every phase against the real SDK adapters and reports sane figures', { timeout: 120_000 }, async () => {
@@ -17,6 +17,12 @@ describe('the benchmark at smoke-test size', () => {
     assert.equal(r.ingestBatched.recipientsPerRequest, 5);
     assert.ok(r.ingestBatched.accepted > 0 && r.ingestBatched.accepted % 5 === 0, 'each batched request is 5 notifications');
     assert.equal(r.ingestBatched.errors, 0);
+
+    assert.equal(r.ingestBulk?.batchItemsPerRequest, 4);
+    assert.ok(r.ingestBulk.accepted > 0 && r.ingestBulk.accepted % 4 === 0, 'each batch is 4 notifications');
+    assert.equal(r.ingestBulk.errors, 0);
+    assert.equal(r.endToEndBulk?.notifications, TINY.endToEnd, 'the batched end-to-end run sends as many notifications');
+    assert.equal(r.endToEndBulk.failed + r.endToEndBulk.errors, 0);
 
     assert.equal(r.endToEnd.notifications, TINY.endToEnd);
     assert.ok(r.endToEnd.perSecond > 0);
@@ -46,6 +52,6 @@ describe('the benchmark at smoke-test size', () => {
       const connections = r.providerConnections?.[route] ?? 0;
       assert.ok(connections > 0 && connections <= r.providerCalls[route]!, `${route}: its calls came over ${connections} connection(s)`);
     }
-    assert.ok(rows(r).length > 5 && table(r).includes('replay'));
+    assert.ok(rows(r).length > 5 && table(r).includes('replay') && table(r).includes('batches of 4 sends'));
   });
 });

@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { ConfigError } from '../../src/configError.ts';
@@ -15,6 +15,30 @@ import { createLogger } from '../../src/logger.ts';
 import { startHerald } from '../../src/service.ts';
 import { auth, startTestHerald } from '../support/herald.ts';
 import { eventually } from '../support/wait.ts';
+
+/** Niceness of each thread of this process, from /proc (field 19 of a task's stat). */
+async function threadNiceness(): Promise<number[]> {
+  const tids = await readdir('/proc/self/task');
+  const stats = await Promise.all(tids.map((tid) => readFile(`/proc/self/task/${tid}/stat`, 'utf8').catch(() => null)));
+  return stats.filter((s): s is string => s !== null).map((s) => Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]));
+}
+
+describe('background thread priority (HERALD_BACKGROUND_NICE)', { skip: process.platform !== 'linux' && 'threads have a niceness of their own on Linux only' }, () => {
+  for (const nice of [7, 0]) {
+    it(`runs the delivery and projections threads at niceness ${nice}, the API thread at the process's`, async () => {
+      const before = (await threadNiceness()).filter((n) => n === 7).length;
+      const h = await startTestHerald({ HERALD_BACKGROUND_NICE: String(nice) });
+      try {
+        assert.equal(h.herald.backend, 'thread');
+        const niceness = await threadNiceness();
+        assert.equal(niceness.filter((n) => n === 7).length - before, nice === 7 ? 2 : 0, `thread niceness: ${niceness.join(' ')}`);
+        assert.equal(os.getPriority(), 0, 'the process (its main, API thread) keeps its priority');
+      } finally {
+        await h.close();
+      }
+    });
+  }
+});
 
 describe('embedded default on three threads', () => {
   it('delivers, projects, reports readiness and metrics across the threads, and stops cleanly', async () => {

@@ -15,6 +15,14 @@ export function rows(r: BenchResults): string[][] {
     [`ingest, ${r.ingestBatched.recipientsPerRequest} recipients per request`, `${n(r.ingestBatched.perSecond)} notifications/s (${n(r.ingestBatched.requestsPerSecond)} requests/s), p50 ${r.ingestBatched.p50Ms} ms, p99 ${r.ingestBatched.p99Ms} ms, ${r.ingestBatched.errors} errors`, '', ''],
     ['end-to-end to Sent + projected', `${n(r.endToEnd.perSecond)}/s (${n(r.endToEnd.notifications)} in ${r.endToEnd.seconds} s, ${r.endToEnd.failed} failed)`, '≥ 5,000/s', check(r.endToEnd.perSecond >= 5_000)],
   ];
+  const bulk = r.ingestBulk;
+  const e2eBulk = r.endToEndBulk;
+  if (bulk && e2eBulk) {
+    out.push(
+      [`ingest, batches of ${bulk.batchItemsPerRequest} sends (${bulk.connections} conn.)`, `${n(bulk.perSecond)} notifications/s (${n(bulk.requestsPerSecond)} requests/s), p50 ${bulk.p50Ms} ms, p99 ${bulk.p99Ms} ms, max ${bulk.maxMs} ms, ${bulk.errors} errors`, '≥ 10,000/s, p99 ≤ 20 ms', check(bulk.perSecond >= 10_000 && bulk.p99Ms <= 20 && bulk.errors === 0)],
+      [`end-to-end, batches of ${e2eBulk.batchItemsPerRequest ?? 1} sends`, `${n(e2eBulk.perSecond)}/s (${n(e2eBulk.notifications)} in ${e2eBulk.seconds} s, ${e2eBulk.failed} failed)`, '≥ 5,000/s', check(e2eBulk.perSecond >= 5_000)],
+    );
+  }
   for (const s of r.steady) {
     const target = s === base ? 'p99 ≤ 250 ms' : '(growth)';
     const unfinished = s.unfinished > 0 ? `, ${s.unfinished} not sent` : '';

@@ -13,6 +13,10 @@ export interface BenchSizes {
   /** A second ingest figure with this many recipients per request, for `batchedSeconds` (its backlog drains after). */
   batchRecipients: number;
   batchedSeconds: number;
+  /** Ingest and end-to-end again through POST /v1/notifications/batch: this many single-recipient sends per request, over `bulkConnections`. */
+  bulkItems: number;
+  bulkConnections: number;
+  bulkSeconds: number;
   endToEnd: number;
   /** Open-loop rates (notifications/s) and how long each runs; 2,000/s is the soft real-time target. */
   steadyRates: number[];
@@ -25,8 +29,8 @@ export interface BenchSizes {
   costEndToEnd: number;
 }
 
-export const QUICK: BenchSizes = { users: 200, connections: 32, ingestSeconds: 3, batchRecipients: 100, batchedSeconds: 1, endToEnd: 3_000, steadyRates: [500, 2_000], steadySeconds: 2, history: [1_000, 20_000], replayHistory: 20_000, costEndToEnd: 2_000 };
-export const FULL: BenchSizes = { users: 1_000, connections: 32, ingestSeconds: 10, batchRecipients: 100, batchedSeconds: 3, endToEnd: 20_000, steadyRates: [500, 2_000, 3_000, 4_000], steadySeconds: 8, history: [10_000, 100_000, 1_000_000], replayHistory: 100_000, costEndToEnd: 10_000 };
+export const QUICK: BenchSizes = { users: 200, connections: 32, ingestSeconds: 3, batchRecipients: 100, batchedSeconds: 1, bulkItems: 20, bulkConnections: 4, bulkSeconds: 2, endToEnd: 3_000, steadyRates: [500, 2_000], steadySeconds: 2, history: [1_000, 20_000], replayHistory: 20_000, costEndToEnd: 2_000 };
+export const FULL: BenchSizes = { users: 1_000, connections: 32, ingestSeconds: 10, batchRecipients: 100, batchedSeconds: 3, bulkItems: 20, bulkConnections: 4, bulkSeconds: 10, endToEnd: 20_000, steadyRates: [500, 2_000, 3_000, 4_000], steadySeconds: 8, history: [10_000, 100_000, 1_000_000], replayHistory: 100_000, costEndToEnd: 10_000 };
 
 export interface BenchResults {
   mode: string;
@@ -36,7 +40,10 @@ export interface BenchResults {
   sizes: BenchSizes;
   ingest: IngestFigure;
   ingestBatched: IngestFigure;
+  /** Through POST /v1/notifications/batch (absent in older results). */
+  ingestBulk?: IngestFigure;
   endToEnd: EndToEndFigure;
+  endToEndBulk?: EndToEndFigure;
   steady: SteadyFigure[];
   costCurve: CostPoint[];
   /** Slowdown of end-to-end from the smallest to the largest history, in percent (negative: faster). */
@@ -67,7 +74,7 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
     dirs.push(fresh);
     const live = new RssSampler();
     const bh = await startBenchHerald(fresh, fakes);
-    let first: { ingest: IngestFigure; ingestBatched: IngestFigure; endToEnd: EndToEndFigure; steady: SteadyFigure[] };
+    let first: { ingest: IngestFigure; ingestBatched: IngestFigure; ingestBulk: IngestFigure; endToEnd: EndToEndFigure; endToEndBulk: EndToEndFigure; steady: SteadyFigure[] };
     try {
       progress.note(`creating ${sizes.users} users over HTTP`);
       await createUsers(bh.url, sizes.users);
@@ -77,12 +84,17 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
       const batched = await ingest(bh, shape(1_000_000), sizes.batchedSeconds, { recipients: sizes.batchRecipients });
       progress.note(`end-to-end: ${sizes.endToEnd} notifications`);
       const e2e = await endToEnd(bh, shape(sizes.endToEnd), sizes.endToEnd);
+      const bulkShape = (count: number) => ({ ...shape(count), connections: sizes.bulkConnections });
+      progress.note(`ingest: batches of ${sizes.bulkItems} sends (POST /v1/notifications/batch), ${sizes.bulkConnections} connections, ${sizes.bulkSeconds} s`);
+      const bulk = await ingest(bh, bulkShape(1_000_000), sizes.bulkSeconds, { batch: sizes.bulkItems });
+      progress.note(`end-to-end: ${sizes.endToEnd} notifications in batches of ${sizes.bulkItems}`);
+      const e2eBulk = await endToEnd(bh, bulkShape(sizes.endToEnd), sizes.endToEnd, sizes.bulkItems);
       const steadies: SteadyFigure[] = [];
       for (const rate of sizes.steadyRates) {
         progress.note(`steady: ${rate}/s open loop for ${sizes.steadySeconds} s`);
         steadies.push(await steady(bh, shape(rate * sizes.steadySeconds), rate, sizes.steadySeconds));
       }
-      first = { ingest: ingested, ingestBatched: batched, endToEnd: e2e, steady: steadies };
+      first = { ingest: ingested, ingestBatched: batched, ingestBulk: bulk, endToEnd: e2e, endToEndBulk: e2eBulk, steady: steadies };
     } finally {
       await bh.stop();
       live.stop();

@@ -1,0 +1,23 @@
+/**
+ * Lowers the calling thread's CPU priority (raises its niceness). The embedded default's delivery
+ * and projection threads call it so that, when the cores are full, the API thread runs first:
+ * a request waits on the CPU only behind other requests, and the background threads catch up as
+ * soon as there is room. Linux only, where a thread has its own niceness (found through
+ * /proc/thread-self); elsewhere nothing changes.
+ */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import type { Logger } from './ports/logger.ts';
+
+/** Returns the thread id it applied to, or null when it could not (not Linux, or refused). */
+export function lowerThreadPriority(nice: number, logger: Logger): number | null {
+  if (nice === 0 || process.platform !== 'linux') return null;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    setPriority(tid, nice);
+    return tid;
+  } catch (error) {
+    logger.warn({ err: error, nice }, 'could not lower the background thread\'s priority (HERALD_BACKGROUND_NICE); it runs at the API\'s priority');
+    return null;
+  }
+}
