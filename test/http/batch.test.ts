@@ -78,6 +78,15 @@ describe('POST /v1/notifications/batch', () => {
     assert.equal(fine!.status, 202);
   });
 
+  it('applies a category\'s rate limit across the items of one batch as across separate sends', async () => {
+    assert.equal((await h.app.inject({ method: 'PUT', url: '/v1/categories/digest', headers: auth, payload: { rateLimit: { max: 2, windowSeconds: 3600, window: 'fixed', overLimit: 'suppress' } } })).statusCode, 200);
+    const digest = (subject: string) => ({ ...email('u-3', subject), category: 'digest' });
+    const res = await batch([digest('a'), digest('b'), digest('c')]);
+    assert.equal(res.statusCode, 202, res.body);
+    const statuses = res.json<BatchAnswer>().results.map((r) => r.notifications![0]!.status).sort();
+    assert.deepEqual(statuses, ['requested', 'requested', 'suppressed'], 'two slots in the window, the third item over the limit');
+  });
+
   it('rejects a malformed batch whole with 422, naming the item and field', async () => {
     const cases: [unknown, RegExp][] = [
       [{ requests: [] }, /requests/],
