@@ -139,7 +139,7 @@ export const batchResponse = z.object({
   rejected: z.number().int(),
   results: z.array(
     z.union([
-      sendResponse.extend({ index: z.number().int(), status: z.literal(202) }),
+      z.object({ index: z.number().int(), status: z.literal(202) }).extend(sendResponse.shape),
       z.object({ index: z.number().int(), status: z.number().int(), error: problem }),
     ]),
   ),
