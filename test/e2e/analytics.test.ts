@@ -23,17 +23,21 @@ describe('GET /v1/analytics', () => {
   after(async () => h.close());
 
   it('returns per-day rows by channel and category with outcomes and latency', async () => {
-    const sms = await eventually(8000, 'three sms sent', async () => {
+    // The read model is eventually consistent, and the SMS may be sent (and projected) before
+    // the later email request is: wait for both rows.
+    const { sms, email } = await eventually(8000, 'three sms sent and the email suppressed', async () => {
       const rows = (await get(`from=${today}&to=${today}`)).json<{ rows: Row[] }>().rows;
-      const row = rows.find((r) => r.channel === 'sms');
-      return row && row.sent === 3 ? row : undefined;
+      const sms = rows.find((r) => r.channel === 'sms');
+      const email = rows.filter((r) => r.channel === 'email');
+      return sms?.sent === 3 && email[0]?.suppressed.no_address ? { sms, email } : undefined;
     });
     assert.equal(sms.bucket, today);
     assert.equal(sms.requested, 3);
     assert.ok(sms.latency.sentP50 !== null && sms.latency.sentP50 >= 0);
-    const email = (await get(`from=${today}&to=${today}&channel=email`)).json<{ rows: Row[] }>().rows;
     assert.equal(email.length, 1);
     assert.deepEqual(email[0]!.suppressed, { no_address: 1 });
+    const filtered = (await get(`from=${today}&to=${today}&channel=email`)).json<{ rows: Row[] }>().rows;
+    assert.deepEqual(filtered, email, 'the channel filter gives the same row');
   });
 
   it('groups by hour and filters by category', async () => {
