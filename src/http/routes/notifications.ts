@@ -73,16 +73,16 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const idempotencyKey = item.idempotencyKey ?? (headerKey ? `${headerKey}/${index}` : undefined);
         return sendNotification(ctx, { ...item, ...(idempotencyKey ? { idempotencyKey } : {}) });
       }));
+      const accepted = settled.filter((s) => s.status === 'fulfilled').length;
       const results = settled.map((s, index) => {
         if (s.status === 'fulfilled') return { index, status: 202 as const, ...s.value };
-        const problem = sendErrorProblem(s.reason, `/requests/${index}`) ?? serverProblem(req, s.reason, index);
+        const clients = sendErrorProblem(s.reason, `/requests/${index}`);
+        // Nothing accepted because of our side (the store is down): answer as a single send would,
+        // with 503 and Retry-After, so the client retries the batch as a whole.
+        if (!clients && accepted === 0) throw s.reason;
+        const problem = clients ?? serverProblem(req, s.reason, index);
         return { index, status: problem.status, error: problemBody(problem) };
       });
-      const accepted = results.filter((r) => r.status === 202).length;
-      // Nothing accepted because of our side (the store is down): answer as a single send would,
-      // with 503 and Retry-After, so the client retries the batch as a whole.
-      const ours = settled.find((s) => s.status === 'rejected' && !sendErrorProblem(s.reason));
-      if (accepted === 0 && ours?.status === 'rejected') throw ours.reason;
       return reply.status(accepted === results.length ? 202 : 207).send({ accepted, rejected: results.length - accepted, results });
     });
 
