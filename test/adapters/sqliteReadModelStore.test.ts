@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteReadModelStore } from '../../src/adapters/readModels/sqlite/sqliteReadModelStore.ts';
+import { countSql, SqliteReadModelStore } from '../../src/adapters/readModels/sqlite/sqliteReadModelStore.ts';
 import { readModelStoreContract } from '../contracts/readModelStore.contract.ts';
 
 readModelStoreContract('embedded SQLite', async () => {
@@ -37,6 +37,32 @@ describe('embedded SQLite read models: indexes', () => {
       const after = indexes();
       assert.equal(after.length, 1, 'the owner index and the sparse one are gone, the full one made');
       assert.doesNotMatch(after[0]!.sql, /WHERE/);
+    } finally {
+      look.close();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('counts on indexed fields from the index alone, without reading the documents', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-rm-'));
+    const file = join(dir, 'read-models.db');
+    const store = new SqliteReadModelStore(file);
+    const look = new Database(file, { readonly: true });
+    try {
+      await store.ensureCollection({ name: 'log', indexes: ['status', ['appId', 'requestedAt']] });
+      await store.commit([
+        { collection: 'log', id: 'a', doc: { status: 'requested', appId: 'shop', requestedAt: '2026-11-26T01:00:00Z' }, position: 1 },
+        { collection: 'log', id: 'b', doc: { status: 'sent', appId: 'shop', requestedAt: '2026-11-25T23:00:00Z' }, position: 2 },
+        { collection: 'log', id: 'c', doc: null, position: 3 },
+      ]);
+      for (const query of [{ where: { status: 'requested' } }, { where: { appId: 'shop' }, range: { field: 'requestedAt', gte: '2026-11-26T00:00:00Z' } }]) {
+        const { sql, params } = countSql('log', query);
+        const plan = look.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[];
+        assert.ok(plan.some((p) => p.detail.includes('USING COVERING INDEX')), `${sql}: ${JSON.stringify(plan)}`);
+        assert.equal(await store.count('log', query), 1);
+      }
+      assert.equal(await store.count('log'), 2, 'with no condition, tombstones are still left out');
     } finally {
       look.close();
       await store.close();

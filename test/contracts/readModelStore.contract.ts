@@ -72,6 +72,9 @@ export function readModelStoreContract(adapter: string, makeHarness: () => Promi
       await store.commit([{ collection: c, id: 'a', doc: { k: 'x' }, position: 1 }]);
       assert.equal(await store.get(c, 'a'), null);
       assert.equal(await store.count(c, { where: { k: 'x' } }), 0);
+      assert.equal(await store.count(c, { range: { field: 'k', gte: 'a', lte: 'z' } }), 0);
+      assert.deepEqual(await store.find(c, { where: { k: 'x' } }), []);
+      assert.equal(await store.count(c), 0);
     }));
 
     it('finds by indexed fields with order, range, limit and offset, and counts', run(async (store) => {
