@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { countSql, SqliteReadModelStore } from '../../src/adapters/readModels/sqlite/sqliteReadModelStore.ts';
 import { readModelStoreContract } from '../contracts/readModelStore.contract.ts';
+import type { FindQuery } from '../../src/ports/readModelStore.ts';
 
 readModelStoreContract('embedded SQLite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'herald-rm-'));
@@ -56,7 +57,8 @@ describe('embedded SQLite read models: indexes', () => {
         { collection: 'log', id: 'b', doc: { status: 'sent', appId: 'shop', requestedAt: '2026-11-25T23:00:00Z' }, position: 2 },
         { collection: 'log', id: 'c', doc: null, position: 3 },
       ]);
-      for (const query of [{ where: { status: 'requested' } }, { where: { appId: 'shop' }, range: { field: 'requestedAt', gte: '2026-11-26T00:00:00Z' } }]) {
+      const queries: Pick<FindQuery, 'where' | 'range'>[] = [{ where: { status: 'requested' } }, { where: { appId: 'shop' }, range: { field: 'requestedAt', gte: '2026-11-26T00:00:00Z' } }];
+      for (const query of queries) {
         const { sql, params } = countSql('log', query);
         const plan = look.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[];
         assert.ok(plan.some((p) => p.detail.includes('USING COVERING INDEX')), `${sql}: ${JSON.stringify(plan)}`);
