@@ -5,7 +5,7 @@ import { rows, table } from '../../src/cli/bench/report.ts';
 import { quietProgress } from '../../src/cli/bench/stats.ts';
 
 /** A few hundred notifications through every phase, so the benchmark code cannot rot. Nothing is timed. */
-const TINY: BenchSizes = { users: 12, connections: 4, ingestSeconds: 1, batchRecipients: 5, batchedSeconds: 1, bulkItems: 4, bulkConnections: 2, bulkSeconds: 1, endToEnd: 100, steadyRates: [100], steadySeconds: 1, history: [50, 200], replayHistory: 200, costEndToEnd: 50 };
+const TINY: BenchSizes = { users: 12, connections: 4, ingestSeconds: 1, batchRecipients: 5, batchedSeconds: 1, bulkItems: 4, bulkConnections: 2, bulkSeconds: 1, endToEnd: 100, steadyRates: [100], steadySeconds: 1, history: [50, 200], replayHistory: 200, costEndToEnd: 50, fcmCalls: { of500: 1, of10: 3 } };
 
 describe('the benchmark at smoke-test size', () => {
   it('runs every phase against the real SDK adapters and reports sane figures', { timeout: 120_000 }, async () => {
@@ -51,6 +51,12 @@ describe('the benchmark at smoke-test size', () => {
     for (const route of ['apns', 'fcm', 'sms', 'email']) {
       const connections = r.providerConnections?.[route] ?? 0;
       assert.ok(connections > 0 && connections <= r.providerCalls[route]!, `${route}: its calls came over ${connections} connection(s)`);
+    }
+    assert.deepEqual(r.fcmTransports?.map((f) => `${f.transport}/${f.batch}`), ['http1/500', 'http2/500', 'http1/10', 'http2/10']);
+    for (const f of r.fcmTransports) {
+      assert.ok(f.messagesPerSecond > 0 && f.cpuMicrosPerMessage > 0 && f.failed === 0, `${f.transport}/${f.batch}: ${JSON.stringify(f)}`);
+      // The SDK's HTTP/2 transport opens a connection per call; the http1 pool is warm by then.
+      if (f.transport === 'http2') assert.equal(f.connections, f.calls);
     }
     assert.ok(rows(r).length > 5 && table(r).includes('replay') && table(r).includes('batches of 4 sends'));
   });

@@ -48,8 +48,10 @@ export interface FakeFcm extends ConnectionCount {
   accessToken: string;
   /** PEM of the self-signed certificate, valid for fcm.googleapis.com and 127.0.0.1. */
   ca: string;
-  /** Routes every HTTPS connection to this fake, with TLS checked against `ca`. */
+  /** Routes every HTTPS connection to this fake, with TLS checked against `ca` (the http1 transport). */
   httpAgent: https.Agent;
+  /** Routes the SDK's HTTP/2 transport to this fake until the returned function is called (see routeFcmHttp2). */
+  routeHttp2(): () => void;
   credential: { getAccessToken(): Promise<{ access_token: string; expires_in: number }> };
   /** Every attempt, retries included, in arrival order. */
   requests: FcmRequestRecord[];
@@ -98,9 +100,10 @@ export class FakeRouteAgent extends https.Agent {
   constructor(
     private readonly port: number,
     private readonly caPem: string,
+    /** A bounded pool: a TLS handshake per message would dominate a 500-message batch. */
+    maxSockets = 16,
   ) {
-    // A bounded pool: a TLS handshake per message would dominate a 500-message batch.
-    super({ keepAlive: true, maxSockets: 16, ca: caPem });
+    super({ keepAlive: true, maxSockets, ca: caPem });
   }
   override createConnection(options: https.RequestOptions): Duplex {
     // Only the destination changes: the SDK's hostname is still checked against the certificate.
@@ -112,6 +115,36 @@ export class FakeRouteAgent extends https.Agent {
       ALPNProtocols: ['http/1.1'],
     });
   }
+}
+
+type Connect = typeof http2.connect;
+
+/**
+ * Reroutes firebase-admin's HTTP/2 transport (its default) to a fake until the returned function is
+ * called. `sendEach` calls `http2.connect('https://fcm.googleapis.com', …)` itself, with no option
+ * to change where it goes, so this wraps node:http2's `connect` in this thread: for that one
+ * authority only the socket goes elsewhere (127.0.0.1:port, TLS checked against `ca` for
+ * fcm.googleapis.com); sessions, streams, headers and bodies are the SDK's own. One header is
+ * rewritten: the SDK sends `:scheme: https:` (its URL's protocol, colon included), which Google's
+ * front end accepts and Node's HTTP/2 server refuses as a protocol error.
+ */
+export function routeFcmHttp2(port: number, caPem: string): () => void {
+  const module = http2 as unknown as { connect: Connect };
+  const original = module.connect;
+  const rerouted = ((authority: string | URL, options?: http2.ClientSessionOptions | http2.SecureClientSessionOptions, listener?: () => void) => {
+    if (String(authority) !== `https://${FCM_HOST}`) return original(authority, options ?? {}, listener);
+    const session = original(authority, {
+      ...options,
+      createConnection: () => tls.connect({ host: '127.0.0.1', port, ca: caPem, servername: FCM_HOST, ALPNProtocols: ['h2'] }),
+    }, listener);
+    const request = session.request.bind(session);
+    session.request = (headers, streamOptions) => request({ ...headers, ':scheme': String(headers?.[':scheme'] ?? 'https').replace(/:$/, '') }, streamOptions);
+    return session;
+  }) as Connect;
+  module.connect = rerouted;
+  return () => {
+    if (module.connect === rerouted) module.connect = original;
+  };
 }
 
 async function readBody(req: Http2ServerRequest): Promise<unknown> {
@@ -182,6 +215,7 @@ export async function startFakeFcm(options: { projectId?: string; accessToken?: 
     accessToken,
     ca: cert,
     httpAgent,
+    routeHttp2: () => routeFcmHttp2(port, cert),
     credential: { getAccessToken: async () => ({ access_token: accessToken, expires_in: 3600 }) },
     requests,
     violations,

@@ -8,11 +8,13 @@ import { ConfigError } from '../../src/configError.ts';
 import type { DeliveryMessage, DeliveryProvider, DeliveryResult } from '../../src/ports/deliveryProvider.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import {
+  FCM_DEFAULT_MAX_SOCKETS,
   FCM_QUOTA_RETRY_AFTER_MS,
   createFcmProvider,
   loadFcmConfig,
   mapFcmError,
   type FcmConfig,
+  type FcmTransport,
 } from '../../src/adapters/providers/fcm/index.ts';
 import { FCM_FAILURES, startFakeFcm, type FakeFcm, type FcmFailureKind } from '../fakes/fcmServer.ts';
 
@@ -58,6 +60,15 @@ function push(to: string, extra: Partial<DeliveryMessage> = {}): DeliveryMessage
   } as DeliveryMessage;
 }
 
+const TRANSPORTS: readonly FcmTransport[] = ['http1', 'http2'];
+
+/** A provider on `transport`, talking to `fake`: http1 through the fake's agent, http2 through the SDK's own connect, rerouted. */
+function providerOn(transport: FcmTransport, fake: FakeFcm, config: FcmConfig, logger: Logger): { provider: DeliveryProvider; unroute: () => void } {
+  const unroute = transport === 'http2' ? fake.routeHttp2() : () => undefined;
+  const provider = createFcmProvider({ ...config, transport }, logger, { credential: fake.credential, ...(transport === 'http1' ? { httpAgent: fake.httpAgent } : {}) });
+  return { provider, unroute };
+}
+
 describe('loadFcmConfig', () => {
   it('returns undefined when HERALD_FCM_CREDENTIALS is unset or blank', () => {
     assert.equal(loadFcmConfig({}), undefined);
@@ -69,7 +80,21 @@ describe('loadFcmConfig', () => {
     assert.equal(config?.projectId, 'herald-test');
     assert.equal(config?.clientEmail, 'herald@herald-test.iam.gserviceaccount.com');
     assert.equal(config?.privateKey, privateKey);
+    assert.deepEqual([config?.transport, config?.maxSockets], ['http1', FCM_DEFAULT_MAX_SOCKETS]);
   });
+
+  it('takes the transport and the http1 pool size from HERALD_FCM_TRANSPORT and HERALD_FCM_MAX_SOCKETS', () => {
+    const config = loadFcmConfig({ HERALD_FCM_CREDENTIALS: writeFile('t.json', serviceAccount()), HERALD_FCM_TRANSPORT: 'http2', HERALD_FCM_MAX_SOCKETS: '32' });
+    assert.deepEqual([config?.transport, config?.maxSockets], ['http2', 32]);
+  });
+
+  for (const [name, value, hint] of [['HERALD_FCM_TRANSPORT', 'h2', /use http1 .* or http2/], ['HERALD_FCM_MAX_SOCKETS', '0', /whole number of connections from 1 to 10000/], ['HERALD_FCM_MAX_SOCKETS', 'many', /whole number/]] as const) {
+    it(`refuses ${name}=${value} with a ConfigError saying what to set, with or without credentials`, () => {
+      for (const credentials of [{}, { HERALD_FCM_CREDENTIALS: writeFile('c.json', serviceAccount()) }]) {
+        assert.throws(() => loadFcmConfig({ ...credentials, [name]: value }), (err: unknown) => err instanceof ConfigError && err.message.includes(name) && hint.test(err.message));
+      }
+    });
+  }
 
   const broken: [string, string | undefined][] = [
     ['a missing file', undefined],
@@ -93,20 +118,34 @@ describe('loadFcmConfig', () => {
   }
 });
 
-describe('FCM provider against the fake FCM server', () => {
+for (const transport of TRANSPORTS) describe(`FCM provider against the fake FCM server (${transport})`, () => {
   let fake: FakeFcm;
   let provider: DeliveryProvider;
+  let unroute: () => void;
   let config: FcmConfig;
   const logger = recordingLogger();
 
   before(async () => {
     fake = await startFakeFcm();
     config = loadFcmConfig({ HERALD_FCM_CREDENTIALS: writeFile('sa.json', serviceAccount()) })!;
-    provider = createFcmProvider(config, logger, { credential: fake.credential, httpAgent: fake.httpAgent });
+    ({ provider, unroute } = providerOn(transport, fake, config, logger));
   });
   after(async () => {
     await provider.close();
+    unroute();
     await fake.close();
+  });
+
+  it(transport === 'http1' ? 'speaks HTTP/1.1 and reuses its connections from call to call' : 'speaks HTTP/2, over one new connection per sendEach call (the SDK\'s own way)', async () => {
+    const [requests, connections] = [fake.requests.length, fake.connections().total];
+    for (let call = 0; call < 3; call += 1) {
+      const results = await provider.send(Array.from({ length: 4 }, (_, i) => push(token(`conn-${call}-${i}`))));
+      assert.ok(results.every((r) => r.status === 'sent'));
+    }
+    assert.deepEqual(new Set(fake.requests.slice(requests).map((r) => r.httpVersion)), new Set([transport === 'http1' ? '1.1' : '2.0']));
+    const opened = fake.connections().total - connections;
+    if (transport === 'http2') assert.equal(opened, 3);
+    else assert.ok(opened <= 4, `${opened} new connections for 3 calls of 4 messages after the first calls`);
   });
 
   it('describes itself as the fcm provider with batches of 500', () => {
@@ -180,7 +219,7 @@ describe('FCM provider against the fake FCM server', () => {
   });
 });
 
-describe('FCM error table, row by row, through the real SDK and the fake', () => {
+for (const transport of TRANSPORTS) describe(`FCM error table, row by row, through the real SDK and the fake (${transport})`, () => {
   const expected: Record<FcmFailureKind, (r: DeliveryResult) => void> = {
     unregistered: (r) => assert.deepEqual(pick(r), ['rejected', 'unregistered_token']),
     invalid_token: (r) => assert.deepEqual(pick(r), ['rejected', 'invalid_token']),
@@ -199,6 +238,7 @@ describe('FCM error table, row by row, through the real SDK and the fake', () =>
   const kinds = Object.keys(expected) as FcmFailureKind[];
   let fake: FakeFcm;
   let provider: DeliveryProvider;
+  let unroute: () => void;
   let results: DeliveryResult[] = [];
 
   // One batch carries every row plus a good token, so the SDK's own back-off on 503 and
@@ -207,11 +247,12 @@ describe('FCM error table, row by row, through the real SDK and the fake', () =>
     fake = await startFakeFcm();
     for (const kind of kinds) fake.failToken(token(kind), kind, kind === 'quota_exceeded' ? { retryAfterSeconds: 30 } : {});
     const config = { projectId: fake.projectId, clientEmail: 'e@x.iam.gserviceaccount.com', privateKey };
-    provider = createFcmProvider(config, recordingLogger(), { credential: fake.credential, httpAgent: fake.httpAgent });
+    ({ provider, unroute } = providerOn(transport, fake, config, recordingLogger()));
     results = await provider.send([...kinds.map((k) => push(token(k))), push(token('good'))]);
   });
   after(async () => {
     await provider.close();
+    unroute();
     await fake.close();
   });
 
@@ -224,11 +265,13 @@ describe('FCM error table, row by row, through the real SDK and the fake', () =>
   it('still delivers the good token in the same batch', () => {
     assert.equal(results[kinds.length]?.status, 'sent');
   });
-  it('leaves retries of 503 and resets to the SDK (1 + 4 attempts), none for the rest', () => {
+  // The SDK retries a 503 (1 + 4 attempts, about 7 s) on both transports, a connection reset on
+  // HTTP/1.1 only: a reset HTTP/2 stream comes back after one attempt. Herald's retry policy takes
+  // over from there either way.
+  const resets = transport === 'http1' ? 5 : 1;
+  it(`leaves retries of 503s${transport === 'http1' ? ' and resets' : ''} to the SDK (1 + 4 attempts), none for the rest`, () => {
     const attempts = (kind: string): number => fake.requests.filter((r) => r.token === token(kind)).length;
-    assert.equal(attempts('unavailable'), 5);
-    assert.equal(attempts('connection_reset'), 5);
-    assert.equal(attempts('quota_exceeded'), 1);
+    assert.deepEqual([attempts('unavailable'), attempts('connection_reset'), attempts('quota_exceeded')], [5, resets, 1]);
   });
 });
 

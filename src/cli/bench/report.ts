@@ -37,6 +37,11 @@ export function rows(r: BenchResults): string[][] {
   out.push(['peak RSS (bench process)', `${r.peakRssMb.live} MB serving; ${r.peakRssMb.wholeRun} MB whole run`, '', '']);
   out.push(['database size', `${n(r.size.mbPerMillionEvents)} MB events.db per 1M events; read models ${n(r.size.readModelsMbPerMillionEvents)} MB per 1M`, '', '']);
   const over = (route: string) => (r.providerConnections?.[route] === undefined ? '' : ` over ${n(r.providerConnections[route])} conn.`);
+  for (const batch of [...new Set((r.fcmTransports ?? []).map((f) => f.batch))]) {
+    const figures = r.fcmTransports!.filter((f) => f.batch === batch);
+    const text = figures.map((f) => `${f.transport} ${n(f.messagesPerSecond)} msg/s, ${n(f.cpuMicrosPerMessage)} µs CPU/msg, ${n(f.connections)} new conn.${f.failed ? `, ${n(f.failed)} failed` : ''}`).join('; ');
+    out.push([`FCM alone, sendEach of ${batch} (${figures[0]!.calls} calls)`, text, '', '']);
+  }
   out.push(['provider calls answered by fakes', `${Object.entries(r.providerCalls).map(([k, v]) => `${k} ${n(v)}${over(k)}`).join(', ')}; ${r.providerViolations} violations`, '', '']);
   return out;
 }

@@ -5,6 +5,7 @@ import { startBenchFakes } from './fakes.ts';
 import { createUsers, startBenchHerald } from './herald.ts';
 import { endToEnd, ingest, steady, type EndToEndFigure, type IngestFigure, type SteadyFigure } from './phases.ts';
 import { copyDir, costPoint, removeDir, replay, sizeOnDisk, historyDir, type CostPoint, type ReplayFigure, type SizeFigure } from './cost.ts';
+import { fcmTransports, type FcmTransportFigure } from './fcmTransports.ts';
 
 export interface BenchSizes {
   users: number;
@@ -27,10 +28,12 @@ export interface BenchSizes {
   replayHistory: number;
   /** New notifications measured at each cost-curve point. */
   costEndToEnd: number;
+  /** The FCM adapter alone on each transport: sendEach calls of 500 messages, and of 10 (absent in older results). */
+  fcmCalls?: { of500: number; of10: number };
 }
 
-export const QUICK: BenchSizes = { users: 200, connections: 32, ingestSeconds: 3, batchRecipients: 100, batchedSeconds: 1, bulkItems: 20, bulkConnections: 4, bulkSeconds: 2, endToEnd: 3_000, steadyRates: [500, 2_000], steadySeconds: 2, history: [1_000, 20_000], replayHistory: 20_000, costEndToEnd: 2_000 };
-export const FULL: BenchSizes = { users: 1_000, connections: 32, ingestSeconds: 10, batchRecipients: 100, batchedSeconds: 3, bulkItems: 20, bulkConnections: 4, bulkSeconds: 10, endToEnd: 20_000, steadyRates: [500, 2_000, 3_000, 4_000], steadySeconds: 8, history: [10_000, 100_000, 1_000_000], replayHistory: 100_000, costEndToEnd: 10_000 };
+export const QUICK: BenchSizes = { users: 200, connections: 32, ingestSeconds: 3, batchRecipients: 100, batchedSeconds: 1, bulkItems: 20, bulkConnections: 4, bulkSeconds: 2, endToEnd: 3_000, steadyRates: [500, 2_000], steadySeconds: 2, history: [1_000, 20_000], replayHistory: 20_000, costEndToEnd: 2_000, fcmCalls: { of500: 8, of10: 80 } };
+export const FULL: BenchSizes = { users: 1_000, connections: 32, ingestSeconds: 10, batchRecipients: 100, batchedSeconds: 3, bulkItems: 20, bulkConnections: 4, bulkSeconds: 10, endToEnd: 20_000, steadyRates: [500, 2_000, 3_000, 4_000], steadySeconds: 8, history: [10_000, 100_000, 1_000_000], replayHistory: 100_000, costEndToEnd: 10_000, fcmCalls: { of500: 40, of10: 400 } };
 
 export interface BenchResults {
   mode: string;
@@ -57,6 +60,8 @@ export interface BenchResults {
   /** TCP connections the provider calls came over, per fake (absent in older results). */
   providerConnections?: Record<string, number>;
   providerViolations: number;
+  /** FCM over HTTP/1.1 with a kept-alive pool against the SDK's HTTP/2 (absent in older results). */
+  fcmTransports?: FcmTransportFigure[];
   seconds: number;
 }
 
@@ -127,7 +132,13 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
     progress.note(`replay: every read model into fresh collections (log of ${sizes.replayHistory.toLocaleString('en')} notifications)`);
     const replayed = await replay(dirOf.get(sizes.replayHistory) ?? largest, progress);
     const [low, high] = [costCurve[0]?.perSecond ?? 0, costCurve.at(-1)?.perSecond ?? 0];
+    // Herald's own provider calls end here; the transport phase's are not counted in them.
     const calls = await fakes.counts();
+    let transports: FcmTransportFigure[] | undefined;
+    if (sizes.fcmCalls) {
+      progress.note(`fcm transports: the adapter alone, http1 and http2, ${sizes.fcmCalls.of500} calls of 500 and ${sizes.fcmCalls.of10} of 10`);
+      transports = await fcmTransports(fakes, [{ batch: 500, calls: sizes.fcmCalls.of500 }, { batch: 10, calls: sizes.fcmCalls.of10 }]);
+    }
     return {
       mode,
       startedAt,
@@ -142,6 +153,7 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
       providerCalls: calls.received,
       providerConnections: calls.connections,
       providerViolations: calls.violations,
+      ...(transports ? { fcmTransports: transports } : {}),
       seconds: Math.round((performance.now() - began) / 1000),
     };
   } finally {

@@ -2,13 +2,14 @@
  * FCM delivery through firebase-admin (HTTP v1). One firebase App per provider instance, i.e.
  * per credential set, created here and deleted in close(); never one per send.
  */
+import { Agent as HttpsAgent } from 'node:https';
 import type { Agent } from 'node:http';
 import { cert, deleteApp, initializeApp, type Credential } from 'firebase-admin/app';
 import { getMessaging, type BatchResponse, type Message, type Messaging } from 'firebase-admin/messaging';
 import type { DeliveryMessage, DeliveryProvider, DeliveryResult } from '../../../ports/deliveryProvider.ts';
 import type { Logger } from '../../../ports/logger.ts';
 import { maskSecret } from '../../../mask.ts';
-import type { FcmConfig } from './config.ts';
+import { FCM_DEFAULT_MAX_SOCKETS, FCM_DEFAULT_TRANSPORT, type FcmConfig } from './config.ts';
 import { mapFcmError } from './errors.ts';
 import { isFcmMessage, toFcmMessage } from './message.ts';
 
@@ -17,12 +18,10 @@ export const FCM_MAX_BATCH_SIZE = 500;
 
 export interface FcmProviderOptions {
   /**
-   * Test seam, chosen because it is the narrowest one the SDK offers. There is no messaging
-   * emulator, and sendEach() opens its own HTTP/2 session to the fixed fcm.googleapis.com that no
-   * option redirects. The SDK does honour an app-level `httpAgent`, but only on its HTTP/1.1
-   * transport; so when an agent is given, this provider switches its Messaging instance to
-   * HTTP/1.1 and the agent decides where connections go (a local fake). Production passes no
-   * agent and keeps the default HTTP/2 transport.
+   * Test seam for the http1 transport: the agent that opens the connections (one that routes them
+   * to a local fake). Without it, http1 uses a pool of `maxSockets` kept-alive connections to
+   * Google. The http2 transport ignores it: the SDK opens its own HTTP/2 connection to the fixed
+   * fcm.googleapis.com, which tests reroute in test/fakes/fcmServer.ts.
    */
   httpAgent?: Agent;
   /** Replaces the service-account OAuth exchange, so no token request leaves the machine. */
@@ -39,19 +38,26 @@ export function createFcmProvider(
   logger: Logger,
   options: FcmProviderOptions = {},
 ): DeliveryProvider {
-  const log = logger.child({ provider: 'fcm', projectId: config.projectId });
+  const transport = config.transport ?? FCM_DEFAULT_TRANSPORT;
+  const log = logger.child({ provider: 'fcm', projectId: config.projectId, transport });
   appCount += 1;
+  // http1: every call reuses the pool's connections (the OAuth token exchange goes through it too).
+  const ownAgent = transport === 'http1' && !options.httpAgent ? new HttpsAgent({ keepAlive: true, maxSockets: config.maxSockets ?? FCM_DEFAULT_MAX_SOCKETS }) : undefined;
+  const agent = transport === 'http1' ? (options.httpAgent ?? ownAgent) : undefined;
   const app = initializeApp(
     {
-      credential: options.credential ?? cert(config, options.httpAgent),
+      credential: options.credential ?? cert(config, agent),
       projectId: config.projectId,
-      ...(options.httpAgent ? { httpAgent: options.httpAgent } : {}),
+      ...(agent ? { httpAgent: agent } : {}),
     },
     `herald-fcm-${config.projectId}-${appCount}`,
   );
   const messaging = getMessaging(app);
-  // Deprecated in the SDK, yet the only transport that honours httpAgent (see FcmProviderOptions).
-  if (options.httpAgent) messaging.enableLegacyHttpTransport();
+  // The SDK marks its HTTP/1.1 transport deprecated; it is the one that can reuse connections
+  // across calls (its HTTP/2 one opens a connection per sendEach call). See docs/providers/fcm.md.
+  if (transport === 'http1') messaging.enableLegacyHttpTransport();
+  if (transport === 'http1') log.info({ maxSockets: options.httpAgent ? 'given' : (config.maxSockets ?? FCM_DEFAULT_MAX_SOCKETS) }, 'fcm over HTTP/1.1: a pool of kept-alive connections, reused by every call');
+  else log.info({}, 'fcm over HTTP/2, the SDK\'s own transport: one new connection per sendEach call');
   let closing: Promise<void> | undefined;
 
   function logResult(item: Indexed, result: DeliveryResult): void {
@@ -98,7 +104,7 @@ export function createFcmProvider(
       return results;
     },
     close() {
-      closing ??= deleteApp(app);
+      closing ??= deleteApp(app).finally(() => ownAgent?.destroy());
       return closing;
     },
   };
