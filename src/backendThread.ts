@@ -36,7 +36,7 @@ export interface BackendThreadData {
 
 export type ToWorker = { id: number; kind: 'ready' | 'metrics' | 'stop' };
 export type FromWorker =
-  | { kind: 'started'; providers: { route: Route; id: string }[] }
+  | { kind: 'started'; providers: { route: Route; id: string }[]; tid?: number }
   | { kind: 'failed'; message: string; configError: boolean }
   | { kind: 'reply'; id: number; value: unknown };
 
@@ -44,6 +44,8 @@ export interface BackendThread {
   part: BackendPart;
   /** The delivery thread's providers (none on the projections thread). */
   providers: { route: Route; id: string }[];
+  /** Its kernel thread id on Linux (for `top -H`, perf, per-thread CPU); absent elsewhere. */
+  tid?: number;
   ready(): Promise<Record<string, boolean>>;
   /** The worker's metrics (deliveries, retries, subscription gauges) as prom-client JSON, to aggregate. */
   metrics(): Promise<object[]>;
@@ -89,6 +91,7 @@ export function startBackendThread(data: BackendThreadData, logger: Logger, onCr
         resolve({
           part: data.part,
           providers: message.providers,
+          ...(message.tid === undefined ? {} : { tid: message.tid }),
           ready: async () => (await ask('ready')) as Record<string, boolean>,
           metrics: async () => (await ask('metrics')) as object[],
           async stop() {

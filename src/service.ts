@@ -28,6 +28,8 @@ export interface Herald {
   backend: 'inline' | 'thread' | 'none';
   /** Shown once on first start when no HERALD_API_KEY was given. */
   generatedApiKey?: string;
+  /** Kernel thread ids of the background threads (Linux, embedded default): per-thread CPU in `top -H` or the benchmark. */
+  threadIds?: Partial<Record<BackendPart, number>>;
   stop(): Promise<void>;
 }
 
@@ -91,7 +93,8 @@ export async function startHerald(config: Config, logger: Pino, overrides: Overr
     metrics.watchEventStore(events, () => ROUTES.flatMap((route) => LANES.map((lane) => deliveryGroup(route, lane))));
     if (inline && runs.projector) metrics.watchProjections(events, inline.projector);
   }
-  logger.info({ backend: threaded ? 'thread' : inline ? 'inline' : 'none' }, threaded ? 'deliveries and projections run on background threads of their own' : 'deliveries and projections run on the main thread');
+  const threadIds = Object.fromEntries(threads.flatMap((t) => (t.tid === undefined ? [] : [[t.part, t.tid]]))) as Partial<Record<BackendPart, number>>;
+  logger.info({ backend: threaded ? 'thread' : inline ? 'inline' : 'none', ...(threaded ? { threadIds } : {}) }, threaded ? 'deliveries and projections run on background threads of their own' : 'deliveries and projections run on the main thread');
 
   let app: FastifyInstance | undefined;
   let generatedApiKey: string | undefined;
@@ -115,5 +118,5 @@ export async function startHerald(config: Config, logger: Pino, overrides: Overr
       await readModels.close();
       await events.close();
     })());
-  return { ...(app ? { app } : {}), events, readModels, providers, backend: threaded ? 'thread' : inline ? 'inline' : 'none', ...(generatedApiKey ? { generatedApiKey } : {}), stop };
+  return { ...(app ? { app } : {}), events, readModels, providers, backend: threaded ? 'thread' : inline ? 'inline' : 'none', ...(generatedApiKey ? { generatedApiKey } : {}), ...(threaded ? { threadIds } : {}), stop };
 }

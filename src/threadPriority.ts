@@ -9,11 +9,22 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import type { Logger } from './ports/logger.ts';
 
+/** The calling thread's kernel id (what `top -H` and /proc/<pid>/task show), or undefined off Linux. */
+export function threadId(): number | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    return Number(readlinkSync('/proc/thread-self').split('/').pop());
+  } catch {
+    return undefined;
+  }
+}
+
 /** Returns the thread id it applied to, or null when it could not (not Linux, or refused). */
 export function lowerThreadPriority(nice: number, logger: Logger): number | null {
   if (nice === 0 || process.platform !== 'linux') return null;
   try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    const tid = threadId();
+    if (tid === undefined) throw new Error('/proc/thread-self is not readable');
     setPriority(tid, nice);
     return tid;
   } catch (error) {

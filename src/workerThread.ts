@@ -13,7 +13,7 @@ import { startBackend } from './backend.ts';
 import { Metrics } from './metrics.ts';
 import { ROUTES } from './ports/deliveryProvider.ts';
 import { loadTrackingConfig } from './tracking/config.ts';
-import { lowerThreadPriority } from './threadPriority.ts';
+import { lowerThreadPriority, threadId } from './threadPriority.ts';
 
 const port = parentPort!;
 const { part, config, providersModule, writeLock, durableMarks } = workerData as BackendThreadData;
@@ -56,7 +56,8 @@ try {
       });
     }
   });
-  post({ kind: 'started', providers: ROUTES.flatMap((route) => (delivery[route] ? [{ route, id: delivery[route].id }] : [])) });
+  const tid = threadId();
+  post({ kind: 'started', providers: ROUTES.flatMap((route) => (delivery[route] ? [{ route, id: delivery[route].id }] : [])), ...(tid === undefined ? {} : { tid }) });
 } catch (error) {
   post({ kind: 'failed', message: error instanceof Error ? error.message : String(error), configError: error instanceof ConfigError });
 }

@@ -25,6 +25,12 @@ describe('the benchmark at smoke-test size', () => {
     assert.equal(r.endToEndBulk.failed + r.endToEndBulk.errors, 0);
 
     assert.equal(r.endToEnd.notifications, TINY.endToEnd);
+    if (process.platform === 'linux') {
+      for (const c of [r.endToEnd.cpuMicrosPerNotification, r.endToEndBulk.cpuMicrosPerNotification]) {
+        assert.ok(c && c.api > 0 && c.delivery > 0 && c.projections > 0 && c.fakes > 0, `CPU split by thread: ${JSON.stringify(c)}`);
+        assert.ok(c.total >= c.api + c.delivery + c.projections + c.fakes);
+      }
+    }
     assert.ok(r.endToEnd.perSecond > 0);
     assert.equal(r.endToEnd.failed, 0);
     assert.equal(r.endToEnd.errors, 0);

@@ -11,6 +11,8 @@ import type { FakeEndpoints } from './fakeProviders.ts';
 
 export interface BenchFakes {
   endpoints: FakeEndpoints;
+  /** The fakes' process, whose CPU the benchmark reports apart from Herald's. */
+  pid: number;
   /** For startHerald: the delivery thread builds the SDK providers pointed at the fakes. */
   providersModule: ProvidersModule;
   /** Provider calls each fake answered so far, the TCP connections they came over, and what the fakes found wrong (must stay 0). */
@@ -45,6 +47,7 @@ export function startBenchFakes(): Promise<BenchFakes> {
       }
       resolve({
         endpoints: message.ready,
+        pid: child.pid!,
         providersModule: { url: new URL('./fakeProviders.ts', import.meta.url).href, args: message.ready },
         counts: () =>
           new Promise((answer) => {

@@ -17,6 +17,8 @@ export interface BenchHerald {
   herald: Herald;
   url: string;
   config: Config;
+  /** The fake providers' process (its CPU is reported apart from Herald's). */
+  fakesPid: number;
   stop(): Promise<void>;
 }
 
@@ -38,7 +40,7 @@ export async function startBenchHerald(dir: string, fakes: BenchFakes): Promise<
   if (!herald.app) throw new Error('benchmark Herald has no HTTP app');
   await herald.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = herald.app.server.address() as { port: number };
-  return { herald, url: `http://127.0.0.1:${port}`, config, stop: () => herald.stop() };
+  return { herald, url: `http://127.0.0.1:${port}`, config, fakesPid: fakes.pid, stop: () => herald.stop() };
 }
 
 const headers = { authorization: `Bearer ${BENCH_API_KEY}`, 'content-type': 'application/json' };

@@ -6,6 +6,7 @@ import type { IngestFinished, IngestSummary } from '../../../bench/loadIngest.ts
 import type { OpenResult } from '../../../bench/loadOpen.ts';
 import { runLoad } from './children.ts';
 import { countStatus, settled, type BenchHerald } from './herald.ts';
+import { cpuSnapshot, cpuSplit, type CpuSplit } from './threadCpu.ts';
 import { percentile, round } from './stats.ts';
 
 export interface LoadShape {
@@ -61,6 +62,8 @@ export interface EndToEndFigure {
   batchItemsPerRequest?: number;
   failed: number;
   errors: number;
+  /** CPU per notification by thread, from the first request to the end (Linux; absent elsewhere and in older results). */
+  cpuMicrosPerNotification?: CpuSplit;
 }
 
 /**
@@ -70,6 +73,7 @@ export interface EndToEndFigure {
 export async function endToEnd(bh: BenchHerald, shape: LoadShape, count: number, batch?: number): Promise<EndToEndFigure> {
   const failedBefore = await countStatus(bh.herald, 'failed');
   const n = batch ?? 1;
+  const cpuBefore = cpuSnapshot(bh.fakesPid);
   // Watching for the end starts at the last response, not when the generator exits (see loadIngest.ts).
   let lastResponse!: () => void;
   const answered = new Promise<void>((resolve) => (lastResponse = resolve));
@@ -78,6 +82,7 @@ export async function endToEnd(bh: BenchHerald, shape: LoadShape, count: number,
   });
   await Promise.race([answered, load]);
   const doneAt = await settled(bh.herald, 600_000, 10);
+  const cpuAfter = cpuSnapshot(bh.fakesPid);
   const s = await load;
   const seconds = (Math.max(doneAt, s.finishedAt) - s.startedAt) / 1000;
   return {
@@ -88,6 +93,7 @@ export async function endToEnd(bh: BenchHerald, shape: LoadShape, count: number,
     ...(batch ? { batchItemsPerRequest: batch } : {}),
     failed: (await countStatus(bh.herald, 'failed')) - failedBefore,
     errors: s.errors,
+    ...(cpuBefore && cpuAfter ? { cpuMicrosPerNotification: cpuSplit(cpuBefore, cpuAfter, bh.herald.threadIds ?? {}, s.accepted * n) } : {}),
   };
 }
 

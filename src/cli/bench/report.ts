@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { BenchResults } from './run.ts';
+import type { CpuSplit } from './threadCpu.ts';
 
 const n = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 1 });
 const check = (ok: boolean) => (ok ? 'met' : 'MISSED');
@@ -23,6 +24,10 @@ export function rows(r: BenchResults): string[][] {
       [`end-to-end, batches of ${e2eBulk.batchItemsPerRequest ?? 1} sends`, `${n(e2eBulk.perSecond)}/s (${n(e2eBulk.notifications)} in ${e2eBulk.seconds} s, ${e2eBulk.failed} failed)`, '≥ 5,000/s', check(e2eBulk.perSecond >= 5_000)],
     );
   }
+  const split = (label: string, c: CpuSplit | undefined) =>
+    c ? [`${label}: API ${c.api}, delivery ${c.delivery}, projections ${c.projections}, other threads ${c.otherThreads}, fakes ${c.fakes} (total ${c.total})`] : [];
+  const cpu = [...split('one per request', r.endToEnd.cpuMicrosPerNotification), ...split(`batches of ${e2eBulk?.batchItemsPerRequest ?? 1}`, e2eBulk?.cpuMicrosPerNotification)];
+  if (cpu.length > 0) out.push(['end-to-end CPU per notification (µs)', cpu.join('; '), '', '']);
   for (const s of r.steady) {
     const target = s === base ? 'p99 ≤ 250 ms' : '(growth)';
     const unfinished = s.unfinished > 0 ? `, ${s.unfinished} not sent` : '';
