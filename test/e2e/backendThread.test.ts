@@ -33,6 +33,10 @@ describe('background thread priority (HERALD_BACKGROUND_NICE)', { skip: process.
         const niceness = await threadNiceness();
         assert.equal(niceness.filter((n) => n === 7).length - before, nice === 7 ? 2 : 0, `thread niceness: ${niceness.join(' ')}`);
         assert.equal(os.getPriority(), 0, 'the process (its main, API thread) keeps its priority');
+        // The thread ids Herald reports are its two background threads: the ones niced.
+        const { delivery, projections } = h.herald.threadIds ?? {};
+        assert.ok(delivery && projections && new Set([delivery, projections, process.pid]).size === 3, JSON.stringify(h.herald.threadIds));
+        for (const tid of [delivery, projections]) assert.equal(os.getPriority(tid), nice);
       } finally {
         await h.close();
       }
