@@ -46,6 +46,8 @@ export interface BackendThread {
   providers: { route: Route; id: string }[];
   /** Its kernel thread id on Linux (for `top -H`, perf, per-thread CPU); absent elsewhere. */
   tid?: number;
+  /** The young generation V8 gave the thread, in MB (HERALD_SEMI_SPACE_MB × 3), as Node reports it. */
+  youngGenerationMb: number;
   ready(): Promise<Record<string, boolean>>;
   /** The worker's metrics (deliveries, retries, subscription gauges) as prom-client JSON, to aggregate. */
   metrics(): Promise<object[]>;
@@ -66,7 +68,9 @@ function entry(): [string, { eval: true }] {
 /** Starts the worker thread and resolves once its backend runs; a thread that dies later ends the process. */
 export function startBackendThread(data: BackendThreadData, logger: Logger, onCrash: (error: Error) => void): Promise<BackendThread> {
   const [script, how] = entry();
-  const worker = new Worker(script, { ...how, workerData: { ...data, config: { ...data.config, env: { ...data.config.env } } } satisfies BackendThreadData });
+  // V8 sizes a young generation as two semi-spaces plus as much again for large objects.
+  const resourceLimits = { maxYoungGenerationSizeMb: 3 * data.config.backgroundSemiSpaceMb };
+  const worker = new Worker(script, { ...how, resourceLimits, workerData: { ...data, config: { ...data.config, env: { ...data.config.env } } } satisfies BackendThreadData });
   const waiting = new Map<number, (value: unknown) => void>();
   let nextId = 1;
   let stopping = false;
@@ -92,6 +96,7 @@ export function startBackendThread(data: BackendThreadData, logger: Logger, onCr
           part: data.part,
           providers: message.providers,
           ...(message.tid === undefined ? {} : { tid: message.tid }),
+          youngGenerationMb: worker.resourceLimits?.maxYoungGenerationSizeMb ?? 0,
           ready: async () => (await ask('ready')) as Record<string, boolean>,
           metrics: async () => (await ask('metrics')) as object[],
           async stop() {

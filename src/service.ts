@@ -28,8 +28,11 @@ export interface Herald {
   backend: 'inline' | 'thread' | 'none';
   /** Shown once on first start when no HERALD_API_KEY was given. */
   generatedApiKey?: string;
-  /** Kernel thread ids of the background threads (Linux, embedded default): per-thread CPU in `top -H` or the benchmark. */
-  threadIds?: Partial<Record<BackendPart, number>>;
+  /**
+   * The embedded default's background threads: their kernel thread ids (Linux; per-thread CPU in
+   * `top -H` or the benchmark) and the young generation V8 gave each.
+   */
+  threads?: Partial<Record<BackendPart, { tid?: number; youngGenerationMb: number }>>;
   stop(): Promise<void>;
 }
 
@@ -93,8 +96,8 @@ export async function startHerald(config: Config, logger: Pino, overrides: Overr
     metrics.watchEventStore(events, () => ROUTES.flatMap((route) => LANES.map((lane) => deliveryGroup(route, lane))));
     if (inline && runs.projector) metrics.watchProjections(events, inline.projector);
   }
-  const threadIds = Object.fromEntries(threads.flatMap((t) => (t.tid === undefined ? [] : [[t.part, t.tid]]))) as Partial<Record<BackendPart, number>>;
-  logger.info({ backend: threaded ? 'thread' : inline ? 'inline' : 'none', ...(threaded ? { threadIds } : {}) }, threaded ? 'deliveries and projections run on background threads of their own' : 'deliveries and projections run on the main thread');
+  const threadInfo = Object.fromEntries(threads.map((t) => [t.part, { ...(t.tid === undefined ? {} : { tid: t.tid }), youngGenerationMb: t.youngGenerationMb }])) as Herald['threads'];
+  logger.info({ backend: threaded ? 'thread' : inline ? 'inline' : 'none', ...(threaded ? { threads: threadInfo } : {}) }, threaded ? 'deliveries and projections run on background threads of their own' : 'deliveries and projections run on the main thread');
 
   let app: FastifyInstance | undefined;
   let generatedApiKey: string | undefined;
@@ -118,5 +121,5 @@ export async function startHerald(config: Config, logger: Pino, overrides: Overr
       await readModels.close();
       await events.close();
     })());
-  return { ...(app ? { app } : {}), events, readModels, providers, backend: threaded ? 'thread' : inline ? 'inline' : 'none', ...(generatedApiKey ? { generatedApiKey } : {}), ...(threaded ? { threadIds } : {}), stop };
+  return { ...(app ? { app } : {}), events, readModels, providers, backend: threaded ? 'thread' : inline ? 'inline' : 'none', ...(generatedApiKey ? { generatedApiKey } : {}), ...(threaded ? { threads: threadInfo } : {}), stop };
 }

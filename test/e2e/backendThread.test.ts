@@ -34,9 +34,22 @@ describe('background thread priority (HERALD_BACKGROUND_NICE)', { skip: process.
         assert.equal(niceness.filter((n) => n === 7).length - before, nice === 7 ? 2 : 0, `thread niceness: ${niceness.join(' ')}`);
         assert.equal(os.getPriority(), 0, 'the process (its main, API thread) keeps its priority');
         // The thread ids Herald reports are its two background threads: the ones niced.
-        const { delivery, projections } = h.herald.threadIds ?? {};
-        assert.ok(delivery && projections && new Set([delivery, projections, process.pid]).size === 3, JSON.stringify(h.herald.threadIds));
+        const [delivery, projections] = [h.herald.threads?.delivery?.tid, h.herald.threads?.projections?.tid];
+        assert.ok(delivery && projections && new Set([delivery, projections, process.pid]).size === 3, JSON.stringify(h.herald.threads));
         for (const tid of [delivery, projections]) assert.equal(os.getPriority(tid), nice);
+      } finally {
+        await h.close();
+      }
+    });
+  }
+});
+
+describe('background threads\' young generation (HERALD_SEMI_SPACE_MB)', () => {
+  for (const [env, semiSpace] of [[{}, 64], [{ HERALD_SEMI_SPACE_MB: '8' }, 8]] as const) {
+    it(`gives the delivery and projections threads ${semiSpace} MB semi-spaces (a ${3 * semiSpace} MB young generation)`, async () => {
+      const h = await startTestHerald(env);
+      try {
+        assert.deepEqual([h.herald.threads?.delivery?.youngGenerationMb, h.herald.threads?.projections?.youngGenerationMb], [3 * semiSpace, 3 * semiSpace]);
       } finally {
         await h.close();
       }

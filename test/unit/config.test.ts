@@ -16,3 +16,16 @@ describe('configuration: the projector pause', () => {
     }
   });
 });
+
+describe('configuration: the background threads\' semi-space', () => {
+  it('defaults to 64 MB and takes HERALD_SEMI_SPACE_MB', () => {
+    assert.equal(loadConfig({}).backgroundSemiSpaceMb, 64);
+    assert.equal(loadConfig({ HERALD_SEMI_SPACE_MB: '16' }).backgroundSemiSpaceMb, 16);
+  });
+
+  it('refuses a value outside 1–1,024 MB, naming the variable', () => {
+    for (const bad of ['0', '1025', 'big', '1.5']) {
+      assert.throws(() => loadConfig({ HERALD_SEMI_SPACE_MB: bad }), (e: unknown) => e instanceof ConfigError && /HERALD_SEMI_SPACE_MB/.test(e.message));
+    }
+  });
+});

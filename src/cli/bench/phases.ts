@@ -93,7 +93,7 @@ export async function endToEnd(bh: BenchHerald, shape: LoadShape, count: number,
     ...(batch ? { batchItemsPerRequest: batch } : {}),
     failed: (await countStatus(bh.herald, 'failed')) - failedBefore,
     errors: s.errors,
-    ...(cpuBefore && cpuAfter ? { cpuMicrosPerNotification: cpuSplit(cpuBefore, cpuAfter, bh.herald.threadIds ?? {}, s.accepted * n) } : {}),
+    ...(cpuBefore && cpuAfter ? { cpuMicrosPerNotification: cpuSplit(cpuBefore, cpuAfter, { delivery: bh.herald.threads?.delivery?.tid, projections: bh.herald.threads?.projections?.tid }, s.accepted * n) } : {}),
   };
 }
 
