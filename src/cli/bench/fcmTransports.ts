@@ -7,7 +7,7 @@
  */
 import type { DeliveryMessage, DeliveryProvider } from '../../ports/deliveryProvider.ts';
 import type { Logger } from '../../ports/logger.ts';
-import { createFcmProvider, type FcmTransport } from '../../adapters/providers/fcm/index.ts';
+import { createFcmProvider, FCM_DEFAULT_MAX_SOCKETS, type FcmTransport } from '../../adapters/providers/fcm/index.ts';
 import { FakeRouteAgent, routeFcmHttp2 } from '../../../test/fakes/fcmServer.ts';
 import type { BenchFakes } from './fakes.ts';
 import { round } from './stats.ts';
@@ -35,7 +35,7 @@ function message(i: number): DeliveryMessage {
 async function measure(fakes: BenchFakes, transport: FcmTransport, batch: number, calls: number): Promise<FcmTransportFigure> {
   const { port, ca, projectId, accessToken } = fakes.endpoints.fcm;
   const unroute = transport === 'http2' ? routeFcmHttp2(port, ca) : () => undefined;
-  const agent = transport === 'http1' ? new FakeRouteAgent(port, ca, 128) : undefined;
+  const agent = transport === 'http1' ? new FakeRouteAgent(port, ca, FCM_DEFAULT_MAX_SOCKETS) : undefined;
   const provider: DeliveryProvider = createFcmProvider({ projectId, clientEmail: 'bench@herald-test.iam.gserviceaccount.com', privateKey: 'unused', transport }, silent, {
     credential: { getAccessToken: async () => ({ access_token: accessToken, expires_in: 3600 }) },
     ...(agent ? { httpAgent: agent } : {}),

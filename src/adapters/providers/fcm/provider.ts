@@ -55,9 +55,12 @@ export function createFcmProvider(
   const messaging = getMessaging(app);
   // The SDK marks its HTTP/1.1 transport deprecated; it is the one that can reuse connections
   // across calls (its HTTP/2 one opens a connection per sendEach call). See docs/providers/fcm.md.
-  if (transport === 'http1') messaging.enableLegacyHttpTransport();
-  if (transport === 'http1') log.info({ maxSockets: options.httpAgent ? 'given' : (config.maxSockets ?? FCM_DEFAULT_MAX_SOCKETS) }, 'fcm over HTTP/1.1: a pool of kept-alive connections, reused by every call');
-  else log.info({}, 'fcm over HTTP/2, the SDK\'s own transport: one new connection per sendEach call');
+  if (transport === 'http1') {
+    messaging.enableLegacyHttpTransport();
+    log.info({ maxSockets: options.httpAgent ? 'given' : (config.maxSockets ?? FCM_DEFAULT_MAX_SOCKETS) }, 'fcm over HTTP/1.1: a pool of kept-alive connections, reused by every call');
+  } else {
+    log.info({}, 'fcm over HTTP/2, the SDK\'s own transport: one new connection per sendEach call');
+  }
   let closing: Promise<void> | undefined;
 
   function logResult(item: Indexed, result: DeliveryResult): void {
