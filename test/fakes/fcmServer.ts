@@ -60,6 +60,8 @@ export interface FakeFcm extends ConnectionCount {
   failToken(token: string, kind: FcmFailureKind, options?: { retryAfterSeconds?: number }): void;
   /** Holds every answer for `ms` (0 to stop). */
   delay(ms: number): void;
+  /** When `token` arrives, waits `afterMs`, then closes its whole connection (every stream on it), answering nothing. */
+  dropConnectionOn(token: string, afterMs: number): void;
   close(): Promise<void>;
 }
 
@@ -162,6 +164,7 @@ export async function startFakeFcm(options: { projectId?: string; accessToken?: 
   const accessToken = options.accessToken ?? 'fake-fcm-access-token';
   const { key, cert } = createSelfSignedCert(['localhost', FCM_HOST, '127.0.0.1']);
   const failures = new Map<string, Failure>();
+  const drops = new Map<string, number>();
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const requests: FcmRequestRecord[] = [];
@@ -186,6 +189,13 @@ export async function startFakeFcm(options: { projectId?: string; accessToken?: 
     if (problem) {
       violations.push(problem);
       return googleError(res, 'invalid_argument');
+    }
+    const dropAfter = token === undefined ? undefined : drops.get(token);
+    if (dropAfter !== undefined) {
+      await wait(dropAfter);
+      if (req.httpVersion === '2.0') req.stream.session?.destroy();
+      else req.socket.destroy();
+      return;
     }
     const failure = token === undefined ? undefined : failures.get(token);
     if (failure?.kind === 'connection_reset') return cut(req);
@@ -221,6 +231,7 @@ export async function startFakeFcm(options: { projectId?: string; accessToken?: 
     violations,
     failToken: (token, kind, opts = {}) => void failures.set(token, { kind, ...opts }),
     delay: (ms) => void (delayMs = ms),
+    dropConnectionOn: (token, afterMs) => void drops.set(token, afterMs),
     close: async () => {
       for (const t of timers) clearTimeout(t);
       httpAgent.destroy();

@@ -178,6 +178,24 @@ for (const transport of TRANSPORTS) describe(`FCM provider against the fake FCM 
     assert.deepEqual(fake.violations, []);
   });
 
+  if (transport === 'http2') {
+    // firebase-admin 13.10: when FCM closes the connection of an HTTP/2 call mid-call, the call
+    // never settles. The provider bounds it, so the worker gets its slot back and retries.
+    it('fails a call whose connection is lost mid-call as timeout once its bound passes, instead of hanging', async () => {
+      const bounded = createFcmProvider({ ...config, transport }, logger, { credential: fake.credential, http2CallTimeoutMs: 1_000 });
+      try {
+        fake.dropConnectionOn(token('drop'), 150);
+        const started = Date.now();
+        const results = await bounded.send([push(token('kept-1')), push(token('drop')), push(token('kept-2'))]);
+        assert.deepEqual(results.map((r) => (r.status === 'failed' ? r.reason : r.status)), ['timeout', 'timeout', 'timeout']);
+        assert.ok(Date.now() - started < 5_000, `settled after ${Date.now() - started} ms`);
+        assert.ok(logger.lines.some((l) => l.includes('did not settle')), 'the lost call is logged');
+      } finally {
+        await bounded.close();
+      }
+    });
+  }
+
   it('keeps the rest of a batch when one token is unregistered', async () => {
     fake.failToken(token('gone'), 'unregistered');
     const results = await provider.send([push(token('ok-1')), push(token('gone')), push(token('ok-2'))]);

@@ -16,6 +16,15 @@ import { isFcmMessage, toFcmMessage } from './message.ts';
 /** sendEach() refuses more than 500 messages per call. */
 export const FCM_MAX_BATCH_SIZE = 500;
 
+/**
+ * On http2, how long a sendEach call may stay unsettled before its messages are failed as
+ * `timeout` (and retried). firebase-admin 13.10's HTTP/2 call never settles when FCM closes the
+ * connection mid-call without an error; without this bound the worker's slot would be held for
+ * good. Under the delivery group's 60 s message timeout, so Herald retries before the group
+ * hands the event out again.
+ */
+export const FCM_HTTP2_CALL_TIMEOUT_MS = 30_000;
+
 export interface FcmProviderOptions {
   /**
    * Test seam for the http1 transport: the agent that opens the connections (one that routes them
@@ -26,6 +35,8 @@ export interface FcmProviderOptions {
   httpAgent?: Agent;
   /** Replaces the service-account OAuth exchange, so no token request leaves the machine. */
   credential?: Credential;
+  /** Test seam: FCM_HTTP2_CALL_TIMEOUT_MS by default. */
+  http2CallTimeoutMs?: number;
 }
 
 /** Distinguishes apps when several providers live in one process (tests, hot reload). */
@@ -79,7 +90,10 @@ export function createFcmProvider(
       }
     });
     if (items.length > 0) {
-      const mapped = await sendEach(messaging, items);
+      const call = sendEach(messaging, items);
+      const callTimeoutMs = options.http2CallTimeoutMs ?? FCM_HTTP2_CALL_TIMEOUT_MS;
+      const mapped = transport === 'http1' ? await call : await withinCallTimeout(call, items, callTimeoutMs, () =>
+        log.warn({ messages: items.length, afterMs: callTimeoutMs }, 'fcm: an HTTP/2 sendEach call did not settle (its connection lost mid-call?); its messages fail as timeout and are retried, so some may arrive twice'));
       items.forEach((item, i) => {
         const result = mapped[i] ?? { status: 'failed', reason: 'missing_response' };
         results[item.index] = result;
@@ -120,6 +134,25 @@ function precheck(message: DeliveryMessage): DeliveryResult | undefined {
   }
   if (message.to.trim() === '') return { status: 'rejected', reason: 'invalid_token', detail: 'empty token' };
   return undefined;
+}
+
+/**
+ * The call's results, or, once `ms` have passed, every item failed as `timeout` (which of them FCM
+ * took is then unknown, so a retry may send some twice).
+ */
+async function withinCallTimeout(call: Promise<DeliveryResult[]>, items: readonly Indexed[], ms: number, onExpiry: () => void): Promise<DeliveryResult[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<DeliveryResult[]>((resolve) => {
+    timer = setTimeout(() => {
+      onExpiry();
+      resolve(items.map(() => ({ status: 'failed', reason: 'timeout', detail: `sendEach over HTTP/2 unsettled after ${ms} ms` })));
+    }, ms);
+  });
+  try {
+    return await Promise.race([call, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** One result per item, in order. Transport failures of the whole call become per-item failures. */
