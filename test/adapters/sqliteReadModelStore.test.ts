@@ -16,59 +16,54 @@ readModelStoreContract('embedded SQLite', async () => {
   };
 });
 
-describe('embedded SQLite read models: indexes', () => {
-  it('keeps documents without the first field out of a sparse index, uses it for queries on that field, and drops indexes no longer listed', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'herald-rm-'));
-    const file = join(dir, 'read-models.db');
-    const store = new SqliteReadModelStore(file);
-    const look = new Database(file, { readonly: true });
-    try {
-      await store.ensureCollection({ name: 'stats', indexes: [{ fields: ['granularity', 'bucket'], sparse: true }, 'owner'] });
-      await store.commit([
-        { collection: 'stats', id: 'day', doc: { granularity: 'day', bucket: '2026-11-26' }, position: 1 },
-        ...Array.from({ length: 50 }, (_, i) => ({ collection: 'stats', id: `n${i}`, doc: { owner: 'x' }, position: i + 2 })),
-      ]);
-      const indexes = () => look.prepare<[], { name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'rm_stats' AND sql IS NOT NULL ORDER BY name").all();
-      const sparse = indexes().find((i) => i.sql.includes('granularity'))!;
-      assert.match(sparse.sql, /WHERE json_extract\(doc, '\$\.granularity'\) IS NOT NULL$/);
-      assert.equal((look.prepare(`SELECT COUNT(*) AS n FROM rm_stats INDEXED BY ${sparse.name} WHERE json_extract(doc, '$.granularity') IS NOT NULL`).get() as { n: number }).n, 1, 'only the bucket is in the sparse index');
-      const plan = look.prepare("EXPLAIN QUERY PLAN SELECT id FROM rm_stats WHERE doc IS NOT NULL AND json_extract(doc, '$.granularity') = ? AND json_extract(doc, '$.bucket') >= ?").all('day', '2026') as { detail: string }[];
-      assert.ok(plan.some((p) => p.detail.includes(`USING INDEX ${sparse.name}`)), JSON.stringify(plan));
-      await store.ensureCollection({ name: 'stats', indexes: [['granularity', 'bucket']] });
-      const after = indexes();
-      assert.equal(after.length, 1, 'the owner index and the sparse one are gone, the full one made');
-      assert.doesNotMatch(after[0]!.sql, /WHERE/);
-    } finally {
-      look.close();
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+/** A store on a fresh file and a read-only connection to look at what it wrote, both closed after `body`. */
+async function withStore(body: (store: SqliteReadModelStore, look: Database.Database) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'herald-rm-'));
+  const file = join(dir, 'read-models.db');
+  const store = new SqliteReadModelStore(file);
+  const look = new Database(file, { readonly: true });
+  try {
+    await body(store, look);
+  } finally {
+    look.close();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
-  it('counts on indexed fields from the index alone, without reading the documents', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'herald-rm-'));
-    const file = join(dir, 'read-models.db');
-    const store = new SqliteReadModelStore(file);
-    const look = new Database(file, { readonly: true });
-    try {
-      await store.ensureCollection({ name: 'log', indexes: ['status', ['appId', 'requestedAt']] });
-      await store.commit([
-        { collection: 'log', id: 'a', doc: { status: 'requested', appId: 'shop', requestedAt: '2026-11-26T01:00:00Z' }, position: 1 },
-        { collection: 'log', id: 'b', doc: { status: 'sent', appId: 'shop', requestedAt: '2026-11-25T23:00:00Z' }, position: 2 },
-        { collection: 'log', id: 'c', doc: null, position: 3 },
-      ]);
-      const queries: Pick<FindQuery, 'where' | 'range'>[] = [{ where: { status: 'requested' } }, { where: { appId: 'shop' }, range: { field: 'requestedAt', gte: '2026-11-26T00:00:00Z' } }];
-      for (const query of queries) {
-        const { sql, params } = countSql('log', query);
-        const plan = look.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[];
-        assert.ok(plan.some((p) => p.detail.includes('USING COVERING INDEX')), `${sql}: ${JSON.stringify(plan)}`);
-        assert.equal(await store.count('log', query), 1);
-      }
-      assert.equal(await store.count('log'), 2, 'with no condition, tombstones are still left out');
-    } finally {
-      look.close();
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
+describe('embedded SQLite read models: indexes', () => {
+  it('keeps documents without the first field out of a sparse index, uses it for queries on that field, and drops indexes no longer listed', () => withStore(async (store, look) => {
+    await store.ensureCollection({ name: 'stats', indexes: [{ fields: ['granularity', 'bucket'], sparse: true }, 'owner'] });
+    await store.commit([
+      { collection: 'stats', id: 'day', doc: { granularity: 'day', bucket: '2026-11-26' }, position: 1 },
+      ...Array.from({ length: 50 }, (_, i) => ({ collection: 'stats', id: `n${i}`, doc: { owner: 'x' }, position: i + 2 })),
+    ]);
+    const indexes = () => look.prepare<[], { name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'rm_stats' AND sql IS NOT NULL ORDER BY name").all();
+    const sparse = indexes().find((i) => i.sql.includes('granularity'))!;
+    assert.match(sparse.sql, /WHERE json_extract\(doc, '\$\.granularity'\) IS NOT NULL$/);
+    assert.equal((look.prepare(`SELECT COUNT(*) AS n FROM rm_stats INDEXED BY ${sparse.name} WHERE json_extract(doc, '$.granularity') IS NOT NULL`).get() as { n: number }).n, 1, 'only the bucket is in the sparse index');
+    const plan = look.prepare("EXPLAIN QUERY PLAN SELECT id FROM rm_stats WHERE doc IS NOT NULL AND json_extract(doc, '$.granularity') = ? AND json_extract(doc, '$.bucket') >= ?").all('day', '2026') as { detail: string }[];
+    assert.ok(plan.some((p) => p.detail.includes(`USING INDEX ${sparse.name}`)), JSON.stringify(plan));
+    await store.ensureCollection({ name: 'stats', indexes: [['granularity', 'bucket']] });
+    const after = indexes();
+    assert.equal(after.length, 1, 'the owner index and the sparse one are gone, the full one made');
+    assert.doesNotMatch(after[0]!.sql, /WHERE/);
+  }));
+
+  it('counts on indexed fields from the index alone, without reading the documents', () => withStore(async (store, look) => {
+    await store.ensureCollection({ name: 'log', indexes: ['status', ['appId', 'requestedAt']] });
+    await store.commit([
+      { collection: 'log', id: 'a', doc: { status: 'requested', appId: 'shop', requestedAt: '2026-11-26T01:00:00Z' }, position: 1 },
+      { collection: 'log', id: 'b', doc: { status: 'sent', appId: 'shop', requestedAt: '2026-11-25T23:00:00Z' }, position: 2 },
+      { collection: 'log', id: 'c', doc: null, position: 3 },
+    ]);
+    const queries: Pick<FindQuery, 'where' | 'range'>[] = [{ where: { status: 'requested' } }, { where: { appId: 'shop' }, range: { field: 'requestedAt', gte: '2026-11-26T00:00:00Z' } }];
+    for (const query of queries) {
+      const { sql, params } = countSql('log', query);
+      const plan = look.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[];
+      assert.ok(plan.some((p) => p.detail.includes('USING COVERING INDEX')), `${sql}: ${JSON.stringify(plan)}`);
+      assert.equal(await store.count('log', query), 1);
     }
-  });
+    assert.equal(await store.count('log'), 2, 'with no condition, tombstones are still left out');
+  }));
 });
