@@ -64,6 +64,8 @@ export interface FakeApns {
   failToken(token: string, kind: ApnsFailureKind): void;
   /** Holds every answer for `ms` (0 to stop). */
   delay(ms: number): void;
+  /** Closes every open connection at once, streams in flight included; the server keeps listening. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -194,6 +196,9 @@ export async function startFakeApns(options: { bundleId?: string } = {}): Promis
     connections: () => ({ total, open: sessions.size }),
     failToken: (token, kind) => void failures.set(token, kind),
     delay: (ms) => void (delayMs = ms),
+    dropConnections: () => {
+      for (const session of sessions) session.destroy();
+    },
     close: async () => {
       for (const t of timers) clearTimeout(t);
       for (const session of sessions) session.destroy();

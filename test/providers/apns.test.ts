@@ -266,3 +266,23 @@ describe('mapApnsFailure, shapes node-apn produces', () => {
     assert.deepEqual(pick(mapApnsFailure({})), ['failed', 'connection_error']);
   });
 });
+
+describe('APNs provider when the connection is lost', () => {
+  it('fails the pushes in flight at once, and reconnects for the next send', async () => {
+    const fake = await startFakeApns();
+    const provider = createApnsProvider(configFor(fake), recordingLogger(), optionsFor(fake));
+    try {
+      fake.delay(2_000);
+      const started = Date.now();
+      const drop = setTimeout(() => fake.dropConnections(), 100);
+      const lost = await provider.send([push(token('lost-1')), push(token('lost-2'))]).finally(() => clearTimeout(drop));
+      fake.delay(0);
+      assert.deepEqual(lost.map(pick), [['failed', 'connection_error'], ['failed', 'connection_error']]);
+      assert.ok(Date.now() - started < 1_500, `settled after ${Date.now() - started} ms, not after the answers' delay`);
+      assert.deepEqual((await provider.send([push(token('after-drop'))])).map(pick), [['sent', 'id']]);
+    } finally {
+      await provider.close();
+      await fake.close();
+    }
+  });
+});
