@@ -19,16 +19,18 @@ export function threadId(): number | undefined {
   }
 }
 
-/** Returns the thread id it applied to, or null when it could not (not Linux, or refused). */
-export function lowerThreadPriority(nice: number, logger: Logger): number | null {
-  if (nice === 0 || process.platform !== 'linux') return null;
+/** Lowers thread `tid` (from threadId()) to niceness `nice`; says whether it did. Off Linux, nothing changes. */
+export function lowerThreadPriority(nice: number, tid: number | undefined, logger: Logger): boolean {
+  if (nice === 0 || process.platform !== 'linux') return false;
+  const refused = (err: unknown) => {
+    logger.warn({ err, nice }, 'could not lower the background thread\'s priority (HERALD_BACKGROUND_NICE); it runs at the API\'s priority');
+    return false;
+  };
+  if (tid === undefined) return refused(new Error('/proc/thread-self is not readable'));
   try {
-    const tid = threadId();
-    if (tid === undefined) throw new Error('/proc/thread-self is not readable');
     setPriority(tid, nice);
-    return tid;
+    return true;
   } catch (error) {
-    logger.warn({ err: error, nice }, 'could not lower the background thread\'s priority (HERALD_BACKGROUND_NICE); it runs at the API\'s priority');
-    return null;
+    return refused(error);
   }
 }

@@ -20,7 +20,8 @@ const { part, config, providersModule, writeLock, durableMarks } = workerData as
 const logger = createLogger(config.logLevel).child({ thread: part });
 const delivers = part === 'delivery';
 const post = (message: FromWorker) => port.postMessage(message);
-lowerThreadPriority(config.backgroundNice, logger);
+const tid = threadId();
+lowerThreadPriority(config.backgroundNice, tid, logger);
 
 async function providers(): Promise<Record<Route, DeliveryProvider>> {
   if (!providersModule) return providersFromConfig(config, logger);
@@ -56,7 +57,6 @@ try {
       });
     }
   });
-  const tid = threadId();
   post({ kind: 'started', providers: ROUTES.flatMap((route) => (delivery[route] ? [{ route, id: delivery[route].id }] : [])), ...(tid === undefined ? {} : { tid }) });
 } catch (error) {
   post({ kind: 'failed', message: error instanceof Error ? error.message : String(error), configError: error instanceof ConfigError });

@@ -108,15 +108,13 @@ export class FakeRouteAgent extends https.Agent {
     super({ keepAlive: true, maxSockets, ca: caPem });
   }
   override createConnection(options: https.RequestOptions): Duplex {
-    // Only the destination changes: the SDK's hostname is still checked against the certificate.
-    return tls.connect({
-      host: '127.0.0.1',
-      port: this.port,
-      ca: this.caPem,
-      servername: options.servername ?? FCM_HOST,
-      ALPNProtocols: ['http/1.1'],
-    });
+    return connectToFake(this.port, this.caPem, 'http/1.1', options.servername ?? FCM_HOST);
   }
+}
+
+/** A TLS connection to the fake: only the destination changes, the SDK's host name is still checked against the certificate. */
+function connectToFake(port: number, caPem: string, protocol: 'http/1.1' | 'h2', servername: string = FCM_HOST): tls.TLSSocket {
+  return tls.connect({ host: '127.0.0.1', port, ca: caPem, servername, ALPNProtocols: [protocol] });
 }
 
 type Connect = typeof http2.connect;
@@ -137,7 +135,7 @@ export function routeFcmHttp2(port: number, caPem: string): () => void {
     if (String(authority) !== `https://${FCM_HOST}`) return original(authority, options ?? {}, listener);
     const session = original(authority, {
       ...options,
-      createConnection: () => tls.connect({ host: '127.0.0.1', port, ca: caPem, servername: FCM_HOST, ALPNProtocols: ['h2'] }),
+      createConnection: () => connectToFake(port, caPem, 'h2'),
     }, listener);
     const request = session.request.bind(session);
     session.request = (headers, streamOptions) => request({ ...headers, ':scheme': String(headers?.[':scheme'] ?? 'https').replace(/:$/, '') }, streamOptions);
