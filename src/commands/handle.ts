@@ -1,6 +1,7 @@
 import { WrongExpectedRevisionError, type EventStore } from '../ports/eventStore.ts';
 import { decodeEvent, encodeEvent } from '../codec/events.ts';
 import type { HeraldEvent } from '../domain/events.ts';
+import { foldCacheOf } from './foldCache.ts';
 
 export interface Aggregate<S, C, E extends HeraldEvent> {
   initial: () => S;
@@ -16,13 +17,17 @@ export interface Loaded<S> {
 
 export async function load<S, E extends HeraldEvent>(store: EventStore, stream: string, aggregate: Pick<Aggregate<S, never, E>, 'initial' | 'evolve'>): Promise<Loaded<S>> {
   const events = await store.readStream(stream);
-  let state = aggregate.initial();
-  for (const recorded of events) {
-    const event = decodeEvent(recorded);
+  const last = events.at(-1);
+  if (!last) return { state: aggregate.initial(), revision: 'no_stream' };
+  const cache = foldCacheOf(store);
+  const held = cache.get<S>(stream, aggregate.evolve, events);
+  let state = held ? held.state : aggregate.initial();
+  for (let i = held ? held.count : 0; i < events.length; i++) {
+    const event = decodeEvent(events[i]!);
     if (event) state = aggregate.evolve(state, event as unknown as E);
   }
-  const last = events.at(-1);
-  return { state, revision: last ? last.revision : 'no_stream' };
+  if (held?.count !== events.length) cache.set(stream, { evolve: aggregate.evolve, count: events.length, lastPosition: last.position, state });
+  return { state, revision: last.revision };
 }
 
 /**
