@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
 import { load } from '../../src/commands/handle.ts';
+import { sendNotification } from '../../src/commands/sendNotification.ts';
+import { loadUser } from '../../src/commands/users.ts';
+import { pooledUuidV7 } from '../../src/adapters/ids.ts';
 import { FoldCache } from '../../src/commands/foldCache.ts';
 import { evolveUser, initialUserState, userStream, type UserState } from '../../src/domain/user.ts';
 import type { RecordedEvent } from '../../src/ports/eventStore.ts';
@@ -69,6 +72,20 @@ describe('loading an aggregate', () => {
       await b.append(userStream('u1'), [device('from-b')], 'no_stream');
       assert.deepEqual(tokens((await load(a, userStream('u1'), aggregate)).state), ['from-a']);
       assert.deepEqual(tokens((await load(b, userStream('u1'), aggregate)).state), ['from-b']);
+    });
+  });
+
+  it('hands out states that a send leaves as they were: the cached state is still the fold of its events', async () => {
+    await withStores(async (store) => {
+      const profile = { type: 'UserProfileUpdated', data: { userId: 'u1', email: 'a@example.com', at }, metadata: {} };
+      await store.append(userStream('u1'), [profile, device('t1')], 'no_stream');
+      const before = await loadUser(store, 'u1');
+      const ctx = { store, now: () => new Date(at), ids: pooledUuidV7(), scope: 'app-1' };
+      const sent = await sendNotification(ctx, { to: [{ userId: 'u1' }], category: 'orders', content: { push: { title: 'Hi', body: 'there' }, email: { subject: 'Hi', text: 'there' } } });
+      assert.deepEqual(sent.notifications.map((n) => n.channel).sort(), ['email', 'push']);
+      const after = await loadUser(store, 'u1');
+      assert.equal(after, before, 'the send used, and left, the cached state');
+      assert.deepEqual(after, (await load(store, userStream('u1'), countingUser().aggregate)).state, 'which is still the fold of the stream');
     });
   });
 
