@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '../ports/eventStore.ts';
+import { Generations } from '../generations.ts';
 
 /** Streams a generation holds; the streams not loaded during the last two generations are dropped. */
 const STREAMS_PER_GENERATION = 10_000;
@@ -15,35 +16,28 @@ export interface Folded<S> {
 /**
  * Folded states of recently loaded streams, per event store. Every send loads its user's stream
  * (profile, devices, preferences) and its category's, and each load validated every event with
- * its schema and folded it again: most of what a send allocated. Events never change once
+ * its schema and folded it again, a cost that grew with the user's history. Events never change once
  * written, so a state folded from a stream's first `count` events stays right for as long as
  * those events are the stream's first `count`; the last one's global position says so (a stream
  * deleted and written again has new positions). Only events past `count` are decoded and folded.
  * States are shared: callers treat them as immutable, as the domain's pure functions do.
  */
 export class FoldCache {
-  private recent = new Map<string, Folded<unknown>>();
-  private older = new Map<string, Folded<unknown>>();
+  private readonly folded: Generations<string, Folded<unknown>>;
 
-  constructor(private readonly perGeneration = STREAMS_PER_GENERATION) {}
+  constructor(perGeneration = STREAMS_PER_GENERATION) {
+    this.folded = new Generations(perGeneration);
+  }
 
   /** What is held for `stream` that still starts `events`, folded by `evolve`; else undefined. */
   get<S>(stream: string, evolve: unknown, events: readonly RecordedEvent[]): Folded<S> | undefined {
-    let held = this.recent.get(stream);
-    if (!held) {
-      held = this.older.get(stream);
-      if (held) this.set(stream, held);
-    }
+    const held = this.folded.get(stream);
     if (!held || held.evolve !== evolve || held.count > events.length || events[held.count - 1]?.position !== held.lastPosition) return undefined;
     return held as Folded<S>;
   }
 
   set<S>(stream: string, folded: Folded<S>): void {
-    if (this.recent.size >= this.perGeneration && !this.recent.has(stream)) {
-      this.older = this.recent;
-      this.recent = new Map();
-    }
-    this.recent.set(stream, folded);
+    this.folded.set(stream, folded);
   }
 }
 

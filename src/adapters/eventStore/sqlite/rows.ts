@@ -1,4 +1,5 @@
 import type { EventFilter, JsonObject, RecordedEvent } from '../../../ports/eventStore.ts';
+import { Generations } from '../../../generations.ts';
 
 export const EVENT_COLUMNS = 'position, id, stream, revision, type, data, metadata, created';
 
@@ -57,26 +58,22 @@ export function filterSql(filter: EventFilter | undefined): { sql: string; param
  * model, each delivery group) reads the same recent rows: parsing them once instead of once per
  * subscriber saves most of the JSON work. Consumers must treat events as immutable.
  *
- * Two generations instead of evicting the oldest key one by one: a V8 Map keeps deleted slots
- * until it rehashes, so `keys().next()` after many deletions walks them all, and that scan grew
- * with every event (4 s over a 206k-event replay, against 0.13 s this way).
+ * Two generations (src/generations.ts); an event is read once or twice per subscriber, so a hit
+ * does not move it to the recent generation.
  */
 export class RecordedCache {
-  private recent = new Map<number, RecordedEvent>();
-  private older = new Map<number, RecordedEvent>();
+  private readonly events: Generations<number, RecordedEvent>;
 
-  constructor(private readonly perGeneration = 25_000) {}
+  constructor(perGeneration = 25_000) {
+    this.events = new Generations(perGeneration);
+  }
 
   fromTuple(row: EventTuple): RecordedEvent {
     const position = row[0];
-    const cached = this.recent.get(position) ?? this.older.get(position);
+    const cached = this.events.peek(position);
     if (cached) return cached;
     const event = fromTuple(row);
-    if (this.recent.size >= this.perGeneration) {
-      this.older = this.recent;
-      this.recent = new Map();
-    }
-    this.recent.set(position, event);
+    this.events.set(position, event);
     return event;
   }
 }

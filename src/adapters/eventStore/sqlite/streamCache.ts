@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '../../../ports/eventStore.ts';
+import { Generations } from '../../../generations.ts';
 
 /** Longer streams are read from the table every time: holding them would cost more than it saves. */
 const MAX_CACHED_EVENTS = 1_000;
@@ -15,39 +16,26 @@ const EVENTS_PER_GENERATION = 50_000;
  * written, so what is held stays right; consumers must treat events as immutable (see
  * RecordedCache).
  *
- * Two generations, like RecordedCache: the streams not read during the last `perGeneration`
+ * Two generations (src/generations.ts): the streams not read during the last `perGeneration`
  * new entries (or the last `EVENTS_PER_GENERATION` events held) are dropped together.
  */
 export class StreamCache {
-  private recent = new Map<string, RecordedEvent[]>();
-  private older = new Map<string, RecordedEvent[]>();
-  /** Events put into the recent generation (an entry replaced counts again: an upper bound). */
-  private recentEvents = 0;
+  private readonly streams: Generations<string, RecordedEvent[]>;
 
-  constructor(
-    private readonly perGeneration = 10_000,
-    private readonly eventsPerGeneration = EVENTS_PER_GENERATION,
-  ) {}
+  constructor(perGeneration = 10_000, eventsPerGeneration = EVENTS_PER_GENERATION) {
+    // An entry replaced counts its events again: the budget is an upper bound.
+    this.streams = new Generations(perGeneration, eventsPerGeneration, (events) => events.length);
+  }
 
   /** The events held for `stream`, revisions 0 … length − 1; the caller must not change the array. */
   get(stream: string): readonly RecordedEvent[] | undefined {
-    const held = this.recent.get(stream);
-    if (held) return held;
-    const old = this.older.get(stream);
-    if (old) this.set(stream, old);
-    return old;
+    return this.streams.get(stream);
   }
 
   /** Holds `events` (revisions 0 … n − 1 of `stream`, in order) as what the stream starts with. */
   set(stream: string, events: RecordedEvent[]): void {
     if (events.length > MAX_CACHED_EVENTS) return;
-    if ((this.recent.size >= this.perGeneration && !this.recent.has(stream)) || this.recentEvents + events.length > this.eventsPerGeneration) {
-      this.older = this.recent;
-      this.recent = new Map();
-      this.recentEvents = 0;
-    }
-    this.recent.set(stream, events);
-    this.recentEvents += events.length;
+    this.streams.set(stream, events);
   }
 
   /**

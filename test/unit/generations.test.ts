@@ -1,0 +1,33 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Generations } from '../../src/generations.ts';
+
+describe('Generations', () => {
+  it('drops the older generation whole once the recent one is full, keeping what was read', () => {
+    const g = new Generations<string, number>(2);
+    g.set('a', 1);
+    g.set('b', 2);
+    g.set('c', 3); // a and b are now the older generation
+    assert.equal(g.get('a'), 1, 'read: moved to the recent generation');
+    g.set('d', 4); // c and a are now the older generation; b is gone
+    assert.deepEqual(['a', 'b', 'c', 'd'].map((k) => g.peek(k)), [1, undefined, 3, 4]);
+  });
+
+  it('peeks without moving an entry, so an entry only peeked at ages out', () => {
+    const g = new Generations<string, number>(1);
+    g.set('a', 1);
+    g.set('b', 2); // a older
+    assert.equal(g.peek('a'), 1);
+    g.set('c', 3); // b older, a gone
+    assert.equal(g.peek('a'), undefined);
+  });
+
+  it('starts a new generation when the entries would weigh more than a generation may hold', () => {
+    const g = new Generations<string, number[]>(100, 5, (v) => v.length);
+    g.set('a', [1, 2, 3]);
+    g.set('b', [1, 2]); // 5: still one generation
+    g.set('c', [1]); // 6: a and b become the older generation
+    g.set('d', [1, 2, 3, 4, 5]); // c and d would weigh 6: c older, a and b dropped
+    assert.deepEqual(['a', 'b', 'c', 'd'].map((k) => g.peek(k)?.length), [undefined, undefined, 1, 5]);
+  });
+});
