@@ -7,9 +7,9 @@ const STREAMS_PER_GENERATION = 10_000;
 export interface Folded<S> {
   /** The evolve function the state was folded with: a cached state is reused only by the same aggregate. */
   evolve: unknown;
-  /** How many of the stream's events are folded into `state`, and the global position of the last. */
+  /** How many of the stream's events are folded into `state`, and the id of the last (ids are unique per event). */
   count: number;
-  lastPosition: number;
+  lastId: string;
   state: S;
 }
 
@@ -18,8 +18,8 @@ export interface Folded<S> {
  * (profile, devices, preferences) and its category's, and each load validated every event with
  * its schema and folded it again, a cost that grew with the user's history. Events never change once
  * written, so a state folded from a stream's first `count` events stays right for as long as
- * those events are the stream's first `count`; the last one's global position says so (a stream
- * deleted and written again has new positions). Only events past `count` are decoded and folded.
+ * those events are the stream's first `count`; the last one's id says so (every event has its
+ * own, on every store, so a stream deleted and written again does not match). Only events past `count` are decoded and folded.
  * States are shared: callers treat them as immutable, as the domain's pure functions do.
  */
 export class FoldCache {
@@ -32,7 +32,7 @@ export class FoldCache {
   /** What is held for `stream` that still starts `events`, folded by `evolve`; else undefined. */
   get<S>(stream: string, evolve: unknown, events: readonly RecordedEvent[]): Folded<S> | undefined {
     const held = this.folded.get(stream);
-    if (!held || held.evolve !== evolve || held.count > events.length || events[held.count - 1]?.position !== held.lastPosition) return undefined;
+    if (!held || held.evolve !== evolve || held.count > events.length || events[held.count - 1]?.id !== held.lastId) return undefined;
     return held as Folded<S>;
   }
 
@@ -43,7 +43,7 @@ export class FoldCache {
 
 const caches = new WeakMap<object, FoldCache>();
 
-/** The fold cache of one event store (two stores may hold streams of the same name and positions). */
+/** The fold cache of one event store: a state is only ever reused with the store it was read from. */
 export function foldCacheOf(store: object): FoldCache {
   let cache = caches.get(store);
   if (!cache) caches.set(store, (cache = new FoldCache()));

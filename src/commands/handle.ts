@@ -26,7 +26,7 @@ export async function load<S, E extends HeraldEvent>(store: EventStore, stream: 
     const event = decodeEvent(events[i]!);
     if (event) state = aggregate.evolve(state, event as unknown as E);
   }
-  if (held?.count !== events.length) cache.set(stream, { evolve: aggregate.evolve, count: events.length, lastPosition: last.position, state });
+  if (held?.count !== events.length) cache.set(stream, { evolve: aggregate.evolve, count: events.length, lastId: last.id, state });
   return { state, revision: last.revision };
 }
 

@@ -107,17 +107,17 @@ describe('the fold cache', () => {
 
   it('holds a state only while the stream still starts with the events it was folded from', () => {
     const cache = new FoldCache();
-    cache.set('s', { evolve, count: 2, lastPosition: 20, state: 'two' });
+    cache.set('s', { evolve, count: 2, lastId: '20', state: 'two' });
     assert.equal(cache.get('s', evolve, [recorded(10, 0), recorded(20, 1)])?.state, 'two');
     assert.equal(cache.get('s', evolve, [recorded(10, 0), recorded(20, 1), recorded(30, 2)])?.count, 2, 'a longer stream reuses the prefix');
     assert.equal(cache.get('s', evolve, [recorded(10, 0)]), undefined, 'a shorter stream does not');
-    assert.equal(cache.get('s', evolve, [recorded(11, 0), recorded(21, 1)]), undefined, 'nor one written again at other positions');
+    assert.equal(cache.get('s', evolve, [recorded(11, 0), recorded(21, 1)]), undefined, 'nor one written again (other event ids)');
     assert.equal(cache.get('s', () => undefined, [recorded(10, 0), recorded(20, 1)]), undefined, 'nor another aggregate');
   });
 
   it('keeps the streams of the last two generations', () => {
     const cache = new FoldCache(2);
-    for (const s of ['a', 'b', 'c', 'd', 'e']) cache.set(s, { evolve, count: 1, lastPosition: 1, state: s });
+    for (const s of ['a', 'b', 'c', 'd', 'e']) cache.set(s, { evolve, count: 1, lastId: '1', state: s });
     const held = (s: string) => cache.get(s, evolve, [recorded(1, 0)])?.state;
     assert.deepEqual(['a', 'b', 'c', 'd', 'e'].map(held), [undefined, undefined, 'c', 'd', 'e']);
   });
