@@ -16,11 +16,12 @@ export interface Folded<S> {
 /**
  * Folded states of recently loaded streams, per event store. Every send loads its user's stream
  * (profile, devices, preferences) and its category's, and each load validated every event with
- * its schema and folded it again, a cost that grew with the user's history. Events never change once
- * written, so a state folded from a stream's first `count` events stays right for as long as
- * those events are the stream's first `count`; the last one's id says so (every event has its
- * own, on every store, so a stream deleted and written again does not match). Only events past `count` are decoded and folded.
- * States are shared: callers treat them as immutable, as the domain's pure functions do.
+ * its schema and folded it again, a cost that grew with the user's history. Events never change
+ * once written, so a state folded from a stream's first `count` events stays right for as long
+ * as those are still the stream's first `count`; the last one's id says so (every event has its
+ * own, on every store, so a stream deleted and written again does not match). Only the events
+ * past `count` are decoded and folded. States are shared: callers treat them as immutable, as
+ * the domain's pure functions do.
  */
 export class FoldCache {
   private readonly folded: Generations<string, Folded<unknown>>;
