@@ -73,6 +73,22 @@ export function dataMatches(matches: readonly DataMatch[] | undefined, data: Jso
   });
 }
 
+/**
+ * Whether an event passes a filter, exactly as the embedded store's SQL decides it: used where the
+ * filter is applied in memory (the embedded store's log tail, EventStoreDB's client side, whose
+ * server cannot look into data). System events ($-prefixed types: links, stream metadata,
+ * persistent subscription checkpoints, statistics) are never application events, so they never
+ * match: the embedded store has none, and consumers must not see EventStoreDB's.
+ */
+export function matchesFilter(filter: EventFilter | undefined, e: { streamName: string; type: string; data: JsonObject }): boolean {
+  if (e.type.startsWith('$')) return false;
+  const types = filter?.eventTypes ?? [];
+  if (types.length > 0 && !types.includes(e.type)) return false;
+  const prefixes = filter?.streamPrefixes ?? [];
+  if (prefixes.length > 0 && !prefixes.some((p) => e.streamName.startsWith(p))) return false;
+  return dataMatches(filter?.dataMatches, e.data);
+}
+
 export interface ReadAllOptions {
   /** Exclusive: events with a position greater than this. Default 0 (from the start). */
   fromPosition?: number;

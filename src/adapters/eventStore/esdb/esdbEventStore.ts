@@ -1,22 +1,23 @@
 import type { Logger } from '../../../ports/logger.ts';
-import type {
-  AppendResult,
-  EventData,
-  EventFilter,
-  EventStore,
-  ExpectedRevision,
-  ParkedEvent,
-  PersistentSubscription,
-  PersistentSubscriptionInfo,
-  PersistentSubscriptionSettings,
-  ReadAllOptions,
-  ReadStreamOptions,
-  RecordedEvent,
-  Subscription,
+import {
+  matchesFilter,
+  type AppendResult,
+  type EventData,
+  type EventFilter,
+  type EventStore,
+  type ExpectedRevision,
+  type ParkedEvent,
+  type PersistentSubscription,
+  type PersistentSubscriptionInfo,
+  type PersistentSubscriptionSettings,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type Subscription,
 } from '../../../ports/eventStore.ts';
 import { EsdbCatchUpSubscription } from './catchUpSubscription.ts';
 import { EsdbClient } from './client.ts';
-import { matches, serverFilter } from './filters.ts';
+import { serverFilter } from './filters.ts';
 import { EsdbPersistentSubscription } from './persistentSubscription.ts';
 
 /** Raw events fetched per readAll round trip; the port's filter is applied to each page. */
@@ -57,7 +58,7 @@ export class EsdbEventStore implements EventStore {
     for (;;) {
       const page = await this.client.readAllPage(after, READ_ALL_PAGE);
       for (const e of page.events) {
-        if (matches(options.filter, e)) out.push(e);
+        if (matchesFilter(options.filter, e)) out.push(e);
         if (out.length >= max) return out;
       }
       after = page.events.at(-1)?.position ?? after;
@@ -73,7 +74,7 @@ export class EsdbEventStore implements EventStore {
     const filter = serverFilter(options.filter);
     return this.track(new EsdbCatchUpSubscription(
       (after) => this.client.subscribeAll(after, filter),
-      (e) => matches(options.filter, e),
+      (e) => matchesFilter(options.filter, e),
       options.fromPosition ?? 0,
       this.logger?.child({ subscription: '$all' }),
     ));
@@ -91,7 +92,7 @@ export class EsdbEventStore implements EventStore {
       const bufferSize = known?.maxInFlight ?? (await this.client.groupInfo(group)).readBatchSize;
       return this.client.subscribeGroup(group, Math.max(1, bufferSize));
     };
-    return this.track(new EsdbPersistentSubscription(open, (e) => matches(known?.filter, e), this.logger?.child({ group })));
+    return this.track(new EsdbPersistentSubscription(open, (e) => matchesFilter(known?.filter, e), this.logger?.child({ group })));
   }
 
   async persistentSubscriptionInfo(group: string): Promise<PersistentSubscriptionInfo> {

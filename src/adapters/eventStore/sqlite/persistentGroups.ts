@@ -32,6 +32,8 @@ export class PersistentGroups {
     private readonly readPage: ReadPage,
     /** The store's commit wake-ups: a group's consumers look again only for commits of its types. */
     private readonly wakes: Wakes,
+    /** Told every group's filter whenever one is set (the store's log tail holds what they take). */
+    private readonly follow: (filters: EventFilter[]) => void = () => undefined,
   ) {}
 
   async ensure(name: string, input: PersistentSubscriptionSettings, head: number): Promise<void> {
@@ -46,10 +48,12 @@ export class PersistentGroups {
     const existing = this.groups.get(name);
     if (existing) {
       existing.settings = settings;
+      this.follow([...this.groups.values()].map((g) => g.settings.filter));
       return;
     }
     const group = new PersistentGroup(name, settings, checkpoint, this.io(name));
     this.groups.set(name, group);
+    this.follow([...this.groups.values()].map((g) => g.settings.filter));
     this.wakes.add(() => group.settings.filter, group.changed);
     const tick = Math.max(10, Math.min(1000, settings.messageTimeoutMs / 4));
     const timer = setInterval(() => group.expire(Date.now()), tick);

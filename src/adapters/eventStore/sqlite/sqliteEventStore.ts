@@ -4,6 +4,7 @@ import {
   WrongExpectedRevisionError,
   type AppendResult,
   type EventData,
+  type EventFilter,
   type EventStore,
   type ExpectedRevision,
   type ParkedEvent,
@@ -25,6 +26,7 @@ import type { WriteLock } from './writeLock.ts';
 import { DurableMarks, WalSync } from './durability.ts';
 import { TurnBatch } from './turnBatch.ts';
 import { StreamCache } from './streamCache.ts';
+import { LogTail } from './logTail.ts';
 
 /** State shared with the other thread's instance on the same file (see writeLock.ts and durability.ts). */
 export interface SharedWriters {
@@ -47,6 +49,7 @@ export class SqliteEventStore implements EventStore {
   private readonly cache = new Map<string, Database.Statement>();
   private readonly parsed = new RecordedCache();
   private readonly streams = new StreamCache();
+  private readonly tail = new LogTail((after, upTo, types, max) => this.tailRows(after, upTo, types, max));
   private readonly link: ThreadLink;
   private readonly marks: DurableMarks;
   private readonly sync: WalSync;
@@ -82,12 +85,23 @@ export class SqliteEventStore implements EventStore {
       insert: this.db.prepare('INSERT INTO events (id, stream, revision, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       head: this.db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
     };
-    // What a delivery group hands over is read again right after (the notification's stream): hold it.
-    this.groups = new PersistentGroups(this.db, this.writes, (from, max, filter) => {
-      const page = this.readPage(from, max, filter);
+    // The groups read the log's newest rows from one shared tail; what a group hands over is read
+    // again right after (the notification's stream): hold it.
+    const groupPage = (from: number, max: number, filter: EventFilter) => {
+      const head = this.marks.cap(this.headNow());
+      const page = this.tail.read(from, max, filter, head) ?? this.readPage(from, max, filter, head);
       for (const event of page.events) this.streams.seen(event);
       return page;
-    }, this.wakes);
+    };
+    this.groups = new PersistentGroups(this.db, this.writes, groupPage, this.wakes, (filters) => this.tail.follow(filters));
+  }
+
+  /** The tail's rows: every event of `types` after `after`, read once for every group. */
+  private tailRows(after: number, upTo: number, types: readonly string[] | null, max: number): RecordedEvent[] {
+    const where = filterSql(types ? { eventTypes: types } : undefined);
+    const rows = this.rawStatement(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ?${where.sql} ORDER BY position LIMIT ?`)
+      .all(after, upTo, ...where.params, max) as EventTuple[];
+    return rows.map((r) => this.parsed.fromTuple(r));
   }
 
   private wake(types: readonly string[]): void {
@@ -177,10 +191,9 @@ export class SqliteEventStore implements EventStore {
     return this.readPage(options.fromPosition ?? 0, options.maxCount ?? -1, options.filter).events;
   }
 
-  private readPage(from: number, max: number, filter: ReadAllOptions['filter']): { events: RecordedEvent[]; scannedTo: number } {
+  /** `head`: the last position a reader may see; only what is on disk, so a reader never acts on an event a power cut could still take back. */
+  private readPage(from: number, max: number, filter: ReadAllOptions['filter'], head = this.marks.cap(this.headNow())): { events: RecordedEvent[]; scannedTo: number } {
     const where = filterSql(filter);
-    // Only what is on disk: a reader never acts on an event a power cut could still take back.
-    const head = this.marks.cap(this.headNow());
     const rows = this.rawStatement(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ?${where.sql} ORDER BY position LIMIT ?`)
       .all(from, head, ...where.params, max) as EventTuple[];
     const full = max >= 0 && rows.length >= max;
