@@ -30,8 +30,8 @@ export class LogTail {
       extendMax?: number;
     } = {},
   ) {
-    this.limit = options.limit ?? 20_000;
-    this.extendMax = options.extendMax ?? 5_000;
+    this.limit = options.limit ?? 4_096;
+    this.extendMax = options.extendMax ?? 2_048;
   }
 
   /** The groups' filters changed: hold the union of their types (any type if one takes every type). */
