@@ -106,22 +106,21 @@ describe('the log tail itself', () => {
   const sql = (from: number, max: number, filter: EventFilter, head: number) =>
     log.filter((e) => e.position > from && e.position <= head && (!filter.eventTypes || filter.eventTypes.includes(e.type))).slice(0, max < 0 ? undefined : max);
 
-  it('pages like the SQL read, reads each row once for every reader, and sends readers behind it to SQL', () => {
+  it('pages like the SQL read as the head moves on, and reads each row once for every reader', () => {
     const { calls, rows } = source();
-    // Room for the whole log (41 events up to the head): nothing is dropped here.
-    const tail = new LogTail(rows, { limit: 30, extendMax: 8 });
+    const tail = new LogTail(rows, { limit: 30, extendMax: 16 });
     const a: EventFilter = { eventTypes: ['A'] };
     const b: EventFilter = { eventTypes: ['B'] };
     tail.follow([a, b]);
-    const head = 81;
     let cursorA = 0;
     let cursorB = 0;
     const gotA: number[] = [];
     const gotB: number[] = [];
-    for (let round = 0; round < 30; round++) {
+    // Three new events a round; each reader takes more than its share, so both keep up.
+    for (let round = 0, head = 0; round < 80; round++, head = Math.min(199, head + 6)) {
       const pageA = tail.read(cursorA, 3, a, head);
       const pageB = tail.read(cursorB, 5, b, head);
-      assert.ok(pageA && pageB, 'readers that keep up are answered by the tail');
+      assert.ok(pageA && pageB, `readers that keep up are answered by the tail (round ${round})`);
       assert.deepEqual(pageA.events, sql(cursorA, 3, a, head));
       assert.deepEqual(pageB.events, sql(cursorB, 5, b, head));
       gotA.push(...pageA.events.map((e) => e.position));
@@ -129,29 +128,31 @@ describe('the log tail itself', () => {
       cursorA = Math.max(cursorA, pageA.scannedTo);
       cursorB = Math.max(cursorB, pageB.scannedTo);
     }
-    assert.deepEqual(gotA, sql(0, -1, a, head).map((e) => e.position));
-    assert.deepEqual(gotB, sql(0, -1, b, head).map((e) => e.position));
-    assert.equal(cursorA, head);
+    assert.deepEqual(gotA, sql(0, -1, a, 199).map((e) => e.position));
+    assert.deepEqual(gotB, sql(0, -1, b, 199).map((e) => e.position));
+    assert.equal(cursorA, 199);
     // Each extension starts where the last one ended: no row was read twice.
     assert.deepEqual(calls, [...new Set(calls)].sort((x, y) => x - y));
     // A filter the followed types do not cover is not the tail's to answer.
-    assert.equal(tail.read(cursorA, 3, { eventTypes: ['C'] }, head), null);
-    assert.equal(tail.read(cursorA, 3, {}, head), null);
+    assert.equal(tail.read(cursorA, 3, { eventTypes: ['C'] }, 199), null);
+    assert.equal(tail.read(cursorA, 3, {}, 199), null);
   });
 
-  it('drops its oldest events past its limit; a reader left behind them reads SQL until it catches up', () => {
+  it('holds only the newest rows: a reader behind them or past the head reads SQL, and none waits for the tail', () => {
     const { rows } = source();
-    const tail = new LogTail(rows, { limit: 10, extendMax: 100 });
+    const tail = new LogTail(rows, { limit: 10, extendMax: 8 });
     const all: EventFilter = { eventTypes: ['A', 'B'] };
     const positions = (page: ReturnType<LogTail['read']>) => page?.events.map((e) => e.position);
     tail.follow([all]);
-    assert.deepEqual(positions(tail.read(0, 5, all, 21)), [1, 3, 5, 7, 9]);
-    // The head moves 39 events on: 50 held, more than twice the limit, so all but the newest 10
-    // are dropped, some of them after this reader's cursor.
-    assert.equal(tail.read(21, 100, all, 99), null, 'a reader the extension left behind reads SQL');
-    assert.equal(tail.read(9, 5, all, 99), null, 'a reader behind the held events reads SQL');
-    assert.deepEqual(positions(tail.read(81, 5, all, 99)), [83, 85, 87, 89, 91]);
-    // Caught up through SQL, it is answered by the tail again.
-    assert.deepEqual(tail.read(99, 5, all, 105), { events: sql(99, 5, all, 105), scannedTo: 105 });
+    assert.equal(tail.read(0, 5, all, 9), null, 'the first reader, far behind the head, reads SQL');
+    assert.deepEqual(positions(tail.read(1, 5, all, 9)), [3, 5, 7, 9]);
+    // The head moves 90 on while nobody reads: the tail starts again from the head.
+    assert.equal(tail.read(9, 5, all, 99), null, 'a reader the head left behind reads SQL');
+    assert.deepEqual(tail.read(91, 5, all, 99), { events: sql(91, 5, all, 99), scannedTo: 99 });
+    assert.equal(tail.read(101, 5, all, 99), null, 'a reader past the head (a group created there) reads SQL');
+    // Five more extensions of four events: past twice the limit, so all but the newest 10 go.
+    for (let head = 107; head <= 139; head += 8) assert.ok(tail.read(head - 8, 100, all, head));
+    assert.equal(tail.read(117, 5, all, 139), null, 'a reader behind what was dropped reads SQL');
+    assert.deepEqual(positions(tail.read(119, 3, all, 139)), [121, 123, 125]);
   });
 });
