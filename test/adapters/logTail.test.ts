@@ -138,19 +138,21 @@ describe('the log tail itself', () => {
     assert.equal(tail.read(cursorA, 3, {}, 199), null);
   });
 
-  it('sends a reader behind what it holds, or past it, to SQL at once: none waits for the tail', () => {
+  it('holds only the newest rows: a reader behind them or past the head reads SQL, and none waits for the tail', () => {
     const { rows } = source();
     const tail = new LogTail(rows, { limit: 10, extendMax: 8 });
     const all: EventFilter = { eventTypes: ['A', 'B'] };
     const positions = (page: ReturnType<LogTail['read']>) => page?.events.map((e) => e.position);
     tail.follow([all]);
-    // The first reader anchors the tail; an extension reads 8 rows at most.
-    assert.deepEqual(tail.read(0, 5, all, 99), { events: sql(0, 5, all, 99), scannedTo: 9 });
-    assert.deepEqual(tail.read(9, 5, all, 99), { events: sql(9, 5, all, 99), scannedTo: 19 });
-    // Past what the tail reached (it reads on to 47): SQL now, not empty pages until it gets there.
-    assert.equal(tail.read(60, 5, all, 99), null);
-    // That extension took it to 24 events, past twice the limit: all but the newest 10 went.
-    assert.equal(tail.read(19, 5, all, 99), null, 'a reader behind what was dropped reads SQL');
-    assert.deepEqual(positions(tail.read(27, 3, all, 99)), [29, 31, 33]);
+    assert.equal(tail.read(0, 5, all, 9), null, 'the first reader, far behind the head, reads SQL');
+    assert.deepEqual(positions(tail.read(1, 5, all, 9)), [3, 5, 7, 9]);
+    // The head moves 90 on while nobody reads: the tail starts again from the head.
+    assert.equal(tail.read(9, 5, all, 99), null, 'a reader the head left behind reads SQL');
+    assert.deepEqual(tail.read(91, 5, all, 99), { events: sql(91, 5, all, 99), scannedTo: 99 });
+    assert.equal(tail.read(101, 5, all, 99), null, 'a reader past the head (a group created there) reads SQL');
+    // Five more extensions of four events: past twice the limit, so all but the newest 10 go.
+    for (let head = 107; head <= 139; head += 8) assert.ok(tail.read(head - 8, 100, all, head));
+    assert.equal(tail.read(117, 5, all, 139), null, 'a reader behind what was dropped reads SQL');
+    assert.deepEqual(positions(tail.read(119, 3, all, 139)), [121, 123, 125]);
   });
 });

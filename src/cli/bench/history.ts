@@ -10,7 +10,7 @@ import type { Route } from '../../ports/deliveryProvider.ts';
 import { ROUTES } from '../../ports/deliveryProvider.ts';
 import { notificationStream } from '../../domain/notification.ts';
 import { routeOfPlatform } from '../../domain/channels.ts';
-import { deliveryGroup } from '../../processors/deliveryProcessor.ts';
+import { deliveryGroup, LANES } from '../../processors/deliveryProcessor.ts';
 import { applyBatch } from '../../processors/projector.ts';
 import { PROJECTIONS } from '../../projections/index.ts';
 import { createLogger } from '../../logger.ts';
@@ -55,11 +55,15 @@ export async function prefill(events: EventStore, from: number, to: number, user
 }
 
 /**
- * Creates the delivery groups at the end of $all, as a running service would have left them
- * after delivering the history; the processors' own ensure() keeps that checkpoint.
+ * Creates the delivery groups, both lanes of every route, at the end of $all, as a running
+ * service would have left them after delivering the history; the processors' own ensure() keeps
+ * that checkpoint. (Until 2026-11-27 only the normal lanes: the priority lanes then started at
+ * position 0 and scanned the whole history once, during the warm-up.)
  */
 export async function groupsAtEnd(events: EventStore): Promise<void> {
-  for (const route of ROUTES) await events.ensurePersistentSubscription(deliveryGroup(route), { filter: { eventTypes: ['NotificationRequested'] }, startFrom: 'end' });
+  for (const route of ROUTES) {
+    for (const lane of LANES) await events.ensurePersistentSubscription(deliveryGroup(route, lane), { filter: { eventTypes: ['NotificationRequested'] }, startFrom: 'end' });
+  }
 }
 
 /**

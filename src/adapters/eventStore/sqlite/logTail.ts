@@ -8,10 +8,9 @@ export type TailRows = (after: number, upTo: number, types: readonly string[] | 
  * group (and priority lane) used to run its own filtered query over every new position (about 6.5
  * scans of each event in the benchmark's mix, 80 % of them finding nothing, each looking into the
  * JSON of every request). The tail reads each new row once, of the types some group takes, and
- * every group filters it in memory with the port's own filter. It starts at the first reader's
- * cursor and moves on as the groups read (a backlog is served too: the groups lag together); a
- * group whose cursor lies before what it holds (behind by more than `limit` events) or past it
- * reads SQL as before, at once, and joins the tail when the two meet.
+ * every group filters it in memory with the port's own filter. It holds the newest rows only: a
+ * group whose cursor lies before them (a backlog, a slow provider) or past them reads SQL as
+ * before, and joins the tail once its reads bring it there.
  */
 export class LogTail {
   /** Events of `types` with start < position <= end, ascending. */
@@ -28,7 +27,10 @@ export class LogTail {
     options: {
       /** Events held before the oldest are dropped (down to this many); a group behind them reads SQL. */
       limit?: number;
-      /** Rows one extension reads at most. */
+      /**
+       * Rows one extension reads at most; also how far (in positions) what is held may fall behind
+       * the head before the tail starts again from the head.
+       */
       extendMax?: number;
     } = {},
   ) {
@@ -63,15 +65,18 @@ export class LogTail {
    */
   read(from: number, max: number, filter: EventFilter, head: number): { events: RecordedEvent[]; scannedTo: number } | null {
     if (!this.covers(filter)) return null;
-    if (this.start < 0) {
-      // Nothing held yet: hold from the first reader's cursor on.
-      this.start = from;
-      this.end = from;
+    if (this.start >= 0 && from < this.start) return null;
+    if (this.start < 0 || head - this.end > this.extendMax) {
+      // Nothing held yet, or what is held fell far behind the head (every reader was elsewhere):
+      // hold the newest rows only. The tail serves the readers near the head, whichever read first.
+      this.events = [];
+      this.start = Math.max(0, head - this.extendMax);
+      this.end = this.start;
+      if (from < this.start) return null;
     }
-    if (from < this.start) return null;
     if (this.end < head) this.extend(head);
-    // Dropped by the extension's trim, or past what the tail reached (it moves by `extendMax` rows
-    // a read): SQL, so no reader waits for the tail to come to it.
+    // Dropped by the extension's trim, or ahead of what one extension reads: SQL, so no reader
+    // ever waits for the tail to reach it.
     if (from < this.start || from > this.end) return null;
     const events: RecordedEvent[] = [];
     let i = this.firstAfter(from);
