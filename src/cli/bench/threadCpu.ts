@@ -5,11 +5,11 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** /proc reports CPU in USER_HZ ticks, 100 a second on every Linux architecture Node supports. */
+/** /proc/…/stat reports CPU in USER_HZ ticks, 100 a second on every Linux architecture Node supports. */
 const TICKS_PER_SECOND = 100;
 
 export interface CpuSnapshot {
-  /** CPU seconds (user + system) by thread id. */
+  /** CPU seconds by thread id. */
   threads: Map<number, number>;
   fakes: number;
 }
@@ -27,29 +27,44 @@ export interface CpuSplit {
   total: number;
 }
 
-function cpuSeconds(stat: string): number {
-  // Fields after the command name, which may itself hold spaces and parentheses.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+/**
+ * CPU seconds one thread has run. `schedstat` counts it in nanoseconds; `stat`'s user + system
+ * ticks are 10 ms apart, too coarse for a small run (a thread doing 5 ms of work read as 0 or
+ * 10 ms), so it is only the fallback for kernels without schedstat.
+ */
+function threadSeconds(dir: string): number {
+  try {
+    return Number(readFileSync(`${dir}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
+  } catch {
+    const stat = readFileSync(`${dir}/stat`, 'utf8');
+    // Fields after the command name, which may itself hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  }
 }
 
-export function cpuSnapshot(fakesPid: number): CpuSnapshot | undefined {
-  if (process.platform !== 'linux') return undefined;
+/** CPU seconds by thread id of a process; threads that end while it is read are left out. */
+function threadsOf(pid: number | 'self'): Map<number, number> {
   const threads = new Map<number, number>();
-  for (const tid of readdirSync('/proc/self/task')) {
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      threads.set(Number(tid), cpuSeconds(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')));
+      threads.set(Number(tid), threadSeconds(`/proc/${pid}/task/${tid}`));
     } catch {
       // the thread ended between the listing and the read
     }
   }
+  return threads;
+}
+
+export function cpuSnapshot(fakesPid: number): CpuSnapshot | undefined {
+  if (process.platform !== 'linux') return undefined;
   let fakes = 0;
   try {
-    fakes = cpuSeconds(readFileSync(`/proc/${fakesPid}/stat`, 'utf8'));
+    for (const seconds of threadsOf(fakesPid).values()) fakes += seconds;
   } catch {
     // the fakes' process is gone: its share reads 0
   }
-  return { threads, fakes };
+  return { threads: threadsOf('self'), fakes };
 }
 
 export function cpuSplit(before: CpuSnapshot, after: CpuSnapshot, tids: { delivery?: number; projections?: number }, notifications: number): CpuSplit {
