@@ -33,7 +33,7 @@ export class PersistentGroups {
     /** The store's commit wake-ups: a group's consumers look again only for commits of its types. */
     private readonly wakes: Wakes,
     /** Told every group's filter whenever one is set (the store's log tail holds what they take). */
-    private readonly follow: (filters: EventFilter[]) => void = () => undefined,
+    private readonly follow: (filters: EventFilter[]) => void,
   ) {}
 
   async ensure(name: string, input: PersistentSubscriptionSettings, head: number): Promise<void> {

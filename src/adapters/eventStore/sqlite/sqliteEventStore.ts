@@ -49,7 +49,8 @@ export class SqliteEventStore implements EventStore {
   private readonly cache = new Map<string, Database.Statement>();
   private readonly parsed = new RecordedCache();
   private readonly streams = new StreamCache();
-  private readonly tail = new LogTail((after, upTo, types, max) => this.tailRows(after, upTo, types, max));
+  // Its rows: every event of the groups' types after its end, read once for every group.
+  private readonly tail = new LogTail((after, upTo, types, max) => this.readPage(after, max, types ? { eventTypes: types } : undefined, upTo).events);
   private readonly link: ThreadLink;
   private readonly marks: DurableMarks;
   private readonly sync: WalSync;
@@ -96,13 +97,6 @@ export class SqliteEventStore implements EventStore {
     this.groups = new PersistentGroups(this.db, this.writes, groupPage, this.wakes, (filters) => this.tail.follow(filters));
   }
 
-  /** The tail's rows: every event of `types` after `after`, read once for every group. */
-  private tailRows(after: number, upTo: number, types: readonly string[] | null, max: number): RecordedEvent[] {
-    const where = filterSql(types ? { eventTypes: types } : undefined);
-    const rows = this.rawStatement(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ?${where.sql} ORDER BY position LIMIT ?`)
-      .all(after, upTo, ...where.params, max) as EventTuple[];
-    return rows.map((r) => this.parsed.fromTuple(r));
-  }
 
   private wake(types: readonly string[]): void {
     this.wakes.committed(types);
