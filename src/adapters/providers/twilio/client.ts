@@ -62,8 +62,9 @@ class HeraldRequestClient extends twilio.RequestClient {
    * kept-alive socket. This sends the same request (method, headers, Basic auth, the form body
    * as the SDK encodes it) with node's http(s) on the agents the SDK built (keep-alive; a proxy
    * agent when the environment asks for one), and answers in the shape axios gave the SDK:
-   * status, the body parsed when it is JSON (else its text, which the SDK also reads), headers. Network errors keep node's codes; a
-   * response slower than the timeout fails with ETIMEDOUT, as errors.ts expects.
+   * status, the body parsed when it is JSON (else its text, which the SDK also reads), headers.
+   * Network errors keep node's codes; a response slower than the timeout fails with ETIMEDOUT,
+   * as errors.ts expects.
    */
   override async request<TData>(opts: RequestClient.RequestOptions<TData>) {
     const slot = nextSlot;
@@ -137,7 +138,8 @@ function jsonOrText(text: string): unknown {
 
 /**
  * The SDK's request data or params as form pairs, as it encodes them (qs, arrayFormat 'repeat'):
- * an array repeats its key, null is an empty value, undefined is left out.
+ * an array repeats its key, null is an empty value, undefined is left out. Twilio's parameters
+ * are flat: the SDK turns dates, objects and lists into strings or arrays of strings first.
  */
 function formPairs(data: object): [string, string][] {
   const pairs: [string, string][] = [];
