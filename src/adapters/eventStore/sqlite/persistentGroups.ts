@@ -8,7 +8,7 @@ import type {
   PersistentSubscriptionSettings,
   RecordedEvent,
 } from '../../../ports/eventStore.ts';
-import { PersistentGroup, withDefaults, type Entry } from './persistentGroup.ts';
+import { PersistentGroup, withDefaults, type Entry, type GroupSettings } from './persistentGroup.ts';
 import { EVENT_COLUMNS, fromTuple, type EventTuple } from './rows.ts';
 import type { TurnBatch } from './turnBatch.ts';
 import { iterateBatches } from '../batches.ts';
@@ -46,14 +46,15 @@ export class PersistentGroups {
         .run(name, JSON.stringify(settings), checkpoint),
     );
     const existing = this.groups.get(name);
-    if (existing) {
-      existing.settings = settings;
-      this.follow([...this.groups.values()].map((g) => g.settings.filter));
-      return;
-    }
+    if (existing) existing.settings = settings;
+    else this.start(name, settings, checkpoint);
+    this.follow([...this.groups.values()].map((g) => g.settings.filter));
+  }
+
+  /** A group new to this instance: its cursor, its commit wake-ups and its timeout sweep. */
+  private start(name: string, settings: GroupSettings, checkpoint: number): void {
     const group = new PersistentGroup(name, settings, checkpoint, this.io(name));
     this.groups.set(name, group);
-    this.follow([...this.groups.values()].map((g) => g.settings.filter));
     this.wakes.add(() => group.settings.filter, group.changed);
     const tick = Math.max(10, Math.min(1000, settings.messageTimeoutMs / 4));
     const timer = setInterval(() => group.expire(Date.now()), tick);

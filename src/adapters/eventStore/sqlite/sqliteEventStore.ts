@@ -97,7 +97,6 @@ export class SqliteEventStore implements EventStore {
     this.groups = new PersistentGroups(this.db, this.writes, groupPage, this.wakes, (filters) => this.tail.follow(filters));
   }
 
-
   private wake(types: readonly string[]): void {
     this.wakes.committed(types);
   }
