@@ -18,7 +18,7 @@ import {
 } from '../../../ports/eventStore.ts';
 import { CatchUpSubscription } from './catchUpSubscription.ts';
 import { PersistentGroups } from './persistentGroups.ts';
-import { EVENT_COLUMNS, filterSql, RecordedCache, type EventTuple } from './rows.ts';
+import { EVENT_COLUMNS, filterSql, fromTuple, type EventTuple } from './rows.ts';
 import { openEventDb } from './schema.ts';
 import { Wakes } from './wakes.ts';
 import { ThreadLink, type GroupCall } from './threadLink.ts';
@@ -47,7 +47,6 @@ export class SqliteEventStore implements EventStore {
   private readonly groups: PersistentGroups;
   private readonly statements;
   private readonly cache = new Map<string, Database.Statement>();
-  private readonly parsed = new RecordedCache();
   private readonly streams = new StreamCache();
   // Its rows: every event of the groups' types after its end, read once for every group.
   private readonly tail = new LogTail((after, upTo, types, max) => this.readPage(after, max, types ? { eventTypes: types } : undefined, upTo).events);
@@ -167,7 +166,7 @@ export class SqliteEventStore implements EventStore {
 
   private streamRows(stream: string, from: number, max: number): RecordedEvent[] {
     const rows = this.rawStatement(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`).all(stream, from, max) as EventTuple[];
-    return rows.map((r) => this.parsed.fromTuple(r));
+    return rows.map(fromTuple);
   }
 
   /** Event reads prepared once per SQL text (filtered reads build a few shapes), returning EventTuples. */
@@ -191,7 +190,7 @@ export class SqliteEventStore implements EventStore {
       .all(from, head, ...where.params, max) as EventTuple[];
     const full = max >= 0 && rows.length >= max;
     const scannedTo = full ? (rows.at(-1)?.[0] ?? from) : head;
-    return { events: rows.map((r) => this.parsed.fromTuple(r)), scannedTo };
+    return { events: rows.map(fromTuple), scannedTo };
   }
 
   private headNow(): number {

@@ -13,8 +13,8 @@ const EVENTS_PER_GENERATION = 50_000;
  * costs an index walk and a table lookup per event, with a page cache that another thread's
  * commit has just emptied; checking the stream's revision first (one key in `streams`) and
  * reading only the rows past what is held here costs a fraction of that. Rows never change once
- * written, so what is held stays right; consumers must treat events as immutable (see
- * RecordedCache).
+ * written, so what is held stays right; consumers must treat events as immutable (one event
+ * object is handed to every reader on this connection).
  *
  * Two generations (src/generations.ts): the streams not read during the last `perGeneration`
  * new entries (or the last `EVENTS_PER_GENERATION` events held) are dropped together.
