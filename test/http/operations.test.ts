@@ -100,9 +100,14 @@ describe('/ready with a store down, /metrics behind a token, and redacted logs',
     const app = await buildApp({ events, readModels, apiKeys, now: () => new Date(), ids: { next: () => '0190a0b0-0000-7000-8000-00000000beef' }, logger, limits: { maxRecipients: 10, bodyLimitBytes: 4096 } });
     const token = 'devicetoken-secret-abcdef0123456789';
     await app.inject({ method: 'DELETE', url: `/v1/users/u-9/devices/${token}`, headers: { ...auth, 'x-request-id': 'trace-42' } });
+    const created = await app.inject({ method: 'POST', url: '/v1/apps', headers: { ...auth, 'x-request-id': 'trace-43' }, payload: { name: 'log-test', scopes: ['send'] } });
+    assert.equal(created.statusCode, 201, created.body);
     await app.close();
     const text = lines.join('\n');
-    assert.ok(lines.some((l) => (JSON.parse(l) as { reqId?: string }).reqId === 'trace-42'), text);
+    const parsed = lines.map((l) => JSON.parse(l) as { reqId?: string; msg?: string; appId?: string });
+    assert.ok(parsed.some((l) => l.reqId === 'trace-42'), text);
+    // What a handler logs names the calling app as well as the request.
+    assert.ok(parsed.some((l) => l.msg === 'app created' && l.reqId === 'trace-43' && l.appId === 'bootstrap'), text);
     assert.equal(text.includes(API_KEY), false, 'the key is not logged');
     assert.equal(text.includes(token), false, `the device token is not logged: ${text}`);
   });
