@@ -14,6 +14,9 @@ describe('the benchmark at smoke-test size', () => {
     assert.ok(r.ingest.accepted > 0 && r.ingest.perSecond > 0, 'ingest accepted notifications');
     assert.equal(r.ingest.errors, 0);
     assert.ok(r.ingest.p99Ms >= r.ingest.p50Ms);
+    const alone = r.ingestApiAlone;
+    assert.ok(alone && alone.accepted > 0 && alone.errors === 0, `the API alone accepted notifications: ${JSON.stringify(alone)}`);
+    if (process.platform === 'linux') assert.ok(alone.cpuMicrosPerNotification && alone.cpuMicrosPerNotification.api > 0, "the API thread's CPU per notification");
     assert.equal(r.ingestBatched.recipientsPerRequest, 5);
     assert.ok(r.ingestBatched.accepted > 0 && r.ingestBatched.accepted % 5 === 0, 'each batched request is 5 notifications');
     assert.equal(r.ingestBatched.errors, 0);
@@ -64,6 +67,6 @@ describe('the benchmark at smoke-test size', () => {
       // The SDK's HTTP/2 transport opens a connection per call; the http1 pool is warm by then.
       if (f.transport === 'http2') assert.equal(f.connections, f.calls);
     }
-    assert.ok(rows(r).length > 5 && table(r).includes('replay') && table(r).includes('batches of 4 sends'));
+    assert.ok(rows(r).length > 5 && table(r).includes('replay') && table(r).includes('batches of 4 sends') && table(r).includes('the API alone'));
   });
 });

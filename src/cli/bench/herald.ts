@@ -43,6 +43,19 @@ export async function startBenchHerald(dir: string, fakes: BenchFakes): Promise<
   return { herald, url: `http://127.0.0.1:${port}`, config, fakesPid: fakes.pid, stop: () => herald.stop() };
 }
 
+/**
+ * Herald with only its API on the same data dir (role api: no delivery or projection threads), for
+ * the API-alone ingest figure. Not a configuration `npm start` accepts (the embedded store runs
+ * every role in one process); the benchmark builds it to measure the 202 path on its own.
+ */
+export async function startBenchApi(dir: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const herald = await startHerald({ ...benchConfig(dir), role: 'api' }, createLogger('silent'));
+  if (herald.backend !== 'none' || !herald.app) throw new Error('the API-alone Herald should run no backend and serve HTTP');
+  await herald.app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = herald.app.server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, stop: () => herald.stop() };
+}
+
 const headers = { authorization: `Bearer ${BENCH_API_KEY}`, 'content-type': 'application/json' };
 
 async function call(url: string, method: string, body: unknown, want: number): Promise<void> {

@@ -44,9 +44,33 @@ function perRequestOf(shape: LoadShape, request: RequestShape): { n: number; arg
 
 /** Closed-loop HTTP ingest for `seconds` by autocannon in its own process; waits for the backlog after. */
 export async function ingest(bh: BenchHerald, shape: LoadShape, seconds: number, request: RequestShape = { recipients: 1 }): Promise<IngestFigure> {
-  const { n, args } = perRequestOf(shape, request);
-  const s = await runLoad<IngestSummary>('loadIngest.ts', { url: bh.url, users: shape.users, connections: shape.connections, duration: seconds, offset: shape.offset, ...args });
+  const figure = await load(bh.url, shape, seconds, request);
   await settled(bh.herald, 600_000);
+  return figure;
+}
+
+export interface ApiAloneFigure extends IngestFigure {
+  /** CPU per notification of the API (main) thread and of the process's other threads (GC helpers, the fsync's pool thread); Linux only. */
+  cpuMicrosPerNotification?: { api: number; otherThreads: number };
+}
+
+/**
+ * The same closed loop against a Herald that runs the API alone (no delivery or projection
+ * threads): what the 202 path accepts when it does not share the cores with deliveries. Nothing
+ * is delivered, so nothing is waited for after.
+ */
+export async function ingestApiAlone(url: string, shape: LoadShape, seconds: number, request: RequestShape = { recipients: 1 }): Promise<ApiAloneFigure> {
+  const before = cpuSnapshot();
+  const figure = await load(url, shape, seconds, request);
+  const after = cpuSnapshot();
+  if (!before || !after) return figure;
+  const split = cpuSplit(before, after, {}, figure.accepted);
+  return { ...figure, cpuMicrosPerNotification: { api: split.api, otherThreads: split.otherThreads } };
+}
+
+async function load(url: string, shape: LoadShape, seconds: number, request: RequestShape): Promise<IngestFigure> {
+  const { n, args } = perRequestOf(shape, request);
+  const s = await runLoad<IngestSummary>('loadIngest.ts', { url, users: shape.users, connections: shape.connections, duration: seconds, offset: shape.offset, ...args });
   return {
     perSecond: round(s.perSecond * n), recipientsPerRequest: request.batch === undefined ? n : 1, ...(request.batch === undefined ? {} : { batchItemsPerRequest: n }), requestsPerSecond: round(s.perSecond),
     p50Ms: s.latencyMs.p50, p99Ms: s.latencyMs.p99, maxMs: s.latencyMs.max, accepted: s.accepted * n, errors: s.errors, seconds: round(s.seconds, 1), connections: shape.connections,

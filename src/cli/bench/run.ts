@@ -2,8 +2,8 @@
 import { round, RssSampler, type Progress } from './stats.ts';
 import { cpuProbeMs } from './cpuProbe.ts';
 import { startBenchFakes } from './fakes.ts';
-import { createUsers, startBenchHerald } from './herald.ts';
-import { endToEnd, ingest, steady, type EndToEndFigure, type IngestFigure, type SteadyFigure } from './phases.ts';
+import { createUsers, startBenchApi, startBenchHerald } from './herald.ts';
+import { endToEnd, ingest, ingestApiAlone, steady, type ApiAloneFigure, type EndToEndFigure, type IngestFigure, type SteadyFigure } from './phases.ts';
 import { copyDir, costPoint, removeDir, replay, sizeOnDisk, historyDir, type CostPoint, type ReplayFigure, type SizeFigure } from './cost.ts';
 import { fcmTransports, type FcmTransportFigure } from './fcmTransports.ts';
 
@@ -42,6 +42,8 @@ export interface BenchResults {
   machine: { cpus: number; node: string; platform: string; cpuProbeMs?: { before: number; after: number } };
   sizes: BenchSizes;
   ingest: IngestFigure;
+  /** The ingest figure's load against Herald's API alone, no deliveries or projections running (absent in older results). */
+  ingestApiAlone?: ApiAloneFigure;
   ingestBatched: IngestFigure;
   /** Through POST /v1/notifications/batch (absent in older results). */
   ingestBulk?: IngestFigure;
@@ -102,6 +104,18 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
       first = { ingest: ingested, ingestBatched: batched, ingestBulk: bulk, endToEnd: e2e, endToEndBulk: e2eBulk, steady: steadies };
     } finally {
       await bh.stop();
+    }
+    // The same load against the API alone, on the same data dir: what the 202 path accepts when
+    // deliveries and projections do not share the cores (its backlog is never delivered; the dir
+    // is discarded). A first short run warms the new HTTP server's paths.
+    const api = await startBenchApi(fresh);
+    let apiAlone: ApiAloneFigure;
+    try {
+      progress.note(`ingest, the API alone (no deliveries or projections): ${sizes.connections} connections, ${sizes.ingestSeconds} s after a warm-up`);
+      await ingestApiAlone(api.url, shape(1_000_000), Math.min(2, sizes.ingestSeconds));
+      apiAlone = await ingestApiAlone(api.url, shape(1_000_000), sizes.ingestSeconds);
+    } finally {
+      await api.stop();
       live.stop();
     }
     // The curve is walked there and back (10k, 100k, 1M, 1M, 100k, 10k) and each point is the mean
@@ -145,6 +159,7 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
       machine: { cpus: (await import('node:os')).cpus().length, node: process.version, platform: `${process.platform}-${process.arch}`, cpuProbeMs: { before: probeBefore, after: cpuProbeMs() } },
       sizes,
       ...first,
+      ingestApiAlone: apiAlone,
       costCurve,
       costSlowdownPct: low > 0 ? Math.round(((low - high) / low) * 1000) / 10 : 0,
       replay: replayed,

@@ -56,11 +56,12 @@ function threadsOf(pid: number | 'self'): Map<number, number> {
   return threads;
 }
 
-export function cpuSnapshot(fakesPid: number): CpuSnapshot | undefined {
+/** `fakesPid` absent: no fakes' process to count (its share reads 0). */
+export function cpuSnapshot(fakesPid?: number): CpuSnapshot | undefined {
   if (process.platform !== 'linux') return undefined;
   let fakes = 0;
   try {
-    for (const seconds of threadsOf(fakesPid).values()) fakes += seconds;
+    if (fakesPid !== undefined) for (const seconds of threadsOf(fakesPid).values()) fakes += seconds;
   } catch {
     // the fakes' process is gone: its share reads 0
   }
