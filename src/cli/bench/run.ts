@@ -107,12 +107,14 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
     }
     // The same load against the API alone, on the same data dir: what the 202 path accepts when
     // deliveries and projections do not share the cores (its backlog is never delivered; the dir
-    // is discarded). A first short run warms the new HTTP server's paths.
+    // is discarded). A first short run (2 s; 1 s in --quick, which must stay under a minute)
+    // warms the new HTTP server's paths.
     const api = await startBenchApi(fresh);
     let apiAlone: ApiAloneFigure;
     try {
-      progress.note(`ingest, the API alone (no deliveries or projections): ${sizes.connections} connections, ${sizes.ingestSeconds} s after a warm-up`);
-      await ingestApiAlone(api.url, shape(1_000_000), Math.min(2, sizes.ingestSeconds));
+      const warmUp = Math.max(1, Math.min(2, Math.round(sizes.ingestSeconds / 3)));
+      progress.note(`ingest, the API alone (no deliveries or projections): ${sizes.connections} connections, ${sizes.ingestSeconds} s after ${warmUp} s of warm-up`);
+      await ingestApiAlone(api.url, shape(1_000_000), warmUp);
       apiAlone = await ingestApiAlone(api.url, shape(1_000_000), sizes.ingestSeconds);
     } finally {
       await api.stop();
