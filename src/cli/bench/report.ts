@@ -1,5 +1,5 @@
 /** The benchmark's table (plain padded text) and its JSON file under bench/results/. */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { BenchResults } from './run.ts';
@@ -69,11 +69,45 @@ export function table(r: BenchResults): string {
   return [head, '', line(all[0]!), rule, ...all.slice(1).map(line)].join('\n');
 }
 
-/** Writes bench/results/<YYYY-MM-DD>[-quick].json and returns its path. */
-export async function writeResults(r: BenchResults): Promise<string> {
-  const dir = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
+
+/**
+ * Writes bench/results/<YYYY-MM-DD>.json (`-quick` before `.json` for `--quick`) and returns its
+ * path. That file always holds the day's last run. A full run does not lose the day's earlier
+ * full run: the file it would replace is first renamed after that run's own start,
+ * <YYYY-MM-DD>T<HH-MM-SS>Z.json, so every full run of a day is kept. `--quick` runs (development,
+ * not committed) just replace each other.
+ */
+export async function writeResults(r: BenchResults, dir = RESULTS_DIR): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const file = join(dir, `${r.startedAt.slice(0, 10)}${r.mode === 'full' ? '' : `-${r.mode}`}.json`);
+  const quick = r.mode !== 'full';
+  const file = join(dir, `${r.startedAt.slice(0, 10)}${quick ? `-${r.mode}` : ''}.json`);
+  if (!quick) await keepEarlierRun(file, dir, r.startedAt);
   await writeFile(file, `${JSON.stringify(r, null, 2)}\n`);
   return file;
+}
+
+/** Renames an earlier run's file after its own start time; refuses to replace a file that is not a run. */
+async function keepEarlierRun(file: string, dir: string, startedAt: string): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  const earlier = startedAtOf(text);
+  if (!earlier) throw new Error(`${file} exists but holds no benchmark run (no startedAt); move it away and run again`);
+  if (earlier === startedAt) return;
+  // Colons are not allowed in Windows file names.
+  await rename(file, join(dir, `${earlier.slice(0, 19).replaceAll(':', '-')}Z.json`));
+}
+
+function startedAtOf(text: string): string | undefined {
+  try {
+    const { startedAt } = JSON.parse(text) as { startedAt?: unknown };
+    return typeof startedAt === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(startedAt) ? startedAt : undefined;
+  } catch {
+    return undefined;
+  }
 }
