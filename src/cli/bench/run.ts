@@ -28,11 +28,17 @@ export interface BenchSizes {
   replayHistory: number;
   /** New notifications measured at each cost-curve point. */
   costEndToEnd: number;
+  /**
+   * Visits per cost-curve point: 2 walks the curve there and back and averages each point's two
+   * visits (the full run); 1 visits each point once (`--quick`, which must stay under a minute).
+   * Absent: 2.
+   */
+  costVisits?: 1 | 2;
   /** The FCM adapter alone on each transport: sendEach calls of 500 messages, and of 10 (absent in older results). */
   fcmCalls?: { of500: number; of10: number };
 }
 
-export const QUICK: BenchSizes = { users: 200, connections: 32, ingestSeconds: 3, batchRecipients: 100, batchedSeconds: 1, bulkItems: 20, bulkConnections: 4, bulkSeconds: 2, endToEnd: 3_000, steadyRates: [500, 2_000], steadySeconds: 2, history: [1_000, 20_000], replayHistory: 20_000, costEndToEnd: 2_000, fcmCalls: { of500: 8, of10: 80 } };
+export const QUICK: BenchSizes = { users: 200, connections: 32, ingestSeconds: 2, batchRecipients: 100, batchedSeconds: 1, bulkItems: 20, bulkConnections: 4, bulkSeconds: 2, endToEnd: 3_000, steadyRates: [500, 2_000], steadySeconds: 2, history: [1_000, 10_000], replayHistory: 10_000, costEndToEnd: 1_000, costVisits: 1, fcmCalls: { of500: 4, of10: 40 } };
 export const FULL: BenchSizes = { users: 1_000, connections: 32, ingestSeconds: 10, batchRecipients: 100, batchedSeconds: 3, bulkItems: 20, bulkConnections: 4, bulkSeconds: 10, endToEnd: 20_000, steadyRates: [500, 2_000, 3_000, 4_000], steadySeconds: 8, history: [10_000, 100_000, 1_000_000], replayHistory: 100_000, costEndToEnd: 10_000, fcmCalls: { of500: 40, of10: 400 } };
 
 export interface BenchResults {
@@ -124,19 +130,20 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
     // of its two visits: a machine that speeds up or slows down steadily during the run (shared
     // cores do) then shifts every point alike instead of tilting the curve. A second visit finds
     // the history as built: it runs on a copy (the largest, visited twice in a row, on itself).
+    const twice = (sizes.costVisits ?? 2) === 2;
     const dirOf = new Map<number, string>();
     const spareOf = new Map<number, string>();
     for (const history of sizes.history) {
       const dir = await historyDir(history, sizes.users, progress);
       dirs.push(dir);
       dirOf.set(history, dir);
-      if (history === sizes.history.at(-1)) continue;
+      if (!twice || history === sizes.history.at(-1)) continue;
       const spare = await copyDir(dir);
       dirs.push(spare);
       spareOf.set(history, spare);
     }
     const visits = new Map<number, CostPoint[]>();
-    for (const history of [...sizes.history, ...[...sizes.history].reverse()]) {
+    for (const history of [...sizes.history, ...(twice ? [...sizes.history].reverse() : [])]) {
       const seen = visits.get(history) ?? [];
       const dir = seen.length > 0 ? (spareOf.get(history) ?? dirOf.get(history)!) : dirOf.get(history)!;
       seen.push(await costPoint(fakes, shape(sizes.costEndToEnd), dir, history, sizes.costEndToEnd, progress));
