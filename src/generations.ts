@@ -28,11 +28,6 @@ export class Generations<K, V> {
     return old;
   }
 
-  /** The entry, wherever it is, without moving it: for caches whose entries are read once or twice. */
-  peek(key: K): V | undefined {
-    return this.recent.get(key) ?? this.older.get(key);
-  }
-
   set(key: K, value: V): void {
     const weight = this.weigh(value);
     if ((this.recent.size >= this.perGeneration && !this.recent.has(key)) || this.recentWeight + weight > this.weightPerGeneration) {
