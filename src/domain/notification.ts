@@ -60,8 +60,12 @@ export class NotificationNotCancellableError extends Error {
 
 /** Overall status from the routes: sent when any route delivered, failed when all failed. */
 export function statusOf(routes: Partial<Record<Route, { state: RouteState }>>, current: Status): Status {
+  return statusFrom(Object.values(routes).map((r) => r.state), current);
+}
+
+/** The same from the routes' states alone. */
+export function statusFrom(states: readonly RouteState[], current: Status): Status {
   if (current === 'suppressed' || current === 'cancelled') return current;
-  const states = Object.values(routes).map((r) => r.state);
   if (states.includes('sent')) return 'sent';
   if (states.length > 0 && states.every((s) => s === 'failed')) return 'failed';
   return current === 'scheduled' ? 'scheduled' : 'requested';

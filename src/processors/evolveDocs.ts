@@ -44,12 +44,19 @@ export function evolveDocs(projection: Projection, event: Recorded, key: string,
   const writes: (readonly [string, DocState])[] = doc === null && current.doc === null ? [] : [[key, { position: event.position, doc }]];
   if (fanOut.length === 0) return { writes };
   // A fan-out document may be written twice by one event (or be the main one): read our own writes first.
-  const read = (id: string) => writes.findLast(([w]) => w === id)?.[1] ?? lookup(id);
-  if (fanOut.some((extra) => !read(extra.key))) return { missing: fanOut.map((extra) => extra.key).filter((id) => !read(id)) };
+  let missing: string[] | undefined;
+  for (const extra of fanOut) if (!readOwn(writes, lookup, extra.key)) (missing ??= []).push(extra.key);
+  if (missing) return { missing };
   for (const extra of fanOut) {
-    const target = read(extra.key)!;
+    const target = readOwn(writes, lookup, extra.key)!;
     if (target.position >= event.position) continue;
     writes.push([extra.key, { position: event.position, doc: extra.evolve(target.doc) }]);
   }
   return { writes };
+}
+
+/** The state of `id` after `writes` (the last one to it), else as looked up. */
+function readOwn(writes: readonly (readonly [string, DocState])[], lookup: Lookup, id: string): DocState | undefined {
+  for (let i = writes.length - 1; i >= 0; i -= 1) if (writes[i]![0] === id) return writes[i]![1];
+  return lookup(id);
 }

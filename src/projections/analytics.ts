@@ -9,8 +9,8 @@
  * request (a cohort), so open and click rates compare like with like.
  */
 import type { Recorded } from '../domain/events.ts';
-import type { Projection } from './projection.ts';
-import { applyEffects, bucketId, emptyBucket, GRANULARITIES, type BucketDoc, type Counter, type Effect } from './analyticsBuckets.ts';
+import type { FanOut, Projection } from './projection.ts';
+import { applyEffects, bucketIdOf, bucketParts, emptyBucket, GRANULARITIES, type BucketDoc, type Counter, type Effect, type Granularity } from './analyticsBuckets.ts';
 
 export type RouteOutcome = 'pending' | 'sent' | 'failed';
 
@@ -29,7 +29,7 @@ export type AnalyticsNotificationDoc = {
   failedReason: string | null;
 };
 
-type Step = { doc: AnalyticsNotificationDoc | null; effects: Effect[] };
+type Step = { doc: AnalyticsNotificationDoc | null; effects: readonly Effect[] };
 
 export const analyticsNotificationId = (notificationId: string) => `n|${notificationId}`;
 
@@ -53,35 +53,45 @@ const ONCE: Partial<Record<Recorded['type'], Counter>> = {
 
 const elapsed = (from: string, to: string) => Math.max(0, Date.parse(to) - Date.parse(from));
 
-function countOnce(doc: AnalyticsNotificationDoc, counter: Counter, extra: Effect[] = []): Step {
-  if (doc.counted.includes(counter)) return { doc, effects: [] };
-  return { doc: { ...doc, counted: [...doc.counted, counter] }, effects: [{ kind: 'count', counter }, ...extra] };
+const NO_EFFECTS: readonly Effect[] = [];
+const quiet = (doc: AnalyticsNotificationDoc): Step => ({ doc, effects: NO_EFFECTS });
+
+/** Counts `counter` once per notification. */
+function countOnce(doc: AnalyticsNotificationDoc, counter: Counter, extra?: Effect): Step {
+  if (doc.counted.includes(counter)) return quiet(doc);
+  return { doc: { ...doc, counted: [...doc.counted, counter] }, effects: extra ? [{ kind: 'count', counter }, extra] : [{ kind: 'count', counter }] };
 }
 
 /** The new per-notification document and what the event changes in its buckets, computed together. */
 export function stepAnalytics(doc: AnalyticsNotificationDoc | null, event: Recorded): Step {
   if (event.type === 'NotificationRequested') {
-    if (doc) return { doc, effects: [] };
+    if (doc) return quiet(doc);
     const d = event.data;
+    const routes: Record<string, RouteOutcome> = {};
+    for (const route of d.routes) routes[route] = 'pending';
     return {
       doc: {
         notificationId: d.notificationId, channel: d.channel, category: d.category, template: templateOf(d),
         requestedAt: d.at, dueAt: d.sendAt && d.sendAt > d.at ? d.sendAt : d.at,
-        routes: Object.fromEntries(d.routes.map((r) => [r, 'pending'])), counted: ['requested'], failedReason: null,
+        routes, counted: ['requested'], failedReason: null,
       },
       effects: [{ kind: 'count', counter: 'requested' }],
     };
   }
   // Tracking or delivery news about a notification this model never saw requested has no bucket to go to.
-  if (!doc) return { doc: null, effects: [] };
-  const quiet = (changed: AnalyticsNotificationDoc = doc): Step => ({ doc: changed, effects: [] });
+  if (!doc) return { doc: null, effects: NO_EFFECTS };
   switch (event.type) {
     case 'NotificationSuppressed':
       // The decider suppresses a notification at most once, and the position guard stops a replay.
       return { doc, effects: [{ kind: 'reason', of: 'suppressed', reason: event.data.reason, delta: 1 }] };
     case 'NotificationSent': {
+      // One copy of the document: this is most of the events analytics takes.
       const routes = { ...doc.routes, [event.data.route]: 'sent' as const };
-      return countOnce({ ...doc, routes }, 'sent', [{ kind: 'latency', of: 'sent', ms: elapsed(doc.dueAt, event.data.at) }]);
+      if (doc.counted.includes('sent')) return quiet({ ...doc, routes });
+      return {
+        doc: { ...doc, routes, counted: [...doc.counted, 'sent'] },
+        effects: [{ kind: 'count', counter: 'sent' }, { kind: 'latency', of: 'sent', ms: elapsed(doc.dueAt, event.data.at) }],
+      };
     }
     case 'NotificationFailed': {
       const routes = { ...doc.routes, [event.data.route]: 'failed' as const };
@@ -96,30 +106,33 @@ export function stepAnalytics(doc: AnalyticsNotificationDoc | null, event: Recor
       return { doc: { ...doc, routes, failedReason: null }, effects: [{ kind: 'reason', of: 'failed', reason: doc.failedReason, delta: -1 }] };
     }
     case 'NotificationDelivered':
-      return countOnce(doc, 'delivered', [{ kind: 'latency', of: 'delivered', ms: elapsed(doc.dueAt, event.data.at) }]);
+      return countOnce(doc, 'delivered', { kind: 'latency', of: 'delivered', ms: elapsed(doc.dueAt, event.data.at) });
     default: {
       const counter = ONCE[event.type];
-      return counter ? countOnce(doc, counter) : quiet();
+      return counter ? countOnce(doc, counter) : quiet(doc);
     }
   }
 }
 
 export const evolveAnalytics = (doc: AnalyticsNotificationDoc | null, event: Recorded) => stepAnalytics(doc, event).doc;
 
+/**
+ * A bucket's step for one event: its effects on top of the bucket (or a new one). The step is
+ * returned unnamed on purpose: tsx compiles with esbuild's keepNames, which sets the name of every
+ * named function (a property's too) each time one is created, and this runs twice per event.
+ */
+const applyTo = (granularity: Granularity, at: AnalyticsNotificationDoc, effects: readonly Effect[]) =>
+  (bucket: object | null) => applyEffects((bucket as BucketDoc | null) ?? emptyBucket(granularity, at), effects);
+
 /** The new per-notification document, and the day and hour buckets of the notification that get the event's effects. */
-export function evolveAnalyticsWithFanOut(doc: AnalyticsNotificationDoc | null, event: Recorded) {
-  const step = stepAnalytics(doc, event);
-  const after = step.doc;
-  const { effects } = step;
-  if (!after || effects.length === 0) return { doc: after, fanOut: [] };
-  return {
-    doc: after,
-    fanOut: GRANULARITIES.map((granularity) => ({
-      key: bucketId(granularity, after),
-      evolve: (bucket: object | null) => applyEffects((bucket as BucketDoc | null) ?? emptyBucket(granularity, after), effects),
-    })),
-  };
+export function evolveAnalyticsWithFanOut(doc: AnalyticsNotificationDoc | null, event: Recorded): { doc: AnalyticsNotificationDoc | null; fanOut: readonly FanOut[] } {
+  const { doc: after, effects } = stepAnalytics(doc, event);
+  if (!after || effects.length === 0) return { doc: after, fanOut: NO_FAN_OUT };
+  const parts = bucketParts(after);
+  return { doc: after, fanOut: GRANULARITIES.map((granularity): FanOut => ({ key: bucketIdOf(granularity, after.requestedAt, parts), evolve: applyTo(granularity, after, effects) })) };
 }
+
+const NO_FAN_OUT: readonly FanOut[] = [];
 
 export const ANALYTICS_EVENT_TYPES = [
   'NotificationRequested', 'NotificationSuppressed', 'NotificationSent', 'NotificationFailed', 'DeliveryRedriven', 'NotificationCancelled',

@@ -48,10 +48,32 @@ export function bucketStart(granularity: Granularity, iso: string): string {
   return granularity === 'day' ? t.slice(0, 10) : `${t.slice(0, 13)}:00Z`;
 }
 
-/** `day|2026-11-23|sms|order-updates|none`; parts are URI-encoded so a `|` in a category cannot collide. */
-export function bucketId(granularity: Granularity, at: BucketCoordinates): string {
-  const parts = [at.channel, at.category, at.template].map(encodeURIComponent);
-  return [granularity, bucketStart(granularity, at.requestedAt), ...parts].join('|');
+/**
+ * The URI-encoded `channel|category|template` part of bucket ids, by the three values: every event
+ * with an effect names two buckets, and a service has few distinct triples. Bounded: emptied
+ * whole when it holds this many.
+ */
+const ENCODED_PARTS_HELD = 10_000;
+const encodedParts = new Map<string, string>();
+
+/** The URI-encoded `channel|category|template` of a notification's bucket ids. */
+export function bucketParts(at: Pick<BucketCoordinates, 'channel' | 'category' | 'template'>): string {
+  const key = `${at.channel}\u0000${at.category}\u0000${at.template}`;
+  let parts = encodedParts.get(key);
+  if (parts === undefined) {
+    if (encodedParts.size >= ENCODED_PARTS_HELD) encodedParts.clear();
+    parts = [at.channel, at.category, at.template].map(encodeURIComponent).join('|');
+    encodedParts.set(key, parts);
+  }
+  return parts;
+}
+
+/**
+ * `day|2026-11-23|sms|order-updates|none`: the bucket's granularity, start and the notification's
+ * `bucketParts` (URI-encoded, so a `|` in a category cannot collide).
+ */
+export function bucketIdOf(granularity: Granularity, requestedAt: string, parts: string): string {
+  return `${granularity}|${bucketStart(granularity, requestedAt)}|${parts}`;
 }
 
 export function emptyBucket(granularity: Granularity, at: BucketCoordinates): BucketDoc {
@@ -69,21 +91,25 @@ function representative(index: number): number {
   return index === 0 ? 0 : Math.round(2 ** ((index - 0.5) / 4));
 }
 
-/** Copies only what an effect changes: a bucket takes hundreds of events per projector batch. */
+/**
+ * The bucket with the effects applied. Pure for its caller: it copies the bucket, and each nested
+ * map an effect changes, once per call, and changes only those copies (a bucket takes hundreds of
+ * events per projector batch, and every effectful event reaches two buckets).
+ */
 export function applyEffects(doc: BucketDoc, effects: readonly Effect[]): BucketDoc {
-  let next: BucketDoc = { ...doc };
+  const next: BucketDoc = { ...doc };
   for (const e of effects) {
     if (e.kind === 'count') next[e.counter] += 1;
     else if (e.kind === 'reason') {
-      const counts = { ...next[e.of] };
+      const counts = next[e.of] === doc[e.of] ? (next[e.of] = { ...doc[e.of] }) : next[e.of];
       const n = (counts[e.reason] ?? 0) + e.delta;
       if (n > 0) counts[e.reason] = n;
       else delete counts[e.reason];
-      next = { ...next, [e.of]: counts };
     } else {
+      const latency = next.latency === doc.latency ? (next.latency = { ...doc.latency }) : next.latency;
+      const histogram = latency[e.of] === doc.latency[e.of] ? (latency[e.of] = { ...doc.latency[e.of] }) : latency[e.of];
       const i = String(histogramIndex(e.ms));
-      const histogram = { ...next.latency[e.of], [i]: (next.latency[e.of][i] ?? 0) + 1 };
-      next = { ...next, latency: { ...next.latency, [e.of]: histogram } };
+      histogram[i] = (histogram[i] ?? 0) + 1;
     }
   }
   return next;

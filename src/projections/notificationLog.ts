@@ -1,6 +1,6 @@
 import type { Channel } from '../domain/channels.ts';
 import type { Recorded } from '../domain/events.ts';
-import { statusOf, type RouteState, type Status } from '../domain/notification.ts';
+import { statusFrom, type RouteState, type Status } from '../domain/notification.ts';
 import { TRACKING_EVENT_TYPES } from '../domain/tracking.ts';
 import type { Projection } from './projection.ts';
 
@@ -57,36 +57,39 @@ export function evolveNotificationLog(doc: NotificationLogDoc | null, event: Rec
     };
   }
   if (!doc) return doc;
-  const next = { ...doc, updatedAt: (event.data as { at: string }).at, events: [...doc.events, timelineEntry(event)] };
-  const routeTo = (route: string, state: RouteState, status?: Status) => {
-    const routes = { ...doc.routes, [route]: state };
-    const shaped = Object.fromEntries(Object.entries(routes).map(([r, s]) => [r, { state: s }]));
-    return { ...next, routes, status: statusOf(shaped, status ?? doc.status) };
-  };
+  // One copy of the document per event: the projector runs this for every event of a notification.
+  const updatedAt = (event.data as { at: string }).at;
+  const events = [...doc.events, timelineEntry(event)];
   switch (event.type) {
     case 'NotificationSuppressed':
-      return { ...next, status: 'suppressed' };
+      return { ...doc, updatedAt, events, status: 'suppressed' };
     case 'NotificationCancelled':
-      return { ...next, status: 'cancelled' };
+      return { ...doc, updatedAt, events, status: 'cancelled' };
     case 'NotificationSent':
-      return routeTo(event.data.route, 'sent');
+      return routeTo(doc, updatedAt, events, event.data.route, 'sent', doc.status);
     case 'NotificationFailed':
-      return routeTo(event.data.route, 'failed');
+      return routeTo(doc, updatedAt, events, event.data.route, 'failed', doc.status);
     case 'DeliveryRedriven':
-      return routeTo(event.data.route, 'pending', doc.status === 'failed' ? 'requested' : doc.status);
+      return routeTo(doc, updatedAt, events, event.data.route, 'pending', doc.status === 'failed' ? 'requested' : doc.status);
     case 'DeliveryDue':
-      return doc.status === 'scheduled' ? { ...next, status: 'requested' } : next;
+      return doc.status === 'scheduled' ? { ...doc, updatedAt, events, status: 'requested' } : { ...doc, updatedAt, events };
     case 'NotificationOpened':
-      return { ...next, opened: true };
+      return { ...doc, updatedAt, events, opened: true };
     case 'NotificationDelivered':
-      return { ...next, delivered: true };
+      return { ...doc, updatedAt, events, delivered: true };
     case 'NotificationClicked':
-      return { ...next, clicked: true };
+      return { ...doc, updatedAt, events, clicked: true };
     case 'NotificationBounced':
-      return { ...next, bounced: true };
+      return { ...doc, updatedAt, events, bounced: true };
     default:
-      return next;
+      return { ...doc, updatedAt, events };
   }
+}
+
+/** The document with one route's state changed and the status that follows from all of them. */
+function routeTo(doc: NotificationLogDoc, updatedAt: string, events: TimelineEntry[], route: string, state: RouteState, status: Status): NotificationLogDoc {
+  const routes = { ...doc.routes, [route]: state };
+  return { ...doc, updatedAt, events, routes, status: statusFrom(Object.values(routes), status) };
 }
 
 export const notificationLog: Projection<NotificationLogDoc> = {

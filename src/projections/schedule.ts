@@ -20,9 +20,11 @@ function withDue(notificationId: string, due: DueEntry[]): ScheduleDoc | null {
   return { notificationId, due, nextDueAt: due.map((d) => d.dueAt).sort()[0]! };
 }
 
+const NOTHING_DUE: readonly DueEntry[] = [];
+const without = (due: readonly DueEntry[], route: string) => due.filter((d) => d.route !== route);
+
 export function evolveSchedule(doc: ScheduleDoc | null, event: Recorded): ScheduleDoc | null {
-  const current = doc?.due ?? [];
-  const without = (route: string) => current.filter((d) => d.route !== route);
+  const current = doc?.due ?? NOTHING_DUE;
   switch (event.type) {
     case 'NotificationRequested': {
       const { sendAt, at, routes, notificationId } = event.data;
@@ -30,7 +32,7 @@ export function evolveSchedule(doc: ScheduleDoc | null, event: Recorded): Schedu
     }
     case 'DeliveryAttemptFailed': {
       const { route, attempt, retryAt, notificationId } = event.data;
-      return withDue(notificationId, [...without(route), { route, attempt: attempt + 1, dueAt: retryAt }]);
+      return withDue(notificationId, [...without(current, route), { route, attempt: attempt + 1, dueAt: retryAt }]);
     }
     case 'DeliveryDue': {
       const { route, attempt, notificationId } = event.data;
@@ -39,7 +41,7 @@ export function evolveSchedule(doc: ScheduleDoc | null, event: Recorded): Schedu
     case 'NotificationSent':
     case 'NotificationFailed':
     case 'DeliveryRedriven':
-      return withDue(event.data.notificationId, without(event.data.route));
+      return withDue(event.data.notificationId, without(current, event.data.route));
     case 'NotificationCancelled':
     case 'NotificationSuppressed':
       return null;
