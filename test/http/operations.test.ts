@@ -108,6 +108,8 @@ describe('/ready with a store down, /metrics behind a token, and redacted logs',
     assert.ok(parsed.some((l) => l.reqId === 'trace-42'), text);
     // What a handler logs names the calling app as well as the request.
     assert.ok(parsed.some((l) => l.msg === 'app created' && l.reqId === 'trace-43' && l.appId === 'bootstrap'), text);
+    // So does fastify's own line for the request, once the key was checked.
+    assert.ok(parsed.some((l) => l.msg === 'request completed' && l.reqId === 'trace-43' && l.appId === 'bootstrap'), text);
     assert.equal(text.includes(API_KEY), false, 'the key is not logged');
     assert.equal(text.includes(token), false, `the device token is not logged: ${text}`);
   });
