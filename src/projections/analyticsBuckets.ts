@@ -48,24 +48,9 @@ export function bucketStart(granularity: Granularity, iso: string): string {
   return granularity === 'day' ? t.slice(0, 10) : `${t.slice(0, 13)}:00Z`;
 }
 
-/**
- * The URI-encoded `channel|category|template` part of bucket ids, by the three values: every event
- * with an effect names two buckets, and a service has few distinct triples. Bounded: emptied
- * whole when it holds this many.
- */
-const ENCODED_PARTS_HELD = 10_000;
-const encodedParts = new Map<string, string>();
-
-/** The URI-encoded `channel|category|template` of a notification's bucket ids. */
+/** The URI-encoded `channel|category|template` of a notification's bucket ids: computed once per event for both granularities. */
 export function bucketParts(at: Pick<BucketCoordinates, 'channel' | 'category' | 'template'>): string {
-  const key = `${at.channel}\u0000${at.category}\u0000${at.template}`;
-  let parts = encodedParts.get(key);
-  if (parts === undefined) {
-    if (encodedParts.size >= ENCODED_PARTS_HELD) encodedParts.clear();
-    parts = [at.channel, at.category, at.template].map(encodeURIComponent).join('|');
-    encodedParts.set(key, parts);
-  }
-  return parts;
+  return [at.channel, at.category, at.template].map(encodeURIComponent).join('|');
 }
 
 /**
