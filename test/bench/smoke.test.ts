@@ -50,6 +50,7 @@ describe('the benchmark at smoke-test size', () => {
       assert.ok(c.historyEvents >= 2 * c.history, 'history holds a Requested and a Sent per notification');
       assert.equal(c.visits?.length, 2, 'each point is visited on the way up and on the way back');
       assert.ok(Math.abs(c.perSecond - (c.visits[0]! + c.visits[1]!) / 2) <= 1, 'a point is the mean of its visits');
+      if (process.platform === 'linux') assert.ok(c.cpuMicrosPerNotification && c.cpuMicrosPerNotification.projections > 0 && c.cpuMicrosPerNotification.total >= c.cpuMicrosPerNotification.projections, `the CPU split of the point, over its visits: ${JSON.stringify(c.cpuMicrosPerNotification)}`);
     }
 
     assert.ok(r.replay.logEvents >= r.costCurve.find((c) => c.history === TINY.replayHistory)!.historyEvents && r.replay.applied > 0 && r.replay.perSecond > 0);
@@ -68,5 +69,6 @@ describe('the benchmark at smoke-test size', () => {
       if (f.transport === 'http2') assert.equal(f.connections, f.calls);
     }
     assert.ok(rows(r).length > 5 && table(r).includes('replay') && table(r).includes('batches of 4 sends') && table(r).includes('the API alone'));
+    if (process.platform === 'linux') assert.match(table(r), /end-to-end, 200 in log .*projections thread \d+ µs/);
   });
 });

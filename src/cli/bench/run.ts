@@ -6,6 +6,7 @@ import { createUsers, startBenchApi, startBenchHerald } from './herald.ts';
 import { endToEnd, ingest, ingestApiAlone, steady, type ApiAloneFigure, type EndToEndFigure, type IngestFigure, type SteadyFigure } from './phases.ts';
 import { copyDir, costPoint, removeDir, replay, sizeOnDisk, historyDir, type CostPoint, type ReplayFigure, type SizeFigure } from './cost.ts';
 import { fcmTransports, type FcmTransportFigure } from './fcmTransports.ts';
+import type { CpuSplit } from './threadCpu.ts';
 
 export interface BenchSizes {
   users: number;
@@ -187,7 +188,7 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
   }
 }
 
-/** One cost point from its visits: rates and times averaged, failures and errors summed; history as at the first visit. */
+/** One cost point from its visits: rates, times and CPU averaged, failures and errors summed; history as at the first visit. */
 function meanPoint(visits: readonly CostPoint[]): CostPoint {
   const sum = (f: (p: CostPoint) => number) => visits.reduce((total, p) => total + f(p), 0);
   const mean = (f: (p: CostPoint) => number) => round(sum(f) / visits.length, 2);
@@ -199,5 +200,14 @@ function meanPoint(visits: readonly CostPoint[]): CostPoint {
     failed: sum((p) => p.failed),
     errors: sum((p) => p.errors),
     visits: visits.map((p) => p.perSecond),
+    ...meanCpu(visits),
   };
+}
+
+/** Each thread's CPU per notification averaged over the visits that have a split (Linux); none when none has. */
+function meanCpu(visits: readonly CostPoint[]): { cpuMicrosPerNotification?: CpuSplit } {
+  const splits = visits.flatMap((p) => (p.cpuMicrosPerNotification ? [p.cpuMicrosPerNotification] : []));
+  if (splits.length === 0) return {};
+  const mean = (key: keyof CpuSplit) => Math.round(splits.reduce((total, c) => total + c[key], 0) / splits.length);
+  return { cpuMicrosPerNotification: { api: mean('api'), delivery: mean('delivery'), projections: mean('projections'), otherThreads: mean('otherThreads'), fakes: mean('fakes'), total: mean('total') } };
 }
