@@ -17,10 +17,17 @@ export interface StoredDoc<T extends JsonObject = JsonObject> {
  * first field: cheaper to keep when most documents of a collection lack it (analytics keeps a
  * per-notification document beside its buckets), and used only by queries that filter on that
  * first field (`where` or `range`), not by an `orderBy` alone.
+ *
+ * A stable one is on fields that a document keeps once it is written (a notification's user and
+ * time): a hint, never a promise. The SQLite adapter then keeps those fields in columns of their
+ * own, so an update that leaves them alone does not rewrite the index (an index on the JSON
+ * document is rewritten on every update of it); an update that changes them still does, and
+ * answers stay right. MongoDB already leaves unchanged index keys alone and ignores the hint.
  */
 export interface IndexSpec {
   fields: readonly string[];
   sparse?: boolean;
+  stable?: boolean;
 }
 
 /** A field, a list of fields (compound), or an IndexSpec. */
@@ -61,8 +68,17 @@ export interface DocChange {
   position: number;
 }
 
+export interface EnsureOptions {
+  /**
+   * Ready for the spec's documents, but with none of its indexes yet: a rebuild fills the
+   * collection first and ensures it again without this option (one index build is cheaper than
+   * keeping an index sorted through every insert).
+   */
+  deferIndexes?: boolean;
+}
+
 export interface ReadModelStore {
-  ensureCollection(spec: CollectionSpec): Promise<void>;
+  ensureCollection(spec: CollectionSpec, options?: EnsureOptions): Promise<void>;
   get(collection: string, id: string): Promise<StoredDoc | null>;
   getMany(collection: string, ids: readonly string[]): Promise<Map<string, StoredDoc>>;
   find(collection: string, query?: FindQuery): Promise<StoredDoc[]>;

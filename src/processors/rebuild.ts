@@ -93,8 +93,9 @@ export async function rebuildAll(events: EventStore, readModels: ReadModelStore,
     const target = until === undefined ? buildCollection(projection) : untilCollection(projection, until);
     const { progress, from } = await startOrResume(readModels, projection, target);
     // Indexes are made once the documents are in: one index build is cheaper than keeping it
-    // sorted through every insert, and nothing queries a build collection meanwhile.
-    await readModels.ensureCollection({ name: target, indexes: [] });
+    // sorted through every insert, and nothing queries a build collection meanwhile. The columns
+    // of stable indexes are there from the start, so the documents fill them as they go in.
+    await readModels.ensureCollection({ ...projection.collection, name: target }, { deferIndexes: true });
     if (from > 0) logger.info({ projection: projection.name, collection: target, from }, 'resuming the rebuild from its checkpoint');
     builds.push({ projection, target, progress, from });
   }

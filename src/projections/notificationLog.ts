@@ -96,7 +96,8 @@ export const notificationLog: Projection<NotificationLogDoc> = {
   name: 'notifications',
   // v3: DeliveryAttemptFailed, DeliveryDue and DeliveryRedriven reach the document (v2 dropped them in keyOf).
   version: 3,
-  collection: { name: 'notifications', indexes: [['userId', 'requestedAt'], 'status', ['appId', 'requestedAt']] },
+  // A notification's user, app and time never change: stable, so its status updates leave those indexes alone.
+  collection: { name: 'notifications', indexes: [{ fields: ['userId', 'requestedAt'], stable: true }, 'status', { fields: ['appId', 'requestedAt'], stable: true }] },
   eventTypes: ['NotificationRequested', 'NotificationSuppressed', 'NotificationSent', 'NotificationFailed', 'DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryRedriven', 'NotificationCancelled', ...TRACKING_EVENT_TYPES],
   keyOf: (event) => {
     const id = (event.data as { notificationId?: unknown }).notificationId;

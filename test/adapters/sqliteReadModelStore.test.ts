@@ -17,13 +17,13 @@ readModelStoreContract('embedded SQLite', async () => {
 });
 
 /** A store on a fresh file and a read-only connection to look at what it wrote, both closed after `body`. */
-async function withStore(body: (store: SqliteReadModelStore, look: Database.Database) => Promise<void>): Promise<void> {
+async function withStore(body: (store: SqliteReadModelStore, look: Database.Database, file: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'herald-rm-'));
   const file = join(dir, 'read-models.db');
   const store = new SqliteReadModelStore(file);
   const look = new Database(file, { readonly: true });
   try {
-    await body(store, look);
+    await body(store, look, file);
   } finally {
     look.close();
     await store.close();
@@ -65,5 +65,60 @@ describe('embedded SQLite read models: indexes', () => {
       assert.equal(await store.count('log', query), 1);
     }
     assert.equal(await store.count('log'), 2, 'with no condition, tombstones are still left out');
+  }));
+
+  it('keeps the fields of a stable index in columns, filled from the documents already there, and a second connection queries through them', () => withStore(async (store, look, file) => {
+    const indexes = () => look.prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'rm_log' AND sql IS NOT NULL").all().map((i) => i.sql);
+    const columns = () => look.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('rm_log')").all().map((c) => c.name).filter((n) => n.startsWith('f_')).sort();
+    await store.ensureCollection({ name: 'log', indexes: [['userId', 'requestedAt'], 'status'] });
+    await store.commit(Array.from({ length: 30 }, (_, i) => ({
+      collection: 'log', id: `n${String(i).padStart(2, '0')}`, doc: { userId: `u${i % 3}`, requestedAt: `2026-11-27T00:00:${String(i).padStart(2, '0')}Z`, status: 'sent' }, position: i + 1,
+    })));
+    // The API thread's connection, open before the projections thread's migrates the table.
+    const reader = new SqliteReadModelStore(file);
+    const query = { where: { userId: 'u1' }, orderBy: { field: 'requestedAt', direction: 'desc' as const }, limit: 5 };
+    try {
+      const before = await reader.find('log', query);
+      assert.equal(before.length, 5);
+      await store.ensureCollection({ name: 'log', indexes: [{ fields: ['userId', 'requestedAt'], stable: true }, 'status'] });
+      assert.deepEqual(columns(), ['f_requestedAt', 'f_userId']);
+      assert.ok(indexes().some((sql) => sql.endsWith('(f_userId, f_requestedAt)')), JSON.stringify(indexes()));
+      assert.ok(!indexes().some((sql) => sql.includes("'$.userId'")), 'the index on the document is gone');
+      const plan = look.prepare("EXPLAIN QUERY PLAN SELECT id FROM rm_log WHERE f_userId = ? ORDER BY f_requestedAt DESC, id").all('u1') as { detail: string }[];
+      assert.ok(plan.some((p) => p.detail.includes('USING INDEX rm_log__userId_requestedAt')), JSON.stringify(plan));
+      assert.deepEqual(await reader.find('log', query), before);
+      // The reader goes through the column, not the document: a column set apart from its document shows it.
+      const raw = new Database(file);
+      raw.prepare("UPDATE rm_log SET f_userId = 'elsewhere' WHERE id = 'n01'").run();
+      raw.close();
+      assert.deepEqual((await reader.find('log', { where: { userId: 'elsewhere' } })).map((d) => d.id), ['n01']);
+      assert.equal(await reader.count('log', { where: { userId: 'elsewhere' } }), 1);
+      // Stable no more: the columns go and the index on the document comes back.
+      await store.ensureCollection({ name: 'log', indexes: [['userId', 'requestedAt'], 'status'] });
+      assert.deepEqual(columns(), []);
+      assert.ok(indexes().some((sql) => sql.includes("'$.userId'")));
+      assert.deepEqual(await reader.find('log', query), before);
+    } finally {
+      await reader.close();
+    }
+  }));
+
+  it('with deferIndexes makes the stable columns but no index, and the documents fill the columns as they go in', () => withStore(async (store, look) => {
+    const spec = { name: 'build', indexes: [{ fields: ['userId', 'requestedAt'], stable: true }, 'status'] };
+    await store.ensureCollection(spec, { deferIndexes: true });
+    const indexCount = () => (look.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'index' AND tbl_name = 'rm_build' AND sql IS NOT NULL").get() as { n: number }).n;
+    assert.equal(indexCount(), 0);
+    await store.commit([
+      { collection: 'build', id: 'a', doc: { userId: 'u1', requestedAt: 't1', status: 'requested' }, position: 1 },
+      { collection: 'build', id: 'b', doc: { status: 'requested' }, position: 2 },
+    ]);
+    await store.commit([{ collection: 'build', id: 'a', doc: { userId: 'u1', requestedAt: 't1', status: 'sent' }, position: 3 }]);
+    assert.deepEqual(look.prepare('SELECT id, f_userId, f_requestedAt FROM rm_build ORDER BY id').all(), [
+      { id: 'a', f_userId: 'u1', f_requestedAt: 't1' },
+      { id: 'b', f_userId: null, f_requestedAt: null },
+    ]);
+    await store.ensureCollection(spec);
+    assert.equal(indexCount(), 2);
+    assert.deepEqual((await store.find('build', { where: { userId: 'u1' } })).map((d) => d.doc.status), ['sent']);
   }));
 });

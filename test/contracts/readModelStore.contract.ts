@@ -124,6 +124,52 @@ export function readModelStoreContract(adapter: string, makeHarness: () => Promi
       await check();
     }));
 
+    it('answers right through a stable index whether an update leaves its fields alone, changes them, deletes or brings back the document', run(async (store) => {
+      const c = unique('stable');
+      const spec = { name: c, indexes: [{ fields: ['userId', 'at'], stable: true }, 'status', { fields: ['vip'], stable: true, sparse: true }] };
+      await store.ensureCollection(spec);
+      await store.commit([
+        { collection: c, id: 'a', doc: { userId: 'u1', at: 1, status: 'requested', vip: true }, position: 1 },
+        { collection: c, id: 'b', doc: { userId: 'u1', at: 2, status: 'requested' }, position: 2 },
+        { collection: c, id: 'c', doc: { userId: 'u2', at: 3, status: 'requested', vip: false }, position: 3 },
+      ]);
+      const ids = async (userId: string) => (await store.find(c, { where: { userId }, orderBy: { field: 'at', direction: 'desc' } })).map((d) => d.id);
+      assert.deepEqual(await ids('u1'), ['b', 'a']);
+      // Only the status changes: the same answers, the new document.
+      await store.commit([{ collection: c, id: 'a', doc: { userId: 'u1', at: 1, status: 'sent', vip: true }, position: 4 }]);
+      assert.deepEqual(await ids('u1'), ['b', 'a']);
+      assert.equal((await store.get(c, 'a'))?.doc.status, 'sent');
+      assert.equal(await store.count(c, { where: { status: 'sent' } }), 1);
+      // A stable field changes after all: found under its new value only.
+      await store.commit([{ collection: c, id: 'b', doc: { userId: 'u2', at: 2, status: 'sent' }, position: 5 }]);
+      assert.deepEqual(await ids('u1'), ['a']);
+      assert.deepEqual(await ids('u2'), ['c', 'b']);
+      // An older event applied again changes nothing.
+      await store.commit([{ collection: c, id: 'b', doc: { userId: 'u1', at: 2, status: 'requested' }, position: 2 }]);
+      assert.deepEqual(await ids('u2'), ['c', 'b']);
+      assert.equal((await store.get(c, 'b'))?.position, 5);
+      // Deleted: gone from answers and counts; back at a later position: found again.
+      await store.commit([{ collection: c, id: 'c', doc: null, position: 6 }]);
+      assert.deepEqual(await ids('u2'), ['b']);
+      assert.equal(await store.count(c, { where: { userId: 'u2' } }), 1);
+      assert.equal(await store.count(c, { where: { vip: false } }), 0);
+      await store.commit([{ collection: c, id: 'c', doc: { userId: 'u2', at: 7, status: 'requested', vip: false }, position: 7 }]);
+      assert.deepEqual(await ids('u2'), ['c', 'b']);
+      // A document without the fields; booleans; ranges.
+      await store.commit([{ collection: c, id: 'd', doc: { status: 'requested' }, position: 8 }]);
+      assert.equal(await store.count(c), 4);
+      assert.deepEqual((await store.find(c, { where: { vip: true } })).map((d) => d.id), ['a']);
+      assert.deepEqual((await store.find(c, { where: { vip: false } })).map((d) => d.id), ['c']);
+      assert.equal(await store.count(c, { where: { userId: 'u2' }, range: { field: 'at', gte: 3 } }), 1);
+      // The hint dropped and given again: the same answers.
+      await store.ensureCollection({ name: c, indexes: [['userId', 'at'], 'status', 'vip'] });
+      assert.deepEqual(await ids('u2'), ['c', 'b']);
+      await store.ensureCollection(spec);
+      assert.deepEqual(await ids('u2'), ['c', 'b']);
+      assert.deepEqual(await ids('u1'), ['a']);
+      assert.deepEqual((await store.find(c, { where: { vip: true } })).map((d) => d.id), ['a']);
+    }));
+
     it('records checkpoints with the documents, never moving them backwards', run(async (store) => {
       const c = unique('cp');
       const name = unique('projection');

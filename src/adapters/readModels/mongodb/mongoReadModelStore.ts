@@ -6,7 +6,7 @@
 import { MongoBulkWriteError, MongoClient, MongoServerError } from 'mongodb';
 import type { AnyBulkWriteOperation, Collection, Db, Filter, IndexDescription, WriteError } from 'mongodb';
 import type { JsonObject } from '../../../ports/eventStore.ts';
-import type { CollectionSpec, DocChange, FindQuery, ReadModelStore, StoredDoc } from '../../../ports/readModelStore.ts';
+import type { CollectionSpec, DocChange, EnsureOptions, FindQuery, ReadModelStore, StoredDoc } from '../../../ports/readModelStore.ts';
 import { LIVE, collectionName, databaseInUrl, indexDescription, queryFilter, querySort, redactUrl } from './queries.ts';
 
 interface StoredRecord {
@@ -95,7 +95,7 @@ export class MongoReadModelStore implements ReadModelStore {
     return this.db.collection<StoredRecord>(collectionName(name));
   }
 
-  async ensureCollection(spec: CollectionSpec): Promise<void> {
+  async ensureCollection(spec: CollectionSpec, options: EnsureOptions = {}): Promise<void> {
     // Created up front, as the SQLite adapter does, so an empty rebuilt copy can still be swapped in.
     try {
       await this.db.createCollection(collectionName(spec.name));
@@ -103,7 +103,7 @@ export class MongoReadModelStore implements ReadModelStore {
       if (!(error instanceof MongoServerError && error.code === NAMESPACE_EXISTS)) throw error;
     }
     const collection = this.collection(spec.name);
-    const wanted = spec.indexes.map(indexDescription);
+    const wanted = options.deferIndexes ? [] : spec.indexes.map(indexDescription);
     const same = (a: IndexDescription, b: IndexDescription) =>
       JSON.stringify(a.key) === JSON.stringify(b.key) && JSON.stringify(a.partialFilterExpression ?? null) === JSON.stringify(b.partialFilterExpression ?? null);
     const existing = await collection.indexes();

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { JsonObject } from '../../../ports/eventStore.ts';
-import { indexSpec, type CollectionSpec, type DocChange, type FieldValue, type FindQuery, type IndexSpec, type ReadModelStore, type StoredDoc } from '../../../ports/readModelStore.ts';
+import { indexSpec, type CollectionSpec, type DocChange, type EnsureOptions, type FieldValue, type FindQuery, type IndexSpec, type ReadModelStore, type StoredDoc } from '../../../ports/readModelStore.ts';
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const FIELD = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
@@ -15,13 +15,35 @@ function field(name: string): string {
   return `json_extract(doc, '$.${name}')`;
 }
 
+/** The column that holds a stable index's field (see IndexSpec.stable). */
+function column(name: string): string {
+  if (!FIELD.test(name)) throw new Error(`invalid field name ${JSON.stringify(name)}`);
+  return `f_${name}`;
+}
+
+/** Fields a table keeps in columns of their own: queries on them use the column, and so its index. */
+type Columns = ReadonlySet<string>;
+const NO_COLUMNS: Columns = new Set();
+
+const fieldIn = (columns: Columns, name: string) => (columns.has(name) ? column(name) : field(name));
+
+/** A field's value as json_extract reads it from the document: booleans as 1 or 0, objects as JSON text, absent as NULL. */
+function columnValue(doc: JsonObject | null, name: string): string | number | null {
+  const value = doc?.[name];
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'object') return JSON.stringify(value);
+  return value as string | number;
+}
+
 /** Ids per `IN (…)` list in getMany: far below SQLite's limit on parameters. */
 const IN_CHUNK = 512;
 
 /** An index's columns and, for a sparse one, its WHERE: a document without the first field is not in it. */
 function indexSql(index: IndexSpec): string {
-  const columns = `(${index.fields.map(field).join(', ')})`;
-  return index.sparse ? `${columns} WHERE ${field(index.fields[0]!)} IS NOT NULL` : columns;
+  const key = index.stable ? column : field;
+  const columns = `(${index.fields.map(key).join(', ')})`;
+  return index.sparse ? `${columns} WHERE ${key(index.fields[0]!)} IS NOT NULL` : columns;
 }
 
 const sqlValue = (v: FieldValue) => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
@@ -36,10 +58,20 @@ interface Row {
  * Embedded read models: one SQLite table per collection, documents as JSON, indexes on
  * json_extract expressions. Deleted documents stay as tombstones (doc NULL) that keep their
  * position, so a late or replayed event cannot bring a deleted document back.
+ *
+ * The fields of a stable index are also kept in columns (`f_<field>`, always equal to what
+ * json_extract reads from the document, NULL in a tombstone) and indexed there. An index on an
+ * expression of `doc` is rewritten whenever the document is, even when its key is unchanged: for
+ * the notification log's per-user index that was a second write into a user's leaf page for
+ * every notification (requested, then sent), measured as most of what 1M notifications of
+ * history cost over 10k (docs/performance.md).
  */
 export class SqliteReadModelStore implements ReadModelStore {
   private readonly db: Database.Database;
   private readonly cache = new Map<string, Database.Statement>();
+  /** Columns by table, as last read from the schema; dropped when the schema version moves (another connection may migrate or swap a table). */
+  private readonly columnsByTable = new Map<string, Columns>();
+  private schemaSeen = -1;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -60,6 +92,21 @@ export class SqliteReadModelStore implements ReadModelStore {
     return s;
   }
 
+  private columns(t: string): Columns {
+    const version = this.statement('PRAGMA schema_version').pluck().get() as number;
+    if (version !== this.schemaSeen) {
+      this.columnsByTable.clear();
+      this.schemaSeen = version;
+    }
+    let columns = this.columnsByTable.get(t);
+    if (!columns) {
+      const names = this.db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${t}')`).all().map((c) => c.name);
+      columns = names.some((n) => n.startsWith('f_')) ? new Set(names.filter((n) => n.startsWith('f_')).map((n) => n.slice(2))) : NO_COLUMNS;
+      this.columnsByTable.set(t, columns);
+    }
+    return columns;
+  }
+
   /** Reads of a collection that does not exist (yet, or any more) find nothing, as in MongoDB. */
   private read<T>(fallback: T, body: () => T): T {
     try {
@@ -70,27 +117,38 @@ export class SqliteReadModelStore implements ReadModelStore {
     }
   }
 
-  async ensureCollection(spec: CollectionSpec): Promise<void> {
+  async ensureCollection(spec: CollectionSpec, options: EnsureOptions = {}): Promise<void> {
     const t = table(spec.name);
-    this.db.exec(`CREATE TABLE IF NOT EXISTS ${t} (id TEXT PRIMARY KEY, position INTEGER NOT NULL, doc TEXT)`);
-    const indexes = this.db.prepare<[], { name: string; tbl_name: string; sql: string | null }>("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index'").all();
-    // A swapped-in table keeps the names its indexes were built with (SQLite cannot rename an
-    // index, and rebuilding one costs seconds), so an index is recognised by what it covers.
-    const covers = (sql: string) => sql.slice(sql.indexOf('('));
-    const wanted = spec.indexes.map(indexSpec).map((index) => ({ fields: index.fields, covering: indexSql(index) }));
-    // The primary key's own index has no SQL; every other index on the table is one this adapter made.
-    for (const stale of indexes.filter((i) => i.tbl_name === t && i.sql && !wanted.some((w) => w.covering === covers(i.sql!)))) {
-      this.db.exec(`DROP INDEX IF EXISTS ${stale.name}`);
-      this.cache.clear();
-    }
-    for (const { fields, covering } of wanted) {
-      if (indexes.some((i) => i.tbl_name === t && i.sql && covers(i.sql) === covering)) continue;
-      const base = `${t}__${fields.join('_')}`;
-      let name = base;
-      for (let n = 2; indexes.some((i) => i.name === name); n += 1) name = `${base}_${n}`;
-      this.db.exec(`CREATE INDEX ${name} ON ${t} ${covering}`);
-      indexes.push({ name, tbl_name: t, sql: `CREATE INDEX ${name} ON ${t} ${covering}` });
-    }
+    const specs = spec.indexes.map(indexSpec);
+    this.db.transaction(() => {
+      this.db.exec(`CREATE TABLE IF NOT EXISTS ${t} (id TEXT PRIMARY KEY, position INTEGER NOT NULL, doc TEXT)`);
+      const indexes = this.db.prepare<[], { name: string; tbl_name: string; sql: string | null }>("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index'").all();
+      // A swapped-in table keeps the names its indexes were built with (SQLite cannot rename an
+      // index, and rebuilding one costs seconds), so an index is recognised by what it covers.
+      const covers = (sql: string) => sql.slice(sql.indexOf('('));
+      const wanted = options.deferIndexes ? [] : specs.map((index) => ({ fields: index.fields, covering: indexSql(index) }));
+      // The primary key's own index has no SQL; every other index on the table is one this adapter made.
+      for (const stale of indexes.filter((i) => i.tbl_name === t && i.sql && !wanted.some((w) => w.covering === covers(i.sql!)))) {
+        this.db.exec(`DROP INDEX IF EXISTS ${stale.name}`);
+      }
+      // Columns for the fields of stable indexes: added and filled from the documents when a spec
+      // first asks (one UPDATE over the table: seconds for a million documents), dropped when none does.
+      const want = new Set(specs.filter((index) => index.stable).flatMap((index) => index.fields));
+      const have = this.db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${t}')`).all().map((c) => c.name).filter((n) => n.startsWith('f_')).map((n) => n.slice(2));
+      for (const name of have.filter((f) => !want.has(f))) this.db.exec(`ALTER TABLE ${t} DROP COLUMN ${column(name)}`);
+      const added = [...want].filter((f) => !have.includes(f));
+      for (const name of added) this.db.exec(`ALTER TABLE ${t} ADD COLUMN ${column(name)}`);
+      if (added.length > 0) this.db.exec(`UPDATE ${t} SET ${added.map((f) => `${column(f)} = ${field(f)}`).join(', ')} WHERE doc IS NOT NULL`);
+      for (const { fields, covering } of wanted) {
+        if (indexes.some((i) => i.tbl_name === t && i.sql && covers(i.sql) === covering)) continue;
+        const base = `${t}__${fields.join('_')}`;
+        let name = base;
+        for (let n = 2; indexes.some((i) => i.name === name); n += 1) name = `${base}_${n}`;
+        this.db.exec(`CREATE INDEX ${name} ON ${t} ${covering}`);
+        indexes.push({ name, tbl_name: t, sql: `CREATE INDEX ${name} ON ${t} ${covering}` });
+      }
+    })();
+    this.cache.clear();
   }
 
   async get(collection: string, id: string): Promise<StoredDoc | null> {
@@ -121,32 +179,59 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async find(collection: string, query: FindQuery = {}): Promise<StoredDoc[]> {
-    const { sql, params } = whereSql(query);
-    const order = query.orderBy ? ` ORDER BY ${field(query.orderBy.field)} ${query.orderBy.direction === 'desc' ? 'DESC' : 'ASC'}, id` : ' ORDER BY id';
-    const rows = this.read([], () => this.statement(`SELECT id, position, doc FROM ${table(collection)}${sql}${order} LIMIT ? OFFSET ?`)
+    const t = table(collection);
+    const columns = this.columns(t);
+    const { sql, params } = whereSql(query, columns);
+    const order = query.orderBy ? ` ORDER BY ${fieldIn(columns, query.orderBy.field)} ${query.orderBy.direction === 'desc' ? 'DESC' : 'ASC'}, id` : ' ORDER BY id';
+    const rows = this.read([], () => this.statement(`SELECT id, position, doc FROM ${t}${sql}${order} LIMIT ? OFFSET ?`)
       .all(...params, query.limit ?? -1, query.offset ?? 0) as Row[]);
     return rows.map(toStored);
   }
 
   async count(collection: string, query: Pick<FindQuery, 'where' | 'range'> = {}): Promise<number> {
-    const { sql, params } = countSql(collection, query);
+    const { sql, params } = countSql(collection, query, this.columns(table(collection)));
     return this.read(0, () => (this.statement(sql).get(...params) as { n: number }).n);
+  }
+
+  /** Writes one change to table `t`, unless the document already has that position or a later one. */
+  private writer(t: string): (c: DocChange) => void {
+    const stable = [...this.columns(t)];
+    if (stable.length === 0) {
+      const upsert = this.statement(
+        `INSERT INTO ${t} (id, position, doc) VALUES (?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET position = excluded.position, doc = excluded.doc WHERE excluded.position > ${t}.position`,
+      );
+      return (c) => {
+        upsert.run(c.id, c.position, c.doc === null ? null : JSON.stringify(c.doc));
+      };
+    }
+    const columns = stable.map(column);
+    // An update that leaves the stable fields as they are writes the document alone, and so
+    // leaves their index alone; when it changes any of them (a deletion or a comeback does)
+    // nothing is written here, and the full update below writes them too.
+    const upsert = this.statement(
+      `INSERT INTO ${t} (id, position, doc, ${columns.join(', ')}) VALUES (?, ?, ?${', ?'.repeat(columns.length)})
+       ON CONFLICT(id) DO UPDATE SET position = excluded.position, doc = excluded.doc
+       WHERE excluded.position > ${t}.position${columns.map((c) => ` AND ${t}.${c} IS excluded.${c}`).join('')}`,
+    );
+    const rewrite = this.statement(`UPDATE ${t} SET position = ?, doc = ?, ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ? AND position < ?`);
+    return (c) => {
+      const doc = c.doc === null ? null : JSON.stringify(c.doc);
+      const values = stable.map((name) => columnValue(c.doc, name));
+      if (upsert.run(c.id, c.position, doc, ...values).changes === 0) rewrite.run(c.position, doc, ...values, c.id, c.position);
+    };
   }
 
   async commit(changes: readonly DocChange[], checkpoint?: { name: string; position: number }): Promise<void> {
     this.db.transaction(() => {
       let collection: string | undefined;
-      let upsert: Database.Statement | undefined;
+      let write: ((c: DocChange) => void) | undefined;
       for (const c of changes) {
-        if (c.collection !== collection || !upsert) {
+        if (c.collection !== collection || !write) {
           collection = c.collection;
-          const t = table(collection);
-          upsert = this.statement(
-            `INSERT INTO ${t} (id, position, doc) VALUES (?, ?, ?)
-             ON CONFLICT(id) DO UPDATE SET position = excluded.position, doc = excluded.doc WHERE excluded.position > ${t}.position`,
-          );
+          write = this.writer(table(collection));
         }
-        upsert.run(c.id, c.position, c.doc === null ? null : JSON.stringify(c.doc));
+        write(c);
       }
       if (checkpoint) {
         this.statement(
@@ -189,8 +274,8 @@ function toStored(row: Row): StoredDoc {
 }
 
 /** The statement behind `count`: on indexed fields, answered from the index alone. */
-export function countSql(collection: string, query: Pick<FindQuery, 'where' | 'range'>): { sql: string; params: (string | number)[] } {
-  const { sql, params } = whereSql(query);
+export function countSql(collection: string, query: Pick<FindQuery, 'where' | 'range'>, columns: Columns = NO_COLUMNS): { sql: string; params: (string | number)[] } {
+  const { sql, params } = whereSql(query, columns);
   return { sql: `SELECT COUNT(*) AS n FROM ${table(collection)}${sql}`, params };
 }
 
@@ -200,19 +285,19 @@ export function countSql(collection: string, query: Pick<FindQuery, 'where' | 'r
  * count had to read every matching row's document instead of counting entries of the index
  * (20,000 matches: 12 ms against 0.5 ms).
  */
-function whereSql(query: Pick<FindQuery, 'where' | 'range'>): { sql: string; params: (string | number)[] } {
+function whereSql(query: Pick<FindQuery, 'where' | 'range'>, columns: Columns): { sql: string; params: (string | number)[] } {
   const parts: string[] = [];
   const params: (string | number)[] = [];
   for (const [name, value] of Object.entries(query.where ?? {})) {
-    parts.push(`${field(name)} = ?`);
+    parts.push(`${fieldIn(columns, name)} = ?`);
     params.push(sqlValue(value));
   }
   if (query.range?.gte !== undefined) {
-    parts.push(`${field(query.range.field)} >= ?`);
+    parts.push(`${fieldIn(columns, query.range.field)} >= ?`);
     params.push(sqlValue(query.range.gte));
   }
   if (query.range?.lte !== undefined) {
-    parts.push(`${field(query.range.field)} <= ?`);
+    parts.push(`${fieldIn(columns, query.range.field)} <= ?`);
     params.push(sqlValue(query.range.lte));
   }
   if (parts.length === 0) parts.push('doc IS NOT NULL');
