@@ -18,7 +18,7 @@ export async function openStores(config: Config, logger: Logger, options: Shared
   if (config.eventStore.kind === 'embedded' || config.readStore.kind === 'embedded') mkdirSync(config.dataDir, { recursive: true });
   const events = await openEventStore(config, logger, options);
   try {
-    const readModels = config.readStore.kind === 'embedded' ? new SqliteReadModelStore(config.readStore.file) : await openMongo(config.readStore.url);
+    const readModels = config.readStore.kind === 'embedded' ? new SqliteReadModelStore(config.readStore.file, logger.child({ component: 'read-models' })) : await openMongo(config.readStore.url);
     return { events, readModels };
   } catch (error) {
     await events.close();

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { JsonObject } from '../../../ports/eventStore.ts';
+import type { Logger } from '../../../ports/logger.ts';
 import { indexSpec, type CollectionSpec, type DocChange, type EnsureOptions, type FieldValue, type FindQuery, type IndexSpec, type ReadModelStore, type StoredDoc } from '../../../ports/readModelStore.ts';
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
@@ -73,7 +74,8 @@ export class SqliteReadModelStore implements ReadModelStore {
   private readonly columnsByTable = new Map<string, Columns>();
   private schemaSeen = -1;
 
-  constructor(file: string) {
+  /** `logger`: where a long change of a table's layout (filling new columns) is announced. */
+  constructor(file: string, private readonly logger?: Logger) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     // Read models are rebuilt from the events, so a lost last commit costs a replay, not data.
@@ -138,7 +140,13 @@ export class SqliteReadModelStore implements ReadModelStore {
       for (const name of have.filter((f) => !want.has(f))) this.db.exec(`ALTER TABLE ${t} DROP COLUMN ${column(name)}`);
       const added = [...want].filter((f) => !have.includes(f));
       for (const name of added) this.db.exec(`ALTER TABLE ${t} ADD COLUMN ${column(name)}`);
-      if (added.length > 0) this.db.exec(`UPDATE ${t} SET ${added.map((f) => `${column(f)} = ${field(f)}`).join(', ')} WHERE doc IS NOT NULL`);
+      if (added.length > 0) {
+        const documents = (this.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
+        const started = performance.now();
+        if (documents > 0) this.logger?.info({ collection: spec.name, fields: added, documents }, 'read models: filling columns for the fields of stable indexes, one pass over the collection (about 6 s per million documents)');
+        this.db.exec(`UPDATE ${t} SET ${added.map((f) => `${column(f)} = ${field(f)}`).join(', ')} WHERE doc IS NOT NULL`);
+        if (documents > 0) this.logger?.info({ collection: spec.name, fields: added, documents, ms: Math.round(performance.now() - started) }, 'read models: columns filled');
+      }
       for (const { fields, covering } of wanted) {
         if (indexes.some((i) => i.tbl_name === t && i.sql && covers(i.sql) === covering)) continue;
         const base = `${t}__${fields.join('_')}`;
