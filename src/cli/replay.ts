@@ -12,6 +12,7 @@ import { openStores } from '../adapters/stores.ts';
 import { PROJECTIONS } from '../projections/index.ts';
 import type { Projection } from '../projections/projection.ts';
 import { positionAt, rebuildAll, RebuildInterruptedError, type RebuildProgress } from '../processors/rebuild.ts';
+import { ProjectionFault } from '../processors/projectionFault.ts';
 
 const USAGE = `usage: npm run replay -- <read model | all> [--until <position | ISO time>]
   read models: ${PROJECTIONS.map((p) => p.name).join(', ')}
@@ -108,6 +109,7 @@ main().then(
     if (error instanceof UsageError) process.stderr.write(`replay: ${error.message}\n${USAGE}\n`);
     else if (error instanceof ConfigError) process.stderr.write(`replay: ${error.message}\n`);
     else if (error instanceof RebuildInterruptedError) process.stderr.write(`\nreplay: ${error.message}\n`);
+    else if (error instanceof ProjectionFault) process.stderr.write(`\nreplay: ${error.message}\nNothing live was changed: the build stops at its last checkpoint. Fix the projection, then run the same command again; it resumes from there.\n`);
     else process.stderr.write(`replay: failed: ${error instanceof Error ? error.stack : String(error)}\nNothing live was changed unless a swap was reported above; run the same command again to resume from the build's checkpoint.\n`);
     process.exit(error instanceof RebuildInterruptedError ? 130 : error instanceof UsageError || error instanceof ConfigError ? 2 : 1);
   },

@@ -88,7 +88,9 @@ export class BuildPass {
       }
       const routed = this.dispatcher.dispatch(page, this.applied);
       for (const [i, docs] of this.docs.entries()) {
-        const { items } = routed[i]!;
+        const { items, fault } = routed[i]!;
+        // A rebuild cannot leave an event out: the projection's bug ends it, with what it was.
+        if (fault) throw fault;
         if (items.length > 0) await docs.apply(items);
         this.events[i]! += items.length;
       }

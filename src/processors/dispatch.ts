@@ -7,8 +7,18 @@ import type { Logger } from '../ports/logger.ts';
 import { decodeEvent, UnreadableEventError } from '../codec/events.ts';
 import type { Projection } from '../projections/projection.ts';
 import type { Keyed } from './docCache.ts';
+import { ProjectionFault } from './projectionFault.ts';
+
+/** One projection's share of a page. */
+export interface Routed {
+  items: Keyed[];
+  last: number;
+  fault?: ProjectionFault;
+}
 
 export class Dispatcher {
+  /** Faults found in the page being dispatched: while none, no taker list is filtered for them. */
+  private faults = 0;
   /** Event type → indexes of the projections that take it. */
   private readonly byType = new Map<string, number[]>();
 
@@ -29,24 +39,37 @@ export class Dispatcher {
   /**
    * The events of `page` per projection (same order as the constructor's list), skipping those at
    * or before `after[i]`, which projection i already has, and those `keyOf` gives no document for;
-   * `last` is the position of the last event of its types, applied or not (0 when none).
+   * `last` is the position of the last event of its types, applied or not (0 when none). A
+   * projection whose `keyOf` throws gets a `fault` and nothing more from this page; one marked in
+   * `skip` gets nothing.
    */
-  dispatch(page: readonly RecordedEvent[], after: readonly number[]): { items: Keyed[]; last: number }[] {
-    const out = this.projections.map(() => ({ items: [] as Keyed[], last: 0 }));
+  dispatch(page: readonly RecordedEvent[], after: readonly number[], skip: readonly boolean[] = []): Routed[] {
+    const out: Routed[] = this.projections.map(() => ({ items: [], last: 0 }));
     const behind = Math.max(...after);
+    const left = (i: number) => !skip[i] && !out[i]!.fault;
+    const skipping = skip.some(Boolean);
     for (const raw of page) {
       const all = this.byType.get(raw.type);
       // Past every projection's position (all but the first page of a resumed run) nothing is filtered.
-      const takers = raw.position > behind ? all : all?.filter((i) => raw.position > after[i]!);
+      let takers = raw.position > behind ? all : all?.filter((i) => raw.position > after[i]!);
+      if (takers && (skipping || this.faults > 0)) takers = takers.filter(left);
       if (!takers || takers.length === 0) continue;
       for (const i of takers) out[i]!.last = raw.position;
       const event = this.decode(raw, takers);
       if (!event) continue;
       for (const i of takers) {
-        const key = this.projections[i]!.keyOf(event);
+        let key: string | null;
+        try {
+          key = this.projections[i]!.keyOf(event);
+        } catch (error) {
+          out[i]!.fault = new ProjectionFault(this.projections[i]!.name, event, error);
+          this.faults += 1;
+          continue;
+        }
         if (key) out[i]!.items.push({ event, key });
       }
     }
+    this.faults = 0;
     return out;
   }
 

@@ -8,6 +8,7 @@ import type { DocChange, ReadModelStore } from '../ports/readModelStore.ts';
 import type { Recorded } from '../domain/events.ts';
 import type { Projection } from '../projections/projection.ts';
 import { ABSENT, evolveDocs, type DocState } from './evolveDocs.ts';
+import { ProjectionFault } from './projectionFault.ts';
 
 export interface Keyed {
   event: Recorded;
@@ -74,7 +75,12 @@ export class DocCache {
   private applyFrom(items: readonly Keyed[], start: number): { at: number; ids: readonly string[] } {
     for (let i = start; i < items.length; i += 1) {
       const { event, key } = items[i]!;
-      const evolved = evolveDocs(this.projection, event, key, this.lookup);
+      let evolved: ReturnType<typeof evolveDocs>;
+      try {
+        evolved = evolveDocs(this.projection, event, key, this.lookup);
+      } catch (error) {
+        throw new ProjectionFault(this.projection.name, event, error);
+      }
       if (evolved.missing) return { at: i, ids: evolved.missing };
       for (const [id, state] of evolved.writes) {
         this.docs.set(id, state);

@@ -10,6 +10,7 @@ import type { Projection } from '../projections/projection.ts';
 import { checkpointName } from './checkpoints.ts';
 import { DocCache, type Keyed } from './docCache.ts';
 import { Dispatcher } from './dispatch.ts';
+import { ProjectionFault } from './projectionFault.ts';
 
 /** Events read per batch at most: a follower catching up reads (and commits) this many at a time. */
 const BATCH = 5000;
@@ -32,6 +33,8 @@ export interface FollowerOptions {
   gather: Gather;
   /** Set when stopping: a failing batch is no longer retried. */
   stopping: AbortSignal;
+  /** Names of the projections stopped by a fault of their own code, for /metrics. */
+  stopped?: Set<string>;
 }
 
 export interface Gather {
@@ -68,6 +71,8 @@ export class Follower {
   private readonly dispatcher: Dispatcher;
   private readonly applied: number[];
   private readonly committed: number[];
+  /** Projections stopped by a ProjectionFault: the others go on without them. */
+  private readonly stopped: boolean[];
 
   constructor(
     private readonly events: EventStore,
@@ -79,6 +84,7 @@ export class Follower {
     this.dispatcher = new Dispatcher(members.map((m) => m.projection), logger);
     this.applied = members.map((m) => m.from);
     this.committed = [...this.applied];
+    this.stopped = members.map(() => false);
     const from = Math.min(...this.applied);
     this.sub = events.subscribeToAll({ fromPosition: from, filter: { eventTypes: this.dispatcher.eventTypes } });
   }
@@ -88,13 +94,23 @@ export class Follower {
       const batch = await this.sub.nextBatch(BATCH);
       const last = batch.at(-1)?.position;
       if (last === undefined) return;
-      const routed = this.dispatcher.dispatch(batch, this.applied);
+      const routed = this.dispatcher.dispatch(batch, this.applied, this.stopped);
       for (const [i, { projection }] of this.members.entries()) {
-        const { items, last: own } = routed[i]!;
+        if (this.stopped[i]) continue;
+        const { items, last: own, fault } = routed[i]!;
+        if (fault) {
+          this.stop(i, fault);
+          continue;
+        }
         // Committed when the batch had events of its types (even ones it skips), so its checkpoint
         // is never behind one of them; otherwise only now and then.
         if (own > 0 || last - this.committed[i]! >= IDLE_CHECKPOINT) {
-          if (!(await this.applyUntilDone(projection, items, last))) return;
+          const done = await this.applyUntilDone(projection, items, last);
+          if (done instanceof ProjectionFault) {
+            this.stop(i, done);
+            continue;
+          }
+          if (!done) return;
           this.committed[i] = last;
           // The embedded store answers without waiting on I/O, so a large batch would hold the thread
           // (and the deliveries that share it) for all read models at once: let them in between.
@@ -129,13 +145,32 @@ export class Follower {
     }
   }
 
-  /** Retries a failed batch (the store may be away) rather than skipping it; false once stopping. */
-  private async applyUntilDone(projection: Projection, items: readonly Keyed[], position: number): Promise<boolean> {
+  /**
+   * Stops one projection whose own code threw: the same event would fail the same way on every
+   * retry, and retrying would hold every other read model back with it. Its read model stays at
+   * its last commit; a restart retries from there, once the projection is fixed.
+   */
+  private stop(i: number, fault: ProjectionFault): void {
+    const { name } = this.members[i]!.projection;
+    this.stopped[i] = true;
+    this.options.stopped?.add(name);
+    this.logger.error(
+      { err: fault.failure, projection: name, event: fault.event, appliedUpTo: this.applied[i] },
+      `${fault.message}. This read model stops at position ${this.applied[i]} and the others go on; fix the projection, then restart Herald (it resumes from there) or rebuild it with \`npm run replay -- ${name}\``,
+    );
+  }
+
+  /**
+   * Retries a failed batch (the store may be away) rather than skipping it; false once stopping.
+   * A fault of the projection's own code is returned instead: retrying it cannot help.
+   */
+  private async applyUntilDone(projection: Projection, items: readonly Keyed[], position: number): Promise<boolean | ProjectionFault> {
     for (;;) {
       try {
         await applyKeyed(this.readModels, projection, projection.collection.name, items, { name: checkpointName(projection), position });
         return true;
       } catch (error) {
+        if (error instanceof ProjectionFault) return error;
         if (this.options.stopping.aborted) return false;
         this.logger.error({ err: error, projection: projection.name }, 'projection batch failed; retrying in 1 s');
         await new Promise((r) => setTimeout(r, 1000));

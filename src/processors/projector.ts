@@ -21,6 +21,7 @@ export async function applyBatch(
   const last = batch.at(-1);
   if (!last) return 0;
   const [routed] = new Dispatcher([projection], logger).dispatch(batch, [0]);
+  if (routed!.fault) throw routed!.fault;
   await applyKeyed(readModels, projection, collection, routed!.items, { name: checkpoint, position: last.position });
   return batch.length;
 }
@@ -31,6 +32,8 @@ export class Projector {
   private readonly runs: Promise<void>[] = [];
   /** Last position applied per projection: what /metrics reports as projection lag. */
   readonly positions = new Map<string, number>();
+  /** Projections stopped by a fault of their own code (Follower): /metrics reports them. */
+  readonly stopped = new Set<string>();
   /** Aborted on stop: a version rebuild in progress ends after its batch and resumes next start. */
   private readonly stopping = new AbortController();
 
@@ -57,7 +60,7 @@ export class Projector {
   }
 
   private follow(members: readonly Member[]): Promise<void> {
-    const follower = new Follower(this.events, this.readModels, members, this.logger, { positions: this.positions, gather: this.gather, stopping: this.stopping.signal });
+    const follower = new Follower(this.events, this.readModels, members, this.logger, { positions: this.positions, gather: this.gather, stopping: this.stopping.signal, stopped: this.stopped });
     this.followers.push(follower);
     return follower.run();
   }

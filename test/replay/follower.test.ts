@@ -11,6 +11,12 @@ import { checkpointName, Projector } from '../../src/processors/projector.ts';
 import { gatherPause } from '../../src/processors/follower.ts';
 import { PROJECTIONS } from '../../src/projections/index.ts';
 import { eventually } from '../support/wait.ts';
+import { Metrics } from '../../src/metrics.ts';
+import { ProjectionFault } from '../../src/processors/projectionFault.ts';
+import { rebuildAll } from '../../src/processors/rebuild.ts';
+import type { Logger } from '../../src/ports/logger.ts';
+import type { Projection } from '../../src/projections/projection.ts';
+import type { Recorded } from '../../src/domain/events.ts';
 
 describe('the projector follows the log once for every projection', () => {
   it('moves each checkpoint past the last event of its types, also one it keeps no document for, and reports the positions', async () => {
@@ -39,6 +45,77 @@ describe('the projector follows the log once for every projection', () => {
       assert.equal((await readModels.get('schedule', id)), null, 'DeliveryDue took the scheduled send off the schedule');
       assert.equal((await readModels.get('contacts', 'u1'))?.doc.email, 'u1@example.com');
       for (const p of PROJECTIONS) assert.equal(projector.positions.get(p.name), due.position, `${p.name} reports the position it has applied`);
+    } finally {
+      await projector.stop();
+      await events.close();
+      await readModels.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a projection whose own code throws on an event', () => {
+  it('stops alone, at its last commit, says so with what to do, and the other read models go on', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-fault-'));
+    const events = new SqliteEventStore(join(dir, 'e.db'));
+    const readModels = new SqliteReadModelStore(join(dir, 'r.db'));
+    const notifications = PROJECTIONS.find((p) => p.name === 'notifications')!;
+    const poison = (event: Recorded) => event.type === 'NotificationRequested' && event.data.userId === 'poison';
+    // Two copies of the notification log, each with a bug on one event: in evolve, and in keyOf.
+    const buggy = (name: string, where: 'evolve' | 'keyOf'): Projection => ({
+      ...notifications,
+      name,
+      collection: { ...notifications.collection, name },
+      keyOf: (event) => {
+        if (where === 'keyOf' && poison(event)) throw new Error('keyOf bug');
+        return notifications.keyOf(event);
+      },
+      evolve: (doc, event) => {
+        if (where === 'evolve' && poison(event)) throw new Error('evolve bug');
+        return notifications.evolve(doc, event);
+      },
+    });
+    const errors: { obj: Record<string, unknown>; msg?: string }[] = [];
+    const logger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (obj, msg) => errors.push({ obj: obj as Record<string, unknown>, msg }), child: () => logger };
+    const projector = new Projector(events, readModels, [...PROJECTIONS, buggy('evolve_bug', 'evolve'), buggy('keyof_bug', 'keyOf')], logger, { minMs: 1, maxMs: 1 });
+    const at = '2026-11-23T10:00:00.000Z';
+    const request = (n: number, userId: string) => {
+      const notificationId = `00000000-0000-4000-8000-00000000000${n}`;
+      return events.append(`notification-${notificationId}`, [encodeEvent({
+        type: 'NotificationRequested',
+        data: { notificationId, userId, channel: 'email', category: 'news', content: { email: { subject: 's', text: 't' } }, routes: ['email'], priority: 'normal', at },
+      })], 'no_stream');
+    };
+    const applied = (name: string, position: number) => eventually(5000, `${name} at ${position}`, async () => ((projector.positions.get(name) ?? 0) >= position ? true : undefined));
+    try {
+      await projector.start();
+      const first = await request(1, 'u1');
+      for (const name of ['notifications', 'evolve_bug', 'keyof_bug']) await applied(name, first.position);
+      const bad = await request(2, 'poison');
+      const after = await request(3, 'u1');
+      await applied('notifications', after.position);
+      assert.ok(await readModels.get('notifications', '00000000-0000-4000-8000-000000000003'), 'the sound read models go on past the poison event');
+      await eventually(5000, 'both buggy read models stopped', async () => (projector.stopped.size === 2 ? true : undefined));
+      assert.deepEqual([...projector.stopped].sort(), ['evolve_bug', 'keyof_bug']);
+      for (const name of ['evolve_bug', 'keyof_bug']) {
+        assert.equal(projector.positions.get(name), first.position, `${name} stays at its last commit`);
+        assert.equal(await readModels.getCheckpoint(checkpointName(projector.projections.find((p) => p.name === name)!)), first.position);
+        assert.ok(await readModels.get(name, '00000000-0000-4000-8000-000000000001'));
+        assert.equal(await readModels.get(name, '00000000-0000-4000-8000-000000000003'), null);
+        const line = errors.find((e) => e.obj.projection === name);
+        assert.ok(line, `an error line names ${name}`);
+        assert.match(line.msg ?? '', new RegExp(`^projection ${name} cannot apply NotificationRequested of notification-\\S+ at position ${bad.position}: (evolve|keyOf) bug\\. This read model stops at position ${first.position} and the others go on; fix the projection, then restart Herald \\(it resumes from there\\) or rebuild it with \\\`npm run replay -- ${name}\\\`$`));
+        assert.deepEqual(line.obj.event, { type: 'NotificationRequested', position: bad.position, streamName: 'notification-00000000-0000-4000-8000-000000000002' });
+      }
+      assert.equal(errors.length, 2, 'one line each, no retries');
+      // A rebuild cannot leave the event out: it ends on the same fault, with what it was.
+      await assert.rejects(rebuildAll(events, readModels, [buggy('evolve_bug', 'evolve')], logger), (error: unknown) => error instanceof ProjectionFault && error.event.position === bad.position);
+      await assert.rejects(rebuildAll(events, readModels, [buggy('keyof_bug', 'keyOf')], logger), (error: unknown) => error instanceof ProjectionFault && /keyOf bug$/.test(error.message));
+      const metrics = new Metrics({ processMetrics: false });
+      metrics.watchProjections(events, projector);
+      const body = (await metrics.render()).body;
+      assert.match(body, /herald_projection_stopped\{projection="evolve_bug"\} 1\n/);
+      assert.match(body, /herald_projection_stopped\{projection="notifications"\} 0\n/);
     } finally {
       await projector.stop();
       await events.close();
