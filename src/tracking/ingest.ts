@@ -76,8 +76,9 @@ export async function optOutAddress(ctx: TrackingContext, opt: { channel: 'email
   return changed;
 }
 
-async function storeUnmatched(ctx: TrackingContext, item: ProviderFact): Promise<void> {
-  const event: ProviderEvent = {
+/** Stores a fact that matched nothing on its provider's stream; returns it as stored. */
+async function storeUnmatched(ctx: TrackingContext, item: ProviderFact): Promise<OpenUnmatched> {
+  const event: Extract<ProviderEvent, { type: 'ProviderEventUnmatched' }> = {
     type: 'ProviderEventUnmatched',
     data: {
       provider: item.provider,
@@ -88,11 +89,15 @@ async function storeUnmatched(ctx: TrackingContext, item: ProviderFact): Promise
       at: ctx.now().toISOString(),
     },
   };
-  await ctx.events.append(providerEventsStream(item.provider), [encodeEvent(event)], 'any');
+  const { nextExpectedRevision } = await ctx.events.append(providerEventsStream(item.provider), [encodeEvent(event)], 'any');
+  return { revision: nextExpectedRevision, data: event.data };
 }
 
-/** Records a webhook's facts in order; one that fails to match is stored, and opt-outs happen either way. */
-export async function ingestProviderFacts(ctx: TrackingContext, items: readonly ProviderFact[]): Promise<IngestResult> {
+/**
+ * Records a webhook's facts in order; one that fails to match is stored, handed to `late` to be
+ * tried again once its send may be known, and opt-outs happen either way.
+ */
+export async function ingestProviderFacts(ctx: TrackingContext, items: readonly ProviderFact[], late?: { later(provider: string, unmatched: OpenUnmatched): void }): Promise<IngestResult> {
   const result: IngestResult = { received: items.length, recorded: 0, duplicates: 0, unmatched: 0, optedOut: 0 };
   for (const item of items) {
     const found = await match(ctx, item);
@@ -100,7 +105,7 @@ export async function ingestProviderFacts(ctx: TrackingContext, items: readonly 
       const added = await recordTracking(ctx, found.notificationId, item.fact, { provider: item.provider });
       result[added ? 'recorded' : 'duplicates'] += 1;
     } else {
-      await storeUnmatched(ctx, item);
+      late?.later(item.provider, await storeUnmatched(ctx, item));
       result.unmatched += 1;
     }
     if (item.optOut && item.to) {
@@ -123,17 +128,23 @@ export async function listUnmatched(ctx: TrackingContext, provider: string): Pro
   return openUnmatched(await readProviderStream(ctx, provider));
 }
 
+/**
+ * Matches one stored unmatched event again: records its fact on the notification found and marks
+ * it matched. Returns that notification's id, or null when it still matches nothing.
+ */
+export async function settleUnmatched(ctx: TrackingContext, provider: string, { revision, data }: OpenUnmatched): Promise<string | null> {
+  const found = await match(ctx, data);
+  if (!found) return null;
+  await recordTracking(ctx, found.notificationId, data.fact, { provider });
+  const event: ProviderEvent = { type: 'ProviderEventMatched', data: { provider, revision, notificationId: found.notificationId, at: ctx.now().toISOString() } };
+  await ctx.events.append(providerEventsStream(provider), [encodeEvent(event)], 'any');
+  return found.notificationId;
+}
+
 /** Tries every still-unmatched event of a provider again (late events whose send is now known). */
 export async function retryUnmatched(ctx: TrackingContext, provider: string): Promise<{ matched: number; unmatched: number }> {
   const open = await listUnmatched(ctx, provider);
   let matched = 0;
-  for (const { revision, data } of open) {
-    const found = await match(ctx, data);
-    if (!found) continue;
-    await recordTracking(ctx, found.notificationId, data.fact, { provider });
-    const event: ProviderEvent = { type: 'ProviderEventMatched', data: { provider, revision, notificationId: found.notificationId, at: ctx.now().toISOString() } };
-    await ctx.events.append(providerEventsStream(provider), [encodeEvent(event)], 'any');
-    matched += 1;
-  }
+  for (const unmatched of open) if (await settleUnmatched(ctx, provider, unmatched)) matched += 1;
   return { matched, unmatched: open.length - matched };
 }

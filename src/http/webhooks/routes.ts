@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import { ingestProviderFacts, optOutAddress, type TrackingContext } from '../../tracking/ingest.ts';
+import { LateMatcher } from '../../tracking/lateMatch.ts';
 import { fromSendgrid, fromTwilioStatus, isStopReply, sendgridBatch, type ProviderFact } from '../../tracking/providerFacts.ts';
 import type { TrackingConfig } from '../../tracking/config.ts';
 import type { AppDeps } from '../deps.ts';
@@ -42,6 +43,9 @@ export function webhookRoutes(deps: AppDeps, tracking: TrackingConfig): FastifyP
   };
 
   return async (app) => {
+    // Events that beat their send to Herald are tried again shortly (tracking/lateMatch.ts).
+    const late = new LateMatcher(ctx, app.log.child({ component: 'tracking' }));
+    app.addHook('onClose', async () => late.close());
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (_req, body, done) => done(null, body));
 
@@ -64,7 +68,7 @@ export function webhookRoutes(deps: AppDeps, tracking: TrackingConfig): FastifyP
       const batch = sendgridBatch.safeParse(parsed);
       if (!batch.success) throw new Problem(422, 'validation_failed', 'The request is not valid', 'expected a JSON array of SendGrid events');
       const facts = batch.data.map(fromSendgrid).filter((f): f is ProviderFact => f !== null);
-      const result = await ingestProviderFacts(ctx, facts);
+      const result = await ingestProviderFacts(ctx, facts, late);
       req.log.info({ provider: 'sendgrid', ...result }, 'provider events received');
       return summary(result, batch.data.length - facts.length);
     });
@@ -73,7 +77,7 @@ export function webhookRoutes(deps: AppDeps, tracking: TrackingConfig): FastifyP
       schema: { tags: ['webhooks'], summary: 'Twilio message status callback (delivered, undelivered, failed), X-Twilio-Signature verified', security: [], response: { 200: ingestResult } },
     }, async (req) => {
       const fact = fromTwilioStatus(twilioParams(req));
-      const result = await ingestProviderFacts(ctx, fact ? [fact] : []);
+      const result = await ingestProviderFacts(ctx, fact ? [fact] : [], late);
       return summary({ ...result, received: 1 }, fact ? 0 : 1);
     });
 
