@@ -102,11 +102,16 @@ export class SqliteReadModelStore implements ReadModelStore {
     }
     let columns = this.columnsByTable.get(t);
     if (!columns) {
-      const names = this.db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${t}')`).all().map((c) => c.name);
-      columns = names.some((n) => n.startsWith('f_')) ? new Set(names.filter((n) => n.startsWith('f_')).map((n) => n.slice(2))) : NO_COLUMNS;
+      const fields = this.fieldsInColumns(t);
+      columns = fields.length > 0 ? new Set(fields) : NO_COLUMNS;
       this.columnsByTable.set(t, columns);
     }
     return columns;
+  }
+
+  /** The fields table `t` keeps in columns of their own, read from its schema. */
+  private fieldsInColumns(t: string): string[] {
+    return this.db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${t}')`).all().flatMap((c) => (c.name.startsWith('f_') ? [c.name.slice(2)] : []));
   }
 
   /** Reads of a collection that does not exist (yet, or any more) find nothing, as in MongoDB. */
@@ -136,7 +141,7 @@ export class SqliteReadModelStore implements ReadModelStore {
       // Columns for the fields of stable indexes: added and filled from the documents when a spec
       // first asks (one UPDATE over the table: seconds for a million documents), dropped when none does.
       const want = new Set(specs.filter((index) => index.stable).flatMap((index) => index.fields));
-      const have = this.db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${t}')`).all().map((c) => c.name).filter((n) => n.startsWith('f_')).map((n) => n.slice(2));
+      const have = this.fieldsInColumns(t);
       for (const name of have.filter((f) => !want.has(f))) this.db.exec(`ALTER TABLE ${t} DROP COLUMN ${column(name)}`);
       const added = [...want].filter((f) => !have.includes(f));
       for (const name of added) this.db.exec(`ALTER TABLE ${t} ADD COLUMN ${column(name)}`);
