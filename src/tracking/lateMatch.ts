@@ -25,6 +25,7 @@ export const LATE_MATCH: LateMatchOptions = { delaysMs: [250, 1_000, 5_000, 30_0
 export class LateMatcher {
   private readonly timers = new Set<NodeJS.Timeout>();
   private full = false;
+  private closed = false;
 
   constructor(
     private readonly ctx: TrackingContext,
@@ -51,7 +52,8 @@ export class LateMatcher {
 
   private schedule(provider: string, unmatched: OpenUnmatched, attempt: number): void {
     const delay = this.options.delaysMs[attempt];
-    if (delay === undefined) return;
+    // A try still running when the stores close must not schedule another.
+    if (delay === undefined || this.closed) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       void this.attempt(provider, unmatched, attempt);
@@ -75,6 +77,7 @@ export class LateMatcher {
 
   /** Drops the tries still waiting: their events stay stored, open for the retry endpoint. */
   close(): void {
+    this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
   }

@@ -71,6 +71,10 @@ describe('provider events that arrive before their send is known', () => {
       assert.equal(late.pending, 2, 'the third is stored but not tried again');
       await eventually(2000, 'tries spent', async () => (late.pending === 0 ? true : undefined));
       assert.deepEqual((await listUnmatched(ctx, 'twilio')).map((u) => u.data.providerMessageId), ['SM-A', 'SM-B', 'SM-C']);
+      // Once closed (the server stopping), nothing new waits.
+      late.close();
+      late.later('twilio', (await listUnmatched(ctx, 'twilio'))[0]!);
+      assert.equal(late.pending, 0);
     } finally {
       late.close();
     }
