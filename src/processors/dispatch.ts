@@ -17,8 +17,6 @@ export interface Routed {
 }
 
 export class Dispatcher {
-  /** Faults found in the page being dispatched: while none, no taker list is filtered for them. */
-  private faults = 0;
   /** Event type → indexes of the projections that take it. */
   private readonly byType = new Map<string, number[]>();
 
@@ -48,11 +46,13 @@ export class Dispatcher {
     const behind = Math.max(...after);
     const left = (i: number) => !skip[i] && !out[i]!.fault;
     const skipping = skip.some(Boolean);
+    // Faults found in this page: while none, no taker list is filtered for them.
+    let faults = 0;
     for (const raw of page) {
       const all = this.byType.get(raw.type);
       // Past every projection's position (all but the first page of a resumed run) nothing is filtered.
       let takers = raw.position > behind ? all : all?.filter((i) => raw.position > after[i]!);
-      if (takers && (skipping || this.faults > 0)) takers = takers.filter(left);
+      if (takers && (skipping || faults > 0)) takers = takers.filter(left);
       if (!takers || takers.length === 0) continue;
       for (const i of takers) out[i]!.last = raw.position;
       const event = this.decode(raw, takers);
@@ -63,13 +63,12 @@ export class Dispatcher {
           key = this.projections[i]!.keyOf(event);
         } catch (error) {
           out[i]!.fault = new ProjectionFault(this.projections[i]!.name, event, error);
-          this.faults += 1;
+          faults += 1;
           continue;
         }
         if (key) out[i]!.items.push({ event, key });
       }
     }
-    this.faults = 0;
     return out;
   }
 
