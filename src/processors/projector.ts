@@ -6,6 +6,7 @@ import { checkpointName } from './checkpoints.ts';
 import { Dispatcher } from './dispatch.ts';
 import { applyKeyed, Follower, type Gather, type Member } from './follower.ts';
 import { rebuild, RebuildInterruptedError } from './rebuild.ts';
+import { ProjectionFault } from './projectionFault.ts';
 
 export { checkpointName };
 
@@ -91,6 +92,11 @@ export class Projector {
         return await this.follow([{ projection, from: done.position }]);
       } catch (error) {
         if (error instanceof RebuildInterruptedError) return log.warn({ position: error.position }, 'rebuild stopped by shutdown; it resumes from its checkpoint on the next start');
+        // The new version's own code fails on an event: every retry would fail the same way.
+        if (error instanceof ProjectionFault) {
+          this.stopped.add(projection.name);
+          return log.error({ err: error.failure, event: error.event }, `${error.message}. The rebuild to v${projection.version} stops at its build checkpoint and ${previous} keeps serving; the other read models go on. Fix the projection, then restart Herald: the rebuild resumes from there`);
+        }
         log.error({ err: error }, 'rebuild failed; the old version keeps serving; retrying in 5 s from the build checkpoint');
         await new Promise((r) => setTimeout(r, 5000));
       }

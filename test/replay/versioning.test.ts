@@ -51,4 +51,39 @@ describe('projection versioning', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('stops a rebuild whose new version throws on an event, once, while the old version keeps serving', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-version-'));
+    const events = new SqliteEventStore(join(dir, 'e.db'));
+    const readModels = new SqliteReadModelStore(join(dir, 'r.db'));
+    const lines: string[] = [];
+    const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _e, done) => done(void lines.push(chunk.toString())) }));
+    const v1 = contacts as unknown as Projection;
+    const v2: Projection = { ...v1, version: 2, evolve: (doc, e) => {
+      if (e.type === 'UserProfileUpdated' && e.data.userId === 'u7') throw new Error('v2 bug');
+      return contacts.evolve(doc as ContactsDoc | null, e);
+    } };
+    try {
+      const at = '2026-11-23T10:00:00.000Z';
+      for (let u = 0; u < 10; u += 1) await events.append(`user-u${u}`, [encodeEvent({ type: 'UserProfileUpdated', data: { userId: `u${u}`, email: `u${u}@example.com`, at } })], 'no_stream');
+      const first = new Projector(events, readModels, [v1], logger);
+      await first.start();
+      await eventually(5000, 'v1 built', async () => ((await readModels.getCheckpoint(checkpointName(v1))) > 0 ? true : undefined));
+      await first.stop();
+
+      const second = new Projector(events, readModels, [v2], logger);
+      await second.start();
+      await eventually(5000, 'the rebuild stopped', async () => (second.stopped.has('contacts') ? true : undefined));
+      const failed = lines.filter((l) => l.includes('cannot apply'));
+      assert.equal(failed.length, 1, 'said once, not retried');
+      assert.match(failed[0]!, /projection contacts cannot apply UserProfileUpdated of user-u7 at position \d+: v2 bug\. The rebuild to v2 stops at its build checkpoint and v1 keeps serving/);
+      assert.ok(!lines.some((l) => l.includes('retrying in 5 s')));
+      assert.equal((await readModels.find('contacts')).length, 10, 'v1 still serves');
+      await second.stop();
+    } finally {
+      await events.close();
+      await readModels.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
