@@ -26,10 +26,11 @@ export function openEventDb(file: string): Database.Database {
       created  INTEGER NOT NULL
     );
     CREATE UNIQUE INDEX IF NOT EXISTS events_stream_revision ON events (stream, revision);
-    CREATE TABLE IF NOT EXISTS streams (
-      name     TEXT PRIMARY KEY,
-      revision INTEGER NOT NULL
-    ) WITHOUT ROWID;
+    -- A stream's revision is the last key of events_stream_revision for it. Until 2026-11-27 a
+    -- table of its own (streams) repeated it, a third b-tree written on every append (a random
+    -- leaf for each new stream: each notification, each rate window); see docs/performance.md.
+    -- Dropped, so that no older build trusts a copy this one no longer keeps.
+    DROP TABLE IF EXISTS streams;
     CREATE TABLE IF NOT EXISTS ps_groups (
       name       TEXT PRIMARY KEY,
       settings   TEXT    NOT NULL,

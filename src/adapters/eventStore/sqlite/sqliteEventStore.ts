@@ -80,8 +80,8 @@ export class SqliteEventStore implements EventStore {
     this.reads = new TurnBatch(this.db, { begin: 'deferred' });
     this.link = new ThreadLink(file, { committed: (types) => this.wake(types), answer: (call) => this.answer(call) });
     this.statements = {
-      streamRevision: this.db.prepare<[string], { revision: number }>('SELECT revision FROM streams WHERE name = ?'),
-      setRevision: this.db.prepare('INSERT INTO streams (name, revision) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET revision = excluded.revision'),
+      // One seek in the covering index; the append's insert goes into the same leaf right after.
+      streamRevision: this.db.prepare<[string], { revision: number }>('SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1'),
       insert: this.db.prepare('INSERT INTO events (id, stream, revision, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       head: this.db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
     };
@@ -134,8 +134,7 @@ export class SqliteEventStore implements EventStore {
       this.sync.writing(position);
       this.appendedTypes.add(row.type);
     }
-    if (rows.length > 0) this.statements.setRevision.run(stream, revision);
-    else position = this.headNow();
+    if (rows.length === 0) position = this.headNow();
     return { nextExpectedRevision: revision, position };
   }
 
@@ -153,7 +152,7 @@ export class SqliteEventStore implements EventStore {
 
   /**
    * The whole stream as of this read transaction: what the cache holds, and the rows past it when
-   * `streams` says there are more (revisions are dense from 0, so index = revision).
+   * the revision says there are more (revisions are dense from 0, so index = revision).
    */
   private streamNow(stream: string, held: readonly RecordedEvent[]): readonly RecordedEvent[] {
     const revision = this.statements.streamRevision.get(stream)?.revision;

@@ -11,7 +11,7 @@ const EVENTS_PER_GENERATION = 50_000;
  * notification reads the same few streams again and again (its user's, its category's) and its
  * own stream right after the delivery group handed over its first event. Reading a stream's rows
  * costs an index walk and a table lookup per event, with a page cache that another thread's
- * commit has just emptied; checking the stream's revision first (one key in `streams`) and
+ * commit has just emptied; checking the stream's revision first (one seek in the stream index) and
  * reading only the rows past what is held here costs a fraction of that. Rows never change once
  * written, so what is held stays right; consumers must treat events as immutable (one event
  * object is handed to every reader on this connection).
