@@ -30,10 +30,17 @@ export class Generations<K, V> {
 
   set(key: K, value: V): void {
     const weight = this.weigh(value);
-    if ((this.recent.size >= this.perGeneration && !this.recent.has(key)) || this.recentWeight + weight > this.weightPerGeneration) {
+    // An entry replaced in the recent generation gives its weight back: a stream read again after
+    // each new event (a rate window) must not count all its events again every time, or the
+    // generations turn over on every few reads and nothing stays held.
+    const replaced = this.recent.get(key);
+    const others = this.recentWeight - (replaced === undefined ? 0 : this.weigh(replaced));
+    if ((this.recent.size >= this.perGeneration && replaced === undefined) || others + weight > this.weightPerGeneration) {
       this.older = this.recent;
       this.recent = new Map();
       this.recentWeight = 0;
+    } else {
+      this.recentWeight = others;
     }
     this.recent.set(key, value);
     this.recentWeight += weight;
