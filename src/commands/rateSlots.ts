@@ -1,7 +1,8 @@
 import { WrongExpectedRevisionError, type EventStore } from '../ports/eventStore.ts';
 import type { RateLimit } from '../domain/category.ts';
-import { bucketOf, bucketStart, decideSlot, rateWindowStream, type RateSlotTakenEvent } from '../domain/rateWindow.ts';
-import { decodeEvent, encodeEvent } from '../codec/events.ts';
+import { bucketOf, bucketStart, decideSlot, evolveRateWindow, initialRateWindow, rateWindowStream, type RateSlotTakenEvent } from '../domain/rateWindow.ts';
+import { encodeEvent } from '../codec/events.ts';
+import { load } from './handle.ts';
 
 /** Windows a deferred notification may move ahead before it is suppressed instead. */
 const MAX_DEFERRED_WINDOWS = 7;
@@ -25,13 +26,15 @@ async function serially<T>(key: string, body: () => Promise<T>): Promise<T> {
   }
 }
 
+const rateWindow = { initial: initialRateWindow, evolve: evolveRateWindow };
+
+/**
+ * The slots of one bucket, folded through the fold cache: a send decodes only the slots taken
+ * since the last send to this user and category, not every slot of the window again.
+ */
 async function slotsIn(store: EventStore, stream: string) {
-  const events = await store.readStream(stream);
-  const slots = events.flatMap((e) => {
-    const event = decodeEvent(e);
-    return event?.type === 'RateSlotTaken' ? [{ slotId: event.data.slotId, at: Date.parse(event.data.at) }] : [];
-  });
-  return { slots, revision: events.at(-1)?.revision ?? ('no_stream' as const) };
+  const { state, revision } = await load(store, stream, rateWindow);
+  return { slots: state.slots, revision };
 }
 
 export type SlotOutcome = { kind: 'granted'; at: number } | { kind: 'suppressed' };

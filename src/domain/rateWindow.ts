@@ -10,6 +10,17 @@ export const rateWindowStream = (userId: string, category: string, bucket: numbe
 
 export type RateSlotTakenEvent = { type: 'RateSlotTaken'; data: { userId: string; category: string; slotId: string; windowStart: string; at: string } };
 
+/** The slots taken in one window bucket, in the order they were taken. */
+export interface RateWindowState {
+  slots: readonly { slotId: string; at: number }[];
+}
+
+export const initialRateWindow = (): RateWindowState => ({ slots: [] });
+
+export function evolveRateWindow(state: RateWindowState, event: RateSlotTakenEvent): RateWindowState {
+  return { slots: [...state.slots, { slotId: event.data.slotId, at: Date.parse(event.data.at) }] };
+}
+
 export const bucketOf = (t: number, limit: RateLimit) => Math.floor(t / (limit.windowSeconds * 1000));
 export const bucketStart = (bucket: number, limit: RateLimit) => bucket * limit.windowSeconds * 1000;
 
