@@ -22,6 +22,8 @@ export interface IngestArgs {
   recipients?: number;
   /** Sends per request through POST /v1/notifications/batch, one recipient each (overrides `recipients`). */
   batch?: number;
+  /** The sends' category (default: the bench's unlimited one). */
+  category?: string;
 }
 
 export interface IngestSummary {
@@ -65,8 +67,8 @@ const result = await autocannon({
   headers: { authorization: `Bearer ${BENCH_API_KEY}`, 'content-type': 'application/json' },
   requests: [
     args.batch
-      ? { method: 'POST', path: '/v1/notifications/batch', setupRequest: (req) => ({ ...req, body: batchBody(i++, args.users, args.batch!) }) }
-      : { method: 'POST', path: '/v1/notifications', setupRequest: (req) => ({ ...req, body: sendBody(i++, args.users, args.recipients) }) },
+      ? { method: 'POST', path: '/v1/notifications/batch', setupRequest: (req) => ({ ...req, body: batchBody(i++, args.users, args.batch!, args.category) }) }
+      : { method: 'POST', path: '/v1/notifications', setupRequest: (req) => ({ ...req, body: sendBody(i++, args.users, args.recipients, args.category) }) },
   ],
   setupClient: (client) => client.on('response', onResponse),
 });

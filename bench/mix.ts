@@ -16,6 +16,17 @@ export function channelFor(i: number): BenchChannel {
 
 export const userIdFor = (n: number) => `bench-u-${n}`;
 
+/** The category every send uses: no rate limit, like a transactional category. */
+export const BENCH_CATEGORY = 'orders';
+
+/**
+ * A marketing category with a per-user rate limit, for the end-to-end row that measures what the
+ * limit costs (each send reads its user's window and appends a slot). The limit is one no run
+ * reaches (each user gets about 20 such sends), so every send is still delivered.
+ */
+export const LIMITED_CATEGORY = 'digest';
+export const LIMITED_POLICY = { marketing: true, rateLimit: { max: 100, windowSeconds: 3600, window: 'sliding', overLimit: 'suppress' } } as const;
+
 export interface BenchUser {
   userId: string;
   profile: { email: string; phone: string; locale: string; timezone: string };
@@ -45,10 +56,10 @@ const CONTENT = {
  * The i-th request body: one channel, `recipients` distinct users (every bench user has every
  * channel, so a request is exactly `recipients` notifications). One recipient is the default.
  */
-export function sendBody(i: number, users: number, recipients = 1): string {
+export function sendBody(i: number, users: number, recipients = 1, category = BENCH_CATEGORY): string {
   const channel = channelFor(i);
   const to = Array.from({ length: Math.min(recipients, users) }, (_, k) => ({ userId: userIdFor((i * 7919 + k) % users) }));
-  return JSON.stringify({ to, channels: [channel], category: 'orders', content: { [channel]: CONTENT[channel] } });
+  return JSON.stringify({ to, channels: [channel], category, content: { [channel]: CONTENT[channel] } });
 }
 
 /**
@@ -56,11 +67,11 @@ export function sendBody(i: number, users: number, recipients = 1): string {
  * of the whole run numbered i × items + k, so a run of batches has the same 10 : 1 : 5 mix and
  * spread over users as a run of single sends.
  */
-export function batchBody(i: number, users: number, items: number): string {
+export function batchBody(i: number, users: number, items: number, category = BENCH_CATEGORY): string {
   const requests = Array.from({ length: items }, (_, k) => {
     const j = i * items + k;
     const channel = channelFor(j);
-    return { to: [{ userId: userIdFor((j * 7919) % users) }], channels: [channel], category: 'orders', content: { [channel]: CONTENT[channel] } };
+    return { to: [{ userId: userIdFor((j * 7919) % users) }], channels: [channel], category, content: { [channel]: CONTENT[channel] } };
   });
   return JSON.stringify({ requests });
 }

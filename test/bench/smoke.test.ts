@@ -27,9 +27,15 @@ describe('the benchmark at smoke-test size', () => {
     assert.equal(r.endToEndBulk?.notifications, TINY.endToEnd, 'the batched end-to-end run sends as many notifications');
     assert.equal(r.endToEndBulk.failed + r.endToEndBulk.errors, 0);
 
+    // Every send took a slot in its user's window (runBench checks the log) and none was suppressed.
+    assert.equal(r.endToEndRateLimited?.notifications, TINY.endToEnd);
+    assert.equal(r.endToEndRateLimited.suppressed, 0);
+    assert.equal(r.endToEndRateLimited.failed + r.endToEndRateLimited.errors, 0);
+
     assert.equal(r.endToEnd.notifications, TINY.endToEnd);
+    assert.equal(r.endToEnd.suppressed, 0);
     if (process.platform === 'linux') {
-      for (const c of [r.endToEnd.cpuMicrosPerNotification, r.endToEndBulk.cpuMicrosPerNotification]) {
+      for (const c of [r.endToEnd.cpuMicrosPerNotification, r.endToEndBulk.cpuMicrosPerNotification, r.endToEndRateLimited.cpuMicrosPerNotification]) {
         assert.ok(c && c.api > 0 && c.delivery > 0 && c.projections > 0 && c.fakes > 0, `CPU split by thread: ${JSON.stringify(c)}`);
         assert.ok(c.total >= c.api + c.delivery + c.projections + c.fakes);
       }
@@ -68,7 +74,7 @@ describe('the benchmark at smoke-test size', () => {
       // The SDK's HTTP/2 transport opens a connection per call; the http1 pool is warm by then.
       if (f.transport === 'http2') assert.equal(f.connections, f.calls);
     }
-    assert.ok(rows(r).length > 5 && table(r).includes('replay') && table(r).includes('batches of 4 sends') && table(r).includes('the API alone'));
+    assert.ok(rows(r).length > 5 && table(r).includes('replay') && table(r).includes('batches of 4 sends') && table(r).includes('the API alone') && table(r).includes('a rate-limited category'));
     if (process.platform === 'linux') assert.match(table(r), /end-to-end, 200 in log .*projections thread \d+ µs/);
   });
 });

@@ -63,6 +63,11 @@ async function call(url: string, method: string, body: unknown, want: number): P
   if (res.status !== want) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
 }
 
+/** Configures a category (PUT /v1/categories/:category): transactional, marketing, rate limit. */
+export async function configureCategory(url: string, category: string, policy: unknown): Promise<void> {
+  await call(`${url}/v1/categories/${category}`, 'PUT', policy, 200);
+}
+
 /** Creates users 0..count-1 over HTTP (profile, then devices), `parallel` at a time. */
 export async function createUsers(url: string, count: number, parallel = 16): Promise<void> {
   let next = 0;

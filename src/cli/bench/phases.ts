@@ -14,6 +14,8 @@ export interface LoadShape {
   connections: number;
   /** Request counter offset, so phases do not repeat each other's (user, channel) sequence. */
   offset: number;
+  /** The sends' category (absent: the bench's unlimited one). */
+  category?: string;
 }
 
 /** What one request carries: `recipients` users of one send, or a batch of `batch` single-recipient sends (POST /v1/notifications/batch). */
@@ -70,7 +72,7 @@ export async function ingestApiAlone(url: string, shape: LoadShape, seconds: num
 
 async function load(url: string, shape: LoadShape, seconds: number, request: RequestShape): Promise<IngestFigure> {
   const { n, args } = perRequestOf(shape, request);
-  const s = await runLoad<IngestSummary>('loadIngest.ts', { url, users: shape.users, connections: shape.connections, duration: seconds, offset: shape.offset, ...args });
+  const s = await runLoad<IngestSummary>('loadIngest.ts', { url, users: shape.users, connections: shape.connections, duration: seconds, offset: shape.offset, ...(shape.category ? { category: shape.category } : {}), ...args });
   return {
     perSecond: round(s.perSecond * n), recipientsPerRequest: request.batch === undefined ? n : 1, ...(request.batch === undefined ? {} : { batchItemsPerRequest: n }), requestsPerSecond: round(s.perSecond),
     p50Ms: s.latencyMs.p50, p99Ms: s.latencyMs.p99, maxMs: s.latencyMs.max, accepted: s.accepted * n, errors: s.errors, seconds: round(s.seconds, 1), connections: shape.connections,
@@ -85,6 +87,8 @@ export interface EndToEndFigure {
   /** Sends per request when the run used POST /v1/notifications/batch (absent: one per request). */
   batchItemsPerRequest?: number;
   failed: number;
+  /** Suppressed instead of sent (a rate limit, an opt-out): not delivered, so a run that has any measures less than its count (absent in older results). */
+  suppressed?: number;
   errors: number;
   /** CPU per notification by thread, from the first request to the end (Linux; absent elsewhere and in older results). */
   cpuMicrosPerNotification?: CpuSplit;
@@ -95,13 +99,13 @@ export interface EndToEndFigure {
  * `batch`); timed from the first request until all are Sent and projected.
  */
 export async function endToEnd(bh: BenchHerald, shape: LoadShape, count: number, batch?: number): Promise<EndToEndFigure> {
-  const failedBefore = await countStatus(bh.herald, 'failed');
+  const [failedBefore, suppressedBefore] = [await countStatus(bh.herald, 'failed'), await countStatus(bh.herald, 'suppressed')];
   const n = batch ?? 1;
   const cpuBefore = cpuSnapshot(bh.fakesPid);
   // Watching for the end starts at the last response, not when the generator exits (see loadIngest.ts).
   let lastResponse!: () => void;
   const answered = new Promise<void>((resolve) => (lastResponse = resolve));
-  const load = runLoad<IngestSummary>('loadIngest.ts', { url: bh.url, users: shape.users, connections: shape.connections, amount: Math.ceil(count / n), offset: Math.floor(shape.offset / n), ...(batch ? { batch } : {}) }, (line) => {
+  const load = runLoad<IngestSummary>('loadIngest.ts', { url: bh.url, users: shape.users, connections: shape.connections, amount: Math.ceil(count / n), offset: Math.floor(shape.offset / n), ...(shape.category ? { category: shape.category } : {}), ...(batch ? { batch } : {}) }, (line) => {
     if ((line as Partial<IngestFinished>).finishedAt) lastResponse();
   });
   await Promise.race([answered, load]);
@@ -116,6 +120,7 @@ export async function endToEnd(bh: BenchHerald, shape: LoadShape, count: number,
     ingestPerSecond: round(s.perSecond * n),
     ...(batch ? { batchItemsPerRequest: batch } : {}),
     failed: (await countStatus(bh.herald, 'failed')) - failedBefore,
+    suppressed: (await countStatus(bh.herald, 'suppressed')) - suppressedBefore,
     errors: s.errors,
     ...(cpuBefore && cpuAfter ? { cpuMicrosPerNotification: cpuSplit(cpuBefore, cpuAfter, { delivery: bh.herald.threads?.delivery?.tid, projections: bh.herald.threads?.projections?.tid }, s.accepted * n) } : {}),
   };

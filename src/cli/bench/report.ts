@@ -26,9 +26,17 @@ export function rows(r: BenchResults): string[][] {
       [`end-to-end, batches of ${e2eBulk.batchItemsPerRequest ?? 1} sends`, `${n(e2eBulk.perSecond)}/s (${n(e2eBulk.notifications)} in ${e2eBulk.seconds} s, ${e2eBulk.failed} failed)`, '≥ 5,000/s', check(e2eBulk.perSecond >= 5_000)],
     );
   }
+  const limited = r.endToEndRateLimited;
+  if (limited) {
+    out.push([`end-to-end, a rate-limited category`, `${n(limited.perSecond)}/s (${n(limited.notifications)} in ${limited.seconds} s, ${limited.failed} failed, ${limited.suppressed ?? 0} suppressed)`, '(diagnostic)', '']);
+  }
   const split = (label: string, c: CpuSplit | undefined) =>
     c ? [`${label}: API ${c.api}, delivery ${c.delivery}, projections ${c.projections}, other threads ${c.otherThreads}, fakes ${c.fakes} (total ${c.total})`] : [];
-  const cpu = [...split('one per request', r.endToEnd.cpuMicrosPerNotification), ...split(`batches of ${e2eBulk?.batchItemsPerRequest ?? 1}`, e2eBulk?.cpuMicrosPerNotification)];
+  const cpu = [
+    ...split('one per request', r.endToEnd.cpuMicrosPerNotification),
+    ...split(`batches of ${e2eBulk?.batchItemsPerRequest ?? 1}`, e2eBulk?.cpuMicrosPerNotification),
+    ...split('rate-limited, one per request', limited?.cpuMicrosPerNotification),
+  ];
   if (cpu.length > 0) out.push(['end-to-end CPU per notification (µs)', cpu.join('; '), '', '']);
   for (const s of r.steady) {
     const target = s === base ? 'p99 ≤ 250 ms' : '(growth)';

@@ -2,7 +2,8 @@
 import { round, RssSampler, type Progress } from './stats.ts';
 import { cpuProbeMs } from './cpuProbe.ts';
 import { startBenchFakes } from './fakes.ts';
-import { createUsers, startBenchApi, startBenchHerald } from './herald.ts';
+import { configureCategory, createUsers, startBenchApi, startBenchHerald, type BenchHerald } from './herald.ts';
+import { LIMITED_CATEGORY, LIMITED_POLICY } from '../../../bench/mix.ts';
 import { endToEnd, ingest, ingestApiAlone, steady, type ApiAloneFigure, type EndToEndFigure, type IngestFigure, type SteadyFigure } from './phases.ts';
 import { copyDir, costPoint, removeDir, replay, sizeOnDisk, historyDir, type CostPoint, type ReplayFigure, type SizeFigure } from './cost.ts';
 import { fcmTransports, type FcmTransportFigure } from './fcmTransports.ts';
@@ -56,6 +57,8 @@ export interface BenchResults {
   ingestBulk?: IngestFigure;
   endToEnd: EndToEndFigure;
   endToEndBulk?: EndToEndFigure;
+  /** The end-to-end figure with every send in a category with a per-user rate limit (absent in older results). */
+  endToEndRateLimited?: EndToEndFigure;
   steady: SteadyFigure[];
   costCurve: CostPoint[];
   /** Slowdown of end-to-end from the smallest to the largest history, in percent (negative: faster). */
@@ -88,7 +91,7 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
     dirs.push(fresh);
     const live = new RssSampler();
     const bh = await startBenchHerald(fresh, fakes);
-    let first: { ingest: IngestFigure; ingestBatched: IngestFigure; ingestBulk: IngestFigure; endToEnd: EndToEndFigure; endToEndBulk: EndToEndFigure; steady: SteadyFigure[] };
+    let first: { ingest: IngestFigure; ingestBatched: IngestFigure; ingestBulk: IngestFigure; endToEnd: EndToEndFigure; endToEndBulk: EndToEndFigure; endToEndRateLimited: EndToEndFigure; steady: SteadyFigure[] };
     try {
       progress.note(`creating ${sizes.users} users over HTTP`);
       await createUsers(bh.url, sizes.users);
@@ -108,7 +111,14 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
         progress.note(`steady: ${rate}/s open loop for ${sizes.steadySeconds} s`);
         steadies.push(await steady(bh, shape(rate * sizes.steadySeconds), rate, sizes.steadySeconds));
       }
-      first = { ingest: ingested, ingestBatched: batched, ingestBulk: bulk, endToEnd: e2e, endToEndBulk: e2eBulk, steady: steadies };
+      // Last of the live phases, so the rows before it are measured as in earlier runs.
+      const { max, windowSeconds, window } = LIMITED_POLICY.rateLimit;
+      progress.note(`end-to-end: ${sizes.endToEnd} notifications in category ${LIMITED_CATEGORY}, at most ${max} per user per ${windowSeconds} s (${window})`);
+      await configureCategory(bh.url, LIMITED_CATEGORY, LIMITED_POLICY);
+      const before = await bh.herald.events.headPosition();
+      const e2eLimited = await endToEnd(bh, { ...shape(sizes.endToEnd), category: LIMITED_CATEGORY }, sizes.endToEnd);
+      await limitApplied(bh, before, e2eLimited);
+      first = { ingest: ingested, ingestBatched: batched, ingestBulk: bulk, endToEnd: e2e, endToEndBulk: e2eBulk, endToEndRateLimited: e2eLimited, steady: steadies };
     } finally {
       await bh.stop();
     }
@@ -185,6 +195,21 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
     rss.stop();
     await fakes.close();
     for (const dir of dirs) await removeDir(dir);
+  }
+}
+
+/**
+ * The rate-limited row measures what it says only if every send took a slot in its user's window
+ * and none was suppressed (a suppressed notification is not delivered, so it would count as done
+ * for free).
+ */
+async function limitApplied(bh: BenchHerald, from: number, figure: EndToEndFigure): Promise<void> {
+  if (figure.suppressed) {
+    throw new Error(`the rate-limited end-to-end run suppressed ${figure.suppressed} notifications, so it measured less than it sent: raise LIMITED_POLICY.rateLimit.max in bench/mix.ts above the sends per user`);
+  }
+  const slots = (await bh.herald.events.readAll({ fromPosition: from, filter: { eventTypes: ['RateSlotTaken'] } })).length;
+  if (slots !== figure.notifications) {
+    throw new Error(`the rate-limited end-to-end run took ${slots} rate slots for ${figure.notifications} notifications: category ${LIMITED_CATEGORY} was not limited as configured (see LIMITED_POLICY in bench/mix.ts)`);
   }
 }
 
