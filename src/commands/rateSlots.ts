@@ -1,4 +1,4 @@
-import { WrongExpectedRevisionError, type EventStore } from '../ports/eventStore.ts';
+import { WrongExpectedRevisionError, type EventStore, type StreamAppend } from '../ports/eventStore.ts';
 import type { RateLimit } from '../domain/category.ts';
 import { bucketOf, bucketStart, decideSlot, evolveRateWindow, initialRateWindow, rateWindowStream, type RateSlotTakenEvent } from '../domain/rateWindow.ts';
 import { encodeEvent } from '../codec/events.ts';
@@ -39,36 +39,63 @@ async function slotsIn(store: EventStore, stream: string) {
 
 export type SlotOutcome = { kind: 'granted'; at: number } | { kind: 'suppressed' };
 
+export interface SlotRequest {
+  userId: string;
+  category: string;
+  slotId: string;
+  at: number;
+  limit: RateLimit;
+}
+
+/**
+ * Writes what a slot decision admits. `take` is the append that takes the slot (absent when this
+ * slotId already holds one, or when suppressed); the writer appends it first and its own appends
+ * after it in one `appendInOrder`, so the slot and the notifications it admits are one commit on
+ * the embedded store. A WrongExpectedRevisionError for `take.stream` means another process moved
+ * the window: nothing was written, and the slot is decided again.
+ */
+export type SlotWriter = (outcome: SlotOutcome, take: StreamAppend | undefined) => Promise<void>;
+
 /**
  * Takes a slot in the user's window for this category at time `at`, or, over the limit, at the
- * earliest time one frees up ('defer') — or reports 'suppressed'. Idempotent per slotId.
+ * earliest time one frees up ('defer') — or reports 'suppressed' — and has `write` record it with
+ * what it admits. Idempotent per slotId. Serialised per (user, category) in this process, writes
+ * included, so concurrent sends to one user queue instead of conflicting.
  */
-export async function takeSlot(store: EventStore, request: { userId: string; category: string; slotId: string; at: number; limit: RateLimit; now: () => Date }): Promise<SlotOutcome> {
-  const { userId, category, slotId, limit } = request;
-  return serially(`${userId}\n${category}`, async () => {
-    let t = request.at;
-    let conflicts = 0;
-    for (let windows = 0; windows <= MAX_DEFERRED_WINDOWS; ) {
-      const bucket = bucketOf(t, limit);
-      const current = await slotsIn(store, rateWindowStream(userId, category, bucket));
-      const previous = limit.window === 'sliding' ? (await slotsIn(store, rateWindowStream(userId, category, bucket - 1))).slots : [];
-      const mine = [...previous, ...current.slots].find((s) => s.slotId === slotId);
-      if (mine) return { kind: 'granted', at: mine.at };
-      const decision = decideSlot(t, limit, [...previous, ...current.slots].map((s) => s.at));
-      if (decision.kind === 'full') {
-        if (limit.overLimit === 'suppress') return { kind: 'suppressed' };
-        t = decision.nextFreeAt;
-        windows += 1;
-        continue;
-      }
-      const event: RateSlotTakenEvent = { type: 'RateSlotTaken', data: { userId, category, slotId, windowStart: new Date(bucketStart(bucket, limit)).toISOString(), at: new Date(t).toISOString() } };
+export async function takeSlot(store: EventStore, request: SlotRequest, write: SlotWriter): Promise<SlotOutcome> {
+  return serially(`${request.userId}\n${request.category}`, async () => {
+    for (let conflicts = 0; ; conflicts++) {
+      const { outcome, take } = await decideSlotOf(store, request);
       try {
-        await store.append(rateWindowStream(userId, category, bucket), [encodeEvent(event)], current.revision);
-        return { kind: 'granted', at: t };
+        await write(outcome, take);
+        return outcome;
       } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError) || ++conflicts > MAX_CONFLICTS) throw error;
+        if (!take || !(error instanceof WrongExpectedRevisionError) || error.stream !== take.stream || conflicts >= MAX_CONFLICTS) throw error;
       }
     }
-    return { kind: 'suppressed' };
   });
+}
+
+/** Reads the user's window (and the one before, when sliding) and decides, without writing. */
+async function decideSlotOf(store: EventStore, request: SlotRequest): Promise<{ outcome: SlotOutcome; take?: StreamAppend }> {
+  const { userId, category, slotId, limit } = request;
+  let t = request.at;
+  for (let windows = 0; windows <= MAX_DEFERRED_WINDOWS; ) {
+    const bucket = bucketOf(t, limit);
+    const stream = rateWindowStream(userId, category, bucket);
+    const current = await slotsIn(store, stream);
+    const previous = limit.window === 'sliding' ? (await slotsIn(store, rateWindowStream(userId, category, bucket - 1))).slots : [];
+    const mine = [...previous, ...current.slots].find((s) => s.slotId === slotId);
+    if (mine) return { outcome: { kind: 'granted', at: mine.at } };
+    const decision = decideSlot(t, limit, [...previous, ...current.slots].map((s) => s.at));
+    if (decision.kind === 'full') {
+      if (limit.overLimit === 'suppress') return { outcome: { kind: 'suppressed' } };
+      t = decision.nextFreeAt;
+      windows += 1;
+      continue;
+    }
+    const event: RateSlotTakenEvent = { type: 'RateSlotTaken', data: { userId, category, slotId, windowStart: new Date(bucketStart(bucket, limit)).toISOString(), at: new Date(t).toISOString() } };
+    return { outcome: { kind: 'granted', at: t }, take: { stream, events: [encodeEvent(event)], expected: current.revision } };
+  }
+  return { outcome: { kind: 'suppressed' } };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { WrongExpectedRevisionError, type EventStore } from '../ports/eventStore.ts';
+import { WrongExpectedRevisionError, type EventStore, type StreamAppend } from '../ports/eventStore.ts';
 import type { IdGenerator } from '../ports/clock.ts';
 import { CHANNELS, type Channel, type ChannelContent } from '../domain/channels.ts';
 import {
@@ -106,7 +106,6 @@ export async function sendNotification(ctx: SendContext, input: SendInput): Prom
       return { userId, user, content };
     }),
   );
-  const commands: { id: string; command: NotificationCommand }[] = [];
   await Promise.all(
     rendered.map(async ({ userId, user, content }) => {
       if (!user.exists) {
@@ -116,8 +115,7 @@ export async function sendNotification(ctx: SendContext, input: SendInput): Prom
       const source = template ? { template: { id: template.templateId, version: template.version, locale: user.profile.locale } } : {};
       const wanted = input.channels ?? CHANNELS.filter((c) => content[c] && routesFor(user, c).length > 0);
       if (wanted.length === 0) result.skipped.push({ userId, reason: 'unreachable' });
-      for (const plan of await planUser(ctx, input, category, userId, user, wanted)) {
-        const { channel, routes, sendAt, heldFor, suppress } = plan;
+      const build = ({ channel, routes, sendAt, heldFor, suppress }: ChannelPlan): Planned => {
         const id = input.idempotencyKey ? idempotentId(ctx.scope, input.idempotencyKey, userId, channel) : ctx.ids.next();
         const command: NotificationCommand = {
           type: 'RequestNotification',
@@ -128,13 +126,20 @@ export async function sendNotification(ctx: SendContext, input: SendInput): Prom
           },
         };
         const status = suppress || routes.length === 0 ? 'suppressed' : sendAt && sendAt > ctx.now().toISOString() ? 'scheduled' : 'requested';
-        result.notifications.push({ id, userId, channel, status });
-        commands.push({ id, command });
-      }
+        return { id, channel, status, command };
+      };
+      for (const { id, channel, status } of await sendToUser(ctx, input, category, userId, user, wanted, build, requestHash)) result.notifications.push({ id, userId, channel, status });
     }),
   );
-  await Promise.all(commands.map(({ id, command }) => request(ctx, id, command, requestHash)));
   return result;
+}
+
+/** One notification of a send, decided and ready to append. */
+interface Planned {
+  id: string;
+  channel: Channel;
+  status: 'requested' | 'scheduled' | 'suppressed';
+  command: NotificationCommand;
 }
 
 interface ChannelPlan {
@@ -146,11 +151,13 @@ interface ChannelPlan {
 }
 
 /**
- * Applies the user's preferences and the category's rate limit: each channel is sent, held (quiet
- * hours, a full window with 'defer') or suppressed with its reason. One rate slot covers every
- * channel of the request for this user: the limit counts messages, not copies of one message.
+ * Applies the user's preferences and the category's rate limit, then writes the user's
+ * notifications: each channel is sent, held (quiet hours, a full window with 'defer') or
+ * suppressed with its reason. One rate slot covers every channel of the request for this user:
+ * the limit counts messages, not copies of one message. The slot and the notifications it admits
+ * are written in one `appendInOrder`.
  */
-async function planUser(ctx: SendContext, input: SendInput, category: CategoryPolicy, userId: string, user: UserState, channels: Channel[]): Promise<ChannelPlan[]> {
+async function sendToUser(ctx: SendContext, input: SendInput, category: CategoryPolicy, userId: string, user: UserState, channels: Channel[], build: (plan: ChannelPlan) => Planned, requestHash: string | undefined): Promise<Planned[]> {
   const start = Math.max(ctx.now().getTime(), input.sendAt ? Date.parse(input.sendAt) : 0);
   const plans: ChannelPlan[] = channels.map((channel) => {
     const routes = routesFor(user, channel);
@@ -160,26 +167,56 @@ async function planUser(ctx: SendContext, input: SendInput, category: CategoryPo
     return { channel, routes, ...(input.sendAt ? { sendAt: input.sendAt } : {}) };
   });
   const limit = category.rateLimit ?? ctx.defaultRateLimit ?? null;
-  const deliverable = plans.filter((p) => !p.suppress && p.routes.length > 0);
-  if (!limit || deliverable.length === 0 || (category.transactional && !limit.appliesToTransactional)) return plans;
-  const at = Math.max(start, ...deliverable.map((p) => (p.sendAt ? Date.parse(p.sendAt) : 0)));
-  const slotId = input.idempotencyKey ? idempotentId(ctx.scope, input.idempotencyKey, userId, 'slot') : ctx.ids.next();
-  const slot = await takeSlot(ctx.store, { userId, category: input.category, slotId, at, limit, now: ctx.now });
-  for (const plan of deliverable) {
-    if (slot.kind === 'suppressed') plan.suppress = 'rate_limited';
-    else if (slot.at > at) Object.assign(plan, { sendAt: new Date(slot.at).toISOString(), heldFor: 'rate_limited' });
+  const deliverable = (plan: ChannelPlan) => !plan.suppress && plan.routes.length > 0;
+  if (!limit || !plans.some(deliverable) || (category.transactional && !limit.appliesToTransactional)) {
+    const planned = plans.map(build);
+    await write(ctx, undefined, planned, requestHash);
+    return planned;
   }
-  return plans;
+  const at = Math.max(start, ...plans.filter(deliverable).map((p) => (p.sendAt ? Date.parse(p.sendAt) : 0)));
+  const slotId = input.idempotencyKey ? idempotentId(ctx.scope, input.idempotencyKey, userId, 'slot') : ctx.ids.next();
+  let planned: Planned[] = [];
+  await takeSlot(ctx.store, { userId, category: input.category, slotId, at, limit }, async (slot, take) => {
+    const admitted = plans.map((plan): ChannelPlan => {
+      if (!deliverable(plan)) return plan;
+      if (slot.kind === 'suppressed') return { ...plan, suppress: 'rate_limited' };
+      return slot.at > at ? { ...plan, sendAt: new Date(slot.at).toISOString(), heldFor: 'rate_limited' } : plan;
+    });
+    planned = admitted.map(build);
+    await write(ctx, take, planned, requestHash);
+  });
+  return planned;
 }
 
-async function request(ctx: SendContext, id: string, command: NotificationCommand, requestHash: string | undefined): Promise<void> {
-  const events = decideNotification(command, initialNotificationState(), ctx.now().toISOString());
-  try {
-    await ctx.store.append(notificationStream(id), events.map((e) => encodeEvent(e, ctx.metadata)), 'no_stream');
-  } catch (error) {
-    if (!(error instanceof WrongExpectedRevisionError)) throw error;
-    // Same id already written: a repeat (or a racing twin) of an idempotent request.
-    const { state } = await load(ctx.store, notificationStream(id), notificationAggregate);
-    if (!state.exists || state.request.requestHash !== requestHash) throw new IdempotencyKeyReusedError(command.type === 'RequestNotification' ? command.data.idempotencyKey ?? '' : '');
+/**
+ * Appends the rate slot (when one is taken) and then each notification on its own new stream, in
+ * one `appendInOrder`. A notification whose stream already exists is a repeat (or a racing twin)
+ * of an idempotent request: checked, then the appends after it go on. A slot whose window moved
+ * rejects, for takeSlot to decide again.
+ */
+async function write(ctx: SendContext, take: StreamAppend | undefined, planned: readonly Planned[], requestHash: string | undefined): Promise<void> {
+  const now = ctx.now().toISOString();
+  const notifications = planned.map(({ id, command }): StreamAppend => ({
+    stream: notificationStream(id),
+    events: decideNotification(command, initialNotificationState(), now).map((e) => encodeEvent(e, ctx.metadata)),
+    expected: 'no_stream',
+  }));
+  let appends = take ? [take, ...notifications] : notifications;
+  while (appends.length > 0) {
+    try {
+      await ctx.store.appendInOrder(appends);
+      return;
+    } catch (error) {
+      const k = error instanceof WrongExpectedRevisionError ? appends.findIndex((a) => a.stream === error.stream) : -1;
+      if (k < 0 || appends[k] === take) throw error;
+      await sameRequest(ctx, planned[notifications.indexOf(appends[k]!)]!, requestHash);
+      appends = appends.slice(k + 1);
+    }
   }
+}
+
+/** The stream of an idempotent request's notification exists: it must be this request's. */
+async function sameRequest(ctx: SendContext, { id, command }: Planned, requestHash: string | undefined): Promise<void> {
+  const { state } = await load(ctx.store, notificationStream(id), notificationAggregate);
+  if (!state.exists || state.request.requestHash !== requestHash) throw new IdempotencyKeyReusedError(command.type === 'RequestNotification' ? command.data.idempotencyKey ?? '' : '');
 }

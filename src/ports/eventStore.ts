@@ -40,6 +40,13 @@ export interface AppendResult {
   position: number;
 }
 
+/** One stream's part of `appendInOrder`. */
+export interface StreamAppend {
+  stream: string;
+  events: readonly EventData[];
+  expected: ExpectedRevision;
+}
+
 export interface ReadStreamOptions {
   fromRevision?: number;
   maxCount?: number;
@@ -147,6 +154,15 @@ export interface PersistentSubscriptionInfo {
 
 export interface EventStore {
   append(stream: string, events: readonly EventData[], expected: ExpectedRevision): Promise<AppendResult>;
+  /**
+   * Appends to several streams in order, each against its own expected revision, and stops at the
+   * first that does not match: that one rejects the call (WrongExpectedRevisionError names its
+   * stream), the appends before it are kept and those from it on are not written. For a command
+   * that writes a decision to one stream and what follows from it to others (a rate slot, then the
+   * notifications it admits). The embedded store writes them in one transaction, so one commit and
+   * one fsync, and a crash keeps all of them or none; EventStoreDB appends them one after another.
+   */
+  appendInOrder(appends: readonly StreamAppend[]): Promise<AppendResult[]>;
   /** The stream's events in order; an empty array when the stream does not exist. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
@@ -163,6 +179,13 @@ export interface EventStore {
   /** Delivers parked events to the group again; returns how many were replayed. */
   replayParked(group: string): Promise<number>;
   close(): Promise<void>;
+}
+
+/** `appendInOrder` for stores that write one stream per call: each append waits for the one before. */
+export async function appendOneByOne(store: Pick<EventStore, 'append'>, appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+  const results: AppendResult[] = [];
+  for (const { stream, events, expected } of appends) results.push(await store.append(stream, events, expected));
+  return results;
 }
 
 export class WrongExpectedRevisionError extends Error {

@@ -85,6 +85,34 @@ export function eventStoreContract(adapter: string, makeHarness: () => Promise<E
       assert.equal((await store.readStream(stream)).length, 2);
     }));
 
+    it('appends to several streams in order in one call, stopping at the first that finds another revision', run(async (store) => {
+      const prefix = uniquePrefix();
+      const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((name) => `${prefix}${name}`) as [string, string, string, string];
+      const before = await store.headPosition();
+      await store.append(b, [ev('B', 0)], 'no_stream');
+      const results = await store.appendInOrder([
+        { stream: a, events: [ev('A', 1), ev('A', 2)], expected: 'no_stream' },
+        { stream: b, events: [ev('B', 1)], expected: 0 },
+        { stream: c, events: [ev('C', 1)], expected: 'no_stream' },
+      ]);
+      assert.deepEqual(results.map((r) => r.nextExpectedRevision), [1, 1, 0]);
+      assert.ok(results[0]!.position < results[1]!.position && results[1]!.position < results[2]!.position, 'positions in the order given');
+      // The second finds revision 1, not 0: the first is kept, the second and the third are not written.
+      await assert.rejects(
+        store.appendInOrder([
+          { stream: c, events: [ev('C', 2)], expected: 0 },
+          { stream: b, events: [ev('B', 2)], expected: 0 },
+          { stream: d, events: [ev('D', 1)], expected: 'no_stream' },
+        ]),
+        (e: unknown) => e instanceof WrongExpectedRevisionError && e.stream === b && e.actual === 1,
+      );
+      assert.deepEqual((await store.readStream(c)).map((e) => e.data.n), [1, 2]);
+      assert.deepEqual((await store.readStream(b)).map((e) => e.data.n), [0, 1]);
+      assert.deepEqual(await store.readStream(d), []);
+      const all = await store.readAll({ fromPosition: before, filter: { streamPrefixes: [prefix] } });
+      assert.deepEqual(all.map((e) => `${e.streamName.slice(prefix.length)}${String(e.data.n)}`), ['b0', 'a1', 'a2', 'b1', 'c1', 'c2']);
+    }));
+
     it('orders $all by strictly increasing positions and filters by stream prefix and event type', run(async (store) => {
       const prefix = uniquePrefix();
       const before = await store.headPosition();

@@ -4,7 +4,7 @@ import { pooledUuidV7 } from '../../src/adapters/ids.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { ApiKeys } from '../../src/http/apiKeys.ts';
 import { createLogger } from '../../src/logger.ts';
-import { EventStoreUnavailableError, type EventStore } from '../../src/ports/eventStore.ts';
+import { EventStoreUnavailableError, type EventData, type EventStore } from '../../src/ports/eventStore.ts';
 import { API_KEY, auth, startTestHerald } from '../support/herald.ts';
 import { eventually } from '../support/wait.ts';
 import { bearer, createApp, type Harness } from './helpers.ts';
@@ -128,12 +128,11 @@ describe('POST /v1/notifications/batch', () => {
     const { events, readModels } = h.herald;
     // The store refuses the appends of u-2's notifications only (and everything once `down`).
     let down = false;
+    const refused = (appended: readonly EventData[]) => down || appended.some((e) => (e.data as { userId?: string }).userId === 'u-2');
+    const unavailable = () => Promise.reject(new EventStoreUnavailableError('events.db: fdatasync of the WAL failed: EIO'));
     const failing = Object.assign(Object.create(events) as EventStore, {
-      append: (...args: Parameters<EventStore['append']>) => {
-        const forU2 = args[1].some((e) => (e.data as { userId?: string }).userId === 'u-2');
-        if (down || forU2) return Promise.reject(new EventStoreUnavailableError('events.db: fdatasync of the WAL failed: EIO'));
-        return events.append(...args);
-      },
+      append: (...args: Parameters<EventStore['append']>) => (refused(args[1]) ? unavailable() : events.append(...args)),
+      appendInOrder: (appends: Parameters<EventStore['appendInOrder']>[0]) => (appends.some((a) => refused(a.events)) ? unavailable() : events.appendInOrder(appends)),
     });
     const apiKeys = new ApiKeys(events, () => new Date());
     await apiKeys.init(API_KEY);

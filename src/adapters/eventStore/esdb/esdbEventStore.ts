@@ -1,5 +1,6 @@
 import type { Logger } from '../../../ports/logger.ts';
 import {
+  appendOneByOne,
   matchesFilter,
   type AppendResult,
   type EventData,
@@ -13,6 +14,7 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamAppend,
   type Subscription,
 } from '../../../ports/eventStore.ts';
 import { EsdbCatchUpSubscription } from './catchUpSubscription.ts';
@@ -40,6 +42,11 @@ export class EsdbEventStore implements EventStore {
 
   append(stream: string, events: readonly EventData[], expected: ExpectedRevision): Promise<AppendResult> {
     return this.client.append(stream, events, expected);
+  }
+
+  /** EventStoreDB writes one stream per append (this client has no multi-stream append): one after another. */
+  appendInOrder(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    return appendOneByOne(this, appends);
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

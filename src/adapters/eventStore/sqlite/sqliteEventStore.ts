@@ -14,6 +14,7 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamAppend,
   type Subscription,
 } from '../../../ports/eventStore.ts';
 import { CatchUpSubscription } from './catchUpSubscription.ts';
@@ -106,16 +107,20 @@ export class SqliteEventStore implements EventStore {
   }
 
   append(stream: string, events: readonly EventData[], expected: ExpectedRevision): Promise<AppendResult> {
-    const rows = events.map((e) => ({
-      id: e.id ?? randomUUID(),
-      type: e.type,
-      data: JSON.stringify(e.data),
-      metadata: JSON.stringify(e.metadata ?? {}),
-    }));
+    const rows = toRows(events);
     return this.writes.enqueue(() => this.appendNow(stream, rows, expected));
   }
 
-  private appendNow(stream: string, rows: { id: string; type: string; data: string; metadata: string }[], expected: ExpectedRevision): AppendResult {
+  /**
+   * One job of the turn's transaction. An append that finds another revision throws before it
+   * writes, so the ones before it stay in the transaction and the rest are never run.
+   */
+  appendInOrder(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    const prepared = appends.map((a) => ({ stream: a.stream, rows: toRows(a.events), expected: a.expected }));
+    return this.writes.enqueue(() => prepared.map((a) => this.appendNow(a.stream, a.rows, a.expected)));
+  }
+
+  private appendNow(stream: string, rows: EventRow[], expected: ExpectedRevision): AppendResult {
     const current = this.statements.streamRevision.get(stream)?.revision;
     const actual = current ?? 'no_stream';
     const ok =
@@ -236,4 +241,15 @@ export class SqliteEventStore implements EventStore {
     this.link.close();
     this.db.close();
   }
+}
+
+function toRows(events: readonly EventData[]): EventRow[] {
+  return events.map((e) => ({ id: e.id ?? randomUUID(), type: e.type, data: JSON.stringify(e.data), metadata: JSON.stringify(e.metadata ?? {}) }));
+}
+
+interface EventRow {
+  id: string;
+  type: string;
+  data: string;
+  metadata: string;
 }
