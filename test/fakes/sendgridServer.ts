@@ -140,6 +140,11 @@ export interface FakeSendgridOptions {
   apiKey: string;
   /** Name only the first bad address of a request instead of all of them. */
   firstAddressErrorOnly?: boolean;
+  /**
+   * How long a kept-alive connection may stay idle before the fake closes it, as a provider's
+   * edge does (Node's server default: 5 s).
+   */
+  idleTimeoutMs?: number;
 }
 
 export async function startFakeSendgrid(options: FakeSendgridOptions): Promise<FakeSendgrid> {
@@ -206,6 +211,7 @@ export async function startFakeSendgrid(options: FakeSendgridOptions): Promise<F
       timers.add(timer);
     });
   });
+  if (options.idleTimeoutMs !== undefined) server.keepAliveTimeout = options.idleTimeoutMs;
   const connections = countConnections(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

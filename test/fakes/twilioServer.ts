@@ -54,6 +54,11 @@ export interface FakeTwilioOptions {
   /** Basic-auth user: the account SID, or an API key SID. Defaults to accountSid. */
   username?: string;
   password: string;
+  /**
+   * How long a kept-alive connection may stay idle before the fake closes it, as a provider's
+   * edge does (Node's server default: 5 s).
+   */
+  idleTimeoutMs?: number;
 }
 
 interface TwilioError {
@@ -152,6 +157,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
       () => req.socket.destroy(),
     );
   });
+  if (options.idleTimeoutMs !== undefined) server.keepAliveTimeout = options.idleTimeoutMs;
   const connections = countConnections(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -8,6 +8,7 @@ import { createSendgridProvider, loadSendgridConfig, type SendgridConfig } from 
 import { invalidPersonalizations, retryAfter } from '../../src/adapters/providers/sendgrid/errors.ts';
 import { MAX_SUBSTITUTION_BYTES, planRequests, substitutionBytes, type EmailMessage } from '../../src/adapters/providers/sendgrid/batching.ts';
 import { withEmailTracking } from '../../src/tracking/emailTracking.ts';
+import { eventually } from '../support/wait.ts';
 import { verifyLinkToken } from '../../src/tracking/linkToken.ts';
 import { startFakeSendgrid, type FakeSendgrid, type SendgridFailureKind } from '../fakes/sendgridServer.ts';
 
@@ -195,6 +196,21 @@ void describe('sendgrid provider against the fake SendGrid', () => {
     fake.setDelay(1_000);
     const [result] = await provider.send([email('slow@example.com')]);
     assert.deepEqual(summary(result), { status: 'failed', reason: 'timeout' });
+  });
+
+  void it('sends on a new connection, once, after SendGrid closed the idle kept-alive one', async () => {
+    const closing = await startFakeSendgrid({ apiKey: API_KEY, idleTimeoutMs: 100 });
+    const pooled = createSendgridProvider({ ...config(), baseUrl: closing.baseUrl }, logger);
+    try {
+      assert.equal((await pooled.send([email('ann@example.com')]))[0]?.status, 'sent');
+      await eventually(2_000, 'the fake to close the idle connection', () => (closing.connections().open === 0 ? true : undefined));
+      assert.equal((await pooled.send([email('bob@example.com')]))[0]?.status, 'sent');
+      assert.equal(closing.requests.length, 2, 'each email reached SendGrid once');
+      assert.equal(closing.connections().total, 2);
+    } finally {
+      await pooled.close();
+      await closing.close();
+    }
   });
 
   void it('reports refused connections as failed network errors', async () => {

@@ -7,6 +7,7 @@ import { createTwilioProvider, loadTwilioConfig, type TwilioConfig } from '../..
 import { twilioErrorToResult } from '../../src/adapters/providers/twilio/errors.ts';
 import { parseRetryAfter } from '../../src/adapters/providers/retryAfter.ts';
 import { startFakeTwilio, type FakeTwilio, type TwilioFailureKind } from '../fakes/twilioServer.ts';
+import { eventually } from '../support/wait.ts';
 
 const ACCOUNT_SID = `AC${'a'.repeat(32)}`;
 const AUTH_TOKEN = 'f'.repeat(32);
@@ -201,6 +202,21 @@ void describe('twilio provider against the fake Twilio', () => {
     fake.setDelay(1_000);
     const [result] = await provider.send([sms('+14155550105')]);
     assert.deepEqual(summary(result), { status: 'failed', reason: 'timeout' });
+  });
+
+  void it('sends on a new connection, once, after Twilio closed the idle kept-alive one', async () => {
+    const closing = await startFakeTwilio({ accountSid: ACCOUNT_SID, password: AUTH_TOKEN, idleTimeoutMs: 100 });
+    const pooled = createTwilioProvider({ ...config(), baseUrl: closing.baseUrl }, logger);
+    try {
+      assert.equal((await pooled.send([sms('+14155550107', 1)]))[0]?.status, 'sent');
+      await eventually(2_000, 'the fake to close the idle connection', () => (closing.connections().open === 0 ? true : undefined));
+      assert.equal((await pooled.send([sms('+14155550108', 2)]))[0]?.status, 'sent');
+      assert.deepEqual(closing.requests.map((r) => [r.to, r.answeredStatus]), [['+14155550107', 201], ['+14155550108', 201]], 'each message reached Twilio once');
+      assert.equal(closing.connections().total, 2);
+    } finally {
+      await pooled.close();
+      await closing.close();
+    }
   });
 
   void it('reports refused connections as failed network errors', async () => {
