@@ -170,7 +170,7 @@ async function sendToUser(ctx: SendContext, input: SendInput, category: Category
   const deliverable = (plan: ChannelPlan) => !plan.suppress && plan.routes.length > 0;
   if (!limit || !plans.some(deliverable) || (category.transactional && !limit.appliesToTransactional)) {
     const planned = plans.map(build);
-    await write(ctx, undefined, planned, requestHash);
+    await appendSend(ctx, undefined, planned, requestHash);
     return planned;
   }
   const at = Math.max(start, ...plans.filter(deliverable).map((p) => (p.sendAt ? Date.parse(p.sendAt) : 0)));
@@ -183,7 +183,7 @@ async function sendToUser(ctx: SendContext, input: SendInput, category: Category
       return slot.at > at ? { ...plan, sendAt: new Date(slot.at).toISOString(), heldFor: 'rate_limited' } : plan;
     });
     planned = admitted.map(build);
-    await write(ctx, take, planned, requestHash);
+    await appendSend(ctx, take, planned, requestHash);
   });
   return planned;
 }
@@ -194,7 +194,7 @@ async function sendToUser(ctx: SendContext, input: SendInput, category: Category
  * of an idempotent request: checked, then the appends after it go on. A slot whose window moved
  * rejects, for takeSlot to decide again.
  */
-async function write(ctx: SendContext, take: StreamAppend | undefined, planned: readonly Planned[], requestHash: string | undefined): Promise<void> {
+async function appendSend(ctx: SendContext, take: StreamAppend | undefined, planned: readonly Planned[], requestHash: string | undefined): Promise<void> {
   const now = ctx.now().toISOString();
   const notifications = planned.map(({ id, command }): StreamAppend => ({
     stream: notificationStream(id),

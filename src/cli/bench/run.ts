@@ -213,7 +213,7 @@ async function limitApplied(bh: BenchHerald, from: number, figure: EndToEndFigur
   }
 }
 
-/** One cost point from its visits: rates, times and CPU averaged, failures and errors summed; history as at the first visit. */
+/** One cost point from its visits: rates, times and CPU averaged, failures, suppressions and errors summed; history as at the first visit. */
 function meanPoint(visits: readonly CostPoint[]): CostPoint {
   const sum = (f: (p: CostPoint) => number) => visits.reduce((total, p) => total + f(p), 0);
   const mean = (f: (p: CostPoint) => number) => round(sum(f) / visits.length, 2);
@@ -223,6 +223,7 @@ function meanPoint(visits: readonly CostPoint[]): CostPoint {
     ingestPerSecond: round(sum((p) => p.ingestPerSecond) / visits.length),
     seconds: mean((p) => p.seconds),
     failed: sum((p) => p.failed),
+    suppressed: sum((p) => p.suppressed ?? 0),
     errors: sum((p) => p.errors),
     visits: visits.map((p) => p.perSecond),
     ...meanCpu(visits),
