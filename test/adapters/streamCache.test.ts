@@ -47,6 +47,30 @@ describe('stream reads on a connection that holds recent streams', () => {
     }
   });
 
+  it('hold what this connection appended to a stream it holds, exactly as the other connection reads it', async () => {
+    const s = await linkedStores('herald-streamcache-');
+    try {
+      await s.worker.append('window-1', [event(0)], 'no_stream');
+      assert.deepEqual(ns(await s.worker.readStream('window-1')), [0]);
+      await s.worker.append('window-1', [event(1), event(2)], 0);
+      await s.worker.appendInOrder([{ stream: 'window-1', events: [event(3)], expected: 2 }, { stream: 'other-1', events: [event(0)], expected: 'no_stream' }]);
+      const held = await s.worker.readStream('window-1');
+      assert.deepEqual(ns(held), [0, 1, 2, 3]);
+      assert.deepEqual(held, await s.api.readStream('window-1'), 'positions, times, data and metadata as stored');
+      // An append that failed on its revision, alone or in order after one that was written, adds nothing.
+      await assert.rejects(s.worker.append('window-1', [event(9)], 0), WrongExpectedRevisionError);
+      await assert.rejects(s.worker.appendInOrder([{ stream: 'other-1', events: [event(1)], expected: 0 }, { stream: 'window-1', events: [event(9)], expected: 1 }]), WrongExpectedRevisionError);
+      assert.deepEqual(ns(await s.worker.readStream('window-1')), [0, 1, 2, 3]);
+      assert.deepEqual(ns(await s.worker.readStream('other-1')), [0, 1]);
+      // Another connection's append in between is read as before.
+      await s.api.append('window-1', [event(4)], 3);
+      await s.worker.append('window-1', [event(5)], 4);
+      assert.deepEqual(ns(await s.worker.readStream('window-1')), [0, 1, 2, 3, 4, 5]);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('take the event a delivery group handed over as the start of its stream, and read on past it', async () => {
     const s = await linkedStores('herald-streamcache-');
     try {

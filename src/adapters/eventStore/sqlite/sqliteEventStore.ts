@@ -108,7 +108,7 @@ export class SqliteEventStore implements EventStore {
 
   append(stream: string, events: readonly EventData[], expected: ExpectedRevision): Promise<AppendResult> {
     const rows = toRows(events);
-    return this.writes.enqueue(() => this.appendNow(stream, rows, expected));
+    return this.writes.enqueue(() => this.appendNow(stream, rows, expected)).then((appended) => this.appended(appended));
   }
 
   /**
@@ -117,10 +117,21 @@ export class SqliteEventStore implements EventStore {
    */
   appendInOrder(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
     const prepared = appends.map((a) => ({ stream: a.stream, rows: toRows(a.events), expected: a.expected }));
-    return this.writes.enqueue(() => prepared.map((a) => this.appendNow(a.stream, a.rows, a.expected)));
+    return this.writes.enqueue(() => prepared.map((a) => this.appendNow(a.stream, a.rows, a.expected))).then((all) => all.map((appended) => this.appended(appended)));
   }
 
-  private appendNow(stream: string, rows: EventRow[], expected: ExpectedRevision): AppendResult {
+  /**
+   * Once the append's commit has settled: a stream this connection holds (a rate window, read
+   * before each slot it takes) is extended with what it wrote, so the next read needs no row.
+   * The cache's own check (the held events must end just before the first new revision) skips
+   * it when a read or another append got there first.
+   */
+  private appended({ result, written }: Appended): AppendResult {
+    if (written) for (const event of written) this.streams.seen(event);
+    return result;
+  }
+
+  private appendNow(stream: string, rows: EventRow[], expected: ExpectedRevision): Appended {
     const current = this.statements.streamRevision.get(stream)?.revision;
     const actual = current ?? 'no_stream';
     const ok =
@@ -132,15 +143,18 @@ export class SqliteEventStore implements EventStore {
     let revision = current ?? -1;
     let position = 0;
     const created = Date.now();
+    // Only a stream held whole up to now is worth the copies (new streams, most appends, are not).
+    const written: RecordedEvent[] | undefined = current !== undefined && this.streams.get(stream)?.length === current + 1 ? [] : undefined;
     for (const row of rows) {
       revision += 1;
       const info = this.statements.insert.run(row.id, stream, revision, row.type, row.data, row.metadata, created);
       position = Number(info.lastInsertRowid);
       this.sync.writing(position);
       this.appendedTypes.add(row.type);
+      written?.push(fromTuple([position, row.id, stream, revision, row.type, row.data, row.metadata, created]));
     }
     if (rows.length === 0) position = this.headNow();
-    return { nextExpectedRevision: revision, position };
+    return { result: { nextExpectedRevision: revision, position }, written };
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -252,4 +266,10 @@ interface EventRow {
   type: string;
   data: string;
   metadata: string;
+}
+
+/** An append's result, and the events it wrote when the stream is one this connection holds. */
+interface Appended {
+  result: AppendResult;
+  written: RecordedEvent[] | undefined;
 }
