@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
 import { pooledUuidV7 } from '../../src/adapters/ids.ts';
 import { configureCategory } from '../../src/commands/categories.ts';
-import { sendNotification, type SendContext } from '../../src/commands/sendNotification.ts';
+import { IdempotencyKeyReusedError, sendNotification, type SendContext } from '../../src/commands/sendNotification.ts';
 import { handleUserCommand } from '../../src/commands/users.ts';
 import { bucketOf, rateWindowStream } from '../../src/domain/rateWindow.ts';
 import type { EventStore, StreamAppend } from '../../src/ports/eventStore.ts';
@@ -55,6 +55,23 @@ describe('a rate-limited send', () => {
     assert.deepEqual(sent.notifications.map((n) => n.status), ['requested']);
     assert.deepEqual(calls, [['ratewindow', 'notification']]);
     assert.equal((await store.readStream(windowOf('ann'))).length, 1);
+  });
+
+  it('a repeated idempotent send takes no second slot and writes nothing twice; another body under the key is refused', async () => {
+    await configureCategory({ store, now }, { category: 'digest', transactional: false, marketing: true, rateLimit: limit(5) });
+    const { ctx, calls } = watched();
+    const keyed = { ...email('ann'), channels: ['email' as const, 'sms' as const], idempotencyKey: 'digest-2026-11-27', content: { email: { subject: 'Digest', text: 'News' }, sms: { body: 'News' } } };
+    const slotsBefore = (await store.readStream(windowOf('ann'))).length;
+    const first = await sendNotification(ctx, keyed);
+    const lengths = async () => Promise.all(first.notifications.map(async ({ id }) => (await store.readStream(`notification-${id}`)).length));
+    const written = await lengths();
+    const again = await sendNotification(ctx, keyed);
+    assert.deepEqual(again.notifications, first.notifications, 'the same ids and statuses');
+    assert.equal((await store.readStream(windowOf('ann'))).length, slotsBefore + 1, 'one slot for both channels, once');
+    // The repeat found its slot taken by its own slotId: only the notifications were appended, and both already existed.
+    assert.deepEqual(calls, [['ratewindow', 'notification', 'notification'], ['notification', 'notification'], ['notification']]);
+    assert.deepEqual(await lengths(), written, 'no event appended to a notification twice');
+    await assert.rejects(sendNotification(ctx, { ...keyed, content: { email: { subject: 'Other', text: 'News' }, sms: { body: 'News' } } }), IdempotencyKeyReusedError);
   });
 
   it('decides again when another process took the last slot between its read and its write', async () => {
