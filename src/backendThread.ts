@@ -8,7 +8,7 @@
  *
  * The main thread talks to each worker over its MessagePort: readiness, metrics and stop.
  */
-import { Worker } from 'node:worker_threads';
+import { tsWorker } from './tsWorker.ts';
 import { ConfigError } from './configError.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './ports/logger.ts';
@@ -54,23 +54,11 @@ export interface BackendThread {
   stop(): Promise<void>;
 }
 
-/**
- * The thread runs the .ts sources like this process, but Node 20 does not pass module hooks
- * (tsx's loader, however it was registered) on to worker threads: the thread registers tsx
- * itself before importing its entry.
- */
-function entry(): [string, { eval: true }] {
-  const file = new URL('./workerThread.ts', import.meta.url);
-  const tsx = import.meta.resolve('tsx/esm/api');
-  return [`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(file.href)}); });`, { eval: true }];
-}
-
 /** Starts the worker thread and resolves once its backend runs; a thread that dies later ends the process. */
 export function startBackendThread(data: BackendThreadData, logger: Logger, onCrash: (error: Error) => void): Promise<BackendThread> {
-  const [script, how] = entry();
   // V8 sizes a young generation as two semi-spaces plus as much again for large objects.
   const resourceLimits = { maxYoungGenerationSizeMb: 3 * data.config.backgroundSemiSpaceMb };
-  const worker = new Worker(script, { ...how, resourceLimits, workerData: { ...data, config: { ...data.config, env: { ...data.config.env } } } satisfies BackendThreadData });
+  const worker = tsWorker(new URL('./workerThread.ts', import.meta.url), { resourceLimits, workerData: { ...data, config: { ...data.config, env: { ...data.config.env } } } satisfies BackendThreadData });
   const waiting = new Map<number, (value: unknown) => void>();
   let nextId = 1;
   let stopping = false;
