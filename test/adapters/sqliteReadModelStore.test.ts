@@ -17,6 +17,46 @@ readModelStoreContract('embedded SQLite', async () => {
   };
 });
 
+readModelStoreContract('embedded SQLite, commits written on a commit thread', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'herald-rm-'));
+  return {
+    open: async () => new SqliteReadModelStore(join(dir, 'read-models.db'), undefined, { commitThread: true, inlineCommitDocs: 0 }),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+});
+
+describe('embedded SQLite read models: the commit thread', () => {
+  it('writes commits in the order given, each visible to other connections once it resolves, and fails one alone', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-rm-'));
+    const file = join(dir, 'read-models.db');
+    const store = new SqliteReadModelStore(file, undefined, { commitThread: true });
+    try {
+      await store.ensureCollection({ name: 'c', indexes: [{ fields: ['userId'], stable: true }] });
+      // Larger than what is written on the caller's thread, and not awaited one by one.
+      const commits = Array.from({ length: 20 }, (_, n) =>
+        store.commit(Array.from({ length: 100 }, (_, i) => ({ collection: 'c', id: `d${i}`, doc: { userId: `u${i % 7}`, n }, position: n * 100 + i + 1 })), { name: 'build', position: n + 1 }));
+      const failed = store.commit(Array.from({ length: 100 }, (_, i) => ({ collection: 'missing', id: `d${i}`, doc: { i }, position: 1 })));
+      await Promise.all(commits);
+      await assert.rejects(failed, (error: Error & { code?: string }) => error.code === 'read_model_commit_failed' && /no such table: rm_missing/.test(error.message));
+      const look = new Database(file, { readonly: true });
+      try {
+        const rows = look.prepare('SELECT id, position, doc, f_userId FROM rm_c ORDER BY position').all() as { id: string; position: number; doc: string; f_userId: string }[];
+        assert.equal(rows.length, 100);
+        assert.ok(rows.every((r, i) => r.position === 1901 + i && JSON.parse(r.doc).n === 19 && r.f_userId === `u${i % 7}`), 'the last commit of each document won, with its stable column');
+        assert.equal((look.prepare("SELECT position FROM rm_checkpoints WHERE name = 'build'").get() as { position: number }).position, 20);
+      } finally {
+        look.close();
+      }
+      // The thread goes on after a failed commit.
+      await store.commit(Array.from({ length: 100 }, (_, i) => ({ collection: 'c', id: `e${i}`, doc: { userId: 'u' }, position: 5000 + i })));
+      assert.equal(await store.count('c'), 200);
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 /** A store on a fresh file and a read-only connection to look at what it wrote, both closed after `body`. */
 async function withStore(body: (store: SqliteReadModelStore, look: Database.Database, file: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'herald-rm-'));

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { JsonObject } from '../../../ports/eventStore.ts';
 import type { Logger } from '../../../ports/logger.ts';
+import { CommitThread } from './commitThreadClient.ts';
 import { indexSpec, type CollectionSpec, type DocChange, type EnsureOptions, type FieldValue, type FindQuery, type IndexSpec, type ReadModelStore, type StoredDoc } from '../../../ports/readModelStore.ts';
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
@@ -49,6 +50,36 @@ function indexSql(index: IndexSpec): string {
 
 const sqlValue = (v: FieldValue) => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
 
+/** One table's share of a commit: per document its id, position, JSON text (null: deleted), then a value per column. */
+export interface SerializedRows {
+  collection: string;
+  /** The stable-index fields the table keeps in columns, in the order of each row's values. */
+  columns: string[];
+  /** Flat, 3 + columns.length values per document: cheap to hand to another thread. */
+  rows: (string | number | null)[];
+}
+
+export interface SerializedCommit {
+  tables: SerializedRows[];
+  checkpoint?: { name: string; position: number };
+}
+
+export interface SqliteReadModelOptions {
+  /**
+   * Commits are written by a thread of their own (commitThread.ts), on its own connection: the
+   * caller only serializes the documents, and its commit resolves once they are written. For bulk
+   * writers that keep a commit in flight while they compute the next (rebuilds, see buildPass.ts),
+   * this puts SQLite's share of the work on another core. Reads on this connection do not wait for
+   * a commit in flight: await it first.
+   */
+  commitThread?: boolean;
+  /**
+   * With a commit thread: a commit of at most this many documents, with none in flight, is
+   * written on the caller's thread, which spares it the hand-over (default 64; 0: none is).
+   */
+  inlineCommitDocs?: number;
+}
+
 interface Row {
   id: string;
   position: number;
@@ -73,9 +104,11 @@ export class SqliteReadModelStore implements ReadModelStore {
   /** Columns by table, as last read from the schema; dropped when the schema version moves (another connection may migrate or swap a table). */
   private readonly columnsByTable = new Map<string, Columns>();
   private schemaSeen = -1;
+  private readonly commitThread: CommitThread | undefined;
+  private readonly inlineCommitDocs: number;
 
   /** `logger`: where a long change of a table's layout (filling new columns) is announced. */
-  constructor(file: string, private readonly logger?: Logger) {
+  constructor(file: string, private readonly logger?: Logger, options: SqliteReadModelOptions = {}) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     // Read models are rebuilt from the events, so a lost last commit costs a replay, not data.
@@ -83,6 +116,9 @@ export class SqliteReadModelStore implements ReadModelStore {
     // 64 MB of page cache: documents and their indexes stay hot as the read models grow.
     this.db.pragma('cache_size = -65536');
     this.db.exec('CREATE TABLE IF NOT EXISTS rm_checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL)');
+    // Started now: the thread takes a few hundred milliseconds to load, meanwhile the caller computes.
+    this.commitThread = options.commitThread ? new CommitThread(file) : undefined;
+    this.inlineCommitDocs = options.inlineCommitDocs ?? 64;
   }
 
   private statement(sql: string): Database.Statement {
@@ -133,7 +169,9 @@ export class SqliteReadModelStore implements ReadModelStore {
       // A swapped-in table keeps the names its indexes were built with (SQLite cannot rename an
       // index, and rebuilding one costs seconds), so an index is recognised by what it covers.
       const covers = (sql: string) => sql.slice(sql.indexOf('('));
-      const wanted = options.deferIndexes ? [] : specs.map((index) => ({ fields: index.fields, covering: indexSql(index) }));
+      // With a commit thread the indexes are kept through the inserts: sorting them is the thread's
+      // time, which a bulk writer does not wait for, where one build at the end would be its own.
+      const wanted = options.deferIndexes && !this.commitThread ? [] : specs.map((index) => ({ fields: index.fields, covering: indexSql(index) }));
       // The primary key's own index has no SQL; every other index on the table is one this adapter made.
       for (const stale of indexes.filter((i) => i.tbl_name === t && i.sql && !wanted.some((w) => w.covering === covers(i.sql!)))) {
         this.db.exec(`DROP INDEX IF EXISTS ${stale.name}`);
@@ -206,17 +244,20 @@ export class SqliteReadModelStore implements ReadModelStore {
     return this.read(0, () => (this.statement(sql).get(...params) as { n: number }).n);
   }
 
-  /** Writes one change to table `t`, unless the document already has that position or a later one. */
-  private writer(t: string): (c: DocChange) => void {
-    const stable = [...this.columns(t)];
+  /**
+   * Writes the rows of one table (see SerializedCommit), each unless the document already has
+   * that position or a later one.
+   */
+  private writeRows({ collection, columns: stable, rows }: SerializedRows): void {
+    const t = table(collection);
+    const stride = 3 + stable.length;
     if (stable.length === 0) {
       const upsert = this.statement(
         `INSERT INTO ${t} (id, position, doc) VALUES (?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET position = excluded.position, doc = excluded.doc WHERE excluded.position > ${t}.position`,
       );
-      return (c) => {
-        upsert.run(c.id, c.position, c.doc === null ? null : JSON.stringify(c.doc));
-      };
+      for (let r = 0; r < rows.length; r += stride) upsert.run(rows[r], rows[r + 1], rows[r + 2]);
+      return;
     }
     const columns = stable.map(column);
     // An update that leaves the stable fields as they are writes the document alone, and so
@@ -228,30 +269,49 @@ export class SqliteReadModelStore implements ReadModelStore {
        WHERE excluded.position > ${t}.position${columns.map((c) => ` AND ${t}.${c} IS excluded.${c}`).join('')}`,
     );
     const rewrite = this.statement(`UPDATE ${t} SET position = ?, doc = ?, ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ? AND position < ?`);
-    return (c) => {
-      const doc = c.doc === null ? null : JSON.stringify(c.doc);
-      const values = stable.map((name) => columnValue(c.doc, name));
-      if (upsert.run(c.id, c.position, doc, ...values).changes === 0) rewrite.run(c.position, doc, ...values, c.id, c.position);
-    };
+    for (let r = 0; r < rows.length; r += stride) {
+      const [id, position, doc] = [rows[r], rows[r + 1], rows[r + 2]];
+      const values = rows.slice(r + 3, r + stride);
+      if (upsert.run(id, position, doc, ...values).changes === 0) rewrite.run(position, doc, ...values, id, position);
+    }
+  }
+
+  /**
+   * The changes as rows to write: documents as JSON text and the values of the tables' stable
+   * columns, which is all the work of a commit that needs the documents themselves.
+   */
+  serialize(changes: readonly DocChange[], checkpoint?: { name: string; position: number }): SerializedCommit {
+    const tables: SerializedRows[] = [];
+    let current: SerializedRows | undefined;
+    for (const c of changes) {
+      if (c.collection !== current?.collection) {
+        current = { collection: c.collection, columns: [...this.columns(table(c.collection))], rows: [] };
+        tables.push(current);
+      }
+      current.rows.push(c.id, c.position, c.doc === null ? null : JSON.stringify(c.doc));
+      for (const name of current.columns) current.rows.push(columnValue(c.doc, name));
+    }
+    return checkpoint ? { tables, checkpoint } : { tables };
+  }
+
+  /** Writes a serialized commit in one transaction: what `commit` does, here or on the commit thread. */
+  writeSerialized(commit: SerializedCommit): void {
+    this.db.transaction(() => {
+      for (const rows of commit.tables) this.writeRows(rows);
+      if (commit.checkpoint) {
+        this.statement(
+          'INSERT INTO rm_checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position WHERE excluded.position > rm_checkpoints.position',
+        ).run(commit.checkpoint.name, commit.checkpoint.position);
+      }
+    })();
   }
 
   async commit(changes: readonly DocChange[], checkpoint?: { name: string; position: number }): Promise<void> {
-    this.db.transaction(() => {
-      let collection: string | undefined;
-      let write: ((c: DocChange) => void) | undefined;
-      for (const c of changes) {
-        if (c.collection !== collection || !write) {
-          collection = c.collection;
-          write = this.writer(table(collection));
-        }
-        write(c);
-      }
-      if (checkpoint) {
-        this.statement(
-          'INSERT INTO rm_checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position WHERE excluded.position > rm_checkpoints.position',
-        ).run(checkpoint.name, checkpoint.position);
-      }
-    })();
+    const serialized = this.serialize(changes, checkpoint);
+    // A small commit with none in flight is written here: no wait for the thread, and no commit
+    // can overtake another.
+    if (this.commitThread && !(this.commitThread.idle && changes.length <= this.inlineCommitDocs)) return this.commitThread.commit(serialized);
+    this.writeSerialized(serialized);
   }
 
   async getCheckpoint(name: string): Promise<number> {
@@ -278,6 +338,7 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async close(): Promise<void> {
+    await this.commitThread?.close();
     if (this.db.open) this.db.close();
   }
 }

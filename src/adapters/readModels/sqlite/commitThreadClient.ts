@@ -1,0 +1,78 @@
+/**
+ * The caller's side of a read-model commit thread (see SqliteReadModelOptions.commitThread): hands
+ * serialized commits to the thread in order and resolves each once it is written. The thread
+ * starts with the first commit and holds the process open only while a commit is in flight.
+ */
+import type { Worker } from 'node:worker_threads';
+import { tsWorker } from '../../../tsWorker.ts';
+import type { SerializedCommit } from './sqliteReadModelStore.ts';
+
+export type ToCommitThread = { id: number; commit: SerializedCommit };
+export type FromCommitThread = { id: number; error?: string };
+
+export class CommitThreadError extends Error {
+  readonly code = 'read_model_commit_failed';
+}
+
+export class CommitThread {
+  private worker: Worker | undefined;
+  private readonly waiting = new Map<number, { resolve(): void; reject(error: Error): void }>();
+  private nextId = 1;
+  /** Why the thread is gone, once it is: every later commit fails with it. */
+  private failed: Error | undefined;
+  /** Settles once every commit handed over so far has (the thread writes them in order). */
+  private settled: Promise<void> = Promise.resolve();
+
+  constructor(private readonly file: string) {
+    this.start();
+  }
+
+  /** Whether every commit handed over has been written. */
+  get idle(): boolean {
+    return this.waiting.size === 0;
+  }
+
+  commit(commit: SerializedCommit): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    const worker = this.start();
+    const id = this.nextId++;
+    const written = new Promise<void>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      if (this.waiting.size === 1) worker.ref();
+      worker.postMessage({ id, commit } satisfies ToCommitThread);
+    });
+    this.settled = written.catch(() => undefined);
+    return written;
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = tsWorker(new URL('./commitThread.ts', import.meta.url), { workerData: { file: this.file } });
+    worker.unref();
+    worker.on('message', ({ id, error }: FromCommitThread) => {
+      const waiter = this.waiting.get(id);
+      this.waiting.delete(id);
+      if (this.waiting.size === 0) worker.unref();
+      if (error === undefined) waiter?.resolve();
+      else waiter?.reject(new CommitThreadError(`read-model commit failed on the commit thread: ${error}`));
+    });
+    const gone = (error: Error) => {
+      this.failed ??= error;
+      for (const waiter of this.waiting.values()) waiter.reject(this.failed);
+      this.waiting.clear();
+    };
+    worker.on('error', (error) => gone(new CommitThreadError(`the read-model commit thread failed: ${error.message}`)));
+    worker.on('exit', (code) => gone(new CommitThreadError(`the read-model commit thread exited (code ${code}) with commits in flight`)));
+    this.worker = worker;
+    return worker;
+  }
+
+  /** Waits for the commits in flight, then ends the thread. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    await this.settled;
+    this.failed ??= new CommitThreadError('the read-model store is closed');
+    await worker.terminate();
+  }
+}
