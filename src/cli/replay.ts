@@ -69,7 +69,8 @@ async function main(): Promise<number> {
   const projections = select(positionals[0]);
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
-  const { events, readModels } = await openStores(config, logger);
+  // The pass computes while a thread of the read-model store writes what it built (buildPass.ts).
+  const { events, readModels } = await openStores(config, logger, { readModelCommitThread: true });
   const aborter = new AbortController();
   const interrupt = () => aborter.abort();
   process.once('SIGINT', interrupt);

@@ -9,6 +9,7 @@ import type { ReadModelStore } from '../ports/readModelStore.ts';
 import type { Projection } from '../projections/projection.ts';
 import { DocCache } from './docCache.ts';
 import { Dispatcher } from './dispatch.ts';
+import { WriteBehind, type FlushedBuild } from './writeBehind.ts';
 
 export interface Build {
   projection: Projection;
@@ -50,10 +51,12 @@ export class BuildPass {
   private sinceFlush = 0;
   /** Where reading goes on from: every build has every event up to here. */
   position: number;
+  /** The last flush, written while the pass goes on. */
+  private readonly writes: WriteBehind;
 
   constructor(
     private readonly log: EventStore,
-    private readonly readModels: ReadModelStore,
+    readModels: ReadModelStore,
     private readonly builds: readonly Build[],
     logger: Logger,
     private readonly options: PassOptions,
@@ -61,7 +64,8 @@ export class BuildPass {
     this.dispatcher = new Dispatcher(builds.map((b) => b.projection), logger);
     // A fresh build collection is empty, so a document missing from the cache does not exist;
     // a resumed one holds what the earlier run flushed, so misses go to the store.
-    this.docs = builds.map((b) => new DocCache(readModels, b.projection, b.target, b.from > 0));
+    this.writes = new WriteBehind(readModels);
+    this.docs = builds.map((b) => new DocCache(this.writes, b.projection, b.target, b.from > 0));
     this.applied = builds.map((b) => b.from);
     this.flushed = [...this.applied];
     this.events = builds.map(() => 0);
@@ -76,6 +80,7 @@ export class BuildPass {
     for (;;) {
       if (this.options.signal?.aborted) {
         await this.flush();
+        await this.writes.settled();
         throw new PassInterrupted(this.position);
       }
       if (limit !== undefined && this.position >= limit) break;
@@ -104,6 +109,7 @@ export class BuildPass {
       await new Promise((resolve) => setImmediate(resolve));
     }
     await this.flush();
+    await this.writes.settled();
   }
 
   private advance(position: number): void {
@@ -111,16 +117,22 @@ export class BuildPass {
     for (const [i, at] of this.applied.entries()) this.applied[i] = Math.max(at, this.position);
   }
 
-  /** Commits each build's written documents with its checkpoint, then trims its cache. */
+  /**
+   * Starts writing each build's changed documents with its checkpoint, once the previous flush is
+   * written, then trims each cache (what it evicts is read back through `writes`).
+   */
   private async flush(): Promise<void> {
+    await this.writes.settled();
+    const flushed: FlushedBuild[] = [];
     for (const [i, build] of this.builds.entries()) {
       const changes = this.docs[i]!.takeChanges();
       const position = this.applied[i]!;
       if (changes.length === 0 && position <= this.flushed[i]!) continue;
-      await this.readModels.commit(changes, { name: build.progress, position });
+      flushed.push({ collection: build.target, changes, checkpoint: { name: build.progress, position } });
       this.flushed[i] = position;
       this.docs[i]!.evict(this.options.maxDocs, position);
     }
     this.sinceFlush = 0;
+    this.writes.start(flushed);
   }
 }

@@ -31,7 +31,7 @@ export class DocCache {
   private stored: 'all' | Set<string>;
 
   constructor(
-    private readonly readModels: ReadModelStore,
+    private readonly readModels: Pick<ReadModelStore, 'getMany'>,
     private readonly projection: Projection,
     readonly collection: string,
     /** Whether the store may already hold documents: false only for an empty build collection. */

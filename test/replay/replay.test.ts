@@ -114,6 +114,16 @@ describe(`replay rebuilds exactly what the live projections built (${EVENTS} eve
     assertIdentical();
   });
 
+  it('builds the same documents with its commits written on a commit thread while the pass goes on, evicted documents read back meanwhile', async () => {
+    const threaded = new SqliteReadModelStore(readFile, undefined, { commitThread: true, inlineCommitDocs: 0 });
+    try {
+      await rebuildAll(events, threaded, PROJECTIONS, logger, { batchSize: 1000, flushEvents: 3000, maxDocs: 50 });
+    } finally {
+      await threaded.close();
+    }
+    assertIdentical();
+  });
+
   it('resumes an interrupted rebuild from each build checkpoint and still builds identical documents', async () => {
     const aborter = new AbortController();
     let pages = 0;

@@ -83,7 +83,7 @@ export interface ReplayFigure {
 export async function replay(dir: string, progress: Progress): Promise<ReplayFigure> {
   const files = dataFiles(dir);
   const events = new SqliteEventStore(files.events);
-  const readModels = new SqliteReadModelStore(files.readModels);
+  const readModels = new SqliteReadModelStore(files.readModels, undefined, { commitThread: true });
   const logger = createLogger('silent');
   try {
     const logEvents = await events.headPosition();
