@@ -42,7 +42,7 @@ describe('embedded SQLite read models: the commit thread', () => {
       try {
         const rows = look.prepare('SELECT id, position, doc, f_userId FROM rm_c ORDER BY position').all() as { id: string; position: number; doc: string; f_userId: string }[];
         assert.equal(rows.length, 100);
-        assert.ok(rows.every((r, i) => r.position === 1901 + i && JSON.parse(r.doc).n === 19 && r.f_userId === `u${i % 7}`), 'the last commit of each document won, with its stable column');
+        assert.ok(rows.every((r, i) => r.position === 1901 + i && (JSON.parse(r.doc) as { n: number }).n === 19 && r.f_userId === `u${i % 7}`), 'the last commit of each document won, with its stable column');
         assert.equal((look.prepare("SELECT position FROM rm_checkpoints WHERE name = 'build'").get() as { position: number }).position, 20);
       } finally {
         look.close();
