@@ -102,7 +102,7 @@ export class BuildPass {
       this.advance(last);
       this.read += page.length;
       this.sinceFlush += page.length;
-      if (this.sinceFlush >= this.options.flushEvents) await this.flush();
+      if (this.sinceFlush >= this.flushAfter(end)) await this.flush();
       this.options.onPage?.();
       // Embedded stores answer without I/O waits, so without this the pass would never let timers,
       // signals (Ctrl-C) or, in the service, requests in until it ended.
@@ -110,6 +110,16 @@ export class BuildPass {
     }
     await this.flush();
     await this.writes.settled();
+  }
+
+  /**
+   * Log events after which to flush: every `flushEvents`, and sooner as the end nears (once as
+   * many have been read since the last flush as are left), so that when the pass ends little is
+   * left to write: the last flush is the only one nothing overlaps.
+   */
+  private flushAfter(end: number): number {
+    const left = Math.max(0, end - this.position);
+    return Math.min(this.options.flushEvents, Math.max(left, this.options.flushEvents / 10));
   }
 
   private advance(position: number): void {
