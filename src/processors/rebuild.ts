@@ -58,7 +58,9 @@ export class RebuildInterruptedError extends Error {
 export const buildCollection = (p: Projection) => `${p.collection.name}__build`;
 export const untilCollection = (p: Projection, position: number) => `${p.collection.name}__until_${position}`;
 
-const PAGE = 10_000;
+// Small pages: a page's parsed events are alive until it is applied, and with 10,000 of them
+// every young-generation GC found one alive and copied it (1,000: ≈10 % less CPU in all, 2026-11-27).
+const PAGE = 1_000;
 const FLUSH_EVENTS = 50_000;
 const MAX_DOCS = 20_000;
 
