@@ -10,7 +10,7 @@
  */
 import type { Recorded } from '../domain/events.ts';
 import type { FanOut, Projection } from './projection.ts';
-import { applyEffects, bucketIdOf, bucketParts, emptyBucket, GRANULARITIES, type BucketDoc, type Counter, type Effect, type Granularity } from './analyticsBuckets.ts';
+import { applyEffects, bucketIdsOf, emptyBucket, type BucketDoc, type Counter, type Effect, type Granularity } from './analyticsBuckets.ts';
 
 export type RouteOutcome = 'pending' | 'sent' | 'failed';
 
@@ -117,19 +117,29 @@ export function stepAnalytics(doc: AnalyticsNotificationDoc | null, event: Recor
 export const evolveAnalytics = (doc: AnalyticsNotificationDoc | null, event: Recorded) => stepAnalytics(doc, event).doc;
 
 /**
- * A bucket's step for one event: its effects on top of the bucket (or a new one). The step is
- * returned unnamed on purpose: tsx compiles with esbuild's keepNames, which sets the name of every
- * named function (a property's too) each time one is created, and this runs twice per event.
+ * A bucket's step for one event: its effects on top of the bucket (or a new one). A class, so that
+ * each event makes one object per bucket and no function: tsx compiles with esbuild's keepNames,
+ * which names every function (a property's too) each time one is created.
  */
-const applyTo = (granularity: Granularity, at: AnalyticsNotificationDoc, effects: readonly Effect[]) =>
-  (bucket: object | null) => applyEffects((bucket as BucketDoc | null) ?? emptyBucket(granularity, at), effects);
+class BucketStep implements FanOut {
+  constructor(
+    readonly key: string,
+    private readonly granularity: Granularity,
+    private readonly at: AnalyticsNotificationDoc,
+    private readonly effects: readonly Effect[],
+  ) {}
+
+  evolve(bucket: object | null): BucketDoc {
+    return applyEffects((bucket as BucketDoc | null) ?? emptyBucket(this.granularity, this.at), this.effects);
+  }
+}
 
 /** The new per-notification document, and the day and hour buckets of the notification that get the event's effects. */
 export function evolveAnalyticsWithFanOut(doc: AnalyticsNotificationDoc | null, event: Recorded): { doc: AnalyticsNotificationDoc | null; fanOut: readonly FanOut[] } {
   const { doc: after, effects } = stepAnalytics(doc, event);
   if (!after || effects.length === 0) return { doc: after, fanOut: NO_FAN_OUT };
-  const parts = bucketParts(after);
-  return { doc: after, fanOut: GRANULARITIES.map((granularity): FanOut => ({ key: bucketIdOf(granularity, after.requestedAt, parts), evolve: applyTo(granularity, after, effects) })) };
+  const ids = bucketIdsOf(after);
+  return { doc: after, fanOut: [new BucketStep(ids[0], 'day', after, effects), new BucketStep(ids[1], 'hour', after, effects)] };
 }
 
 const NO_FAN_OUT: readonly FanOut[] = [];
