@@ -21,13 +21,16 @@ const requested = (n: number): Keyed => {
   } as unknown as Recorded;
   return { event, key: notificationLog.keyOf(event)! };
 };
+const sent = (item: Keyed): Keyed => ({ ...item, event: { ...item.event, type: 'NotificationSent', position: ++position, data: { notificationId: item.key, route: 'sms', provider: 'p', deliveries: [], rejected: [], at } } as unknown as Recorded });
 const forAnalytics = (item: Keyed): Keyed => ({ event: item.event, key: analytics.keyOf(item.event)! });
 
 /** The SQLite read-model store, counting its getMany round trips. */
 class CountingStore extends SqliteReadModelStore {
   rounds = 0;
+  ids = 0;
   override async getMany(collection: string, ids: readonly string[]) {
     this.rounds += 1;
+    this.ids += ids.length;
     return super.getMany(collection, ids);
   }
 }
@@ -86,7 +89,6 @@ describe('DocCache loads what it does not hold in as few round trips as it can',
     assert.equal(readModels.rounds, 0);
 
     // A later event of an evicted notification, then one never seen (absent: no round trip for it).
-    const sent = (item: Keyed): Keyed => ({ ...item, event: { ...item.event, type: 'NotificationSent', position: ++position, data: { notificationId: item.key, route: 'sms', provider: 'p', deliveries: [], rejected: [], at } } as unknown as Recorded });
     await docs.apply([requested(3000), sent(first[2]!), sent(first[7]!), requested(3001)]);
     assert.equal(readModels.rounds, 1, 'both evicted documents in one getMany');
     const changes = docs.takeChanges();
@@ -142,6 +144,32 @@ describe('DocCache loads what it does not hold in as few round trips as it can',
     };
     assert.deepEqual(await written(true), [['main', { by: ['main'] }], ['other', { by: ['fan-out 2'] }]], 'the main write has the event already');
     assert.deepEqual(await written(false), [['main', { by: ['fan-out 1'] }], ['other', { by: ['fan-out 2'] }]], 'no main write: the fan-out to it applies');
+    await readModels.close();
+  });
+
+  it('an eviction keeps at most `max` documents: the clean ones written longest ago go first', async () => {
+    const readModels = await store();
+    await readModels.ensureCollection({ name: 'notifications__build', indexes: [] });
+    const docs = new DocCache(readModels, notificationLog, 'notifications__build', false);
+    const items = Array.from({ length: 10 }, (_, n) => requested(6000 + n));
+    await docs.apply(items.slice(0, 6));
+    await readModels.commit(docs.takeChanges());
+    docs.evict(100, position);
+    await docs.apply(items.slice(6));
+    await readModels.commit(docs.takeChanges());
+    // The last four were written since the last eviction: spared while older ones can go.
+    docs.evict(4, position);
+    await docs.apply(items.map(sent));
+    assert.equal(readModels.rounds, 1);
+    assert.equal(readModels.ids, 6, 'the six written first are read back; the four kept are not');
+    const changes = docs.takeChanges();
+    assert.equal(changes.length, 10);
+    await readModels.commit(changes);
+
+    // Every one of them written since: the second pass drops the oldest of those too.
+    docs.evict(3, position);
+    await docs.apply(items.map(sent));
+    assert.equal(readModels.ids, 6 + 7);
     await readModels.close();
   });
 });
