@@ -124,7 +124,7 @@ function representative(index: number): number {
  * events per projector batch, and every effectful event reaches two buckets).
  */
 export function applyEffects(doc: BucketDoc, effects: readonly Effect[]): BucketDoc {
-  const next: BucketDoc = { ...doc };
+  const next = copyBucket(doc);
   for (const e of effects) {
     if (e.kind === 'count') next[e.counter] += 1;
     else if (e.kind === 'reason') {
@@ -133,13 +133,28 @@ export function applyEffects(doc: BucketDoc, effects: readonly Effect[]): Bucket
       if (n > 0) counts[e.reason] = n;
       else delete counts[e.reason];
     } else {
-      const latency = next.latency === doc.latency ? (next.latency = { ...doc.latency }) : next.latency;
+      const latency = next.latency === doc.latency ? (next.latency = { sent: doc.latency.sent, delivered: doc.latency.delivered }) : next.latency;
       const histogram = latency[e.of] === doc.latency[e.of] ? (latency[e.of] = { ...doc.latency[e.of] }) : latency[e.of];
       const i = String(histogramIndex(e.ms));
       histogram[i] = (histogram[i] ?? 0) + 1;
     }
   }
   return next;
+}
+
+/**
+ * A copy of the bucket, field by field in emptyBucket's order. Not `{ ...doc }`: Node 20's V8
+ * copies an object spread from an earlier copy in its runtime (about 180 ns for a bucket, against
+ * 10 ns for this), and every effectful event copies two buckets. A bucket has only these fields:
+ * emptyBucket makes them and applyEffects changes their values.
+ */
+function copyBucket(doc: BucketDoc): BucketDoc {
+  return {
+    granularity: doc.granularity, bucket: doc.bucket, channel: doc.channel, category: doc.category, template: doc.template,
+    requested: doc.requested, sent: doc.sent, delivered: doc.delivered, opened: doc.opened, clicked: doc.clicked,
+    bounced: doc.bounced, unsubscribed: doc.unsubscribed, spam: doc.spam, undelivered: doc.undelivered, cancelled: doc.cancelled,
+    failed: doc.failed, suppressed: doc.suppressed, latency: doc.latency,
+  };
 }
 
 export function mergeHistograms(histograms: readonly Histogram[]): Histogram {

@@ -67,6 +67,29 @@ describe('analytics projection', () => {
     assert.deepEqual([...buckets.values()][0]!.suppressed, { no_address: 1 });
   });
 
+  it('keeps every document\'s fields in the order they were first written, through every kind of event', () => {
+    const events = [
+      requested({ routes: ['sms', 'email'] }),
+      event('NotificationFailed', { route: 'sms', provider: 'twilio', reason: 'invalid_number', permanent: true, rejected: [], at: '2026-11-23T10:16:00.000Z' }),
+      event('NotificationFailed', { route: 'email', provider: 'sendgrid', reason: 'bounced', permanent: true, rejected: [], at: '2026-11-23T10:16:01.000Z' }),
+      event('DeliveryRedriven', { route: 'email', at: '2026-11-23T12:00:00.000Z' }),
+      event('NotificationSent', { route: 'email', provider: 'sendgrid', deliveries: [], rejected: [], at: '2026-11-23T12:00:01.000Z' }),
+      event('NotificationDelivered', { source: 'sendgrid', at: '2026-11-23T12:00:02.000Z' }),
+      event('NotificationOpened', { at: '2026-11-23T13:00:00.000Z' }),
+    ];
+    const docKeys = ['notificationId', 'channel', 'category', 'template', 'requestedAt', 'dueAt', 'routes', 'counted', 'failedReason'];
+    const bucketKeys = Object.keys(emptyBucket('day', { channel: 'sms', category: 'c', template: 't', requestedAt: '2026-11-23T10:15:00.000Z' }));
+    for (let n = 1; n <= events.length; n += 1) {
+      const { doc, buckets } = project(events.slice(0, n));
+      assert.deepEqual(Object.keys(doc!), docKeys, events[n - 1]!.type);
+      assert.deepEqual(Object.keys(doc!.routes), ['sms', 'email']);
+      for (const bucket of buckets.values()) {
+        assert.deepEqual(Object.keys(bucket), bucketKeys, events[n - 1]!.type);
+        assert.deepEqual(Object.keys(bucket.latency), ['sent', 'delivered']);
+      }
+    }
+  });
+
   it('ignores tracking for a notification it never saw requested', () => {
     const { doc, buckets } = project([event('NotificationOpened', { at: '2026-11-23T10:15:00.000Z' })]);
     assert.equal(doc, null);
