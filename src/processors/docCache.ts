@@ -7,7 +7,8 @@
 import type { DocChange, ReadModelStore } from '../ports/readModelStore.ts';
 import type { Recorded } from '../domain/events.ts';
 import type { Projection } from '../projections/projection.ts';
-import { ABSENT, evolveDocs, type DocState } from './evolveDocs.ts';
+import type { JsonObject } from '../ports/eventStore.ts';
+import { evolveDocs, type DocSource, type DocState } from './evolveDocs.ts';
 import { ProjectionFault } from './projectionFault.ts';
 
 export interface Keyed {
@@ -15,20 +16,38 @@ export interface Keyed {
   key: string;
 }
 
+/** A document held here. Written in place, so a write costs no look-up and no new object. */
+interface Held extends DocState {
+  readonly id: string;
+  /** Written since the last `takeChanges`: it is in `dirty`. */
+  dirty: boolean;
+}
+
+/** A document no event has touched: what `lookup` gives for an id the store cannot hold. Never written in place. */
+const ABSENT: Held = Object.freeze({ id: '', position: 0, doc: null, dirty: false });
+/** In `docs`, an evicted id: the store has it. */
+const EVICTED: Held = Object.freeze({ id: '', position: 0, doc: null, dirty: false });
+
 /** Beyond this many evicted ids replay stops remembering them and asks the store on every miss. */
 const MAX_REMEMBERED_EVICTIONS = 1_000_000;
 
-export class DocCache {
+export class DocCache implements DocSource {
   /**
-   * In first-loaded order. Writes do not move a document to the end: deleting and re-adding the
-   * same few hot ids (analytics buckets) on every event leaves long chains of holes in a V8 Map.
+   * The documents held, and (while `stored` is 'evicted') the ids evicted, as EVICTED: one map, so
+   * that a document met for the first time costs one look-up, not one here and one in a set of
+   * evicted ids (each a likely cache miss in tables of 10^4 to 10^5 entries).
    */
-  private readonly docs = new Map<string, DocState>();
-  private readonly dirty = new Set<string>();
+  private readonly docs = new Map<string, Held>();
+  /** The documents held, in first-loaded order: what eviction goes through. */
+  private held: Held[] = [];
+  /** EVICTED entries in `docs`. */
+  private evicted = 0;
+  /** The documents written since the last `takeChanges`, in the order of their first write. */
+  private dirty: Held[] = [];
   /** Documents written after this position are spared by the next eviction (second chance): about LRU. */
   private lastEviction = 0;
-  /** Ids that may be in the store though not here: every id ('all'), or the ones evicted. */
-  private stored: 'all' | Set<string>;
+  /** Ids that may be in the store though not held here: every id ('all'), or the ones evicted. */
+  private stored: 'all' | 'evicted';
 
   constructor(
     private readonly readModels: Pick<ReadModelStore, 'getMany'>,
@@ -37,14 +56,29 @@ export class DocCache {
     /** Whether the store may already hold documents: false only for an empty build collection. */
     storeMayHoldDocs: boolean,
   ) {
-    this.stored = storeMayHoldDocs ? 'all' : new Set();
+    this.stored = storeMayHoldDocs ? 'all' : 'evicted';
   }
 
-  private lookup = (id: string): DocState | undefined => {
+  lookup(id: string): DocState | undefined {
     const found = this.docs.get(id);
-    if (found) return found;
-    return this.stored === 'all' || this.stored.has(id) ? undefined : ABSENT;
-  };
+    if (found) return found === EVICTED ? undefined : found;
+    return this.stored === 'all' ? undefined : ABSENT;
+  }
+
+  write(id: string, state: DocState, position: number, doc: JsonObject | null): void {
+    let held = state as Held;
+    if (held === ABSENT) {
+      held = { id, position, doc, dirty: false };
+      this.docs.set(id, held);
+      this.held.push(held);
+    } else {
+      held.position = position;
+      held.doc = doc;
+    }
+    if (held.dirty) return;
+    held.dirty = true;
+    this.dirty.push(held);
+  }
 
   /** Reads in one round trip the documents of `ids` that are neither here nor known to be absent. */
   private async load(ids: Iterable<string>): Promise<void> {
@@ -54,50 +88,51 @@ export class DocCache {
     const found = await this.readModels.getMany(this.collection, [...wanted]);
     for (const id of wanted) {
       const stored = found.get(id);
-      this.docs.set(id, stored ? { position: stored.position, doc: stored.doc } : ABSENT);
-      if (this.stored !== 'all') this.stored.delete(id);
+      const held: Held = stored ? { id, position: stored.position, doc: stored.doc, dirty: false } : { id, position: 0, doc: null, dirty: false };
+      if (this.docs.get(id) === EVICTED) this.evicted -= 1;
+      this.docs.set(id, held);
+      this.held.push(held);
     }
   }
 
-  /** Applies the events in order, loading main documents up front and fan-out documents as found. */
+  /**
+   * Applies the events in order. At the first document not held, every main document of the
+   * events left is loaded with it, in the same round trip; fan-out documents are loaded as found.
+   * Replay's cache nearly always holds them all, and then nothing is looked up twice.
+   */
   async apply(items: readonly Keyed[]): Promise<void> {
-    await this.load(items.map((i) => i.key));
     let next = 0;
-    while (next < items.length) {
+    let loadedMain = false;
+    for (;;) {
       const missing = this.applyFrom(items, next);
-      if (missing.at === items.length) return;
-      await this.load(missing.ids);
+      if (!missing) return;
+      const ids = loadedMain ? missing.ids : [...missing.ids, ...items.slice(missing.at).map((i) => i.key)];
+      loadedMain = true;
+      await this.load(ids);
       next = missing.at;
     }
   }
 
-  /** Applies events from `start` until one needs a document not loaded yet; returns where it stopped. */
-  private applyFrom(items: readonly Keyed[], start: number): { at: number; ids: readonly string[] } {
+  /** Applies events from `start` until one needs a document not loaded yet; returns where it stopped, if it did. */
+  private applyFrom(items: readonly Keyed[], start: number): { at: number; ids: readonly string[] } | undefined {
     for (let i = start; i < items.length; i += 1) {
       const { event, key } = items[i]!;
-      let evolved: ReturnType<typeof evolveDocs>;
+      let missing: readonly string[] | undefined;
       try {
-        evolved = evolveDocs(this.projection, event, key, this.lookup);
+        missing = evolveDocs(this.projection, event, key, this);
       } catch (error) {
         throw new ProjectionFault(this.projection.name, event, error);
       }
-      if (evolved.missing) return { at: i, ids: evolved.missing };
-      for (const [id, state] of evolved.writes) {
-        this.docs.set(id, state);
-        this.dirty.add(id);
-      }
+      if (missing) return { at: i, ids: missing };
     }
-    return { at: items.length, ids: [] };
+    return undefined;
   }
 
   /** The documents written since the last call, as changes for `ReadModelStore.commit`. */
   takeChanges(): DocChange[] {
-    const changes: DocChange[] = [];
-    for (const id of this.dirty) {
-      const { position, doc } = this.docs.get(id)!;
-      changes.push({ collection: this.collection, id, doc, position });
-    }
-    this.dirty.clear();
+    const changes = this.dirty.map(({ id, position, doc }): DocChange => ({ collection: this.collection, id, doc, position }));
+    for (const held of this.dirty) held.dirty = false;
+    this.dirty = [];
     return changes;
   }
 
@@ -108,20 +143,31 @@ export class DocCache {
    */
   evict(max: number, position: number): void {
     for (const spareRecent of [true, false]) {
-      for (const [id, state] of this.docs) {
-        if (this.docs.size <= max) break;
-        if (this.dirty.has(id) || (spareRecent && state.position > this.lastEviction)) continue;
-        this.drop(id, state);
+      let excess = this.held.length - max;
+      if (excess <= 0) break;
+      const kept: Held[] = [];
+      for (const held of this.held) {
+        if (excess > 0 && !held.dirty && !(spareRecent && held.position > this.lastEviction)) {
+          this.drop(held);
+          excess -= 1;
+        } else kept.push(held);
       }
+      this.held = kept;
     }
     this.lastEviction = position;
   }
 
-  private drop(id: string, state: DocState): void {
-    this.docs.delete(id);
-    // A document known to be absent was never written: the store has nothing to give back.
-    if (this.stored === 'all' || state === ABSENT) return;
-    this.stored.add(id);
-    if (this.stored.size > MAX_REMEMBERED_EVICTIONS) this.stored = 'all';
+  private drop(held: Held): void {
+    // A document no event has touched was never written: the store has nothing to give back.
+    if (this.stored === 'all' || held.position === 0) {
+      this.docs.delete(held.id);
+      return;
+    }
+    this.docs.set(held.id, EVICTED);
+    this.evicted += 1;
+    if (this.evicted <= MAX_REMEMBERED_EVICTIONS) return;
+    this.stored = 'all';
+    for (const [id, entry] of this.docs) if (entry === EVICTED) this.docs.delete(id);
+    this.evicted = 0;
   }
 }

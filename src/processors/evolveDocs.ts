@@ -1,8 +1,8 @@
 /**
  * What one event does to a projection's documents: the main document (by `keyOf`) and the fan-out
  * documents (analytics buckets), each guarded by the position of the last event applied to it.
- * Pure, and the one place this logic lives: the live projector and replay both call it, so both
- * build exactly the same documents.
+ * The one place this logic lives: the live projector and replay both call it (through their
+ * DocCache), so both build exactly the same documents.
  */
 import type { JsonObject } from '../ports/eventStore.ts';
 import type { Recorded } from '../domain/events.ts';
@@ -15,48 +15,53 @@ export interface DocState {
   doc: JsonObject | null;
 }
 
-export const ABSENT: DocState = Object.freeze({ position: 0, doc: null });
+/**
+ * Where the documents are read and written. Writes go straight in, with no list of them in
+ * between (replay applies about four per log event, and each list, pair and state object would be
+ * garbage right after): so an event's writes are all computed before the first one is made.
+ */
+export interface DocSource {
+  /** A document's current state, or undefined when it is not loaded yet. */
+  lookup(id: string): DocState | undefined;
+  /** `id` now holds `doc` at `position`; `state` is what `lookup(id)` gave for it during this event. */
+  write(id: string, state: DocState, position: number, doc: JsonObject | null): void;
+}
 
-/** A document's current state, or undefined when the caller has not loaded it yet. */
-export type Lookup = (id: string) => DocState | undefined;
-
-export type Evolved =
-  /** The writes, in order; a later write to the same id replaces an earlier one. */
-  | { writes: readonly (readonly [string, DocState])[]; missing?: undefined }
-  /** Nothing was applied: load these documents, then call again. */
-  | { missing: readonly string[]; writes?: undefined };
-
-const NOTHING: Evolved = { writes: [] };
 const NO_FAN_OUT: readonly FanOut[] = [];
 
 /**
- * Applies `event` (whose main document is `key`) on top of `lookup`. Fan-out documents are known
- * only once the main document has evolved, so a caller that loads lazily learns of them through
- * `missing`; calling again after loading them gives the same result, as everything here is pure.
+ * Applies `event` (whose main document is `key`) to `docs`, or nothing when a document it needs is
+ * not loaded: then it returns their ids, to be loaded before calling again. Fan-out documents are
+ * known only once the main document has evolved, so a caller that loads lazily learns of them this
+ * way; calling again gives the same result, as the projection's functions are pure. A projection
+ * that throws leaves `docs` as they were.
  */
-export function evolveDocs(projection: Projection, event: Recorded, key: string, lookup: Lookup): Evolved {
-  const current = lookup(key);
-  if (!current) return { missing: [key] };
-  if (current.position >= event.position) return NOTHING;
-  const { doc, fanOut } = projection.evolveWithFanOut?.(current.doc, event) ?? { doc: projection.evolve(current.doc, event), fanOut: NO_FAN_OUT };
+export function evolveDocs(projection: Projection, event: Recorded, key: string, docs: DocSource): readonly string[] | undefined {
+  const current = docs.lookup(key);
+  if (!current) return [key];
+  const position = event.position;
+  if (current.position >= position) return undefined;
+  let doc: JsonObject | null;
+  let fanOut = NO_FAN_OUT;
+  if (projection.evolveWithFanOut) ({ doc, fanOut } = projection.evolveWithFanOut(current.doc, event));
+  else doc = projection.evolve(current.doc, event);
   // A document that did not exist and still does not is not written: most notifications are never
   // scheduled or dead-lettered, and a tombstone each would double the rows those read models write.
-  const writes: (readonly [string, DocState])[] = doc === null && current.doc === null ? [] : [[key, { position: event.position, doc }]];
-  if (fanOut.length === 0) return { writes };
-  // A fan-out document may be written twice by one event (or be the main one): read our own writes first.
-  let missing: string[] | undefined;
-  for (const extra of fanOut) if (!readOwn(writes, lookup, extra.key)) (missing ??= []).push(extra.key);
-  if (missing) return { missing };
-  for (const extra of fanOut) {
-    const target = readOwn(writes, lookup, extra.key)!;
-    if (target.position >= event.position) continue;
-    writes.push([extra.key, { position: event.position, doc: extra.evolve(target.doc) }]);
+  const writesMain = doc !== null || current.doc !== null;
+  if (fanOut.length === 0) {
+    if (writesMain) docs.write(key, current, position, doc);
+    return undefined;
   }
-  return { writes };
-}
-
-/** The state of `id` after `writes` (the last one to it), else as looked up. */
-function readOwn(writes: readonly (readonly [string, DocState])[], lookup: Lookup, id: string): DocState | undefined {
-  for (let i = writes.length - 1; i >= 0; i -= 1) if (writes[i]![0] === id) return writes[i]![1];
-  return lookup(id);
+  const targets = fanOut.map((extra) => (extra.key === key ? current : docs.lookup(extra.key)));
+  if (targets.some((t) => !t)) return fanOut.filter((_, j) => !targets[j]).map((extra) => extra.key);
+  // undefined: not written. A document written earlier in this event is at its position already,
+  // so a fan-out to it is skipped, as for any document that has the event.
+  const evolved = fanOut.map((extra, j) => {
+    const target = targets[j]!;
+    const writtenBefore = (extra.key === key && writesMain) || fanOut.some((e, k) => k < j && e.key === extra.key);
+    return writtenBefore || target.position >= position ? undefined : extra.evolve(target.doc);
+  });
+  if (writesMain) docs.write(key, current, position, doc);
+  for (let j = 0; j < fanOut.length; j += 1) if (evolved[j] !== undefined) docs.write(fanOut[j]!.key, targets[j]!, position, evolved[j]!);
+  return undefined;
 }

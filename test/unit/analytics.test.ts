@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Recorded } from '../../src/domain/events.ts';
 import { analytics, type AnalyticsNotificationDoc } from '../../src/projections/analytics.ts';
-import { emptyBucket, histogramIndex, percentile, type BucketDoc } from '../../src/projections/analyticsBuckets.ts';
+import { bucketIdOf, bucketIdsOf, bucketParts, emptyBucket, histogramIndex, percentile, type BucketDoc } from '../../src/projections/analyticsBuckets.ts';
 import { toCsv, toRow } from '../../src/projections/analyticsQuery.ts';
 
 const id = '00000000-0000-4000-8000-000000000001';
@@ -67,10 +67,59 @@ describe('analytics projection', () => {
     assert.deepEqual([...buckets.values()][0]!.suppressed, { no_address: 1 });
   });
 
+  it('keeps every document\'s fields in the order they were first written, through every kind of event', () => {
+    const events = [
+      requested({ routes: ['sms', 'email'] }),
+      event('NotificationFailed', { route: 'sms', provider: 'twilio', reason: 'invalid_number', permanent: true, rejected: [], at: '2026-11-23T10:16:00.000Z' }),
+      event('NotificationFailed', { route: 'email', provider: 'sendgrid', reason: 'bounced', permanent: true, rejected: [], at: '2026-11-23T10:16:01.000Z' }),
+      event('DeliveryRedriven', { route: 'email', at: '2026-11-23T12:00:00.000Z' }),
+      event('NotificationSent', { route: 'email', provider: 'sendgrid', deliveries: [], rejected: [], at: '2026-11-23T12:00:01.000Z' }),
+      event('NotificationDelivered', { source: 'sendgrid', at: '2026-11-23T12:00:02.000Z' }),
+      event('NotificationOpened', { at: '2026-11-23T13:00:00.000Z' }),
+    ];
+    const docKeys = ['notificationId', 'channel', 'category', 'template', 'requestedAt', 'dueAt', 'routes', 'counted', 'failedReason'];
+    const bucketKeys = Object.keys(emptyBucket('day', { channel: 'sms', category: 'c', template: 't', requestedAt: '2026-11-23T10:15:00.000Z' }));
+    for (let n = 1; n <= events.length; n += 1) {
+      const { doc, buckets } = project(events.slice(0, n));
+      assert.deepEqual(Object.keys(doc!), docKeys, events[n - 1]!.type);
+      assert.deepEqual(Object.keys(doc!.routes), ['sms', 'email']);
+      for (const bucket of buckets.values()) {
+        assert.deepEqual(Object.keys(bucket), bucketKeys, events[n - 1]!.type);
+        assert.deepEqual(Object.keys(bucket.latency), ['sent', 'delivered']);
+      }
+    }
+  });
+
   it('ignores tracking for a notification it never saw requested', () => {
     const { doc, buckets } = project([event('NotificationOpened', { at: '2026-11-23T10:15:00.000Z' })]);
     assert.equal(doc, null);
     assert.equal(buckets.size, 0);
+  });
+});
+
+describe('analytics bucket ids', () => {
+  const expected = (at: { channel: string; category: string; template: string; requestedAt: string }) => [bucketIdOf('day', at.requestedAt, bucketParts(at)), bucketIdOf('hour', at.requestedAt, bucketParts(at))];
+
+  it('remembered ids are the ids of the hour asked for, as each hour, combination and time zone comes and goes', () => {
+    const times = ['2026-11-23T10:15:00.000Z', '2026-11-23T10:59:59.999Z', '2026-11-23T11:00:00.000Z', '2026-11-23T10:30:00.000Z', '2026-11-24T10:30:00.000Z', '2026-11-24T12:30:00+02:00', '2026-11-24T10:31:00.000Z'];
+    const combinations = [{ channel: 'sms', category: 'orders', template: 'none' }, { channel: 'sms', category: 'a|b', template: 'none' }, { channel: 'email', category: 'orders', template: 't 1' }];
+    for (const requestedAt of times) {
+      for (const c of combinations) assert.deepEqual(bucketIdsOf({ ...c, requestedAt }), expected({ ...c, requestedAt }), `${c.channel} ${c.category} ${requestedAt}`);
+    }
+  });
+
+  it('a combination asked again in the same hour gets the very same strings', () => {
+    const at = { channel: 'push', category: 'news', template: 'weekly', requestedAt: '2026-11-23T10:15:00.000Z' };
+    const [day, hour] = bucketIdsOf(at);
+    const again = bucketIdsOf({ ...at, requestedAt: '2026-11-23T10:45:00.000Z' });
+    assert.ok(again[0] === day && again[1] === hour);
+  });
+
+  it('forgets every combination once it remembers too many, and still gives the right ids', () => {
+    for (let n = 0; n < 10_050; n += 1) {
+      const at = { channel: 'sms', category: `c${n}`, template: 'none', requestedAt: '2026-11-23T10:15:00.000Z' };
+      assert.deepEqual(bucketIdsOf(at), expected(at));
+    }
   });
 });
 

@@ -18,6 +18,15 @@ describe('notification log projection', () => {
     assert.equal(JSON.stringify(doc).includes('secret body'), false);
   });
 
+  it('a timeline entry is the event type, its time and its other facts in their order, without content, notification or user id', () => {
+    const sent = rec('NotificationSent', { notificationId: 'n1', route: 'sms', provider: 'sandbox', attempt: 2, deliveries: [{ to: '+1', providerMessageId: 'm1' }], rejected: [] });
+    const doc = [requested, sent].reduce(evolveNotificationLog, null);
+    assert.equal(JSON.stringify(doc?.events), JSON.stringify([
+      { type: 'NotificationRequested', at, channel: 'sms', category: 'c', routes: ['sms'], priority: 'normal' },
+      { type: 'NotificationSent', at, route: 'sms', provider: 'sandbox', attempt: 2, deliveries: [{ to: '+1', providerMessageId: 'm1' }], rejected: [] },
+    ]));
+  });
+
   it('given a request and a send, then sent with both events in order', () => {
     const sent = rec('NotificationSent', { notificationId: 'n1', route: 'sms', provider: 'sandbox', deliveries: [], rejected: [] });
     const doc = [requested, sent].reduce(evolveNotificationLog, null);
