@@ -72,6 +72,29 @@ async function withStore(body: (store: SqliteReadModelStore, look: Database.Data
   }
 }
 
+describe('embedded SQLite read models: closing with commits on the commit thread', () => {
+  it('waits for the commits in flight, then refuses later ones as a closed store does', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-rm-'));
+    const file = join(dir, 'read-models.db');
+    const store = new SqliteReadModelStore(file, undefined, { commitThread: true, inlineCommitDocs: 0 });
+    try {
+      await store.ensureCollection({ name: 'c', indexes: [] });
+      const inFlight = Array.from({ length: 5 }, (_, n) => store.commit(Array.from({ length: 200 }, (_, i) => ({ collection: 'c', id: `d${n}-${i}`, doc: { n }, position: n * 1000 + i + 1 }))));
+      await store.close();
+      await Promise.all(inFlight);
+      const look = new Database(file, { readonly: true });
+      try {
+        assert.equal((look.prepare('SELECT COUNT(*) AS n FROM rm_c').get() as { n: number }).n, 1000);
+      } finally {
+        look.close();
+      }
+      await assert.rejects(store.commit([{ collection: 'c', id: 'late', doc: {}, position: 1 }]), /not open/, 'as a store without the thread: its connection is closed');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('embedded SQLite read models: indexes', () => {
   it('keeps documents without the first field out of a sparse index, uses it for queries on that field, and drops indexes no longer listed', () => withStore(async (store, look) => {
     await store.ensureCollection({ name: 'stats', indexes: [{ fields: ['granularity', 'bucket'], sparse: true }, 'owner'] });

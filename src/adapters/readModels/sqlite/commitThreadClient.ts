@@ -1,7 +1,8 @@
 /**
  * The caller's side of a read-model commit thread (see SqliteReadModelOptions.commitThread): hands
  * serialized commits to the thread in order and resolves each once it is written. The thread
- * starts with the first commit and holds the process open only while a commit is in flight.
+ * starts with the store (it takes a few hundred milliseconds to load, meanwhile the caller
+ * computes) and holds the process open only while a commit is in flight.
  */
 import type { Worker } from 'node:worker_threads';
 import { tsWorker } from '../../../tsWorker.ts';
@@ -15,7 +16,7 @@ export class CommitThreadError extends Error {
 }
 
 export class CommitThread {
-  private worker: Worker | undefined;
+  private readonly worker: Worker;
   private readonly waiting = new Map<number, { resolve(): void; reject(error: Error): void }>();
   private nextId = 1;
   /** Why the thread is gone, once it is: every later commit fails with it. */
@@ -23,8 +24,8 @@ export class CommitThread {
   /** Settles once every commit handed over so far has (the thread writes them in order). */
   private settled: Promise<void> = Promise.resolve();
 
-  constructor(private readonly file: string) {
-    this.start();
+  constructor(file: string) {
+    this.worker = this.start(file);
   }
 
   /** Whether every commit handed over has been written. */
@@ -34,7 +35,7 @@ export class CommitThread {
 
   commit(commit: SerializedCommit): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
-    const worker = this.start();
+    const worker = this.worker;
     const id = this.nextId++;
     const written = new Promise<void>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
@@ -45,9 +46,8 @@ export class CommitThread {
     return written;
   }
 
-  private start(): Worker {
-    if (this.worker) return this.worker;
-    const worker = tsWorker(new URL('./commitThread.ts', import.meta.url), { workerData: { file: this.file } });
+  private start(file: string): Worker {
+    const worker = tsWorker(new URL('./commitThread.ts', import.meta.url), { workerData: { file } });
     worker.unref();
     worker.on('message', ({ id, error }: FromCommitThread) => {
       const waiter = this.waiting.get(id);
@@ -63,16 +63,13 @@ export class CommitThread {
     };
     worker.on('error', (error) => gone(new CommitThreadError(`the read-model commit thread failed: ${error.message}`)));
     worker.on('exit', (code) => gone(new CommitThreadError(`the read-model commit thread exited (code ${code}) with commits in flight`)));
-    this.worker = worker;
     return worker;
   }
 
   /** Waits for the commits in flight, then ends the thread. */
   async close(): Promise<void> {
-    const worker = this.worker;
-    if (!worker) return;
     await this.settled;
     this.failed ??= new CommitThreadError('the read-model store is closed');
-    await worker.terminate();
+    await this.worker.terminate();
   }
 }

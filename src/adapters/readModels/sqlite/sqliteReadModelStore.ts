@@ -116,7 +116,6 @@ export class SqliteReadModelStore implements ReadModelStore {
     // 64 MB of page cache: documents and their indexes stay hot as the read models grow.
     this.db.pragma('cache_size = -65536');
     this.db.exec('CREATE TABLE IF NOT EXISTS rm_checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL)');
-    // Started now: the thread takes a few hundred milliseconds to load, meanwhile the caller computes.
     this.commitThread = options.commitThread ? new CommitThread(file) : undefined;
     this.inlineCommitDocs = options.inlineCommitDocs ?? 64;
   }
