@@ -99,6 +99,25 @@ describe('DocCache loads what it does not hold in as few round trips as it can',
     await readModels.close();
   });
 
+  it('past the evictions it remembers, a fresh build asks the store for every id it does not hold, and still finds evicted documents', async () => {
+    const readModels = await store();
+    await readModels.ensureCollection({ name: 'notifications__build', indexes: [] });
+    const docs = new DocCache(readModels, notificationLog, 'notifications__build', false, 5);
+    const first = Array.from({ length: 10 }, (_, n) => requested(4000 + n));
+    await docs.apply(first);
+    await readModels.commit(docs.takeChanges());
+    docs.evict(0, position);
+    assert.equal(readModels.rounds, 0);
+
+    await docs.apply([requested(4100), sent(first[3]!)]);
+    assert.equal(readModels.rounds, 1, 'the new id and the evicted one, asked together');
+    const changes = docs.takeChanges();
+    assert.deepEqual(changes.map((c) => c.id), [requested(4100).key, first[3]!.key]);
+    assert.equal((changes[1]!.doc as { routes: Record<string, string> }).routes.sms, 'sent', 'the evicted document came back from the store and took the event');
+    assert.equal((changes[0]!.doc as { events: unknown[] }).events.length, 1, 'the new one was absent from the store');
+    await readModels.close();
+  });
+
   it('a projection that throws on a fan-out document changes no document of that event', async () => {
     const readModels = await store();
     await readModels.ensureCollection({ name: 'counts', indexes: [] });
