@@ -5,7 +5,7 @@ import { rows, table } from '../../src/cli/bench/report.ts';
 import { quietProgress } from '../../src/cli/bench/stats.ts';
 
 /** A few hundred notifications through every phase, so the benchmark code cannot rot. Nothing is timed. */
-const TINY: BenchSizes = { users: 12, connections: 4, ingestSeconds: 1, batchRecipients: 5, batchedSeconds: 1, bulkItems: 4, bulkConnections: 2, bulkSeconds: 1, endToEnd: 100, steadyRates: [100], steadySeconds: 1, history: [50, 200], replayHistory: 200, costEndToEnd: 50, fcmCalls: { of500: 1, of10: 3 } };
+const TINY: BenchSizes = { users: 12, connections: 4, ingestSeconds: 1, batchRecipients: 5, batchedSeconds: 1, bulkItems: 4, bulkConnections: 2, bulkSeconds: 1, endToEnd: 100, steadyRates: [100], steadySeconds: 1, history: [50, 200], replayHistory: 50, costEndToEnd: 50, fcmCalls: { of500: 1, of10: 3 } };
 
 describe('the benchmark at smoke-test size', () => {
   it('runs every phase against the real SDK adapters and reports sane figures', { timeout: 120_000 }, async () => {
@@ -60,6 +60,7 @@ describe('the benchmark at smoke-test size', () => {
     }
 
     assert.ok(r.replay.logEvents >= r.costCurve.find((c) => c.history === TINY.replayHistory)!.historyEvents && r.replay.applied > 0 && r.replay.perSecond > 0);
+    assert.ok(r.replayLargest && r.replayLargest.history === 200 && r.replayLargest.logEvents >= r.costCurve.at(-1)!.historyEvents && r.replayLargest.logEvents > r.replay.logEvents && r.replayLargest.perSecond > 0, 'the largest log is replayed too');
     assert.ok(r.size.mbPerMillionEvents > 0 && r.peakRssMb.live > 0);
     assert.equal(r.providerViolations, 0);
     assert.ok(r.machine.cpuProbeMs && r.machine.cpuProbeMs.before > 0 && r.machine.cpuProbeMs.after > 0, 'the machine speed probe ran before and after');

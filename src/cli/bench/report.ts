@@ -51,6 +51,7 @@ export function rows(r: BenchResults): string[][] {
   }
   out.push(['slowdown, smallest → largest history', `${r.costSlowdownPct}%`, '< 10%', check(r.costSlowdownPct < 10)]);
   out.push(['replay (every read model)', `${n(r.replay.perSecond)} events/s (${n(r.replay.logEvents)} events, ${r.replay.seconds} s, ${n(r.replay.applied)} applied)`, '≥ 100,000/s', check(r.replay.perSecond >= 100_000)]);
+  if (r.replayLargest) out.push([`replay at scale, log of ${n(r.replayLargest.history)} notifications`, `${n(r.replayLargest.perSecond)} events/s (${n(r.replayLargest.logEvents)} events, ${r.replayLargest.seconds} s, ${n(r.replayLargest.applied)} applied)`, '(diagnostic)', '']);
   out.push(['peak RSS (bench process)', `${r.peakRssMb.live} MB serving; ${r.peakRssMb.wholeRun} MB whole run`, '', '']);
   out.push(['database size', `${n(r.size.mbPerMillionEvents)} MB events.db per 1M events; read models ${n(r.size.readModelsMbPerMillionEvents)} MB per 1M`, '', '']);
   const over = (route: string) => (r.providerConnections?.[route] === undefined ? '' : ` over ${n(r.providerConnections[route])} conn.`);

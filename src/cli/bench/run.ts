@@ -26,7 +26,11 @@ export interface BenchSizes {
   steadySeconds: number;
   /** Notifications of history before each cost-curve point. */
   history: number[];
-  /** Which of those logs replay rebuilds: a rate is a rate, and 2M events × 8 read models would take most of the run. */
+  /**
+   * Which of those logs replay rebuilds for the target's figure (the same log since the figure
+   * began). When the largest history differs, it is replayed too, as a diagnostic of the rate at
+   * scale, where a pass's fixed costs weigh little.
+   */
   replayHistory: number;
   /** New notifications measured at each cost-curve point. */
   costEndToEnd: number;
@@ -64,6 +68,8 @@ export interface BenchResults {
   /** Slowdown of end-to-end from the smallest to the largest history, in percent (negative: faster). */
   costSlowdownPct: number;
   replay: ReplayFigure;
+  /** Replay of the largest history's log, when it is not the one above (since 2026-11-27, session 16). */
+  replayLargest?: ReplayFigure & { history: number };
   size: SizeFigure;
   /** Peak RSS of the bench process while Herald served the live phases, and over the whole run (history building included). */
   peakRssMb: { live: number; wholeRun: number };
@@ -165,6 +171,12 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
     const size = await sizeOnDisk(largest);
     progress.note(`replay: every read model into fresh collections (log of ${sizes.replayHistory.toLocaleString('en')} notifications)`);
     const replayed = await replay(dirOf.get(sizes.replayHistory) ?? largest, progress);
+    const largestHistory = sizes.history.at(-1)!;
+    let replayedLargest: (ReplayFigure & { history: number }) | undefined;
+    if (dirOf.has(sizes.replayHistory) && largestHistory !== sizes.replayHistory) {
+      progress.note(`replay at scale (a diagnostic): the log of ${largestHistory.toLocaleString('en')} notifications`);
+      replayedLargest = { history: largestHistory, ...(await replay(largest, progress)) };
+    }
     const [low, high] = [costCurve[0]?.perSecond ?? 0, costCurve.at(-1)?.perSecond ?? 0];
     // Herald's own provider calls end here; the transport phase's are not counted in them.
     const calls = await fakes.counts();
@@ -183,6 +195,7 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
       costCurve,
       costSlowdownPct: low > 0 ? Math.round(((low - high) / low) * 1000) / 10 : 0,
       replay: replayed,
+      ...(replayedLargest ? { replayLargest: replayedLargest } : {}),
       size,
       peakRssMb: { live: live.peakMb, wholeRun: rss.peakMb },
       providerCalls: calls.received,
