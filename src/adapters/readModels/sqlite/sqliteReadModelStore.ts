@@ -269,7 +269,9 @@ export class SqliteReadModelStore implements ReadModelStore {
     );
     const rewrite = this.statement(`UPDATE ${t} SET position = ?, doc = ?, ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ? AND position < ?`);
     for (let r = 0; r < rows.length; r += stride) {
-      const [id, position, doc] = [rows[r], rows[r + 1], rows[r + 2]];
+      const id = rows[r];
+      const position = rows[r + 1];
+      const doc = rows[r + 2];
       const values = rows.slice(r + 3, r + stride);
       if (upsert.run(id, position, doc, ...values).changes === 0) rewrite.run(position, doc, ...values, id, position);
     }
