@@ -85,9 +85,10 @@ async function decideSlotOf(store: EventStore, request: SlotRequest): Promise<{ 
     const stream = rateWindowStream(userId, category, bucket);
     const current = await slotsIn(store, stream);
     const previous = limit.window === 'sliding' ? (await slotsIn(store, rateWindowStream(userId, category, bucket - 1))).slots : [];
-    const mine = [...previous, ...current.slots].find((s) => s.slotId === slotId);
+    const taken = [...previous, ...current.slots];
+    const mine = taken.find((s) => s.slotId === slotId);
     if (mine) return { outcome: { kind: 'granted', at: mine.at } };
-    const decision = decideSlot(t, limit, [...previous, ...current.slots].map((s) => s.at));
+    const decision = decideSlot(t, limit, taken.map((s) => s.at));
     if (decision.kind === 'full') {
       if (limit.overLimit === 'suppress') return { outcome: { kind: 'suppressed' } };
       t = decision.nextFreeAt;
