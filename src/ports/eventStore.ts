@@ -103,6 +103,31 @@ export interface ReadAllOptions {
   filter?: EventFilter;
 }
 
+export interface ReadStreamsOptions {
+  /** Exclusive: the streams whose first event is after this position. */
+  afterFirst: number;
+  /** Inclusive: no event after this position, and no stream that begins after it. */
+  until: number;
+  /** Streams per page. */
+  maxStreams: number;
+  /** Only events of these types are returned; a stream with none of them still counts in the page. */
+  eventTypes?: readonly string[];
+}
+
+export interface StreamsPage {
+  /** The page's streams in the order of their first event; each one's events up to `until`, in revision order. */
+  streams: StreamRead[];
+  /** Position of the first event of the page's last stream: the next page's `afterFirst`. 0 when there are no more streams. */
+  lastFirst: number;
+}
+
+export interface StreamRead {
+  name: string;
+  /** Position of the stream's first event, whether its type was asked for or not. */
+  first: number;
+  events: RecordedEvent[];
+}
+
 /** A live, ordered stream of events; `for await` it, then `close()` (or break out of the loop). */
 export interface Subscription<T> extends AsyncIterable<T> {
   /**
@@ -166,6 +191,14 @@ export interface EventStore {
   /** The stream's events in order; an empty array when the stream does not exist. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /**
+   * Optional: the log up to `until` stream by stream, in pages of whole streams taken in the order
+   * of their first event. For rebuilds of read models whose documents each belong to one stream
+   * (Projection.streamLocal): all of a document's events come together, so each document is built
+   * and written once, right away, instead of being held from its first event to its last. A store
+   * that cannot list its streams that way leaves it out, and rebuilds read `$all` in order.
+   */
+  readStreamsInOrder?(options: ReadStreamsOptions): Promise<StreamsPage>;
   /** Position of the last event in $all (0 when empty). */
   headPosition(): Promise<number>;
   /** Catch-up subscription to $all: history after `fromPosition`, then live events. */

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { WrongExpectedRevisionError, type EventStore, type PersistentEvent, type PersistentSubscription } from '../../src/ports/eventStore.ts';
+import { WrongExpectedRevisionError, type EventStore, type StreamsPage, type PersistentEvent, type PersistentSubscription } from '../../src/ports/eventStore.ts';
 import { within } from '../support/wait.ts';
 import { persistentContract } from './persistentSubscriptions.contract.ts';
 
@@ -38,7 +38,13 @@ export async function takeN(sub: PersistentSubscription, n: number, ms = 5000): 
   return got;
 }
 
-export function eventStoreContract(adapter: string, makeHarness: () => Promise<EventStoreHarness>): void {
+/** What an adapter offers beyond the required methods, and so what the suite holds it to. */
+export interface EventStoreCapabilities {
+  /** It implements `readStreamsInOrder`. */
+  streamsInOrder?: boolean;
+}
+
+export function eventStoreContract(adapter: string, makeHarness: () => Promise<EventStoreHarness>, capabilities: EventStoreCapabilities = {}): void {
   const run = (body: (store: EventStore, h: EventStoreHarness) => Promise<void>) => () => withStore(makeHarness, body);
 
   describe(`event store contract: ${adapter}`, () => {
@@ -192,7 +198,81 @@ export function eventStoreContract(adapter: string, makeHarness: () => Promise<E
       }
     }));
 
+    if (capabilities.streamsInOrder) streamsInOrderContract(run);
+    else {
+      it('offers no readStreamsInOrder, so rebuilds read $all in order', run(async (store) => {
+        assert.equal('readStreamsInOrder' in store, false);
+      }));
+    }
+
     persistentContract(makeHarness);
+  });
+}
+
+type Run = (body: (store: EventStore, h: EventStoreHarness) => Promise<void>) => () => Promise<void>;
+
+function streamsInOrderContract(run: Run): void {
+  /** Three streams, their events interleaved in the log: a0 b0 a1 c0 b1 a2, then the head. */
+  async function interleaved(store: EventStore) {
+    const prefix = uniquePrefix();
+    const [a, b, c] = ['a', 'b', 'c'].map((s) => `${prefix}${s}`) as [string, string, string];
+    const before = await store.headPosition();
+    await store.append(a, [ev('X', 0)], 'no_stream');
+    await store.append(b, [ev('Y', 0)], 'no_stream');
+    await store.append(a, [ev('Y', 1)], 0);
+    await store.append(c, [ev('X', 0)], 'no_stream');
+    await store.append(b, [ev('X', 1)], 0);
+    await store.append(a, [ev('X', 2)], 1);
+    return { prefix, a, b, c, before, head: await store.headPosition() };
+  }
+  /** The page's events in the test's streams, as `<stream><revision><type>`, in the page's order. */
+  const mine = (prefix: string, page: StreamsPage) =>
+    page.streams.filter((s) => s.name.startsWith(prefix)).flatMap((s) => {
+      assert.ok(s.events.every((e) => e.streamName === s.name), 'a stream holds its own events');
+      return s.events.map((e) => `${s.name.slice(prefix.length)}${e.revision}${e.type}`);
+    });
+
+  describe('readStreamsInOrder', () => {
+    it('gives whole streams in the order of their first event, each in revision order', run(async (store) => {
+      const { prefix, before, head } = await interleaved(store);
+      const page = await store.readStreamsInOrder!({ afterFirst: before, until: head, maxStreams: 100 });
+      assert.deepEqual(mine(prefix, page), ['a0X', 'a1Y', 'a2X', 'b0Y', 'b1X', 'c0X']);
+      const [a, b, c] = page.streams.filter((s) => s.name.startsWith(prefix));
+      assert.deepEqual([a!.first, b!.first, c!.first], [a!.events[0]!.position, b!.events[0]!.position, c!.events[0]!.position]);
+      assert.ok(a!.first < b!.first && b!.first < c!.first);
+      assert.equal(page.lastFirst, c!.first);
+      assert.equal(a!.events[0]!.data.n, 0);
+      assert.equal(a!.events[0]!.metadata.by, 'contract');
+    }));
+
+    it('pages by streams: the next page starts after the last stream\'s first event, and an empty page ends it', run(async (store) => {
+      const { prefix, before, head } = await interleaved(store);
+      const first = await store.readStreamsInOrder!({ afterFirst: before, until: head, maxStreams: 2 });
+      assert.deepEqual(mine(prefix, first), ['a0X', 'a1Y', 'a2X', 'b0Y', 'b1X']);
+      const second = await store.readStreamsInOrder!({ afterFirst: first.lastFirst, until: head, maxStreams: 2 });
+      assert.deepEqual(mine(prefix, second), ['c0X']);
+      const last = await store.readStreamsInOrder!({ afterFirst: second.lastFirst, until: head, maxStreams: 2 });
+      assert.deepEqual(last, { streams: [], lastFirst: 0 });
+    }));
+
+    it('stops at `until`: later events of a stream are left out, and so are streams that begin later', run(async (store) => {
+      const { prefix, before } = await interleaved(store);
+      const [, b0] = await store.readAll({ fromPosition: before, maxCount: 2 });
+      const page = await store.readStreamsInOrder!({ afterFirst: before, until: b0!.position, maxStreams: 100 });
+      assert.deepEqual(mine(prefix, page), ['a0X', 'b0Y']);
+      assert.equal(page.lastFirst, b0!.position);
+    }));
+
+    it('returns only events of the types asked for; a stream with none of them still counts in the page', run(async (store) => {
+      const { prefix, before, head } = await interleaved(store);
+      const page = await store.readStreamsInOrder!({ afterFirst: before, until: head, maxStreams: 100, eventTypes: ['Y'] });
+      assert.deepEqual(mine(prefix, page), ['a1Y', 'b0Y']);
+      const [a, , c] = page.streams.filter((s) => s.name.startsWith(prefix));
+      const [a0] = await store.readStream(a!.name);
+      assert.equal(a!.first, a0!.position, 'a stream\'s first event counts though its type was not asked for');
+      assert.deepEqual(c!.events, [], 'stream c, with no Y, is in the page with no events');
+      assert.equal(page.lastFirst, c!.first);
+    }));
   });
 }
 

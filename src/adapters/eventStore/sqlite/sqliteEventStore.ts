@@ -13,8 +13,11 @@ import {
   type PersistentSubscriptionSettings,
   type ReadAllOptions,
   type ReadStreamOptions,
+  type ReadStreamsOptions,
   type RecordedEvent,
   type StreamAppend,
+  type StreamRead,
+  type StreamsPage,
   type Subscription,
 } from '../../../ports/eventStore.ts';
 import { CatchUpSubscription } from './catchUpSubscription.ts';
@@ -28,6 +31,9 @@ import { DurableMarks, WalSync } from './durability.ts';
 import { TurnBatch } from './turnBatch.ts';
 import { StreamCache } from './streamCache.ts';
 import { LogTail } from './logTail.ts';
+
+/** Streams whose events one statement of readStreamsInOrder reads (its IN list). */
+const STREAMS_PER_READ = 100;
 
 /** State shared with the other thread's instance on the same file (see writeLock.ts and durability.ts). */
 export interface SharedWriters {
@@ -199,6 +205,30 @@ export class SqliteEventStore implements EventStore {
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     return this.readPage(options.fromPosition ?? 0, options.maxCount ?? -1, options.filter).events;
+  }
+
+  /**
+   * Two reads: the page's streams, by a scan of the log for first events (revision 0) in position
+   * order, then their events through the (stream, revision) index. Both only see positions up to
+   * `until`, so appends in between change neither. On a 206k-event log in the page cache this read
+   * all of it in 0.32 s, against 0.18 s in position order (2026-11-27).
+   */
+  async readStreamsInOrder(options: ReadStreamsOptions): Promise<StreamsPage> {
+    const until = Math.min(options.until, this.marks.cap(this.headNow()));
+    const firsts = this.rawStatement('SELECT position, stream FROM events WHERE revision = 0 AND position > ? AND position <= ? ORDER BY position LIMIT ?')
+      .all(options.afterFirst, until, options.maxStreams) as [number, string][];
+    if (firsts.length === 0) return { streams: [], lastFirst: 0 };
+    const where = filterSql(options.eventTypes ? { eventTypes: options.eventTypes } : undefined);
+    // One statement for every chunk: a short chunk repeats its last stream, which IN ignores.
+    const streamsOf = this.rawStatement(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream IN (${'?,'.repeat(STREAMS_PER_READ - 1)}?) AND position <= ?${where.sql} ORDER BY stream, revision`);
+    const streams: StreamRead[] = firsts.map(([first, name]) => ({ name, first, events: [] }));
+    const byName = new Map(streams.map((s) => [s.name, s]));
+    for (let start = 0; start < firsts.length; start += STREAMS_PER_READ) {
+      const names = firsts.slice(start, start + STREAMS_PER_READ).map(([, name]) => name);
+      const padded = names.length === STREAMS_PER_READ ? names : [...names, ...Array<string>(STREAMS_PER_READ - names.length).fill(names.at(-1)!)];
+      for (const row of streamsOf.all(...padded, until, ...where.params) as EventTuple[]) byName.get(row[2])!.events.push(fromTuple(row));
+    }
+    return { streams, lastFirst: firsts.at(-1)![0] };
   }
 
   /** `head`: the last position a reader may see; only what is on disk, so a reader never acts on an event a power cut could still take back. */
