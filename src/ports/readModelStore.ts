@@ -68,6 +68,10 @@ export interface DocChange {
   position: number;
 }
 
+export interface CommitOptions {
+  replace?: boolean;
+}
+
 export interface EnsureOptions {
   /**
    * Ready for the spec's documents, but with none of its indexes yet: a rebuild fills the
@@ -86,8 +90,10 @@ export interface ReadModelStore {
   /**
    * Applies each change whose position is greater than the stored document's (others are
    * ignored), then records the checkpoint. Atomic where the store supports it; idempotent always.
+   * With `replace`, every change is written whatever the stored position: for a writer that
+   * builds each document from all the events before it, but not in log order (streamPass.ts).
    */
-  commit(changes: readonly DocChange[], checkpoint?: { name: string; position: number }): Promise<void>;
+  commit(changes: readonly DocChange[], checkpoint?: { name: string; position: number }, options?: CommitOptions): Promise<void>;
   /** Last position recorded for a checkpoint name; 0 when none. */
   getCheckpoint(name: string): Promise<number>;
   /** Drops a collection and its checkpoints' documents; used to discard a half-built copy. */

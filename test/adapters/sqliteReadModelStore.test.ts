@@ -26,18 +26,23 @@ readModelStoreContract('embedded SQLite, commits written on a commit thread', as
 });
 
 describe('embedded SQLite read models: the commit thread', () => {
-  it('writes commits in the order given, each visible to other connections once it resolves, and fails one alone', async () => {
+  it('writes commits in the order given, each visible to other connections once it resolves, and fails one alone though the commits queued with it are written in one transaction', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'herald-rm-'));
     const file = join(dir, 'read-models.db');
     const store = new SqliteReadModelStore(file, undefined, { commitThread: true });
     try {
       await store.ensureCollection({ name: 'c', indexes: [{ fields: ['userId'], stable: true }] });
-      // Larger than what is written on the caller's thread, and not awaited one by one.
-      const commits = Array.from({ length: 20 }, (_, n) =>
-        store.commit(Array.from({ length: 100 }, (_, i) => ({ collection: 'c', id: `d${i}`, doc: { userId: `u${i % 7}`, n }, position: n * 100 + i + 1 })), { name: 'build', position: n + 1 }));
-      const failed = store.commit(Array.from({ length: 100 }, (_, i) => ({ collection: 'missing', id: `d${i}`, doc: { i }, position: 1 })));
+      // Larger than what is written on the caller's thread, and not awaited one by one: they queue
+      // while the thread writes, and the failing one is in the middle of a group.
+      const commit = (n: number) => store.commit(Array.from({ length: 100 }, (_, i) => ({ collection: 'c', id: `d${i}`, doc: { userId: `u${i % 7}`, n }, position: n * 100 + i + 1 })), { name: 'build', position: n + 1 });
+      const commits = Array.from({ length: 10 }, (_, n) => commit(n));
+      const failed = assert.rejects(
+        store.commit(Array.from({ length: 100 }, (_, i) => ({ collection: 'missing', id: `d${i}`, doc: { i }, position: 1 }))),
+        (error: Error & { code?: string }) => error.code === 'read_model_commit_failed' && /no such table: rm_missing/.test(error.message),
+      );
+      commits.push(...Array.from({ length: 10 }, (_, n) => commit(n + 10)));
       await Promise.all(commits);
-      await assert.rejects(failed, (error: Error & { code?: string }) => error.code === 'read_model_commit_failed' && /no such table: rm_missing/.test(error.message));
+      await failed;
       const look = new Database(file, { readonly: true });
       try {
         const rows = look.prepare('SELECT id, position, doc, f_userId FROM rm_c ORDER BY position').all() as { id: string; position: number; doc: string; f_userId: string }[];

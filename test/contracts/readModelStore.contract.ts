@@ -64,6 +64,26 @@ export function readModelStoreContract(adapter: string, makeHarness: () => Promi
       assert.deepEqual(await store.get(c, 'a'), { id: 'a', position: 11, doc: { v: 3 } });
     }));
 
+    it('a replacing commit writes every change whatever the stored position, stable index columns and tombstones included', run(async (store) => {
+      const c = unique('replace');
+      await store.ensureCollection({ name: c, indexes: [{ fields: ['userId', 'at'], stable: true }, 'status'] });
+      await store.commit([{ collection: c, id: 'a', doc: { userId: 'u1', at: '1', status: 'sent' }, position: 10 }, { collection: c, id: 'b', doc: { userId: 'u2', at: '2', status: 'sent' }, position: 4 }]);
+      await store.commit([
+        { collection: c, id: 'a', doc: { userId: 'u1', at: '1', status: 'opened' }, position: 10 },
+        { collection: c, id: 'b', doc: null, position: 3 },
+        { collection: c, id: 'n', doc: { userId: 'u3', at: '3', status: 'sent' }, position: 1 },
+      ], { name: `${c}-progress`, position: 7 }, { replace: true });
+      assert.deepEqual(await store.get(c, 'a'), { id: 'a', position: 10, doc: { userId: 'u1', at: '1', status: 'opened' } });
+      assert.equal(await store.get(c, 'b'), null);
+      assert.deepEqual(await store.get(c, 'n'), { id: 'n', position: 1, doc: { userId: 'u3', at: '3', status: 'sent' } });
+      assert.deepEqual((await store.find(c, { where: { userId: 'u2' } })).map((d) => d.id), [], 'a replaced tombstone leaves the stable index');
+      assert.deepEqual((await store.find(c, { where: { status: 'opened' } })).map((d) => d.id), ['a']);
+      assert.equal(await store.getCheckpoint(`${c}-progress`), 7);
+      // The guard holds again for ordinary commits: the tombstone's position 3 still wins over 2.
+      await store.commit([{ collection: c, id: 'b', doc: { userId: 'u2', at: '2', status: 'sent' }, position: 2 }]);
+      assert.equal(await store.get(c, 'b'), null);
+    }));
+
     it('a deleted document stays deleted when an older event is applied again', run(async (store) => {
       const c = unique('tomb');
       await store.ensureCollection({ name: c, indexes: ['k'] });

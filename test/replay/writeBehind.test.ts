@@ -4,16 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SqliteReadModelStore } from '../../src/adapters/readModels/sqlite/sqliteReadModelStore.ts';
-import type { DocChange } from '../../src/ports/readModelStore.ts';
+import type { CommitOptions, DocChange } from '../../src/ports/readModelStore.ts';
 import { WriteBehind } from '../../src/processors/writeBehind.ts';
 
 /** The SQLite read-model store with its commits held back until `release`: a commit in flight, for as long as a test needs. */
 class HeldStore extends SqliteReadModelStore {
   private held: (() => void)[] = [];
   reads: string[][] = [];
-  override async commit(changes: readonly DocChange[], checkpoint?: { name: string; position: number }) {
+  override async commit(changes: readonly DocChange[], checkpoint?: { name: string; position: number }, options?: CommitOptions) {
     await new Promise<void>((resolve) => this.held.push(resolve));
-    return super.commit(changes, checkpoint);
+    return super.commit(changes, checkpoint, options);
   }
   override async getMany(collection: string, ids: readonly string[]) {
     this.reads.push([...ids]);
@@ -60,6 +60,28 @@ describe('WriteBehind: a flush is written while the pass goes on, and reads neve
     assert.equal(await store.getCheckpoint('build'), 5);
     assert.deepEqual([...(await writes.getMany('c', ['b', 'c'])).keys()], ['b', 'c']);
     assert.deepEqual(store.reads.at(-1), ['b', 'c'], 'once written, reads go to the store');
+    await store.close();
+  });
+
+  it('keeps several flushes in flight: reads take the latest that has a document, and room waits for the oldest', async () => {
+    const store = await open();
+    const writes = new WriteBehind(store, 2);
+    writes.start([{ collection: 'c', changes: [doc('a', 1, 1), doc('b', 2, 2)], checkpoint: checkpoint(2) }]);
+    await writes.room();
+    // The second flush keeps only `a` for reads: `d` is written but never asked for while in flight.
+    writes.start([{ collection: 'c', changes: [doc('a', 3, 3), doc('d', 4, 4)], checkpoint: checkpoint(4), readBack: [doc('a', 3, 3)] }]);
+    const found = await writes.getMany('c', ['a', 'b', 'd']);
+    assert.deepEqual([...found.entries()].map(([id, d]) => [id, d.doc]), [['a', { v: 3 }], ['b', { v: 2 }]], 'a from the newer flight, b from the older, d not kept');
+    let roomy = false;
+    const room = writes.room().then(() => (roomy = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(roomy, false, 'two in flight: no room until the oldest is written');
+    store.release();
+    await room;
+    store.release();
+    await writes.settled();
+    assert.deepEqual((await store.get('c', 'd'))?.doc, { v: 4 });
+    assert.equal(await store.getCheckpoint('build'), 4);
     await store.close();
   });
 

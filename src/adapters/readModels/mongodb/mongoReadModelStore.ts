@@ -6,7 +6,7 @@
 import { MongoBulkWriteError, MongoClient, MongoServerError } from 'mongodb';
 import type { AnyBulkWriteOperation, Collection, Db, Filter, IndexDescription, WriteError } from 'mongodb';
 import type { JsonObject } from '../../../ports/eventStore.ts';
-import type { CollectionSpec, DocChange, EnsureOptions, FindQuery, ReadModelStore, StoredDoc } from '../../../ports/readModelStore.ts';
+import type { CollectionSpec, CommitOptions, DocChange, EnsureOptions, FindQuery, ReadModelStore, StoredDoc } from '../../../ports/readModelStore.ts';
 import { LIVE, collectionName, databaseInUrl, indexDescription, queryFilter, querySort, redactUrl } from './queries.ts';
 
 interface StoredRecord {
@@ -151,14 +151,14 @@ export class MongoReadModelStore implements ReadModelStore {
     return this.collection(collection).countDocuments(queryFilter(query));
   }
 
-  async commit(changes: readonly DocChange[], checkpoint?: { name: string; position: number }): Promise<void> {
+  async commit(changes: readonly DocChange[], checkpoint?: { name: string; position: number }, options: CommitOptions = {}): Promise<void> {
     const byCollection = new Map<string, Guarded<StoredRecord>[]>();
     for (const c of changes) {
       const list = byCollection.get(c.collection) ?? [];
       list.push({ id: c.id, position: c.position, set: { position: c.position, doc: c.doc } });
       byCollection.set(c.collection, list);
     }
-    await Promise.all([...byCollection].map(([name, list]) => guardedUpserts(this.collection(name), list)));
+    await Promise.all([...byCollection].map(([name, list]) => (options.replace ? upserts(this.collection(name), list) : guardedUpserts(this.collection(name), list))));
     if (checkpoint) {
       await guardedUpserts(this.checkpoints, [{ id: checkpoint.name, position: checkpoint.position, set: { position: checkpoint.position } }]);
     }
@@ -204,6 +204,13 @@ async function guardedUpserts<T extends CheckpointRecord>(collection: Collection
     if (!collided) throw error;
     if (retry) await guardedUpserts(collection, collided.map((i) => writes[i]!), false);
   }
+}
+
+/** `updateOne({ _id }, $set, upsert)` for each write, whatever the stored position (CommitOptions.replace). */
+async function upserts<T extends CheckpointRecord>(collection: Collection<T>, writes: readonly Guarded<T>[]): Promise<void> {
+  if (writes.length === 0) return;
+  const ops = writes.map((w) => ({ updateOne: { filter: { _id: w.id }, update: { $set: w.set }, upsert: true } })) as AnyBulkWriteOperation<T>[];
+  await collection.bulkWrite(ops, { ordered: false });
 }
 
 /** Indexes of the writes that failed on a duplicate `_id`, or undefined if anything else failed. */

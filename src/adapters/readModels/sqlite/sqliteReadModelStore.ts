@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type { JsonObject } from '../../../ports/eventStore.ts';
 import type { Logger } from '../../../ports/logger.ts';
 import { CommitThread } from './commitThreadClient.ts';
-import { indexSpec, type CollectionSpec, type DocChange, type EnsureOptions, type FieldValue, type FindQuery, type IndexSpec, type ReadModelStore, type StoredDoc } from '../../../ports/readModelStore.ts';
+import { indexSpec, type CollectionSpec, type CommitOptions, type DocChange, type EnsureOptions, type FieldValue, type FindQuery, type IndexSpec, type ReadModelStore, type StoredDoc } from '../../../ports/readModelStore.ts';
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const FIELD = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
@@ -62,6 +62,8 @@ export interface SerializedRows {
 export interface SerializedCommit {
   tables: SerializedRows[];
   checkpoint?: { name: string; position: number };
+  /** Every row written whatever its stored position (CommitOptions.replace). */
+  replace?: boolean;
 }
 
 export interface SqliteReadModelOptions {
@@ -243,6 +245,18 @@ export class SqliteReadModelStore implements ReadModelStore {
     return this.read(0, () => (this.statement(sql).get(...params) as { n: number }).n);
   }
 
+  /** Writes the rows of one table (see SerializedCommit) whatever their stored positions. */
+  private replaceRows({ collection, columns: stable, rows }: SerializedRows): void {
+    const t = table(collection);
+    const stride = 3 + stable.length;
+    const columns = ['id', 'position', 'doc', ...stable.map(column)];
+    const replace = this.statement(
+      `INSERT INTO ${t} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
+       ON CONFLICT(id) DO UPDATE SET ${columns.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}`,
+    );
+    for (let r = 0; r < rows.length; r += stride) replace.run(...rows.slice(r, r + stride));
+  }
+
   /**
    * Writes the rows of one table (see SerializedCommit), each unless the document already has
    * that position or a later one.
@@ -281,7 +295,7 @@ export class SqliteReadModelStore implements ReadModelStore {
    * The changes as rows to write: documents as JSON text and the values of the tables' stable
    * columns, which is all the work of a commit that needs the documents themselves.
    */
-  serialize(changes: readonly DocChange[], checkpoint?: { name: string; position: number }): SerializedCommit {
+  serialize(changes: readonly DocChange[], checkpoint?: { name: string; position: number }, options: CommitOptions = {}): SerializedCommit {
     const tables: SerializedRows[] = [];
     let current: SerializedRows | undefined;
     for (const c of changes) {
@@ -292,23 +306,33 @@ export class SqliteReadModelStore implements ReadModelStore {
       current.rows.push(c.id, c.position, c.doc === null ? null : JSON.stringify(c.doc));
       for (const name of current.columns) current.rows.push(columnValue(c.doc, name));
     }
-    return checkpoint ? { tables, checkpoint } : { tables };
+    return { tables, ...(checkpoint ? { checkpoint } : {}), ...(options.replace ? { replace: true } : {}) };
   }
 
   /** Writes a serialized commit in one transaction: what `commit` does, here or on the commit thread. */
   writeSerialized(commit: SerializedCommit): void {
+    this.writeSerializedGroup([commit]);
+  }
+
+  /** Writes serialized commits, in order, in one transaction: all of them or none. */
+  writeSerializedGroup(commits: readonly SerializedCommit[]): void {
     this.db.transaction(() => {
-      for (const rows of commit.tables) this.writeRows(rows);
-      if (commit.checkpoint) {
-        this.statement(
-          'INSERT INTO rm_checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position WHERE excluded.position > rm_checkpoints.position',
-        ).run(commit.checkpoint.name, commit.checkpoint.position);
+      for (const commit of commits) {
+        for (const rows of commit.tables) {
+          if (commit.replace) this.replaceRows(rows);
+          else this.writeRows(rows);
+        }
+        if (commit.checkpoint) {
+          this.statement(
+            'INSERT INTO rm_checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position WHERE excluded.position > rm_checkpoints.position',
+          ).run(commit.checkpoint.name, commit.checkpoint.position);
+        }
       }
     })();
   }
 
-  async commit(changes: readonly DocChange[], checkpoint?: { name: string; position: number }): Promise<void> {
-    const serialized = this.serialize(changes, checkpoint);
+  async commit(changes: readonly DocChange[], checkpoint?: { name: string; position: number }, options?: CommitOptions): Promise<void> {
+    const serialized = this.serialize(changes, checkpoint, options);
     // A small commit with none in flight is written here: no wait for the thread, and no commit
     // can overtake another.
     if (this.commitThread && !(this.commitThread.idle && changes.length <= this.inlineCommitDocs)) return this.commitThread.commit(serialized);
