@@ -88,13 +88,15 @@ async function main(): Promise<number> {
     const results = await rebuildAll(events, readModels, projections, logger, { ...(until === undefined ? {} : { until }), signal: aborter.signal, onProgress }).finally(() => bar.stop());
     const seconds = Math.max((Date.now() - started) / 1000, 0.001);
     for (const result of results) {
-      const resumed = result.resumedFrom > 0 ? `, resumed from position ${result.resumedFrom}` : '';
+      const resumed = result.resumedFrom > 0
+        ? `, resumed from position ${result.resumedFrom}`
+        : result.resumedAfterStreamAt ? `, resumed stream by stream after the stream that begins at position ${result.resumedAfterStreamAt}` : '';
       const how = `${result.events} events applied${resumed}`;
       process.stdout.write(result.swapped
         ? `${result.projection}: rebuilt from the log (${how}) and swapped into ${result.collection}; live checkpoint at position ${result.position}\n`
         : `${result.projection}: built as of position ${result.position} (${how}) into collection ${result.collection}; the live read model is untouched. Drop the copy when done (embedded: sqlite3 ${config.readStore.kind === 'embedded' ? config.readStore.file : '<file>'} 'DROP TABLE rm_${result.collection}')\n`);
     }
-    process.stdout.write(`${results.length} read model(s) from one pass over ${read} log events in ${seconds.toFixed(1)} s: ${Math.round(read / seconds)} log events/s\n`);
+    process.stdout.write(`${results.length} read model(s) rebuilt from ${read} log events read in ${seconds.toFixed(1)} s: ${Math.round(read / seconds)} log events/s\n`);
     return 0;
   } finally {
     process.off('SIGINT', interrupt);

@@ -88,7 +88,7 @@ export class DocCache implements DocSource {
   }
 
   /** Reads in one round trip the documents of `ids` that are neither here nor known to be absent. */
-  private async load(ids: Iterable<string>): Promise<void> {
+  async load(ids: Iterable<string>): Promise<void> {
     const wanted = new Set<string>();
     for (const id of ids) if (!this.lookup(id)) wanted.add(id);
     if (wanted.size === 0) return;

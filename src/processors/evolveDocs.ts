@@ -30,13 +30,22 @@ export interface DocSource {
 const NO_FAN_OUT: readonly FanOut[] = [];
 
 /**
+ * The order events come in. 'log': the global log's, where a document's position says which events
+ * it has, so one seen again is skipped (the live projector, a rebuild in log order). 'streams': a
+ * rebuild stream by stream (streamPass.ts), of a Projection.streamLocal: a stream's events are in
+ * order, but fan-out documents get events of many streams out of log order, each exactly once, and
+ * their positions guard nothing.
+ */
+export type EventOrder = 'log' | 'streams';
+
+/**
  * Applies `event` (whose main document is `key`) to `docs`, or nothing when a document it needs is
  * not loaded: then it returns their ids, to be loaded before calling again. Fan-out documents are
  * known only once the main document has evolved, so a caller that loads lazily learns of them this
  * way; calling again gives the same result, as the projection's functions are pure. A projection
  * that throws leaves `docs` as they were.
  */
-export function evolveDocs(projection: Projection, event: Recorded, key: string, docs: DocSource): readonly string[] | undefined {
+export function evolveDocs(projection: Projection, event: Recorded, key: string, docs: DocSource, order: EventOrder = 'log'): readonly string[] | undefined {
   const current = docs.lookup(key);
   if (!current) return [key];
   const position = event.position;
@@ -55,13 +64,18 @@ export function evolveDocs(projection: Projection, event: Recorded, key: string,
   const targets = fanOut.map((extra) => (extra.key === key ? current : docs.lookup(extra.key)));
   if (targets.some((t) => !t)) return fanOut.filter((_, j) => !targets[j]).map((extra) => extra.key);
   // undefined: not written. A document written earlier in this event is at its position already,
-  // so a fan-out to it is skipped, as for any document that has the event.
+  // so a fan-out to it is skipped, as for any document that has the event. In stream order a
+  // fan-out document meets events below its position that it does not have yet, so there only the
+  // first of these counts (see EventOrder), and the document keeps the highest position it met.
+  const inLogOrder = order === 'log';
   const evolved = fanOut.map((extra, j) => {
     const target = targets[j]!;
     const writtenBefore = (extra.key === key && writesMain) || fanOut.some((e, k) => k < j && e.key === extra.key);
-    return writtenBefore || target.position >= position ? undefined : extra.evolve(target.doc);
+    return writtenBefore || (inLogOrder && target.position >= position) ? undefined : extra.evolve(target.doc);
   });
   if (writesMain) docs.write(key, current, position, doc);
-  for (let j = 0; j < fanOut.length; j += 1) if (evolved[j] !== undefined) docs.write(fanOut[j]!.key, targets[j]!, position, evolved[j]!);
+  for (let j = 0; j < fanOut.length; j += 1) {
+    if (evolved[j] !== undefined) docs.write(fanOut[j]!.key, targets[j]!, inLogOrder ? position : Math.max(position, targets[j]!.position), evolved[j]!);
+  }
   return undefined;
 }

@@ -182,5 +182,8 @@ export const analytics: Projection<AnalyticsNotificationDoc> = {
     return typeof id === 'string' ? analyticsNotificationId(id) : null;
   },
   evolve: evolveAnalytics,
+  // `n|<notificationId>` is written by that notification's stream only; the buckets are counts and
+  // histograms, and their reason maps keep their keys sorted, so any order of events builds them alike.
+  streamLocal: true,
   evolveWithFanOut: evolveAnalyticsWithFanOut,
 };

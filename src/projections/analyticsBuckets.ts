@@ -130,8 +130,9 @@ export function applyEffects(doc: BucketDoc, effects: readonly Effect[]): Bucket
     else if (e.kind === 'reason') {
       const counts = next[e.of] === doc[e.of] ? (next[e.of] = { ...doc[e.of] }) : next[e.of];
       const n = (counts[e.reason] ?? 0) + e.delta;
-      if (n > 0) counts[e.reason] = n;
-      else delete counts[e.reason];
+      if (n <= 0) delete counts[e.reason];
+      else if (e.reason in counts) counts[e.reason] = n;
+      else next[e.of] = withKeySorted(counts, e.reason, n);
     } else {
       const latency = next.latency === doc.latency ? (next.latency = { sent: doc.latency.sent, delivered: doc.latency.delivered }) : next.latency;
       const histogram = latency[e.of] === doc.latency[e.of] ? (latency[e.of] = { ...doc.latency[e.of] }) : latency[e.of];
@@ -140,6 +141,17 @@ export function applyEffects(doc: BucketDoc, effects: readonly Effect[]): Bucket
     }
   }
   return next;
+}
+
+/**
+ * `counts` with a new key, keys in sorted order: a bucket's reason map then reads the same however
+ * its events were ordered, as a rebuild stream by stream orders them (Projection.streamLocal).
+ * Reasons are few and a new one rare, so the copy costs nothing that shows.
+ */
+function withKeySorted(counts: Record<string, number>, key: string, n: number): Record<string, number> {
+  const sorted: Record<string, number> = {};
+  for (const k of [...Object.keys(counts), key].sort()) sorted[k] = k === key ? n : counts[k]!;
+  return sorted;
 }
 
 /**

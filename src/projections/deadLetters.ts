@@ -41,4 +41,6 @@ export const deadLetters: Projection<DeadLetterDoc> = {
     return data.notificationId && data.route ? deadLetterId(data.notificationId, data.route) : null;
   },
   evolve: evolveDeadLetter,
+  // Keyed by notification and route: every event of a notification is in its own stream.
+  streamLocal: true,
 };

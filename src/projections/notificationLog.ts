@@ -110,4 +110,6 @@ export const notificationLog: Projection<NotificationLogDoc> = {
     return typeof id === 'string' ? id : null;
   },
   evolve: evolveNotificationLog,
+  // Keyed by notification id: every event of a notification is in its own stream.
+  streamLocal: true,
 };

@@ -22,6 +22,14 @@ export interface Projection<D extends JsonObject = JsonObject> {
    * per-notification document says which buckets to count in, and one step computes both.
    */
   evolveWithFanOut?(doc: D | null, event: Recorded): { doc: D | null; fanOut: readonly FanOut[] };
+  /**
+   * Every document `keyOf` names is written by the events of one stream only, and the fan-out
+   * documents of `evolveWithFanOut`, if any, come out the same whatever order their events are
+   * applied in (counts, sums). A rebuild may then read the log stream by stream
+   * (`EventStore.readStreamsInOrder`, see streamPass.ts) and write each document once, as soon as
+   * its stream is read. Leave it unset when in doubt: the rebuild then reads the log in order.
+   */
+  streamLocal?: boolean;
 }
 
 export interface FanOut {

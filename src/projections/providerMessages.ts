@@ -42,4 +42,6 @@ export const providerMessages: Projection<ProviderMessageDoc> = {
     return delivery ? `${(event.data as { notificationId: string }).notificationId}:${delivery.providerMessageId}` : null;
   },
   evolve: evolveProviderMessage,
+  // Keyed by notification and message id: every event of a notification is in its own stream.
+  streamLocal: true,
 };

@@ -58,4 +58,6 @@ export const schedule: Projection<ScheduleDoc> = {
   eventTypes: ['NotificationRequested', 'DeliveryAttemptFailed', 'DeliveryDue', 'NotificationSent', 'NotificationFailed', 'DeliveryRedriven', 'NotificationCancelled', 'NotificationSuppressed'],
   keyOf: (event) => (event.type.startsWith('Notification') || event.type.startsWith('Delivery') ? (event.data as { notificationId: string }).notificationId : null),
   evolve: evolveSchedule,
+  // Keyed by notification id: every event of a notification is in its own stream.
+  streamLocal: true,
 };

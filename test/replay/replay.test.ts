@@ -109,8 +109,24 @@ describe(`replay rebuilds exactly what the live projections built (${EVENTS} eve
       `(${applied} projection events) in one pass ${timings.replay} ms = ${Math.round(head / (timings.replay / 1000))} log events/s\n`);
   });
 
-  it('builds the same documents with a small cache that evicts after every flush and reads evicted documents back', async () => {
-    await rebuildAll(events, readModels, PROJECTIONS, logger, { batchSize: 1000, flushEvents: 3000, maxDocs: 50 });
+  it('builds the same documents reading the whole log in order (a store that cannot read it stream by stream), with a small cache that evicts after every flush and reads evicted documents back', async () => {
+    await rebuildAll(events, readModels, PROJECTIONS, logger, { inLogOrder: true, batchSize: 1000, flushEvents: 3000, maxDocs: 50 });
+    assertIdentical();
+  });
+
+  it('reads the log stream by stream for the stream-local read models, and in order for the others', async () => {
+    const readInOrder: string[] = [];
+    let streamPages = 0;
+    const counting = Object.create(events, {
+      readStreamsInOrder: { value: (o: Parameters<NonNullable<SqliteEventStore['readStreamsInOrder']>>[0]) => ((streamPages += 1), events.readStreamsInOrder(o)) },
+      readAll: { value: (o: Parameters<SqliteEventStore['readAll']>[0]) => events.readAll(o).then((page) => (readInOrder.push(...page.map((e) => e.type)), page)) },
+    }) as SqliteEventStore;
+    await rebuildAll(counting, readModels, PROJECTIONS, logger);
+    assert.ok(streamPages > 1, 'stream-local read models were read stream by stream');
+    const others = new Set<string>(PROJECTIONS.filter((p) => !p.streamLocal).flatMap((p) => p.eventTypes));
+    const onlyLocal = new Set<string>(PROJECTIONS.filter((p) => p.streamLocal).flatMap((p) => p.eventTypes).filter((t) => !others.has(t)));
+    assert.ok(readInOrder.length > 0, 'the other read models were read in log order');
+    assert.deepEqual(readInOrder.filter((t) => onlyLocal.has(t)), [], 'no event only stream-local read models take is read in order again');
     assertIdentical();
   });
 
@@ -124,16 +140,37 @@ describe(`replay rebuilds exactly what the live projections built (${EVENTS} eve
     assertIdentical();
   });
 
-  it('resumes an interrupted rebuild from each build checkpoint and still builds identical documents', async () => {
+  it('resumes a rebuild interrupted in log order from each build checkpoint and still builds identical documents', async () => {
     const aborter = new AbortController();
     let pages = 0;
     await assert.rejects(
-      rebuildAll(events, readModels, PROJECTIONS, logger, { batchSize: 1000, flushEvents: 2000, signal: aborter.signal, onProgress: () => (++pages === 5 ? aborter.abort() : undefined) }),
+      rebuildAll(events, readModels, PROJECTIONS, logger, { inLogOrder: true, batchSize: 1000, flushEvents: 2000, signal: aborter.signal, onProgress: () => (++pages === 5 ? aborter.abort() : undefined) }),
       RebuildInterruptedError,
     );
     for (const p of PROJECTIONS) assert.deepEqual(dump(readFile, p.collection.name), live.get(p.name), `the live ${p.name} is untouched by the interrupted build`);
-    const resumed = await rebuildAll(events, readModels, PROJECTIONS, logger);
+    const resumed = await rebuildAll(events, readModels, PROJECTIONS, logger, { inLogOrder: true });
     assert.ok(resumed.some((r) => r.resumedFrom > 0), 'resumed rather than started over');
+    assertIdentical();
+  });
+
+  it('resumes a rebuild interrupted stream by stream after the last stream each build wrote, builds at different streams included', async () => {
+    const local = PROJECTIONS.filter((p) => p.streamLocal);
+    const interrupted = async (projections: typeof PROJECTIONS, afterPages: number) => {
+      const aborter = new AbortController();
+      let pages = 0;
+      await assert.rejects(
+        rebuildAll(events, readModels, projections, logger, { signal: aborter.signal, onProgress: () => (++pages === afterPages ? aborter.abort() : undefined) }),
+        RebuildInterruptedError,
+      );
+    };
+    // The notification log gets further first, so the next run's builds start at different streams.
+    await interrupted([local[0]!], 3);
+    await interrupted(local, 2);
+    for (const p of PROJECTIONS) assert.deepEqual(dump(readFile, p.collection.name), live.get(p.name), `the live ${p.name} is untouched by the interrupted build`);
+    const resumed = await rebuildAll(events, readModels, PROJECTIONS, logger);
+    const afterStream = resumed.filter((r) => (r.resumedAfterStreamAt ?? 0) > 0);
+    assert.equal(afterStream.length, local.length, 'every stream-local build resumed stream by stream');
+    assert.ok(new Set(afterStream.map((r) => r.resumedAfterStreamAt)).size > 1, 'builds resumed at different streams');
     assertIdentical();
   });
 

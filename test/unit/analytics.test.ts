@@ -62,6 +62,29 @@ describe('analytics projection', () => {
     assert.deepEqual([bucket.failed, bucket.sent], [{}, 1]);
   });
 
+  it('builds the same bucket, byte for byte, whatever order its notifications come in (a rebuild stream by stream)', () => {
+    const suppressed = (reason: string) => [requested({ routes: [] }), event('NotificationSuppressed', { reason, at: '2026-11-23T10:15:00.000Z' })];
+    const sent = [requested(), event('NotificationSent', { route: 'sms', provider: 'twilio', deliveries: [], rejected: [], at: '2026-11-23T10:15:03.000Z' })];
+    const lives = [suppressed('rate_limited'), sent, suppressed('no_address'), suppressed('channel_opted_out'), suppressed('no_address')];
+    /** Each life as its own notification's events, bucket steps applied in the given order of lives. */
+    const bucketsOf = (order: readonly number[]) => {
+      const buckets = new Map<string, BucketDoc>();
+      for (const i of order) {
+        let doc: AnalyticsNotificationDoc | null = null;
+        for (const e of lives[i]!) {
+          const step = analytics.evolveWithFanOut!(doc, { ...e, data: { ...e.data, notificationId: `n-${i}` } } as Recorded);
+          doc = step.doc;
+          for (const f of step.fanOut) buckets.set(f.key, f.evolve(buckets.get(f.key) ?? null) as BucketDoc);
+        }
+      }
+      return JSON.stringify([...buckets].sort(([a], [b]) => a.localeCompare(b)));
+    };
+    const inOrder = bucketsOf([0, 1, 2, 3, 4]);
+    assert.equal(bucketsOf([4, 3, 2, 1, 0]), inOrder);
+    assert.equal(bucketsOf([2, 0, 4, 1, 3]), inOrder);
+    assert.match(inOrder, /"suppressed":\{"channel_opted_out":1,"no_address":2,"rate_limited":1\}/);
+  });
+
   it('counts suppressed by reason', () => {
     const { buckets } = project([requested({ routes: [] }), event('NotificationSuppressed', { reason: 'no_address', at: '2026-11-23T10:15:00.000Z' })]);
     assert.deepEqual([...buckets.values()][0]!.suppressed, { no_address: 1 });
