@@ -14,7 +14,11 @@ import { SqliteReadModelStore } from './readModels/sqlite/sqliteReadModelStore.t
  * configured: on the embedded default they would cost each thread ≈190 ms and ≈33 MB for nothing.
  */
 export interface StoreOptions extends SharedWriters {
-  /** The embedded read-model store writes its commits on a thread of its own (for bulk writers: replay). */
+  /**
+   * The embedded read-model store writes its commits on a thread of its own (for bulk writers:
+   * replay), every one of them: a rebuild stream by stream commits small pages, which would
+   * otherwise be written on the caller's thread whenever the commit thread is idle.
+   */
   readModelCommitThread?: boolean;
 }
 
@@ -24,7 +28,7 @@ export async function openStores(config: Config, logger: Logger, options: StoreO
   const events = await openEventStore(config, logger, options);
   try {
     const readModels = config.readStore.kind === 'embedded'
-      ? new SqliteReadModelStore(config.readStore.file, logger.child({ component: 'read-models' }), { commitThread: options.readModelCommitThread ?? false })
+      ? new SqliteReadModelStore(config.readStore.file, logger.child({ component: 'read-models' }), options.readModelCommitThread ? { commitThread: true, inlineCommitDocs: 0 } : {})
       : await openMongo(config.readStore.url);
     return { events, readModels };
   } catch (error) {

@@ -83,7 +83,8 @@ export interface ReplayFigure {
 export async function replay(dir: string, progress: Progress): Promise<ReplayFigure> {
   const files = dataFiles(dir);
   const events = new SqliteEventStore(files.events);
-  const readModels = new SqliteReadModelStore(files.readModels, undefined, { commitThread: true });
+  // As npm run replay opens it (openStores with readModelCommitThread).
+  const readModels = new SqliteReadModelStore(files.readModels, undefined, { commitThread: true, inlineCommitDocs: 0 });
   const logger = createLogger('silent');
   try {
     const logEvents = await events.headPosition();
