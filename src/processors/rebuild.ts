@@ -2,9 +2,10 @@
  * Rebuilds read models from the start of the global log into fresh collections, blue/green: the
  * live collections keep serving while `<name>__build` fills, then one rename per read model swaps
  * them and each live checkpoint moves to where the build stopped. Used by `npm run replay` and by
- * the projector when a projection's version changed. Several read models are built in one pass
- * over the log (buildPass.ts), with the live projector's own document logic (evolveDocs.ts), so a
- * rebuild builds exactly what the live projection would.
+ * the projector when a projection's version changed. Several read models are built together:
+ * stream-local ones stream by stream where the store can (streamPass.ts), the rest in one pass
+ * over the log in order (buildPass.ts), all with the live projector's own document logic
+ * (evolveDocs.ts), so a rebuild builds exactly what the live projection would.
  */
 import type { EventStore } from '../ports/eventStore.ts';
 import type { ReadModelStore } from '../ports/readModelStore.ts';
@@ -118,8 +119,8 @@ export async function rebuild(events: EventStore, readModels: ReadModelStore, pr
 }
 
 /**
- * Rebuilds several read models in one pass over the log; one result per projection, in order.
- * Where the event store reads the log stream by stream, stream-local read models
+ * Rebuilds several read models together; one result per projection, in order. Where the event
+ * store reads the log stream by stream, stream-local read models
  * (Projection.streamLocal) are first built that way up to the head as it was when their build
  * began (streamPass.ts), and the others in log order up to the same position; then all of them go
  * on together in log order.
