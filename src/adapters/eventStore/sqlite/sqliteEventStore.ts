@@ -210,8 +210,9 @@ export class SqliteEventStore implements EventStore {
   /**
    * Two reads: the page's streams, by a scan of the log for first events (revision 0) in position
    * order, then their events through the (stream, revision) index. Both only see positions up to
-   * `until`, so appends in between change neither. On a 206k-event log in the page cache this read
-   * all of it in 0.32 s, against 0.18 s in position order (2026-11-27).
+   * `until`, so appends in between change neither. On a 206k-event log in the page cache the rows
+   * alone (not parsed) took 0.32–0.37 s this way, against 0.18 s in position order (2026-11-27):
+   * each stream is a seek in the index and its events seeks in the table.
    */
   async readStreamsInOrder(options: ReadStreamsOptions): Promise<StreamsPage> {
     const until = Math.min(options.until, this.marks.cap(this.headNow()));
