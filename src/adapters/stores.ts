@@ -5,7 +5,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { Config } from '../config.ts';
 import { ConfigError } from '../configError.ts';
 import { SqliteEventStore, type SharedWriters } from './eventStore/sqlite/sqliteEventStore.ts';
-import { SqliteReadModelStore } from './readModels/sqlite/sqliteReadModelStore.ts';
+import { BULK_WRITER_OPTIONS, SqliteReadModelStore } from './readModels/sqlite/sqliteReadModelStore.ts';
 
 /**
  * Opens the configured stores: embedded SQLite files, or EventStoreDB and MongoDB. A wrong or
@@ -14,11 +14,7 @@ import { SqliteReadModelStore } from './readModels/sqlite/sqliteReadModelStore.t
  * configured: on the embedded default they would cost each thread ≈190 ms and ≈33 MB for nothing.
  */
 export interface StoreOptions extends SharedWriters {
-  /**
-   * The embedded read-model store writes its commits on a thread of its own (for bulk writers:
-   * replay), every one of them: a rebuild stream by stream commits small pages, which would
-   * otherwise be written on the caller's thread whenever the commit thread is idle.
-   */
+  /** The embedded read-model store is opened for a bulk writer (replay): BULK_WRITER_OPTIONS. */
   readModelCommitThread?: boolean;
 }
 
@@ -28,7 +24,7 @@ export async function openStores(config: Config, logger: Logger, options: StoreO
   const events = await openEventStore(config, logger, options);
   try {
     const readModels = config.readStore.kind === 'embedded'
-      ? new SqliteReadModelStore(config.readStore.file, logger.child({ component: 'read-models' }), options.readModelCommitThread ? { commitThread: true, inlineCommitDocs: 0 } : {})
+      ? new SqliteReadModelStore(config.readStore.file, logger.child({ component: 'read-models' }), options.readModelCommitThread ? BULK_WRITER_OPTIONS : {})
       : await openMongo(config.readStore.url);
     return { events, readModels };
   } catch (error) {

@@ -3,7 +3,7 @@ import { cp, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '../../adapters/eventStore/sqlite/sqliteEventStore.ts';
-import { SqliteReadModelStore } from '../../adapters/readModels/sqlite/sqliteReadModelStore.ts';
+import { BULK_WRITER_OPTIONS, SqliteReadModelStore } from '../../adapters/readModels/sqlite/sqliteReadModelStore.ts';
 import { PROJECTIONS } from '../../projections/index.ts';
 import type { BenchFakes } from './fakes.ts';
 import { createUsers, dataFiles, startBenchHerald } from './herald.ts';
@@ -83,8 +83,7 @@ export interface ReplayFigure {
 export async function replay(dir: string, progress: Progress): Promise<ReplayFigure> {
   const files = dataFiles(dir);
   const events = new SqliteEventStore(files.events);
-  // As npm run replay opens it (openStores with readModelCommitThread).
-  const readModels = new SqliteReadModelStore(files.readModels, undefined, { commitThread: true, inlineCommitDocs: 0 });
+  const readModels = new SqliteReadModelStore(files.readModels, undefined, BULK_WRITER_OPTIONS);
   const logger = createLogger('silent');
   try {
     const logEvents = await events.headPosition();

@@ -82,6 +82,13 @@ export interface SqliteReadModelOptions {
   inlineCommitDocs?: number;
 }
 
+/**
+ * How a bulk writer opens the store (replay: `npm run replay` through openStores, and the bench's
+ * replay): every commit on the commit thread. A rebuild stream by stream commits small pages,
+ * which would otherwise be written on the caller's thread whenever the commit thread is idle.
+ */
+export const BULK_WRITER_OPTIONS: SqliteReadModelOptions = { commitThread: true, inlineCommitDocs: 0 };
+
 interface Row {
   id: string;
   position: number;
