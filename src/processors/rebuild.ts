@@ -150,11 +150,11 @@ export async function rebuildAll(events: EventStore, readModels: ReadModelStore,
   let read = 0;
   const report = (position: number, target: number, pass: { read: number }) => options.onProgress?.({ projection: label, position, target, events: read + pass.read });
 
-  /** Runs `pass` (over the builds at `indexes`) to `limit`, adding up what it read and applied. */
-  const run = async (pass: StreamPass | BuildPass, limit: number | undefined, indexes: readonly number[]) => {
+  /** Runs `pass` (over the builds at `indexes`) with `runTo`, adding up what it read and applied. */
+  const run = async (pass: StreamPass | BuildPass, indexes: readonly number[], runTo: () => Promise<void>) => {
     const before = { read: pass.read, events: [...pass.events] };
     try {
-      await (pass instanceof StreamPass ? pass.runTo(limit ?? Infinity) : pass.runTo(limit));
+      await runTo();
     } catch (error) {
       throw error instanceof PassInterrupted ? new RebuildInterruptedError(label, error.position) : error;
     } finally {
@@ -184,7 +184,7 @@ export async function rebuildAll(events: EventStore, readModels: ReadModelStore,
       ...(options.signal ? { signal: options.signal } : {}),
       onPage: () => report(pass.position, to, pass),
     });
-    await run(pass, to, indexes);
+    await run(pass, indexes, () => pass.runTo(to));
     for (const i of indexes) {
       await readModels.commit([], { name: builds[i]!.progress, position: to });
       builds[i] = { ...builds[i]!, from: to };
@@ -193,7 +193,10 @@ export async function rebuildAll(events: EventStore, readModels: ReadModelStore,
   if (byUntil.size > 0) {
     const to = Math.max(...byUntil.keys());
     const behind = all.filter((i) => builds[i]!.from < to);
-    if (behind.length > 0) await run(logPass(behind), to, behind);
+    if (behind.length > 0) {
+      const pass = logPass(behind);
+      await run(pass, behind, () => pass.runTo(to));
+    }
     for (const i of behind) builds[i] = { ...builds[i]!, from: to };
   }
 
@@ -213,7 +216,7 @@ export async function rebuildAll(events: EventStore, readModels: ReadModelStore,
     }));
 
   if (until !== undefined) {
-    await run(pass, until, all);
+    await run(pass, all, () => pass.runTo(until));
     await withIndexes();
     report(until, until, { read: 0 });
     return results(until, false);
@@ -225,7 +228,7 @@ export async function rebuildAll(events: EventStore, readModels: ReadModelStore,
     for (const b of builds) if ((await readModels.getCheckpoint(checkpointName(b.projection))) > Math.max(pass.position, b.from)) return true;
     return false;
   };
-  do await run(pass, undefined, all);
+  do await run(pass, all, () => pass.runTo(undefined));
   while (await behindLive());
   await withIndexes();
   for (const b of builds) {

@@ -52,6 +52,7 @@ export class StreamPass {
   private readonly docs: StreamDocs[];
   private readonly fanOut: DocCache[];
   private readonly writes: WriteBehind;
+  private readonly none: readonly number[];
   /** Per build: events applied in this run. */
   readonly events: number[];
   /** Log events read in this run. */
@@ -71,6 +72,7 @@ export class StreamPass {
     this.fanOut = builds.map((b) => new DocCache(this.writes, b.projection, b.target, b.streams.after > 0));
     this.docs = builds.map((b, i) => new StreamDocs(b.projection, b.target, this.fanOut[i]!));
     this.events = builds.map(() => 0);
+    this.none = builds.map(() => 0);
     this.position = Math.min(...builds.map((b) => b.streams.after));
   }
 
@@ -97,7 +99,8 @@ export class StreamPass {
     const events: RecordedEvent[] = [];
     for (const stream of streams) for (const event of stream.events) events.push(event);
     this.read += events.length;
-    const routed = this.dispatcher.dispatch(events, this.builds.map(() => 0));
+    // No build has an event of these streams yet: nothing to skip by position.
+    const routed = this.dispatcher.dispatch(events, this.none);
     for (const [i, docs] of this.docs.entries()) {
       const { fault } = routed[i]!;
       let { items } = routed[i]!;

@@ -31,7 +31,7 @@ interface Flight {
 
 export class WriteBehind {
   /** Oldest first; each leaves once written. */
-  private flights: Flight[] = [];
+  private readonly flights: Flight[] = [];
   /** The first flush that failed: every later wait throws it. */
   private failure: { error: unknown } | undefined;
 
@@ -67,7 +67,9 @@ export class WriteBehind {
         },
       )
       .finally(() => {
-        this.flights = this.flights.filter((f) => f !== flight);
+        // Flights are written in order, so this is nearly always the first; no new array per flight.
+        const at = this.flights.indexOf(flight);
+        if (at >= 0) this.flights.splice(at, 1);
       });
     this.flights.push(flight);
   }
