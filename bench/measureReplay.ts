@@ -1,6 +1,7 @@
 /**
  * Measures replay of every read model on a bench history log, with the bench's own `replay`:
- * `node --max-semi-space-size=64 --import tsx bench/measureReplay.ts [notifications=100000] [data dir to reuse]`.
+ * `node --initial-old-space-size=256 --import tsx bench/measureReplay.ts [notifications=100000] [data dir to reuse]`,
+ * with the Node options of `npm run replay` (package.json), or it measures another heap setting.
  * Without a dir it writes the history into a new one and prints its path; a reused dir replays
  * the same log again (each replay swaps its builds in, so the next one starts afresh). On Linux
  * it also prints each thread's CPU time (sampled every 50 ms, so a thread that ends is counted):
@@ -10,7 +11,10 @@
 import { historyDir, replay } from '../src/cli/bench/cost.ts';
 import { stderrProgress } from '../src/cli/bench/stats.ts';
 import { cpuSnapshot } from '../src/cli/bench/threadCpu.ts';
+import { replayNodeOptions } from '../src/cli/bench/children.ts';
 
+const missing = replayNodeOptions().filter((option) => !process.execArgv.includes(option));
+if (missing.length > 0) process.stderr.write(`replay measure: without ${missing.join(' ')} (npm run replay's Node options), this is not what the replay runs with\n`);
 const notifications = Number(process.argv[2] ?? 100_000);
 const dir = process.argv[3] ?? (await historyDir(notifications, 1_000, stderrProgress));
 process.stderr.write(`replay measure: data dir ${dir}\n`);

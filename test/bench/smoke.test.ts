@@ -60,6 +60,8 @@ describe('the benchmark at smoke-test size', () => {
     }
 
     assert.ok(r.replay.logEvents >= r.costCurve.find((c) => c.history === TINY.replayHistory)!.historyEvents && r.replay.applied > 0 && r.replay.perSecond > 0);
+    // As `npm run replay` runs: in a process of its own, which reports its own memory.
+    assert.ok((r.replay.peakRssMb ?? 0) > 0 && (r.replayLargest?.peakRssMb ?? 0) > 0, 'each replay ran in its own process');
     assert.ok(r.replayLargest && r.replayLargest.history === 200 && r.replayLargest.logEvents >= r.costCurve.at(-1)!.historyEvents && r.replayLargest.logEvents > r.replay.logEvents && r.replayLargest.perSecond > 0, 'the largest log is replayed too');
     assert.ok(r.size.mbPerMillionEvents > 0 && r.peakRssMb.live > 0);
     assert.equal(r.providerViolations, 0);

@@ -1,13 +1,24 @@
-/** Runs a load generator from bench/ as a separate Node process and returns the JSON it prints. */
+/** Runs a script of bench/ (a load generator, the replay) as a separate Node process and returns the JSON it prints. */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** Resolves with the last JSON line the generator prints; `onLine` sees each line as it comes (progress, early signals). */
-export function runLoad<T>(script: 'loadIngest.ts' | 'loadOpen.ts', args: object, onLine?: (line: unknown) => void): Promise<T> {
+export interface ChildOptions {
+  /** Node options before the script (V8 heap settings). */
+  nodeOptions?: readonly string[];
+  /** Sees each line of stdout as it comes (progress, early signals). */
+  onLine?: (line: unknown) => void;
+  /** Passes the child's stderr through (its progress bars) as well as keeping it for an error. */
+  showStderr?: boolean;
+}
+
+/** Resolves with the last JSON line the script prints. */
+export function runBenchProcess<T>(script: 'loadIngest.ts' | 'loadOpen.ts' | 'replayProcess.ts', args: object, options: ChildOptions = {}): Promise<T> {
+  const { nodeOptions = [], onLine, showStderr = false } = options;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `bench/${script}`, JSON.stringify(args)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', `bench/${script}`, JSON.stringify(args)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let seen = 0;
@@ -24,7 +35,10 @@ export function runLoad<T>(script: 'loadIngest.ts' | 'loadOpen.ts', args: object
         }
       }
     });
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+      if (showStderr) process.stderr.write(c);
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       const last = out.trim().split('\n').at(-1) ?? '';
@@ -36,4 +50,21 @@ export function runLoad<T>(script: 'loadIngest.ts' | 'loadOpen.ts', args: object
       }
     });
   });
+}
+
+/** The load generators: nothing but the script and its arguments. */
+export const runLoad = <T>(script: 'loadIngest.ts' | 'loadOpen.ts', args: object, onLine?: (line: unknown) => void): Promise<T> =>
+  runBenchProcess<T>(script, args, onLine ? { onLine } : {});
+
+/**
+ * The Node options `npm run replay` runs with, read from package.json's `replay` script (the
+ * options between `tsx` and the script), so that the benchmark's replay runs as users run it and
+ * the two cannot drift apart.
+ */
+export function replayNodeOptions(): string[] {
+  const scripts = (JSON.parse(readFileSync(new URL('package.json', `file://${root}`), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const words = (scripts.replay ?? '').split(/\s+/);
+  const script = words.indexOf('src/cli/replay.ts');
+  if (words[0] !== 'tsx' || script < 0) throw new Error(`package.json's replay script is not "tsx [node options] src/cli/replay.ts": ${JSON.stringify(scripts.replay)}; update replayNodeOptions in src/cli/bench/children.ts`);
+  return words.slice(1, script);
 }

@@ -11,7 +11,8 @@ import { buildReadModels, groupsAtEnd, prefill } from './history.ts';
 import { rebuildAll } from '../../processors/rebuild.ts';
 import { createLogger } from '../../logger.ts';
 import { endToEnd, type EndToEndFigure, type LoadShape } from './phases.ts';
-import { round, type Progress } from './stats.ts';
+import { quietProgress, round, type Progress } from './stats.ts';
+import { replayNodeOptions, runBenchProcess } from './children.ts';
 
 export interface CostPoint extends EndToEndFigure {
   history: number;
@@ -77,6 +78,16 @@ export interface ReplayFigure {
   seconds: number;
   /** Log events per second of wall time for rebuilding every read model. */
   perSecond: number;
+  /** Peak resident memory of the replay's process, when it ran in one of its own (replayInOwnProcess). */
+  peakRssMb?: number;
+}
+
+/**
+ * `replay` in a process of its own (bench/replayProcess.ts), started with `npm run replay`'s Node
+ * options: what a user's `npm run replay -- all` does, measured apart from the benchmark's process.
+ */
+export function replayInOwnProcess(dir: string, progress: Progress): Promise<ReplayFigure> {
+  return runBenchProcess<ReplayFigure>('replayProcess.ts', { dir, quiet: progress === quietProgress }, { nodeOptions: replayNodeOptions(), showStderr: progress !== quietProgress });
 }
 
 /** Rebuilds every read model with the replay CLI's own single pass (blue/green into fresh collections, then swap). */

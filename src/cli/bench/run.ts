@@ -5,7 +5,7 @@ import { startBenchFakes } from './fakes.ts';
 import { configureCategory, createUsers, startBenchApi, startBenchHerald, type BenchHerald } from './herald.ts';
 import { LIMITED_CATEGORY, LIMITED_POLICY } from '../../../bench/mix.ts';
 import { endToEnd, ingest, ingestApiAlone, steady, type ApiAloneFigure, type EndToEndFigure, type IngestFigure, type SteadyFigure } from './phases.ts';
-import { copyDir, costPoint, removeDir, replay, sizeOnDisk, historyDir, type CostPoint, type ReplayFigure, type SizeFigure } from './cost.ts';
+import { copyDir, costPoint, removeDir, replayInOwnProcess, sizeOnDisk, historyDir, type CostPoint, type ReplayFigure, type SizeFigure } from './cost.ts';
 import { fcmTransports, type FcmTransportFigure } from './fcmTransports.ts';
 import type { CpuSplit } from './threadCpu.ts';
 
@@ -170,12 +170,12 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
     const largest = dirOf.get(sizes.history.at(-1)!)!;
     const size = await sizeOnDisk(largest);
     progress.note(`replay: every read model into fresh collections (log of ${sizes.replayHistory.toLocaleString('en')} notifications)`);
-    const replayed = await replay(dirOf.get(sizes.replayHistory) ?? largest, progress);
+    const replayed = await replayInOwnProcess(dirOf.get(sizes.replayHistory) ?? largest, progress);
     const largestHistory = sizes.history.at(-1)!;
     let replayedLargest: (ReplayFigure & { history: number }) | undefined;
     if (dirOf.has(sizes.replayHistory) && largestHistory !== sizes.replayHistory) {
       progress.note(`replay at scale (a diagnostic): the log of ${largestHistory.toLocaleString('en')} notifications`);
-      replayedLargest = { history: largestHistory, ...(await replay(largest, progress)) };
+      replayedLargest = { history: largestHistory, ...(await replayInOwnProcess(largest, progress)) };
     }
     const [low, high] = [costCurve[0]?.perSecond ?? 0, costCurve.at(-1)?.perSecond ?? 0];
     // Herald's own provider calls end here; the transport phase's are not counted in them.
