@@ -1,6 +1,7 @@
 /** Runs a script of bench/ (a load generator, the replay) as a separate Node process and returns the JSON it prints. */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -52,17 +53,13 @@ export function runBenchProcess<T>(script: 'loadIngest.ts' | 'loadOpen.ts' | 're
   });
 }
 
-/** The load generators: nothing but the script and its arguments. */
-export const runLoad = <T>(script: 'loadIngest.ts' | 'loadOpen.ts', args: object, onLine?: (line: unknown) => void): Promise<T> =>
-  runBenchProcess<T>(script, args, onLine ? { onLine } : {});
-
 /**
  * The Node options `npm run replay` runs with, read from package.json's `replay` script (the
  * options between `tsx` and the script), so that the benchmark's replay runs as users run it and
  * the two cannot drift apart.
  */
 export function replayNodeOptions(): string[] {
-  const scripts = (JSON.parse(readFileSync(new URL('package.json', `file://${root}`), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
   const words = (scripts.replay ?? '').split(/\s+/);
   const script = words.indexOf('src/cli/replay.ts');
   if (words[0] !== 'tsx' || script < 0) throw new Error(`package.json's replay script is not "tsx [node options] src/cli/replay.ts": ${JSON.stringify(scripts.replay)}; update replayNodeOptions in src/cli/bench/children.ts`);

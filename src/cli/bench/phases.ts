@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { IngestFinished, IngestSummary } from '../../../bench/loadIngest.ts';
 import type { OpenResult } from '../../../bench/loadOpen.ts';
-import { runLoad } from './children.ts';
+import { runBenchProcess } from './children.ts';
 import { countStatus, settled, type BenchHerald } from './herald.ts';
 import { cpuSnapshot, cpuSplit, type CpuSplit } from './threadCpu.ts';
 import { percentile, round } from './stats.ts';
@@ -72,7 +72,7 @@ export async function ingestApiAlone(url: string, shape: LoadShape, seconds: num
 
 async function load(url: string, shape: LoadShape, seconds: number, request: RequestShape): Promise<IngestFigure> {
   const { n, args } = perRequestOf(shape, request);
-  const s = await runLoad<IngestSummary>('loadIngest.ts', { url, users: shape.users, connections: shape.connections, duration: seconds, offset: shape.offset, ...(shape.category ? { category: shape.category } : {}), ...args });
+  const s = await runBenchProcess<IngestSummary>('loadIngest.ts', { url, users: shape.users, connections: shape.connections, duration: seconds, offset: shape.offset, ...(shape.category ? { category: shape.category } : {}), ...args });
   return {
     perSecond: round(s.perSecond * n), recipientsPerRequest: request.batch === undefined ? n : 1, ...(request.batch === undefined ? {} : { batchItemsPerRequest: n }), requestsPerSecond: round(s.perSecond),
     p50Ms: s.latencyMs.p50, p99Ms: s.latencyMs.p99, maxMs: s.latencyMs.max, accepted: s.accepted * n, errors: s.errors, seconds: round(s.seconds, 1), connections: shape.connections,
@@ -105,9 +105,10 @@ export async function endToEnd(bh: BenchHerald, shape: LoadShape, count: number,
   // Watching for the end starts at the last response, not when the generator exits (see loadIngest.ts).
   let lastResponse!: () => void;
   const answered = new Promise<void>((resolve) => (lastResponse = resolve));
-  const load = runLoad<IngestSummary>('loadIngest.ts', { url: bh.url, users: shape.users, connections: shape.connections, amount: Math.ceil(count / n), offset: Math.floor(shape.offset / n), ...(shape.category ? { category: shape.category } : {}), ...(batch ? { batch } : {}) }, (line) => {
+  const onLine = (line: unknown) => {
     if ((line as Partial<IngestFinished>).finishedAt) lastResponse();
-  });
+  };
+  const load = runBenchProcess<IngestSummary>('loadIngest.ts', { url: bh.url, users: shape.users, connections: shape.connections, amount: Math.ceil(count / n), offset: Math.floor(shape.offset / n), ...(shape.category ? { category: shape.category } : {}), ...(batch ? { batch } : {}) }, { onLine });
   await Promise.race([answered, load]);
   const doneAt = await settled(bh.herald, 600_000, 10);
   const cpuAfter = cpuSnapshot(bh.fakesPid);
@@ -161,7 +162,7 @@ async function sentTimes(bh: BenchHerald, from: number): Promise<Map<string, num
 export async function steady(bh: BenchHerald, shape: LoadShape, rate: number, seconds: number): Promise<SteadyFigure> {
   const from = await bh.herald.events.headPosition();
   const out = join(tmpdir(), `herald-bench-open-${process.pid}-${rate}-${Date.now()}.json`);
-  await runLoad('loadOpen.ts', { url: bh.url, users: shape.users, rate, seconds, out, offset: shape.offset });
+  await runBenchProcess('loadOpen.ts', { url: bh.url, users: shape.users, rate, seconds, out, offset: shape.offset });
   const result = JSON.parse(await readFile(out, 'utf8')) as OpenResult;
   await rm(out, { force: true });
   const drained = await settled(bh.herald, 300_000).then(() => true, () => false);
