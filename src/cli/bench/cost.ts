@@ -87,7 +87,9 @@ export interface ReplayFigure {
  * options: what a user's `npm run replay -- all` does, measured apart from the benchmark's process.
  */
 export function replayInOwnProcess(dir: string, progress: Progress): Promise<ReplayFigure> {
-  return runBenchProcess<ReplayFigure>('replayProcess.ts', { dir, quiet: progress === quietProgress }, { nodeOptions: replayNodeOptions(), showStderr: progress !== quietProgress });
+  // The child draws its own progress bar on the stderr passed through, unless the caller is quiet (the smoke test).
+  const quiet = progress === quietProgress;
+  return runBenchProcess<ReplayFigure>('replayProcess.ts', { dir, quiet }, { nodeOptions: replayNodeOptions(), showStderr: !quiet });
 }
 
 /** Rebuilds every read model with the replay CLI's own single pass (blue/green into fresh collections, then swap). */
