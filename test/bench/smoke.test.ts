@@ -5,7 +5,7 @@ import { rows, table } from '../../src/cli/bench/report.ts';
 import { quietProgress } from '../../src/cli/bench/stats.ts';
 
 /** A few hundred notifications through every phase, so the benchmark code cannot rot. Nothing is timed. */
-const TINY: BenchSizes = { users: 12, connections: 4, ingestSeconds: 1, batchRecipients: 5, batchedSeconds: 1, bulkItems: 4, bulkConnections: 2, bulkSeconds: 1, endToEnd: 100, steadyRates: [100], steadySeconds: 1, history: [50, 200], replayHistory: 50, costEndToEnd: 50, fcmCalls: { of500: 1, of10: 3 } };
+const TINY: BenchSizes = { users: 12, connections: 4, ingestSeconds: 1, batchRecipients: 5, batchedSeconds: 1, bulkItems: 4, bulkConnections: 2, bulkSeconds: 1, endToEnd: 100, steadyRates: [100], steadySeconds: 1, history: [50, 200], replayHistory: 50, costEndToEnd: 50, fcmCalls: { of500: 1, of10: 3 }, phaseProbeRounds: 5_000 };
 
 describe('the benchmark at smoke-test size', () => {
   it('runs every phase against the real SDK adapters and reports sane figures', { timeout: 120_000 }, async () => {
@@ -66,6 +66,9 @@ describe('the benchmark at smoke-test size', () => {
     assert.ok(r.size.mbPerMillionEvents > 0 && r.peakRssMb.live > 0);
     assert.equal(r.providerViolations, 0);
     assert.ok(r.machine.cpuProbeMs && r.machine.cpuProbeMs.before > 0 && r.machine.cpuProbeMs.after > 0, 'the machine speed probe ran before and after');
+    // And before each phase: every live row, each cost-curve visit (up and back down), both replays, FCM alone.
+    assert.deepEqual(r.machine.phaseProbes?.map((p) => p.phase), ['ingest', 'ingest, 5 recipients', 'end-to-end', 'ingest, batches', 'end-to-end, batches', '100/s', 'rate-limited', 'API alone', '50 in log ↑', '200 in log ↑', '200 in log ↓', '50 in log ↓', 'replay', 'replay at scale', 'FCM alone']);
+    assert.ok(r.machine.phaseProbes.every((p) => p.ms > 0) && table(r).includes('CPU probe before each phase'));
     for (const route of ['apns', 'fcm', 'sms', 'email']) assert.ok((r.providerCalls[route] ?? 0) > 0, `${route} fake answered calls`);
     for (const route of ['apns', 'fcm', 'sms', 'email']) {
       const connections = r.providerConnections?.[route] ?? 0;

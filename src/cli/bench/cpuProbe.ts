@@ -14,3 +14,24 @@ export function cpuProbeMs(rounds = 400_000): number {
   if (sum < 0) throw new Error('unreachable: keeps the loop from being optimised away');
   return Math.round(performance.now() - started);
 }
+
+/** The probe taken before one phase of the benchmark. */
+export interface PhaseProbe {
+  phase: string;
+  ms: number;
+}
+
+/**
+ * The probe again, a quarter as long, before each phase (since 2026-11-27, session 19): the speed
+ * moves within a run too (one run's probe went 848 → 1,036 ms), so each figure gets the speed it
+ * was taken at. Comparable with each other, not with the before/after probe (400,000 rounds).
+ */
+export class PhaseProbes {
+  readonly taken: PhaseProbe[] = [];
+
+  constructor(readonly rounds = 100_000) {}
+
+  before(phase: string): void {
+    this.taken.push({ phase, ms: cpuProbeMs(this.rounds) });
+  }
+}

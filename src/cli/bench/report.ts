@@ -63,6 +63,11 @@ export function rows(r: BenchResults): string[][] {
     const text = figures.map((f) => `${f.transport} ${n(f.messagesPerSecond)} msg/s, ${n(f.cpuMicrosPerMessage)} µs CPU/msg, ${n(f.connections)} new conn.${f.failed ? `, ${n(f.failed)} failed` : ''}`).join('; ');
     out.push([`FCM alone, sendEach of ${batch} (${figures[0]!.calls} calls)`, text, '', '']);
   }
+  const probes = r.machine.phaseProbes;
+  if (probes && probes.length > 0) {
+    // How fast the machine was when each figure was taken: the same code's figures move with it.
+    out.push([`CPU probe before each phase (ms per ${n(r.machine.phaseProbeRounds ?? 0)} rounds; lower is faster)`, probes.map((p) => `${p.phase} ${n(p.ms)}`).join('; '), '', '']);
+  }
   out.push(['provider calls answered by fakes', `${Object.entries(r.providerCalls).map(([k, v]) => `${k} ${n(v)}${over(k)}`).join(', ')}; ${r.providerViolations} violations`, '', '']);
   return out;
 }

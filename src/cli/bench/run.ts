@@ -1,6 +1,6 @@
 /** The whole benchmark, phase by phase, at the given sizes; the CLI and the smoke test both call it. */
 import { round, RssSampler, type Progress } from './stats.ts';
-import { cpuProbeMs } from './cpuProbe.ts';
+import { cpuProbeMs, PhaseProbes, type PhaseProbe } from './cpuProbe.ts';
 import { startBenchFakes } from './fakes.ts';
 import { configureCategory, createUsers, startBenchApi, startBenchHerald, type BenchHerald } from './herald.ts';
 import { LIMITED_CATEGORY, LIMITED_POLICY } from '../../../bench/mix.ts';
@@ -42,6 +42,8 @@ export interface BenchSizes {
   costVisits?: 1 | 2;
   /** The FCM adapter alone on each transport: sendEach calls of 500 messages, and of 10 (absent in older results). */
   fcmCalls?: { of500: number; of10: number };
+  /** Rounds of the CPU probe before each phase (cpuProbe.ts); absent: 100,000, about 0.2 s each. */
+  phaseProbeRounds?: number;
 }
 
 export const QUICK: BenchSizes = { users: 200, connections: 32, ingestSeconds: 2, batchRecipients: 100, batchedSeconds: 1, bulkItems: 20, bulkConnections: 4, bulkSeconds: 2, endToEnd: 3_000, steadyRates: [500, 2_000], steadySeconds: 2, history: [1_000, 10_000], replayHistory: 10_000, costEndToEnd: 1_000, costVisits: 1, fcmCalls: { of500: 4, of10: 40 } };
@@ -50,8 +52,12 @@ export const FULL: BenchSizes = { users: 1_000, connections: 32, ingestSeconds: 
 export interface BenchResults {
   mode: string;
   startedAt: string;
-  /** `cpuProbeMs`: the fixed CPU workload of cpuProbe.ts, timed before and after the run (absent in older results). */
-  machine: { cpus: number; node: string; platform: string; cpuProbeMs?: { before: number; after: number } };
+  /**
+   * `cpuProbeMs`: the fixed CPU workload of cpuProbe.ts, timed before and after the run (absent in
+   * older results). `phaseProbes`: the same workload of `phaseProbeRounds` rounds before each
+   * phase, in the order run (absent before 2026-11-27, session 19).
+   */
+  machine: { cpus: number; node: string; platform: string; cpuProbeMs?: { before: number; after: number }; phaseProbeRounds?: number; phaseProbes?: PhaseProbe[] };
   sizes: BenchSizes;
   ingest: IngestFigure;
   /** The ingest figure's load against Herald's API alone, no deliveries or projections running (absent in older results). */
@@ -85,6 +91,7 @@ export interface BenchResults {
 
 export async function runBench(mode: string, sizes: BenchSizes, progress: Progress): Promise<BenchResults> {
   const probeBefore = cpuProbeMs();
+  const probes = new PhaseProbes(sizes.phaseProbeRounds);
   const began = performance.now();
   const startedAt = new Date().toISOString();
   const rss = new RssSampler();
@@ -102,25 +109,32 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
       progress.note(`creating ${sizes.users} users over HTTP`);
       await createUsers(bh.url, sizes.users);
       progress.note(`ingest: autocannon, ${sizes.connections} connections, ${sizes.ingestSeconds} s`);
+      probes.before('ingest');
       const ingested = await ingest(bh, shape(1_000_000), sizes.ingestSeconds);
       progress.note(`ingest: ${sizes.batchRecipients} recipients per request, ${sizes.batchedSeconds} s, then its backlog drains`);
+      probes.before(`ingest, ${sizes.batchRecipients} recipients`);
       const batched = await ingest(bh, shape(1_000_000), sizes.batchedSeconds, { recipients: sizes.batchRecipients });
       progress.note(`end-to-end: ${sizes.endToEnd} notifications`);
+      probes.before('end-to-end');
       const e2e = await endToEnd(bh, shape(sizes.endToEnd), sizes.endToEnd);
       const bulkShape = (count: number) => ({ ...shape(count), connections: sizes.bulkConnections });
       progress.note(`ingest: batches of ${sizes.bulkItems} sends (POST /v1/notifications/batch), ${sizes.bulkConnections} connections, ${sizes.bulkSeconds} s`);
+      probes.before('ingest, batches');
       const bulk = await ingest(bh, bulkShape(1_000_000), sizes.bulkSeconds, { batch: sizes.bulkItems });
       progress.note(`end-to-end: ${sizes.endToEnd} notifications in batches of ${sizes.bulkItems}`);
+      probes.before('end-to-end, batches');
       const e2eBulk = await endToEnd(bh, bulkShape(sizes.endToEnd), sizes.endToEnd, sizes.bulkItems);
       const steadies: SteadyFigure[] = [];
       for (const rate of sizes.steadyRates) {
         progress.note(`steady: ${rate}/s open loop for ${sizes.steadySeconds} s`);
+        probes.before(`${rate}/s`);
         steadies.push(await steady(bh, shape(rate * sizes.steadySeconds), rate, sizes.steadySeconds));
       }
       // Last of the live phases, so the rows before it are measured as in earlier runs.
       const { max, windowSeconds, window } = LIMITED_POLICY.rateLimit;
       progress.note(`end-to-end: ${sizes.endToEnd} notifications in category ${LIMITED_CATEGORY}, at most ${max} per user per ${windowSeconds} s (${window})`);
       await configureCategory(bh.url, LIMITED_CATEGORY, LIMITED_POLICY);
+      probes.before('rate-limited');
       const before = await bh.herald.events.headPosition();
       const e2eLimited = await endToEnd(bh, { ...shape(sizes.endToEnd), category: LIMITED_CATEGORY }, sizes.endToEnd);
       await limitApplied(bh, before, e2eLimited);
@@ -138,6 +152,7 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
       const warmUp = Math.max(1, Math.min(2, Math.round(sizes.ingestSeconds / 3)));
       progress.note(`ingest, the API alone (no deliveries or projections): ${sizes.connections} connections, ${sizes.ingestSeconds} s after ${warmUp} s of warm-up`);
       await ingestApiAlone(api.url, shape(1_000_000), warmUp);
+      probes.before('API alone');
       apiAlone = await ingestApiAlone(api.url, shape(1_000_000), sizes.ingestSeconds);
     } finally {
       await api.stop();
@@ -163,6 +178,7 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
     for (const history of [...sizes.history, ...(twice ? [...sizes.history].reverse() : [])]) {
       const seen = visits.get(history) ?? [];
       const dir = seen.length > 0 ? (spareOf.get(history) ?? dirOf.get(history)!) : dirOf.get(history)!;
+      probes.before(`${history.toLocaleString('en')} in log${twice ? (seen.length > 0 ? ' ↓' : ' ↑') : ''}`);
       seen.push(await costPoint(fakes, shape(sizes.costEndToEnd), dir, history, sizes.costEndToEnd, progress));
       visits.set(history, seen);
     }
@@ -170,11 +186,13 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
     const largest = dirOf.get(sizes.history.at(-1)!)!;
     const size = await sizeOnDisk(largest);
     progress.note(`replay: every read model into fresh collections (log of ${sizes.replayHistory.toLocaleString('en')} notifications)`);
+    probes.before('replay');
     const replayed = await replayInOwnProcess(dirOf.get(sizes.replayHistory) ?? largest, progress);
     const largestHistory = sizes.history.at(-1)!;
     let replayedLargest: (ReplayFigure & { history: number }) | undefined;
     if (dirOf.has(sizes.replayHistory) && largestHistory !== sizes.replayHistory) {
       progress.note(`replay at scale (a diagnostic): the log of ${largestHistory.toLocaleString('en')} notifications`);
+      probes.before('replay at scale');
       replayedLargest = { history: largestHistory, ...(await replayInOwnProcess(largest, progress)) };
     }
     const [low, high] = [costCurve[0]?.perSecond ?? 0, costCurve.at(-1)?.perSecond ?? 0];
@@ -183,12 +201,13 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
     let transports: FcmTransportFigure[] | undefined;
     if (sizes.fcmCalls) {
       progress.note(`fcm transports: the adapter alone, http1 and http2, ${sizes.fcmCalls.of500} calls of 500 and ${sizes.fcmCalls.of10} of 10`);
+      probes.before('FCM alone');
       transports = await fcmTransports(fakes, [{ batch: 500, calls: sizes.fcmCalls.of500 }, { batch: 10, calls: sizes.fcmCalls.of10 }]);
     }
     return {
       mode,
       startedAt,
-      machine: { cpus: (await import('node:os')).cpus().length, node: process.version, platform: `${process.platform}-${process.arch}`, cpuProbeMs: { before: probeBefore, after: cpuProbeMs() } },
+      machine: { cpus: (await import('node:os')).cpus().length, node: process.version, platform: `${process.platform}-${process.arch}`, cpuProbeMs: { before: probeBefore, after: cpuProbeMs() }, phaseProbeRounds: probes.rounds, phaseProbes: probes.taken },
       sizes,
       ...first,
       ingestApiAlone: apiAlone,
