@@ -76,8 +76,12 @@ export class StreamPass {
     this.position = Math.min(...builds.map((b) => b.streams.after));
   }
 
-  /** Applies every stream that begins after `position` and by `until`, with its events up to `until`, then waits for the writes. */
-  async runTo(until: number): Promise<void> {
+  /**
+   * Applies every stream that begins after `position` and by `until`, with its events up to
+   * `until`, and hands the last page to the writer; `settled()` then waits for the writes. The
+   * caller may use the wait: the writer's backlog is written on the read-model store's thread.
+   */
+  async readTo(until: number): Promise<void> {
     for (;;) {
       if (this.options.signal?.aborted) {
         await this.writes.settled();
@@ -92,7 +96,11 @@ export class StreamPass {
       // Embedded stores answer without I/O waits: let timers, signals (Ctrl-C) and requests in.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    await this.writes.settled();
+  }
+
+  /** Once every page handed over is written. */
+  settled(): Promise<void> {
+    return this.writes.settled();
   }
 
   private async apply(streams: readonly StreamRead[]): Promise<void> {

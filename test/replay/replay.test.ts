@@ -130,6 +130,30 @@ describe(`replay rebuilds exactly what the live projections built (${EVENTS} eve
     assertIdentical();
   });
 
+  it('reads the others in log order while the stream-by-stream builds\' last pages are still being written, and builds the same documents', async () => {
+    // Commits of the stream-local builds take 40 ms: their last pages are still in flight when the
+    // stream pass has read its last stream. What happened in which order is logged.
+    const local = new Set(PROJECTIONS.filter((p) => p.streamLocal).map((p) => p.collection.name));
+    const log: string[] = [];
+    const slow = Object.create(readModels, {
+      commit: {
+        value: async (...args: Parameters<SqliteReadModelStore['commit']>) => {
+          const stream = args[0].some((c) => local.has(c.collection.replace(/__build$/, '')));
+          if (stream) await new Promise((resolve) => setTimeout(resolve, 40));
+          await readModels.commit(...args);
+          if (stream) log.push('stream pages written');
+        },
+      },
+    }) as SqliteReadModelStore;
+    const watched = Object.create(events, {
+      readAll: { value: (o: Parameters<SqliteEventStore['readAll']>[0]) => (log.push('log read in order'), events.readAll(o)) },
+    }) as SqliteEventStore;
+    await rebuildAll(watched, slow, PROJECTIONS, logger);
+    const firstInOrder = log.indexOf('log read in order');
+    assert.ok(firstInOrder >= 0 && log.lastIndexOf('stream pages written') > firstInOrder, 'the log-order read began before the last stream pages were written');
+    assertIdentical();
+  });
+
   it('builds the same documents with its commits written on a commit thread while the pass goes on, evicted documents read back meanwhile', async () => {
     const threaded = new SqliteReadModelStore(readFile, undefined, { commitThread: true, inlineCommitDocs: 0 });
     try {
