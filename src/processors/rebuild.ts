@@ -187,33 +187,34 @@ export async function rebuildAll(events: EventStore, readModels: ReadModelStore,
       }
     }
   };
-  for (const [to, indexes] of byUntil) {
-    const pass: StreamPass = new StreamPass(streamLog!, readModels, indexes.map((i): StreamBuild => ({ ...builds[i]!, streams: streamed[i]! })), logger, {
-      pageStreams: PAGE_STREAMS,
-      maxDocs: options.maxDocs ?? MAX_DOCS,
-      ...(options.signal ? { signal: options.signal } : {}),
-      onPage: () => report(pass.position, to, pass),
-    });
-    await run(pass, indexes, () => pass.readTo(to));
-    streamPasses.push({ pass, indexes, to });
-  }
-  if (byUntil.size > 0) {
-    const to = Math.max(...byUntil.keys());
-    // Where each build is once the stream passes' writes are in: a build read stream by stream is at its pass's end.
-    const behind = all.filter((i) => (streamed[i]?.until ?? builds[i]!.from) < to);
-    // The stream passes' last pages are still being written on the store's thread (0.1–0.17 s of a
-    // 233k-event log's replay): the other read models are read in log order meanwhile. Not when a
-    // build read stream by stream goes on in log order: it would read documents not written yet.
-    if (behind.some((i) => streamed[i] !== undefined)) await settleStreams();
-    try {
+  try {
+    for (const [to, indexes] of byUntil) {
+      const pass: StreamPass = new StreamPass(streamLog!, readModels, indexes.map((i): StreamBuild => ({ ...builds[i]!, streams: streamed[i]! })), logger, {
+        pageStreams: PAGE_STREAMS,
+        maxDocs: options.maxDocs ?? MAX_DOCS,
+        ...(options.signal ? { signal: options.signal } : {}),
+        onPage: () => report(pass.position, to, pass),
+      });
+      await run(pass, indexes, () => pass.readTo(to));
+      streamPasses.push({ pass, indexes, to });
+    }
+    if (byUntil.size > 0) {
+      const to = Math.max(...byUntil.keys());
+      // Where each build is once the stream passes' writes are in: a build read stream by stream is at its pass's end.
+      const behind = all.filter((i) => (streamed[i]?.until ?? builds[i]!.from) < to);
+      // The stream passes' last pages are still being written on the store's thread (0.1–0.17 s of a
+      // 233k-event log's replay): the other read models are read in log order meanwhile. Not when a
+      // build read stream by stream goes on in log order: it would read documents not written yet.
+      if (behind.some((i) => streamed[i] !== undefined)) await settleStreams();
       if (behind.length > 0) {
         const pass = logPass(behind);
         await run(pass, behind, () => pass.runTo(to));
       }
-    } finally {
-      await settleStreams();
+      for (const i of behind) builds[i] = { ...builds[i]!, from: to };
     }
-    for (const i of behind) builds[i] = { ...builds[i]!, from: to };
+  } finally {
+    // Every stream pass's pages written and its progress recorded, a later step's failure included.
+    await settleStreams();
   }
 
   const pass = logPass(all);

@@ -127,7 +127,7 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
       const steadies: SteadyFigure[] = [];
       for (const rate of sizes.steadyRates) {
         progress.note(`steady: ${rate}/s open loop for ${sizes.steadySeconds} s`);
-        probes.before(`${rate}/s`);
+        probes.before(`${rate.toLocaleString('en')}/s`);
         steadies.push(await steady(bh, shape(rate * sizes.steadySeconds), rate, sizes.steadySeconds));
       }
       // Last of the live phases, so the rows before it are measured as in earlier runs.
