@@ -18,7 +18,7 @@ import { StreamPass, type StreamBuild, type StreamLog } from './streamPass.ts';
 export interface RebuildProgress {
   /** The read models being built, by name. */
   projection: string;
-  /** Global position reached, and the one the build is heading for (the head when it started, or --until). */
+  /** Global position reached (never less than in an earlier report), and the one the build is heading for (the head when it started, or --until). */
   position: number;
   target: number;
   /** Log events read in this run (a resumed run counts from where it resumed). */
@@ -148,7 +148,13 @@ export async function rebuildAll(events: EventStore, readModels: ReadModelStore,
   const label = projections.map((p) => p.name).join(', ');
   const applied = builds.map(() => 0);
   let read = 0;
-  const report = (position: number, target: number, pass: { read: number }) => options.onProgress?.({ projection: label, position, target, events: read + pass.read });
+  // Never backwards: the log-order part starts again from the beginning of the log after the
+  // stream passes have reached its end, and a progress bar that drops back reads as a fault.
+  let reached = 0;
+  const report = (position: number, target: number, pass: { read: number }) => {
+    reached = Math.max(reached, position);
+    options.onProgress?.({ projection: label, position: reached, target, events: read + pass.read });
+  };
 
   /** Runs `pass` (over the builds at `indexes`) with `runTo`, adding up what it read and applied. */
   const run = async (pass: StreamPass | BuildPass, indexes: readonly number[], runTo: () => Promise<void>) => {

@@ -130,6 +130,17 @@ describe(`replay rebuilds exactly what the live projections built (${EVENTS} eve
     assertIdentical();
   });
 
+  it('reports a position that never goes back, though the log-order part reads the log from its start after the stream passes', async () => {
+    const positions: number[] = [];
+    await rebuildAll(events, readModels, PROJECTIONS, logger, { onProgress: (p) => positions.push(p.position) });
+    const head = await events.headPosition();
+    assert.ok(positions.length > 10, `progress was reported (${positions.length} times)`);
+    const back = positions.findIndex((p, i) => i > 0 && p < positions[i - 1]!);
+    assert.equal(back, -1, `position went from ${positions[back - 1]} back to ${positions[back]}`);
+    assert.equal(positions.at(-1), head, 'the last report is at the head');
+    assertIdentical();
+  });
+
   it('reads the others in log order while the stream-by-stream builds\' last pages are still being written, and builds the same documents', async () => {
     // Commits of the stream-local builds take 40 ms: their last pages are still in flight when the
     // stream pass has read its last stream. What happened in which order is logged.
