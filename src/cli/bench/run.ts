@@ -92,6 +92,11 @@ export interface BenchResults {
 export async function runBench(mode: string, sizes: BenchSizes, progress: Progress): Promise<BenchResults> {
   const probeBefore = cpuProbeMs();
   const probes = new PhaseProbes(sizes.phaseProbeRounds);
+  /** Says what runs next, then times the probe right before it. */
+  const phase = (probe: string, note: string) => {
+    progress.note(note);
+    probes.before(probe);
+  };
   const began = performance.now();
   const startedAt = new Date().toISOString();
   const rss = new RssSampler();
@@ -108,33 +113,26 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
     try {
       progress.note(`creating ${sizes.users} users over HTTP`);
       await createUsers(bh.url, sizes.users);
-      progress.note(`ingest: autocannon, ${sizes.connections} connections, ${sizes.ingestSeconds} s`);
-      probes.before('ingest');
+      phase('ingest', `ingest: autocannon, ${sizes.connections} connections, ${sizes.ingestSeconds} s`);
       const ingested = await ingest(bh, shape(1_000_000), sizes.ingestSeconds);
-      progress.note(`ingest: ${sizes.batchRecipients} recipients per request, ${sizes.batchedSeconds} s, then its backlog drains`);
-      probes.before(`ingest, ${sizes.batchRecipients} recipients`);
+      phase(`ingest, ${sizes.batchRecipients} recipients`, `ingest: ${sizes.batchRecipients} recipients per request, ${sizes.batchedSeconds} s, then its backlog drains`);
       const batched = await ingest(bh, shape(1_000_000), sizes.batchedSeconds, { recipients: sizes.batchRecipients });
-      progress.note(`end-to-end: ${sizes.endToEnd} notifications`);
-      probes.before('end-to-end');
+      phase('end-to-end', `end-to-end: ${sizes.endToEnd} notifications`);
       const e2e = await endToEnd(bh, shape(sizes.endToEnd), sizes.endToEnd);
       const bulkShape = (count: number) => ({ ...shape(count), connections: sizes.bulkConnections });
-      progress.note(`ingest: batches of ${sizes.bulkItems} sends (POST /v1/notifications/batch), ${sizes.bulkConnections} connections, ${sizes.bulkSeconds} s`);
-      probes.before('ingest, batches');
+      phase('ingest, batches', `ingest: batches of ${sizes.bulkItems} sends (POST /v1/notifications/batch), ${sizes.bulkConnections} connections, ${sizes.bulkSeconds} s`);
       const bulk = await ingest(bh, bulkShape(1_000_000), sizes.bulkSeconds, { batch: sizes.bulkItems });
-      progress.note(`end-to-end: ${sizes.endToEnd} notifications in batches of ${sizes.bulkItems}`);
-      probes.before('end-to-end, batches');
+      phase('end-to-end, batches', `end-to-end: ${sizes.endToEnd} notifications in batches of ${sizes.bulkItems}`);
       const e2eBulk = await endToEnd(bh, bulkShape(sizes.endToEnd), sizes.endToEnd, sizes.bulkItems);
       const steadies: SteadyFigure[] = [];
       for (const rate of sizes.steadyRates) {
-        progress.note(`steady: ${rate}/s open loop for ${sizes.steadySeconds} s`);
-        probes.before(`${rate.toLocaleString('en')}/s`);
+        phase(`${rate.toLocaleString('en')}/s`, `steady: ${rate}/s open loop for ${sizes.steadySeconds} s`);
         steadies.push(await steady(bh, shape(rate * sizes.steadySeconds), rate, sizes.steadySeconds));
       }
       // Last of the live phases, so the rows before it are measured as in earlier runs.
       const { max, windowSeconds, window } = LIMITED_POLICY.rateLimit;
-      progress.note(`end-to-end: ${sizes.endToEnd} notifications in category ${LIMITED_CATEGORY}, at most ${max} per user per ${windowSeconds} s (${window})`);
       await configureCategory(bh.url, LIMITED_CATEGORY, LIMITED_POLICY);
-      probes.before('rate-limited');
+      phase('rate-limited', `end-to-end: ${sizes.endToEnd} notifications in category ${LIMITED_CATEGORY}, at most ${max} per user per ${windowSeconds} s (${window})`);
       const before = await bh.herald.events.headPosition();
       const e2eLimited = await endToEnd(bh, { ...shape(sizes.endToEnd), category: LIMITED_CATEGORY }, sizes.endToEnd);
       await limitApplied(bh, before, e2eLimited);
@@ -185,14 +183,12 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
     const costCurve = sizes.history.map((history) => meanPoint(visits.get(history)!));
     const largest = dirOf.get(sizes.history.at(-1)!)!;
     const size = await sizeOnDisk(largest);
-    progress.note(`replay: every read model into fresh collections (log of ${sizes.replayHistory.toLocaleString('en')} notifications)`);
-    probes.before('replay');
+    phase('replay', `replay: every read model into fresh collections (log of ${sizes.replayHistory.toLocaleString('en')} notifications)`);
     const replayed = await replayInOwnProcess(dirOf.get(sizes.replayHistory) ?? largest, progress);
     const largestHistory = sizes.history.at(-1)!;
     let replayedLargest: (ReplayFigure & { history: number }) | undefined;
     if (dirOf.has(sizes.replayHistory) && largestHistory !== sizes.replayHistory) {
-      progress.note(`replay at scale (a diagnostic): the log of ${largestHistory.toLocaleString('en')} notifications`);
-      probes.before('replay at scale');
+      phase('replay at scale', `replay at scale (a diagnostic): the log of ${largestHistory.toLocaleString('en')} notifications`);
       replayedLargest = { history: largestHistory, ...(await replayInOwnProcess(largest, progress)) };
     }
     const [low, high] = [costCurve[0]?.perSecond ?? 0, costCurve.at(-1)?.perSecond ?? 0];
@@ -200,8 +196,7 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
     const calls = await fakes.counts();
     let transports: FcmTransportFigure[] | undefined;
     if (sizes.fcmCalls) {
-      progress.note(`fcm transports: the adapter alone, http1 and http2, ${sizes.fcmCalls.of500} calls of 500 and ${sizes.fcmCalls.of10} of 10`);
-      probes.before('FCM alone');
+      phase('FCM alone', `fcm transports: the adapter alone, http1 and http2, ${sizes.fcmCalls.of500} calls of 500 and ${sizes.fcmCalls.of10} of 10`);
       transports = await fcmTransports(fakes, [{ batch: 500, calls: sizes.fcmCalls.of500 }, { batch: 10, calls: sizes.fcmCalls.of10 }]);
     }
     return {
