@@ -6,7 +6,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { tsWorker } from '../../../tsWorker.ts';
-import type { SerializedCommit } from './sqliteReadModelStore.ts';
+import type { SerializedCommit } from './serializedCommit.ts';
 
 export type ToCommitThread = { id: number; commit: SerializedCommit };
 export type FromCommitThread = { id: number; error?: string };
