@@ -1,4 +1,5 @@
-import type { EventFilter, JsonObject, RecordedEvent } from '../../../ports/eventStore.ts';
+import { randomUUID } from 'node:crypto';
+import type { EventData, EventFilter, ExpectedRevision, JsonObject, RecordedEvent } from '../../../ports/eventStore.ts';
 
 export const EVENT_COLUMNS = 'position, id, stream, revision, type, data, metadata, created';
 
@@ -50,4 +51,26 @@ export function filterSql(filter: EventFilter | undefined): { sql: string; param
     }
   }
   return { sql: parts.length > 0 ? ` AND ${parts.join(' AND ')}` : '', params };
+}
+
+/** Events to append as the columns they are written to (an id made when the event has none). */
+export function toRows(events: readonly EventData[]): EventRow[] {
+  return events.map((e) => ({ id: e.id ?? randomUUID(), type: e.type, data: JSON.stringify(e.data), metadata: JSON.stringify(e.metadata ?? {}) }));
+}
+
+export interface EventRow {
+  id: string;
+  type: string;
+  data: string;
+  metadata: string;
+}
+
+/** Whether a stream at revision `current` (undefined: no stream) is what an append expects. */
+export function revisionMatches(expected: ExpectedRevision, current: number | undefined): boolean {
+  return (
+    expected === 'any' ||
+    (expected === 'no_stream' && current === undefined) ||
+    (expected === 'stream_exists' && current !== undefined) ||
+    (typeof expected === 'number' && current === expected)
+  );
 }
