@@ -12,6 +12,7 @@ import type { ReadModelStore } from '../ports/readModelStore.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Projection } from '../projections/projection.ts';
 import { BuildPass, PassInterrupted, type Build } from './buildPass.ts';
+import { buildCollection, startOrResume, untilCollection, type StreamsProgress } from './buildProgress.ts';
 import { checkpointName } from './checkpoints.ts';
 import { StreamPass, type StreamBuild, type StreamLog } from './streamPass.ts';
 
@@ -61,9 +62,6 @@ export class RebuildInterruptedError extends Error {
   }
 }
 
-export const buildCollection = (p: Projection) => `${p.collection.name}__build`;
-export const untilCollection = (p: Projection, position: number) => `${p.collection.name}__until_${position}`;
-
 // Small pages: a page's parsed events are alive until it is applied, and with 10,000 of them
 // every young-generation GC found one alive and copied it (1,000: ≈10 % less CPU in all, 2026-11-27).
 const PAGE = 1_000;
@@ -76,41 +74,6 @@ const MAX_DOCS = 20_000;
  * queries (2026-11-27: 346 against 129 MB promoted, 571 against 325 ms of pauses).
  */
 const PAGE_STREAMS = 100;
-
-/** Where a build stands in the stream-by-stream part (streamPass.ts): its checkpoint, how far it got, and up to where it reads. */
-interface StreamsProgress {
-  checkpoint: string;
-  after: number;
-  until: number;
-}
-
-/**
- * Checkpoints only move forward, so a build that starts over cannot reuse the previous build's
- * checkpoint name: each fresh build is a numbered generation with its own progress checkpoint.
- * A build that reads stream by stream first (`streamsUntil`: up to there) also has the checkpoint
- * of that part's progress, and the position it reads to, fixed when the generation starts.
- */
-async function startOrResume(readModels: ReadModelStore, projection: Projection, target: string, streamsUntil: number | undefined): Promise<{ progress: string; from: number; streams?: StreamsProgress }> {
-  const generation = `${checkpointName(projection, target)}#generation`;
-  const current = await readModels.getCheckpoint(generation);
-  const progressOf = (g: number) => `${checkpointName(projection, target)}#${g}`;
-  const streamsOf = (g: number) => ({ checkpoint: `${progressOf(g)}#streams`, until: `${progressOf(g)}#streams-until` });
-  if (current > 0) {
-    const from = await readModels.getCheckpoint(progressOf(current));
-    // No documents left means the last build was swapped away (or never wrote any): start afresh.
-    if (from > 0 && (await readModels.count(target)) > 0) return { progress: progressOf(current), from };
-    // Interrupted while reading stream by stream (a build with no documents yet resumes too).
-    const names = streamsOf(current);
-    const after = from > 0 ? 0 : await readModels.getCheckpoint(names.checkpoint);
-    if (after > 0) return { progress: progressOf(current), from: 0, streams: { checkpoint: names.checkpoint, after, until: await readModels.getCheckpoint(names.until) } };
-  }
-  await readModels.commit([], { name: generation, position: current + 1 });
-  await readModels.dropCollection(target);
-  if (streamsUntil === undefined || streamsUntil === 0) return { progress: progressOf(current + 1), from: 0 };
-  const names = streamsOf(current + 1);
-  await readModels.commit([], { name: names.until, position: streamsUntil });
-  return { progress: progressOf(current + 1), from: 0, streams: { checkpoint: names.checkpoint, after: 0, until: streamsUntil } };
-}
 
 /** Rebuilds one read model: what the projector's version upgrade uses. */
 export async function rebuild(events: EventStore, readModels: ReadModelStore, projection: Projection, logger: Logger, options: RebuildOptions = {}): Promise<RebuildResult> {
