@@ -1,25 +1,16 @@
-/** The cost curve (end-to-end with history already in the log), replay, and size on disk. */
+/** The data dirs of history the cost curve (costCurve.ts) and replay run on, replay itself, and size on disk. */
 import { cp, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '../../adapters/eventStore/sqlite/sqliteEventStore.ts';
 import { BULK_WRITER_OPTIONS, SqliteReadModelStore } from '../../adapters/readModels/sqlite/sqliteReadModelStore.ts';
 import { PROJECTIONS } from '../../projections/index.ts';
-import type { BenchFakes } from './fakes.ts';
-import { createUsers, dataFiles, startBenchHerald } from './herald.ts';
+import { dataFiles } from './herald.ts';
 import { buildReadModels, groupsAtEnd, prefill } from './history.ts';
 import { rebuildAll } from '../../processors/rebuild.ts';
 import { createLogger } from '../../logger.ts';
-import { endToEnd, type EndToEndFigure, type LoadShape } from './phases.ts';
 import { quietProgress, round, type Progress } from './stats.ts';
 import { replayNodeOptions, runBenchProcess } from './children.ts';
-
-export interface CostPoint extends EndToEndFigure {
-  history: number;
-  historyEvents: number;
-  /** End-to-end per second of each visit to this point (see run.ts: the curve is walked there and back); `perSecond` is their mean. */
-  visits?: number[];
-}
 
 /** A data dir holding `history` delivered notifications, with read models and delivery groups caught up. */
 export async function historyDir(history: number, users: number, progress: Progress): Promise<string> {
@@ -49,25 +40,6 @@ export async function copyDir(dir: string): Promise<string> {
   const copy = await mkdtemp(join(tmpdir(), 'herald-bench-'));
   await cp(dir, copy, { recursive: true });
   return copy;
-}
-
-/** End-to-end over `count` new notifications on top of the `history` already in `dir`. */
-export async function costPoint(fakes: BenchFakes, shape: LoadShape, dir: string, history: number, count: number, progress: Progress): Promise<CostPoint> {
-  const bh = await startBenchHerald(dir, fakes);
-  try {
-    const historyEvents = await bh.herald.events.headPosition();
-    await createUsers(bh.url, shape.users);
-    // A fresh process on a big file: warm the JIT and the page caches first, as the live phases
-    // are warmed by the ingest runs before them, so the curve shows the history and not a cold start.
-    const warm = Math.min(2_000, Math.ceil(count / 5));
-    progress.note(`warming up with ${warm} notifications`);
-    await endToEnd(bh, { ...shape, offset: shape.offset + count }, warm);
-    progress.note(`end-to-end with ${history.toLocaleString('en')} notifications of history (${count} new)`);
-    const e2e = await endToEnd(bh, shape, count);
-    return { history, historyEvents, ...e2e };
-  } finally {
-    await bh.stop();
-  }
 }
 
 export interface ReplayFigure {

@@ -1,13 +1,13 @@
 /** The whole benchmark, phase by phase, at the given sizes; the CLI and the smoke test both call it. */
-import { round, RssSampler, type Progress } from './stats.ts';
+import { RssSampler, type Progress } from './stats.ts';
 import { cpuProbeMs, PhaseProbes, type PhaseProbe } from './cpuProbe.ts';
 import { startBenchFakes } from './fakes.ts';
 import { configureCategory, createUsers, startBenchApi, startBenchHerald, type BenchHerald } from './herald.ts';
 import { LIMITED_CATEGORY, LIMITED_POLICY } from '../../../bench/mix.ts';
 import { endToEnd, ingest, ingestApiAlone, steady, type ApiAloneFigure, type EndToEndFigure, type IngestFigure, type SteadyFigure } from './phases.ts';
-import { copyDir, costPoint, removeDir, replayInOwnProcess, sizeOnDisk, historyDir, type CostPoint, type ReplayFigure, type SizeFigure } from './cost.ts';
+import { removeDir, replayInOwnProcess, sizeOnDisk, historyDir, type ReplayFigure, type SizeFigure } from './cost.ts';
+import { walkCostCurve, type CostPoint } from './costCurve.ts';
 import { fcmTransports, type FcmTransportFigure } from './fcmTransports.ts';
-import type { CpuSplit } from './threadCpu.ts';
 
 export interface BenchSizes {
   users: number;
@@ -156,31 +156,7 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
       await api.stop();
       live.stop();
     }
-    // The curve is walked there and back (10k, 100k, 1M, 1M, 100k, 10k) and each point is the mean
-    // of its two visits: a machine that speeds up or slows down steadily during the run (shared
-    // cores do) then shifts every point alike instead of tilting the curve. A second visit finds
-    // the history as built: it runs on a copy (the largest, visited twice in a row, on itself).
-    const twice = (sizes.costVisits ?? 2) === 2;
-    const dirOf = new Map<number, string>();
-    const spareOf = new Map<number, string>();
-    for (const history of sizes.history) {
-      const dir = await historyDir(history, sizes.users, progress);
-      dirs.push(dir);
-      dirOf.set(history, dir);
-      if (!twice || history === sizes.history.at(-1)) continue;
-      const spare = await copyDir(dir);
-      dirs.push(spare);
-      spareOf.set(history, spare);
-    }
-    const visits = new Map<number, CostPoint[]>();
-    for (const history of [...sizes.history, ...(twice ? [...sizes.history].reverse() : [])]) {
-      const seen = visits.get(history) ?? [];
-      const dir = seen.length > 0 ? (spareOf.get(history) ?? dirOf.get(history)!) : dirOf.get(history)!;
-      probes.before(`${history.toLocaleString('en')} in log${twice ? (seen.length > 0 ? ' ↓' : ' ↑') : ''}`);
-      seen.push(await costPoint(fakes, shape(sizes.costEndToEnd), dir, history, sizes.costEndToEnd, progress));
-      visits.set(history, seen);
-    }
-    const costCurve = sizes.history.map((history) => meanPoint(visits.get(history)!));
+    const { costCurve, dirOf } = await walkCostCurve(fakes, sizes, shape, probes, progress, dirs);
     const largest = dirOf.get(sizes.history.at(-1)!)!;
     const size = await sizeOnDisk(largest);
     phase('replay', `replay: every read model into fresh collections (log of ${sizes.replayHistory.toLocaleString('en')} notifications)`);
@@ -238,29 +214,4 @@ async function limitApplied(bh: BenchHerald, from: number, figure: EndToEndFigur
   if (slots !== figure.notifications) {
     throw new Error(`the rate-limited end-to-end run took ${slots} rate slots for ${figure.notifications} notifications: category ${LIMITED_CATEGORY} was not limited as configured (see LIMITED_POLICY in bench/mix.ts)`);
   }
-}
-
-/** One cost point from its visits: rates, times and CPU averaged, failures, suppressions and errors summed; history as at the first visit. */
-function meanPoint(visits: readonly CostPoint[]): CostPoint {
-  const sum = (f: (p: CostPoint) => number) => visits.reduce((total, p) => total + f(p), 0);
-  const mean = (f: (p: CostPoint) => number) => round(sum(f) / visits.length, 2);
-  return {
-    ...visits[0]!,
-    perSecond: round(sum((p) => p.perSecond) / visits.length),
-    ingestPerSecond: round(sum((p) => p.ingestPerSecond) / visits.length),
-    seconds: mean((p) => p.seconds),
-    failed: sum((p) => p.failed),
-    suppressed: sum((p) => p.suppressed ?? 0),
-    errors: sum((p) => p.errors),
-    visits: visits.map((p) => p.perSecond),
-    ...meanCpu(visits),
-  };
-}
-
-/** Each thread's CPU per notification averaged over the visits that have a split (Linux); none when none has. */
-function meanCpu(visits: readonly CostPoint[]): { cpuMicrosPerNotification?: CpuSplit } {
-  const splits = visits.flatMap((p) => (p.cpuMicrosPerNotification ? [p.cpuMicrosPerNotification] : []));
-  if (splits.length === 0) return {};
-  const mean = (key: keyof CpuSplit) => Math.round(splits.reduce((total, c) => total + c[key], 0) / splits.length);
-  return { cpuMicrosPerNotification: { api: mean('api'), delivery: mean('delivery'), projections: mean('projections'), otherThreads: mean('otherThreads'), fakes: mean('fakes'), total: mean('total') } };
 }
