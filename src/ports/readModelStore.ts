@@ -33,6 +33,23 @@ export interface IndexSpec {
 /** A field, a list of fields (compound), or an IndexSpec. */
 export type IndexDef = string | readonly string[] | IndexSpec;
 
+const COLLECTION_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+
+/**
+ * The names every adapter accepts, so a projection runs unchanged on any store (and a name can be
+ * spliced into SQL or a MongoDB path safely). Throws on any other.
+ */
+export function checkCollectionName(name: string): string {
+  if (!COLLECTION_NAME.test(name)) throw new Error(`invalid collection name ${JSON.stringify(name)}: use lower case letters, digits and _`);
+  return name;
+}
+
+export function checkFieldName(name: string): string {
+  if (!FIELD_NAME.test(name)) throw new Error(`invalid field name ${JSON.stringify(name)}`);
+  return name;
+}
+
 export function indexSpec(index: IndexDef): IndexSpec {
   if (typeof index === 'string') return { fields: [index] };
   if ('fields' in index) return index;

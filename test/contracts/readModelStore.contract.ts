@@ -233,6 +233,20 @@ export function readModelStoreContract(adapter: string, makeHarness: () => Promi
       assert.deepEqual(await store.find(live), []);
     }));
 
+    it('refuses collection and field names outside the shared rule, before touching the store', run(async (store) => {
+      // Names are spliced into SQL and MongoDB paths: the rule is what keeps them harmless.
+      const bad = /invalid collection name/;
+      await assert.rejects(async () => store.ensureCollection({ name: 'x; DROP TABLE rm_checkpoints', indexes: [] }), bad);
+      await assert.rejects(async () => store.get('Upper', 'id'), bad);
+      await assert.rejects(async () => store.commit([{ collection: 'a-b', id: 'n1', doc: {}, position: 1 }]), bad);
+      const c = unique('names');
+      await store.ensureCollection({ name: c, indexes: [] });
+      await assert.rejects(async () => store.ensureCollection({ name: c, indexes: ["status') IS NULL --"] }), /invalid field name/);
+      await assert.rejects(async () => store.find(c, { where: { 'a.b': 1 } }), /invalid field name/);
+      await assert.rejects(async () => store.count(c, { range: { field: '_id', gte: 0 } }), /invalid field name/);
+      assert.equal(await store.count(c), 0);
+    }));
+
     it('answers a ping while open', run(async (store) => {
       await assert.doesNotReject(store.ping());
     }));

@@ -2,22 +2,16 @@
  * How the port's collections, indexes and queries map onto MongoDB documents of the shape
  * `{ _id: id, position, doc }`. Kept free of the driver so it can be read (and tested) alone.
  */
-import { indexSpec, type FieldValue, type FindQuery, type IndexDef } from '../../../ports/readModelStore.ts';
+import { checkCollectionName, checkFieldName, indexSpec, type FieldValue, type FindQuery, type IndexDef } from '../../../ports/readModelStore.ts';
 
-const NAME = /^[a-z][a-z0-9_]{0,62}$/;
-const FIELD = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
-
-/** Same names as the SQLite adapter accepts, so a projection runs unchanged on either store. */
 export function collectionName(name: string): string {
-  if (!NAME.test(name)) throw new Error(`invalid collection name ${JSON.stringify(name)}: use lower case letters, digits and _`);
   // The prefix keeps read models apart from `checkpoints` and any other collection in the database.
-  return `rm_${name}`;
+  return `rm_${checkCollectionName(name)}`;
 }
 
 /** Document fields live under `doc`, so a field called `position` or `_id` cannot collide. */
 export function fieldPath(name: string): string {
-  if (!FIELD.test(name)) throw new Error(`invalid field name ${JSON.stringify(name)}`);
-  return `doc.${name}`;
+  return `doc.${checkFieldName(name)}`;
 }
 
 export type Direction = 1 | -1;

@@ -4,25 +4,19 @@
  * clauses of find and count.
  */
 import type { JsonObject } from '../../../ports/eventStore.ts';
-import type { FieldValue, FindQuery, IndexSpec } from '../../../ports/readModelStore.ts';
-
-const NAME = /^[a-z][a-z0-9_]{0,62}$/;
-const FIELD = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+import { checkCollectionName, checkFieldName, type FieldValue, type FindQuery, type IndexSpec } from '../../../ports/readModelStore.ts';
 
 export function table(name: string): string {
-  if (!NAME.test(name)) throw new Error(`invalid collection name ${JSON.stringify(name)}: use lower case letters, digits and _`);
-  return `rm_${name}`;
+  return `rm_${checkCollectionName(name)}`;
 }
 
 export function field(name: string): string {
-  if (!FIELD.test(name)) throw new Error(`invalid field name ${JSON.stringify(name)}`);
-  return `json_extract(doc, '$.${name}')`;
+  return `json_extract(doc, '$.${checkFieldName(name)}')`;
 }
 
 /** The column that holds a stable index's field (see IndexSpec.stable). */
 export function column(name: string): string {
-  if (!FIELD.test(name)) throw new Error(`invalid field name ${JSON.stringify(name)}`);
-  return `f_${name}`;
+  return `f_${checkFieldName(name)}`;
 }
 
 /** Fields a table keeps in columns of their own: queries on them use the column, and so its index. */
