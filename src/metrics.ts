@@ -25,6 +25,8 @@ export interface WatchedProjector {
   readonly positions: ReadonlyMap<string, number>;
   /** Read models stopped by a fault of their projection's own code. */
   readonly stopped?: ReadonlySet<string>;
+  /** Unreadable events each read model skipped. */
+  readonly unreadable?: ReadonlyMap<string, number>;
 }
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -114,13 +116,20 @@ export class Metrics implements DeliveryMetrics, HttpMetrics {
    * HERALD_PROJECTOR_MAX_PAUSE_MS), so alert on a lag far beyond that, not on any lag.
    */
   watchProjections(events: EventStore, projector: WatchedProjector, now: () => number = Date.now): void {
-    const { projections, positions, stopped } = projector;
+    const { projections, positions, stopped, unreadable } = projector;
     const register = [this.registry];
     new Gauge({
       name: 'herald_projection_stopped', help: '1 when the read model has stopped on an event its projection cannot apply (see the log; fix, then restart or replay), else 0', labelNames: ['projection'], registers: register,
       collect() {
         this.reset();
         for (const p of projections) if (positions.has(p.name)) this.set({ projection: p.name }, stopped?.has(p.name) ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'herald_projection_unreadable_events_total', help: 'Events the read model skipped because their data does not match their type\'s schema (see the log line of each)', labelNames: ['projection'], registers: register,
+      collect() {
+        this.reset();
+        for (const p of projections) if (positions.has(p.name)) this.inc({ projection: p.name }, unreadable?.get(p.name) ?? 0);
       },
     });
     new Gauge({

@@ -23,6 +23,8 @@ export class Dispatcher {
   constructor(
     private readonly projections: readonly Projection[],
     private readonly logger: Logger,
+    /** Unreadable events skipped, per projection name (the live projector's, for /metrics). */
+    private readonly unreadable?: Map<string, number>,
   ) {
     projections.forEach((p, i) => {
       for (const type of p.eventTypes) this.byType.set(type, [...(this.byType.get(type) ?? []), i]);
@@ -77,7 +79,14 @@ export class Dispatcher {
       return decodeEvent(raw);
     } catch (error) {
       if (!(error instanceof UnreadableEventError)) throw error;
-      this.logger.error({ err: error, projections: takers.map((i) => this.projections[i]!.name) }, 'skipping an unreadable event');
+      // Its data does not match the schema of its type, so no projection can apply it: every read
+      // model that takes the type goes on without it, rather than stopping on it for good.
+      const names = takers.map((i) => this.projections[i]!.name);
+      for (const name of names) this.unreadable?.set(name, (this.unreadable.get(name) ?? 0) + 1);
+      this.logger.error(
+        { err: error, event: { type: raw.type, position: raw.position, streamName: raw.streamName }, projections: names },
+        `${error.message}. The read models ${names.join(', ')} skip it and go on (herald_projection_unreadable_events_total counts it); an event another version of Herald wrote needs that version's code: see docs/replay.md`,
+      );
       return null;
     }
   }

@@ -35,6 +35,8 @@ export interface FollowerOptions {
   stopping: AbortSignal;
   /** Names of the projections stopped by a fault of their own code, for /metrics. */
   stopped?: Set<string>;
+  /** Unreadable events each projection skipped, for /metrics. */
+  unreadable?: Map<string, number>;
 }
 
 export interface Gather {
@@ -81,7 +83,7 @@ export class Follower {
     private readonly logger: Logger,
     private readonly options: FollowerOptions,
   ) {
-    this.dispatcher = new Dispatcher(members.map((m) => m.projection), logger);
+    this.dispatcher = new Dispatcher(members.map((m) => m.projection), logger, options.unreadable);
     this.applied = members.map((m) => m.from);
     this.committed = [...this.applied];
     this.stopped = members.map(() => false);

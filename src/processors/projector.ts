@@ -35,6 +35,8 @@ export class Projector {
   readonly positions = new Map<string, number>();
   /** Projections stopped by a fault of their own code (Follower): /metrics reports them. */
   readonly stopped = new Set<string>();
+  /** Unreadable events each projection skipped since start (Dispatcher): /metrics reports them. */
+  readonly unreadable = new Map<string, number>();
   /** Aborted on stop: a version rebuild in progress ends after its batch and resumes next start. */
   private readonly stopping = new AbortController();
 
@@ -61,7 +63,7 @@ export class Projector {
   }
 
   private follow(members: readonly Member[]): Promise<void> {
-    const follower = new Follower(this.events, this.readModels, members, this.logger, { positions: this.positions, gather: this.gather, stopping: this.stopping.signal, stopped: this.stopped });
+    const follower = new Follower(this.events, this.readModels, members, this.logger, { positions: this.positions, gather: this.gather, stopping: this.stopping.signal, stopped: this.stopped, unreadable: this.unreadable });
     this.followers.push(follower);
     return follower.run();
   }

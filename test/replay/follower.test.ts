@@ -125,6 +125,58 @@ describe('a projection whose own code throws on an event', () => {
   });
 });
 
+describe('an event whose data does not match its type\'s schema', () => {
+  it('is skipped by every read model that takes its type, once, named in an error line and counted in /metrics; the events after it are applied', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-unreadable-'));
+    const events = new SqliteEventStore(join(dir, 'e.db'));
+    const readModels = new SqliteReadModelStore(join(dir, 'r.db'));
+    const errors: { obj: Record<string, unknown>; msg?: string }[] = [];
+    const logger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (obj, msg) => errors.push({ obj: obj as Record<string, unknown>, msg }), child: () => logger };
+    const projector = new Projector(events, readModels, PROJECTIONS, logger, { minMs: 1, maxMs: 1 });
+    const at = '2026-11-23T10:00:00.000Z';
+    const id = (n: number) => `00000000-0000-4000-8000-00000000000${n}`;
+    const request = (n: number) => events.append(`notification-${id(n)}`, [encodeEvent({
+      type: 'NotificationRequested',
+      data: { notificationId: id(n), userId: 'u1', channel: 'email', category: 'news', content: { email: { subject: 's', text: 't' } }, routes: ['email'], priority: 'normal', at },
+    })], 'no_stream');
+    const takers = PROJECTIONS.filter((p) => p.eventTypes.includes('NotificationRequested')).map((p) => p.name).sort();
+    try {
+      await projector.start();
+      await request(1);
+      // What another writer (or another version of Herald) could leave in the log: the type is Herald's, the data is not.
+      const bad = await events.append(`notification-${id(2)}`, [{ type: 'NotificationRequested', data: { notificationId: id(2), userId: 42 } }], 'no_stream');
+      const after = await request(3);
+      await eventually(5000, 'every read model past the event after it', async () => (PROJECTIONS.every((p) => (projector.positions.get(p.name) ?? 0) >= after.position) ? true : undefined));
+      assert.ok(await readModels.get('notifications', id(3)), 'the event after it is applied');
+      assert.ok(await readModels.get('notifications', id(1)));
+      assert.equal(await readModels.get('notifications', id(2)), null);
+      assert.deepEqual([...projector.stopped], [], 'no read model stops on it');
+      assert.deepEqual([...projector.unreadable.keys()].sort(), takers);
+      for (const name of takers) assert.equal(projector.unreadable.get(name), 1, `${name} skipped it once`);
+      assert.equal(errors.length, 1, 'one error line for all the read models that take its type');
+      const line = errors[0]!;
+      assert.deepEqual(line.obj.event, { type: 'NotificationRequested', position: bad.position, streamName: `notification-${id(2)}` });
+      assert.deepEqual([...(line.obj.projections as string[])].sort(), takers);
+      assert.match(line.msg ?? '', new RegExp(`^event NotificationRequested at notification-${id(2)}@0 cannot be read: [^]*\\. The read models [a-z_, ]+ skip it and go on \\(herald_projection_unreadable_events_total counts it\\)`));
+      const metrics = new Metrics({ processMetrics: false });
+      metrics.watchProjections(events, projector);
+      const body = (await metrics.render()).body;
+      assert.match(body, /herald_projection_unreadable_events_total\{projection="notifications"\} 1\n/);
+      assert.match(body, /herald_projection_unreadable_events_total\{projection="contacts"\} 0\n/);
+      // A rebuild reads the same log and leaves it out the same way.
+      const [rebuilt] = await rebuildAll(events, readModels, [PROJECTIONS.find((p) => p.name === 'notifications')!], logger);
+      assert.equal(rebuilt!.swapped, true);
+      assert.ok(await readModels.get('notifications', id(3)));
+      assert.equal(await readModels.get('notifications', id(2)), null);
+    } finally {
+      await projector.stop();
+      await events.close();
+      await readModels.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the pause between batches grows with the load', () => {
   const gather = { minMs: 20, maxMs: 250 };
 
