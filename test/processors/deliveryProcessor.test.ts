@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
+import { createSandboxProvider } from '../../src/adapters/providers/sandbox/sandboxProvider.ts';
+import { encodeEvent } from '../../src/codec/events.ts';
+import { DeliveryProcessor } from '../../src/processors/deliveryProcessor.ts';
+import type { Logger } from '../../src/ports/logger.ts';
+import { eventually } from '../support/wait.ts';
+
+describe('a delivery worker given a request it cannot read', () => {
+  it('parks it with the reason, says so, and goes on delivering the requests after it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-delivery-unreadable-'));
+    const events = new SqliteEventStore(join(dir, 'e.db'));
+    const outbox = join(dir, 'outbox.jsonl');
+    const errors: { obj: Record<string, unknown>; msg?: string }[] = [];
+    const logger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (obj, msg) => errors.push({ obj: obj as Record<string, unknown>, msg }), child: () => logger };
+    const worker = new DeliveryProcessor({ events, provider: createSandboxProvider('email', { outboxFile: outbox }), logger, now: () => new Date(), batchWindowMs: 1 });
+    const at = '2026-11-23T10:00:00.000Z';
+    const id = (n: number) => `00000000-0000-4000-8000-00000000000${n}`;
+    try {
+      await events.append('user-u1', [encodeEvent({ type: 'UserProfileUpdated', data: { userId: 'u1', email: 'u1@example.com', phone: null, locale: null, timezone: null, at } })], 'no_stream');
+      // For this route by its routes field, so the group hands it over, but not a request Herald can read.
+      const bad = await events.append(`notification-${id(1)}`, [{ type: 'NotificationRequested', data: { notificationId: id(1), routes: ['email'], userId: 42 } }], 'no_stream');
+      await events.append(`notification-${id(2)}`, [encodeEvent({
+        type: 'NotificationRequested',
+        data: { notificationId: id(2), userId: 'u1', channel: 'email', category: 'news', content: { email: { subject: 's', text: 't' } }, routes: ['email'], priority: 'normal', at },
+      })], 'no_stream');
+      await worker.start();
+      await eventually(5000, 'the request after it sent', async () => ((await events.readStream(`notification-${id(2)}`)).some((e) => e.type === 'NotificationSent') ? true : undefined));
+      const parked = await eventually(5000, 'the unreadable request parked', async () => {
+        const all = await events.listParked(worker.group);
+        return all.length > 0 ? all : undefined;
+      });
+      assert.deepEqual(parked.map((p) => p.event.position), [bad.position]);
+      assert.match(parked[0]!.reason, new RegExp(`^event NotificationRequested at notification-${id(1)}@0 cannot be read: `));
+      const sent = (await readFile(outbox, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { notificationId: string });
+      assert.deepEqual(sent.map((m) => m.notificationId), [id(2)], 'only the readable request was delivered');
+      assert.equal(errors.length, 1);
+      assert.equal(errors[0]!.msg, 'cannot prepare delivery; parking the event');
+      assert.equal(errors[0]!.obj.position, bad.position);
+    } finally {
+      await worker.stop();
+      await events.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
