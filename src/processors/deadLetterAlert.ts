@@ -15,11 +15,16 @@ export interface AlertOptions {
 /**
  * Raises an alert when dead letters (failed routes plus parked events) reach the threshold: an
  * error log line, and a POST to the operators' webhook when one is set. It fires once per
- * crossing, and again only after the count has dropped below the threshold.
+ * crossing, and again only after the count has dropped below the threshold. A POST the webhook
+ * did not accept (unreachable, or not 2xx) is sent again at each check until it is, so an
+ * alert raised while the operators' endpoint is down is not lost.
  */
 export class DeadLetterAlert {
   private timer?: NodeJS.Timeout;
-  private alerted = false;
+  /** This crossing's error line is written. */
+  private logged = false;
+  /** This crossing's alert reached the webhook (or there is none). */
+  private delivered = false;
 
   constructor(
     private readonly events: EventStore,
@@ -39,24 +44,33 @@ export class DeadLetterAlert {
     const count = failed + parked;
     this.options.onCount?.(count);
     if (count < this.options.threshold) {
-      this.alerted = false;
+      this.logged = false;
+      this.delivered = false;
       return count;
     }
-    if (this.alerted) return count;
-    this.alerted = true;
+    if (this.logged && this.delivered) return count;
     const alert = { alert: 'dead_letters_over_threshold', count, failed, parked, threshold: this.options.threshold, at: new Date().toISOString() };
-    this.logger.error(alert, `dead letters (${count}) reached the alert threshold (${this.options.threshold}): inspect GET /v1/dead-letters, fix the cause, then POST /v1/dead-letters/redrive`);
-    if (this.options.webhookUrl) await this.notify(alert);
+    if (!this.logged) {
+      this.logged = true;
+      this.logger.error(alert, `dead letters (${count}) reached the alert threshold (${this.options.threshold}): inspect GET /v1/dead-letters, fix the cause, then POST /v1/dead-letters/redrive`);
+    }
+    this.delivered = this.options.webhookUrl ? await this.notify(alert) : true;
     return count;
   }
 
-  private async notify(alert: Record<string, unknown>): Promise<void> {
+  /** Whether the webhook accepted the alert (a 2xx answer). */
+  private async notify(alert: Record<string, unknown>): Promise<boolean> {
+    const again = `the alert is sent again at the next check (every ${this.options.intervalMs ?? 10_000} ms) until it is accepted`;
     try {
       const res = await fetch(this.options.webhookUrl!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alert), signal: AbortSignal.timeout(5000) });
-      if (!res.ok) this.logger.warn({ status: res.status }, 'alert webhook answered with an error status');
+      // The answer's body is not used; reading it frees the connection for the next alert.
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.ok) return true;
+      this.logger.warn({ status: res.status }, `alert webhook answered with an error status; ${again}`);
     } catch (error) {
-      this.logger.warn({ err: error }, 'alert webhook unreachable; check HERALD_ALERT_WEBHOOK_URL');
+      this.logger.warn({ err: error }, `alert webhook unreachable; check HERALD_ALERT_WEBHOOK_URL; ${again}`);
     }
+    return false;
   }
 
   stop(): void {
