@@ -30,3 +30,46 @@ export function maskAddress(to: string): string {
   if (/^\+?[\d\s().-]{6,}$/.test(to)) return maskPhone(to);
   return maskSecret(to);
 }
+
+/** A phone number by its shape: 7 to 15 digits (E.164 has at most 15), an optional +, separators. */
+function looksLikePhone(value: string): boolean {
+  if (!/^\+?[\d\s().-]+$/.test(value)) return false;
+  const digits = value.replace(/\D/g, '').length;
+  return digits >= 7 && digits <= 15;
+}
+
+/** `value` masked when it is a contact detail (an email address, a phone number), else as given. */
+export function maskIfContact(value: string): string {
+  return value.includes('@') || looksLikePhone(value) ? maskAddress(value) : value;
+}
+
+/**
+ * A request URL as it may appear in a log line or an error body: device tokens (…/devices/:token)
+ * and segments that are contact details (a user id such as …/users/ada@example.com) are masked,
+ * and query values are dropped. An id made of digits alone (more than 15) is not taken for a phone.
+ */
+export function maskedUrl(url: string): string {
+  const [path = '', query] = url.split('?', 2);
+  const segments = path.split('/').map((segment, i, all) => {
+    const value = decoded(segment);
+    if (all[i - 1] === 'devices') return maskSecret(value ?? segment);
+    // A segment that does not decode is shown as sent, with whatever looks like a contact detail in it masked.
+    if (value === undefined) return maskContactsIn(segment);
+    const masked = maskIfContact(value);
+    return masked === value ? segment : masked;
+  });
+  return `${segments.join('/')}${query === undefined ? '' : `?${query.split('&').map((p) => `${p.split('=')[0] ?? ''}=…`).join('&')}`}`;
+}
+
+/** Free text (a validation message that may echo input, a raw path segment) with anything that looks like an email address or a phone number in it masked. */
+export function maskContactsIn(text: string): string {
+  return text.replace(/[^\s"'/]+@[^\s"'/]+|\+?\d[\d\s-]{6,}\d/g, (m) => maskAddress(m));
+}
+
+function decoded(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}

@@ -6,7 +6,8 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import { Metrics } from '../metrics.ts';
 import type { AppDeps } from './deps.ts';
 import { authenticate, dailyQuota, ownNotificationsOnly } from './guards.ts';
-import { errorHandler, Problem, sendProblem } from './problem.ts';
+import { errorHandler, frameworkErrorHandler, Problem, sendProblem } from './problem.ts';
+import { maskedUrl } from '../mask.ts';
 import { SendQuota } from './quota.ts';
 import { requiredScope } from './scopes.ts';
 import { appsRoutes } from './routes/apps.ts';
@@ -40,6 +41,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger,
     bodyLimit: deps.limits.bodyLimitBytes,
     requestIdHeader: false,
+    // Each route's schema bounds its params (a device token up to 4,096 characters, a user id up
+    // to 128); the router's own limit (100 by default) refused a real FCM token (about 160) with
+    // a 414 before the schema could speak. Node's 16 KB limit on the request line still holds.
+    routerOptions: { maxParamLength: 16_384 },
+    frameworkErrors: (error, req, reply) => void frameworkErrorHandler(error, req, reply),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : deps.ids.next();
@@ -48,7 +54,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((req, reply) => sendProblem(reply, req, new Problem(404, 'route_not_found', 'Not found', `no route ${req.method} ${req.url.split('?')[0]}`)));
+  app.setNotFoundHandler((req, reply) => sendProblem(reply, req, new Problem(404, 'route_not_found', 'Not found', `no route ${req.method} ${maskedUrl(req.url.split('?')[0] ?? '')}`)));
 
   const routes: { method: string; url: string; hidden: boolean }[] = [];
   app.decorate('registeredRoutes', routes);

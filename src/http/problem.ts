@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { maskAddress } from '../mask.ts';
+import { maskContactsIn, maskedUrl } from '../mask.ts';
 import { EventStoreUnavailableError } from '../ports/eventStore.ts';
 
 /** An RFC 9457 problem with a stable machine-readable `code`. */
@@ -16,23 +16,33 @@ export class Problem extends Error {
   }
 }
 
-/** The problem as JSON; `instance` is where it happened (the request's path). */
+/** The problem as JSON; `instance` is where it happened (the request's path, masked as in the logs). */
 export function problemBody(p: Problem, instance?: string): { type: string; title: string; status: number; code: string; detail?: string; [extra: string]: unknown } {
   return { type: `https://herald.dev/problems/${p.code}`, title: p.title, status: p.status, code: p.code, ...(p.detail ? { detail: p.detail } : {}), ...(instance ? { instance } : {}), ...p.extra };
 }
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, p: Problem): FastifyReply {
-  return reply.status(p.status).type('application/problem+json').send(problemBody(p, request.url.split('?')[0]));
+  return reply.status(p.status).type('application/problem+json').send(problemBody(p, maskedUrl(request.url.split('?')[0] ?? '')));
 }
 
-/** Validation messages may echo input; anything that looks like a contact detail is masked. */
-const maskValues = (text: string) => text.replace(/[^\s"']+@[^\s"']+|\+?\d[\d\s-]{6,}\d/g, (m) => maskAddress(m));
+/**
+ * Errors the router raises before any route runs (fastify's `frameworkErrors`): a path whose
+ * percent-encoding is broken, a path segment longer than the router takes. As problem details
+ * like every other error, and without the path in the detail.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error.code === 'FST_ERR_BAD_URL') return sendProblem(reply, request, new Problem(400, 'invalid_url', 'Bad request', 'the path has a malformed percent-encoding (a % must be followed by two hex digits); encode the value with encodeURIComponent'));
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendProblem(reply, request, new Problem(414, 'path_segment_too_long', 'URI too long', 'a segment of the path is longer than any id or token Herald takes'));
+  request.log.error({ err: error }, 'request failed in the router');
+  return sendProblem(reply, request, new Problem(500, 'internal_error', 'Internal error', `Something went wrong on our side; retry later. Request id: ${request.id}`));
+}
+
 
 /** Turns every error into problem details; the internals of a 5xx never reach the client. */
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof Problem) return sendProblem(reply, request, error);
   if (hasZodFastifySchemaValidationErrors(error)) {
-    const errors = error.validation.map((v) => ({ in: error.validationContext ?? 'body', path: v.instancePath || '/', message: maskValues(v.message ?? 'invalid') }));
+    const errors = error.validation.map((v) => ({ in: error.validationContext ?? 'body', path: v.instancePath || '/', message: maskContactsIn(v.message ?? 'invalid') }));
     return sendProblem(reply, request, new Problem(422, 'validation_failed', 'The request is not valid', errors.map((e) => `${e.in}${e.path}: ${e.message}`).join('; '), { errors }));
   }
   if ((error as Error) instanceof EventStoreUnavailableError) {
@@ -44,7 +54,7 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     const code = FRIENDLY_CODES[error.code] ?? (error.code ?? 'bad_request').toLowerCase().replace(/^fst_err_/, '');
-    return sendProblem(reply, request, new Problem(status, code, clientTitle(status), maskValues(error.message)));
+    return sendProblem(reply, request, new Problem(status, code, clientTitle(status), maskContactsIn(error.message)));
   }
   request.log.error({ err: error }, 'request failed');
   return sendProblem(reply, request, new Problem(500, 'internal_error', 'Internal error', `Something went wrong on our side; retry later. Request id: ${request.id}`));

@@ -27,6 +27,9 @@ describe('bad input gets a clear 4xx problem, never a 500', () => {
     { name: 'a malformed notification id', method: 'GET', url: '/v1/notifications/not-an-id', status: 422, code: 'validation_failed' },
     { name: 'opening an unknown notification', method: 'POST', url: '/v1/notifications/0190a0b0-0000-7000-8000-000000000000/opened', status: 404, code: 'notification_not_found' },
     { name: 'an unknown user', method: 'GET', url: '/v1/users/nobody', status: 404, code: 'user_not_found' },
+    { name: 'a broken percent-encoding in the path', method: 'GET', url: '/v1/users/ada%E0%A4%A', status: 400, code: 'invalid_url' },
+    { name: 'a user id over 128 characters (the schema answers, not the router)', method: 'PUT', url: `/v1/users/${'u'.repeat(129)}`, payload: {}, status: 422, code: 'validation_failed', mentions: 'userId' },
+    { name: 'a path segment longer than any id or token', method: 'GET', url: `/v1/users/${'u'.repeat(16_385)}`, status: 414, code: 'path_segment_too_long' },
   ];
 
   for (const c of cases) {
@@ -40,6 +43,34 @@ describe('bad input gets a clear 4xx problem, never a 500', () => {
       if (c.mentions) assert.ok(res.body.includes(c.mentions), `the problem names ${c.mentions}: ${res.body}`);
     });
   }
+
+  it('a user id of 128 characters and a device token as long as a real FCM token work, logout included', async () => {
+    const userId = `u${'x'.repeat(127)}`;
+    // FCM registration tokens run to about 160 characters; the router refused anything over 100.
+    const token = `dGVzdC1mY20tdG9rZW4:APA91bH${'x'.repeat(140)}`;
+    const put = await h.app.inject({ method: 'PUT', url: `/v1/users/${userId}`, headers: auth, payload: { email: 'long@example.com' } });
+    assert.equal(put.statusCode, 200, put.body);
+    const added = await h.app.inject({ method: 'POST', url: `/v1/users/${userId}/devices`, headers: auth, payload: { platform: 'android', token } });
+    assert.equal(added.statusCode, 201, added.body);
+    const removed = await h.app.inject({ method: 'DELETE', url: `/v1/users/${userId}/devices/${token}`, headers: auth });
+    assert.equal(removed.statusCode, 204, removed.body);
+    const user = await h.app.inject({ method: 'GET', url: `/v1/users/${userId}`, headers: auth });
+    assert.deepEqual(user.json<{ devices: { token: string; active: boolean }[] }>().devices.filter((d) => d.token === token && d.active), []);
+  });
+
+  it('masks a contact detail in the path wherever a problem echoes it (detail and instance)', async () => {
+    const unknown = await h.app.inject({ method: 'GET', url: '/v1/users/someone.private@example.com', headers: auth });
+    assert.equal(unknown.statusCode, 404);
+    assert.equal(unknown.body.includes('someone.private'), false, unknown.body);
+    assert.equal(unknown.json<{ instance: string }>().instance, '/v1/users/s***@e***.com');
+    const token = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
+    const wrongRoute = await h.app.inject({ method: 'GET', url: `/v1/users/u-1/devices/${token}`, headers: auth });
+    assert.equal(wrongRoute.statusCode, 404);
+    assert.equal(wrongRoute.body.includes(token), false, wrongRoute.body);
+    const badUrl = await h.app.inject({ method: 'GET', url: '/v1/users/+14155550123%E0%A4%A', headers: auth });
+    assert.equal(badUrl.statusCode, 400);
+    assert.equal(badUrl.body.includes('4155550123'), false, badUrl.body);
+  });
 
   it('masks contact details echoed in a validation message', async () => {
     const res = await h.app.inject({ method: 'PUT', url: '/v1/users/u-3', headers: auth, payload: { email: 'someone.private@example.com extra' } });

@@ -4,6 +4,7 @@ import { handleUserCommand, loadUser } from '../../commands/users.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
 import { userId } from '../schemas.ts';
+import { maskIfContact } from '../../mask.ts';
 
 const category = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, . _ -');
 const flags = z.strictObject({ push: z.boolean().optional(), sms: z.boolean().optional(), email: z.boolean().optional() });
@@ -26,7 +27,7 @@ export function preferencesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       schema: { tags: ['users'], summary: 'A user\'s notification preferences', params: z.object({ userId }), response: { 200: response } },
     }, async (req) => {
       const state = await loadUser(deps.events, req.params.userId);
-      if (!state.exists) throw new Problem(404, 'user_not_found', 'User not found', `no user ${req.params.userId}; create it with PUT /v1/users/${req.params.userId}`);
+      if (!state.exists) throw new Problem(404, 'user_not_found', 'User not found', `no user ${maskIfContact(req.params.userId)}; create it with PUT /v1/users/:userId`);
       return { userId: req.params.userId, timezone: state.profile.timezone, ...state.preferences };
     });
 

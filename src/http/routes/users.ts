@@ -5,6 +5,7 @@ import type { UserState } from '../../domain/user.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
 import { deviceBody, profileBody, regionOf, toE164, userId, userResponse } from '../schemas.ts';
+import { maskIfContact } from '../../mask.ts';
 
 const view = (id: string, state: UserState) => ({ userId: id, ...state.profile, devices: state.devices });
 
@@ -34,7 +35,7 @@ export function usersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       schema: { tags: ['users'], summary: 'A user\'s contact details and devices', params: z.object({ userId }), response: { 200: userResponse } },
     }, async (req) => {
       const state = await loadUser(deps.events, req.params.userId);
-      if (!state.exists) throw new Problem(404, 'user_not_found', 'User not found', `no user ${req.params.userId}; create it with PUT /v1/users/${req.params.userId}`);
+      if (!state.exists) throw new Problem(404, 'user_not_found', 'User not found', `no user ${maskIfContact(req.params.userId)}; create it with PUT /v1/users/:userId`);
       return view(req.params.userId, state);
     });
 

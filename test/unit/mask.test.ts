@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { maskedUrl, maskIfContact } from '../../src/mask.ts';
+
+describe('masking for logs and error bodies', () => {
+  it('masks email addresses and phone numbers, and leaves other values as they are', () => {
+    assert.equal(maskIfContact('ada@example.com'), 'a***@e***.com');
+    assert.equal(maskIfContact('+14155550123'), '+14******23');
+    assert.equal(maskIfContact('415 555 0123'), '41******23');
+    assert.equal(maskIfContact('u-1'), 'u-1');
+    // An id of digits alone is longer than any phone number (E.164: at most 15 digits).
+    assert.equal(maskIfContact('00000000-0000-7000-8000-000000000000'), '00000000-0000-7000-8000-000000000000');
+  });
+
+  it('masks device tokens and contact details in a URL path and drops query values', () => {
+    assert.equal(maskedUrl('/v1/users/ada@example.com/devices/a1b2c3d4e5f6a1b2c3d4'), '/v1/users/a***@e***.com/devices/a1b2…(20)');
+    assert.equal(maskedUrl('/v1/users/%2B14155550123'), '/v1/users/+14******23');
+    assert.equal(maskedUrl('/v1/notifications/00000000-0000-7000-8000-000000000001'), '/v1/notifications/00000000-0000-7000-8000-000000000001');
+    assert.equal(maskedUrl('/v1/users/u-1/notifications?limit=5&cursor=abc'), '/v1/users/u-1/notifications?limit=…&cursor=…');
+    assert.equal(maskedUrl('/v1/users/ada%E0%A4%A'), '/v1/users/ada%E0%A4%A', 'a segment that cannot be decoded is kept as sent');
+    assert.equal(maskedUrl('/v1/users/ada@example.com%E0%A4%A'), '/v1/users/a***@e***.com%E0%A4%A', '… with the contact details in it masked');
+  });
+});
