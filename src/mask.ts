@@ -63,7 +63,8 @@ export function maskedUrl(url: string): string {
 
 /** Free text (a validation message that may echo input, a raw path segment) with anything that looks like an email address or a phone number in it masked. */
 export function maskContactsIn(text: string): string {
-  return text.replace(/[^\s"'/]+@[^\s"'/]+|\+?\d[\d\s-]{6,}\d/g, (m) => maskAddress(m));
+  // A date (2026-12-01, as in a message's own example) has the shape of a phone number, not its use.
+  return text.replace(/[^\s"'/]+@[^\s"'/]+|\+?\d[\d\s-]{6,}\d/g, (m) => (m.includes('@') || (looksLikePhone(m) && !/^\d{4}-\d{2}-\d{2}$/.test(m)) ? maskAddress(m) : m));
 }
 
 function decoded(segment: string): string | undefined {

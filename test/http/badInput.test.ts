@@ -27,6 +27,7 @@ describe('bad input gets a clear 4xx problem, never a 500', () => {
     { name: 'a malformed notification id', method: 'GET', url: '/v1/notifications/not-an-id', status: 422, code: 'validation_failed' },
     { name: 'opening an unknown notification', method: 'POST', url: '/v1/notifications/0190a0b0-0000-7000-8000-000000000000/opened', status: 404, code: 'notification_not_found' },
     { name: 'an unknown user', method: 'GET', url: '/v1/users/nobody', status: 404, code: 'user_not_found' },
+    { name: 'a send time without an offset (the message keeps its example readable)', method: 'POST', url: '/v1/notifications', payload: { to: [{ userId: 'u-1' }], category: 'c', content: { sms: { body: 'x' } }, sendAt: 'tomorrow' }, status: 422, code: 'validation_failed', mentions: 'e.g. 2026-12-01T09:00:00Z' },
     { name: 'a broken percent-encoding in the path', method: 'GET', url: '/v1/users/ada%E0%A4%A', status: 400, code: 'invalid_url' },
     { name: 'a user id over 128 characters (the schema answers, not the router)', method: 'PUT', url: `/v1/users/${'u'.repeat(129)}`, payload: {}, status: 422, code: 'validation_failed', mentions: 'userId' },
     { name: 'a path segment longer than any id or token', method: 'GET', url: `/v1/users/${'u'.repeat(16_385)}`, status: 414, code: 'path_segment_too_long' },

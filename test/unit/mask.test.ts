@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { maskedUrl, maskIfContact } from '../../src/mask.ts';
+import { maskContactsIn, maskedUrl, maskIfContact } from '../../src/mask.ts';
 
 describe('masking for logs and error bodies', () => {
   it('masks email addresses and phone numbers, and leaves other values as they are', () => {
@@ -10,6 +10,12 @@ describe('masking for logs and error bodies', () => {
     assert.equal(maskIfContact('u-1'), 'u-1');
     // An id of digits alone is longer than any phone number (E.164: at most 15 digits).
     assert.equal(maskIfContact('00000000-0000-7000-8000-000000000000'), '00000000-0000-7000-8000-000000000000');
+  });
+
+  it('masks contact details inside free text, but not dates or long ids', () => {
+    assert.equal(maskContactsIn('got ada@example.com and +1 415 555 0123'), 'got a***@e***.com and +14******23');
+    assert.equal(maskContactsIn('an ISO 8601 time with offset, e.g. 2026-12-01T09:00:00Z'), 'an ISO 8601 time with offset, e.g. 2026-12-01T09:00:00Z');
+    assert.equal(maskContactsIn('no notification 00000000-0000-7000-8000-000000000001'), 'no notification 00000000-0000-7000-8000-000000000001');
   });
 
   it('masks device tokens and contact details in a URL path and drops query values', () => {
