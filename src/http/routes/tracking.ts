@@ -16,8 +16,8 @@ const unmatched = z.object({ revision: z.number(), provider: z.string(), provide
 /**
  * Email tracking endpoints (public: the recipient's mail client calls them, with no key; the
  * signed token is the only credential) and the operators' view of unmatched provider events.
- * Routes use a wildcard rather than `:token` because a click token carries its URL and is far
- * longer than the router's 100-character limit on named parameters.
+ * Routes use a wildcard rather than `:token` because a click token carries its URL, whose length
+ * only the request line's limit bounds (named parameters stop at the router's maxParamLength, app.ts).
  */
 export function trackingRoutes(deps: AppDeps, tracking: TrackingConfig): FastifyPluginAsyncZod {
   const ctx: TrackingContext = { events: deps.events, readModels: deps.readModels, now: deps.now };
