@@ -33,13 +33,21 @@ declare module 'fastify' {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const DEFAULT_RATE_PER_MINUTE = 6000;
 const DEFAULT_DAILY_QUOTA = 1_000_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /** The HTTP API as a fastify instance; the caller decides whether to listen or to inject. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const metrics = deps.metrics ?? new Metrics({ processMetrics: false });
+  const requestTimeout = deps.limits.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.limits.bodyLimitBytes,
+    // fastify turns Node's own request timeout off (0); a client that trickles its body would
+    // otherwise hold a connection, and up to a body's worth of memory, for as long as it likes.
+    requestTimeout,
+    // Node applies the request timeout only when the headers' own (60 s) is not longer, and looks
+    // for overdue requests every 30 s unless told otherwise.
+    ...(requestTimeout > 0 ? { http: { headersTimeout: Math.min(60_000, requestTimeout), connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(requestTimeout / 2))) } } : {}),
     requestIdHeader: false,
     // Each route's schema bounds its params (a device token up to 4,096 characters, a user id up
     // to 128); the router's own limit (100 by default) refused a real FCM token (about 160) with

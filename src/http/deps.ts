@@ -21,6 +21,8 @@ export interface AppDeps {
     ratePerMinute?: number;
     /** Notifications accepted per app per UTC day (default 1,000,000); 0 turns the quota off. */
     dailySendQuota?: number;
+    /** How long a client may take to send a whole request, headers and body (default 30 s; 0: no limit). */
+    requestTimeoutMs?: number;
   };
   security?: {
     /** How long a rotated-away key keeps working (default one day). */

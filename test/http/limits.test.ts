@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { auth, startTestHerald } from '../support/herald.ts';
 import { eventually } from '../support/wait.ts';
@@ -75,5 +77,33 @@ describe('per-app daily send quota', () => {
     } finally {
       await unlimited.close();
     }
+  });
+});
+
+describe('a client that sends its request too slowly', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startTestHerald({ HERALD_REQUEST_TIMEOUT_MS: '300' });
+    await h.app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('is answered 408 and disconnected once HERALD_REQUEST_TIMEOUT_MS has passed without the whole request', async () => {
+    const { port } = h.app.server.address() as AddressInfo;
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(performance.now())));
+    const started = performance.now();
+    // The headers promise 100 bytes of body; only 10 ever come.
+    socket.write(`POST /v1/notifications HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${auth.authorization}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"to": [{"`);
+    const at = await closed;
+    assert.match(answer, /^HTTP\/1\.1 408 /);
+    assert.ok(at - started >= 300, `closed after ${Math.round(at - started)} ms, not before the timeout`);
+    assert.ok(at - started < 5_000, `closed after ${Math.round(at - started)} ms`);
+    // The server goes on serving everyone else.
+    assert.equal((await h.app.inject({ method: 'GET', url: '/health' })).statusCode, 200);
   });
 });
