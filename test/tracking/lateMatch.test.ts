@@ -49,9 +49,11 @@ describe('provider events that arrive before their send is known', () => {
       await new Promise((r) => setTimeout(r, 100));
       await ctx.events.append(`notification-${id}`, [encodeEvent({ type: 'NotificationSent', data: { notificationId: id, route: 'sms', provider: 'twilio', deliveries: [{ to: '+1415…0123', providerMessageId: 'SM1' }], rejected: [], at } })], 0);
       await applyBatch(ctx.readModels, providerMessages, providerMessages.collection.name, await ctx.events.readAll(), createLogger('silent'));
-      const types = await eventually(5000, 'the delivery recorded', async () => {
+      // Two appends: the delivery on the notification's stream, then the mark on the provider's.
+      const types = await eventually(5000, 'the delivery recorded and the stored event marked', async () => {
         const stream = (await ctx.events.readStream(`notification-${id}`)).map((e) => e.type);
-        return stream.includes('NotificationDelivered') ? stream : undefined;
+        const marked = (await ctx.events.readStream('provider-events-twilio')).some((e) => e.type === 'ProviderEventMatched');
+        return stream.includes('NotificationDelivered') && marked ? stream : undefined;
       });
       assert.deepEqual(types, ['NotificationRequested', 'NotificationSent', 'NotificationDelivered']);
       assert.deepEqual(await listUnmatched(ctx, 'twilio'), [], 'the stored event is marked matched');
