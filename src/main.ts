@@ -10,7 +10,15 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env, positionals[0] ?? 'all', values.channels);
   const logger = createLogger(config.logLevel);
   const herald = await startHerald(config, logger);
-  if (herald.app) await herald.app.listen({ host: config.host, port: config.port });
+  if (herald.app) {
+    try {
+      await herald.app.listen({ host: config.host, port: config.port });
+    } catch (error) {
+      await herald.stop().catch(() => undefined);
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new ConfigError(`${config.host}:${config.port} is already in use: stop what listens there, or set HERALD_PORT (and HERALD_HOST) to a free address`);
+      throw error;
+    }
+  }
   const sandboxed = Object.values(herald.providers).filter((p) => p.id === 'sandbox').map((p) => p.route);
   const banner = [
     `Herald (${config.role}) is running`,

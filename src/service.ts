@@ -17,6 +17,7 @@ import { startBackendThread, type BackendPart, type BackendThread, type Provider
 import { loadTrackingConfig } from './tracking/config.ts';
 import { WriteLock } from './adapters/eventStore/sqlite/writeLock.ts';
 import { DurableMarks } from './adapters/eventStore/sqlite/durability.ts';
+import { lockDataDir } from './adapters/dataDirLock.ts';
 
 export interface Herald {
   app?: FastifyInstance;
@@ -52,6 +53,17 @@ const onThread = (config: Config, overrides: Overrides) =>
 /** Wires the stores, projections, delivery processors and HTTP API for the configured role. */
 export async function startHerald(config: Config, logger: Pino, overrides: Overrides = {}): Promise<Herald> {
   const threaded = onThread(config, overrides);
+  // Before anything runs: a second process on the same embedded files would deliver everything again.
+  const dirLock = config.eventStore.kind === 'embedded' ? lockDataDir(config.dataDir) : undefined;
+  try {
+    return await startLocked(config, logger, overrides, threaded, () => dirLock?.release());
+  } catch (error) {
+    dirLock?.release();
+    throw error;
+  }
+}
+
+async function startLocked(config: Config, logger: Pino, overrides: Overrides, threaded: boolean, unlock: () => void): Promise<Herald> {
   // The threads append to the same SQLite file: a shared lock makes each wait exactly as long as
   // another's commit, and shared marks keep each thread's readers behind the others' unsynced commits.
   const shared = threaded ? { writeLock: new WriteLock(), durableMarks: new DurableMarks() } : undefined;
@@ -120,6 +132,7 @@ export async function startHerald(config: Config, logger: Pino, overrides: Overr
       await closeProviders();
       await readModels.close();
       await events.close();
+      unlock();
     })());
   return { ...(app ? { app } : {}), events, readModels, providers, backend: threaded ? 'thread' : inline ? 'inline' : 'none', ...(generatedApiKey ? { generatedApiKey } : {}), ...(threaded ? { threads: threadInfo } : {}), stop };
 }

@@ -1,0 +1,64 @@
+/**
+ * One Herald process per embedded data dir: a second one would run the same delivery groups from
+ * the same checkpoints and deliver everything again. Real processes, as `npm start` runs them.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { spawnHerald } from '../support/childHerald.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Runs `src/main.ts` until it exits on its own: its exit code and what it wrote. */
+function runToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env: { ...process.env, HERALD_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  return new Promise((resolve) => child.once('exit', (code) => {
+    clearTimeout(timer);
+    resolve({ code, output });
+  }));
+}
+
+describe('one Herald process per embedded data dir', () => {
+  it('refuses a second process on the same dir, saying what to do; the dir is free again once the first is gone, even killed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-lock-'));
+    const env = { HERALD_DATA_DIR: dir, HERALD_API_KEY: 'lock-test-key-0123456789' };
+    const first = await spawnHerald(env);
+    try {
+      const second = await runToExit({ ...env, HERALD_PORT: '0' });
+      assert.equal(second.code, 2, second.output);
+      assert.match(second.output, new RegExp(`^herald: another Herald process is running on ${dir} \\(it holds ${join(dir, 'herald.lock')}\\): the embedded stores serve one process\\. Stop that one, or set HERALD_DATA_DIR to another directory\\n$`));
+      assert.equal((await fetch(`${first.url}/health`)).status, 200, 'the first one serves on');
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const third = await spawnHerald(env);
+      third.child.kill('SIGTERM');
+      assert.equal(await third.exited, 0);
+    } finally {
+      first.child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says which address is taken when the port is in use, and exits 2', async () => {
+    const dirs = [await mkdtemp(join(tmpdir(), 'herald-port-')), await mkdtemp(join(tmpdir(), 'herald-port-'))];
+    const first = await spawnHerald({ HERALD_DATA_DIR: dirs[0]!, HERALD_API_KEY: 'port-test-key-0123456789' });
+    try {
+      const port = new URL(first.url).port;
+      const second = await runToExit({ HERALD_DATA_DIR: dirs[1]!, HERALD_API_KEY: 'port-test-key-0123456789', HERALD_PORT: port });
+      assert.equal(second.code, 2, second.output);
+      assert.match(second.output, new RegExp(`herald: 127\\.0\\.0\\.1:${port} is already in use: stop what listens there, or set HERALD_PORT \\(and HERALD_HOST\\) to a free address\\n$`));
+    } finally {
+      first.child.kill('SIGKILL');
+      await first.exited;
+      for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
