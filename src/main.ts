@@ -10,6 +10,23 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env, positionals[0] ?? 'all', values.channels);
   const logger = createLogger(config.logLevel);
   const herald = await startHerald(config, logger);
+  // From here on a signal stops Herald cleanly: a supervisor (or a test) may send one the moment
+  // the banner appears, before this function has run to its end.
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: no new requests, finishing in-flight deliveries');
+    herald.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'unclean stop');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
   if (herald.app) {
     try {
       await herald.app.listen({ host: config.host, port: config.port });
@@ -29,25 +46,11 @@ async function main(): Promise<void> {
       .filter((p) => config.workerRoutes.includes(p.route))
       .map((p) => `  ${p.route.padEnd(6)} route   ${p.id === 'sandbox' ? `SANDBOX: no credentials, deliveries go to ${config.sandbox.outboxFile}` : p.id}`),
   ];
-  if (herald.generatedApiKey) banner.push('', `  API key (shown once, store it now): ${herald.generatedApiKey}`, '  Set HERALD_API_KEY to choose your own.');
+  if (stopping) return;
+  const firstKey = await herald.issueFirstKey();
+  if (firstKey) banner.push('', `  API key (shown once, store it now): ${firstKey}`, '  Set HERALD_API_KEY to choose your own.');
   process.stdout.write(`${banner.join('\n')}\n`);
   logger.info({ role: config.role, sandboxRoutes: sandboxed }, 'herald started');
-
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping: no new requests, finishing in-flight deliveries');
-    herald.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'unclean stop');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
 main().catch((error: unknown) => {

@@ -27,8 +27,11 @@ export interface Herald {
   providers: Record<Route, Pick<DeliveryProvider, 'id' | 'route'>>;
   /** Where deliveries and projections run: this thread, or the embedded default's background threads. */
   backend: 'inline' | 'thread' | 'none';
-  /** Shown once on first start when no HERALD_API_KEY was given. */
-  generatedApiKey?: string;
+  /**
+   * On a store with no API key yet (and no HERALD_API_KEY), issues one and returns it, to be shown
+   * once; else undefined. Call it once the API listens (main.ts).
+   */
+  issueFirstKey(): Promise<string | undefined>;
   /**
    * The embedded default's background threads: their kernel thread ids (Linux; per-thread CPU in
    * `top -H` or the benchmark) and the young generation V8 gave each.
@@ -112,10 +115,10 @@ async function startLocked(config: Config, logger: Pino, overrides: Overrides, t
   logger.info({ backend: threaded ? 'thread' : inline ? 'inline' : 'none', ...(threaded ? { threads: threadInfo } : {}) }, threaded ? 'deliveries and projections run on background threads of their own' : 'deliveries and projections run on the main thread');
 
   let app: FastifyInstance | undefined;
-  let generatedApiKey: string | undefined;
+  let apiKeys: ApiKeys | undefined;
   if (runs.api) {
-    const apiKeys = new ApiKeys(events, now, logger.child({ component: 'keys' }));
-    generatedApiKey = (await apiKeys.init(config.apiKey)).generatedKey;
+    apiKeys = new ApiKeys(events, now, logger.child({ component: 'keys' }));
+    await apiKeys.init(config.apiKey);
     const readiness = threaded
       ? async () => Object.assign({}, ...(await Promise.all(threads.map((t) => t.ready())))) as Record<string, boolean>
       : () => inline?.ready() ?? Promise.resolve({});
@@ -134,5 +137,5 @@ async function startLocked(config: Config, logger: Pino, overrides: Overrides, t
       await events.close();
       unlock();
     })());
-  return { ...(app ? { app } : {}), events, readModels, providers, backend: threaded ? 'thread' : inline ? 'inline' : 'none', ...(generatedApiKey ? { generatedApiKey } : {}), ...(threaded ? { threads: threadInfo } : {}), stop };
+  return { ...(app ? { app } : {}), events, readModels, providers, backend: threaded ? 'thread' : inline ? 'inline' : 'none', issueFirstKey: async () => apiKeys?.issueFirstKey(), ...(threaded ? { threads: threadInfo } : {}), stop };
 }

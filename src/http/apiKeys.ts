@@ -24,18 +24,23 @@ export class ApiKeys {
     this.apps = new AppKeys(events, now, logger);
   }
 
-  /** Loads the issued keys; issues one when there is none and returns it so it can be shown once. */
-  async init(configuredKey?: string): Promise<{ generatedKey?: string }> {
+  /** Loads the issued keys, and issues HERALD_API_KEY's when it is set and not issued yet. */
+  async init(configuredKey?: string): Promise<void> {
     await this.reload();
     await this.apps.start();
-    if (configuredKey) {
-      if (!this.verify(configuredKey)) await this.issue(configuredKey, 'HERALD_API_KEY');
-      return {};
-    }
-    if (this.digests.length > 0) return {};
+    if (configuredKey && !this.verify(configuredKey)) await this.issue(configuredKey, 'HERALD_API_KEY');
+  }
+
+  /**
+   * Issues a key when there is none at all, and returns it so that it can be shown once. Called
+   * once the API listens: a start that fails before (a port in use) must not issue a key nobody
+   * was shown, which would leave the next start with no key to show.
+   */
+  async issueFirstKey(): Promise<string | undefined> {
+    if (this.digests.length > 0) return undefined;
     const key = `hk_${randomBytes(32).toString('base64url')}`;
     await this.issue(key, 'first-start');
-    return { generatedKey: key };
+    return key;
   }
 
   private async reload(): Promise<void> {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Herald as a real child process (`src/main.ts`), as `npm start` runs it; resolves once it listens. */
-export async function spawnHerald(env: Record<string, string>, role = 'all'): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
+export async function spawnHerald(env: Record<string, string>, role = 'all'): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null>; output: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', role], { cwd: root, env: { ...process.env, HERALD_PORT: '0', HERALD_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let output = '';
@@ -24,5 +24,5 @@ export async function spawnHerald(env: Record<string, string>, role = 'all'): Pr
   });
   child.stdout.resume();
   child.stderr.resume();
-  return { child, url, exited };
+  return { child, url, exited, output: () => output };
 }

@@ -1,6 +1,7 @@
 /**
- * One Herald process per embedded data dir: a second one would run the same delivery groups from
- * the same checkpoints and deliver everything again. Real processes, as `npm start` runs them.
+ * Start-up as `npm start` runs it, in real processes: one Herald per embedded data dir (a second
+ * one would run the same delivery groups from the same checkpoints and deliver everything again),
+ * a port in use said plainly, and the first-start API key.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { spawnHerald } from '../support/childHerald.ts';
+import { eventually } from '../support/wait.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -58,6 +60,37 @@ describe('one Herald process per embedded data dir', () => {
     } finally {
       first.child.kill('SIGKILL');
       await first.exited;
+      for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the API key of a first start', () => {
+  it('is issued once the API listens and shown once: a start that could not listen issues none, and the next start shows one that works', async () => {
+    const dirs = [await mkdtemp(join(tmpdir(), 'herald-key-')), await mkdtemp(join(tmpdir(), 'herald-key-'))];
+    const busy = await spawnHerald({ HERALD_DATA_DIR: dirs[0]!, HERALD_API_KEY: 'busy-test-key-0123456789' });
+    const spawned = [busy];
+    try {
+      // No HERALD_API_KEY: a newcomer's first npm start, on a port something else holds.
+      const blocked = await runToExit({ HERALD_DATA_DIR: dirs[1]!, HERALD_PORT: new URL(busy.url).port });
+      assert.equal(blocked.code, 2, blocked.output);
+      assert.doesNotMatch(blocked.output, /API key/);
+      const first = await spawnHerald({ HERALD_DATA_DIR: dirs[1]! });
+      spawned.push(first);
+      const key = await eventually(5000, 'the banner with the key', () => /API key \(shown once, store it now\): (hk_\S+)/.exec(first.output())?.[1]);
+      const authorized = await fetch(`${first.url}/v1/users/nobody`, { headers: { authorization: `Bearer ${key}` } });
+      assert.equal(authorized.status, 404, 'the key shown is a working key');
+      first.child.kill('SIGTERM');
+      assert.equal(await first.exited, 0);
+      const again = await spawnHerald({ HERALD_DATA_DIR: dirs[1]! });
+      spawned.push(again);
+      again.child.kill('SIGTERM');
+      assert.equal(await again.exited, 0);
+      assert.doesNotMatch(again.output(), /API key/, 'shown once');
+    } finally {
+      // Every process this test started, also when an assertion failed before it stopped them.
+      for (const p of spawned) p.child.kill('SIGKILL');
+      await Promise.all(spawned.map((p) => p.exited));
       for (const dir of dirs) await rm(dir, { recursive: true, force: true });
     }
   });
