@@ -3,6 +3,7 @@
  * from the global log, blue/green (see src/processors/rebuild.ts and docs/replay.md). Uses the
  * same configuration as `npm start`, so it works on the running service's stores.
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { loadConfig } from '../config.ts';
@@ -76,6 +77,11 @@ async function main(): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`one read model at a time (or all), not ${positionals.join(' ')}`);
   const projections = select(positionals[0]);
   const config = loadConfig(process.env);
+  // Opening the embedded stores would create them: a mistyped HERALD_DATA_DIR would then "rebuild"
+  // an empty log and report success.
+  if (config.eventStore.kind === 'embedded' && !existsSync(config.eventStore.file)) {
+    throw new ConfigError(`no event log at ${config.eventStore.file}: replay rebuilds the read models of an existing Herald; set HERALD_DATA_DIR to the data dir its npm start uses`);
+  }
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
   if (!heapConfigured()) logger.warn(`Node runs without ${HEAP_OPTION}: the rebuild will be about a fifth slower. Run it as npm run replay, which passes it, or give node ${HEAP_OPTION}=256 (docs/replay.md, "Node's heap settings")`);
   // The pass computes while a thread of the read-model store writes what it built (buildPass.ts).
