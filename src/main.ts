@@ -4,10 +4,34 @@ import { ConfigError } from './configError.ts';
 import { createLogger } from './logger.ts';
 import { startHerald } from './service.ts';
 
+const USAGE = `usage: herald [all|api|worker|projector] [--channels push,sms,email]
+  all        everything in one process (the default; npm start runs it)
+  api        the HTTP API
+  worker     the delivery workers; --channels picks which (default: every one)
+  projector  the read models
+Roles other than all need EventStoreDB and MongoDB. Everything else is set by environment
+variables (HERALD_*): see the README's Configuration section.`;
+
+/** The command line, or a ConfigError that says what is wrong with it. */
+function args(): { role: string | undefined; channels: string | undefined; help: boolean } {
+  try {
+    const { positionals, values } = parseArgs({ allowPositionals: true, options: { channels: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    if (positionals.length > 1) throw new ConfigError(`one role at a time, not ${positionals.join(' ')}\n${USAGE}`);
+    return { role: positionals[0], channels: values.channels, help: values.help === true };
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`${error instanceof Error ? error.message.split('. ')[0] : String(error)}\n${USAGE}`);
+  }
+}
+
 /** `herald [all|api|worker|projector] [--channels push,sms,email]`: start, print the banner, stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
-  const { positionals, values } = parseArgs({ allowPositionals: true, options: { channels: { type: 'string' } } });
-  const config = loadConfig(process.env, positionals[0] ?? 'all', values.channels);
+  const { role, channels, help } = args();
+  if (help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const config = loadConfig(process.env, role ?? 'all', channels);
   const logger = createLogger(config.logLevel);
   const herald = await startHerald(config, logger);
   // From here on a signal stops Herald cleanly: a supervisor (or a test) may send one the moment

@@ -16,8 +16,8 @@ import { eventually } from '../support/wait.ts';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Runs `src/main.ts` until it exits on its own: its exit code and what it wrote. */
-function runToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env: { ...process.env, HERALD_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function runToExit(env: Record<string, string>, args: readonly string[] = []): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { cwd: root, env: { ...process.env, HERALD_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -93,5 +93,19 @@ describe('the API key of a first start', () => {
       await Promise.all(spawned.map((p) => p.exited));
       for (const dir of dirs) await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the command line', () => {
+  it('prints its usage for --help (exit 0), and names what is wrong with a bad one before the usage (exit 2)', async () => {
+    const help = await runToExit({}, ['--help']);
+    assert.equal(help.code, 0, help.output);
+    assert.match(help.output, /^usage: herald \[all\|api\|worker\|projector\] \[--channels push,sms,email\]\n/);
+    const unknown = await runToExit({}, ['--verbose']);
+    assert.equal(unknown.code, 2, unknown.output);
+    assert.match(unknown.output, /^herald: Unknown option '--verbose'\nusage: herald /);
+    const two = await runToExit({}, ['api', 'worker']);
+    assert.equal(two.code, 2, two.output);
+    assert.match(two.output, /^herald: one role at a time, not api worker\nusage: herald /);
   });
 });
