@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DeliveryMessage, DeliveryProvider, DeliveryResult } from '../../src/ports/deliveryProvider.ts';
 import { createSandboxProvider, type SandboxOptions } from '../../src/adapters/providers/sandbox/sandboxProvider.ts';
 import { auth, startTestHerald } from '../support/herald.ts';
 import { eventually } from '../support/wait.ts';
+import { startAlertWebhook } from '../fakes/alertWebhook.ts';
 
 type Doc = { id: string; status: string; events: { type: string; attempt?: number; attempts?: number; reason?: string }[] };
 
@@ -30,15 +29,7 @@ describe('nothing lost, nothing sent twice: retries, dead letters, scheduling', 
   let h: Awaited<ReturnType<typeof startTestHerald>>;
   const sms: SandboxOptions = { outboxFile: '', failureRate: 1 };
   const fcm = rejectingFcm();
-  const alerts: unknown[] = [];
-  const hook = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      alerts.push(JSON.parse(body));
-      res.end();
-    });
-  });
+  let hook: Awaited<ReturnType<typeof startAlertWebhook>>;
 
   const send = async (payload: Record<string, unknown>) => {
     const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], category: 'c', ...payload } });
@@ -49,10 +40,10 @@ describe('nothing lost, nothing sent twice: retries, dead letters, scheduling', 
   const until = (id: string, status: string, ms = 8000) => eventually(ms, `${id} ${status}`, async () => ((await get(id)).status === status ? true : undefined));
 
   before(async () => {
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    hook = await startAlertWebhook();
     const env = {
       HERALD_MAX_ATTEMPTS_SMS: '3', HERALD_RETRY_BASE_DELAY_MS: '20', HERALD_SCHEDULER_TICK_MS: '20',
-      HERALD_DEAD_LETTER_ALERT_THRESHOLD: '1', HERALD_ALERT_CHECK_INTERVAL_MS: '100', HERALD_ALERT_WEBHOOK_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts`,
+      HERALD_DEAD_LETTER_ALERT_THRESHOLD: '1', HERALD_ALERT_CHECK_INTERVAL_MS: '100', HERALD_ALERT_WEBHOOK_URL: hook.url,
     };
     h = await startTestHerald(env, (dir) => {
       sms.outboxFile = join(dir, 'sandbox-outbox.jsonl');
@@ -63,7 +54,7 @@ describe('nothing lost, nothing sent twice: retries, dead letters, scheduling', 
   });
   after(async () => {
     await h.close();
-    hook.close();
+    await hook.close();
   });
 
   it('retries a transient failure with backoff up to the channel maximum, then ends failed as a dead letter', async () => {
@@ -82,7 +73,7 @@ describe('nothing lost, nothing sent twice: retries, dead letters, scheduling', 
   });
 
   it('raises an alert to the operators\' webhook when dead letters pass the threshold', async () => {
-    const alert = await eventually(5000, 'an alert POST', () => alerts[0]);
+    const alert = await eventually(5000, 'an alert POST', () => hook.posts[0]);
     assert.equal((alert as { alert: string }).alert, 'dead_letters_over_threshold');
   });
 

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -10,6 +8,7 @@ import { SqliteReadModelStore } from '../../src/adapters/readModels/sqlite/sqlit
 import { DeadLetterAlert } from '../../src/processors/deadLetterAlert.ts';
 import { deadLetters } from '../../src/projections/deadLetters.ts';
 import type { Logger } from '../../src/ports/logger.ts';
+import { startAlertWebhook } from '../fakes/alertWebhook.ts';
 
 describe('the dead-letter alert', () => {
   it('sends an alert the webhook did not accept again at the next check, until it is accepted, then not again for that crossing', async () => {
@@ -18,18 +17,8 @@ describe('the dead-letter alert', () => {
     const readModels = new SqliteReadModelStore(join(dir, 'r.db'));
     // The operators' endpoint fails twice (a 503, then the connection dropped), then accepts.
     const answers = [503, 'drop', 204] as const;
-    const posts: unknown[] = [];
-    const hook = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => {
-        posts.push(JSON.parse(body));
-        const answer = answers[Math.min(posts.length, answers.length) - 1]!;
-        if (answer === 'drop') req.socket.destroy();
-        else res.writeHead(answer).end();
-      });
-    });
-    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    const hook = await startAlertWebhook((n) => answers[Math.min(n, answers.length) - 1]!);
+    const posts = hook.posts;
     const lines: { level: string; msg?: string }[] = [];
     const logger: Logger = {
       debug: () => undefined,
@@ -38,7 +27,7 @@ describe('the dead-letter alert', () => {
       error: (_, msg) => lines.push({ level: 'error', msg }),
       child: () => logger,
     };
-    const alert = new DeadLetterAlert(events, readModels, logger, { threshold: 1, intervalMs: 1000, webhookUrl: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts` });
+    const alert = new DeadLetterAlert(events, readModels, logger, { threshold: 1, intervalMs: 1000, webhookUrl: hook.url });
     try {
       await readModels.ensureCollection(deadLetters.collection);
       await readModels.commit([{ collection: deadLetters.collection.name, id: 'n1:sms', doc: { channel: 'sms', route: 'sms', reason: 'http_503', failedAt: '2026-11-23T10:00:00.000Z' }, position: 1 }]);
@@ -60,7 +49,7 @@ describe('the dead-letter alert', () => {
       assert.equal(lines.filter((l) => l.level === 'error').length, 2);
     } finally {
       alert.stop();
-      await new Promise((resolve) => hook.close(resolve));
+      await hook.close();
       await readModels.close();
       await events.close();
       await rm(dir, { recursive: true, force: true });
