@@ -60,6 +60,7 @@ async function main(): Promise<void> {
       throw error;
     }
   }
+  if (stopping) return;
   const sandboxed = Object.values(herald.providers).filter((p) => p.id === 'sandbox').map((p) => p.route);
   const banner = [
     `Herald (${config.role}) is running`,
@@ -70,7 +71,6 @@ async function main(): Promise<void> {
       .filter((p) => config.workerRoutes.includes(p.route))
       .map((p) => `  ${p.route.padEnd(6)} route   ${p.id === 'sandbox' ? `SANDBOX: no credentials, deliveries go to ${config.sandbox.outboxFile}` : p.id}`),
   ];
-  if (stopping) return;
   const firstKey = await herald.issueFirstKey();
   if (firstKey) banner.push('', `  API key (shown once, store it now): ${firstKey}`, '  Set HERALD_API_KEY to choose your own.');
   process.stdout.write(`${banner.join('\n')}\n`);

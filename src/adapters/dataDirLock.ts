@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { ConfigError } from '../configError.ts';
 
 /** The file whose lock says that a Herald process serves this data dir. */
-export const LOCK_FILE = 'herald.lock';
+const LOCK_FILE = 'herald.lock';
 
 export interface DataDirLock {
   release(): void;

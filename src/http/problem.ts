@@ -37,7 +37,6 @@ export function frameworkErrorHandler(error: FastifyError, request: FastifyReque
   return sendProblem(reply, request, new Problem(500, 'internal_error', 'Internal error', `Something went wrong on our side; retry later. Request id: ${request.id}`));
 }
 
-
 /** Turns every error into problem details; the internals of a 5xx never reach the client. */
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof Problem) return sendProblem(reply, request, error);
