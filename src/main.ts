@@ -38,7 +38,11 @@ async function main(): Promise<void> {
   // the banner appears, before this function has run to its end.
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal (Ctrl-C again) is an operator who will not wait for the calls in flight.
+      logger.warn({ signal }, 'stopping at once: deliveries in flight are handed out again on the next start, so some may be sent twice');
+      process.exit(130);
+    }
     stopping = true;
     logger.info({ signal }, 'stopping: no new requests, finishing in-flight deliveries');
     herald.stop().then(

@@ -109,3 +109,32 @@ describe('the command line', () => {
     assert.match(two.output, /^herald: one role at a time, not api worker\nusage: herald /);
   });
 });
+
+describe('stopping', () => {
+  it('waits for the provider calls in flight on the first signal, and stops at once on a second (exit 130)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-stop-'));
+    const key = 'stop-test-key-0123456789';
+    // Every provider call takes 20 s: a clean stop would wait for it.
+    const herald = await spawnHerald({ HERALD_DATA_DIR: dir, HERALD_API_KEY: key, HERALD_SANDBOX_LATENCY_MS: '20000', HERALD_LOG_LEVEL: 'info' });
+    try {
+      const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+      assert.equal((await fetch(`${herald.url}/v1/users/u1`, { method: 'PUT', headers, body: JSON.stringify({ email: 'u1@example.com' }) })).status, 200);
+      assert.equal((await fetch(`${herald.url}/v1/notifications`, { method: 'POST', headers, body: JSON.stringify({ to: [{ userId: 'u1' }], category: 'c', content: { email: { subject: 's', text: 't' } } }) })).status, 202);
+      // The worker takes it within its batch window (20 ms); its provider call then lasts 20 s.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      herald.child.kill('SIGINT');
+      await eventually(5000, 'the clean stop begun', () => (herald.output().includes('stopping: no new requests') ? true : undefined));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      assert.equal(herald.child.exitCode, null, 'the clean stop waits for the call in flight');
+      const second = performance.now();
+      herald.child.kill('SIGINT');
+      assert.equal(await herald.exited, 130);
+      assert.ok(performance.now() - second < 5000, 'did not wait for the call in flight');
+      assert.match(herald.output(), /stopping at once: deliveries in flight are handed out again on the next start/);
+    } finally {
+      herald.child.kill('SIGKILL');
+      await herald.exited;
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
