@@ -7,7 +7,7 @@ import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEve
 import { SqliteReadModelStore } from '../../src/adapters/readModels/sqlite/sqliteReadModelStore.ts';
 import { DeadLetterAlert } from '../../src/processors/deadLetterAlert.ts';
 import { deadLetters } from '../../src/projections/deadLetters.ts';
-import type { Logger } from '../../src/ports/logger.ts';
+import { capturingLogger } from '../support/logLines.ts';
 import { startAlertWebhook } from '../fakes/alertWebhook.ts';
 
 describe('the dead-letter alert', () => {
@@ -19,14 +19,7 @@ describe('the dead-letter alert', () => {
     const answers = [503, 'drop', 204] as const;
     const hook = await startAlertWebhook((n) => answers[Math.min(n, answers.length) - 1]!);
     const posts = hook.posts;
-    const lines: { level: string; msg?: string }[] = [];
-    const logger: Logger = {
-      debug: () => undefined,
-      info: () => undefined,
-      warn: (_, msg) => lines.push({ level: 'warn', msg }),
-      error: (_, msg) => lines.push({ level: 'error', msg }),
-      child: () => logger,
-    };
+    const { logger, lines } = capturingLogger();
     const alert = new DeadLetterAlert(events, readModels, logger, { threshold: 1, intervalMs: 1000, webhookUrl: hook.url });
     try {
       await readModels.ensureCollection(deadLetters.collection);

@@ -7,16 +7,15 @@ import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEve
 import { createSandboxProvider } from '../../src/adapters/providers/sandbox/sandboxProvider.ts';
 import { encodeEvent } from '../../src/codec/events.ts';
 import { DeliveryProcessor } from '../../src/processors/deliveryProcessor.ts';
-import type { Logger } from '../../src/ports/logger.ts';
 import { eventually } from '../support/wait.ts';
+import { capturingLogger } from '../support/logLines.ts';
 
 describe('a delivery worker given a request it cannot read', () => {
   it('parks it with the reason, says so, and goes on delivering the requests after it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'herald-delivery-unreadable-'));
     const events = new SqliteEventStore(join(dir, 'e.db'));
     const outbox = join(dir, 'outbox.jsonl');
-    const errors: { obj: Record<string, unknown>; msg?: string }[] = [];
-    const logger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (obj, msg) => errors.push({ obj: obj as Record<string, unknown>, msg }), child: () => logger };
+    const { logger, errors: errorLines } = capturingLogger();
     const worker = new DeliveryProcessor({ events, provider: createSandboxProvider('email', { outboxFile: outbox }), logger, now: () => new Date(), batchWindowMs: 1 });
     const at = '2026-11-23T10:00:00.000Z';
     const id = (n: number) => `00000000-0000-4000-8000-00000000000${n}`;
@@ -38,9 +37,9 @@ describe('a delivery worker given a request it cannot read', () => {
       assert.match(parked[0]!.reason, new RegExp(`^event NotificationRequested at notification-${id(1)}@0 cannot be read: `));
       const sent = (await readFile(outbox, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { notificationId: string });
       assert.deepEqual(sent.map((m) => m.notificationId), [id(2)], 'only the readable request was delivered');
-      assert.equal(errors.length, 1);
-      assert.equal(errors[0]!.msg, 'cannot prepare delivery; parking the event');
-      assert.equal(errors[0]!.obj.position, bad.position);
+      assert.equal(errorLines().length, 1);
+      assert.equal(errorLines()[0]!.msg, 'cannot prepare delivery; parking the event');
+      assert.equal(errorLines()[0]!.obj.position, bad.position);
     } finally {
       await worker.stop();
       await events.close();

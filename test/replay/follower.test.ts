@@ -11,10 +11,10 @@ import { checkpointName, Projector } from '../../src/processors/projector.ts';
 import { gatherPause } from '../../src/processors/follower.ts';
 import { PROJECTIONS } from '../../src/projections/index.ts';
 import { eventually } from '../support/wait.ts';
+import { capturingLogger } from '../support/logLines.ts';
 import { Metrics } from '../../src/metrics.ts';
 import { ProjectionFault } from '../../src/processors/projectionFault.ts';
 import { rebuildAll } from '../../src/processors/rebuild.ts';
-import type { Logger } from '../../src/ports/logger.ts';
 import type { Projection } from '../../src/projections/projection.ts';
 import type { Recorded } from '../../src/domain/events.ts';
 
@@ -75,8 +75,7 @@ describe('a projection whose own code throws on an event', () => {
         return notifications.evolve(doc, event);
       },
     });
-    const errors: { obj: Record<string, unknown>; msg?: string }[] = [];
-    const logger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (obj, msg) => errors.push({ obj: obj as Record<string, unknown>, msg }), child: () => logger };
+    const { logger, errors: errorLines } = capturingLogger();
     const projector = new Projector(events, readModels, [...PROJECTIONS, buggy('evolve_bug', 'evolve'), buggy('keyof_bug', 'keyOf')], logger, { minMs: 1, maxMs: 1 });
     const at = '2026-11-23T10:00:00.000Z';
     const request = (n: number, userId: string) => {
@@ -102,12 +101,12 @@ describe('a projection whose own code throws on an event', () => {
         assert.equal(await readModels.getCheckpoint(checkpointName(projector.projections.find((p) => p.name === name)!)), first.position);
         assert.ok(await readModels.get(name, '00000000-0000-4000-8000-000000000001'));
         assert.equal(await readModels.get(name, '00000000-0000-4000-8000-000000000003'), null);
-        const line = errors.find((e) => e.obj.projection === name);
+        const line = errorLines().find((e) => e.obj.projection === name);
         assert.ok(line, `an error line names ${name}`);
         assert.match(line.msg ?? '', new RegExp(`^projection ${name} cannot apply NotificationRequested of notification-\\S+ at position ${bad.position}: (evolve|keyOf) bug\\. This read model stops at position ${first.position} and the others go on; fix the projection, then restart Herald \\(it resumes from there\\) or rebuild it with \\\`npm run replay -- ${name}\\\`$`));
         assert.deepEqual(line.obj.event, { type: 'NotificationRequested', position: bad.position, streamName: 'notification-00000000-0000-4000-8000-000000000002' });
       }
-      assert.equal(errors.length, 2, 'one line each, no retries');
+      assert.equal(errorLines().length, 2, 'one line each, no retries');
       // A rebuild cannot leave the event out: it ends on the same fault, with what it was.
       await assert.rejects(rebuildAll(events, readModels, [buggy('evolve_bug', 'evolve')], logger), (error: unknown) => error instanceof ProjectionFault && error.event.position === bad.position);
       await assert.rejects(rebuildAll(events, readModels, [buggy('keyof_bug', 'keyOf')], logger), (error: unknown) => error instanceof ProjectionFault && /keyOf bug$/.test(error.message));
@@ -130,8 +129,7 @@ describe('an event whose data does not match its type\'s schema', () => {
     const dir = await mkdtemp(join(tmpdir(), 'herald-unreadable-'));
     const events = new SqliteEventStore(join(dir, 'e.db'));
     const readModels = new SqliteReadModelStore(join(dir, 'r.db'));
-    const errors: { obj: Record<string, unknown>; msg?: string }[] = [];
-    const logger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (obj, msg) => errors.push({ obj: obj as Record<string, unknown>, msg }), child: () => logger };
+    const { logger, errors: errorLines } = capturingLogger();
     const projector = new Projector(events, readModels, PROJECTIONS, logger, { minMs: 1, maxMs: 1 });
     const at = '2026-11-23T10:00:00.000Z';
     const id = (n: number) => `00000000-0000-4000-8000-00000000000${n}`;
@@ -153,8 +151,8 @@ describe('an event whose data does not match its type\'s schema', () => {
       assert.deepEqual([...projector.stopped], [], 'no read model stops on it');
       assert.deepEqual([...projector.unreadable.keys()].sort(), takers);
       for (const name of takers) assert.equal(projector.unreadable.get(name), 1, `${name} skipped it once`);
-      assert.equal(errors.length, 1, 'one error line for all the read models that take its type');
-      const line = errors[0]!;
+      assert.equal(errorLines().length, 1, 'one error line for all the read models that take its type');
+      const line = errorLines()[0]!;
       assert.deepEqual(line.obj.event, { type: 'NotificationRequested', position: bad.position, streamName: `notification-${id(2)}` });
       assert.deepEqual([...(line.obj.projections as string[])].sort(), takers);
       assert.match(line.msg ?? '', new RegExp(`^event NotificationRequested at notification-${id(2)}@0 cannot be read: [^]*\\. The read models [a-z_, ]+ skip it and go on \\(herald_projection_unreadable_events_total counts it\\)`));

@@ -1,0 +1,15 @@
+import type { Logger } from '../../src/ports/logger.ts';
+
+export interface LogLine {
+  level: 'warn' | 'error';
+  obj: Record<string, unknown>;
+  msg?: string;
+}
+
+/** A logger (the port) that keeps its warning and error lines for a test to read; children log into the same list. */
+export function capturingLogger(): { logger: Logger; lines: LogLine[]; errors: () => LogLine[] } {
+  const lines: LogLine[] = [];
+  const keep = (level: LogLine['level']) => (obj: object, msg?: string) => void lines.push({ level, obj: obj as Record<string, unknown>, ...(msg === undefined ? {} : { msg }) });
+  const logger: Logger = { debug: () => undefined, info: () => undefined, warn: keep('warn'), error: keep('error'), child: () => logger };
+  return { logger, lines, errors: () => lines.filter((l) => l.level === 'error') };
+}
