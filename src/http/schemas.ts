@@ -1,4 +1,5 @@
 /** zod schemas of the HTTP API: validation at the edge, and the source of the OpenAPI document. */
+import { domainToASCII } from 'node:url';
 import { z } from 'zod';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 
@@ -35,8 +36,29 @@ const timezone = z.string().max(64).refine((tz) => {
   }
 }, 'not an IANA time zone, e.g. Europe/Berlin');
 
+const ascii = /^[\x20-\x7e]*$/;
+
+/** The address with an internationalized domain in its ASCII form (bücher.de → xn--bcher-kva.de), which every mail server takes. */
+function withAsciiDomain(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at < 0 || ascii.test(address)) return address;
+  const domain = domainToASCII(address.slice(at + 1));
+  return domain ? `${address.slice(0, at + 1)}${domain}` : address;
+}
+
+/**
+ * An email address. A domain in any script is taken and stored in its ASCII form; the mailbox
+ * name before the @ must be ASCII, because SendGrid drops mail to any other (RFC 6531 addresses).
+ */
+export const emailAddress = z
+  .string()
+  .max(254)
+  .refine((address) => ascii.test(address.slice(0, Math.max(0, address.lastIndexOf('@')))), 'the part before the @ must be ASCII: SendGrid does not deliver to internationalized mailbox names')
+  .transform(withAsciiDomain)
+  .pipe(z.email().max(254));
+
 export const profileBody = z.strictObject({
-  email: z.email().max(254).nullable().optional(),
+  email: emailAddress.nullable().optional(),
   phone: phone.nullable().optional(),
   locale: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a BCP 47 locale, e.g. en-US').nullable().optional(),
   timezone: timezone.nullable().optional(),

@@ -19,6 +19,7 @@ describe('bad input gets a clear 4xx problem, never a 500', () => {
     { name: 'too many recipients', method: 'POST', url: '/v1/notifications', payload: { to: [1, 2, 3, 4].map((i) => ({ userId: `u${i}` })), category: 'c', content: { sms: { body: 'x' } } }, status: 422, code: 'validation_failed', mentions: 'at most 3 recipients' },
     { name: 'a phone that is not a number', method: 'PUT', url: '/v1/users/u-2', payload: { phone: '12' }, status: 422, code: 'validation_failed', mentions: '/phone' },
     { name: 'an email that is not one', method: 'PUT', url: '/v1/users/u-2', payload: { email: 'not-an-email' }, status: 422, code: 'validation_failed', mentions: '/email' },
+    { name: 'an email whose mailbox name is not ASCII (SendGrid drops those)', method: 'PUT', url: '/v1/users/u-2', payload: { email: 'pepé@example.com' }, status: 422, code: 'validation_failed', mentions: 'the part before the @ must be ASCII' },
     { name: 'an unknown time zone', method: 'PUT', url: '/v1/users/u-2', payload: { timezone: 'Mars/Olympus' }, status: 422, code: 'validation_failed', mentions: '/timezone' },
     { name: 'a user id with a slash-like character', method: 'PUT', url: '/v1/users/a%20b', payload: {}, status: 422, code: 'validation_failed', mentions: 'userId' },
     { name: 'a wrong content type', method: 'POST', url: '/v1/notifications', raw: 'to=u-1', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, code: 'unsupported_media_type' },
@@ -83,6 +84,26 @@ describe('bad input gets a clear 4xx problem, never a 500', () => {
     const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'ghost' }], category: 'c', content: { sms: { body: 'x' } } } });
     assert.equal(res.statusCode, 202);
     assert.deepEqual(res.json(), { notifications: [], skipped: [{ userId: 'ghost', reason: 'unknown_user' }] });
+  });
+});
+
+describe('an email address with a domain in another script', () => {
+  let h: Awaited<ReturnType<typeof startTestHerald>>;
+  before(async () => {
+    h = await startTestHerald();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('is taken and stored with its domain in ASCII form, which mail servers take', async () => {
+    const put = await h.app.inject({ method: 'PUT', url: '/v1/users/idn', headers: auth, payload: { email: 'ada@Bücher.de' } });
+    assert.equal(put.statusCode, 200, put.body);
+    assert.equal(put.json<{ email: string }>().email, 'ada@xn--bcher-kva.de');
+    const got = await h.app.inject({ method: 'GET', url: '/v1/users/idn', headers: auth });
+    assert.equal(got.json<{ email: string }>().email, 'ada@xn--bcher-kva.de');
+    const ascii = await h.app.inject({ method: 'PUT', url: '/v1/users/plain', headers: auth, payload: { email: 'Ada@Example.COM' } });
+    assert.equal(ascii.json<{ email: string }>().email, 'Ada@Example.COM', 'an ASCII address is kept as given');
   });
 });
 
