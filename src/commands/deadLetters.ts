@@ -1,9 +1,9 @@
 import type { EventStore } from '../ports/eventStore.ts';
-import type { ReadModelStore, StoredDoc } from '../ports/readModelStore.ts';
+import type { FindQuery, ReadModelStore } from '../ports/readModelStore.ts';
 import type { Route } from '../ports/deliveryProvider.ts';
 import { ROUTES } from '../ports/deliveryProvider.ts';
 import { notificationStream } from '../domain/notification.ts';
-import { deadLetters, type DeadLetterDoc } from '../projections/deadLetters.ts';
+import { deadLetters } from '../projections/deadLetters.ts';
 import { deliveryGroup, LANES } from '../processors/deliveryProcessor.ts';
 
 const GROUPS = ROUTES.flatMap((route) => LANES.map((lane) => ({ route, group: deliveryGroup(route, lane) })));
@@ -18,7 +18,8 @@ export interface DeadLetterFilter {
   to?: string;
 }
 
-export async function findDeadLetters(readModels: ReadModelStore, filter: DeadLetterFilter, page: { limit: number; offset: number }) {
+/** Dead letters newest first (ties by id), and how many match in all. */
+export async function findDeadLetters(readModels: ReadModelStore, filter: DeadLetterFilter, page: { limit: number; offset: number; after?: FindQuery['after'] }) {
   const where = Object.fromEntries(Object.entries({ channel: filter.channel, route: filter.route, reason: filter.reason }).filter(([, v]) => v !== undefined)) as Record<string, string>;
   const range = filter.from || filter.to ? { field: 'failedAt', ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lte: filter.to } : {}) } : undefined;
   const query = { where, ...(range ? { range } : {}) };
@@ -26,7 +27,7 @@ export async function findDeadLetters(readModels: ReadModelStore, filter: DeadLe
     readModels.find(deadLetters.collection.name, { ...query, orderBy: { field: 'failedAt', direction: 'desc' }, ...page }),
     readModels.count(deadLetters.collection.name, query),
   ]);
-  return { deadLetters: docs.map((d: StoredDoc) => d.doc as DeadLetterDoc), total };
+  return { docs, total };
 }
 
 /** Events a worker could not handle at all (parked by its subscription group), per route. */

@@ -72,9 +72,16 @@ export interface FindQuery {
   where?: Readonly<Record<string, FieldValue>>;
   /** Range on one indexed field (inclusive bounds). */
   range?: { field: string; gte?: FieldValue; lte?: FieldValue };
+  /** Documents with the same value are ordered by id, in the same direction. */
   orderBy?: { field: string; direction: 'asc' | 'desc' };
   limit?: number;
   offset?: number;
+  /**
+   * Keyset paging: only the documents after this one in `orderBy`'s order, named by its value of
+   * the orderBy field and its id (the last document of the page before). Unlike `offset`, a page
+   * neither repeats nor skips a document when others are added in front. Needs `orderBy`.
+   */
+  after?: { value: FieldValue; id: string };
 }
 
 export interface DocChange {

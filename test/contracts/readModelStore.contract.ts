@@ -118,6 +118,33 @@ export function readModelStoreContract(adapter: string, makeHarness: () => Promi
       assert.deepEqual((await store.find(c, { where: { userId: 'u1', status: 'failed' } })).map((d) => d.id), ['b']);
     }));
 
+    it('orders ties by id in the order\'s direction, and pages with `after` without repeating or skipping while documents are added', run(async (store) => {
+      const c = unique('keyset');
+      await store.ensureCollection({ name: c, indexes: [{ fields: ['userId', 'at'], stable: true }] });
+      // Three documents share each time, as a send to push, SMS and email does; one belongs to another user.
+      const docs = ['a1', 'a2', 'a3', 'b1', 'b2', 'b3', 'c1', 'c2', 'c3'].map((id, i) => ({ collection: c, id, doc: { userId: 'u1', at: `2026-11-23T10:00:0${Math.floor(i / 3)}Z` }, position: i + 1 }));
+      await store.commit([...docs, { collection: c, id: 'x1', doc: { userId: 'u2', at: '2026-11-23T10:00:01Z' }, position: 10 }]);
+      const desc = { field: 'at', direction: 'desc' } as const;
+      const all = (await store.find(c, { where: { userId: 'u1' }, orderBy: desc })).map((d) => d.id);
+      assert.deepEqual(all, ['c3', 'c2', 'c1', 'b3', 'b2', 'b1', 'a3', 'a2', 'a1']);
+      assert.deepEqual((await store.find(c, { where: { userId: 'u1' }, orderBy: { field: 'at', direction: 'asc' } })).map((d) => d.id), [...all].reverse());
+
+      const seen: string[] = [];
+      let after: { value: string; id: string } | undefined;
+      for (let page = 0; page < 10; page++) {
+        const found = await store.find(c, { where: { userId: 'u1' }, orderBy: desc, limit: 2, ...(after ? { after } : {}) });
+        if (found.length === 0) break;
+        seen.push(...found.map((d) => d.id));
+        const last = found.at(-1)!;
+        after = { value: last.doc.at as string, id: last.id };
+        // Newer documents arrive between pages: an offset would now repeat the page before.
+        if (page === 0) await store.commit([{ collection: c, id: 'd1', doc: { userId: 'u1', at: '2026-11-23T10:00:09Z' }, position: 11 }]);
+      }
+      assert.deepEqual(seen, all, 'every document of the first listing once, in order');
+      const ascending = await store.find(c, { where: { userId: 'u1' }, orderBy: { field: 'at', direction: 'asc' }, after: { value: '2026-11-23T10:00:01Z', id: 'b2' } });
+      assert.deepEqual(ascending.map((d) => d.id), ['b3', 'c1', 'c2', 'c3', 'd1']);
+    }));
+
     it('answers queries through a sparse index, and applies a changed index list on the next ensure', run(async (store) => {
       const c = unique('sparse');
       await store.ensureCollection({ name: c, indexes: [{ fields: ['kind', 'at'], sparse: true }, 'owner'] });

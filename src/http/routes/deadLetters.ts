@@ -4,6 +4,8 @@ import { findDeadLetters, listParkedDeliveries, redriveDeadLetters, replayParked
 import type { Route } from '../../ports/deliveryProvider.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
+import { nextCursorField, notBoth, notBothMessage, pageCursor, pageOf } from '../paging.ts';
+import type { DeadLetterDoc } from '../../projections/deadLetters.ts';
 
 const route = z.enum(['apns', 'fcm', 'sms', 'email']);
 const isoTime = z.iso.datetime({ offset: true }).transform((v) => new Date(v).toISOString());
@@ -32,13 +34,16 @@ export function deadLettersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       schema: {
         tags: ['dead letters'],
         summary: 'Failed deliveries, newest first, and events a worker parked',
-        querystring: z.object({ ...filter, limit: z.coerce.number().int().min(1).max(1000).default(100), offset: z.coerce.number().int().min(0).default(0) }),
-        response: { 200: z.object({ deadLetters: z.array(deadLetter), total: z.number(), parked: z.array(parked) }) },
+        querystring: z
+          .object({ ...filter, limit: z.coerce.number().int().min(1).max(1000).default(100), offset: z.coerce.number().int().min(0).default(0), cursor: pageCursor.optional() })
+          .refine(notBoth, notBothMessage),
+        response: { 200: z.object({ deadLetters: z.array(deadLetter), total: z.number(), nextCursor: nextCursorField, parked: z.array(parked) }) },
       },
     }, async (req) => {
-      const { limit, offset, ...f } = req.query;
-      const [found, parkedEvents] = await Promise.all([findDeadLetters(deps.readModels, f, { limit, offset }), listParkedDeliveries(deps.events, limit)]);
-      return { ...found, parked: parkedEvents };
+      const { limit, offset, cursor, ...f } = req.query;
+      const [found, parkedEvents] = await Promise.all([findDeadLetters(deps.readModels, f, { limit: limit + 1, offset, ...(cursor ? { after: cursor } : {}) }), listParkedDeliveries(deps.events, limit)]);
+      const { docs, nextCursor } = pageOf(found.docs, limit, 'failedAt');
+      return { deadLetters: docs.map((d) => d.doc as DeadLetterDoc), total: found.total, nextCursor, parked: parkedEvents };
     });
 
     app.post('/v1/dead-letters/:id/redrive', {
@@ -58,7 +63,7 @@ export function deadLettersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       },
     }, async (req, reply) => {
       const { ids, limit, includeParked, ...f } = req.body;
-      const targets = ids ? ids.map(parseId) : (await findDeadLetters(deps.readModels, f, { limit, offset: 0 })).deadLetters.map((d) => ({ notificationId: d.notificationId, route: d.route as Route }));
+      const targets = ids ? ids.map(parseId) : (await findDeadLetters(deps.readModels, f, { limit, offset: 0 })).docs.map((d) => d.doc as DeadLetterDoc).map((d) => ({ notificationId: d.notificationId, route: d.route as Route }));
       const redriven = await redriveDeadLetters(ctx(req.appId), targets);
       const parkedReplayed = includeParked ? await replayParkedDeliveries(deps.events) : 0;
       return reply.status(202).send({ redriven, parkedReplayed });

@@ -11,6 +11,7 @@ import { evolveNotificationLog, notificationLog, type NotificationLogDoc } from 
 import type { AppDeps } from '../deps.ts';
 import { Problem, problemBody } from '../problem.ts';
 import { seesAllApps } from '../guards.ts';
+import { nextCursorField, notBoth, notBothMessage, pageCursor, pageOf } from '../paging.ts';
 import { batchBody, batchResponse, notificationId, notificationResponse, sendBody, sendResponse, userId } from '../schemas.ts';
 
 /**
@@ -99,18 +100,23 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         tags: ['notifications'],
         summary: 'A user\'s notifications, newest first',
         params: z.object({ userId }),
-        querystring: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), offset: z.coerce.number().int().min(0).max(100_000).default(0) }),
-        response: { 200: z.object({ notifications: z.array(notificationResponse) }) },
+        querystring: z
+          .object({ limit: z.coerce.number().int().min(1).max(200).default(50), offset: z.coerce.number().int().min(0).max(100_000).default(0), cursor: pageCursor.optional() })
+          .refine(notBoth, notBothMessage),
+        response: { 200: z.object({ notifications: z.array(notificationResponse), nextCursor: nextCursorField }) },
       },
     }, async (req) => {
-      const docs = await deps.readModels.find(notificationLog.collection.name, {
+      const { limit, offset, cursor } = req.query;
+      const found = await deps.readModels.find(notificationLog.collection.name, {
         // Each app lists only what it sent; an admin key lists everything (see http/guards.ts).
         where: { userId: req.params.userId, ...(seesAllApps(req) ? {} : { appId: req.appId }) },
         orderBy: { field: 'requestedAt', direction: 'desc' },
-        limit: req.query.limit,
-        offset: req.query.offset,
+        limit: limit + 1,
+        offset,
+        ...(cursor ? { after: cursor } : {}),
       });
-      return { notifications: docs.map((d) => d.doc as NotificationLogDoc) };
+      const { docs, nextCursor } = pageOf(found, limit, 'requestedAt');
+      return { notifications: docs.map((d) => d.doc as NotificationLogDoc), nextCursor };
     });
 
     app.delete('/v1/notifications/:id', {

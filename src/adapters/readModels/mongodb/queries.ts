@@ -44,7 +44,7 @@ export function indexDescription(def: IndexDef): { key: Record<string, Direction
 /** Tombstones (doc null) keep their position for the write guard but are never read. */
 export const LIVE = { doc: { $ne: null } } as const;
 
-export function queryFilter(query: Pick<FindQuery, 'where' | 'range'>): Record<string, unknown> {
+export function queryFilter(query: Pick<FindQuery, 'where' | 'range' | 'after' | 'orderBy'>): Record<string, unknown> {
   const filter: Record<string, unknown> = { ...LIVE };
   for (const [name, value] of Object.entries(query.where ?? {})) filter[fieldPath(name)] = value;
   if (query.range) {
@@ -54,6 +54,14 @@ export function queryFilter(query: Pick<FindQuery, 'where' | 'range'>): Record<s
     const path = fieldPath(query.range.field);
     // A range on a field that `where` also pins keeps both conditions.
     filter[path] = path in filter ? { $eq: filter[path], ...bounds } : bounds;
+  }
+  if (query.after) {
+    if (!query.orderBy) throw new Error('find: `after` needs `orderBy`');
+    // Past the named document in querySort's order: a later value, or the same value and a later _id.
+    const path = fieldPath(query.orderBy.field);
+    const past = query.orderBy.direction === 'desc' ? '$lt' : '$gt';
+    const { value, id } = query.after;
+    filter.$or = [{ [path]: { [past]: value } }, { [path]: value, _id: { [past]: id } }];
   }
   return filter;
 }

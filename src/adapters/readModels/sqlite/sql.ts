@@ -43,6 +43,13 @@ export function indexSql(index: IndexSpec): string {
 
 const sqlValue = (v: FieldValue) => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
 
+/** ORDER BY for find: ties by id in the same direction, so `after` pages and both adapters agree. */
+export function orderSql(query: Pick<FindQuery, 'orderBy'>, columns: Columns): string {
+  if (!query.orderBy) return ' ORDER BY id';
+  const direction = query.orderBy.direction === 'desc' ? 'DESC' : 'ASC';
+  return ` ORDER BY ${fieldIn(columns, query.orderBy.field)} ${direction}, id ${direction}`;
+}
+
 /** The statement behind `count`: on indexed fields, answered from the index alone. */
 export function countSql(collection: string, query: Pick<FindQuery, 'where' | 'range'>, columns: Columns = NO_COLUMNS): { sql: string; params: (string | number)[] } {
   const { sql, params } = whereSql(query, columns);
@@ -55,7 +62,7 @@ export function countSql(collection: string, query: Pick<FindQuery, 'where' | 'r
  * count had to read every matching row's document instead of counting entries of the index
  * (20,000 matches: 12 ms against 0.5 ms).
  */
-export function whereSql(query: Pick<FindQuery, 'where' | 'range'>, columns: Columns): { sql: string; params: (string | number)[] } {
+export function whereSql(query: Pick<FindQuery, 'where' | 'range' | 'after' | 'orderBy'>, columns: Columns): { sql: string; params: (string | number)[] } {
   const parts: string[] = [];
   const params: (string | number)[] = [];
   for (const [name, value] of Object.entries(query.where ?? {})) {
@@ -69,6 +76,13 @@ export function whereSql(query: Pick<FindQuery, 'where' | 'range'>, columns: Col
   if (query.range?.lte !== undefined) {
     parts.push(`${fieldIn(columns, query.range.field)} <= ?`);
     params.push(sqlValue(query.range.lte));
+  }
+  if (query.after) {
+    if (!query.orderBy) throw new Error('find: `after` needs `orderBy`');
+    const f = fieldIn(columns, query.orderBy.field);
+    const past = query.orderBy.direction === 'desc' ? '<' : '>';
+    parts.push(`(${f} ${past} ? OR (${f} = ? AND id ${past} ?))`);
+    params.push(sqlValue(query.after.value), sqlValue(query.after.value), query.after.id);
   }
   if (parts.length === 0) parts.push('doc IS NOT NULL');
   return { sql: ` WHERE ${parts.join(' AND ')}`, params };

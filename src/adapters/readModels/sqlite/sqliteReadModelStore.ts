@@ -4,7 +4,7 @@ import type { Logger } from '../../../ports/logger.ts';
 import { CommitThread } from './commitThreadClient.ts';
 import type { CollectionSpec, CommitOptions, DocChange, EnsureOptions, FindQuery, ReadModelStore, StoredDoc } from '../../../ports/readModelStore.ts';
 import { serializeChanges, writeSerializedGroup, type SerializedCommit } from './serializedCommit.ts';
-import { countSql, fieldIn, NO_COLUMNS, table, whereSql, type Columns } from './sql.ts';
+import { countSql, NO_COLUMNS, orderSql, table, whereSql, type Columns } from './sql.ts';
 import { ensureTable, fieldsInColumns } from './tableSchema.ts';
 
 /** Ids per `IN (…)` list in getMany: far below SQLite's limit on parameters. */
@@ -145,7 +145,7 @@ export class SqliteReadModelStore implements ReadModelStore {
     const t = table(collection);
     const columns = this.columns(t);
     const { sql, params } = whereSql(query, columns);
-    const order = query.orderBy ? ` ORDER BY ${fieldIn(columns, query.orderBy.field)} ${query.orderBy.direction === 'desc' ? 'DESC' : 'ASC'}, id` : ' ORDER BY id';
+    const order = orderSql(query, columns);
     const rows = this.read([], () => this.statement(`SELECT id, position, doc FROM ${t}${sql}${order} LIMIT ? OFFSET ?`)
       .all(...params, query.limit ?? -1, query.offset ?? 0) as Row[]);
     return rows.map(toStored);
