@@ -9,7 +9,7 @@ import Handlebars from 'handlebars';
 import type { LocaleParts, TemplateVersion } from '../domain/template.ts';
 import { analyseProgram, type Analysis } from './parameters.ts';
 
-export type TemplateErrorCode = 'template_parameter_missing' | 'template_invalid';
+export type TemplateErrorCode = 'template_parameter_missing' | 'template_parameter_invalid' | 'template_invalid';
 
 /** A template that cannot be stored (invalid) or cannot be rendered with the given parameters. */
 export class TemplateRenderError extends Error {
@@ -99,11 +99,38 @@ function entry(version: TemplateVersion, locale: string, part: Part): Entry {
   return found;
 }
 
+/** What an object or a list turns into when made into text, found in the output afterwards. */
+const PRINTED = /\uE000herald:(object|list):([^\uE000]*)\uE000/;
+
+/**
+ * A copy of the parameters in which every object and list, made into text, becomes a marker
+ * naming its path. Handlebars prints any value with String(value): an object passed where a
+ * template prints a string would otherwise send "Hi [object Object]". renderPart refuses output
+ * with a marker. Reading fields, {{#each}} and {{#if}} are unchanged (the added toString is not
+ * enumerable); a marker, not a throw, because Handlebars' own error messages print objects too.
+ */
+export function guardedParams(params: Record<string, unknown>): Record<string, unknown> {
+  const guard = (value: unknown, path: string): unknown => {
+    if (value === null || typeof value !== 'object') return value;
+    const list = Array.isArray(value);
+    const copy: Record<string, unknown> | unknown[] = list
+      ? value.map((v, i) => guard(v, `${path}.${i}`))
+      : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, guard(v, path ? `${path}.${k}` : k)]));
+    // Delimited by a private-use character, which no text a person reads carries.
+    const marker = `\uE000herald:${list ? 'list' : 'object'}:${path}\uE000`;
+    if (path) Object.defineProperty(copy, 'toString', { enumerable: false, value: () => marker });
+    return copy;
+  };
+  return guard(params, '') as Record<string, unknown>;
+}
+
+/** Renders one part with parameters from guardedParams (an object printed as text is refused). */
 export function renderPart(version: TemplateVersion, locale: string, part: Part, params: Record<string, unknown>): string {
   const e = entry(version, locale, part);
+  let out: string;
   try {
     e.render ??= hb.compile(part.source, { ...COMPILE_OPTIONS, noEscape: !escapes(part.field) });
-    return e.render(params);
+    out = e.render(params);
   } catch (error) {
     const missing = /^"([^"]+)" not defined/.exec(describe(error));
     if (missing) throw new TemplateRenderError('template_parameter_missing', part.field, `missing parameter "${missing[1]}"`, locale);
@@ -112,6 +139,13 @@ export function renderPart(version: TemplateVersion, locale: string, part: Part,
     if (through) throw new TemplateRenderError('template_parameter_missing', part.field, `missing parameter: no object to read "${through[1]}" from`, locale);
     throw new TemplateRenderError('template_invalid', part.field, describe(error), locale);
   }
+  const printed = out.includes('\uE000') ? PRINTED.exec(out) : null;
+  if (printed) {
+    const [, kind, path] = printed;
+    const hint = kind === 'list' ? `print its items with {{#each ${path}}}…{{/each}}` : `print one of its fields, e.g. {{${path}.<field>}}`;
+    throw new TemplateRenderError('template_parameter_invalid', part.field, `parameter "${path}" is ${kind === 'list' ? 'a list' : 'an object'}, which cannot be printed as text: pass a string or a number, or ${hint}`, locale);
+  }
+  return out;
 }
 
 export function analysisOf(version: TemplateVersion, locale: string, part: Part): Analysis {
@@ -130,6 +164,6 @@ function describe(error: unknown): string {
   const got = /got '([^']+)'/.exec(lines.at(-1) ?? '');
   const text = lines.length > 1 ? `${lines[0]!.replace(/:$/, '')} at "${lines[1]}"${got ? ` (unexpected ${got[1]})` : ''}` : lines[0]!;
   return text
-    .replace(/ in \[object Object\]/, '')
+    .replace(/ in (?:\[object Object\]|\uE000herald:[^\uE000]*\uE000)/, '')
     .replace(/^You specified knownHelpersOnly, but used the unknown helper (\S+) - (\d+):(\d+)$/, 'unknown helper $1 at line $2, column $3: only if, unless, each, with and lookup exist');
 }

@@ -5,7 +5,7 @@
  */
 import { CHANNELS, type Channel, type ChannelContent } from '../domain/channels.ts';
 import type { TemplateVersion } from '../domain/template.ts';
-import { analysisOf, partsOf, renderPart, TemplateRenderError } from './engine.ts';
+import { analysisOf, guardedParams, partsOf, renderPart, TemplateRenderError } from './engine.ts';
 import { hasPath } from './parameters.ts';
 
 export { TemplateRenderError, type TemplateErrorCode } from './engine.ts';
@@ -34,10 +34,12 @@ export function resolveLocale(version: TemplateVersion, locale: string | null, c
 }
 
 /**
- * Renders every channel the template has, in the recipient's locale. Throws TemplateRenderError:
- * `template_parameter_missing` naming the part (e.g. 'email.subject') and the parameter.
+ * Renders every channel the template has, in the recipient's locale. Throws TemplateRenderError
+ * naming the part (e.g. 'email.subject') and the parameter: `template_parameter_missing`, or
+ * `template_parameter_invalid` for an object or a list printed as text.
  */
-export function renderTemplate(version: TemplateVersion, locale: string | null, params: Record<string, unknown>): ChannelContent {
+export function renderTemplate(version: TemplateVersion, locale: string | null, given: Record<string, unknown>): ChannelContent {
+  const params = guardedParams(given);
   const out: ChannelContent = {};
   for (const channel of CHANNELS) {
     const key = resolveLocale(version, locale, channel);

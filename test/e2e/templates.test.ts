@@ -58,6 +58,11 @@ describe('sending with a template, in each user\'s locale', () => {
     assert.equal(unknown.json<{ code: string }>().code, 'template_not_found');
     const noSms = await send({ to: [{ userId: 'ada' }], channels: ['sms'], template: { id: 'order-shipped', params: { orderId: '1', name: 'x' } } });
     assert.equal(noSms.json<{ code: string }>().code, 'template_channel_missing');
+    // An object where the template prints text would have been sent as "[object Object]".
+    const object = await send({ to: [{ userId: 'ada' }], channels: ['email'], template: { id: 'order-shipped', version: 1, params: { orderId: { id: '1' }, name: 'Ada' } } });
+    assert.equal(object.statusCode, 422, object.body);
+    assert.equal(object.json<{ code: string }>().code, 'template_parameter_invalid');
+    assert.match(object.json<{ errors: { path: string; message: string }[] }>().errors[0]!.message, /parameter "orderId" is an object, which cannot be printed as text/);
     const both = await send({ to: [{ userId: 'ada' }], content: { sms: { body: 'x' } }, template: { id: 'order-shipped', params: {} } });
     assert.equal(both.statusCode, 422);
     const written = await h.herald.events.readAll({ fromPosition: before, filter: { eventTypes: ['NotificationRequested', 'RateSlotTaken'] } });

@@ -98,6 +98,20 @@ describe('a missing parameter is a TemplateRenderError naming the part', () => {
     assert.deepEqual([e.code, e.field], ['template_parameter_missing', 'sms.body']);
   });
 
+  it('an object or a list printed as text is template_parameter_invalid naming its path, never "[object Object]"', () => {
+    const greet = { ...order, locales: { en: { email: { subject: 'Hi {{name}}', text: '{{#each items}}{{this}} {{/each}}' } } } };
+    const object = renderError(() => renderTemplate(greet, 'en', { name: { first: 'Ada' }, items: [] }));
+    assert.deepEqual([object.code, object.field, object.locale], ['template_parameter_invalid', 'email.subject', 'en']);
+    assert.equal(object.detail, 'parameter "name" is an object, which cannot be printed as text: pass a string or a number, or print one of its fields, e.g. {{name.<field>}}');
+    const list = renderError(() => renderTemplate(greet, 'en', { name: ['Ada', 'Lovelace'], items: [] }));
+    assert.match(list.detail, /^parameter "name" is a list, which cannot be printed as text: pass a string or a number, or print its items with \{\{#each name\}\}/);
+    const item = renderError(() => renderTemplate(greet, 'en', { name: 'Ada', items: [{ sku: 'x' }] }));
+    assert.deepEqual([item.field, item.detail.split(',')[0]], ['email.text', 'parameter "items.0" is an object']);
+    // Reading fields, looping and testing objects and lists is what they are for, and unchanged.
+    const used = { ...order, locales: { en: { sms: { body: '{{order.id}}{{#if order.paid}} paid{{/if}}:{{#each items}} {{@key}}={{this}}{{/each}}{{#with order}} {{id}}{{/with}} {{lookup order "id"}}' } } } };
+    assert.equal(renderTemplate(used, 'en', { order: { id: 7, paid: true }, items: { a: 1, b: [2, 3].length } }).sms?.body, '7 paid: a=1 b=2 7 7');
+  });
+
   it('renders the same source again from the cache, and a different source under the same key anew', () => {
     const a = { ...order, locales: { en: { sms: { body: 'A {{name}}' } } } };
     const b = { ...order, locales: { en: { sms: { body: 'B {{name}}' } } } };
