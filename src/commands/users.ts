@@ -1,4 +1,6 @@
-import type { EventStore } from '../ports/eventStore.ts';
+import { createHash } from 'node:crypto';
+import { WrongExpectedRevisionError, type EventStore } from '../ports/eventStore.ts';
+import { decideDevice, deviceStream, evolveDevice, initialDeviceState, type ClaimDeviceCommand, type DeviceClaimedEvent, type DeviceState } from '../domain/device.ts';
 import { decideUser, evolveUser, initialUserState, userStream, type UserCommand, type UserState } from '../domain/user.ts';
 import type { UserEvent } from '../domain/user.ts';
 import { handle, load, type Aggregate } from './handle.ts';
@@ -22,4 +24,38 @@ export function handleUserCommand(ctx: CommandContext, command: UserCommand) {
 
 export async function loadUser(store: EventStore, userId: string): Promise<UserState> {
   return (await load(store, userStream(userId), userAggregate)).state;
+}
+
+const deviceAggregate: Aggregate<DeviceState, ClaimDeviceCommand, DeviceClaimedEvent> = {
+  initial: initialDeviceState,
+  evolve: evolveDevice,
+  decide: decideDevice,
+};
+
+type Registration = Extract<UserCommand, { type: 'RegisterDevice' }>['data'];
+
+/**
+ * Registers a device for a user and takes it from the user who had it before, so their
+ * notifications stop reaching a phone someone else now uses. In this order, so that a crash
+ * anywhere leaves nothing a retry of the same request does not finish: the previous owner loses
+ * the token, this user gets it, then the device's stream records the claim (expected revision:
+ * a concurrent claim makes this run again, and the last claim wins).
+ */
+export async function registerDevice(ctx: CommandContext, data: Registration) {
+  const tokenDigest = createHash('sha256').update(data.token).digest('hex');
+  const stream = deviceStream(tokenDigest);
+  for (let attempt = 1; ; attempt++) {
+    const device = await load(ctx.store, stream, deviceAggregate);
+    const previous = device.state.owner;
+    if (previous !== null && previous !== data.userId) {
+      await handleUserCommand(ctx, { type: 'RemoveDevice', data: { userId: previous, token: data.token, reason: 'claimed_by_another_user' } });
+    }
+    const registered = await handleUserCommand(ctx, { type: 'RegisterDevice', data });
+    try {
+      await handle(ctx.store, stream, deviceAggregate, { type: 'ClaimDevice', data: { tokenDigest, userId: data.userId } }, { ...ctx, known: device }, 1);
+      return registered;
+    } catch (error) {
+      if (!(error instanceof WrongExpectedRevisionError) || attempt >= 5) throw error;
+    }
+  }
 }

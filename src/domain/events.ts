@@ -6,9 +6,10 @@ import type { ProviderEvent } from './providerEvents.ts';
 import type { CategoryConfiguredEvent } from './category.ts';
 import type { RateSlotTakenEvent } from './rateWindow.ts';
 import type { TemplateEvent } from './template.ts';
+import type { DeviceClaimedEvent } from './device.ts';
 
 /** Every event Herald writes, a discriminated union on `type`. */
-export type HeraldEvent = NotificationEvent | UserEvent | ApiKeyEvent | AppEvent | ProviderEvent | CategoryConfiguredEvent | RateSlotTakenEvent | TemplateEvent;
+export type HeraldEvent = NotificationEvent | UserEvent | ApiKeyEvent | AppEvent | ProviderEvent | CategoryConfiguredEvent | RateSlotTakenEvent | TemplateEvent | DeviceClaimedEvent;
 export type HeraldEventType = HeraldEvent['type'];
 
 /** A domain event as read back from the store, with where it sits in the log. */

@@ -18,7 +18,8 @@ export interface Profile {
 export type UserEvent =
   | { type: 'UserProfileUpdated'; data: { userId: string; at: string } & Profile }
   | { type: 'DeviceRegistered'; data: { userId: string; token: string; platform: Platform; appId?: string; at: string } }
-  | { type: 'DeviceRemoved'; data: { userId: string; token: string; at: string } }
+  /** `reason` absent: the user's app removed it (logout); `claimed_by_another_user`: registered to another user since (domain/device.ts). */
+  | { type: 'DeviceRemoved'; data: { userId: string; token: string; reason?: 'claimed_by_another_user'; at: string } }
   | { type: 'DeviceTokenInvalidated'; data: { userId: string; token: string; reason: string; notificationId?: string; at: string } }
   | ContactOptedOutEvent
   | PreferencesUpdatedEvent;
@@ -26,7 +27,7 @@ export type UserEvent =
 export type UserCommand =
   | { type: 'UpdateProfile'; data: { userId: string } & Profile }
   | { type: 'RegisterDevice'; data: { userId: string; token: string; platform: Platform; appId?: string } }
-  | { type: 'RemoveDevice'; data: { userId: string; token: string } }
+  | { type: 'RemoveDevice'; data: { userId: string; token: string; reason?: 'claimed_by_another_user' } }
   | { type: 'InvalidateDeviceToken'; data: { userId: string; token: string; reason: string; notificationId?: string } }
   | OptOutContactCommand
   | SetPreferencesCommand;

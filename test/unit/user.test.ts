@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { addressesFor, decideUser, evolveUser, initialUserState, routesFor, type UserCommand, type UserEvent } from '../../src/domain/user.ts';
+import { decideDevice, evolveDevice, initialDeviceState, type DeviceClaimedEvent } from '../../src/domain/device.ts';
 
 const now = '2026-11-23T10:00:00.000Z';
 const given = (events: UserEvent[]) => events.reduce(evolveUser, initialUserState());
@@ -38,5 +39,20 @@ describe('user decider', () => {
     assert.deepEqual(routesFor(given([]), 'sms'), []);
     assert.deepEqual(addressesFor(given([profile]), 'sms'), ['+14155550123']);
     assert.deepEqual(addressesFor(given([profile]), 'email'), ['a@example.com']);
+  });
+});
+
+describe('a device belongs to one user at a time', () => {
+  const digest = 'a'.repeat(64);
+  const claim = (userId: string) => ({ type: 'ClaimDevice' as const, data: { tokenDigest: digest, userId } });
+  const after = (events: DeviceClaimedEvent[]) => events.reduce(evolveDevice, initialDeviceState());
+
+  it('the first claim names no one before; a claim by another user names the one it is taken from; the owner claiming again decides nothing', () => {
+    const first = decideDevice(claim('ada'), initialDeviceState(), now);
+    assert.deepEqual(first, [{ type: 'DeviceClaimed', data: { tokenDigest: digest, userId: 'ada', at: now } }]);
+    assert.deepEqual(decideDevice(claim('ada'), after(first), now), []);
+    const taken = decideDevice(claim('bob'), after(first), now);
+    assert.deepEqual(taken.map((e) => [e.data.userId, e.data.previousUserId]), [['bob', 'ada']]);
+    assert.equal(after([...first, ...taken]).owner, 'bob');
   });
 });

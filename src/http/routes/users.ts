@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { handleUserCommand, loadUser } from '../../commands/users.ts';
+import { handleUserCommand, loadUser, registerDevice } from '../../commands/users.ts';
 import type { UserState } from '../../domain/user.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
@@ -42,7 +42,7 @@ export function usersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.post('/v1/users/:userId/devices', {
       schema: { tags: ['users'], summary: 'Register a push device (a user has many)', params: z.object({ userId }), body: deviceBody, response: { 201: userResponse } },
     }, async (req, reply) => {
-      const { state } = await handleUserCommand(ctx(req.appId), { type: 'RegisterDevice', data: { userId: req.params.userId, ...req.body } });
+      const { state } = await registerDevice(ctx(req.appId), { userId: req.params.userId, ...req.body });
       return reply.status(201).send(view(req.params.userId, state));
     });
 

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { auth, startTestHerald } from '../support/herald.ts';
+import { eventually } from '../support/wait.ts';
+
+type User = { devices: { token: string; active: boolean }[] };
+
+describe('a device registered to another user moves to that user', () => {
+  let h: Awaited<ReturnType<typeof startTestHerald>>;
+  const token = `fcm-token:APA91bH${'s'.repeat(140)}`;
+  const register = (userId: string, t = token) => h.app.inject({ method: 'POST', url: `/v1/users/${userId}/devices`, headers: auth, payload: { platform: 'android', token: t } });
+  const tokens = async (userId: string) => (await h.app.inject({ method: 'GET', url: `/v1/users/${userId}`, headers: auth })).json<User>().devices.map((d) => d.token);
+  const push = async (userId: string) => {
+    const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId }], channels: ['push'], category: 'c', content: { push: { title: `for ${userId}`, body: 'b' } } } });
+    assert.equal(res.statusCode, 202, res.body);
+    return res.json<{ notifications: { id: string; status: string }[] }>().notifications[0]!;
+  };
+
+  before(async () => {
+    h = await startTestHerald();
+    for (const userId of ['ada', 'bob', 'cy', 'dee']) await h.app.inject({ method: 'PUT', url: `/v1/users/${userId}`, headers: auth, payload: {} });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('the phone Ada logged out of and Bob logged into gets Bob\'s notifications, never Ada\'s again', async () => {
+    assert.equal((await register('ada')).statusCode, 201);
+    const first = await push('ada');
+    await eventually(5000, 'Ada\'s push on the phone', async () => ((await h.outbox()).some((l) => l.notificationId === first.id && l.to === token) ? true : undefined));
+
+    // Bob signs in on the same phone; its app registers the same token for him (Ada's app never said logout).
+    const moved = await register('bob');
+    assert.equal(moved.statusCode, 201, moved.body);
+    assert.deepEqual(await tokens('bob'), [token]);
+    assert.deepEqual(await tokens('ada'), [], 'Ada no longer has the phone');
+    const forAda = await push('ada');
+    assert.equal(forAda.status, 'suppressed', 'Ada has no device left');
+    const forBob = await push('bob');
+    await eventually(5000, 'Bob\'s push on the phone', async () => ((await h.outbox()).some((l) => l.notificationId === forBob.id && l.to === token) ? true : undefined));
+
+    const removed = (await h.herald.events.readStream('user-ada')).filter((e) => e.type === 'DeviceRemoved');
+    assert.deepEqual(removed.map((e) => (e.data as { reason?: string }).reason), ['claimed_by_another_user']);
+    // Registering again for the owner changes nothing; Ada signing back in takes it back.
+    const before = await h.herald.events.headPosition();
+    assert.equal((await register('bob')).statusCode, 201);
+    assert.equal(await h.herald.events.headPosition(), before, 'nothing written');
+    await register('ada');
+    assert.deepEqual([await tokens('ada'), await tokens('bob')], [[token], []]);
+  });
+
+  it('two users registering the same token at once: it ends with exactly one of them', async () => {
+    const shared = `apns-${'0123456789abcdef'.repeat(4)}`;
+    const answers = await Promise.all([register('cy', shared), register('dee', shared), register('cy', shared), register('dee', shared)]);
+    for (const res of answers) assert.equal(res.statusCode, 201, res.body);
+    const holders = [(await tokens('cy')).includes(shared), (await tokens('dee')).includes(shared)];
+    assert.equal(holders.filter(Boolean).length, 1, `held by exactly one: ${JSON.stringify(holders)}`);
+  });
+});
