@@ -74,6 +74,21 @@ describe('bad input gets a clear 4xx problem, never a 500', () => {
     assert.equal(badUrl.body.includes('4155550123'), false, badUrl.body);
   });
 
+  it('an empty body sent as application/json is no body: a route that takes none runs, one that needs one answers 422', async () => {
+    const json = { ...auth, 'content-type': 'application/json' };
+    await h.app.inject({ method: 'POST', url: '/v1/users/u-1/devices', headers: auth, payload: { platform: 'ios', token: 'ios-token-empty-body' } });
+    const logout = await h.app.inject({ method: 'DELETE', url: '/v1/users/u-1/devices/ios-token-empty-body', headers: json, payload: '' });
+    assert.equal(logout.statusCode, 204, logout.body);
+    const send = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: json, payload: '' });
+    assert.equal(send.statusCode, 422, send.body);
+    assert.equal(send.json<{ code: string }>().code, 'validation_failed');
+    const blank = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: json, payload: ' ' });
+    assert.equal(blank.statusCode, 400, 'whitespace is not an empty body: still invalid JSON');
+    assert.equal(blank.json<{ code: string }>().code, 'invalid_json');
+    const poisoned = await h.app.inject({ method: 'PUT', url: '/v1/users/u-9', headers: json, payload: '{"__proto__": {"admin": true}}' });
+    assert.equal(poisoned.statusCode, 400, 'prototype poisoning is still refused');
+  });
+
   it('masks contact details echoed in a validation message', async () => {
     const res = await h.app.inject({ method: 'PUT', url: '/v1/users/u-3', headers: auth, payload: { email: 'someone.private@example.com extra' } });
     assert.equal(res.statusCode, 422);
