@@ -2,6 +2,7 @@
 import { domainToASCII } from 'node:url';
 import { z } from 'zod';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { isReservedDataKey, pushPayloadProblem } from '../domain/pushPayload.ts';
 
 export const userId = z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'use 1-128 letters, digits or . _ : @ -');
 export const notificationId = z.string().regex(/^[0-9a-f-]{36}$/, 'a notification id (UUID)');
@@ -81,9 +82,23 @@ export const userResponse = z.object({
   devices: z.array(device),
 });
 
+/** A push data key the providers keep for themselves, as an issue at `data/<key>`. */
+export function reservedDataKeys(data: Record<string, string> | undefined, ctx: z.RefinementCtx): void {
+  for (const key of Object.keys(data ?? {})) {
+    if (isReservedDataKey(key)) ctx.addIssue({ code: 'custom', path: ['data', key], message: `data key "${key}" is reserved by APNs or FCM (aps, from, message_type, collapse_key, google…, gcm…); rename it` });
+  }
+}
+
 const channel = z.enum(['push', 'sms', 'email']);
 const content = z.strictObject({
-  push: z.strictObject({ title: z.string().min(1).max(256), body: z.string().max(4096), data: z.record(z.string(), z.string()).optional() }).optional(),
+  push: z
+    .strictObject({ title: z.string().min(1).max(256), body: z.string().max(4096), data: z.record(z.string(), z.string()).optional() })
+    .superRefine((push, ctx) => {
+      reservedDataKeys(push.data, ctx);
+      const problem = pushPayloadProblem(push);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   sms: z.strictObject({ body: z.string().min(1).max(1600) }).optional(),
   email: z
     .strictObject({ subject: z.string().min(1).max(998), text: z.string().max(1_000_000).optional(), html: z.string().max(1_000_000).optional() })

@@ -7,6 +7,7 @@ import { CHANNELS, type Channel, type ChannelContent } from '../domain/channels.
 import type { TemplateVersion } from '../domain/template.ts';
 import { analysisOf, guardedParams, partsOf, renderPart, TemplateRenderError } from './engine.ts';
 import { hasPath } from './parameters.ts';
+import { pushPayloadProblem } from '../domain/pushPayload.ts';
 
 export { TemplateRenderError, type TemplateErrorCode } from './engine.ts';
 
@@ -49,6 +50,9 @@ export function renderTemplate(version: TemplateVersion, locale: string | null, 
     if (channel === 'push' && parts.push) {
       const { title, body, data } = parts.push;
       out.push = { title: r('push.title', title), body: r('push.body', body), ...(data ? { data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, r(`push.data.${k}`, v)])) } : {}) };
+      // The parameters decide the size: a push too large for the providers is refused here, not after the 202.
+      const tooLarge = pushPayloadProblem(out.push);
+      if (tooLarge) throw new TemplateRenderError('template_parameter_invalid', 'push', `rendered with these parameters, ${tooLarge}`, key);
     }
     if (channel === 'sms' && parts.sms) out.sms = { body: r('sms.body', parts.sms.body) };
     if (channel === 'email' && parts.email) {

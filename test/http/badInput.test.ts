@@ -20,6 +20,7 @@ describe('bad input gets a clear 4xx problem, never a 500', () => {
     { name: 'a phone that is not a number', method: 'PUT', url: '/v1/users/u-2', payload: { phone: '12' }, status: 422, code: 'validation_failed', mentions: '/phone' },
     { name: 'an email that is not one', method: 'PUT', url: '/v1/users/u-2', payload: { email: 'not-an-email' }, status: 422, code: 'validation_failed', mentions: '/email' },
     { name: 'an email whose mailbox name is not ASCII (SendGrid drops those)', method: 'PUT', url: '/v1/users/u-2', payload: { email: 'pepé@example.com' }, status: 422, code: 'validation_failed', mentions: 'the part before the @ must be ASCII' },
+    { name: 'a push data key the providers reserve', method: 'POST', url: '/v1/notifications', payload: { to: [{ userId: 'u-1' }], category: 'c', content: { push: { title: 't', body: 'b', data: { 'google.c.a': 'x' } } } }, status: 422, code: 'validation_failed', mentions: 'body/content/push/data/google.c.a: data key \\"google.c.a\\" is reserved by APNs or FCM' },
     { name: 'an unknown time zone', method: 'PUT', url: '/v1/users/u-2', payload: { timezone: 'Mars/Olympus' }, status: 422, code: 'validation_failed', mentions: '/timezone' },
     { name: 'a user id with a slash-like character', method: 'PUT', url: '/v1/users/a%20b', payload: {}, status: 422, code: 'validation_failed', mentions: 'userId' },
     { name: 'a wrong content type', method: 'POST', url: '/v1/notifications', raw: 'to=u-1', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, code: 'unsupported_media_type' },
@@ -99,6 +100,28 @@ describe('bad input gets a clear 4xx problem, never a 500', () => {
     const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'ghost' }], category: 'c', content: { sms: { body: 'x' } } } });
     assert.equal(res.statusCode, 202);
     assert.deepEqual(res.json(), { notifications: [], skipped: [{ userId: 'ghost', reason: 'unknown_user' }] });
+  });
+});
+
+describe('a push larger than APNs and FCM take', () => {
+  let h: Awaited<ReturnType<typeof startTestHerald>>;
+  before(async () => {
+    h = await startTestHerald();
+    await h.app.inject({ method: 'POST', url: '/v1/users/u-1/devices', headers: auth, payload: { platform: 'ios', token: 'a'.repeat(64) } });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('is a 422 counted in UTF-8 bytes, not a dead letter after the 202', async () => {
+    const send = (body: string) => h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], category: 'c', content: { push: { title: 't', body } } } });
+    // 2,100 two-byte characters: within the 4,096-character field, over the 4,096-byte payload.
+    const over = await send('é'.repeat(2100));
+    assert.equal(over.statusCode, 422, over.body);
+    assert.deepEqual(over.json<{ errors: { path: string; message: string }[] }>().errors, [
+      { in: 'body', path: '/content/push', message: 'the push payload (title, body and data) is 4241 bytes as JSON, over the 4096 bytes APNs and FCM take; shorten it or send a link in data' },
+    ]);
+    assert.equal((await send('é'.repeat(2000))).statusCode, 202);
   });
 });
 

@@ -92,6 +92,7 @@ describe('templates over HTTP', () => {
       [{ defaultLocale: 'en', locales: { en: { fax: { body: 'x' } } } }, 'fax'],
       [{ defaultLocale: 'en', locales: { 'not a tag': { sms: { body: 'x' } } } }, 'locales'],
       [{ defaultLocale: 'en', locales: { en: {} } }, 'at least one of push, sms or email'],
+      [{ defaultLocale: 'en', locales: { en: { push: { title: 't', body: 'b', data: { aps: '{{x}}' } } } } }, 'locales/en/push/data/aps: data key \\"aps\\" is reserved by APNs or FCM'],
     ];
     for (const [payload, mentions] of cases) {
       const res = await call('POST', '/v1/templates/schema-check', payload);

@@ -112,6 +112,14 @@ describe('a missing parameter is a TemplateRenderError naming the part', () => {
     assert.equal(renderTemplate(used, 'en', { order: { id: 7, paid: true }, items: { a: 1, b: [2, 3].length } }).sms?.body, '7 paid: a=1 b=2 7 7');
   });
 
+  it('a push its parameters make larger than APNs and FCM take is template_parameter_invalid, before anything is sent', () => {
+    const note = { ...order, locales: { en: { push: { title: 'Hi {{name}}', body: '{{text}}' } } } };
+    assert.equal(renderTemplate(note, 'en', { name: 'Ada', text: 'x'.repeat(4000) }).push?.body.length, 4000);
+    const e = renderError(() => renderTemplate(note, 'en', { name: 'Ada', text: 'x'.repeat(4100) }));
+    assert.deepEqual([e.code, e.field, e.locale], ['template_parameter_invalid', 'push', 'en']);
+    assert.match(e.detail, /^rendered with these parameters, the push payload \(title, body and data\) is 4\d{3} bytes as JSON, over the 4096 bytes APNs and FCM take/);
+  });
+
   it('renders the same source again from the cache, and a different source under the same key anew', () => {
     const a = { ...order, locales: { en: { sms: { body: 'A {{name}}' } } } };
     const b = { ...order, locales: { en: { sms: { body: 'B {{name}}' } } } };
