@@ -2,7 +2,7 @@
 import { domainToASCII } from 'node:url';
 import { z } from 'zod';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
-import { isReservedDataKey, pushPayloadProblem } from '../domain/pushPayload.ts';
+import { EMAIL_SUBJECT_MAX_CHARS, isReservedDataKey, pushPayloadProblem, SMS_BODY_MAX_CHARS } from '../domain/contentLimits.ts';
 
 export const userId = z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'use 1-128 letters, digits or . _ : @ -');
 export const notificationId = z.string().regex(/^[0-9a-f-]{36}$/, 'a notification id (UUID)');
@@ -99,9 +99,9 @@ const content = z.strictObject({
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .optional(),
-  sms: z.strictObject({ body: z.string().min(1).max(1600) }).optional(),
+  sms: z.strictObject({ body: z.string().min(1).max(SMS_BODY_MAX_CHARS) }).optional(),
   email: z
-    .strictObject({ subject: z.string().min(1).max(998), text: z.string().max(1_000_000).optional(), html: z.string().max(1_000_000).optional() })
+    .strictObject({ subject: z.string().min(1).max(EMAIL_SUBJECT_MAX_CHARS), text: z.string().max(1_000_000).optional(), html: z.string().max(1_000_000).optional() })
     .refine((e) => e.text !== undefined || e.html !== undefined, 'an email needs text, html or both')
     .optional(),
 });

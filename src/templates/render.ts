@@ -7,7 +7,7 @@ import { CHANNELS, type Channel, type ChannelContent } from '../domain/channels.
 import type { TemplateVersion } from '../domain/template.ts';
 import { analysisOf, guardedParams, partsOf, renderPart, TemplateRenderError } from './engine.ts';
 import { hasPath } from './parameters.ts';
-import { pushPayloadProblem } from '../domain/pushPayload.ts';
+import { EMAIL_SUBJECT_MAX_CHARS, pushPayloadProblem, SMS_BODY_MAX_CHARS } from '../domain/contentLimits.ts';
 
 export { TemplateRenderError, type TemplateErrorCode } from './engine.ts';
 
@@ -34,6 +34,12 @@ export function resolveLocale(version: TemplateVersion, locale: string | null, c
   return null;
 }
 
+/** The rendered text, or template_parameter_invalid when the parameters made it longer than `who` takes. */
+function within(text: string, max: number, field: string, who: string, locale: string): string {
+  if (text.length <= max) return text;
+  throw new TemplateRenderError('template_parameter_invalid', field, `rendered with these parameters, it is ${text.length} characters, over the ${max} ${who} takes`, locale);
+}
+
 /**
  * Renders every channel the template has, in the recipient's locale. Throws TemplateRenderError
  * naming the part (e.g. 'email.subject') and the parameter: `template_parameter_missing`, or
@@ -54,10 +60,10 @@ export function renderTemplate(version: TemplateVersion, locale: string | null, 
       const tooLarge = pushPayloadProblem(out.push);
       if (tooLarge) throw new TemplateRenderError('template_parameter_invalid', 'push', `rendered with these parameters, ${tooLarge}`, key);
     }
-    if (channel === 'sms' && parts.sms) out.sms = { body: r('sms.body', parts.sms.body) };
+    if (channel === 'sms' && parts.sms) out.sms = { body: within(r('sms.body', parts.sms.body), SMS_BODY_MAX_CHARS, 'sms.body', 'Twilio', key) };
     if (channel === 'email' && parts.email) {
       const { subject, html, text } = parts.email;
-      out.email = { subject: r('email.subject', subject), ...(html !== undefined ? { html: r('email.html', html) } : {}), ...(text !== undefined ? { text: r('email.text', text) } : {}) };
+      out.email = { subject: within(r('email.subject', subject), EMAIL_SUBJECT_MAX_CHARS, 'email.subject', 'a mail header line', key), ...(html !== undefined ? { html: r('email.html', html) } : {}), ...(text !== undefined ? { text: r('email.text', text) } : {}) };
     }
   }
   return out;

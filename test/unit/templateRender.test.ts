@@ -120,6 +120,15 @@ describe('a missing parameter is a TemplateRenderError naming the part', () => {
     assert.match(e.detail, /^rendered with these parameters, the push payload \(title, body and data\) is 4\d{3} bytes as JSON, over the 4096 bytes APNs and FCM take/);
   });
 
+  it('an SMS or an email subject its parameters make longer than Twilio or a mail header takes is template_parameter_invalid', () => {
+    const long = { ...order, locales: { en: { sms: { body: '{{text}}' }, email: { subject: 'Re: {{text}}', text: 'x' } } } };
+    assert.equal(renderTemplate(long, 'en', { text: 'x'.repeat(994) }).email?.subject.length, 998);
+    const sms = renderError(() => renderTemplate(long, 'en', { text: 'x'.repeat(1601) }));
+    assert.deepEqual([sms.code, sms.field, sms.detail], ['template_parameter_invalid', 'sms.body', 'rendered with these parameters, it is 1601 characters, over the 1600 Twilio takes']);
+    const subject = renderError(() => renderTemplate({ ...long, locales: { en: { email: { subject: 'Re: {{text}}', text: 'x' } } } }, 'en', { text: 'x'.repeat(995) }));
+    assert.deepEqual([subject.field, subject.detail], ['email.subject', 'rendered with these parameters, it is 999 characters, over the 998 a mail header line takes']);
+  });
+
   it('renders the same source again from the cache, and a different source under the same key anew', () => {
     const a = { ...order, locales: { en: { sms: { body: 'A {{name}}' } } } };
     const b = { ...order, locales: { en: { sms: { body: 'B {{name}}' } } } };

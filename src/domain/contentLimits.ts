@@ -1,10 +1,15 @@
 /**
- * What APNs and FCM refuse in a push, checked before a notification is accepted rather than
- * found as a dead letter after the 202: a payload over 4,096 bytes (both providers' limit), and
- * data keys the providers keep for themselves (FCM: `from`, `message_type`, `collapse_key` and
- * anything starting with `google` or `gcm`; APNs: `aps`, which the SDK would overwrite).
+ * What the providers refuse, checked before a notification is accepted (inline content in its
+ * schema, a template's once rendered) rather than found as a dead letter after the 202.
+ * Push: a payload over 4,096 bytes (APNs' and FCM's limit), and data keys the providers keep for
+ * themselves (FCM: `from`, `message_type`, `collapse_key` and anything starting with `google` or
+ * `gcm`; APNs: `aps`, which the SDK would overwrite). SMS: Twilio's 1,600 characters. Email: a
+ * subject of at most 998 characters (RFC 5322's line limit).
  */
 import type { PushContent } from '../ports/deliveryProvider.ts';
+
+export const SMS_BODY_MAX_CHARS = 1600;
+export const EMAIL_SUBJECT_MAX_CHARS = 998;
 
 export const PUSH_PAYLOAD_LIMIT_BYTES = 4096;
 
