@@ -63,6 +63,7 @@ function userLife(u: number): Sample[] {
     { stream, type: 'UserProfileUpdated', data: { userId, email: `u${u}@example.com`, phone: '+14155550123', locale: 'en', timezone: null, at } },
     { stream, type: 'DeviceRegistered', data: { userId, token: `tok-${u}-a`, platform: u % 2 ? 'ios' : 'android', at } },
     { stream, type: 'DeviceRegistered', data: { userId, token: `tok-${u}-b`, platform: 'web', appId: 'app-1', at } },
+    { stream: `device-${hex64(100_000 + u)}`, type: 'DeviceClaimed', data: { tokenDigest: hex64(100_000 + u), userId, ...(u % 7 === 0 ? { previousUserId: `u-${u + 1}` } : {}), at } },
     ...(u % 3 === 0 ? [{ stream, type: 'DeviceTokenInvalidated', data: { userId, token: `tok-${u}-a`, reason: 'unregistered_token', at } }] : []),
     ...(u % 4 === 0 ? [{ stream, type: 'DeviceRemoved', data: { userId, token: `tok-${u}-b`, at } }] : []),
     ...(u % 5 === 0 ? [{ stream, type: 'ContactOptedOut', data: { userId, channel: 'email', address: `u${u}@example.com`, reason: 'hard_bounce', source: 'sendgrid', at } }] : []),
