@@ -43,6 +43,10 @@ const schema = z.object({
   HERALD_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(3600),
   HERALD_RATE_LIMIT_WINDOW: z.enum(['fixed', 'sliding']).default('sliding'),
   HERALD_RATE_LIMIT_OVER: z.enum(['suppress', 'defer']).default('suppress'),
+  HERALD_USER_RATE_LIMIT_MAX: z.coerce.number().int().min(1).optional(),
+  HERALD_USER_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(86_400),
+  HERALD_USER_RATE_LIMIT_WINDOW: z.enum(['fixed', 'sliding']).default('sliding'),
+  HERALD_USER_RATE_LIMIT_OVER: z.enum(['suppress', 'defer']).default('suppress'),
   HERALD_WORKER_THREAD: z.enum(['on', 'off']).default('on'),
   HERALD_BACKGROUND_NICE: z.coerce.number().int().min(0).max(19).default(0),
   HERALD_SEMI_SPACE_MB: z.coerce.number().int().min(1).max(1024).default(64),
@@ -74,6 +78,8 @@ export interface Config {
   retry: RetryPolicy;
   /** The per-user rate limit for categories without their own; null when HERALD_RATE_LIMIT_MAX is unset. */
   defaultRateLimit: RateLimit | null;
+  /** The per-user limit over every category together (not transactional ones); null when HERALD_USER_RATE_LIMIT_MAX is unset. */
+  userRateLimit: RateLimit | null;
   schedulerTickMs: number;
   /** The projector's longest pause between batches under load: how far read models may trail the log, to commit more at once. */
   projectorMaxPauseMs: number;
@@ -143,6 +149,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: string = 'all', channel
     backgroundSemiSpaceMb: e.HERALD_SEMI_SPACE_MB,
     defaultRateLimit: e.HERALD_RATE_LIMIT_MAX
       ? { max: e.HERALD_RATE_LIMIT_MAX, windowSeconds: e.HERALD_RATE_LIMIT_WINDOW_SECONDS, window: e.HERALD_RATE_LIMIT_WINDOW, overLimit: e.HERALD_RATE_LIMIT_OVER, appliesToTransactional: false }
+      : null,
+    userRateLimit: e.HERALD_USER_RATE_LIMIT_MAX
+      ? { max: e.HERALD_USER_RATE_LIMIT_MAX, windowSeconds: e.HERALD_USER_RATE_LIMIT_WINDOW_SECONDS, window: e.HERALD_USER_RATE_LIMIT_WINDOW, overLimit: e.HERALD_USER_RATE_LIMIT_OVER, appliesToTransactional: false }
       : null,
     alerts: { deadLetterThreshold: e.HERALD_DEAD_LETTER_ALERT_THRESHOLD, intervalMs: e.HERALD_ALERT_CHECK_INTERVAL_MS, ...(e.HERALD_ALERT_WEBHOOK_URL ? { webhookUrl: e.HERALD_ALERT_WEBHOOK_URL } : {}) },
     env,

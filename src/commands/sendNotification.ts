@@ -18,7 +18,7 @@ import type { CategoryPolicy, RateLimit } from '../domain/category.ts';
 import { decideChannel } from '../domain/sendPolicy.ts';
 import type { Route } from '../ports/deliveryProvider.ts';
 import { loadCategory } from './categories.ts';
-import { takeSlot } from './rateSlots.ts';
+import { takeSlot, type SlotOutcome } from './rateSlots.ts';
 import { loadTemplate } from './templates.ts';
 import { renderTemplate } from '../templates/render.ts';
 import { encodeEvent } from '../codec/events.ts';
@@ -78,6 +78,8 @@ export interface SendContext {
   metadata?: Record<string, unknown>;
   /** Applies to categories without a rate limit of their own. */
   defaultRateLimit?: RateLimit | null;
+  /** A user's limit over every category together; transactional categories are exempt. */
+  userRateLimit?: RateLimit | null;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -151,11 +153,11 @@ interface ChannelPlan {
 }
 
 /**
- * Applies the user's preferences and the category's rate limit, then writes the user's
- * notifications: each channel is sent, held (quiet hours, a full window with 'defer') or
- * suppressed with its reason. One rate slot covers every channel of the request for this user:
- * the limit counts messages, not copies of one message. The slot and the notifications it admits
- * are written in one `appendInOrder`.
+ * Applies the user's preferences and the rate limits (the category's, then the user's over all
+ * categories), then writes the user's notifications: each channel is sent, held (quiet hours, a
+ * full window with 'defer') or suppressed with its reason. One rate slot per window covers every
+ * channel of the request for this user: a limit counts messages, not copies of one message. The
+ * slots and the notifications they admit are written in one `appendInOrder`.
  */
 async function sendToUser(ctx: SendContext, input: SendInput, category: CategoryPolicy, userId: string, user: UserState, channels: Channel[], build: (plan: ChannelPlan) => Planned, requestHash: string | undefined): Promise<Planned[]> {
   const start = Math.max(ctx.now().getTime(), input.sendAt ? Date.parse(input.sendAt) : 0);
@@ -166,26 +168,51 @@ async function sendToUser(ctx: SendContext, input: SendInput, category: Category
     if (decision.kind === 'hold') return { channel, routes, sendAt: decision.until.toISOString(), heldFor: decision.reason };
     return { channel, routes, ...(input.sendAt ? { sendAt: input.sendAt } : {}) };
   });
-  const limit = category.rateLimit ?? ctx.defaultRateLimit ?? null;
   const deliverable = (plan: ChannelPlan) => !plan.suppress && plan.routes.length > 0;
-  if (!limit || !plans.some(deliverable) || (category.transactional && !limit.appliesToTransactional)) {
+  const limits = limitsFor(ctx, category, input.category);
+  if (limits.length === 0 || !plans.some(deliverable)) {
     const planned = plans.map(build);
-    await appendSend(ctx, undefined, planned, requestHash);
+    await appendSend(ctx, [], planned, requestHash);
     return planned;
   }
   const at = Math.max(start, ...plans.filter(deliverable).map((p) => (p.sendAt ? Date.parse(p.sendAt) : 0)));
   const slotId = input.idempotencyKey ? idempotentId(ctx.scope, input.idempotencyKey, userId, 'slot') : ctx.ids.next();
   let planned: Planned[] = [];
-  await takeSlot(ctx.store, { userId, category: input.category, slotId, at, limit }, async (slot, take) => {
+  await takeSlots(ctx, { userId, slotId, at }, limits, async (slot, takes) => {
     const admitted = plans.map((plan): ChannelPlan => {
       if (!deliverable(plan)) return plan;
       if (slot.kind === 'suppressed') return { ...plan, suppress: 'rate_limited' };
       return slot.at > at ? { ...plan, sendAt: new Date(slot.at).toISOString(), heldFor: 'rate_limited' } : plan;
     });
     planned = admitted.map(build);
-    await appendSend(ctx, take, planned, requestHash);
+    await appendSend(ctx, takes, planned, requestHash);
   });
   return planned;
+}
+
+/** The window that counts every category of a user together (no category name can be `*`). */
+export const ALL_CATEGORIES = '*';
+
+/** The windows a send to one user counts against: its category's (or the default), then the user's over all categories. */
+function limitsFor(ctx: SendContext, category: CategoryPolicy, name: string): { category: string; limit: RateLimit }[] {
+  const own = category.rateLimit ?? ctx.defaultRateLimit ?? null;
+  const limits = own && (!category.transactional || own.appliesToTransactional) ? [{ category: name, limit: own }] : [];
+  if (ctx.userRateLimit && !category.transactional) limits.push({ category: ALL_CATEGORIES, limit: ctx.userRateLimit });
+  return limits;
+}
+
+/**
+ * Takes a slot in each window in turn, each from the time the one before granted, and has
+ * `write` record every slot taken with what they admit (nothing taken when any window
+ * suppresses). A window another process moved makes the takeSlot that owns it decide again.
+ */
+async function takeSlots(ctx: SendContext, request: { userId: string; slotId: string; at: number }, limits: readonly { category: string; limit: RateLimit }[], write: (slot: SlotOutcome, takes: StreamAppend[]) => Promise<void>): Promise<void> {
+  const [first, ...rest] = limits;
+  if (!first) return write({ kind: 'granted', at: request.at }, []);
+  await takeSlot(ctx.store, { ...request, category: first.category, limit: first.limit }, async (slot, take) => {
+    if (slot.kind === 'suppressed') return write(slot, []);
+    await takeSlots(ctx, { ...request, at: slot.at }, rest, (inner, takes) => write(inner, inner.kind === 'suppressed' ? [] : [...(take ? [take] : []), ...takes]));
+  });
 }
 
 /**
@@ -194,21 +221,21 @@ async function sendToUser(ctx: SendContext, input: SendInput, category: Category
  * of an idempotent request: checked, then the appends after it go on. A slot whose window moved
  * rejects, for takeSlot to decide again.
  */
-async function appendSend(ctx: SendContext, take: StreamAppend | undefined, planned: readonly Planned[], requestHash: string | undefined): Promise<void> {
+async function appendSend(ctx: SendContext, takes: readonly StreamAppend[], planned: readonly Planned[], requestHash: string | undefined): Promise<void> {
   const now = ctx.now().toISOString();
   const notifications = planned.map(({ id, command }): StreamAppend => ({
     stream: notificationStream(id),
     events: decideNotification(command, initialNotificationState(), now).map((e) => encodeEvent(e, ctx.metadata)),
     expected: 'no_stream',
   }));
-  let appends = take ? [take, ...notifications] : notifications;
+  let appends = [...takes, ...notifications];
   while (appends.length > 0) {
     try {
       await ctx.store.appendInOrder(appends);
       return;
     } catch (error) {
       const k = error instanceof WrongExpectedRevisionError ? appends.findIndex((a) => a.stream === error.stream) : -1;
-      if (k < 0 || appends[k] === take) throw error;
+      if (k < 0 || takes.includes(appends[k]!)) throw error;
       await sameRequest(ctx, planned[notifications.indexOf(appends[k]!)]!, requestHash);
       appends = appends.slice(k + 1);
     }

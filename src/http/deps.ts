@@ -35,7 +35,7 @@ export interface AppDeps {
   /** Liveness of background work (subscriptions), reported by /ready next to the store checks. */
   readiness?: () => Promise<Record<string, boolean>>;
   /** Send policy defaults: the rate limit for categories without one of their own. */
-  policy?: { defaultRateLimit: RateLimit | null };
+  policy?: { defaultRateLimit: RateLimit | null; userRateLimit?: RateLimit | null };
   /** Email pixel/link secret and webhook keys; absent: no /t/* or /v1/webhooks/* routes. */
   tracking?: TrackingConfig;
 }

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
 import { pooledUuidV7 } from '../../src/adapters/ids.ts';
 import { configureCategory } from '../../src/commands/categories.ts';
-import { IdempotencyKeyReusedError, sendNotification, type SendContext } from '../../src/commands/sendNotification.ts';
+import { ALL_CATEGORIES, IdempotencyKeyReusedError, sendNotification, type SendContext } from '../../src/commands/sendNotification.ts';
 import { handleUserCommand } from '../../src/commands/users.ts';
 import { bucketOf, rateWindowStream } from '../../src/domain/rateWindow.ts';
 import type { EventStore, StreamAppend } from '../../src/ports/eventStore.ts';
@@ -87,5 +87,58 @@ describe('a rate-limited send', () => {
     assert.deepEqual((await store.readStream(windowOf('bob'))).map((e) => e.data.slotId), ['other']);
     const events = await store.readStream(`notification-${notification.id}`);
     assert.deepEqual(events.map((e) => [e.type, e.data.reason]), [['NotificationRequested', undefined], ['NotificationSuppressed', 'rate_limited']]);
+  });
+});
+
+/** HERALD_USER_RATE_LIMIT_*: one window over every category of a user, besides each category's own. */
+describe('a user\'s limit over all categories', () => {
+  let dir: string;
+  let store: SqliteEventStore;
+  const now = () => new Date();
+  const cap = (max: number, overLimit: 'suppress' | 'defer' = 'suppress') => ({ max, windowSeconds: 86_400, window: 'fixed' as const, overLimit, appliesToTransactional: false });
+  const context = (userRateLimit: ReturnType<typeof cap>): SendContext => ({ store, now, ids: pooledUuidV7(), scope: 'test', userRateLimit });
+  const sms = (userId: string, category: string) => ({ to: [{ userId }], channels: ['sms' as const], category, content: { sms: { body: category } } });
+  const status = async (ctx: SendContext, userId: string, category: string) => (await sendNotification(ctx, sms(userId, category))).notifications[0]!;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'herald-user-rate-'));
+    store = new SqliteEventStore(join(dir, 'events.db'));
+    for (const userId of ['cat', 'dan', 'eve']) await handleUserCommand({ store, now }, { type: 'UpdateProfile', data: { userId, phone: '+14155550123', timezone: 'UTC' } });
+    await configureCategory({ store, now }, { category: 'security', transactional: true, marketing: false, rateLimit: null });
+    await configureCategory({ store, now }, { category: 'promo', transactional: false, marketing: true, rateLimit: { ...cap(5), window: 'sliding' } });
+  });
+  after(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('counts every category together; a transactional one is exempt; the category\'s own window is counted too', async () => {
+    const ctx = context(cap(2));
+    assert.equal((await status(ctx, 'cat', 'news')).status, 'requested');
+    assert.equal((await status(ctx, 'cat', 'promo')).status, 'requested');
+    const third = await status(ctx, 'cat', 'orders');
+    assert.equal(third.status, 'suppressed', 'a third category: over the user\'s 2');
+    assert.deepEqual((await store.readStream(`notification-${third.id}`)).map((e) => e.data.reason), [undefined, 'rate_limited']);
+    assert.equal((await status(ctx, 'cat', 'security')).status, 'requested', 'transactional: exempt');
+    const day = bucketOf(Date.now(), cap(1));
+    assert.deepEqual((await store.readStream(rateWindowStream('cat', ALL_CATEGORIES, day))).map((e) => e.data.category), ['*', '*']);
+    assert.equal((await store.readStream(rateWindowStream('cat', 'promo', bucketOf(Date.now(), cap(5))))).length, 1, 'promo\'s own window took its slot too');
+  });
+
+  it('lets exactly N through when sends in many categories race', async () => {
+    const ctx = context(cap(3));
+    const sent = await Promise.all(Array.from({ length: 24 }, (_, i) => status(ctx, 'dan', ['news', 'promo', 'orders', 'tips'][i % 4]!)));
+    assert.equal(sent.filter((n) => n.status === 'requested').length, 3);
+    assert.equal(sent.filter((n) => n.status === 'suppressed').length, 21);
+  });
+
+  it('over a limit that defers, the send is scheduled when the user\'s window has room again', async () => {
+    const ctx = context(cap(1, 'defer'));
+    assert.equal((await status(ctx, 'eve', 'news')).status, 'requested');
+    const held = await status(ctx, 'eve', 'tips');
+    assert.equal(held.status, 'scheduled');
+    const [requested] = await store.readStream(`notification-${held.id}`);
+    const nextDay = new Date((bucketOf(Date.now(), cap(1)) + 1) * 86_400_000).toISOString();
+    assert.deepEqual([requested!.data.sendAt, requested!.data.heldFor], [nextDay, 'rate_limited']);
   });
 });

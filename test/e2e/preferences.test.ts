@@ -92,3 +92,24 @@ describe('whether, when and where to send: preferences, categories, rate windows
     assert.ok(doc.sendAt && Date.parse(doc.sendAt) > now().getTime(), 'held for the next window');
   });
 });
+
+describe('HERALD_USER_RATE_LIMIT_MAX: at most N notifications per user over every category', () => {
+  let h: Awaited<ReturnType<typeof startTestHerald>>;
+  before(async () => {
+    h = await startTestHerald({ HERALD_USER_RATE_LIMIT_MAX: '2', HERALD_USER_RATE_LIMIT_WINDOW_SECONDS: '3600' });
+    await h.app.inject({ method: 'PUT', url: '/v1/users/ann', headers: auth, payload: { phone: '+14155550123' } });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('suppresses the third send to a user, whatever its category', async () => {
+    const statuses: string[] = [];
+    for (const category of ['news', 'orders', 'tips']) {
+      const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'ann' }], channels: ['sms'], category, content: { sms: { body: category } } } });
+      assert.equal(res.statusCode, 202, res.body);
+      statuses.push(res.json<Sent>().notifications[0]!.status);
+    }
+    assert.deepEqual(statuses, ['requested', 'requested', 'suppressed']);
+  });
+});
