@@ -24,6 +24,8 @@ export type NotificationCommand =
   | { type: 'MarkDue'; data: { notificationId: string; route: Route; attempt: number } }
   | { type: 'Redrive'; data: { notificationId: string; route: Route } }
   | { type: 'Cancel'; data: { notificationId: string } }
+  /** The user's choices rule out a notification delivered later than requested (processors/lateOptOut.ts). */
+  | { type: 'Suppress'; data: { notificationId: string; reason: SuppressReason } }
   | { type: 'RecordOpen'; data: { notificationId: string } }
   /** A tracking fact from the app, an email pixel or link, or a provider webhook; idempotent. */
   | { type: 'RecordTracking'; data: { notificationId: string; fact: TrackingFact } };
@@ -167,6 +169,11 @@ export function decideNotification(command: NotificationCommand, state: Notifica
       const untouched = Object.values(state.routes).every((r) => r.state === 'pending');
       if (!untouched || state.status === 'suppressed') throw new NotificationNotCancellableError(notificationId, state.status);
       return [{ type: 'NotificationCancelled', data: { notificationId, at: now } }];
+    }
+    case 'Suppress': {
+      // Too late once a route has delivered it: the rest of it goes out as the user saw it start.
+      if (settled(state) || Object.values(state.routes).some((r) => r.state === 'sent')) return [];
+      return [{ type: 'NotificationSuppressed', data: { notificationId, reason: command.data.reason, at: now } }];
     }
     case 'RecordOpen':
       return state.opened ? [] : [{ type: 'NotificationOpened', data: { notificationId, at: now } }];

@@ -9,6 +9,7 @@ import { handle, load, type Loaded } from '../commands/handle.ts';
 import { notificationAggregate } from '../commands/sendNotification.ts';
 import { handleUserCommand, loadUser } from '../commands/users.ts';
 import { deadTokens, outcomeOf } from './deliveryOutcome.ts';
+import { deliveredLate, lateOptOut } from './lateOptOut.ts';
 import { RateLimiter } from './rateLimiter.ts';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retryPolicy.ts';
 import { recordSettlement, type DeliveryMetrics } from '../metrics.ts';
@@ -137,7 +138,16 @@ export class DeliveryProcessor {
         return null;
       }
       const { userId, channel, content, priority } = state.request;
-      const addresses = addressesFor(await loadUser(this.o.events, userId), route);
+      const user = await loadUser(this.o.events, userId);
+      if (deliveredLate(state.request, attempt, pe)) {
+        const reason = await lateOptOut(this.o.events, state.request, user, this.o.now());
+        const suppressed = reason ? await handle(this.o.events, notificationStream(notificationId), notificationAggregate, { type: 'Suppress', data: { notificationId, reason } }, { now: this.o.now, known: loaded }) : undefined;
+        if (suppressed?.events.length) {
+          await sub.ack(pe);
+          return null;
+        }
+      }
+      const addresses = addressesFor(user, route);
       const tracked = route === 'email' && content.email && this.o.emailTracking ? withEmailTracking(content.email, notificationId, this.o.emailTracking) : { content: content[channel] };
       const messages = addresses.map((to) => ({ route, notificationId, to, ...tracked, priority }) as DeliveryMessage);
       return { pe, notificationId, userId, attempt, messages, loaded };

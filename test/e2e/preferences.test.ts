@@ -113,3 +113,40 @@ describe('HERALD_USER_RATE_LIMIT_MAX: at most N notifications per user over ever
     assert.deepEqual(statuses, ['requested', 'requested', 'suppressed']);
   });
 });
+
+describe('a choice the user makes after the request, before the delivery', () => {
+  let h: Awaited<ReturnType<typeof startTestHerald>>;
+  const send = async (body: Record<string, unknown>) => {
+    const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'fay' }], channels: ['email'], content: { email: { subject: 's', text: 't' } }, ...body } });
+    assert.equal(res.statusCode, 202, res.body);
+    return res.json<Sent>().notifications[0]!;
+  };
+  const get = async (id: string) => (await h.app.inject({ method: 'GET', url: `/v1/notifications/${id}`, headers: auth })).json<Doc>();
+  before(async () => {
+    h = await startTestHerald({ HERALD_SCHEDULER_TICK_MS: '20' });
+    await h.app.inject({ method: 'PUT', url: '/v1/users/fay', headers: auth, payload: { email: 'fay@example.com' } });
+    await h.app.inject({ method: 'PUT', url: '/v1/categories/weekly', headers: auth, payload: { marketing: true } });
+    await h.app.inject({ method: 'PUT', url: '/v1/categories/login-code', headers: auth, payload: { transactional: true } });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('is honoured: a scheduled send the user has since opted out of ends suppressed, unsent; other ones go', async () => {
+    const soon = () => new Date(Date.now() + 1500).toISOString();
+    const digest = await send({ category: 'weekly', sendAt: soon() });
+    const news = await send({ category: 'news', sendAt: soon() });
+    const code = await send({ category: 'login-code', sendAt: soon() });
+    const kept = await send({ category: 'orders', sendAt: soon() });
+    for (const n of [digest, news, code, kept]) assert.equal(n.status, 'scheduled');
+    const prefs = await h.app.inject({ method: 'PUT', url: '/v1/users/fay/preferences', headers: auth, payload: { marketing: false, categories: { news: false, 'login-code': false } } });
+    assert.equal(prefs.statusCode, 200, prefs.body);
+    await eventually(8000, 'all four settled', async () => ((await Promise.all([digest, news, code, kept].map(async (n) => (await get(n.id)).status))).every((s) => s !== 'scheduled' && s !== 'requested') ? true : undefined));
+    assert.deepEqual([(await get(digest.id)).status, (await get(digest.id)).events.at(-1)?.reason], ['suppressed', 'marketing_unsubscribed']);
+    assert.deepEqual([(await get(news.id)).status, (await get(news.id)).events.at(-1)?.reason], ['suppressed', 'category_opted_out']);
+    assert.equal((await get(code.id)).status, 'sent', 'a transactional category ignores a category opt-out, then as now');
+    assert.equal((await get(kept.id)).status, 'sent');
+    const outbox = await h.outbox();
+    assert.deepEqual(outbox.filter((l) => [digest.id, news.id].includes(l.notificationId)), [], 'nothing sent for the ones opted out of');
+  });
+});

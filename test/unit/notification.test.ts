@@ -108,3 +108,20 @@ describe('notification decider', () => {
     assert.deepEqual(when([requested, ...opened], { type: 'RecordOpen', data: { notificationId: 'n1' } }), []);
   });
 });
+
+describe('suppressing a notification after its request (the user opted out meanwhile)', () => {
+  const suppress: NotificationCommand = { type: 'Suppress', data: { notificationId: 'n1', reason: 'marketing_unsubscribed' } };
+
+  it('suppresses one nothing has delivered yet, once', () => {
+    const events = when([requested], suppress);
+    assert.deepEqual(events, [{ type: 'NotificationSuppressed', data: { notificationId: 'n1', reason: 'marketing_unsubscribed', at: now } }]);
+    const state = given([requested, ...events]);
+    assert.equal(state.exists ? state.status : 'none', 'suppressed');
+    assert.deepEqual(when([requested, ...events], suppress), []);
+  });
+
+  it('leaves alone one a route has delivered, or one cancelled', () => {
+    assert.deepEqual(when([requested, sentOn('apns')], suppress), []);
+    assert.deepEqual(when([requested, { type: 'NotificationCancelled', data: { notificationId: 'n1', at: now } }], suppress), []);
+  });
+});
