@@ -1,5 +1,5 @@
 import { WrongExpectedRevisionError, type EventStore, type StreamAppend } from '../ports/eventStore.ts';
-import type { RateLimit } from '../domain/category.ts';
+import type { CategoryPolicy, RateLimit } from '../domain/category.ts';
 import { bucketOf, bucketStart, decideSlot, evolveRateWindow, initialRateWindow, rateWindowStream, type RateSlotTakenEvent } from '../domain/rateWindow.ts';
 import { encodeEvent } from '../codec/events.ts';
 import { load } from './handle.ts';
@@ -99,4 +99,35 @@ async function decideSlotOf(store: EventStore, request: SlotRequest): Promise<{ 
     return { outcome: { kind: 'granted', at: t }, take: { stream, events: [encodeEvent(event)], expected: current.revision } };
   }
   return { outcome: { kind: 'suppressed' } };
+}
+
+/** A window a send counts against: a category's, or the user's over all of them (ALL_CATEGORIES). */
+export interface WindowLimit {
+  category: string;
+  limit: RateLimit;
+}
+
+/** The window that counts every category of a user together (no category name can be `*`). */
+export const ALL_CATEGORIES = '*';
+
+/** The windows a send to one user counts against: its category's (or the default), then the user's over all categories. */
+export function limitsFor(category: CategoryPolicy, name: string, policy: { defaultRateLimit?: RateLimit | null; userRateLimit?: RateLimit | null }): WindowLimit[] {
+  const own = category.rateLimit ?? policy.defaultRateLimit ?? null;
+  const limits = own && (!category.transactional || own.appliesToTransactional) ? [{ category: name, limit: own }] : [];
+  if (policy.userRateLimit && !category.transactional) limits.push({ category: ALL_CATEGORIES, limit: policy.userRateLimit });
+  return limits;
+}
+
+/**
+ * Takes a slot in each window in turn, each from the time the one before granted, and has
+ * `write` record every slot taken with what they admit (nothing taken when any window
+ * suppresses). A window another process moved makes the takeSlot that owns it decide again.
+ */
+export async function takeSlots(store: EventStore, request: { userId: string; slotId: string; at: number }, limits: readonly WindowLimit[], write: (slot: SlotOutcome, takes: StreamAppend[]) => Promise<void>): Promise<void> {
+  const [first, ...rest] = limits;
+  if (!first) return write({ kind: 'granted', at: request.at }, []);
+  await takeSlot(store, { ...request, category: first.category, limit: first.limit }, async (slot, take) => {
+    if (slot.kind === 'suppressed') return write(slot, []);
+    await takeSlots(store, { ...request, at: slot.at }, rest, (inner, takes) => write(inner, inner.kind === 'suppressed' ? [] : [...(take ? [take] : []), ...takes]));
+  });
 }

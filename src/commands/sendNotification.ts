@@ -18,7 +18,7 @@ import type { CategoryPolicy, RateLimit } from '../domain/category.ts';
 import { decideChannel } from '../domain/sendPolicy.ts';
 import type { Route } from '../ports/deliveryProvider.ts';
 import { loadCategory } from './categories.ts';
-import { takeSlot, type SlotOutcome } from './rateSlots.ts';
+import { limitsFor, takeSlots } from './rateSlots.ts';
 import { loadTemplate } from './templates.ts';
 import { renderTemplate } from '../templates/render.ts';
 import { encodeEvent } from '../codec/events.ts';
@@ -169,7 +169,7 @@ async function sendToUser(ctx: SendContext, input: SendInput, category: Category
     return { channel, routes, ...(input.sendAt ? { sendAt: input.sendAt } : {}) };
   });
   const deliverable = (plan: ChannelPlan) => !plan.suppress && plan.routes.length > 0;
-  const limits = limitsFor(ctx, category, input.category);
+  const limits = limitsFor(category, input.category, ctx);
   if (limits.length === 0 || !plans.some(deliverable)) {
     const planned = plans.map(build);
     await appendSend(ctx, [], planned, requestHash);
@@ -178,7 +178,7 @@ async function sendToUser(ctx: SendContext, input: SendInput, category: Category
   const at = Math.max(start, ...plans.filter(deliverable).map((p) => (p.sendAt ? Date.parse(p.sendAt) : 0)));
   const slotId = input.idempotencyKey ? idempotentId(ctx.scope, input.idempotencyKey, userId, 'slot') : ctx.ids.next();
   let planned: Planned[] = [];
-  await takeSlots(ctx, { userId, slotId, at }, limits, async (slot, takes) => {
+  await takeSlots(ctx.store, { userId, slotId, at }, limits, async (slot, takes) => {
     const admitted = plans.map((plan): ChannelPlan => {
       if (!deliverable(plan)) return plan;
       if (slot.kind === 'suppressed') return { ...plan, suppress: 'rate_limited' };
@@ -188,31 +188,6 @@ async function sendToUser(ctx: SendContext, input: SendInput, category: Category
     await appendSend(ctx, takes, planned, requestHash);
   });
   return planned;
-}
-
-/** The window that counts every category of a user together (no category name can be `*`). */
-export const ALL_CATEGORIES = '*';
-
-/** The windows a send to one user counts against: its category's (or the default), then the user's over all categories. */
-function limitsFor(ctx: SendContext, category: CategoryPolicy, name: string): { category: string; limit: RateLimit }[] {
-  const own = category.rateLimit ?? ctx.defaultRateLimit ?? null;
-  const limits = own && (!category.transactional || own.appliesToTransactional) ? [{ category: name, limit: own }] : [];
-  if (ctx.userRateLimit && !category.transactional) limits.push({ category: ALL_CATEGORIES, limit: ctx.userRateLimit });
-  return limits;
-}
-
-/**
- * Takes a slot in each window in turn, each from the time the one before granted, and has
- * `write` record every slot taken with what they admit (nothing taken when any window
- * suppresses). A window another process moved makes the takeSlot that owns it decide again.
- */
-async function takeSlots(ctx: SendContext, request: { userId: string; slotId: string; at: number }, limits: readonly { category: string; limit: RateLimit }[], write: (slot: SlotOutcome, takes: StreamAppend[]) => Promise<void>): Promise<void> {
-  const [first, ...rest] = limits;
-  if (!first) return write({ kind: 'granted', at: request.at }, []);
-  await takeSlot(ctx.store, { ...request, category: first.category, limit: first.limit }, async (slot, take) => {
-    if (slot.kind === 'suppressed') return write(slot, []);
-    await takeSlots(ctx, { ...request, at: slot.at }, rest, (inner, takes) => write(inner, inner.kind === 'suppressed' ? [] : [...(take ? [take] : []), ...takes]));
-  });
 }
 
 /**
