@@ -40,12 +40,20 @@ export interface SendInput {
   template?: { id: string; version?: number; params: Record<string, unknown> };
   priority?: Priority;
   sendAt?: string;
+  expiresAt?: string;
   idempotencyKey?: string;
 }
 
 export interface SendResult {
   notifications: { id: string; userId: string; channel: Channel; status: 'requested' | 'scheduled' | 'suppressed' }[];
   skipped: { userId: string; reason: 'unknown_user' | 'unreachable' }[];
+}
+
+export class AlreadyExpiredError extends Error {
+  readonly code = 'already_expired';
+  constructor(readonly expiresAt: string) {
+    super(`expiresAt ${expiresAt} has passed; nothing would be sent`);
+  }
 }
 
 export class TemplateNotFoundError extends Error {
@@ -92,7 +100,8 @@ function idempotentId(scope: string, key: string, userId: string, channel: Chann
 
 /** Fans a send request out to one notification per (user, channel), each on its own stream. */
 export async function sendNotification(ctx: SendContext, input: SendInput): Promise<SendResult> {
-  const requestHash = input.idempotencyKey ? sha256(JSON.stringify([input.to, input.channels ?? null, input.category, input.content ?? null, input.template ?? null, input.priority ?? 'normal', input.sendAt ?? null])) : undefined;
+  const requestHash = input.idempotencyKey ? sha256(JSON.stringify([input.to, input.channels ?? null, input.category, input.content ?? null, input.template ?? null, input.priority ?? 'normal', input.sendAt ?? null, ...(input.expiresAt ? [input.expiresAt] : [])])) : undefined;
+  if (input.expiresAt && input.expiresAt <= ctx.now().toISOString()) throw new AlreadyExpiredError(input.expiresAt);
   const result: SendResult = { notifications: [], skipped: [] };
   const users = [...new Set(input.to.map((r) => r.userId))];
   const [category, template] = await Promise.all([loadCategory(ctx.store, input.category), input.template ? loadTemplate(ctx.store, input.template.id, input.template.version) : null]);
@@ -123,7 +132,7 @@ export async function sendNotification(ctx: SendContext, input: SendInput): Prom
           type: 'RequestNotification',
           data: {
             notificationId: id, userId, channel, category: input.category, content: { [channel]: content[channel] }, routes, priority: input.priority ?? 'normal',
-            ...source, ...(sendAt ? { sendAt } : {}), ...(heldFor ? { heldFor } : {}), ...(suppress ? { suppress } : {}),
+            ...source, ...(sendAt ? { sendAt } : {}), ...(input.expiresAt ? { expiresAt: input.expiresAt } : {}), ...(heldFor ? { heldFor } : {}), ...(suppress ? { suppress } : {}),
             ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey, requestHash } : {}),
           },
         };
@@ -161,11 +170,12 @@ interface ChannelPlan {
  */
 async function sendToUser(ctx: SendContext, input: SendInput, category: CategoryPolicy, userId: string, user: UserState, channels: Channel[], build: (plan: ChannelPlan) => Planned, requestHash: string | undefined): Promise<Planned[]> {
   const start = Math.max(ctx.now().getTime(), input.sendAt ? Date.parse(input.sendAt) : 0);
+  const expiresBy = (t: number) => input.expiresAt !== undefined && t >= Date.parse(input.expiresAt);
   const plans: ChannelPlan[] = channels.map((channel) => {
     const routes = routesFor(user, channel);
     const decision = decideChannel(user.preferences, category, channel, user.profile.timezone, new Date(start));
     if (decision.kind === 'suppress') return { channel, routes, suppress: decision.reason };
-    if (decision.kind === 'hold') return { channel, routes, sendAt: decision.until.toISOString(), heldFor: decision.reason };
+    if (decision.kind === 'hold') return expiresBy(decision.until.getTime()) ? { channel, routes, suppress: 'expired' } : { channel, routes, sendAt: decision.until.toISOString(), heldFor: decision.reason };
     return { channel, routes, ...(input.sendAt ? { sendAt: input.sendAt } : {}) };
   });
   const deliverable = (plan: ChannelPlan) => !plan.suppress && plan.routes.length > 0;
@@ -182,10 +192,12 @@ async function sendToUser(ctx: SendContext, input: SendInput, category: Category
     const admitted = plans.map((plan): ChannelPlan => {
       if (!deliverable(plan)) return plan;
       if (slot.kind === 'suppressed') return { ...plan, suppress: 'rate_limited' };
+      if (expiresBy(slot.at)) return { ...plan, suppress: 'expired' };
       return slot.at > at ? { ...plan, sendAt: new Date(slot.at).toISOString(), heldFor: 'rate_limited' } : plan;
     });
     planned = admitted.map(build);
-    await appendSend(ctx, takes, planned, requestHash);
+    // Held past its expiry, it is suppressed, and the slot it would have used stays free.
+    await appendSend(ctx, slot.kind === 'granted' && expiresBy(slot.at) ? [] : takes, planned, requestHash);
   });
   return planned;
 }

@@ -2,7 +2,7 @@ import type { RejectReason, Route } from '../ports/deliveryProvider.ts';
 import type { Channel, ChannelContent } from './channels.ts';
 
 export type Priority = 'high' | 'normal';
-export type SuppressReason = 'no_address' | 'unknown_user' | 'channel_opted_out' | 'category_opted_out' | 'marketing_unsubscribed' | 'rate_limited';
+export type SuppressReason = 'no_address' | 'unknown_user' | 'channel_opted_out' | 'category_opted_out' | 'marketing_unsubscribed' | 'rate_limited' | 'expired';
 export type Status = 'requested' | 'scheduled' | 'sent' | 'failed' | 'suppressed' | 'cancelled';
 
 export interface Delivery {
@@ -26,6 +26,8 @@ export interface RequestData {
   priority: Priority;
   /** ISO time before which nothing is sent. */
   sendAt?: string;
+  /** ISO time after which it is not sent at all (suppressed, reason `expired`): news that is stale by then. */
+  expiresAt?: string;
   /** The template the content was rendered from; the rendered content itself is what is recorded. */
   template?: { id: string; version: number; locale: string | null };
   /** Why Herald itself moved sendAt: quiet hours or a full rate window. */

@@ -116,9 +116,12 @@ export const sendBody = (maxRecipients: number) =>
       template: templateRef.optional(),
       priority: z.enum(['high', 'normal']).optional(),
       sendAt: z.iso.datetime({ offset: true, message: 'an ISO 8601 time with offset, e.g. 2026-12-01T09:00:00Z' }).transform((v) => new Date(v).toISOString()).optional(),
+      expiresAt: z.iso.datetime({ offset: true, message: 'an ISO 8601 time with offset, e.g. 2026-12-01T09:00:00Z' }).transform((v) => new Date(v).toISOString()).optional()
+        .describe('not sent after this time: a retry, a quiet-hours hold or a rate-limit deferral past it ends suppressed (reason expired), and APNs, FCM and Twilio are told to drop it rather than deliver it late'),
       idempotencyKey: z.string().min(1).max(255).optional(),
     })
     .superRefine((body, ctx) => {
+      if (body.expiresAt && body.sendAt && body.expiresAt <= body.sendAt) ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'expiresAt must be after sendAt' });
       if (!body.content === !body.template) {
         ctx.addIssue({ code: 'custom', path: ['content'], message: 'give either content (inline) or template (by id), not both' });
         return;
@@ -144,6 +147,7 @@ export const notificationResponse = z.object({
   category: z.string(),
   priority: z.string(),
   sendAt: z.string().optional(),
+  expiresAt: z.string().optional(),
   status: z.enum(['requested', 'scheduled', 'sent', 'failed', 'suppressed', 'cancelled']),
   routes: z.record(z.string(), z.string()),
   opened: z.boolean(),

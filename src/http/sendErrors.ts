@@ -1,4 +1,4 @@
-import { IdempotencyKeyReusedError, TemplateChannelMissingError, TemplateNotFoundError } from '../commands/sendNotification.ts';
+import { AlreadyExpiredError, IdempotencyKeyReusedError, TemplateChannelMissingError, TemplateNotFoundError } from '../commands/sendNotification.ts';
 import { TemplateRenderError } from '../templates/render.ts';
 import { Problem } from './problem.ts';
 
@@ -9,6 +9,7 @@ import { Problem } from './problem.ts';
  */
 export function sendErrorProblem(error: unknown, at = ''): Problem | undefined {
   if (error instanceof IdempotencyKeyReusedError) return new Problem(422, error.code, 'Idempotency key reused', `${error.message}; use a new key for a new request`);
+  if (error instanceof AlreadyExpiredError) return new Problem(422, error.code, 'Already expired', `${error.message}; check the sender's clock, or leave expiresAt out`, { errors: [{ in: 'body', path: `${at}/expiresAt`, message: error.message }] });
   if (error instanceof TemplateNotFoundError) return new Problem(422, error.code, 'Unknown template', error.message, { errors: [{ in: 'body', path: `${at}/template/id`, message: error.message }] });
   if (error instanceof TemplateChannelMissingError) return new Problem(422, error.code, 'Template lacks a channel', error.message, { errors: [{ in: 'body', path: `${at}/channels`, message: error.message }] });
   if (error instanceof TemplateRenderError) {

@@ -28,6 +28,8 @@ interface MessageBase {
   /** Device token, E.164 phone number or email address. Never log it unmasked. */
   to: string;
   priority?: 'high' | 'normal';
+  /** ISO time past which the message is worthless: providers that can are told to drop it rather than deliver it late. */
+  expiresAt?: string;
 }
 export type DeliveryMessage =
   | (MessageBase & { route: 'apns' | 'fcm'; content: PushContent })

@@ -9,7 +9,7 @@ import { handle, load, type Loaded } from '../commands/handle.ts';
 import { notificationAggregate } from '../commands/sendNotification.ts';
 import { handleUserCommand, loadUser } from '../commands/users.ts';
 import { deadTokens, outcomeOf } from './deliveryOutcome.ts';
-import { deliveredLate, lateOptOut } from './lateOptOut.ts';
+import { deliveredLate, expire, lateOptOut } from './lateDelivery.ts';
 import { RateLimiter } from './rateLimiter.ts';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retryPolicy.ts';
 import { recordSettlement, type DeliveryMetrics } from '../metrics.ts';
@@ -137,7 +137,12 @@ export class DeliveryProcessor {
         await sub.ack(pe);
         return null;
       }
-      const { userId, channel, content, priority } = state.request;
+      const { userId, channel, content, priority, expiresAt } = state.request;
+      if (expiresAt && this.o.now().toISOString() >= expiresAt) {
+        await expire(this.o, { notificationId, attempt, loaded });
+        await sub.ack(pe);
+        return null;
+      }
       const user = await loadUser(this.o.events, userId);
       if (deliveredLate(state.request, attempt, pe)) {
         const reason = await lateOptOut(this.o.events, state.request, user, this.o.now());
@@ -149,7 +154,7 @@ export class DeliveryProcessor {
       }
       const addresses = addressesFor(user, route);
       const tracked = route === 'email' && content.email && this.o.emailTracking ? withEmailTracking(content.email, notificationId, this.o.emailTracking) : { content: content[channel] };
-      const messages = addresses.map((to) => ({ route, notificationId, to, ...tracked, priority }) as DeliveryMessage);
+      const messages = addresses.map((to) => ({ route, notificationId, to, ...tracked, priority, ...(expiresAt ? { expiresAt } : {}) }) as DeliveryMessage);
       return { pe, notificationId, userId, attempt, messages, loaded };
     } catch (error) {
       this.log.error({ err: error, position: pe.event.position }, 'cannot prepare delivery; parking the event');

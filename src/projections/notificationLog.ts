@@ -20,6 +20,7 @@ export type NotificationLogDoc = {
   priority: string;
   status: Status;
   sendAt?: string;
+  expiresAt?: string;
   routes: Record<string, RouteState>;
   opened: boolean;
   /** Tracking flags; absent on documents built before tracking existed. */
@@ -55,6 +56,7 @@ export function evolveNotificationLog(doc: NotificationLogDoc | null, event: Rec
       priority: d.priority,
       status: d.sendAt && d.sendAt > d.at ? 'scheduled' : 'requested',
       ...(d.sendAt ? { sendAt: d.sendAt } : {}),
+      ...(d.expiresAt ? { expiresAt: d.expiresAt } : {}),
       routes: Object.fromEntries(d.routes.map((r) => [r, 'pending'])),
       opened: false,
       requestedAt: d.at,

@@ -128,3 +128,53 @@ describe('nothing lost, nothing sent twice: retries, dead letters, scheduling', 
     assert.equal(late.json<{ code: string }>().code, 'notification_not_cancellable');
   });
 });
+
+describe('expiresAt: news that is stale by then is not sent after it', () => {
+  let h: Awaited<ReturnType<typeof startTestHerald>>;
+  let jump = 0;
+  const now = () => new Date(Date.now() + jump);
+  const sms: SandboxOptions = { outboxFile: '', failureRate: 1 };
+  const send = (payload: Record<string, unknown>) => h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], channels: ['sms'], category: 'c', content: { sms: { body: 'your driver is here' } }, ...payload } });
+  const get = async (id: string) => (await h.app.inject({ method: 'GET', url: `/v1/notifications/${id}`, headers: auth })).json<Doc & { expiresAt?: string }>();
+  const inSeconds = (s: number) => new Date(now().getTime() + s * 1000).toISOString();
+
+  before(async () => {
+    h = await startTestHerald({ HERALD_SCHEDULER_TICK_MS: '20', HERALD_RETRY_BASE_DELAY_MS: '1000' }, (dir) => {
+      sms.outboxFile = join(dir, 'sandbox-outbox.jsonl');
+      return { now, providers: { sms: createSandboxProvider('sms', sms) } };
+    });
+    await h.app.inject({ method: 'PUT', url: '/v1/users/u-1', headers: auth, payload: { phone: '+14155550123', timezone: 'UTC' } });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('a retry due after it ends the notification suppressed, reason expired, and it is never sent', async () => {
+    const res = await send({ expiresAt: inSeconds(60) });
+    assert.equal(res.statusCode, 202, res.body);
+    const n = res.json<{ notifications: { id: string }[] }>().notifications[0]!;
+    await eventually(5000, 'the first attempt failed', async () => ((await get(n.id)).events.some((e) => e.type === 'DeliveryAttemptFailed') ? true : undefined));
+    sms.failureRate = 0;
+    jump += 120_000;
+    await eventually(5000, 'suppressed as expired', async () => ((await get(n.id)).status === 'suppressed' ? true : undefined));
+    const doc = await get(n.id);
+    assert.deepEqual(doc.events.map((e) => e.reason ?? e.type), ['NotificationRequested', 'sandbox_injected_failure', 'DeliveryDue', 'expired']);
+    assert.equal(typeof doc.expiresAt, 'string');
+    assert.deepEqual((await h.outbox()).filter((l) => l.notificationId === n.id), []);
+    sms.failureRate = 1;
+  });
+
+  it('a quiet-hours hold that ends after it is suppressed at once; an expiresAt already past or not after sendAt is a 422', async () => {
+    await h.app.inject({ method: 'PUT', url: '/v1/users/u-1/preferences', headers: auth, payload: { quietHours: { start: now().toISOString().slice(11, 16), end: new Date(now().getTime() + 3_600_000).toISOString().slice(11, 16) } } });
+    const held = await send({ expiresAt: inSeconds(600) });
+    assert.equal(held.statusCode, 202, held.body);
+    assert.equal(held.json<{ notifications: { status: string }[] }>().notifications[0]!.status, 'suppressed');
+    const past = await send({ expiresAt: inSeconds(-1) });
+    assert.equal(past.statusCode, 422);
+    assert.equal(past.json<{ code: string }>().code, 'already_expired');
+    const beforeSend = await send({ sendAt: inSeconds(600), expiresAt: inSeconds(300) });
+    assert.equal(beforeSend.statusCode, 422);
+    assert.match(beforeSend.body, /expiresAt must be after sendAt/);
+    await h.app.inject({ method: 'PUT', url: '/v1/users/u-1/preferences', headers: auth, payload: {} });
+  });
+});

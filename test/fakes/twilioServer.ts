@@ -28,6 +28,7 @@ export interface TwilioReceived {
   from?: string;
   messagingServiceSid?: string;
   statusCallback?: string;
+  validityPeriod?: string;
   /** Set when the fake accepted the message. */
   sid?: string;
   answeredStatus: number;
@@ -134,6 +135,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
       from: form.get('From') ?? undefined,
       messagingServiceSid: form.get('MessagingServiceSid') ?? undefined,
       statusCallback: form.get('StatusCallback') ?? undefined,
+      validityPeriod: form.get('ValidityPeriod') ?? undefined,
       answeredStatus: 0,
     };
     requests.push(received);

@@ -129,6 +129,13 @@ describe('APNs provider against the fake APNs server', () => {
     assert.deepEqual(fake.violations, [], 'the fake verified the JWT signature, kid and team');
   });
 
+  it('tells APNs when a push expires (apns-expiration, epoch seconds), and nothing when it does not', async () => {
+    const expiresAt = '2026-11-23T12:00:00.000Z';
+    await provider.send([{ ...push(token('exp1')), expiresAt }, push(token('exp2'))]);
+    assert.equal(fake.requests.find((r) => r.token === token('exp1'))?.headers['apns-expiration'], String(Date.parse(expiresAt) / 1000));
+    assert.equal(fake.requests.find((r) => r.token === token('exp2'))?.headers['apns-expiration'], undefined);
+  });
+
   it('keeps the rest of a batch when one token is unregistered', async () => {
     fake.failToken(token('gone'), 'Unregistered');
     const results = await provider.send([push(token('x1')), push(token('gone')), push(token('x2'))]);

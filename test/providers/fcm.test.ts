@@ -178,6 +178,16 @@ for (const transport of TRANSPORTS) describe(`FCM provider against the fake FCM 
     assert.deepEqual(fake.violations, []);
   });
 
+  it('gives FCM and the browser push service the time to live left until the notification expires', async () => {
+    const before = fake.requests.length;
+    const results = await provider.send([push(token('ttl'), { expiresAt: new Date(Date.now() + 3_600_000).toISOString() })]);
+    assert.equal(results[0]?.status, 'sent');
+    const message = (fake.requests[before]?.body as { message: { android: { ttl: string }; webpush: { headers: { TTL: string } } } }).message;
+    assert.match(message.android.ttl, /^(3599|3600)(\.\d+)?s$/, 'android.ttl as a protobuf Duration');
+    assert.match(message.webpush.headers.TTL, /^(3599|3600)$/);
+    assert.deepEqual(fake.violations, []);
+  });
+
   if (transport === 'http2') {
     // firebase-admin 13.10: when FCM closes the connection of an HTTP/2 call mid-call, the call
     // never settles. The provider bounds it, so the worker gets its slot back and retries.

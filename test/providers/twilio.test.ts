@@ -5,6 +5,7 @@ import type { DeliveryMessage, DeliveryProvider, DeliveryResult } from '../../sr
 import type { Logger } from '../../src/ports/logger.ts';
 import { createTwilioProvider, loadTwilioConfig, type TwilioConfig } from '../../src/adapters/providers/twilio/index.ts';
 import { twilioErrorToResult } from '../../src/adapters/providers/twilio/errors.ts';
+import { validityOf } from '../../src/adapters/providers/twilio/provider.ts';
 import { parseRetryAfter } from '../../src/adapters/providers/retryAfter.ts';
 import { startFakeTwilio, type FakeTwilio, type TwilioFailureKind } from '../fakes/twilioServer.ts';
 import { eventually } from '../support/wait.ts';
@@ -149,9 +150,20 @@ void describe('twilio provider against the fake Twilio', () => {
       from: FROM,
       messagingServiceSid: undefined,
       statusCallback: 'https://herald.example/webhooks/twilio',
+      validityPeriod: undefined,
       sid: (result as { providerMessageId: string }).providerMessageId,
       answeredStatus: 201,
     });
+  });
+
+  void it('asks Twilio to drop an SMS still queued when it expires (ValidityPeriod), only when that is sooner than its default', async () => {
+    const before = fake.requests.length;
+    const inMinutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString();
+    await provider.send([{ ...sms('+14155550120'), expiresAt: inMinutes(10) }, { ...sms('+14155550121'), expiresAt: inMinutes(24 * 60) }]);
+    const seen = fake.requests.slice(before);
+    assert.match(seen.find((r) => r.to === '+14155550120')?.validityPeriod ?? '', /^(599|600)$/);
+    assert.equal(seen.find((r) => r.to === '+14155550121')?.validityPeriod, undefined, 'a day away: Twilio\'s default (10 hours) is sooner');
+    assert.deepEqual(validityOf(inMinutes(-1)), { validityPeriod: 1 }, 'past due: the least Twilio takes');
   });
 
   void it('authenticates with an API key and sends from a messaging service', async () => {

@@ -28,5 +28,7 @@ export function toNotification(message: ApnsDeliveryMessage, bundleId: string): 
   note.alert = { title: message.content.title, body: message.content.body };
   // Custom keys sit beside `aps`; a data key called "aps" would be overwritten by the SDK.
   note.payload = { ...message.content.data };
+  // apns-expiration: APNs keeps a push for an offline device until then, and no longer.
+  if (message.expiresAt) note.expiry = Math.floor(Date.parse(message.expiresAt) / 1000);
   return note;
 }

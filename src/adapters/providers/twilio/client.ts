@@ -29,6 +29,8 @@ import { parseRetryAfter } from '../retryAfter.ts';
 export interface SmsRequest {
   to: string;
   body: string;
+  /** Seconds Twilio may keep it queued before dropping it (1–36,000); absent: Twilio's default, the maximum. */
+  validityPeriod?: number;
 }
 export type SmsOutcome = { ok: true; sid: string } | { ok: false; error: unknown; retryAfterMs?: number };
 
@@ -181,6 +183,7 @@ export function createTwilioGateway(config: TwilioConfig): TwilioGateway {
           to: request.to,
           body: request.body,
           ...sender,
+          ...(request.validityPeriod ? { validityPeriod: request.validityPeriod } : {}),
           ...(config.statusCallbackUrl ? { statusCallback: config.statusCallbackUrl } : {}),
         });
       } finally {

@@ -46,7 +46,7 @@ async function sendOne(gateway: TwilioGateway, message: DeliveryMessage, log: Lo
   if (message.route !== 'sms') {
     return { status: 'rejected', reason: 'invalid_content', detail: `route ${message.route} sent to the SMS provider` };
   }
-  const outcome = await gateway.send({ to: message.to, body: message.content.body });
+  const outcome = await gateway.send({ to: message.to, body: message.content.body, ...validityOf(message.expiresAt) });
   if (outcome.ok) {
     log.debug({ ...context, sid: outcome.sid }, 'sms accepted by twilio');
     return { status: 'sent', providerMessageId: outcome.sid };
@@ -54,4 +54,14 @@ async function sendOne(gateway: TwilioGateway, message: DeliveryMessage, log: Lo
   const result = twilioErrorToResult(outcome.error, outcome.retryAfterMs);
   log.warn({ ...context, ...result }, result.status === 'rejected' ? 'sms rejected by twilio' : 'sms send failed');
   return result;
+}
+
+/** Twilio's longest validity period, also its default. */
+const MAX_VALIDITY_SECONDS = 36_000;
+
+/** How long Twilio may queue it before dropping it: until the notification expires, when that is sooner than Twilio's default. */
+export function validityOf(expiresAt: string | undefined, now = Date.now()): { validityPeriod?: number } {
+  if (!expiresAt) return {};
+  const seconds = Math.floor((Date.parse(expiresAt) - now) / 1000);
+  return seconds >= MAX_VALIDITY_SECONDS ? {} : { validityPeriod: Math.max(1, seconds) };
 }

@@ -1,0 +1,41 @@
+/**
+ * What a delivery checks when it comes later than its request. Expiry: past `expiresAt` nothing
+ * is sent. Choices: a notification delivered later than it was requested (scheduled, held for
+ * quiet hours or a rate window, retried, redriven) is checked again against the user's choices as
+ * they are now: an opt-out or a marketing unsubscribe made in between is honoured, not just the
+ * ones made before the request. Quiet hours are not applied again: a due time already respects them.
+ */
+import type { EventStore, PersistentEvent } from '../ports/eventStore.ts';
+import type { DeliveryProvider } from '../ports/deliveryProvider.ts';
+import { notificationStream, type NotificationState, type RequestData, type SuppressReason } from '../domain/notification.ts';
+import type { UserState } from '../domain/user.ts';
+import { decideChannel } from '../domain/sendPolicy.ts';
+import { loadCategory } from '../commands/categories.ts';
+import { handle, type Loaded } from '../commands/handle.ts';
+import { notificationAggregate } from '../commands/sendNotification.ts';
+
+/** Whether this delivery comes later than its request: an immediate first attempt needs no second look. */
+export function deliveredLate(request: RequestData, attempt: number, trigger: PersistentEvent): boolean {
+  return request.sendAt !== undefined || attempt > 1 || trigger.event.type === 'DeliveryRedriven';
+}
+
+/** The reason the user's choices now rule this notification out, or null. */
+export async function lateOptOut(events: EventStore, request: RequestData, user: UserState, now: Date): Promise<SuppressReason | null> {
+  const category = await loadCategory(events, request.category);
+  const decision = decideChannel(user.preferences, category, request.channel, user.profile.timezone, now);
+  return decision.kind === 'suppress' ? decision.reason : null;
+}
+
+/**
+ * Past its expiry: the notification is suppressed (reason expired) when nothing of it has gone
+ * out; when another route already delivered it, this route ends failed with reason expired.
+ */
+export async function expire(worker: { events: EventStore; now: () => Date; provider: DeliveryProvider }, job: { notificationId: string; attempt: number; loaded: Loaded<NotificationState> }): Promise<void> {
+  const { events, now, provider } = worker;
+  const { notificationId, attempt, loaded } = job;
+  const stream = notificationStream(notificationId);
+  const suppressed = await handle(events, stream, notificationAggregate, { type: 'Suppress', data: { notificationId, reason: 'expired' } }, { now, known: loaded });
+  if (suppressed.events.length > 0) return;
+  const outcome = { kind: 'failed' as const, provider: provider.id, reason: 'expired', permanent: true, rejected: [] };
+  await handle(events, stream, notificationAggregate, { type: 'RecordDelivery', data: { notificationId, route: provider.route, attempt, maxAttempts: attempt, retryAt: now().toISOString(), outcome } }, { now });
+}
