@@ -44,19 +44,32 @@ function localMinutes(now: Date, timeZone: string): number {
   return get('hour') * 60 + get('minute');
 }
 
+/** The zone's offset from UTC at `at`, in minutes (Europe/Berlin in winter: 60). */
+function offsetMinutes(at: Date, timeZone: string): number {
+  const name = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const match = /^GMT([+-])(\d{2}):(\d{2})$/.exec(name);
+  return match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : 0;
+}
+
 /**
- * When quiet hours are on at `now`, the instant they end; otherwise null. Computed as minutes
- * from now to the local end time, so on a day the clocks change it can be off by that hour.
+ * When quiet hours are on at `now`, the instant they end; otherwise null. Minutes from now to
+ * the local end time, corrected by the change of the zone's offset in between, so the night the
+ * clocks go back a 07:00 end is still 07:00 (not 06:00) and the night they go forward not 08:00.
+ * An end time the clocks skip (02:30 the night they go forward) ends them an hour later by the
+ * wall clock (03:30): late rather than early.
  */
 export function quietHoursEnd(now: Date, timeZone: string | null, quiet: QuietHours | null): Date | null {
   if (!quiet) return null;
-  const local = localMinutes(now, timeZone ?? 'UTC');
+  const zone = timeZone ?? 'UTC';
+  const local = localMinutes(now, zone);
   const [start, end] = [minutes(quiet.start), minutes(quiet.end)];
   if (start === end) return null;
   const inside = start < end ? local >= start && local < end : local >= start || local < end;
   if (!inside) return null;
   const untilEnd = (end - local + 1440) % 1440;
-  const at = new Date(now.getTime() + untilEnd * 60_000);
-  at.setUTCSeconds(0, 0);
-  return at;
+  const naive = new Date(now.getTime() + untilEnd * 60_000);
+  naive.setUTCSeconds(0, 0);
+  const corrected = new Date(naive.getTime() - (offsetMinutes(naive, zone) - offsetMinutes(now, zone)) * 60_000);
+  // In a skipped hour no instant reads `end`; the later of the two is the first one past it.
+  return localMinutes(corrected, zone) === end ? corrected : new Date(Math.max(naive.getTime(), corrected.getTime()));
 }

@@ -54,6 +54,18 @@ describe('send policy: preferences applied with the category', () => {
     assert.equal(quietHoursEnd(new Date('2026-11-23T13:00:00Z'), 'UTC', { start: '12:00', end: '13:00' }), null);
     assert.equal(quietHoursEnd(now, 'UTC', { start: '09:00', end: '09:00' }), null);
   });
+
+  it('ends quiet hours at the local end time on the nights the clocks change, never an hour early', () => {
+    const night = { start: '22:00', end: '07:00' };
+    // Berlin, 23:00 CEST the night the clocks go back: 07:00 CET is 06:00 UTC (an hour early was 05:00).
+    assert.equal(quietHoursEnd(new Date('2026-10-24T21:00:00Z'), 'Europe/Berlin', night)?.toISOString(), '2026-10-25T06:00:00.000Z');
+    // 23:00 CET the night they go forward: 07:00 CEST is 05:00 UTC (an hour late was 06:00).
+    assert.equal(quietHoursEnd(new Date('2026-03-28T22:00:00Z'), 'Europe/Berlin', night)?.toISOString(), '2026-03-29T05:00:00.000Z');
+    assert.equal(quietHoursEnd(new Date('2026-11-01T03:00:00Z'), 'America/New_York', night)?.toISOString(), '2026-11-01T12:00:00.000Z');
+    // An end the clocks skip (02:30 does not exist that night): 03:30 CEST, late rather than early.
+    assert.equal(quietHoursEnd(new Date('2026-03-28T22:00:00Z'), 'Europe/Berlin', { start: '22:00', end: '02:30' })?.toISOString(), '2026-03-29T01:30:00.000Z');
+    assert.equal(quietHoursEnd(new Date('2026-11-23T22:00:00Z'), 'Europe/Berlin', night)?.toISOString(), '2026-11-24T06:00:00.000Z', 'an ordinary night');
+  });
 });
 
 describe('rate windows', () => {
