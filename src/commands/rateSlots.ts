@@ -3,28 +3,11 @@ import type { CategoryPolicy, RateLimit } from '../domain/category.ts';
 import { bucketOf, bucketStart, decideSlot, evolveRateWindow, initialRateWindow, rateWindowStream, type RateSlotTakenEvent } from '../domain/rateWindow.ts';
 import { encodeEvent } from '../codec/events.ts';
 import { load } from './handle.ts';
+import { serially } from './serially.ts';
 
 /** Windows a deferred notification may move ahead before it is suppressed instead. */
 const MAX_DEFERRED_WINDOWS = 7;
 const MAX_CONFLICTS = 50;
-
-const locks = new Map<string, Promise<unknown>>();
-
-/**
- * Serialises slot-taking per (user, category) inside this process, so concurrent sends to one user
- * queue instead of conflicting; across processes the expected-revision append still decides.
- */
-async function serially<T>(key: string, body: () => Promise<T>): Promise<T> {
-  const previous = locks.get(key) ?? Promise.resolve();
-  const run = previous.then(body, body);
-  const settled = run.catch(() => undefined);
-  locks.set(key, settled);
-  try {
-    return await run;
-  } finally {
-    if (locks.get(key) === settled) locks.delete(key);
-  }
-}
 
 const rateWindow = { initial: initialRateWindow, evolve: evolveRateWindow };
 
@@ -63,7 +46,7 @@ export type SlotWriter = (outcome: SlotOutcome, take: StreamAppend | undefined) 
  * included, so concurrent sends to one user queue instead of conflicting.
  */
 export async function takeSlot(store: EventStore, request: SlotRequest, write: SlotWriter): Promise<SlotOutcome> {
-  return serially(`${request.userId}\n${request.category}`, async () => {
+  return serially(`ratewindow\n${request.userId}\n${request.category}`, async () => {
     for (let conflicts = 0; ; conflicts++) {
       const { outcome, take } = await decideSlotOf(store, request);
       try {

@@ -4,6 +4,7 @@ import { decideDevice, deviceStream, evolveDevice, initialDeviceState, type Clai
 import { decideUser, evolveUser, initialUserState, userStream, type UserCommand, type UserState } from '../domain/user.ts';
 import type { UserEvent } from '../domain/user.ts';
 import { handle, load, type Aggregate } from './handle.ts';
+import { serially } from './serially.ts';
 
 export const userAggregate: Aggregate<UserState, UserCommand, UserEvent> = {
   initial: initialUserState,
@@ -19,7 +20,10 @@ export interface CommandContext {
 
 /** Profile updates, device registration and removal: one use case, since each is a single decide. */
 export function handleUserCommand(ctx: CommandContext, command: UserCommand) {
-  return handle(ctx.store, userStream(command.data.userId), userAggregate, command, ctx);
+  // A user's stream is written by many hands at once (profile, devices, preferences, opt-outs from
+  // webhooks, invalidated tokens): queued per user in this process, so none fails for contention.
+  const stream = userStream(command.data.userId);
+  return serially(stream, () => handle(ctx.store, stream, userAggregate, command, ctx));
 }
 
 export async function loadUser(store: EventStore, userId: string): Promise<UserState> {

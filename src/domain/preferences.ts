@@ -28,8 +28,52 @@ export const defaultPreferences = (): Preferences => ({ channels: {}, categories
 export type PreferencesUpdatedEvent = { type: 'PreferencesUpdated'; data: { userId: string; preferences: Preferences; at: string } };
 export type SetPreferencesCommand = { type: 'SetPreferences'; data: { userId: string; preferences: Preferences } };
 
-export function decidePreferences(current: Preferences, command: SetPreferencesCommand, now: string): PreferencesUpdatedEvent[] {
-  return JSON.stringify(current) === JSON.stringify(command.data.preferences) ? [] : [{ type: 'PreferencesUpdated', data: { ...command.data, at: now } }];
+type Flags = Partial<Record<Channel, boolean | null>>;
+
+/**
+ * A change to some of the preferences (JSON merge patch, RFC 7396): what it names is set, null
+ * clears a choice back to the default (allowed), and everything else is kept as it is.
+ */
+export interface PreferencesPatch {
+  channels?: Flags;
+  categories?: Record<string, boolean | null>;
+  categoryChannels?: Record<string, Flags | null>;
+  marketing?: boolean;
+  quietHours?: QuietHours | null;
+}
+export type PatchPreferencesCommand = { type: 'PatchPreferences'; data: { userId: string; patch: PreferencesPatch } };
+
+function merged<V, P>(current: Record<string, V>, patch: Record<string, P | null> | undefined, merge: (was: V | undefined, next: P) => V | null): Record<string, V> {
+  const out: Record<string, V> = { ...current };
+  for (const [key, next] of Object.entries(patch ?? {})) {
+    const value = next === null ? null : merge(out[key], next);
+    if (value === null) delete out[key];
+    else out[key] = value;
+  }
+  return out;
+}
+
+/** The preferences with the patch applied; a (category, channel) entry left empty goes. */
+export function applyPreferencesPatch(current: Preferences, patch: PreferencesPatch): Preferences {
+  const set = (_was: boolean | undefined, next: boolean) => next;
+  const flags = (was: Partial<Record<Channel, boolean>> | undefined, next: Flags) => {
+    const out = merged<boolean, boolean>(was ?? {}, next, set);
+    return Object.keys(out).length > 0 ? out : null;
+  };
+  return {
+    channels: merged<boolean, boolean>(current.channels, patch.channels, set),
+    categories: merged(current.categories, patch.categories, set),
+    categoryChannels: merged(current.categoryChannels, patch.categoryChannels, flags),
+    marketing: patch.marketing ?? current.marketing,
+    quietHours: patch.quietHours === undefined ? current.quietHours : patch.quietHours,
+  };
+}
+
+/** Decided on the current preferences, so two patches that race both apply (the second is decided again). */
+export function decidePreferences(current: Preferences, command: SetPreferencesCommand | PatchPreferencesCommand, now: string): PreferencesUpdatedEvent[] {
+  const { userId } = command.data;
+  const preferences = command.type === 'SetPreferences' ? command.data.preferences : applyPreferencesPatch(current, command.data.patch);
+  return JSON.stringify(current) === JSON.stringify(preferences) ? [] : [{ type: 'PreferencesUpdated', data: { userId, preferences, at: now } }];
 }
 
 const minutes = (hhmm: string) => {

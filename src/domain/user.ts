@@ -3,7 +3,7 @@
  */
 import type { Channel, Platform, Route } from './channels.ts';
 import { routeOfPlatform } from './channels.ts';
-import { decidePreferences, defaultPreferences, type Preferences, type PreferencesUpdatedEvent, type SetPreferencesCommand } from './preferences.ts';
+import { decidePreferences, defaultPreferences, type PatchPreferencesCommand, type Preferences, type PreferencesUpdatedEvent, type SetPreferencesCommand } from './preferences.ts';
 import { decideOptOut, evolveOptOuts, isOptedOut, type ContactOptedOutEvent, type OptOut, type OptOutContactCommand } from './contactOptOut.ts';
 
 export const userStream = (userId: string) => `user-${userId}`;
@@ -30,7 +30,8 @@ export type UserCommand =
   | { type: 'RemoveDevice'; data: { userId: string; token: string; reason?: 'claimed_by_another_user' } }
   | { type: 'InvalidateDeviceToken'; data: { userId: string; token: string; reason: string; notificationId?: string } }
   | OptOutContactCommand
-  | SetPreferencesCommand;
+  | SetPreferencesCommand
+  | PatchPreferencesCommand;
 
 export interface Device {
   token: string;
@@ -107,6 +108,7 @@ export function decideUser(command: UserCommand, state: UserState, now: string):
     case 'OptOutContact':
       return state.exists ? decideOptOut(state.optedOut, command, now) : [];
     case 'SetPreferences':
+    case 'PatchPreferences':
       return decidePreferences(state.preferences, command, now);
     default:
       return exhaustive(command);

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { maskContactsIn, maskedUrl } from '../mask.ts';
-import { EventStoreUnavailableError } from '../ports/eventStore.ts';
+import { EventStoreUnavailableError, WrongExpectedRevisionError } from '../ports/eventStore.ts';
 
 /** An RFC 9457 problem with a stable machine-readable `code`. */
 export class Problem extends Error {
@@ -49,6 +49,12 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
     request.log.error({ err: error }, 'event store unavailable');
     void reply.header('retry-after', '1');
     return sendProblem(reply, request, new Problem(503, 'event_store_unavailable', 'Event store unavailable', `The request was not recorded durably; retry it (with the same idempotency key). Request id: ${request.id}`));
+  }
+  if ((error as Error) instanceof WrongExpectedRevisionError) {
+    // Other processes kept changing the same stream through every retry: nothing was written.
+    request.log.warn({ err: error }, 'gave up on a contended stream');
+    void reply.header('retry-after', '1');
+    return sendProblem(reply, request, new Problem(409, 'concurrent_update', 'Concurrent update', 'other requests changed the same record at the same moment and this one was not applied; send it again'));
   }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {

@@ -42,6 +42,25 @@ describe('whether, when and where to send: preferences, categories, rate windows
     assert.equal(bad.statusCode, 422);
   });
 
+  it('PATCH changes only what it names (null clears a choice), and concurrent changes all apply', async () => {
+    const patch = (body: object, type = 'application/json') => h.app.inject({ method: 'PATCH', url: '/v1/users/dan/preferences', headers: { ...auth, 'content-type': type }, payload: JSON.stringify(body) });
+    const first = await patch({ channels: { sms: false }, quietHours: { start: '22:00', end: '07:00' } });
+    assert.equal(first.statusCode, 200, first.body);
+    const second = await patch({ categoryChannels: { digest: { email: false } }, marketing: false }, 'application/merge-patch+json');
+    assert.equal(second.statusCode, 200, second.body);
+    assert.deepEqual(second.json(), { userId: 'dan', timezone: 'UTC', channels: { sms: false }, categories: {}, categoryChannels: { digest: { email: false } }, marketing: false, quietHours: { start: '22:00', end: '07:00' } });
+    // Ten settings pages flip ten different switches at once: a read-then-PUT would keep only one.
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => patch({ categories: { [`topic-${i}`]: false } })));
+    for (const res of answers) assert.equal(res.statusCode, 200, res.body);
+    const after = await patch({ channels: { sms: null }, categoryChannels: { digest: null }, quietHours: null, marketing: true });
+    const prefs = after.json<{ channels: object; categories: Record<string, boolean>; categoryChannels: object; quietHours: unknown }>();
+    assert.deepEqual(Object.keys(prefs.categories).sort(), Array.from({ length: 10 }, (_, i) => `topic-${i}`).sort());
+    assert.deepEqual([prefs.channels, prefs.categoryChannels, prefs.quietHours], [{}, {}, null], 'null cleared each back to its default');
+    const bad = await patch({ channels: { fax: false } });
+    assert.equal(bad.statusCode, 422);
+    await put('/v1/users/dan/preferences', {});
+  });
+
   it('an opted-out channel, category or marketing ends suppressed with its reason; a transactional category ignores all but the channel opt-out', async () => {
     const [sms, email] = await send('ann', 'orders', ['sms', 'email']);
     assert.equal(sms?.status, 'suppressed');

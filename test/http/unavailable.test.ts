@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify from 'fastify';
 import { errorHandler } from '../../src/http/problem.ts';
-import { EventStoreUnavailableError } from '../../src/ports/eventStore.ts';
+import { EventStoreUnavailableError, WrongExpectedRevisionError } from '../../src/ports/eventStore.ts';
 
 describe('an event store that cannot record a command', () => {
   it('answers 503 with Retry-After and a machine-readable code, not a 500', async () => {
@@ -20,6 +20,27 @@ describe('an event store that cannot record a command', () => {
       assert.equal(body.code, 'event_store_unavailable');
       assert.match(body.detail, /retry it \(with the same idempotency key\)/);
       assert.doesNotMatch(body.detail, /fdatasync|events\.db/, 'internals stay in the log');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('a stream other processes keep changing through every retry', () => {
+  it('answers 409 concurrent_update with Retry-After, nothing written, not a 500', async () => {
+    const app = Fastify({ logger: false });
+    app.setErrorHandler(errorHandler);
+    app.put('/v1/users/:userId', async () => {
+      throw new WrongExpectedRevisionError('user-u-1', 7, 9);
+    });
+    try {
+      const res = await app.inject({ method: 'PUT', url: '/v1/users/u-1', payload: {} });
+      assert.equal(res.statusCode, 409);
+      assert.equal(res.headers['retry-after'], '1');
+      const body = res.json<{ code: string; detail: string }>();
+      assert.equal(body.code, 'concurrent_update');
+      assert.match(body.detail, /send it again$/);
+      assert.doesNotMatch(body.detail, /user-u-1/, 'the stream name stays in the log');
     } finally {
       await app.close();
     }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { addressesFor, decideUser, evolveUser, initialUserState, routesFor, type UserCommand, type UserEvent } from '../../src/domain/user.ts';
 import { decideDevice, evolveDevice, initialDeviceState, type DeviceClaimedEvent } from '../../src/domain/device.ts';
+import { applyPreferencesPatch, defaultPreferences } from '../../src/domain/preferences.ts';
 
 const now = '2026-11-23T10:00:00.000Z';
 const given = (events: UserEvent[]) => events.reduce(evolveUser, initialUserState());
@@ -54,5 +55,22 @@ describe('a device belongs to one user at a time', () => {
     const taken = decideDevice(claim('bob'), after(first), now);
     assert.deepEqual(taken.map((e) => [e.data.userId, e.data.previousUserId]), [['bob', 'ada']]);
     assert.equal(after([...first, ...taken]).owner, 'bob');
+  });
+});
+
+describe('a preferences patch (JSON merge patch)', () => {
+  const base = { ...defaultPreferences(), channels: { sms: false }, categories: { news: false }, categoryChannels: { digest: { email: false, push: false } }, quietHours: { start: '22:00', end: '07:00' } };
+
+  it('sets what it names, clears what it sets to null, keeps the rest; an emptied (category, channel) entry goes', () => {
+    const patched = applyPreferencesPatch(base, { channels: { push: false, sms: null }, categories: { promo: false }, categoryChannels: { digest: { email: null, push: null } }, quietHours: null });
+    assert.deepEqual(patched, { channels: { push: false }, categories: { news: false, promo: false }, categoryChannels: {}, marketing: true, quietHours: null });
+    assert.deepEqual(applyPreferencesPatch(base, {}), base, 'an empty patch changes nothing');
+  });
+
+  it('is decided on the current preferences: no event when it changes nothing', () => {
+    const set: UserEvent = { type: 'PreferencesUpdated', data: { userId: 'u1', preferences: base, at: now } };
+    assert.deepEqual(when([profile, set], { type: 'PatchPreferences', data: { userId: 'u1', patch: { marketing: true, channels: { sms: false } } } }), []);
+    const changed = when([profile, set], { type: 'PatchPreferences', data: { userId: 'u1', patch: { marketing: false } } });
+    assert.deepEqual(changed.map((e) => e.type === 'PreferencesUpdated' && e.data.preferences.marketing), [false]);
   });
 });

@@ -20,6 +20,16 @@ export const preferencesSchema = z.strictObject({
 
 const response = preferencesSchema.extend({ userId: z.string(), timezone: z.string().nullable() });
 
+const patchFlags = z.strictObject({ push: z.boolean().nullable().optional(), sms: z.boolean().nullable().optional(), email: z.boolean().nullable().optional() });
+/** JSON merge patch (RFC 7396) of the preferences: what it names is set, null clears a choice (back to allowed). */
+export const preferencesPatchSchema = z.strictObject({
+  channels: patchFlags.optional(),
+  categories: z.record(category, z.boolean().nullable()).optional(),
+  categoryChannels: z.record(category, patchFlags.nullable()).optional(),
+  marketing: z.boolean().optional(),
+  quietHours: z.strictObject({ start: hhmm, end: hhmm }).nullable().optional(),
+});
+
 /** A user's choices: opt-outs per channel, category and (category, channel), marketing, quiet hours. */
 export function preferencesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
@@ -41,6 +51,21 @@ export function preferencesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       },
     }, async (req) => {
       const { state } = await handleUserCommand({ store: deps.events, now: deps.now, metadata: { appId: req.appId } }, { type: 'SetPreferences', data: { userId: req.params.userId, preferences: req.body } });
+      return { userId: req.params.userId, timezone: state.profile.timezone, ...state.preferences };
+    });
+
+    app.patch('/v1/users/:userId/preferences', {
+      schema: {
+        tags: ['users'],
+        summary: 'Change some of a user\'s preferences (JSON merge patch: null clears a choice); two changes at once both apply',
+        params: z.object({ userId }),
+        body: preferencesPatchSchema,
+        response: { 200: response },
+      },
+    }, async (req) => {
+      // Decided on the stream's current preferences (and again on a conflict), so a settings page
+      // that flips one switch never undoes another client's change, as a read-then-PUT can.
+      const { state } = await handleUserCommand({ store: deps.events, now: deps.now, metadata: { appId: req.appId } }, { type: 'PatchPreferences', data: { userId: req.params.userId, patch: req.body } });
       return { userId: req.params.userId, timezone: state.profile.timezone, ...state.preferences };
     });
   };
