@@ -182,6 +182,8 @@ export class Metrics implements DeliveryMetrics, HttpMetrics {
 export function recordSettlement(metrics: DeliveryMetrics, route: string, provider: string, appended: readonly { type: string; data: unknown }[], latencyMs: number): void {
   for (const e of appended) {
     if (e.type === 'NotificationSent') metrics.delivery(route, provider, 'sent', latencyMs);
+    // Not sent after all, on purpose: expired, or the user opted out since the request (lateDelivery.ts).
+    if (e.type === 'NotificationSuppressed') metrics.delivery(route, provider, 'suppressed');
     if (e.type === 'DeliveryAttemptFailed') {
       metrics.delivery(route, provider, 'retrying');
       metrics.retry(route);

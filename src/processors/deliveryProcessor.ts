@@ -3,7 +3,7 @@ import type { DeliveryMessage, DeliveryProvider, DeliveryResult } from '../ports
 import type { EventStore, PersistentEvent, PersistentSubscription } from '../ports/eventStore.ts';
 import type { Logger } from '../ports/logger.ts';
 import { decodeEvent } from '../codec/events.ts';
-import { notificationStream, type NotificationState } from '../domain/notification.ts';
+import { notificationStream, type NotificationEvent, type NotificationState } from '../domain/notification.ts';
 import { addressesFor } from '../domain/user.ts';
 import { handle, load, type Loaded } from '../commands/handle.ts';
 import { notificationAggregate } from '../commands/sendNotification.ts';
@@ -139,7 +139,7 @@ export class DeliveryProcessor {
       }
       const { userId, channel, content, priority, expiresAt } = state.request;
       if (expiresAt && this.o.now().toISOString() >= expiresAt) {
-        await expire(this.o, { notificationId, attempt, loaded });
+        this.settledEarly(await expire(this.o, { notificationId, attempt, loaded }), pe);
         await sub.ack(pe);
         return null;
       }
@@ -148,6 +148,7 @@ export class DeliveryProcessor {
         const reason = await lateOptOut(this.o.events, state.request, user, this.o.now());
         const suppressed = reason ? await handle(this.o.events, notificationStream(notificationId), notificationAggregate, { type: 'Suppress', data: { notificationId, reason } }, { now: this.o.now, known: loaded }) : undefined;
         if (suppressed?.events.length) {
+          this.settledEarly(suppressed.events, pe);
           await sub.ack(pe);
           return null;
         }
@@ -161,6 +162,11 @@ export class DeliveryProcessor {
       await sub.nack('park', error instanceof Error ? error.message : String(error), pe);
       return null;
     }
+  }
+
+  /** Counts what a delivery settled without calling the provider (suppressed, or failed as expired). */
+  private settledEarly(appended: readonly NotificationEvent[], pe: PersistentEvent): void {
+    if (this.o.metrics) recordSettlement(this.o.metrics, this.o.provider.route, this.o.provider.id, appended, this.o.now().getTime() - pe.event.created);
   }
 
   private async deliver(jobs: Job[]): Promise<void> {

@@ -7,7 +7,7 @@
  */
 import type { EventStore, PersistentEvent } from '../ports/eventStore.ts';
 import type { DeliveryProvider } from '../ports/deliveryProvider.ts';
-import { notificationStream, type NotificationState, type RequestData, type SuppressReason } from '../domain/notification.ts';
+import { notificationStream, type NotificationEvent, type NotificationState, type RequestData, type SuppressReason } from '../domain/notification.ts';
 import type { UserState } from '../domain/user.ts';
 import { decideChannel } from '../domain/sendPolicy.ts';
 import { loadCategory } from '../commands/categories.ts';
@@ -30,12 +30,12 @@ export async function lateOptOut(events: EventStore, request: RequestData, user:
  * Past its expiry: the notification is suppressed (reason expired) when nothing of it has gone
  * out; when another route already delivered it, this route ends failed with reason expired.
  */
-export async function expire(worker: { events: EventStore; now: () => Date; provider: DeliveryProvider }, job: { notificationId: string; attempt: number; loaded: Loaded<NotificationState> }): Promise<void> {
+export async function expire(worker: { events: EventStore; now: () => Date; provider: DeliveryProvider }, job: { notificationId: string; attempt: number; loaded: Loaded<NotificationState> }): Promise<NotificationEvent[]> {
   const { events, now, provider } = worker;
   const { notificationId, attempt, loaded } = job;
   const stream = notificationStream(notificationId);
   const suppressed = await handle(events, stream, notificationAggregate, { type: 'Suppress', data: { notificationId, reason: 'expired' } }, { now, known: loaded });
-  if (suppressed.events.length > 0) return;
+  if (suppressed.events.length > 0) return suppressed.events;
   const outcome = { kind: 'failed' as const, provider: provider.id, reason: 'expired', permanent: true, rejected: [] };
-  await handle(events, stream, notificationAggregate, { type: 'RecordDelivery', data: { notificationId, route: provider.route, attempt, maxAttempts: attempt, retryAt: now().toISOString(), outcome } }, { now });
+  return (await handle(events, stream, notificationAggregate, { type: 'RecordDelivery', data: { notificationId, route: provider.route, attempt, maxAttempts: attempt, retryAt: now().toISOString(), outcome } }, { now })).events;
 }

@@ -161,6 +161,8 @@ describe('expiresAt: news that is stale by then is not sent after it', () => {
     assert.deepEqual(doc.events.map((e) => e.reason ?? e.type), ['NotificationRequested', 'sandbox_injected_failure', 'DeliveryDue', 'expired']);
     assert.equal(typeof doc.expiresAt, 'string');
     assert.deepEqual((await h.outbox()).filter((l) => l.notificationId === n.id), []);
+    const metrics = await h.app.inject({ method: 'GET', url: '/metrics' });
+    assert.match(metrics.body, /herald_deliveries_total\{route="sms",provider="sandbox",outcome="suppressed"\} 1\n/, 'counted as suppressed at its turn');
     sms.failureRate = 1;
   });
 
