@@ -68,7 +68,10 @@ export interface CollectionSpec {
 export type FieldValue = string | number | boolean;
 
 export interface FindQuery {
-  /** Equality on indexed top-level fields, all of which must match. */
+  /**
+   * Equality on top-level fields, all of which must match. At least one should be indexed (the
+   * others then narrow what that index finds: a user's notifications of one status).
+   */
   where?: Readonly<Record<string, FieldValue>>;
   /** Range on one indexed field (inclusive bounds). */
   range?: { field: string; gte?: FieldValue; lte?: FieldValue };

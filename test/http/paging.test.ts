@@ -85,6 +85,23 @@ describe('list routes page with a cursor', () => {
     assert.equal(new Set(seen).size, 5);
   });
 
+  it('a user\'s notifications filtered by status, channel and category, paged with the same cursor', async () => {
+    type List = { notifications: { id: string; status: string; channel: string; category: string }[] };
+    await eventually(5000, 'every notification settled', async () => {
+      const all = await get<List>('/v1/users/u-1/notifications?limit=200');
+      return all.notifications.every((n) => n.status === 'sent' || n.status === 'failed') ? all : undefined;
+    });
+    const all = (await get<List>('/v1/users/u-1/notifications?limit=200')).notifications;
+    const failed = await pages<List>('/v1/users/u-1/notifications?status=failed&limit=2', (p) => p.notifications);
+    assert.deepEqual(failed, all.filter((n) => n.status === 'failed').map((n) => n.id));
+    assert.equal(failed.length, 5, 'the five SMS of the dead-letter test');
+    const emails = (await get<List>('/v1/users/u-1/notifications?channel=email&category=c&limit=200')).notifications;
+    assert.deepEqual(emails.map((n) => n.id), all.filter((n) => n.channel === 'email').map((n) => n.id));
+    assert.deepEqual((await get<List>('/v1/users/u-1/notifications?category=nothing-here')).notifications, []);
+    const bad = await h.app.inject({ method: 'GET', url: '/v1/users/u-1/notifications?status=lost', headers: auth });
+    assert.equal(bad.statusCode, 422);
+  });
+
   it('refuses a cursor it did not give out, and a cursor with an offset', async () => {
     for (const [url, mentions] of [
       ['/v1/users/u-1/notifications?cursor=garbage', 'querystring/cursor: not a cursor from this list'],

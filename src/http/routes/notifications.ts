@@ -101,15 +101,23 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         summary: 'A user\'s notifications, newest first',
         params: z.object({ userId }),
         querystring: z
-          .object({ limit: z.coerce.number().int().min(1).max(200).default(50), offset: z.coerce.number().int().min(0).max(100_000).default(0), cursor: pageCursor.optional() })
+          .object({
+            limit: z.coerce.number().int().min(1).max(200).default(50),
+            offset: z.coerce.number().int().min(0).max(100_000).default(0),
+            cursor: pageCursor.optional(),
+            status: z.enum(['requested', 'scheduled', 'sent', 'failed', 'suppressed', 'cancelled']).optional().describe('only notifications in this status'),
+            channel: z.enum(['push', 'sms', 'email']).optional(),
+            category: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, . _ -').optional(),
+          })
           .refine(notBoth, notBothMessage),
         response: { 200: z.object({ notifications: z.array(notificationResponse), nextCursor: nextCursorField }) },
       },
     }, async (req) => {
-      const { limit, offset, cursor } = req.query;
+      const { limit, offset, cursor, ...filters } = req.query;
       const found = await deps.readModels.find(notificationLog.collection.name, {
         // Each app lists only what it sent; an admin key lists everything (see http/guards.ts).
-        where: { userId: req.params.userId, ...(seesAllApps(req) ? {} : { appId: req.appId }) },
+        // The filters narrow one user's notifications, found through the user's index.
+        where: { userId: req.params.userId, ...(seesAllApps(req) ? {} : { appId: req.appId }), ...definedOnly(filters) },
         orderBy: { field: 'requestedAt', direction: 'desc' },
         limit: limit + 1,
         offset,
@@ -165,3 +173,5 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     });
   };
 }
+
+const definedOnly = (fields: Record<string, string | undefined>): Record<string, string> => Object.fromEntries(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined));
