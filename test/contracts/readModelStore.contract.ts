@@ -116,6 +116,8 @@ export function readModelStoreContract(adapter: string, makeHarness: () => Promi
       assert.equal(await store.count(c, { where: { status: 'sent' } }), 3);
       assert.equal(await store.count(c), 4);
       assert.deepEqual((await store.find(c, { where: { userId: 'u1', status: 'failed' } })).map((d) => d.id), ['b']);
+      // A field without an index narrows what the indexed one finds.
+      assert.deepEqual((await store.find(c, { where: { userId: 'u1', flag: true }, orderBy: { field: 'at', direction: 'desc' } })).map((d) => d.id), ['d']);
     }));
 
     it('orders ties by id in the order\'s direction, and pages with `after` without repeating or skipping while documents are added', run(async (store) => {
