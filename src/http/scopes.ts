@@ -31,6 +31,8 @@ export const SCOPE_RULES: readonly Rule[] = [
   // Category settings apply to every app's sends, so changing them is an operator's job.
   { prefix: '/v1/categories', methods: WRITE_METHODS, scope: 'admin' },
   // Templates are shared by every app too: editing one changes what other apps' sends say.
+  // A preview renders without writing anything: reading.
+  { prefix: '/v1/templates/:templateId/preview', methods: ['POST'], scope: 'read' },
   { prefix: '/v1/templates', methods: READ_METHODS, scope: 'read' },
   { prefix: '/v1/templates', methods: WRITE_METHODS, scope: 'admin' },
 ];

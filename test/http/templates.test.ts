@@ -103,6 +103,27 @@ describe('templates over HTTP', () => {
     assert.equal((await call('GET', '/v1/templates/bad%20id')).statusCode, 422);
   });
 
+  it('previews a version for a locale as a send would render it, writes nothing, and names a missing parameter', async () => {
+    type Preview = { id: string; version: number; locales: Record<string, string>; content: { push?: { title: string; data?: Record<string, string> }; sms?: { body: string }; email?: { subject: string; html?: string } } };
+    const reader = await createApp(h, ['read']);
+    const head = await h.herald.events.headPosition();
+    const res = await call('POST', '/v1/templates/welcome/preview', { params: { name: 'Ada', order: { id: '42' }, coupon: '<b>10%</b>' }, locale: 'ko-KR', version: 1 }, bearer(reader.token));
+    assert.equal(res.statusCode, 200, res.body);
+    const preview = res.json<Preview>();
+    assert.deepEqual([preview.id, preview.version], ['welcome', 1]);
+    assert.deepEqual(preview.locales, { push: 'en', sms: 'ko-KR', email: 'en' }, 'fallback per channel');
+    assert.equal(preview.content.sms?.body, 'Ada님 환영합니다');
+    assert.deepEqual(preview.content.push?.data, { orderId: '42' });
+    assert.equal(preview.content.email?.html, '<p>Hi Ada</p><p>&lt;b&gt;10%&lt;/b&gt;</p>', 'escaped in email html as sent');
+    assert.equal(await h.herald.events.headPosition(), head, 'nothing written');
+
+    const missing = await call('POST', '/v1/templates/welcome/preview', { params: { order: { id: '42' } } });
+    assert.equal(missing.statusCode, 422);
+    assert.equal(missing.json<ProblemBody>().code, 'template_parameter_missing');
+    assert.match(missing.body, /"path":"\/params"/);
+    assert.equal((await call('POST', '/v1/templates/nope/preview', {})).statusCode, 404);
+  });
+
   it('reading needs the read scope, writing needs admin', async () => {
     const reader = await createApp(h, ['read']);
     const sender = await createApp(h, ['send', 'read']);

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { addTemplateVersion, createTemplate, loadTemplateState, type TemplateWritten } from '../../commands/templates.ts';
 import { TemplateExistsError, templateVersion, type TemplateVersion } from '../../domain/template.ts';
-import { listParameters, missingParameters, TemplateRenderError } from '../../templates/render.ts';
+import { listParameters, missingParameters, renderTemplate, resolveLocale, TemplateRenderError } from '../../templates/render.ts';
+import { CHANNELS } from '../../domain/channels.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
 import { reservedDataKeys, templateId } from '../schemas.ts';
@@ -64,6 +65,18 @@ const view = (template: TemplateVersion, versions: number[]) => ({
 
 const written = (w: TemplateWritten) => view(w.template, w.versions);
 
+const previewBody = z.strictObject({
+  params: z.record(z.string(), z.unknown()).default({}).describe('values for the template\'s {{parameters}}, as a send would give them'),
+  locale: localeTag.nullable().default(null).describe('the recipient\'s locale (null: unknown, the default locale)'),
+  version: z.number().int().min(1).optional().describe('absent: the latest version'),
+});
+const previewView = z.object({
+  id: z.string(),
+  version: z.number().int(),
+  locales: z.record(z.string(), z.string()).describe('the template locale each channel rendered from (fallback is per channel)'),
+  content: partsView.describe('what a recipient with this locale would be sent, per channel'),
+});
+
 function asProblem(error: unknown): never {
   if (error instanceof TemplateExistsError) throw new Problem(409, error.code, 'Template exists', error.message);
   if (error instanceof TemplateRenderError) {
@@ -99,6 +112,31 @@ export function templatesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     }, async (req, reply) => {
       const w = await addTemplateVersion(ctx(req), req.params.templateId, req.body).catch(asProblem);
       return reply.status(w.changed && w.template.version === 1 ? 201 : 200).send(written(w));
+    });
+
+    app.post('/v1/templates/:templateId/preview', {
+      schema: {
+        tags: ['templates'],
+        summary: 'Render a template with parameters for a locale, as a send would, without sending anything',
+        params,
+        body: previewBody,
+        response: { 200: previewView },
+      },
+    }, async (req) => {
+      const { templateId: id } = req.params;
+      const state = await loadTemplateState(deps.events, id);
+      if (!state.exists) throw new Problem(404, 'template_not_found', 'Template not found', `no template ${id}; create it with POST /v1/templates/${id}`);
+      const template = templateVersion(state, req.body.version);
+      if (!template) throw new Problem(404, 'template_version_not_found', 'Template version not found', `template ${id} has versions ${state.versions.map((v) => v.version).join(', ')}`);
+      try {
+        const content = renderTemplate(template, req.body.locale, req.body.params);
+        const locales = Object.fromEntries(CHANNELS.flatMap((c) => (content[c] ? [[c, resolveLocale(template, req.body.locale, c)!]] : [])));
+        return { id, version: template.version, locales, content };
+      } catch (error) {
+        if (!(error instanceof TemplateRenderError)) throw error;
+        const where = `template ${error.field}${error.locale ? ` (${error.locale})` : ''}`;
+        throw new Problem(422, error.code, 'Template cannot be rendered', `${where}: ${error.detail}`, { errors: [{ in: 'body', path: '/params', message: `${where}: ${error.detail}` }] });
+      }
     });
 
     app.get('/v1/templates/:templateId', {
