@@ -3,6 +3,7 @@ import type { EventStore } from '../ports/eventStore.ts';
 import type { IdGenerator } from '../ports/clock.ts';
 import { appStream, decideApp, evolveApp, initialAppState, type AppCommand, type AppEvent, type AppState, type Scope } from '../domain/app.ts';
 import { handle, load, type Aggregate } from './handle.ts';
+import { idempotentId } from './idempotentId.ts';
 
 export const appAggregate: Aggregate<AppState, AppCommand, AppEvent> = { initial: initialAppState, evolve: evolveApp, decide: decideApp };
 
@@ -35,8 +36,13 @@ export function mintKey(): IssuedKey & { sha256: string } {
   return { appKey, secret, token: `${appKey}.${secret}`, sha256: sha256Hex(secret) };
 }
 
-export async function createApp(ctx: AppsContext, input: { name: string; scopes: Scope[] }): Promise<{ appId: string; createdAt: string; key: IssuedKey }> {
-  const appId = ctx.ids.next();
+/**
+ * Creates an app. With `idempotency` (the caller's Idempotency-Key, scoped to the caller) its id
+ * is derived from the key, so a retried request cannot create a second app: it fails with
+ * AppExistsError instead, since the first response's secret cannot be shown again.
+ */
+export async function createApp(ctx: AppsContext, input: { name: string; scopes: Scope[] }, idempotency?: { scope: string; key: string }): Promise<{ appId: string; createdAt: string; key: IssuedKey }> {
+  const appId = idempotency ? idempotentId('app', idempotency.scope, idempotency.key) : ctx.ids.next();
   const { sha256, ...key } = mintKey();
   const scopes = [...new Set(input.scopes)].sort();
   const { state } = await handle(ctx.store, appStream(appId), appAggregate, { type: 'CreateApp', data: { appId, name: input.name, scopes, keyId: key.appKey, sha256 } }, ctx);

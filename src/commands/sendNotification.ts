@@ -19,6 +19,7 @@ import { decideChannel } from '../domain/sendPolicy.ts';
 import type { Route } from '../ports/deliveryProvider.ts';
 import { loadCategory } from './categories.ts';
 import { limitsFor, takeSlots } from './rateSlots.ts';
+import { idempotentId } from './idempotentId.ts';
 import { loadTemplate } from './templates.ts';
 import { renderTemplate } from '../templates/render.ts';
 import { encodeEvent } from '../codec/events.ts';
@@ -91,12 +92,6 @@ export interface SendContext {
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-/** Deterministic id for (scope, key, user, channel), so a repeated or racing request maps to the same streams. */
-function idempotentId(scope: string, key: string, userId: string, channel: Channel | 'slot'): string {
-  const h = sha256(`${scope}\n${key}\n${userId}\n${channel}`);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
 
 /** Fans a send request out to one notification per (user, channel), each on its own stream. */
 export async function sendNotification(ctx: SendContext, input: SendInput): Promise<SendResult> {

@@ -31,6 +31,22 @@ describe('client apps: keys shown once, stored as digests, rotated with a grace 
     assert.deepEqual(listed.json<{ keys: unknown[] }>().keys, [{ appKey: app.appKey }]);
   });
 
+  it('with an Idempotency-Key, a retried create makes no second app: 409 app_exists with its id; another body under the key is a 422', async () => {
+    const create = (name: string) => h.app.inject({ method: 'POST', url: '/v1/apps', headers: { ...auth, 'idempotency-key': 'provision-billing-1' }, payload: { name, scopes: ['send', 'read'] } });
+    const first = await create('billing');
+    assert.equal(first.statusCode, 201, first.body);
+    const { appId, token } = first.json<{ appId: string; token: string }>();
+    const again = await create('billing');
+    assert.equal(again.statusCode, 409, again.body);
+    assert.deepEqual([again.json<{ code: string }>().code, again.json<{ appId: string }>().appId], ['app_exists', appId]);
+    assert.match(again.json<{ detail: string }>().detail, new RegExp(`POST /v1/apps/${appId}/keys/rotate`));
+    assert.equal(again.body.includes('hs_'), false, 'no secret in the answer');
+    assert.equal((await h.app.inject({ method: 'GET', url: '/v1/apps', headers: auth })).json<{ apps: { name: string }[] }>().apps.filter((a) => a.name === 'billing').length, 1);
+    assert.ok(await works(h, token), 'the first key still works');
+    const other = await create('payroll');
+    assert.deepEqual([other.statusCode, other.json<{ code: string }>().code], [422, 'idempotency_key_reused']);
+  });
+
   it('refuses the right app key with a wrong secret', async () => {
     const app = await createApp(h, ['read']);
     assert.equal(await probe(h, `${app.appKey}.hs_${'A'.repeat(43)}`), 401);

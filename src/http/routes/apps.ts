@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { createApp, revokeApp, rotateAppKey } from '../../commands/apps.ts';
-import { AppNotFoundError, AppRevokedError, SCOPES, type AppState } from '../../domain/app.ts';
+import { AppExistsError, AppNotFoundError, AppRevokedError, SCOPES, type AppState } from '../../domain/app.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
 
@@ -50,9 +50,24 @@ export function appsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
   return async (app) => {
     app.post('/v1/apps', {
-      schema: { tags: ['apps'], summary: 'Create a client application; the response holds its secret, shown once', body: createBody, response: { 201: appView.extend(issuedKey.shape) } },
+      schema: {
+        tags: ['apps'],
+        summary: 'Create a client application; the response holds its secret, shown once',
+        description: 'With an Idempotency-Key header, the same request sent again creates nothing and answers 409 app_exists with the appId (the secret cannot be shown twice: rotate the key if the first response was lost).',
+        headers: z.looseObject({ 'idempotency-key': z.string().min(1).max(255).optional() }),
+        body: createBody,
+        response: { 201: appView.extend(issuedKey.shape) },
+      },
     }, async (req, reply) => {
-      const created = await createApp(ctx(req), req.body);
+      const key = req.headers['idempotency-key'];
+      const created = await createApp(ctx(req), req.body, key ? { scope: req.appId, key } : undefined).catch(async (error: unknown) => {
+        if (!(error instanceof AppExistsError)) throw error;
+        await apps.refresh(error.appId);
+        const existing = apps.get(error.appId);
+        const same = existing && existing.name === req.body.name && [...new Set(req.body.scopes)].sort().join() === existing.scopes.join();
+        if (!same) throw new Problem(422, 'idempotency_key_reused', 'Idempotency key reused', `idempotency key ${key} was already used to create a different app; use a new key for a new app`);
+        throw new Problem(409, 'app_exists', 'App already created', `this request already created app ${error.appId}; its secret was shown once, in that response. If it was lost, issue a new one with POST /v1/apps/${error.appId}/keys/rotate`, { appId: error.appId });
+      });
       await apps.refresh(created.appId);
       req.log.info({ createdAppId: created.appId, appKey: created.key.appKey }, 'app created');
       return reply.status(201).send({ ...view(created.appId, apps.get(created.appId)!), ...created.key });

@@ -1,0 +1,10 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * A UUID-shaped id derived from its parts (SHA-256, with the version and variant digits fixed),
+ * so a repeated or racing request names the same stream and the store lets only one create it.
+ */
+export function idempotentId(...parts: readonly string[]): string {
+  const h = createHash('sha256').update(parts.join('\n')).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
