@@ -92,6 +92,14 @@ function asProblem(error: unknown): never {
 export function templatesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   const ctx = (req: { appId: string; id: string }) => ({ store: deps.events, now: deps.now, metadata: { appId: req.appId, requestId: req.id } });
   const params = z.object({ templateId });
+  /** The version asked for (absent: the latest) and every version's number, or a 404 naming what is missing. */
+  const found = async (id: string, version: number | undefined) => {
+    const state = await loadTemplateState(deps.events, id);
+    if (!state.exists) throw new Problem(404, 'template_not_found', 'Template not found', `no template ${id}; create it with POST /v1/templates/${id}`);
+    const template = templateVersion(state, version);
+    if (!template) throw new Problem(404, 'template_version_not_found', 'Template version not found', `template ${id} has versions ${state.versions.map((v) => v.version).join(', ')}`);
+    return { template, versions: state.versions.map((v) => v.version) };
+  };
 
   return async (app) => {
     app.post('/v1/templates/:templateId', {
@@ -124,10 +132,7 @@ export function templatesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       },
     }, async (req) => {
       const { templateId: id } = req.params;
-      const state = await loadTemplateState(deps.events, id);
-      if (!state.exists) throw new Problem(404, 'template_not_found', 'Template not found', `no template ${id}; create it with POST /v1/templates/${id}`);
-      const template = templateVersion(state, req.body.version);
-      if (!template) throw new Problem(404, 'template_version_not_found', 'Template version not found', `template ${id} has versions ${state.versions.map((v) => v.version).join(', ')}`);
+      const { template } = await found(id, req.body.version);
       try {
         const content = renderTemplate(template, req.body.locale, req.body.params);
         const locales = Object.fromEntries(CHANNELS.flatMap((c) => (content[c] ? [[c, resolveLocale(template, req.body.locale, c)!]] : [])));
@@ -148,12 +153,8 @@ export function templatesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         response: { 200: templateView },
       },
     }, async (req) => {
-      const { templateId: id } = req.params;
-      const state = await loadTemplateState(deps.events, id);
-      if (!state.exists) throw new Problem(404, 'template_not_found', 'Template not found', `no template ${id}; create it with POST /v1/templates/${id}`);
-      const template = templateVersion(state, req.query.version);
-      if (!template) throw new Problem(404, 'template_version_not_found', 'Template version not found', `template ${id} has versions ${state.versions.map((v) => v.version).join(', ')}`);
-      return view(template, state.versions.map((v) => v.version));
+      const { template, versions } = await found(req.params.templateId, req.query.version);
+      return view(template, versions);
     });
   };
 }
