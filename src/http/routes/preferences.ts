@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { handleUserCommand, loadUser } from '../../commands/users.ts';
+import type { UserCommand, UserState } from '../../domain/user.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
 import { userId } from '../schemas.ts';
@@ -32,13 +33,16 @@ export const preferencesPatchSchema = z.strictObject({
 
 /** A user's choices: opt-outs per channel, category and (category, channel), marketing, quiet hours. */
 export function preferencesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  const shown = (userId: string, state: UserState) => ({ userId, timezone: state.profile.timezone, ...state.preferences });
+  const decide = async (appId: string, command: Extract<UserCommand, { type: 'SetPreferences' | 'PatchPreferences' }>) =>
+    shown(command.data.userId, (await handleUserCommand({ store: deps.events, now: deps.now, metadata: { appId } }, command)).state);
   return async (app) => {
     app.get('/v1/users/:userId/preferences', {
       schema: { tags: ['users'], summary: 'A user\'s notification preferences', params: z.object({ userId }), response: { 200: response } },
     }, async (req) => {
       const state = await loadUser(deps.events, req.params.userId);
       if (!state.exists) throw new Problem(404, 'user_not_found', 'User not found', `no user ${maskIfContact(req.params.userId)}; create it with PUT /v1/users/:userId`);
-      return { userId: req.params.userId, timezone: state.profile.timezone, ...state.preferences };
+      return shown(req.params.userId, state);
     });
 
     app.put('/v1/users/:userId/preferences', {
@@ -50,8 +54,7 @@ export function preferencesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         response: { 200: response },
       },
     }, async (req) => {
-      const { state } = await handleUserCommand({ store: deps.events, now: deps.now, metadata: { appId: req.appId } }, { type: 'SetPreferences', data: { userId: req.params.userId, preferences: req.body } });
-      return { userId: req.params.userId, timezone: state.profile.timezone, ...state.preferences };
+      return decide(req.appId, { type: 'SetPreferences', data: { userId: req.params.userId, preferences: req.body } });
     });
 
     app.patch('/v1/users/:userId/preferences', {
@@ -65,8 +68,7 @@ export function preferencesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     }, async (req) => {
       // Decided on the stream's current preferences (and again on a conflict), so a settings page
       // that flips one switch never undoes another client's change, as a read-then-PUT can.
-      const { state } = await handleUserCommand({ store: deps.events, now: deps.now, metadata: { appId: req.appId } }, { type: 'PatchPreferences', data: { userId: req.params.userId, patch: req.body } });
-      return { userId: req.params.userId, timezone: state.profile.timezone, ...state.preferences };
+      return decide(req.appId, { type: 'PatchPreferences', data: { userId: req.params.userId, patch: req.body } });
     });
   };
 }
