@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { linkedStores } from '../support/linkedStores.ts';
-import { GroupNotRunningError } from '../../src/adapters/eventStore/sqlite/threadLink.ts';
+import { GroupNotRunningError, ThreadLink } from '../../src/adapters/eventStore/sqlite/threadLink.ts';
 import { eventually } from '../support/wait.ts';
 
 const event = (n: number) => ({ type: 'Thing', data: { n } });
@@ -121,6 +121,35 @@ describe('linked embedded event stores on one file', () => {
       await assert.rejects(s.api.readStream('thing-1'), /closed/);
     } finally {
       await s.close();
+    }
+  });
+});
+
+describe('a thread link closed while work is still finishing (a shutdown)', () => {
+  it('drops the messages that work would send instead of throwing from a closed channel', async () => {
+    const file = `/tmp/herald-link-close-${process.pid}.db`;
+    let finish: ((value: unknown) => void) | undefined;
+    const holder = new ThreadLink(file, { committed: () => undefined, answer: () => new Promise((resolve) => (finish = resolve)) });
+    const asker = new ThreadLink(file, { committed: () => undefined, answer: () => undefined });
+    const thrown: unknown[] = [];
+    const keep = (error: unknown) => void thrown.push(error);
+    process.on('uncaughtException', keep);
+    process.on('unhandledRejection', keep);
+    try {
+      const asked = asker.call({ method: 'info', group: 'g' }, 500).catch((error: unknown) => error);
+      await eventually(2000, 'the holder got the call', async () => (finish ? true : undefined));
+      holder.close();
+      finish!({ answered: 'after close' });
+      holder.committed(['Thing']);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(thrown, [], 'nothing thrown from the closed channel');
+      assert.match(String(await asked), /GroupNotRunningError|not running/, 'the asker times out as when no one holds the group');
+      await assert.rejects(holder.call({ method: 'info', group: 'g' }), /event store closed/);
+    } finally {
+      process.off('uncaughtException', keep);
+      process.off('unhandledRejection', keep);
+      asker.close();
+      holder.close();
     }
   });
 });

@@ -27,6 +27,7 @@ export class GroupNotRunningError extends Error {
 export class ThreadLink {
   private readonly channel: BroadcastChannel;
   private readonly pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private closed = false;
 
   constructor(
     file: string,
@@ -43,19 +44,29 @@ export class ThreadLink {
   }
 
   committed(types: readonly string[]): void {
-    this.channel.postMessage({ kind: 'committed', types } satisfies Message);
+    this.post({ kind: 'committed', types });
+  }
+
+  /**
+   * A closed channel throws on postMessage. Work that ends after close (a commit, an answer to
+   * a call) has no one left to tell in this store, so its message is dropped instead: throwing
+   * there was an uncaught exception in whatever promise finished last during a shutdown.
+   */
+  private post(message: Message): void {
+    if (!this.closed) this.channel.postMessage(message);
   }
 
   /** Asks whichever linked instance holds the group; rejects with GroupNotRunningError after `timeoutMs`. */
   call(call: GroupCall, timeoutMs = 2000): Promise<unknown> {
     const id = randomUUID();
+    if (this.closed) return Promise.reject(new Error('event store closed'));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new GroupNotRunningError(call.group));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      this.channel.postMessage({ kind: 'call', id, call } satisfies Message);
+      this.post({ kind: 'call', id, call });
     });
   }
 
@@ -65,8 +76,8 @@ export class ThreadLink {
       const answer = this.handlers.answer(message.call);
       if (!answer) return;
       answer.then(
-        (value) => this.channel.postMessage({ kind: 'reply', id: message.id, ok: true, value } satisfies Message),
-        (error: unknown) => this.channel.postMessage({ kind: 'reply', id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) } satisfies Message),
+        (value) => this.post({ kind: 'reply', id: message.id, ok: true, value }),
+        (error: unknown) => this.post({ kind: 'reply', id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) }),
       );
       return;
     }
@@ -79,6 +90,7 @@ export class ThreadLink {
   }
 
   close(): void {
+    this.closed = true;
     for (const { timer, reject } of this.pending.values()) {
       clearTimeout(timer);
       reject(new Error('event store closed'));
