@@ -152,7 +152,7 @@ describe('a choice the user makes after the request, before the delivery', () =>
   });
 
   it('is honoured: a scheduled send the user has since opted out of ends suppressed, unsent; other ones go', async () => {
-    const soon = () => new Date(Date.now() + 1500).toISOString();
+    const soon = () => new Date(Date.now() + 3000).toISOString(); // time enough to change the preferences first, under load too
     const digest = await send({ category: 'weekly', sendAt: soon() });
     const news = await send({ category: 'news', sendAt: soon() });
     const code = await send({ category: 'login-code', sendAt: soon() });
@@ -160,7 +160,7 @@ describe('a choice the user makes after the request, before the delivery', () =>
     for (const n of [digest, news, code, kept]) assert.equal(n.status, 'scheduled');
     const prefs = await h.app.inject({ method: 'PUT', url: '/v1/users/fay/preferences', headers: auth, payload: { marketing: false, categories: { news: false, 'login-code': false } } });
     assert.equal(prefs.statusCode, 200, prefs.body);
-    await eventually(8000, 'all four settled', async () => ((await Promise.all([digest, news, code, kept].map(async (n) => (await get(n.id)).status))).every((s) => s !== 'scheduled' && s !== 'requested') ? true : undefined));
+    await eventually(10_000, 'all four settled', async () => ((await Promise.all([digest, news, code, kept].map(async (n) => (await get(n.id)).status))).every((s) => s !== 'scheduled' && s !== 'requested') ? true : undefined));
     assert.deepEqual([(await get(digest.id)).status, (await get(digest.id)).events.at(-1)?.reason], ['suppressed', 'marketing_unsubscribed']);
     assert.deepEqual([(await get(news.id)).status, (await get(news.id)).events.at(-1)?.reason], ['suppressed', 'category_opted_out']);
     assert.equal((await get(code.id)).status, 'sent', 'a transactional category ignores a category opt-out, then as now');
