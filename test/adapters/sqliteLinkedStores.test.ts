@@ -3,6 +3,8 @@
  * (API on the main thread, delivery and projections on a worker thread): commits wake the other
  * instance, group calls reach the instance that hosts the group, and both can write at once.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { linkedStores } from '../support/linkedStores.ts';
@@ -127,7 +129,8 @@ describe('linked embedded event stores on one file', () => {
 
 describe('a thread link closed while work is still finishing (a shutdown)', () => {
   it('drops the messages that work would send instead of throwing from a closed channel', async () => {
-    const file = `/tmp/herald-link-close-${process.pid}.db`;
+    // Only the channel's name: no file is opened.
+    const file = join(tmpdir(), `herald-link-close-${process.pid}.db`);
     let finish: ((value: unknown) => void) | undefined;
     const holder = new ThreadLink(file, { committed: () => undefined, answer: () => new Promise((resolve) => (finish = resolve)) });
     const asker = new ThreadLink(file, { committed: () => undefined, answer: () => undefined });
