@@ -61,6 +61,8 @@ export type Role = 'all' | 'api' | 'worker' | 'projector';
 export const ROLES: readonly Role[] = ['all', 'api', 'worker', 'projector'];
 
 export interface Config {
+  /** Settings that have no effect as given; logged at start-up. */
+  warnings: string[];
   role: Role;
   /** Routes this process delivers (worker and all roles). */
   workerRoutes: Route[];
@@ -109,6 +111,17 @@ function parseRoutes(channels: string | undefined): Route[] {
   return ROUTES.filter((r) => routes.has(r));
 }
 
+/**
+ * Settings that do nothing as given: a rate limit's window or overflow rule without its _MAX,
+ * which turns the limit on. Start-up says so, rather than leave someone believing a limit holds.
+ */
+function unusedLimitSettings(env: NodeJS.ProcessEnv): string[] {
+  return ['HERALD_RATE_LIMIT', 'HERALD_USER_RATE_LIMIT'].flatMap((prefix) => {
+    const set = ['_WINDOW_SECONDS', '_WINDOW', '_OVER'].map((s) => `${prefix}${s}`).filter((name) => env[name] !== undefined);
+    return set.length > 0 && env[`${prefix}_MAX`] === undefined ? [`${set.join(', ')} ${set.length > 1 ? 'are' : 'is'} set but ${prefix}_MAX is not, so no such limit applies; set ${prefix}_MAX to turn it on`] : [];
+  });
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv, role: string = 'all', channels?: string): Config {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
@@ -124,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: string = 'all', channel
   }
   const dataDir = resolve(e.HERALD_DATA_DIR);
   return {
+    warnings: unusedLimitSettings(env),
     role: role as Role,
     workerRoutes: parseRoutes(channels),
     dataDir,

@@ -74,11 +74,13 @@ async function main(): Promise<void> {
     ...Object.values(herald.providers)
       .filter((p) => config.workerRoutes.includes(p.route))
       .map((p) => `  ${p.route.padEnd(6)} route   ${p.id === 'sandbox' ? `SANDBOX: no credentials, deliveries go to ${config.sandbox.outboxFile}` : p.id}`),
+    ...config.warnings.map((w) => `  WARNING        ${w}`),
   ];
   const firstKey = await herald.issueFirstKey();
   if (firstKey) banner.push('', `  API key (shown once, store it now): ${firstKey}`, '  Set HERALD_API_KEY to choose your own.');
   process.stdout.write(`${banner.join('\n')}\n`);
   logger.info({ role: config.role, sandboxRoutes: sandboxed }, 'herald started');
+  for (const warning of config.warnings) logger.warn(warning);
 }
 
 main().catch((error: unknown) => {

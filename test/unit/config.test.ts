@@ -29,3 +29,15 @@ describe('configuration: the background threads\' semi-space', () => {
     }
   });
 });
+
+describe('configuration: rate-limit settings without their _MAX', () => {
+  it('are named in a warning, since no limit applies; with _MAX, or alone, nothing is said', () => {
+    assert.deepEqual(loadConfig({ HERALD_USER_RATE_LIMIT_WINDOW_SECONDS: '3600', HERALD_USER_RATE_LIMIT_OVER: 'defer' }).warnings, [
+      'HERALD_USER_RATE_LIMIT_WINDOW_SECONDS, HERALD_USER_RATE_LIMIT_OVER are set but HERALD_USER_RATE_LIMIT_MAX is not, so no such limit applies; set HERALD_USER_RATE_LIMIT_MAX to turn it on',
+    ]);
+    assert.deepEqual(loadConfig({ HERALD_RATE_LIMIT_WINDOW: 'fixed' }).warnings, ['HERALD_RATE_LIMIT_WINDOW is set but HERALD_RATE_LIMIT_MAX is not, so no such limit applies; set HERALD_RATE_LIMIT_MAX to turn it on']);
+    const on = loadConfig({ HERALD_USER_RATE_LIMIT_MAX: '10', HERALD_USER_RATE_LIMIT_WINDOW_SECONDS: '3600' });
+    assert.deepEqual([on.warnings, on.userRateLimit?.max, on.userRateLimit?.windowSeconds], [[], 10, 3600]);
+    assert.deepEqual(loadConfig({}).warnings, []);
+  });
+});
