@@ -101,7 +101,7 @@ const content = z.strictObject({
     .optional(),
   sms: z.strictObject({ body: z.string().min(1).max(SMS_BODY_MAX_CHARS) }).optional(),
   email: z
-    .strictObject({ subject: z.string().min(1).max(EMAIL_SUBJECT_MAX_CHARS), text: z.string().max(1_000_000).optional(), html: z.string().max(1_000_000).optional() })
+    .strictObject({ subject: z.string().min(1).max(EMAIL_SUBJECT_MAX_CHARS), text: z.string().min(1, 'SendGrid refuses an empty body: leave text out instead').max(1_000_000).optional(), html: z.string().min(1, 'SendGrid refuses an empty body: leave html out instead').max(1_000_000).optional() })
     .refine((e) => e.text !== undefined || e.html !== undefined, 'an email needs text, html or both')
     .optional(),
 });

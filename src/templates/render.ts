@@ -34,10 +34,21 @@ export function resolveLocale(version: TemplateVersion, locale: string | null, c
   return null;
 }
 
-/** The rendered text, or template_parameter_invalid when the parameters made it longer than `who` takes. */
+/** The rendered text, or template_parameter_invalid when the parameters made it empty or longer than `who` takes. */
 function within(text: string, max: number, field: string, who: string, locale: string): string {
+  if (text.length === 0) throw new TemplateRenderError('template_parameter_invalid', field, `rendered with these parameters, it is empty, which ${who} refuses`, locale);
   if (text.length <= max) return text;
   throw new TemplateRenderError('template_parameter_invalid', field, `rendered with these parameters, it is ${text.length} characters, over the ${max} ${who} takes`, locale);
+}
+
+/**
+ * An email's rendered bodies: SendGrid refuses an empty one, so a part a condition left empty is
+ * left out (the other carries the email); both empty is template_parameter_invalid.
+ */
+function bodies(html: string | undefined, text: string | undefined, locale: string): { html?: string; text?: string } {
+  const out = { ...(html ? { html } : {}), ...(text ? { text } : {}) };
+  if (out.html === undefined && out.text === undefined) throw new TemplateRenderError('template_parameter_invalid', 'email', 'rendered with these parameters, both the html and the text are empty, which SendGrid refuses', locale);
+  return out;
 }
 
 /**
@@ -63,7 +74,8 @@ export function renderTemplate(version: TemplateVersion, locale: string | null, 
     if (channel === 'sms' && parts.sms) out.sms = { body: within(r('sms.body', parts.sms.body), SMS_BODY_MAX_CHARS, 'sms.body', 'Twilio', key) };
     if (channel === 'email' && parts.email) {
       const { subject, html, text } = parts.email;
-      out.email = { subject: within(r('email.subject', subject), EMAIL_SUBJECT_MAX_CHARS, 'email.subject', 'a mail header line', key), ...(html !== undefined ? { html: r('email.html', html) } : {}), ...(text !== undefined ? { text: r('email.text', text) } : {}) };
+      const renderedSubject = within(r('email.subject', subject), EMAIL_SUBJECT_MAX_CHARS, 'email.subject', 'a mail header line', key);
+      out.email = { subject: renderedSubject, ...bodies(html === undefined ? undefined : r('email.html', html), text === undefined ? undefined : r('email.text', text), key) };
     }
   }
   return out;

@@ -129,6 +129,15 @@ describe('a missing parameter is a TemplateRenderError naming the part', () => {
     assert.deepEqual([subject.field, subject.detail], ['email.subject', 'rendered with these parameters, it is 999 characters, over the 998 a mail header line takes']);
   });
 
+  it('an SMS or both email bodies rendered empty are template_parameter_invalid; one empty email body is left out', () => {
+    const optional = { ...order, locales: { en: { sms: { body: '{{#if code}}Code {{code}}{{/if}}' }, email: { subject: 'Hi', html: '{{#if promo}}<p>{{promo}}</p>{{/if}}', text: '{{#if note}}{{note}}{{/if}}' } } } };
+    const sms = renderError(() => renderTemplate({ ...optional, locales: { en: { sms: optional.locales.en.sms } } }, 'en', {}));
+    assert.deepEqual([sms.code, sms.field, sms.detail], ['template_parameter_invalid', 'sms.body', 'rendered with these parameters, it is empty, which Twilio refuses']);
+    assert.deepEqual(renderTemplate({ ...optional, locales: { en: { email: optional.locales.en.email } } }, 'en', { note: 'Hello' }).email, { subject: 'Hi', text: 'Hello' }, 'the empty html is left out');
+    const email = renderError(() => renderTemplate({ ...optional, locales: { en: { email: optional.locales.en.email } } }, 'en', {}));
+    assert.deepEqual([email.code, email.field], ['template_parameter_invalid', 'email']);
+  });
+
   it('renders the same source again from the cache, and a different source under the same key anew', () => {
     const a = { ...order, locales: { en: { sms: { body: 'A {{name}}' } } } };
     const b = { ...order, locales: { en: { sms: { body: 'B {{name}}' } } } };
