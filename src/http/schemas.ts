@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { EMAIL_SUBJECT_MAX_CHARS, isReservedDataKey, pushPayloadProblem, SMS_BODY_MAX_CHARS } from '../domain/contentLimits.ts';
 
+/** A category's name: the same rule wherever one is named (sends, settings, preferences, filters). */
+export const categoryName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, . _ -');
+
 export const userId = z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'use 1-128 letters, digits or . _ : @ -');
 export const notificationId = z.string().regex(/^[0-9a-f-]{36}$/, 'a notification id (UUID)');
 export const templateId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use 1-128 letters, digits or . _ - (starting with a letter or digit)');
@@ -106,17 +109,20 @@ const content = z.strictObject({
     .optional(),
 });
 
+/** An ISO 8601 time with an offset, kept as UTC. */
+const isoTime = z.iso.datetime({ offset: true, message: 'an ISO 8601 time with offset, e.g. 2026-12-01T09:00:00Z' }).transform((v) => new Date(v).toISOString());
+
 export const sendBody = (maxRecipients: number) =>
   z
     .strictObject({
       to: z.array(z.strictObject({ userId })).min(1).max(maxRecipients, `at most ${maxRecipients} recipients per request`),
       channels: z.array(channel).min(1).max(3).optional(),
-      category: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, . _ -'),
+      category: categoryName,
       content: content.optional(),
       template: templateRef.optional(),
       priority: z.enum(['high', 'normal']).optional(),
-      sendAt: z.iso.datetime({ offset: true, message: 'an ISO 8601 time with offset, e.g. 2026-12-01T09:00:00Z' }).transform((v) => new Date(v).toISOString()).optional(),
-      expiresAt: z.iso.datetime({ offset: true, message: 'an ISO 8601 time with offset, e.g. 2026-12-01T09:00:00Z' }).transform((v) => new Date(v).toISOString()).optional()
+      sendAt: isoTime.optional(),
+      expiresAt: isoTime.optional()
         .describe('not sent after this time: a retry, a quiet-hours hold or a rate-limit deferral past it ends suppressed (reason expired), and APNs, FCM and Twilio are told to drop it rather than deliver it late'),
       idempotencyKey: z.string().min(1).max(255).optional(),
     })

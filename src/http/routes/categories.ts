@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { configureCategory, loadCategory } from '../../commands/categories.ts';
 import type { AppDeps } from '../deps.ts';
+import { categoryName } from '../schemas.ts';
 
-const name = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, . _ -');
+const name = categoryName;
 const rateLimit = z.strictObject({
   max: z.number().int().min(1).max(1_000_000),
   windowSeconds: z.number().int().min(1).max(31 * 24 * 3600),

@@ -12,7 +12,7 @@ import type { AppDeps } from '../deps.ts';
 import { Problem, problemBody } from '../problem.ts';
 import { seesAllApps } from '../guards.ts';
 import { nextCursorField, notBoth, notBothMessage, pageCursor, pageOf } from '../paging.ts';
-import { batchBody, batchResponse, notificationId, notificationResponse, sendBody, sendResponse, userId } from '../schemas.ts';
+import { batchBody, categoryName, batchResponse, notificationId, notificationResponse, sendBody, sendResponse, userId } from '../schemas.ts';
 
 /**
  * One notification is one short stream: folding it with the read model's own function gives the
@@ -107,7 +107,7 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             cursor: pageCursor.optional(),
             status: z.enum(['requested', 'scheduled', 'sent', 'failed', 'suppressed', 'cancelled']).optional().describe('only notifications in this status'),
             channel: z.enum(['push', 'sms', 'email']).optional(),
-            category: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, . _ -').optional(),
+            category: categoryName.optional(),
           })
           .refine(notBoth, notBothMessage),
         response: { 200: z.object({ notifications: z.array(notificationResponse), nextCursor: nextCursorField }) },

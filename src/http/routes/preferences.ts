@@ -4,10 +4,10 @@ import { handleUserCommand, loadUser } from '../../commands/users.ts';
 import type { UserCommand, UserState } from '../../domain/user.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
-import { userId } from '../schemas.ts';
+import { categoryName, userId } from '../schemas.ts';
 import { maskIfContact } from '../../mask.ts';
 
-const category = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, . _ -');
+const category = categoryName;
 const flags = z.strictObject({ push: z.boolean().optional(), sms: z.boolean().optional(), email: z.boolean().optional() });
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time HH:MM, e.g. 22:00');
 
