@@ -12,9 +12,12 @@ export function sendErrorProblem(error: unknown, at = ''): Problem | undefined {
   if (error instanceof AlreadyExpiredError) return new Problem(422, error.code, 'Already expired', `${error.message}; check the sender's clock, or leave expiresAt out`, { errors: [{ in: 'body', path: `${at}/expiresAt`, message: error.message }] });
   if (error instanceof TemplateNotFoundError) return new Problem(422, error.code, 'Unknown template', error.message, { errors: [{ in: 'body', path: `${at}/template/id`, message: error.message }] });
   if (error instanceof TemplateChannelMissingError) return new Problem(422, error.code, 'Template lacks a channel', error.message, { errors: [{ in: 'body', path: `${at}/channels`, message: error.message }] });
-  if (error instanceof TemplateRenderError) {
-    const where = `template ${error.field}${error.locale ? ` (${error.locale})` : ''}`;
-    return new Problem(422, error.code, 'Template cannot be rendered', `${where}: ${error.detail}`, { errors: [{ in: 'body', path: `${at}/template/params`, message: `${where}: ${error.detail}` }] });
-  }
+  if (error instanceof TemplateRenderError) return renderProblem(error, `${at}/template/params`);
   return undefined;
+}
+
+/** A template that cannot be rendered with the given parameters, pointing at them (`path` in the body). */
+export function renderProblem(error: TemplateRenderError, path: string): Problem {
+  const message = `template ${error.field}${error.locale ? ` (${error.locale})` : ''}: ${error.detail}`;
+  return new Problem(422, error.code, 'Template cannot be rendered', message, { errors: [{ in: 'body', path, message }] });
 }

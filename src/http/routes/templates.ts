@@ -6,6 +6,7 @@ import { listParameters, missingParameters, renderTemplate, resolveLocale, Templ
 import { CHANNELS } from '../../domain/channels.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
+import { renderProblem } from '../sendErrors.ts';
 import { reservedDataKeys, templateId } from '../schemas.ts';
 
 const localeTag = z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'a BCP 47 language tag, e.g. en or ko-KR');
@@ -138,9 +139,7 @@ export function templatesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const locales = Object.fromEntries(CHANNELS.flatMap((c) => (content[c] ? [[c, resolveLocale(template, req.body.locale, c)!]] : [])));
         return { id, version: template.version, locales, content };
       } catch (error) {
-        if (!(error instanceof TemplateRenderError)) throw error;
-        const where = `template ${error.field}${error.locale ? ` (${error.locale})` : ''}`;
-        throw new Problem(422, error.code, 'Template cannot be rendered', `${where}: ${error.detail}`, { errors: [{ in: 'body', path: '/params', message: `${where}: ${error.detail}` }] });
+        throw error instanceof TemplateRenderError ? renderProblem(error, '/params') : error;
       }
     });
 
