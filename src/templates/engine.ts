@@ -102,6 +102,9 @@ function entry(version: TemplateVersion, locale: string, part: Part): Entry {
 /** What an object or a list turns into when made into text, found in the output afterwards. */
 const PRINTED = /\uE000herald:(object|list):([^\uE000]*)\uE000/;
 
+/** The request's parameters object → its guarded copy; neither is changed once made. */
+const guardedCopies = new WeakMap<Record<string, unknown>, Record<string, unknown>>();
+
 /**
  * A copy of the parameters in which every object and list, made into text, becomes a marker
  * naming its path. Handlebars prints any value with String(value): an object passed where a
@@ -110,6 +113,13 @@ const PRINTED = /\uE000herald:(object|list):([^\uE000]*)\uE000/;
  * enumerable); a marker, not a throw, because Handlebars' own error messages print objects too.
  */
 export function guardedParams(params: Record<string, unknown>): Record<string, unknown> {
+  // A send renders the same parameters once per recipient: copied once per request, not per recipient.
+  let copy = guardedCopies.get(params);
+  if (!copy) guardedCopies.set(params, (copy = guardedCopy(params)));
+  return copy;
+}
+
+function guardedCopy(params: Record<string, unknown>): Record<string, unknown> {
   const guard = (value: unknown, path: string): unknown => {
     if (value === null || typeof value !== 'object') return value;
     const list = Array.isArray(value);
