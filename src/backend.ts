@@ -16,6 +16,7 @@ import { PROJECTIONS } from './projections/index.ts';
 import { groupsReady } from './http/routes/operations.ts';
 import type { DeliveryMetrics } from './metrics.ts';
 import type { EmailTrackingOptions } from './tracking/emailTracking.ts';
+import type { ListUnsubscribeOptions } from './tracking/listUnsubscribe.ts';
 
 export interface BackendDeps {
   events: EventStore;
@@ -26,6 +27,7 @@ export interface BackendDeps {
   now: () => Date;
   metrics: DeliveryMetrics;
   emailTracking?: EmailTrackingOptions;
+  listUnsubscribe?: ListUnsubscribeOptions;
 }
 
 export interface Backend {
@@ -48,7 +50,7 @@ export async function startBackend(config: Config, parts: { worker: boolean; pro
   const projector = new Projector(events, readModels, PROJECTIONS, logger.child({ component: 'projector' }), gather);
   if (parts.projector) await projector.start();
   const processors = parts.worker
-    ? config.workerRoutes.flatMap((route) => LANES.map((lane) => new DeliveryProcessor({ events, provider: providerFor(providers, route), logger, now, batchWindowMs: config.batchWindowMs, retryPolicy: config.retry, lane, metrics, ...(deps.emailTracking ? { emailTracking: deps.emailTracking } : {}) })))
+    ? config.workerRoutes.flatMap((route) => LANES.map((lane) => new DeliveryProcessor({ events, provider: providerFor(providers, route), logger, now, batchWindowMs: config.batchWindowMs, retryPolicy: config.retry, lane, metrics, ...(deps.emailTracking ? { emailTracking: deps.emailTracking } : {}), ...(deps.listUnsubscribe ? { listUnsubscribe: deps.listUnsubscribe } : {}) })))
     : [];
   for (const p of processors) await p.start();
   const scheduler = parts.worker ? new Scheduler(events, readModels, logger.child({ component: 'scheduler' }), now, config.schedulerTickMs) : undefined;

@@ -14,7 +14,7 @@ import { LANES, deliveryGroup } from './processors/deliveryProcessor.ts';
 import { Metrics } from './metrics.ts';
 import { startBackend, type Backend } from './backend.ts';
 import { startBackendThread, type BackendPart, type BackendThread, type ProvidersModule } from './backendThread.ts';
-import { loadTrackingConfig } from './tracking/config.ts';
+import { emailAdditions, loadTrackingConfig } from './tracking/config.ts';
 import { WriteLock } from './adapters/eventStore/sqlite/writeLock.ts';
 import { DurableMarks } from './adapters/eventStore/sqlite/durability.ts';
 import { lockDataDir } from './adapters/dataDirLock.ts';
@@ -106,7 +106,7 @@ async function startLocked(config: Config, logger: Pino, overrides: Overrides, t
     providers = delivery;
     closeProviders = async () => void (await Promise.all(Object.values(delivery).map((p) => p.close())));
     inline = runs.worker || runs.projector
-      ? await startBackend(config, runs, { events, readModels, providers: delivery, logger, now, metrics, ...(tracking.emailTracking ? { emailTracking: tracking } : {}) })
+      ? await startBackend(config, runs, { events, readModels, providers: delivery, logger, now, metrics, ...emailAdditions(tracking) })
       : undefined;
     metrics.watchEventStore(events, () => ROUTES.flatMap((route) => LANES.map((lane) => deliveryGroup(route, lane))));
     if (inline && runs.projector) metrics.watchProjections(events, inline.projector);

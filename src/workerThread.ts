@@ -12,7 +12,7 @@ import { providersFromConfig } from './adapters/providers/fromConfig.ts';
 import { startBackend } from './backend.ts';
 import { Metrics } from './metrics.ts';
 import { ROUTES } from './ports/deliveryProvider.ts';
-import { loadTrackingConfig } from './tracking/config.ts';
+import { emailAdditions, loadTrackingConfig } from './tracking/config.ts';
 import { lowerThreadPriority, threadId } from './threadPriority.ts';
 
 const port = parentPort!;
@@ -36,7 +36,7 @@ try {
   const metrics = new Metrics({ processMetrics: false });
   const tracking = loadTrackingConfig(config.env, config.dataDir);
   const backend = await startBackend(config, { worker: delivers, projector: !delivers }, {
-    events, readModels, providers: delivery, logger, now: () => new Date(), metrics, ...(tracking.emailTracking ? { emailTracking: tracking } : {}),
+    events, readModels, providers: delivery, logger, now: () => new Date(), metrics, ...emailAdditions(tracking),
   });
   metrics.watchEventStore(events, () => backend.groups);
   if (!delivers) metrics.watchProjections(events, backend.projector);

@@ -29,7 +29,7 @@ const rateLimit = z.object({
   appliesToTransactional: z.boolean(),
 });
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
-const trackingSource = z.enum(['app', 'email_pixel', 'email_link', 'sendgrid', 'twilio']);
+const trackingSource = z.enum(['app', 'email_pixel', 'email_link', 'list_unsubscribe', 'sendgrid', 'twilio']);
 const tracked = { notificationId: z.string(), source: trackingSource, providerEventId: z.string().optional(), at };
 const trackingFact = z.looseObject({ kind: z.enum(['delivered', 'opened', 'clicked', 'bounced', 'unsubscribed', 'spam', 'undelivered']), source: trackingSource });
 
@@ -39,6 +39,7 @@ export const eventSchemas = {
     userId: z.string(),
     channel: z.enum(['push', 'sms', 'email']),
     category: z.string(),
+    transactional: z.boolean().optional(),
     content,
     routes: z.array(route),
     priority: z.enum(['high', 'normal']),

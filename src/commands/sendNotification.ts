@@ -126,7 +126,7 @@ export async function sendNotification(ctx: SendContext, input: SendInput): Prom
         const command: NotificationCommand = {
           type: 'RequestNotification',
           data: {
-            notificationId: id, userId, channel, category: input.category, content: { [channel]: content[channel] }, routes, priority: input.priority ?? 'normal',
+            notificationId: id, userId, channel, category: input.category, transactional: category.transactional, content: { [channel]: content[channel] }, routes, priority: input.priority ?? 'normal',
             ...source, ...(sendAt ? { sendAt } : {}), ...(input.expiresAt ? { expiresAt: input.expiresAt } : {}), ...(heldFor ? { heldFor } : {}), ...(suppress ? { suppress } : {}),
             ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey, requestHash } : {}),
           },

@@ -21,6 +21,11 @@ export interface RequestData {
   userId: string;
   channel: Channel;
   category: string;
+  /**
+   * Whether the category was transactional when requested (it then ignored category and marketing
+   * opt-outs). Recorded since 2026-11-28; absent on older events, which are treated as unknown.
+   */
+  transactional?: boolean;
   content: ChannelContent;
   routes: Route[];
   priority: Priority;
@@ -61,8 +66,11 @@ export type NotificationEvent =
   | { type: 'NotificationMarkedAsSpam'; data: Ref & Tracked }
   | { type: 'NotificationUndelivered'; data: Ref & Tracked & { reason?: string } };
 
-/** Who reported a tracking fact: the app's SDK, our own email pixel or link, or a provider webhook. */
-export type TrackingSource = 'app' | 'email_pixel' | 'email_link' | 'sendgrid' | 'twilio';
+/**
+ * Who reported a tracking fact: the app's SDK, our own email pixel, link or one-click unsubscribe
+ * (the List-Unsubscribe header, listUnsubscribe.ts), or a provider webhook.
+ */
+export type TrackingSource = 'app' | 'email_pixel' | 'email_link' | 'list_unsubscribe' | 'sendgrid' | 'twilio';
 /** Optional on NotificationOpened only because opens were recorded before sources existed. */
 type TrackingRef = { source?: TrackingSource; providerEventId?: string };
 type Tracked = { source: TrackingSource; providerEventId?: string };

@@ -20,6 +20,7 @@ import { operationsRoutes } from './routes/operations.ts';
 import { usersRoutes } from './routes/users.ts';
 import { templatesRoutes } from './routes/templates.ts';
 import { trackingRoutes } from './routes/tracking.ts';
+import { unsubscribeRoutes } from './routes/unsubscribe.ts';
 import { webhookRoutes } from './webhooks/routes.ts';
 
 declare module 'fastify' {
@@ -136,6 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(templatesRoutes(deps));
   if (deps.tracking) {
     await app.register(trackingRoutes(deps, deps.tracking));
+    await app.register(unsubscribeRoutes(deps, deps.tracking));
     await app.register(webhookRoutes(deps, deps.tracking));
   }
   return app;

@@ -44,6 +44,12 @@ export type DeliveryMessage =
        * substitutions); a provider that cannot pass them on replaces them itself before sending.
        */
       substitutions?: Record<string, string>;
+      /**
+       * This recipient's extra mail headers (List-Unsubscribe and List-Unsubscribe-Post, see
+       * src/tracking/listUnsubscribe.ts). Per recipient, like `substitutions`, so they never split
+       * emails of the same content into separate requests.
+       */
+      headers?: Record<string, string>;
     });
 
 /** Permanent: retrying the same message to the same address can never succeed. */

@@ -14,6 +14,7 @@ import { RateLimiter } from './rateLimiter.ts';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retryPolicy.ts';
 import { recordSettlement, type DeliveryMetrics } from '../metrics.ts';
 import { withEmailTracking, type EmailTrackingOptions } from '../tracking/emailTracking.ts';
+import { listUnsubscribeHeaders, type ListUnsubscribeOptions } from '../tracking/listUnsubscribe.ts';
 
 export interface DeliveryProcessorOptions {
   events: EventStore;
@@ -32,6 +33,8 @@ export interface DeliveryProcessorOptions {
   metrics?: DeliveryMetrics;
   /** Adds the open pixel and signed click links to email HTML (src/tracking); absent: sent as given. */
   emailTracking?: EmailTrackingOptions;
+  /** Adds List-Unsubscribe headers to email of categories the user can opt out of (src/tracking/listUnsubscribe.ts). */
+  listUnsubscribe?: ListUnsubscribeOptions;
 }
 
 export type Lane = 'normal' | 'priority';
@@ -155,7 +158,8 @@ export class DeliveryProcessor {
       }
       const addresses = addressesFor(user, route);
       const tracked = route === 'email' && content.email && this.o.emailTracking ? withEmailTracking(content.email, notificationId, this.o.emailTracking) : { content: content[channel] };
-      const messages = addresses.map((to) => ({ route, notificationId, to, ...tracked, priority, ...(expiresAt ? { expiresAt } : {}) }) as DeliveryMessage);
+      const headers = route === 'email' && this.o.listUnsubscribe ? listUnsubscribeHeaders(this.o.listUnsubscribe, state.request) : undefined;
+      const messages = addresses.map((to) => ({ route, notificationId, to, ...tracked, ...(headers ? { headers } : {}), priority, ...(expiresAt ? { expiresAt } : {}) }) as DeliveryMessage);
       return { pe, notificationId, userId, attempt, messages, loaded };
     } catch (error) {
       this.log.error({ err: error, position: pe.event.position }, 'cannot prepare delivery; parking the event');

@@ -8,6 +8,8 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../configError.ts';
+import type { EmailTrackingOptions } from './emailTracking.ts';
+import type { ListUnsubscribeOptions } from './listUnsubscribe.ts';
 
 export interface TrackingConfig {
   /** HMAC key of pixel and link tokens. */
@@ -16,6 +18,8 @@ export interface TrackingConfig {
   publicUrl: string;
   /** Off: email HTML goes out as given (opens and clicks then come only from webhooks or the app). */
   emailTracking: boolean;
+  /** Off: email goes out without List-Unsubscribe headers (listUnsubscribe.ts), for apps that manage unsubscribes themselves. */
+  listUnsubscribe: boolean;
   /** SendGrid's signed Event Webhook verification key; absent: that webhook answers 503. */
   sendgridPublicKey?: KeyObject;
   /** Twilio signs callbacks with the account's auth token; absent: those webhooks answer 503. */
@@ -31,6 +35,7 @@ const schema = z.object({
   HERALD_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   HERALD_TRACKING_SECRET: z.string().min(32, 'use at least 32 random characters, e.g. `openssl rand -base64 48`').optional(),
   HERALD_EMAIL_TRACKING: bool.default(true),
+  HERALD_LIST_UNSUBSCRIBE: bool.default(true),
   HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(40).optional(),
   HERALD_TWILIO_WEBHOOK_AUTH_TOKEN: z.string().min(16).optional(),
   HERALD_TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
@@ -88,8 +93,14 @@ export function loadTrackingConfig(env: NodeJS.ProcessEnv, dataDir: string): Tra
     // Unset: where this process listens, which is right for local use and wrong behind a proxy.
     publicUrl: (e.HERALD_PUBLIC_URL ?? `http://${env.HERALD_HOST ?? '127.0.0.1'}:${env.HERALD_PORT ?? '3000'}`).replace(/\/+$/, ''),
     emailTracking: e.HERALD_EMAIL_TRACKING,
+    listUnsubscribe: e.HERALD_LIST_UNSUBSCRIBE,
     ...(e.HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY ? { sendgridPublicKey: parseSendgridPublicKey(e.HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY) } : {}),
     ...(twilioAuthToken ? { twilioAuthToken } : {}),
     webhookMaxAgeSeconds: e.HERALD_WEBHOOK_MAX_AGE_SECONDS,
   };
+}
+
+/** What the delivery workers add to the email they send, as configured: tracking links and pixel, the unsubscribe headers. */
+export function emailAdditions(tracking: TrackingConfig): { emailTracking?: EmailTrackingOptions; listUnsubscribe?: ListUnsubscribeOptions } {
+  return { ...(tracking.emailTracking ? { emailTracking: tracking } : {}), ...(tracking.listUnsubscribe ? { listUnsubscribe: tracking } : {}) };
 }

@@ -1,17 +1,18 @@
 /**
- * Signed tokens for the email open pixel and click-redirect links. A token carries what it
- * stands for (pixel or link, the notification id and, for a link, the original URL) in the
+ * Signed tokens for the email open pixel, click-redirect links and one-click unsubscribe links
+ * (List-Unsubscribe, listUnsubscribe.ts). A token carries what it
+ * stands for (pixel, link or unsubscribe, the notification id and, for a link, the original URL) in the
  * clear, base64url-encoded, plus an HMAC-SHA256 of it under the server's tracking secret. Without
  * the secret nobody can make a token for another notification or another URL, so the redirect
  * is never an open redirect and ids cannot be enumerated.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export type LinkToken = { kind: 'open'; notificationId: string } | { kind: 'click'; notificationId: string; url: string };
+export type LinkToken = { kind: 'open'; notificationId: string } | { kind: 'unsubscribe'; notificationId: string } | { kind: 'click'; notificationId: string; url: string };
 
 /** Versioned so a future format change can live next to links already sitting in inboxes. */
 const CONTEXT = 'herald-link-v1.';
-const KIND_CODE = { open: 'o', click: 'c' } as const;
+const KIND_CODE = { open: 'o', click: 'c', unsubscribe: 'u' } as const;
 
 const mac = (secret: Buffer, body: string) => createHmac('sha256', secret).update(CONTEXT + body).digest();
 
@@ -26,7 +27,7 @@ export function isTrackableUrl(url: string): boolean {
 }
 
 export function signLinkToken(secret: Buffer, token: LinkToken): string {
-  const parts = token.kind === 'click' ? [KIND_CODE.click, token.notificationId, token.url] : [KIND_CODE.open, token.notificationId];
+  const parts = token.kind === 'click' ? [KIND_CODE.click, token.notificationId, token.url] : [KIND_CODE[token.kind], token.notificationId];
   const body = Buffer.from(parts.join('|'), 'utf8').toString('base64url');
   return `${body}.${mac(secret, body).toString('base64url')}`;
 }
@@ -45,6 +46,7 @@ export function verifyLinkToken(secret: Buffer, token: string): LinkToken | null
   const [kind, notificationId, ...rest] = text.split('|');
   if (!notificationId) return null;
   if (kind === KIND_CODE.open && rest.length === 0) return { kind: 'open', notificationId };
+  if (kind === KIND_CODE.unsubscribe && rest.length === 0) return { kind: 'unsubscribe', notificationId };
   // The URL itself may contain '|'; everything after the id is the URL.
   const url = rest.join('|');
   if (kind === KIND_CODE.click && isTrackableUrl(url)) return { kind: 'click', notificationId, url };

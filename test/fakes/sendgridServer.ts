@@ -7,8 +7,9 @@
  *
  * Limits it enforces as SendGrid documents them: at most 1,000 personalizations, each address
  * once per request, substitutions as string → string of at most 10,000 bytes (tags and values)
- * per personalization. An accepted request is also recorded as the emails SendGrid would send:
- * one per personalization, its substitutions applied to subject and content.
+ * per personalization, headers as string → string without the ones SendGrid sets itself. An
+ * accepted request is also recorded as the emails SendGrid would send: one per personalization,
+ * its substitutions applied to subject and content, with its headers.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -27,7 +28,7 @@ export type SendgridFailureKind =
   | 'reset';
 
 export interface MailBody {
-  personalizations: { to: { email: string; name?: string }[]; custom_args?: Record<string, string>; substitutions?: Record<string, unknown> }[];
+  personalizations: { to: { email: string; name?: string }[]; custom_args?: Record<string, string>; substitutions?: Record<string, unknown>; headers?: Record<string, unknown> }[];
   from: { email: string; name?: string };
   reply_to?: { email: string; name?: string };
   subject: string;
@@ -43,6 +44,8 @@ export interface SentMail {
   subject: string;
   text: string | undefined;
   html: string | undefined;
+  /** The personalization's headers, as sent. */
+  headers: Record<string, string>;
 }
 
 export interface SendgridReceived {
@@ -107,7 +110,22 @@ function checkShape(body: Partial<MailBody>): Answer | undefined {
   if (bad >= 0) return err(400, 'The to array is required.', `personalizations.${bad}.to`);
   const addresses = p.flatMap((item) => item.to.map((to) => String(to.email).toLowerCase()));
   if (new Set(addresses).size < addresses.length) return err(400, 'Each unique email address in the personalizations array should only be included once.', 'personalizations');
-  return checkSubstitutions(p);
+  return checkSubstitutions(p) ?? checkHeaders(p);
+}
+
+/** Headers SendGrid sets itself and refuses in `headers` (v3 mail/send reference). */
+const RESERVED_HEADERS = new Set(['x-sg-id', 'x-sg-eid', 'received', 'dkim-signature', 'content-type', 'content-transfer-encoding', 'to', 'from', 'subject', 'reply-to', 'cc', 'bcc']);
+
+function checkHeaders(personalizations: MailBody['personalizations']): Answer | undefined {
+  for (const [i, { headers }] of personalizations.entries()) {
+    if (headers === undefined) continue;
+    const field = `personalizations.${i}.headers`;
+    const entries = typeof headers === 'object' && headers !== null ? Object.entries(headers) : undefined;
+    if (!entries?.every(([, value]) => typeof value === 'string')) return err(400, 'Headers must be an object of string keys and string values.', field);
+    const reserved = entries.find(([name]) => RESERVED_HEADERS.has(name.toLowerCase()));
+    if (reserved) return err(400, `The header ${reserved[0]} is reserved and cannot be set.`, field);
+  }
+  return undefined;
 }
 
 function checkSubstitutions(personalizations: MailBody['personalizations']): Answer | undefined {
@@ -131,7 +149,7 @@ function mailsOf(body: MailBody): SentMail[] {
     const pattern = new RegExp(tags.length > 0 ? tags.join('|') : '(?!)', 'g');
     const apply = (text: string) => text.replace(pattern, (tag) => values[tag] ?? tag);
     const [text, html] = [part('text/plain'), part('text/html')].map((value) => (value === undefined ? undefined : apply(value)));
-    const mail = { notificationId: p.custom_args?.notificationId, subject: apply(body.subject), text, html };
+    const mail = { notificationId: p.custom_args?.notificationId, subject: apply(body.subject), text, html, headers: (p.headers ?? {}) as Record<string, string> };
     return p.to.map((to) => ({ to: to.email, ...mail }));
   });
 }

@@ -10,6 +10,7 @@ import { MAX_SUBSTITUTION_BYTES, planRequests, substitutionBytes, type EmailMess
 import { withEmailTracking } from '../../src/tracking/emailTracking.ts';
 import { eventually } from '../support/wait.ts';
 import { verifyLinkToken } from '../../src/tracking/linkToken.ts';
+import { listUnsubscribeHeaders } from '../../src/tracking/listUnsubscribe.ts';
 import { startFakeSendgrid, type FakeSendgrid, type SendgridFailureKind } from '../fakes/sendgridServer.ts';
 
 const API_KEY = 'SG.test-key.abcdefghijklmnopqrstuvwxyz';
@@ -287,6 +288,39 @@ void describe('sendgrid provider against the fake SendGrid', () => {
       assert.equal(signed.length, 31);
       assert.ok(signed.every((t) => t?.notificationId === m.notificationId));
     }
+  });
+
+  void it('sends each recipient its own List-Unsubscribe headers, still one request for one content', async () => {
+    const messages = ['ann', 'bob', 'cy'].map((name) => {
+      const m = tracked(`${name}@example.com`);
+      return { ...m, headers: listUnsubscribeHeaders(tracking, { notificationId: m.notificationId, channel: 'email', transactional: false })! };
+    });
+    const plain = tracked('dee@example.com');
+    const results = await provider.send([...messages, plain]);
+    assert.ok(results.every((r) => r.status === 'sent'));
+    assert.equal(fake.requests.length, 1);
+    const mails = fake.requests[0]!.mails ?? [];
+    for (const m of messages) {
+      const mail = mails.find((x) => x.notificationId === m.notificationId)!;
+      assert.equal(mail.headers['List-Unsubscribe-Post'], 'List-Unsubscribe=One-Click');
+      const link = /^<https:\/\/herald\.test\/t\/u\/([^>]+)>$/.exec(mail.headers['List-Unsubscribe'] ?? '');
+      assert.ok(link, mail.headers['List-Unsubscribe']);
+      assert.deepEqual(verifyLinkToken(tracking.secret, link[1]!), { kind: 'unsubscribe', notificationId: m.notificationId });
+    }
+    assert.deepEqual(mails.find((x) => x.notificationId === plain.notificationId)?.headers, {});
+  });
+
+  void it('is refused by the fake, as by SendGrid, with headers it sets itself or values that are not strings', async () => {
+    const post = (headers: unknown) =>
+      fetch(`${fake.baseUrl}/v3/mail/send`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ from: { email: 'news@herald.example' }, subject: 's', content: [{ type: 'text/plain', value: 'x' }], personalizations: [{ to: [{ email: 'ann@example.com' }], headers }] }),
+      });
+    const fields = async (res: Response) => [res.status, ((await res.json()) as { errors: { field: string }[] }).errors[0]?.field];
+    assert.deepEqual(await fields(await post({ Subject: 'x' })), [400, 'personalizations.0.headers']);
+    assert.deepEqual(await fields(await post({ 'List-Unsubscribe': 1 })), [400, 'personalizations.0.headers']);
+    assert.equal((await post({ 'List-Unsubscribe': '<https://herald.test/t/u/x>' })).status, 202);
   });
 
   void it('is refused by the fake, as by SendGrid, with substitutions over the limit or not strings', async () => {

@@ -13,6 +13,14 @@ describe('signed tracking link tokens', () => {
     assert.deepEqual(verifyLinkToken(secret, signLinkToken(secret, { kind: 'click', notificationId: id, url })), { kind: 'click', notificationId: id, url });
   });
 
+  it('round-trips an unsubscribe token, which an open token of the same notification is not', () => {
+    const token = signLinkToken(secret, { kind: 'unsubscribe', notificationId: id });
+    assert.deepEqual(verifyLinkToken(secret, token), { kind: 'unsubscribe', notificationId: id });
+    assert.notEqual(token, signLinkToken(secret, { kind: 'open', notificationId: id }));
+    const mac = token.split('.')[1]!;
+    assert.equal(verifyLinkToken(secret, `${Buffer.from(`o|${id}`).toString('base64url')}.${mac}`), null);
+  });
+
   it('rejects a token whose content was changed but whose MAC was kept (forgery)', () => {
     const token = signLinkToken(secret, { kind: 'click', notificationId: id, url: 'https://example.com/' });
     const mac = token.split('.')[1]!;

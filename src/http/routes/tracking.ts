@@ -2,14 +2,13 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { NotificationNotFoundError } from '../../domain/notification.ts';
 import { listUnmatched, recordTracking, retryUnmatched, type TrackingContext } from '../../tracking/ingest.ts';
-import { verifyLinkToken, type LinkToken } from '../../tracking/linkToken.ts';
+import type { LinkToken } from '../../tracking/linkToken.ts';
 import type { TrackingConfig } from '../../tracking/config.ts';
 import type { AppDeps } from '../deps.ts';
-import { Problem } from '../problem.ts';
+import { linkTokenOf } from '../linkTokens.ts';
 
 /** The smallest transparent GIF. */
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
-const TOKEN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/;
 const provider = z.enum(['sendgrid', 'twilio']);
 const unmatched = z.object({ revision: z.number(), provider: z.string(), providerMessageId: z.string().optional(), notificationId: z.string().optional(), kind: z.string(), to: z.string().optional(), at: z.string() });
 
@@ -21,12 +20,7 @@ const unmatched = z.object({ revision: z.number(), provider: z.string(), provide
  */
 export function trackingRoutes(deps: AppDeps, tracking: TrackingConfig): FastifyPluginAsyncZod {
   const ctx: TrackingContext = { events: deps.events, readModels: deps.readModels, now: deps.now };
-  const tokenOf = <K extends LinkToken['kind']>(raw: string, kind: K): Extract<LinkToken, { kind: K }> => {
-    const token = TOKEN.test(raw) ? verifyLinkToken(tracking.secret, raw) : null;
-    // Forged, truncated and wrong-kind tokens all look the same from outside: no such link.
-    if (token?.kind !== kind) throw new Problem(404, 'tracking_link_not_found', 'Not found', 'this tracking link is not valid');
-    return token as Extract<LinkToken, { kind: K }>;
-  };
+  const tokenOf = <K extends LinkToken['kind']>(raw: string, kind: K) => linkTokenOf(tracking.secret, raw, kind);
   /** A failure to record must never cost the recipient their image or their destination. */
   const record = async (token: LinkToken, fact: Parameters<typeof recordTracking>[2], log: { warn(o: object, m: string): void }) => {
     try {

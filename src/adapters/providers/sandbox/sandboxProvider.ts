@@ -37,7 +37,8 @@ export function createSandboxProvider(route: Route, options: SandboxOptions): De
         }
         // The outbox shows what the recipient would get: email substitutions applied.
         const content = m.route === 'email' ? substitute(m.content, m.substitutions) : m.content;
-        lines.push(JSON.stringify({ notificationId: m.notificationId, channel: channelOfRoute(m.route), route: m.route, to: m.to, content, at, pid: process.pid }));
+        const headers = m.route === 'email' && m.headers ? { headers: m.headers } : {};
+        lines.push(JSON.stringify({ notificationId: m.notificationId, channel: channelOfRoute(m.route), route: m.route, to: m.to, content, ...headers, at, pid: process.pid }));
         results.push({ status: 'sent', providerMessageId: `sandbox-${randomUUID()}` });
       }
       if (lines.length > 0) await appendFile(options.outboxFile, `${lines.join('\n')}\n`);

@@ -1,7 +1,8 @@
 /**
  * Turns one `send` call into as few SendGrid requests as possible: messages whose content
  * (subject, text, html) is identical share one request with a personalization each, carrying the
- * message's substitutions (e.g. its tracking URLs), which SendGrid applies per personalization.
+ * message's substitutions (e.g. its tracking URLs), which SendGrid applies per personalization,
+ * and its headers (e.g. its List-Unsubscribe link).
  */
 import type { DeliveryMessage, EmailContent } from '../../../ports/deliveryProvider.ts';
 import { substitute } from '../../../tracking/substitutions.ts';
@@ -14,6 +15,7 @@ export interface PlannedRecipient {
   to: string;
   notificationId: string;
   substitutions?: Record<string, string>;
+  headers?: Record<string, string>;
 }
 export interface PlannedRequest {
   content: EmailContent;
@@ -66,7 +68,8 @@ export function planRequests(
       group.requests.push(target);
     }
     target.seen.add(address);
-    target.plan.recipients.push({ index, to: message.to, notificationId: message.notificationId, ...(substitutions ? { substitutions } : {}) });
+    const { headers } = message;
+    target.plan.recipients.push({ index, to: message.to, notificationId: message.notificationId, ...(substitutions ? { substitutions } : {}), ...(headers ? { headers } : {}) });
   }
   return [...byContent.values()].flatMap((group) => group.requests.map((r) => r.plan));
 }

@@ -1,6 +1,6 @@
 /**
  * The only file that imports the SendGrid SDK. It sends one v3 mail/send request (one content,
- * one personalization per recipient, with that recipient's substitutions) and turns the answer
+ * one personalization per recipient, with that recipient's substitutions and headers) and turns the answer
  * into a value: the X-Message-Id, or the SDK's error.
  *
  * Each gateway owns a `new MailService()` (which builds its own API client) instead of the
@@ -16,6 +16,8 @@ export interface MailRecipient {
   notificationId: string;
   /** Literal tag → value, applied by SendGrid to this recipient's subject and content. */
   substitutions?: Record<string, string>;
+  /** Mail headers of this recipient's email (List-Unsubscribe), sent as the personalization's `headers`. */
+  headers?: Record<string, string>;
 }
 export interface OutgoingMail {
   subject: string;
@@ -61,6 +63,7 @@ function toMailData(mail: OutgoingMail, from: EmailAddress, replyTo: EmailAddres
       to: [{ email: recipient.to }],
       customArgs: { notificationId: recipient.notificationId },
       ...(recipient.substitutions ? { substitutions: recipient.substitutions } : {}),
+      ...(recipient.headers ? { headers: recipient.headers } : {}),
     })),
   };
 }
