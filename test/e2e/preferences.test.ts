@@ -42,6 +42,16 @@ describe('whether, when and where to send: preferences, categories, rate windows
     assert.equal(bad.statusCode, 422);
   });
 
+  it('refuses quiet hours whose end equals their start (no length), naming the field and what to send instead', async () => {
+    for (const [method, body] of [['PUT', { quietHours: { start: '22:00', end: '22:00' } }], ['PATCH', { quietHours: { start: '00:00', end: '00:00' } }]] as const) {
+      const res = await h.app.inject({ method, url: '/v1/users/ann/preferences', headers: auth, payload: body });
+      assert.equal(res.statusCode, 422, method);
+      const problem = res.json<{ errors: { path: string; message: string }[] }>();
+      assert.deepEqual(problem.errors.map((e) => e.path), ['/quietHours/end']);
+      assert.match(problem.errors[0]!.message, /send null for no quiet hours/);
+    }
+  });
+
   it('PATCH changes only what it names (null clears a choice), and concurrent changes all apply', async () => {
     const patch = (body: object, type = 'application/json') => h.app.inject({ method: 'PATCH', url: '/v1/users/dan/preferences', headers: { ...auth, 'content-type': type }, payload: JSON.stringify(body) });
     const first = await patch({ channels: { sms: false }, quietHours: { start: '22:00', end: '07:00' } });

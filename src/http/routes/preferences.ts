@@ -10,13 +10,22 @@ import { maskIfContact } from '../../mask.ts';
 const category = categoryName;
 const flags = z.strictObject({ push: z.boolean().optional(), sms: z.boolean().optional(), email: z.boolean().optional() });
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time HH:MM, e.g. 22:00');
+/**
+ * A quiet time from `start` to `end` (it may cross midnight). Equal times would be a quiet time of
+ * no length, which was taken silently while the user most likely meant "all day" (or a typo):
+ * neither is what Herald would do, so it is refused with how to say each.
+ */
+const quietHours = z.strictObject({ start: hhmm, end: hhmm }).refine((q) => q.start !== q.end, {
+  path: ['end'],
+  message: 'end equals start, a quiet time of no length; send null for no quiet hours, or opt the user out of a channel to stop it all day',
+});
 
 export const preferencesSchema = z.strictObject({
   channels: flags.default({}),
   categories: z.record(category, z.boolean()).default({}),
   categoryChannels: z.record(category, flags).default({}),
   marketing: z.boolean().default(true),
-  quietHours: z.strictObject({ start: hhmm, end: hhmm }).nullable().default(null),
+  quietHours: quietHours.nullable().default(null),
 });
 
 const response = preferencesSchema.extend({ userId: z.string(), timezone: z.string().nullable() });
@@ -28,7 +37,7 @@ export const preferencesPatchSchema = z.strictObject({
   categories: z.record(category, z.boolean().nullable()).optional(),
   categoryChannels: z.record(category, patchFlags.nullable()).optional(),
   marketing: z.boolean().optional(),
-  quietHours: z.strictObject({ start: hhmm, end: hhmm }).nullable().optional(),
+  quietHours: quietHours.nullable().optional(),
 });
 
 /** A user's choices: opt-outs per channel, category and (category, channel), marketing, quiet hours. */
