@@ -92,19 +92,28 @@ export function reservedDataKeys(data: Record<string, string> | undefined, ctx: 
   }
 }
 
+/**
+ * Text that reaches a recipient (or a template source of it). JSON can carry an unpaired UTF-16
+ * surrogate (a lone `\ud800` escape, what a client that cuts a string between the two halves of an
+ * emoji sends), which is not Unicode: Twilio sends it as �, SendGrid passes the broken escape on.
+ * Refused here, naming the field, rather than delivered broken.
+ */
+export const recipientText = () =>
+  z.string().refine((text) => text.isWellFormed(), 'holds an unpaired surrogate (e.g. a lone \\ud800 escape, half of an emoji), which is not valid Unicode and would reach the recipient as �; send whole characters');
+
 const channel = z.enum(['push', 'sms', 'email']);
 const content = z.strictObject({
   push: z
-    .strictObject({ title: z.string().min(1).max(256), body: z.string().max(4096), data: z.record(z.string(), z.string()).optional() })
+    .strictObject({ title: recipientText().min(1).max(256), body: recipientText().max(4096), data: z.record(z.string(), recipientText()).optional() })
     .superRefine((push, ctx) => {
       reservedDataKeys(push.data, ctx);
       const problem = pushPayloadProblem(push);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .optional(),
-  sms: z.strictObject({ body: z.string().min(1).max(SMS_BODY_MAX_CHARS) }).optional(),
+  sms: z.strictObject({ body: recipientText().min(1).max(SMS_BODY_MAX_CHARS) }).optional(),
   email: z
-    .strictObject({ subject: z.string().min(1).max(EMAIL_SUBJECT_MAX_CHARS), text: z.string().min(1, 'SendGrid refuses an empty body: leave text out instead').max(1_000_000).optional(), html: z.string().min(1, 'SendGrid refuses an empty body: leave html out instead').max(1_000_000).optional() })
+    .strictObject({ subject: recipientText().min(1).max(EMAIL_SUBJECT_MAX_CHARS), text: recipientText().min(1, 'SendGrid refuses an empty body: leave text out instead').max(1_000_000).optional(), html: recipientText().min(1, 'SendGrid refuses an empty body: leave html out instead').max(1_000_000).optional() })
     .refine((e) => e.text !== undefined || e.html !== undefined, 'an email needs text, html or both')
     .optional(),
 });

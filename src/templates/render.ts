@@ -34,6 +34,12 @@ export function resolveLocale(version: TemplateVersion, locale: string | null, c
   return null;
 }
 
+/** The rendered text, or template_parameter_invalid when a parameter put half of a character in it (see recipientText in http/schemas.ts). */
+function wellFormed(text: string, field: string, locale: string): string {
+  if (text.isWellFormed()) return text;
+  throw new TemplateRenderError('template_parameter_invalid', field, 'rendered with these parameters, it holds an unpaired surrogate (half of an emoji), which is not valid Unicode and would reach the recipient as �; send whole characters', locale);
+}
+
 /** The rendered text, or template_parameter_invalid when the parameters made it empty or longer than `who` takes. */
 function within(text: string, max: number, field: string, who: string, locale: string): string {
   if (text.length === 0) throw new TemplateRenderError('template_parameter_invalid', field, `rendered with these parameters, it is empty, which ${who} refuses`, locale);
@@ -63,7 +69,7 @@ export function renderTemplate(version: TemplateVersion, locale: string | null, 
     const key = resolveLocale(version, locale, channel);
     const parts = key ? version.locales[key] : undefined;
     if (!key || !parts) continue;
-    const r = (field: string, source: string) => renderPart(version, key, { field, source }, params);
+    const r = (field: string, source: string) => wellFormed(renderPart(version, key, { field, source }, params), field, key);
     if (channel === 'push' && parts.push) {
       const { title, body, data } = parts.push;
       out.push = { title: r('push.title', title), body: r('push.body', body), ...(data ? { data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, r(`push.data.${k}`, v)])) } : {}) };

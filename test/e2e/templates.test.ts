@@ -63,6 +63,11 @@ describe('sending with a template, in each user\'s locale', () => {
     assert.equal(object.statusCode, 422, object.body);
     assert.equal(object.json<{ code: string }>().code, 'template_parameter_invalid');
     assert.match(object.json<{ errors: { path: string; message: string }[] }>().errors[0]!.message, /parameter "orderId" is an object, which cannot be printed as text/);
+    // Half of an emoji (a client cut the string between its two UTF-16 halves) would reach the recipient as �.
+    const half = await send({ to: [{ userId: 'ada' }], channels: ['email'], template: { id: 'order-shipped', version: 1, params: { orderId: '1', name: 'Ada \ud83d' } } });
+    assert.equal(half.statusCode, 422, half.body);
+    assert.equal(half.json<{ code: string }>().code, 'template_parameter_invalid');
+    assert.match(half.json<{ errors: { message: string }[] }>().errors[0]!.message, /unpaired surrogate/);
     const both = await send({ to: [{ userId: 'ada' }], content: { sms: { body: 'x' } }, template: { id: 'order-shipped', params: {} } });
     assert.equal(both.statusCode, 422);
     const written = await h.herald.events.readAll({ fromPosition: before, filter: { eventTypes: ['NotificationRequested', 'RateSlotTaken'] } });

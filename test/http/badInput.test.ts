@@ -97,6 +97,20 @@ describe('bad input gets a clear 4xx problem, never a 500', () => {
     assert.equal(res.body.includes('someone.private@example.com'), false, res.body);
   });
 
+  it('text with half of an emoji (an unpaired UTF-16 surrogate) is a 422 naming the field, in a send and in a template', async () => {
+    // A lone surrogate can only arrive as a JSON escape; a whole emoji (the pair) is fine.
+    const send = (body: string) => h.app.inject({ method: 'POST', url: '/v1/notifications', headers: { ...auth, 'content-type': 'application/json' }, payload: `{"to":[{"userId":"u-1"}],"category":"c","content":{"email":{"subject":"Hi","text":"${body}"}}}` });
+    const half = await send('Cheers \\ud83c');
+    assert.equal(half.statusCode, 422, half.body);
+    const errors = half.json<{ errors: { path: string; message: string }[] }>().errors;
+    assert.deepEqual(errors.map((e) => e.path), ['/content/email/text']);
+    assert.match(errors[0]!.message, /unpaired surrogate/);
+    assert.equal((await send('Cheers \\ud83c\\udf89')).statusCode, 202);
+    const template = await h.app.inject({ method: 'POST', url: '/v1/templates/half', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"defaultLocale":"en","locales":{"en":{"sms":{"body":"Hi \\udc00"}}}}' });
+    assert.equal(template.statusCode, 422, template.body);
+    assert.deepEqual(template.json<{ errors: { path: string }[] }>().errors.map((e) => e.path), ['/locales/en/sms/body']);
+  });
+
   it('a send to an unknown user is accepted with the user listed as skipped', async () => {
     const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'ghost' }], category: 'c', content: { sms: { body: 'x' } } } });
     assert.equal(res.statusCode, 202);

@@ -7,20 +7,20 @@ import { CHANNELS } from '../../domain/channels.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
 import { renderProblem } from '../sendErrors.ts';
-import { reservedDataKeys, templateId } from '../schemas.ts';
+import { recipientText, reservedDataKeys, templateId } from '../schemas.ts';
 
 const localeTag = z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'a BCP 47 language tag, e.g. en or ko-KR');
 // Sources, not rendered text: limits leave room for {{parameters}} and the markup around them.
 const localeParts = z
   .strictObject({
     push: z.strictObject({
-      title: z.string().min(1).max(1024),
-      body: z.string().max(8192),
-      data: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'data keys: 1-64 letters, digits or . _ -'), z.string().max(4096)).optional(),
+      title: recipientText().min(1).max(1024),
+      body: recipientText().max(8192),
+      data: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'data keys: 1-64 letters, digits or . _ -'), recipientText().max(4096)).optional(),
     }).superRefine((push, ctx) => reservedDataKeys(push.data, ctx)).optional(),
-    sms: z.strictObject({ body: z.string().min(1).max(4096) }).optional(),
+    sms: z.strictObject({ body: recipientText().min(1).max(4096) }).optional(),
     email: z
-      .strictObject({ subject: z.string().min(1).max(2048), text: z.string().max(1_000_000).optional(), html: z.string().max(1_000_000).optional() })
+      .strictObject({ subject: recipientText().min(1).max(2048), text: recipientText().max(1_000_000).optional(), html: recipientText().max(1_000_000).optional() })
       .refine((e) => e.text !== undefined || e.html !== undefined, 'an email needs text, html or both')
       .optional(),
   })
