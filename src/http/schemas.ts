@@ -69,11 +69,24 @@ export const profileBody = z.strictObject({
 });
 
 export const platform = z.enum(['ios', 'android', 'web']);
-export const deviceBody = z.strictObject({
-  platform,
-  token: z.string().min(8).max(4096),
-  appId: z.string().max(255).optional(),
-});
+/**
+ * An APNs device token as apps pass it on: the token's bytes in hex (32 bytes, 64 characters, today;
+ * Apple says the length may grow). The classic mistake is sending `NSData.description` instead,
+ * "<a1b2 …>" before iOS 13 and "{length = 32, bytes = 0xa1b2…}" since, which APNs refuses only at
+ * the first push (BadDeviceToken), after the 202.
+ */
+const APNS_TOKEN = /^(?:[0-9a-fA-F]{2}){32,100}$/;
+
+export const deviceBody = z
+  .strictObject({
+    platform,
+    token: z.string().min(8).max(4096),
+    appId: z.string().max(255).optional(),
+  })
+  .superRefine((device, ctx) => {
+    if (device.platform !== 'ios' || APNS_TOKEN.test(device.token)) return;
+    ctx.addIssue({ code: 'custom', path: ['token'], message: 'an iOS (APNs) device token is hex, 64 characters today: the device token\'s bytes as %02x each, not NSData\'s description ("<…>" or "{length = 32, bytes = 0x…}")' });
+  });
 
 export const device = z.object({ token: z.string(), platform, appId: z.string().optional(), active: z.boolean() });
 export const userResponse = z.object({

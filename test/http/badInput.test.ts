@@ -78,8 +78,8 @@ describe('bad input gets a clear 4xx problem, never a 500', () => {
 
   it('an empty body sent as application/json is no body: a route that takes none runs, one that needs one answers 422', async () => {
     const json = { ...auth, 'content-type': 'application/json' };
-    await h.app.inject({ method: 'POST', url: '/v1/users/u-1/devices', headers: auth, payload: { platform: 'ios', token: 'ios-token-empty-body' } });
-    const logout = await h.app.inject({ method: 'DELETE', url: '/v1/users/u-1/devices/ios-token-empty-body', headers: json, payload: '' });
+    await h.app.inject({ method: 'POST', url: '/v1/users/u-1/devices', headers: auth, payload: { platform: 'ios', token: 'e'.repeat(64) } });
+    const logout = await h.app.inject({ method: 'DELETE', url: `/v1/users/u-1/devices/${'e'.repeat(64)}`, headers: json, payload: '' });
     assert.equal(logout.statusCode, 204, logout.body);
     const send = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: json, payload: '' });
     assert.equal(send.statusCode, 422, send.body);

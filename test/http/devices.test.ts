@@ -57,3 +57,30 @@ describe('a device registered to another user moves to that user', () => {
     assert.equal(holders.filter(Boolean).length, 1, `held by exactly one: ${JSON.stringify(holders)}`);
   });
 });
+
+describe('an iOS device token that is not hex', () => {
+  let h: Awaited<ReturnType<typeof startTestHerald>>;
+  const register = (token: string) => h.app.inject({ method: 'POST', url: '/v1/users/ann/devices', headers: auth, payload: { platform: 'ios', token } });
+
+  before(async () => {
+    h = await startTestHerald();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('is a 422 naming the token, for NSData\'s description in both its forms, and not stored', async () => {
+    const hex = 'a1b2c3d4'.repeat(8);
+    for (const token of [`<${hex.match(/.{8}/g)!.join(' ')}>`, `{length = 32, bytes = 0x${hex.slice(0, 8)} ... ${hex.slice(-8)} }`, hex.slice(1)]) {
+      const res = await register(token);
+      assert.equal(res.statusCode, 422, token);
+      const errors = res.json<{ errors: { path: string; message: string }[] }>().errors;
+      assert.deepEqual(errors.map((e) => e.path), ['/token']);
+      assert.match(errors[0]!.message, /APNs\) device token is hex/);
+      assert.ok(!res.body.includes(hex.slice(0, 8)), 'the token is not echoed');
+    }
+    assert.equal((await h.app.inject({ method: 'GET', url: '/v1/users/ann', headers: auth })).statusCode, 404);
+    assert.equal((await register(hex.toUpperCase())).statusCode, 201);
+    assert.equal((await register('ab'.repeat(100))).statusCode, 201, 'longer tokens, which Apple says may come');
+  });
+});
