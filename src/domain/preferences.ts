@@ -4,6 +4,7 @@
  * Pure; the policy that applies them to a send lives in sendPolicy.ts.
  */
 import type { Channel } from './channels.ts';
+import { offsetMinutes } from './timeZones.ts';
 
 export interface QuietHours {
   /** Local "HH:MM" in the user's time zone; the window may cross midnight (22:00 → 07:00). */
@@ -86,13 +87,6 @@ function localMinutes(now: Date, timeZone: string): number {
   const parts = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(now);
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
   return get('hour') * 60 + get('minute');
-}
-
-/** The zone's offset from UTC at `at`, in minutes (Europe/Berlin in winter: 60). */
-function offsetMinutes(at: Date, timeZone: string): number {
-  const name = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
-  const match = /^GMT([+-])(\d{2}):(\d{2})$/.exec(name);
-  return match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : 0;
 }
 
 /**

@@ -31,7 +31,7 @@ export function toE164(value: string, locale: string | null | undefined): string
   return parsed?.isValid() ? parsed.number : null;
 }
 
-const timezone = z.string().max(64).refine((tz) => {
+export const timezone = z.string().max(64).refine((tz) => {
   try {
     new Intl.DateTimeFormat('en', { timeZone: tz });
     return true;

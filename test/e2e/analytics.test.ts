@@ -65,3 +65,55 @@ describe('GET /v1/analytics', () => {
     assert.equal((await get('from=yesterday')).json<{ code: string }>().code, 'validation_failed');
   });
 });
+
+describe('GET /v1/analytics?tz=: days and hours in the analyst\'s time zone', () => {
+  let h: Awaited<ReturnType<typeof startTestHerald>>;
+  let clock = new Date();
+  const get = (query: string) => h.app.inject({ method: 'GET', url: `/v1/analytics?channel=sms&${query}`, headers: auth });
+  const rows = async (query: string) => {
+    const res = await get(query);
+    assert.equal(res.statusCode, 200, res.body);
+    return res.json<{ tz?: string; rows: Row[] }>().rows.map((r) => [r.bucket, r.requested]);
+  };
+
+  before(async () => {
+    h = await startTestHerald({}, { now: () => clock });
+    await h.app.inject({ method: 'PUT', url: '/v1/users/u-1', headers: auth, payload: { phone: '+14155550123' } });
+    // New York springs forward at 07:00 UTC on 2026-03-08: that local day has 23 hours, 05:00 to 04:00 UTC.
+    for (const at of ['2026-03-08T04:30:00Z', '2026-03-08T05:30:00Z', '2026-03-09T03:30:00Z', '2026-03-09T04:30:00Z']) {
+      clock = new Date(at);
+      const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], channels: ['sms'], category: 'c', content: { sms: { body: at } } } });
+      assert.equal(res.statusCode, 202, res.body);
+    }
+    await eventually(8000, 'four requests projected', async () => ((await rows('from=2026-03-08&to=2026-03-09')).reduce((n, [, r]) => n + Number(r), 0) === 4 ? true : undefined));
+  });
+  after(async () => h.close());
+
+  it('without tz, days are UTC days, as before', async () => {
+    assert.deepEqual(await rows('from=2026-03-08&to=2026-03-09'), [['2026-03-08', 2], ['2026-03-09', 2]]);
+  });
+
+  it('adds up the UTC hours of each local day, the 23-hour one the clocks spring forward included', async () => {
+    const res = await get('from=2026-03-07&to=2026-03-09&tz=America/New_York');
+    assert.equal(res.json<{ tz: string }>().tz, 'America/New_York');
+    assert.deepEqual(await rows('from=2026-03-07&to=2026-03-09&tz=America/New_York'), [['2026-03-07', 1], ['2026-03-08', 2], ['2026-03-09', 1]]);
+    assert.deepEqual(await rows('from=2026-03-08&to=2026-03-08&tz=America/New_York'), [['2026-03-08', 2]], 'a local date in from/to is that whole local day');
+  });
+
+  it('labels hours with their local time and offset', async () => {
+    assert.deepEqual(await rows('groupBy=hour&from=2026-03-07T00:00:00Z&to=2026-03-10T00:00:00Z&tz=America/New_York'), [
+      ['2026-03-07T23:00-05:00', 1], ['2026-03-08T00:00-05:00', 1], ['2026-03-08T23:00-04:00', 1], ['2026-03-09T00:00-04:00', 1],
+    ]);
+    assert.deepEqual((await rows('groupBy=hour&from=2026-03-08T05:00:00Z&to=2026-03-08T06:00:00Z&tz=Asia/Kolkata')), [['2026-03-08T10:30+05:30', 1]]);
+  });
+
+  it('refuses days in a zone whose offset is not whole hours, and a zone that does not exist, saying what to do', async () => {
+    const half = await get('from=2026-03-08&to=2026-03-08&tz=Asia/Kolkata');
+    assert.equal(half.statusCode, 422);
+    assert.equal(half.json<{ code: string }>().code, 'time_zone_not_whole_hours');
+    assert.match(half.json<{ detail: string }>().detail, /UTC\+05:30.*groupBy=hour/);
+    const unknown = await get('tz=Mars/Olympus');
+    assert.equal(unknown.statusCode, 422);
+    assert.match(unknown.body, /IANA time zone/);
+  });
+});
