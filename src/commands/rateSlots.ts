@@ -47,16 +47,38 @@ export type SlotWriter = (outcome: SlotOutcome, take: StreamAppend | undefined) 
  */
 export async function takeSlot(store: EventStore, request: SlotRequest, write: SlotWriter): Promise<SlotOutcome> {
   return serially(`ratewindow\n${request.userId}\n${request.category}`, async () => {
+    let at = request.at;
     for (let conflicts = 0; ; conflicts++) {
-      const { outcome, take } = await decideSlotOf(store, request);
+      const { outcome, take } = await decideSlotOf(store, { ...request, at });
       try {
         await write(outcome, take);
         return outcome;
       } catch (error) {
+        // A later window (the user's) can only send later: take this window's slot at that time instead.
+        if (error instanceof SendsLater && error.window === request.category) {
+          if (error.at > at && conflicts < MAX_CONFLICTS) {
+            at = error.at;
+            continue;
+          }
+          // The windows never agree on a time (each defers past the other, again and again): as when deferred too far.
+          const suppressed: SlotOutcome = { kind: 'suppressed' };
+          await write(suppressed, undefined);
+          return suppressed;
+        }
         if (!take || !(error instanceof WrongExpectedRevisionError) || error.stream !== take.stream || conflicts >= MAX_CONFLICTS) throw error;
       }
     }
   });
+}
+
+/** Thrown by a writer when a later window defers the send past the time `window` (a category, or ALL_CATEGORIES) granted. */
+class SendsLater extends Error {
+  constructor(
+    readonly at: number,
+    readonly window: string,
+  ) {
+    super(`a later rate window defers this send past the time window ${window} granted`);
+  }
 }
 
 /** Reads the user's window (and the one before, when sliding) and decides, without writing. */
@@ -104,13 +126,20 @@ export function limitsFor(category: CategoryPolicy, name: string, policy: { defa
 /**
  * Takes a slot in each window in turn, each from the time the one before granted, and has
  * `write` record every slot taken with what they admit (nothing taken when any window
- * suppresses). A window another process moved makes the takeSlot that owns it decide again.
+ * suppresses). Every slot is taken at the time the send goes: when a later window defers it (the
+ * user's is full until 10:30, the category's had room at 10:01), the earlier ones decide again
+ * from that time, or a slot taken at 10:01 would leave the category's window free for another
+ * send within the hour after the real one. A window another process moved makes the takeSlot
+ * that owns it decide again.
  */
 export async function takeSlots(store: EventStore, request: { userId: string; slotId: string; at: number }, limits: readonly WindowLimit[], write: (slot: SlotOutcome, takes: StreamAppend[]) => Promise<void>): Promise<void> {
   const [first, ...rest] = limits;
   if (!first) return write({ kind: 'granted', at: request.at }, []);
   await takeSlot(store, { ...request, category: first.category, limit: first.limit }, async (slot, take) => {
     if (slot.kind === 'suppressed') return write(slot, []);
-    await takeSlots(store, { ...request, at: slot.at }, rest, (inner, takes) => write(inner, inner.kind === 'suppressed' ? [] : [...(take ? [take] : []), ...takes]));
+    await takeSlots(store, { ...request, at: slot.at }, rest, (inner, takes) => {
+      if (inner.kind === 'granted' && inner.at > slot.at) throw new SendsLater(inner.at, first.category);
+      return write(inner, inner.kind === 'suppressed' ? [] : [...(take ? [take] : []), ...takes]);
+    });
   });
 }

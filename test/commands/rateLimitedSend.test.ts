@@ -104,7 +104,7 @@ describe('a user\'s limit over all categories', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'herald-user-rate-'));
     store = new SqliteEventStore(join(dir, 'events.db'));
-    for (const userId of ['cat', 'dan', 'eve']) await handleUserCommand({ store, now }, { type: 'UpdateProfile', data: { userId, phone: '+14155550123', timezone: 'UTC' } });
+    for (const userId of ['cat', 'dan', 'eve', 'fay']) await handleUserCommand({ store, now }, { type: 'UpdateProfile', data: { userId, phone: '+14155550123', timezone: 'UTC' } });
     await configureCategory({ store, now }, { category: 'security', transactional: true, marketing: false, rateLimit: null });
     await configureCategory({ store, now }, { category: 'promo', transactional: false, marketing: true, rateLimit: { ...cap(5), window: 'sliding' } });
   });
@@ -131,6 +131,28 @@ describe('a user\'s limit over all categories', () => {
     const sent = await Promise.all(Array.from({ length: 24 }, (_, i) => status(ctx, 'dan', ['news', 'promo', 'orders', 'tips'][i % 4]!)));
     assert.equal(sent.filter((n) => n.status === 'requested').length, 3);
     assert.equal(sent.filter((n) => n.status === 'suppressed').length, 21);
+  });
+
+  it('deferred by the user\'s window, the category\'s slot is taken when the send goes, so the category\'s limit holds for the next send', async () => {
+    const t0 = Date.parse('2026-11-28T10:00:00Z');
+    let clock = t0;
+    const sliding = (max: number, windowSeconds: number) => ({ max, windowSeconds, window: 'sliding' as const, overLimit: 'defer' as const, appliesToTransactional: false });
+    await configureCategory({ store, now }, { category: 'hourly', transactional: false, marketing: false, rateLimit: sliding(1, 3600) });
+    const ctx: SendContext = { store, now: () => new Date(clock), ids: pooledUuidV7(), scope: 'test', userRateLimit: sliding(1, 1800) };
+    const sendAt = async (category: string) => {
+      const n = await status(ctx, 'fay', category);
+      const [requested] = await store.readStream(`notification-${n.id}`);
+      return Date.parse(String(requested!.data.sendAt ?? requested!.data.at));
+    };
+    assert.equal(await sendAt('news'), t0, 'the user\'s slot until 10:30');
+    clock = t0 + 60_000;
+    const first = await sendAt('hourly');
+    assert.equal(first, t0 + 1_800_001, 'the category had room at 10:01; the user\'s window at 10:30');
+    clock = t0 + 61 * 60_000;
+    const second = await sendAt('hourly');
+    assert.ok(second - first >= 3_600_000, `two hourly sends ${(second - first) / 60_000} minutes apart`);
+    const slots = await store.readAll({ filter: { eventTypes: ['RateSlotTaken'] } });
+    assert.deepEqual(slots.filter((e) => e.data.userId === 'fay' && e.data.category === 'hourly').map((e) => Date.parse(String(e.data.at))), [first, second], 'each slot at the time its send goes');
   });
 
   it('over a limit that defers, the send is scheduled when the user\'s window has room again', async () => {
