@@ -10,6 +10,7 @@
  * pixel, `[[herald:c0]]`, `[[herald:c1]]`… per distinct link URL) and returns this notification's
  * URLs as substitutions: emails of the same content keep the same content.
  */
+import { decodeHTMLAttribute } from 'entities';
 import type { EmailContent } from '../ports/deliveryProvider.ts';
 import { isTrackableUrl, signLinkToken } from './linkToken.ts';
 
@@ -33,9 +34,14 @@ const TAG_PREFIX = '[[herald:';
 const PIXEL_TAG = `${TAG_PREFIX}o]]`;
 const linkTag = (n: number) => `${TAG_PREFIX}c${n}]]`;
 
-/** The few entities that appear in URLs inside attributes; the decoded URL is what gets signed. */
-const decodeEntities = (value: string) =>
-  value.replace(/&(amp|quot|#39|apos|lt|gt);/g, (_, name: string) => ({ amp: '&', quot: '"', '#39': "'", apos: "'", lt: '<', gt: '>' })[name] ?? '');
+/**
+ * The URL a browser would follow: the href with its character references decoded as in an
+ * attribute value (the `entities` library, by the HTML spec's rules). It is what gets signed and
+ * redirected to. Handlebars escapes `=` as `&#x3D;` in every {{url}} a template prints, so
+ * decoding only a few named references sent every tracked link with a query string to a broken
+ * URL (`?a&#x3D;1`, whose `#` starts a fragment).
+ */
+const decodeEntities = (value: string) => decodeHTMLAttribute(value);
 
 const base = (publicUrl: string) => publicUrl.replace(/\/+$/, '');
 

@@ -82,6 +82,21 @@ describe('tracking: email pixel and links, SendGrid and Twilio webhooks, opt-out
     assert.equal(doc.events.find((e) => e.type === 'NotificationClicked')?.url, 'https://example.com/welcome?a=1&b=2');
   });
 
+  it('redirects a link a template printed from a parameter to that exact URL (Handlebars writes = as &#x3D;)', async () => {
+    const url = 'https://shop.example/orders?id=42&utm_source=email';
+    const template = await h.app.inject({ method: 'POST', url: '/v1/templates/order-link', headers: auth, payload: { defaultLocale: 'en', locales: { en: { email: { subject: 'Your order', html: '<body><a href="{{url}}">Order</a></body>' } } } } });
+    assert.equal(template.statusCode, 201, template.body);
+    const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], channels: ['email'], category: 'news', template: { id: 'order-link', params: { url } } } });
+    assert.equal(res.statusCode, 202, res.body);
+    const id = res.json<{ notifications: { id: string }[] }>().notifications[0]!.id;
+    await until(id, 'sent', (d) => d.status === 'sent');
+    const line = (await h.outbox()).find((l) => l.notificationId === id)!;
+    const link = /<a href="([^"]+)">Order/.exec((line.content as { html: string }).html)![1]!;
+    const redirect = await h.app.inject({ method: 'GET', url: path(link) });
+    assert.equal(redirect.statusCode, 302);
+    assert.equal(redirect.headers.location, url);
+  });
+
   it('answers 404 to a forged or mismatched link, never redirecting', async () => {
     const link = path(/<a href="([^"]+)">Welcome/.exec(html)![1]!);
     const [body, mac] = link.replace('/t/c/', '').split('.') as [string, string];

@@ -21,6 +21,20 @@ describe('email HTML tracking injection', () => {
     assert.match(out, /class='b' href="/);
   });
 
+  it('leads back to the URL a browser would follow, whatever character references the href holds', () => {
+    // Handlebars escapes = as &#x3D; and ` as &#x60; in every {{url}} a template prints.
+    const cases: [href: string, url: string][] = [
+      ['https://shop.example/o?id&#x3D;42&amp;utm_source&#x3D;mail', 'https://shop.example/o?id=42&utm_source=mail'],
+      ['https://shop.example/o?q=a&#61;b&#38;c', 'https://shop.example/o?q=a=b&c'],
+      ['https://shop.example/p?a=1&copy=2', 'https://shop.example/p?a=1&copy=2'], // no semicolon before "=": not a reference, in an attribute
+    ];
+    for (const [href, url] of cases) {
+      const out = injectTracking(`<a href="${href}">x</a>`, id, options);
+      const token = verifyLinkToken(options.secret, tokenIn(/href="([^"]+)"/.exec(out)![1]!, 'c'));
+      assert.equal(token?.kind === 'click' ? token.url : null, url, href);
+    }
+  });
+
   it('leaves mailto:, tel:, anchors and relative links alone', () => {
     const html = '<a href="mailto:x@example.com">m</a><a href="tel:+1555">t</a><a href="#top">a</a><a href="/path">r</a>';
     const out = injectTracking(html, id, options);
