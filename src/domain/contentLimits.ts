@@ -19,14 +19,15 @@ export function isReservedDataKey(key: string): boolean {
   return RESERVED_KEY.test(key);
 }
 
-/** The payload's size as APNs receives it ({"aps":{"alert":{…}}, …data}); FCM's envelope of the same content is no larger. */
+/** The payload's size as APNs receives it ({"aps":{"alert":{…},"sound":…,"badge":…}, …data}); FCM's envelope of the same content is no larger. */
 export function pushPayloadBytes(content: PushContent): number {
-  const { title, body, data } = content;
-  return new TextEncoder().encode(JSON.stringify({ aps: { alert: { title, body } }, ...data })).length;
+  const { title, body, data, badge } = content;
+  const sound = content.sound === undefined ? 'default' : content.sound;
+  return new TextEncoder().encode(JSON.stringify({ aps: { alert: { title, body }, ...(sound === null ? {} : { sound }), ...(badge === undefined ? {} : { badge }) }, ...data })).length;
 }
 
 /** Null when the push fits, else why it does not. */
 export function pushPayloadProblem(content: PushContent): string | null {
   const bytes = pushPayloadBytes(content);
-  return bytes > PUSH_PAYLOAD_LIMIT_BYTES ? `the push payload (title, body and data) is ${bytes} bytes as JSON, over the ${PUSH_PAYLOAD_LIMIT_BYTES} bytes APNs and FCM take; shorten it or send a link in data` : null;
+  return bytes > PUSH_PAYLOAD_LIMIT_BYTES ? `the push payload (title, body, data, sound and badge) is ${bytes} bytes as JSON, over the ${PUSH_PAYLOAD_LIMIT_BYTES} bytes APNs and FCM take; shorten it or send a link in data` : null;
 }

@@ -117,7 +117,16 @@ export const recipientText = () =>
 const channel = z.enum(['push', 'sms', 'email']);
 const content = z.strictObject({
   push: z
-    .strictObject({ title: recipientText().min(1).max(256), body: recipientText().max(4096), data: z.record(z.string(), recipientText()).optional() })
+    .strictObject({
+      title: recipientText().min(1).max(256),
+      body: recipientText().max(4096),
+      data: z.record(z.string(), recipientText()).optional(),
+      sound: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'a sound file\'s name in the app (letters, digits, . _ -), or "default"').nullable().optional()
+        .describe('absent: the system\'s default sound; null: none (a silent banner); else a sound file bundled with the app'),
+      badge: z.number().int().min(0).max(99_999).optional().describe('the number on the app\'s icon (0 clears it)'),
+      collapseKey: z.string().regex(/^[\x21-\x7e]{1,64}$/, '1-64 visible ASCII characters (APNs takes at most 64 bytes)').optional()
+        .describe('a newer push with the same key replaces the one shown, e.g. "chat-42"'),
+    })
     .superRefine((push, ctx) => {
       reservedDataKeys(push.data, ctx);
       const problem = pushPayloadProblem(push);

@@ -13,6 +13,15 @@ export interface PushContent {
   body: string;
   /** String values only: FCM and APNs custom data are string maps on the wire. */
   data?: Record<string, string>;
+  /**
+   * The sound: a sound file's name in the app, or 'default'. Absent: the system's default sound
+   * (iOS plays none for a push without one). null: none, a silent banner.
+   */
+  sound?: string | null;
+  /** The number on the app's icon (APNs badge; Android's notification count). */
+  badge?: number;
+  /** A newer push with the same key replaces the one shown (APNs apns-collapse-id; FCM collapse key and tag; web push Topic). */
+  collapseKey?: string;
 }
 export interface SmsContent {
   body: string;

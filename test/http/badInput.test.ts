@@ -134,7 +134,7 @@ describe('a push larger than APNs and FCM take', () => {
     const over = await send('é'.repeat(2100));
     assert.equal(over.statusCode, 422, over.body);
     assert.deepEqual(over.json<{ errors: { path: string; message: string }[] }>().errors, [
-      { in: 'body', path: '/content/push', message: 'the push payload (title, body and data) is 4241 bytes as JSON, over the 4096 bytes APNs and FCM take; shorten it or send a link in data' },
+      { in: 'body', path: '/content/push', message: 'the push payload (title, body, data, sound and badge) is 4259 bytes as JSON, over the 4096 bytes APNs and FCM take; shorten it or send a link in data' },
     ]);
     assert.equal((await send('é'.repeat(2000))).statusCode, 202);
   });

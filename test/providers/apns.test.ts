@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/configError.ts';
-import type { DeliveryMessage, DeliveryProvider, DeliveryResult } from '../../src/ports/deliveryProvider.ts';
+import type { DeliveryMessage, DeliveryProvider, DeliveryResult, PushContent } from '../../src/ports/deliveryProvider.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import {
   createApnsProvider,
@@ -122,11 +122,23 @@ describe('APNs provider against the fake APNs server', () => {
       assert.equal(request.headers['apns-push-type'], 'alert');
       assert.equal(request.headers['apns-priority'], i === 1 ? '5' : '10');
       assert.match(String(request.headers.authorization), /^bearer [\w-]+\.[\w-]+\.[\w-]+$/);
-      assert.deepEqual(request.body, { orderId: '42', aps: { alert: { title: 'Hi', body: 'There' } } });
+      assert.deepEqual(request.body, { orderId: '42', aps: { alert: { title: 'Hi', body: 'There' }, sound: 'default' } }, 'the system sound: iOS plays none without aps.sound');
       const result = results[i];
       assert.equal(result?.status === 'sent' && result.providerMessageId, request.headers['apns-id']);
     }
     assert.deepEqual(fake.violations, [], 'the fake verified the JWT signature, kid and team');
+  });
+
+  it('passes on the sound, the badge and the collapse id, and no sound when told', async () => {
+    const withContent = (to: string, content: PushContent): DeliveryMessage => ({ notificationId: `n-${to.slice(0, 8)}`, route: 'apns', to, content });
+    const chime = withContent(token('snd1'), { title: 'Hi', body: 'There', sound: 'chime.caf', badge: 7, collapseKey: 'chat-42' });
+    const silent = withContent(token('snd2'), { title: 'Hi', body: 'There', sound: null });
+    await provider.send([chime, silent]);
+    const sent = (t: string) => fake.requests.find((r) => r.token === token(t))!;
+    assert.deepEqual(sent('snd1').body, { aps: { alert: { title: 'Hi', body: 'There' }, sound: 'chime.caf', badge: 7 } });
+    assert.equal(sent('snd1').headers['apns-collapse-id'], 'chat-42');
+    assert.deepEqual(sent('snd2').body, { aps: { alert: { title: 'Hi', body: 'There' } } });
+    assert.equal(sent('snd2').headers['apns-collapse-id'], undefined);
   });
 
   it('tells APNs when a push expires (apns-expiration, epoch seconds), and nothing when it does not', async () => {

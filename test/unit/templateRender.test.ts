@@ -117,7 +117,7 @@ describe('a missing parameter is a TemplateRenderError naming the part', () => {
     assert.equal(renderTemplate(note, 'en', { name: 'Ada', text: 'x'.repeat(4000) }).push?.body.length, 4000);
     const e = renderError(() => renderTemplate(note, 'en', { name: 'Ada', text: 'x'.repeat(4100) }));
     assert.deepEqual([e.code, e.field, e.locale], ['template_parameter_invalid', 'push', 'en']);
-    assert.match(e.detail, /^rendered with these parameters, the push payload \(title, body and data\) is 4\d{3} bytes as JSON, over the 4096 bytes APNs and FCM take/);
+    assert.match(e.detail, /^rendered with these parameters, the push payload \(title, body, data, sound and badge\) is 4\d{3} bytes as JSON, over the 4096 bytes APNs and FCM take/);
   });
 
   it('an SMS or an email subject its parameters make longer than Twilio or a mail header takes is template_parameter_invalid', () => {

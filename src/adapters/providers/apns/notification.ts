@@ -25,7 +25,13 @@ export function toNotification(message: ApnsDeliveryMessage, bundleId: string): 
   note.pushType = 'alert';
   // 10 = deliver now; 5 = when convenient for the device's battery (Apple's only two values for alerts).
   note.priority = message.priority === 'normal' ? 5 : 10;
-  note.alert = { title: message.content.title, body: message.content.body };
+  const { title, body, sound, badge, collapseKey } = message.content;
+  note.alert = { title, body };
+  // Without aps.sound iOS shows the banner in silence: the system sound unless the sender said otherwise.
+  if (sound !== null) note.sound = sound ?? 'default';
+  if (badge !== undefined) note.badge = badge;
+  // apns-collapse-id: a newer push with this id replaces the one on the device.
+  if (collapseKey) note.collapseId = collapseKey;
   // Custom keys sit beside `aps`; a data key called "aps" would be overwritten by the SDK.
   note.payload = { ...message.content.data };
   // apns-expiration: APNs keeps a push for an offline device until then, and no longer.

@@ -11,14 +11,26 @@ export function isFcmMessage(message: DeliveryMessage): message is FcmDeliveryMe
 /** FCM keeps a message for an offline device at most 28 days. */
 const MAX_TTL_MS = 28 * 86_400_000;
 
+/** A web push Topic header: at most 32 characters of the URL-safe base64 alphabet (RFC 8030). */
+const WEB_PUSH_TOPIC = /^[A-Za-z0-9_-]{1,32}$/;
+
 export function toFcmMessage(message: FcmDeliveryMessage, now = Date.now()): Message {
-  const { title, body, data } = message.content;
+  const { title, body, data, sound, badge, collapseKey } = message.content;
   const fcm: Message = { token: message.to, notification: { title, body } };
   if (data) fcm.data = data;
+  // Android 8+ plays what the app's notification channel says; these are for the devices before and the channel's default.
+  const notification = {
+    ...(sound === undefined ? { defaultSound: true } : sound === null ? {} : { sound }),
+    ...(badge === undefined ? {} : { notificationCount: badge }),
+    // The tag replaces a notification still shown; the collapse key, one not yet delivered.
+    ...(collapseKey ? { tag: collapseKey } : {}),
+  };
+  fcm.android = { notification, ...(collapseKey ? { collapseKey } : {}) };
+  if (collapseKey && WEB_PUSH_TOPIC.test(collapseKey)) fcm.webpush = { headers: { Topic: collapseKey } };
   // Left unset, FCM picks its own default (high for notification messages on Android).
   if (message.priority) {
-    fcm.android = { priority: message.priority };
-    fcm.webpush = { headers: { Urgency: message.priority } };
+    fcm.android = { ...fcm.android, priority: message.priority };
+    fcm.webpush = { ...fcm.webpush, headers: { ...fcm.webpush?.headers, Urgency: message.priority } };
   }
   // Time to live: FCM (and the browser's push service) drop it for a device still offline by then.
   if (message.expiresAt) {

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { auth, startTestHerald } from '../support/herald.ts';
+import { eventually } from '../support/wait.ts';
+
+describe('push sound, badge and collapse key', () => {
+  let h: Awaited<ReturnType<typeof startTestHerald>>;
+  const send = (push: Record<string, unknown>) => h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], channels: ['push'], category: 'chat', content: { push: { title: 'Ada', body: 'Hi', ...push } } } });
+  const delivered = async (push: Record<string, unknown>) => {
+    const res = await send(push);
+    assert.equal(res.statusCode, 202, res.body);
+    const id = res.json<{ notifications: { id: string }[] }>().notifications[0]!.id;
+    return eventually(8000, `${id} in the outbox`, async () => (await h.outbox()).find((l) => l.notificationId === id)?.content as Record<string, unknown> | undefined);
+  };
+
+  before(async () => {
+    h = await startTestHerald();
+    const res = await h.app.inject({ method: 'POST', url: '/v1/users/u-1/devices', headers: auth, payload: { platform: 'ios', token: 'ab'.repeat(32) } });
+    assert.equal(res.statusCode, 201, res.body);
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('are recorded with the notification and reach the provider as given, a silent push (sound null) included', async () => {
+    assert.deepEqual(await delivered({ sound: 'chime.caf', badge: 3, collapseKey: 'chat-42' }), { title: 'Ada', body: 'Hi', sound: 'chime.caf', badge: 3, collapseKey: 'chat-42' });
+    assert.deepEqual(await delivered({ sound: null }), { title: 'Ada', body: 'Hi', sound: null });
+  });
+
+  it('are refused with a 422 naming the field when a provider would refuse them', async () => {
+    for (const [push, path] of [[{ sound: '../x' }, '/content/push/sound'], [{ badge: -1 }, '/content/push/badge'], [{ badge: 1.5 }, '/content/push/badge'], [{ collapseKey: 'c'.repeat(65) }, '/content/push/collapseKey'], [{ collapseKey: 'ünï' }, '/content/push/collapseKey']] as const) {
+      const res = await send(push);
+      assert.equal(res.statusCode, 422, JSON.stringify(push));
+      assert.deepEqual(res.json<{ errors: { path: string }[] }>().errors.map((e) => e.path), [path], JSON.stringify(push));
+    }
+  });
+});
