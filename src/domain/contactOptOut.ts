@@ -27,6 +27,18 @@ interface OptOutData {
 export type ContactOptedOutEvent = { type: 'ContactOptedOut'; data: OptOutData & { at: string } };
 export type OptOutContactCommand = { type: 'OptOutContact'; data: OptOutData };
 
+/** Why an address is reachable again: the recipient texted START (or YES, UNSTOP), which also lifts the carrier's block. */
+export type OptInReason = 'start_reply';
+interface OptInData {
+  userId: string;
+  channel: OptOutChannel;
+  address: string;
+  reason: OptInReason;
+  source: string;
+}
+export type ContactOptedInEvent = { type: 'ContactOptedIn'; data: OptInData & { at: string } };
+export type OptInContactCommand = { type: 'OptInContact'; data: OptInData };
+
 /** Email addresses compare case-insensitively (in practice); phone numbers are E.164 already. */
 const normal = (channel: OptOutChannel, address: string) => (channel === 'email' ? address.trim().toLowerCase() : address.trim());
 
@@ -36,9 +48,16 @@ export function isOptedOut(optedOut: readonly OptOut[], channel: OptOutChannel, 
   return optedOut.some((o) => o.channel === channel && o.address === wanted);
 }
 
-export function evolveOptOuts(optedOut: readonly OptOut[], event: ContactOptedOutEvent): OptOut[] {
+export function evolveOptOuts(optedOut: readonly OptOut[], event: ContactOptedOutEvent | ContactOptedInEvent): OptOut[] {
   const { channel, address } = event.data;
+  if (event.type === 'ContactOptedIn') return optedOut.filter((o) => !(o.channel === channel && o.address === normal(channel, address)));
   return isOptedOut(optedOut, channel, address) ? [...optedOut] : [...optedOut, { channel, address: normal(channel, address) }];
+}
+
+/** Only an address that is opted out can opt back in; a second START adds nothing. */
+export function decideOptIn(optedOut: readonly OptOut[], command: OptInContactCommand, now: string): ContactOptedInEvent[] {
+  const { channel, address } = command.data;
+  return isOptedOut(optedOut, channel, address) ? [{ type: 'ContactOptedIn', data: { ...command.data, at: now } }] : [];
 }
 
 /** Idempotent: the same address opted out twice (a redelivered webhook, a second STOP) adds nothing. */

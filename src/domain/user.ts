@@ -4,7 +4,7 @@
 import type { Channel, Platform, Route } from './channels.ts';
 import { routeOfPlatform } from './channels.ts';
 import { decidePreferences, defaultPreferences, type PatchPreferencesCommand, type Preferences, type PreferencesUpdatedEvent, type SetPreferencesCommand } from './preferences.ts';
-import { decideOptOut, evolveOptOuts, isOptedOut, type ContactOptedOutEvent, type OptOut, type OptOutContactCommand } from './contactOptOut.ts';
+import { decideOptIn, decideOptOut, evolveOptOuts, isOptedOut, type ContactOptedInEvent, type ContactOptedOutEvent, type OptInContactCommand, type OptOut, type OptOutContactCommand } from './contactOptOut.ts';
 
 export const userStream = (userId: string) => `user-${userId}`;
 
@@ -22,6 +22,7 @@ export type UserEvent =
   | { type: 'DeviceRemoved'; data: { userId: string; token: string; reason?: 'claimed_by_another_user'; at: string } }
   | { type: 'DeviceTokenInvalidated'; data: { userId: string; token: string; reason: string; notificationId?: string; at: string } }
   | ContactOptedOutEvent
+  | ContactOptedInEvent
   | PreferencesUpdatedEvent;
 
 export type UserCommand =
@@ -30,6 +31,7 @@ export type UserCommand =
   | { type: 'RemoveDevice'; data: { userId: string; token: string; reason?: 'claimed_by_another_user' } }
   | { type: 'InvalidateDeviceToken'; data: { userId: string; token: string; reason: string; notificationId?: string } }
   | OptOutContactCommand
+  | OptInContactCommand
   | SetPreferencesCommand
   | PatchPreferencesCommand;
 
@@ -78,6 +80,7 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
     case 'DeviceTokenInvalidated':
       return { ...state, devices: state.devices.map((d) => (d.token === event.data.token ? { ...d, active: false } : d)) };
     case 'ContactOptedOut':
+    case 'ContactOptedIn':
       return { ...state, optedOut: evolveOptOuts(state.optedOut, event) };
     case 'PreferencesUpdated':
       return { ...state, exists: true, preferences: event.data.preferences };
@@ -107,6 +110,8 @@ export function decideUser(command: UserCommand, state: UserState, now: string):
         : [];
     case 'OptOutContact':
       return state.exists ? decideOptOut(state.optedOut, command, now) : [];
+    case 'OptInContact':
+      return decideOptIn(state.optedOut, command, now);
     case 'SetPreferences':
     case 'PatchPreferences':
       return decidePreferences(state.preferences, command, now);

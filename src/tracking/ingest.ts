@@ -76,6 +76,16 @@ export async function optOutAddress(ctx: TrackingContext, opt: { channel: 'email
   return changed;
 }
 
+/** Lifts the address's opt-out for every user who has it (a START reply); returns how many changed. */
+export async function optInAddress(ctx: TrackingContext, opt: { channel: 'email' | 'sms'; address: string; source: string }): Promise<number> {
+  let changed = 0;
+  for (const userId of await usersWithAddress(ctx, opt.channel, opt.address)) {
+    const { events } = await handleUserCommand({ store: ctx.events, now: ctx.now }, { type: 'OptInContact', data: { userId, ...opt, reason: 'start_reply' } });
+    changed += events.length;
+  }
+  return changed;
+}
+
 /** Stores a fact that matched nothing on its provider's stream; returns it as stored. */
 async function storeUnmatched(ctx: TrackingContext, item: ProviderFact): Promise<OpenUnmatched> {
   const event: Extract<ProviderEvent, { type: 'ProviderEventUnmatched' }> = {

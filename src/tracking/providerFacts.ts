@@ -103,9 +103,20 @@ export function fromTwilioStatus(params: URLSearchParams): ProviderFact | null {
   return null;
 }
 
-/** Twilio's standard opt-out keywords (Advanced Opt-Out defaults), matched on the whole trimmed body. */
+/** Twilio's standard opt-out and opt-in keywords (its defaults), matched on the whole trimmed body. */
 const STOP_WORDS = new Set(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'OPTOUT', 'REVOKE']);
+const START_WORDS = new Set(['START', 'YES', 'UNSTOP']);
 
-export function isStopReply(body: string | null): boolean {
-  return body !== null && STOP_WORDS.has(body.trim().toUpperCase().replace(/[.!]+$/, ''));
+/**
+ * What an inbound SMS says about the sender's subscription: 'stop', 'start' (Twilio lifts its own
+ * block on START, YES or UNSTOP, and so must Herald, or the number stays unreachable for good),
+ * or null. Twilio's Advanced Opt-Out names it in OptOutType (its keywords may be customised);
+ * without it the default keywords are matched.
+ */
+export function inboundKeyword(params: URLSearchParams): 'stop' | 'start' | null {
+  const type = params.get('OptOutType')?.toUpperCase();
+  if (type === 'STOP' || type === 'START') return type === 'STOP' ? 'stop' : 'start';
+  if (type) return null;
+  const word = (params.get('Body') ?? '').trim().toUpperCase().replace(/[.!]+$/, '');
+  return STOP_WORDS.has(word) ? 'stop' : START_WORDS.has(word) ? 'start' : null;
 }

@@ -181,4 +181,14 @@ describe('tracking: email pixel and links, SendGrid and Twilio webhooks, opt-out
     const next = await send('sms', { body: 'still there?' });
     assert.equal(next.status, 'suppressed');
   });
+
+  it('opts the number back in on a START reply (Twilio lifts its block too); the next SMS goes, and a second START changes nothing', async () => {
+    const res = await twilio('/v1/webhooks/twilio/inbound', { From: '+14155550123', To: '+15005550006', Body: 'START' });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual((await userEvents('u-1')).filter((t) => t.startsWith('ContactOpted')).slice(-2), ['ContactOptedOut', 'ContactOptedIn']);
+    const next = await send('sms', { body: 'welcome back' });
+    assert.equal(next.status, 'requested');
+    await twilio('/v1/webhooks/twilio/inbound', { From: '+14155550123', To: '+15005550006', Body: 'yes' });
+    assert.equal((await userEvents('u-1')).filter((t) => t === 'ContactOptedIn').length, 1);
+  });
 });

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fromSendgrid, fromTwilioStatus, isStopReply } from '../../src/tracking/providerFacts.ts';
+import { fromSendgrid, fromTwilioStatus, inboundKeyword } from '../../src/tracking/providerFacts.ts';
 import { providerMessages } from '../../src/projections/providerMessages.ts';
 import type { Recorded } from '../../src/domain/events.ts';
 
 const id = '0190a0b0-0000-7000-8000-000000000001';
+
+const form = (o: Record<string, string>) => new URLSearchParams(o);
 
 describe('provider webhook events as tracking facts', () => {
   it('maps SendGrid events, matching by custom arg and X-Message-Id prefix', () => {
@@ -28,7 +30,6 @@ describe('provider webhook events as tracking facts', () => {
   });
 
   it('maps Twilio statuses: delivered and undelivered/failed are facts, progress is not', () => {
-    const form = (o: Record<string, string>) => new URLSearchParams(o);
     assert.equal(fromTwilioStatus(form({ MessageSid: 'SM1', MessageStatus: 'delivered' }))?.fact.kind, 'delivered');
     const failed = fromTwilioStatus(form({ MessageSid: 'SM1', MessageStatus: 'undelivered', ErrorCode: '30003' }));
     assert.deepEqual(failed?.fact, { source: 'twilio', providerEventId: 'SM1:undelivered', kind: 'undelivered', reason: 'twilio_30003' });
@@ -36,9 +37,18 @@ describe('provider webhook events as tracking facts', () => {
     for (const status of ['queued', 'sending', 'sent']) assert.equal(fromTwilioStatus(form({ MessageSid: 'SM1', MessageStatus: status })), null);
   });
 
-  it('recognises STOP keywords, whatever the case, and nothing else', () => {
-    for (const body of ['STOP', ' stop ', 'Unsubscribe', 'quit.', 'STOPALL']) assert.ok(isStopReply(body), body);
-    for (const body of ['stop it please', 'START', '', null]) assert.equal(isStopReply(body), false, String(body));
+  it('recognises STOP and START keywords, whatever the case, and nothing else', () => {
+    const keyword = (fields: Record<string, string>) => inboundKeyword(form(fields));
+    for (const body of ['STOP', ' stop ', 'Unsubscribe', 'quit.', 'STOPALL']) assert.equal(keyword({ Body: body }), 'stop', body);
+    for (const body of ['START', 'yes', 'Unstop!']) assert.equal(keyword({ Body: body }), 'start', body);
+    for (const body of ['stop it please', 'yes please', '']) assert.equal(keyword({ Body: body }), null, body);
+    assert.equal(keyword({}), null);
+  });
+
+  it('takes Twilio\'s own reading (Advanced Opt-Out\'s OptOutType) over the default keywords', () => {
+    assert.equal(inboundKeyword(form({ Body: 'ARRET', OptOutType: 'STOP' })), 'stop');
+    assert.equal(inboundKeyword(form({ Body: 'REPRENDRE', OptOutType: 'START' })), 'start');
+    assert.equal(inboundKeyword(form({ Body: 'STOP', OptOutType: 'HELP' })), null);
   });
 });
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
-import { ingestProviderFacts, optOutAddress, type TrackingContext } from '../../tracking/ingest.ts';
+import { ingestProviderFacts, optInAddress, optOutAddress, type TrackingContext } from '../../tracking/ingest.ts';
 import { LateMatcher } from '../../tracking/lateMatch.ts';
-import { fromSendgrid, fromTwilioStatus, isStopReply, sendgridBatch, type ProviderFact } from '../../tracking/providerFacts.ts';
+import { fromSendgrid, fromTwilioStatus, inboundKeyword, sendgridBatch, type ProviderFact } from '../../tracking/providerFacts.ts';
 import type { TrackingConfig } from '../../tracking/config.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
@@ -82,15 +82,19 @@ export function webhookRoutes(deps: AppDeps, tracking: TrackingConfig): FastifyP
     });
 
     app.post('/v1/webhooks/twilio/inbound', {
-      schema: { tags: ['webhooks'], summary: 'Inbound SMS: STOP and the other opt-out keywords opt the sender out of SMS', security: [] },
+      schema: { tags: ['webhooks'], summary: 'Inbound SMS: STOP and the other opt-out keywords opt the sender out of SMS; START, YES or UNSTOP opt it back in', security: [] },
     }, async (req, reply) => {
       const params = twilioParams(req);
       const from = params.get('From');
-      if (from && isStopReply(params.get('Body'))) {
+      const keyword = from ? inboundKeyword(params) : null;
+      if (from && keyword === 'stop') {
         const optedOut = await optOutAddress(ctx, { channel: 'sms', address: from, reason: 'stop_reply', source: 'twilio' });
         req.log.info({ provider: 'twilio', optedOut }, 'STOP reply received');
+      } else if (from && keyword === 'start') {
+        const optedIn = await optInAddress(ctx, { channel: 'sms', address: from, source: 'twilio' });
+        req.log.info({ provider: 'twilio', optedIn }, 'START reply received');
       }
-      // An empty TwiML answer: Twilio itself sends the carrier-mandated STOP confirmation.
+      // An empty TwiML answer: Twilio itself sends the carrier-mandated STOP and START confirmations.
       return reply.type('text/xml').send(EMPTY_TWIML);
     });
   };
