@@ -1,7 +1,5 @@
 /** zod schemas of the HTTP API: validation at the edge, and the source of the OpenAPI document. */
-import { domainToASCII } from 'node:url';
 import { z } from 'zod';
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { EMAIL_SUBJECT_MAX_CHARS, isReservedDataKey, pushPayloadProblem, SMS_BODY_MAX_CHARS } from '../domain/contentLimits.ts';
 
 /** A category's name: the same rule wherever one is named (sends, settings, preferences, filters). */
@@ -15,87 +13,6 @@ export const templateRef = z.strictObject({
   id: templateId,
   version: z.number().int().min(1).optional().describe('absent: the latest version at request time'),
   params: z.record(z.string(), z.unknown()).default({}).describe('values for the template\'s {{parameters}}'),
-});
-
-const phone = z.string().min(3).max(32).regex(/^[+\d\s().-]+$/, 'digits, spaces, ( ) . - and an optional leading +');
-
-/** The region of a BCP 47 locale (en-GB → GB), used as the hint for numbers without a country code. */
-export function regionOf(locale: string | null | undefined): CountryCode | undefined {
-  const region = locale?.split('-').find((part, i) => i > 0 && /^[A-Za-z]{2}$/.test(part));
-  return region ? (region.toUpperCase() as CountryCode) : undefined;
-}
-
-/** E.164, or null when the number is not valid for the hinted region. */
-export function toE164(value: string, locale: string | null | undefined): string | null {
-  const parsed = parsePhoneNumberFromString(value, regionOf(locale));
-  return parsed?.isValid() ? parsed.number : null;
-}
-
-export const timezone = z.string().max(64).refine((tz) => {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'not an IANA time zone, e.g. Europe/Berlin');
-
-const ascii = /^[\x20-\x7e]*$/;
-
-/** The address with an internationalized domain in its ASCII form (bücher.de → xn--bcher-kva.de), which every mail server takes. */
-function withAsciiDomain(address: string): string {
-  const at = address.lastIndexOf('@');
-  if (at < 0 || ascii.test(address)) return address;
-  const domain = domainToASCII(address.slice(at + 1));
-  return domain ? `${address.slice(0, at + 1)}${domain}` : address;
-}
-
-/**
- * An email address. A domain in any script is taken and stored in its ASCII form; the mailbox
- * name before the @ must be ASCII, because SendGrid drops mail to any other (RFC 6531 addresses).
- */
-export const emailAddress = z
-  .string()
-  .max(254)
-  .refine((address) => ascii.test(address.slice(0, Math.max(0, address.lastIndexOf('@')))), 'the part before the @ must be ASCII: SendGrid does not deliver to internationalized mailbox names')
-  .transform(withAsciiDomain)
-  .pipe(z.email().max(254));
-
-export const profileBody = z.strictObject({
-  email: emailAddress.nullable().optional(),
-  phone: phone.nullable().optional(),
-  locale: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a BCP 47 locale, e.g. en-US').nullable().optional(),
-  timezone: timezone.nullable().optional(),
-});
-
-export const platform = z.enum(['ios', 'android', 'web']);
-/**
- * An APNs device token as apps pass it on: the token's bytes in hex (32 bytes, 64 characters, today;
- * Apple says the length may grow). The classic mistake is sending `NSData.description` instead,
- * "<a1b2 …>" before iOS 13 and "{length = 32, bytes = 0xa1b2…}" since, which APNs refuses only at
- * the first push (BadDeviceToken), after the 202.
- */
-const APNS_TOKEN = /^(?:[0-9a-fA-F]{2}){32,100}$/;
-
-export const deviceBody = z
-  .strictObject({
-    platform,
-    token: z.string().min(8).max(4096),
-    appId: z.string().max(255).optional(),
-  })
-  .superRefine((device, ctx) => {
-    if (device.platform !== 'ios' || APNS_TOKEN.test(device.token)) return;
-    ctx.addIssue({ code: 'custom', path: ['token'], message: 'an iOS (APNs) device token is hex, 64 characters today: the device token\'s bytes as %02x each, not NSData\'s description ("<…>" or "{length = 32, bytes = 0x…}")' });
-  });
-
-export const device = z.object({ token: z.string(), platform, appId: z.string().optional(), active: z.boolean() });
-export const userResponse = z.object({
-  userId: z.string(),
-  email: z.string().nullable(),
-  phone: z.string().nullable(),
-  locale: z.string().nullable(),
-  timezone: z.string().nullable(),
-  devices: z.array(device),
 });
 
 /** A push data key the providers keep for themselves, as an issue at `data/<key>`. */

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { queryAnalytics, toCsv } from '../../projections/analyticsQuery.ts';
 import { queryAnalyticsInZone, ZonedAnalyticsError } from '../../projections/analyticsInZone.ts';
 import { startOfLocalDate } from '../../domain/timeZones.ts';
-import { timezone } from '../schemas.ts';
+import { timezone } from '../userSchemas.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
 

@@ -4,7 +4,8 @@ import { handleUserCommand, loadUser, registerDevice } from '../../commands/user
 import type { UserState } from '../../domain/user.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
-import { deviceBody, profileBody, regionOf, toE164, userId, userResponse } from '../schemas.ts';
+import { userId } from '../schemas.ts';
+import { deviceBody, profileBody, regionOf, toE164, userResponse } from '../userSchemas.ts';
 import { maskIfContact } from '../../mask.ts';
 
 const view = (id: string, state: UserState) => ({ userId: id, ...state.profile, devices: state.devices });
