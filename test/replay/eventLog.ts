@@ -67,6 +67,12 @@ function userLife(u: number): Sample[] {
     ...(u % 3 === 0 ? [{ stream, type: 'DeviceTokenInvalidated', data: { userId, token: `tok-${u}-a`, reason: 'unregistered_token', at } }] : []),
     ...(u % 4 === 0 ? [{ stream, type: 'DeviceRemoved', data: { userId, token: `tok-${u}-b`, at } }] : []),
     ...(u % 5 === 0 ? [{ stream, type: 'ContactOptedOut', data: { userId, channel: 'email', address: `u${u}@example.com`, reason: 'hard_bounce', source: 'sendgrid', at } }] : []),
+    ...(u % 10 === 0
+      ? [
+          { stream, type: 'ContactOptedOut', data: { userId, channel: 'sms', address: '+14155550123', reason: 'stop_reply', source: 'twilio', at } },
+          { stream, type: 'ContactOptedIn', data: { userId, channel: 'sms', address: '+14155550123', reason: 'start_reply', source: 'twilio', at } },
+        ]
+      : []),
     ...(u % 6 === 0 ? [{ stream, type: 'PreferencesUpdated', data: { userId, preferences: prefs, at } }] : []),
   ];
 }
