@@ -119,7 +119,8 @@ export async function sendNotification(ctx: SendContext, input: SendInput): Prom
         return;
       }
       const source = template ? { template: { id: template.templateId, version: template.version, locale: user.profile.locale } } : {};
-      const wanted = input.channels ?? CHANNELS.filter((c) => content[c] && routesFor(user, c).length > 0);
+      // A channel named twice is one notification on it, as a user named twice is one recipient.
+      const wanted = input.channels ? [...new Set(input.channels)] : CHANNELS.filter((c) => content[c] && routesFor(user, c).length > 0);
       if (wanted.length === 0) result.skipped.push({ userId, reason: 'unreachable' });
       const build = ({ channel, routes, sendAt, heldFor, suppress }: ChannelPlan): Planned => {
         const id = input.idempotencyKey ? idempotentId(ctx.scope, input.idempotencyKey, userId, channel) : ctx.ids.next();
