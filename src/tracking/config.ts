@@ -32,7 +32,7 @@ const SECRET_FILE = 'tracking-secret';
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const schema = z.object({
-  HERALD_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  HERALD_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'an absolute http(s) URL where recipients and providers reach Herald, e.g. https://herald.example.com' }).optional(),
   HERALD_TRACKING_SECRET: z.string().min(32, 'use at least 32 random characters, e.g. `openssl rand -base64 48`').optional(),
   HERALD_EMAIL_TRACKING: bool.default(true),
   HERALD_LIST_UNSUBSCRIBE: bool.default(true),

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { emailAdditions, loadTrackingConfig } from '../../src/tracking/config.ts';
 import { auth, startTestHerald } from '../support/herald.ts';
 import { eventually } from '../support/wait.ts';
 
@@ -104,14 +103,5 @@ describe('one-click unsubscribe: the List-Unsubscribe link of email', () => {
       assert.equal(res.statusCode, 404, url);
       assert.equal(res.json<{ code: string }>().code, 'tracking_link_not_found');
     }
-  });
-});
-
-describe('HERALD_LIST_UNSUBSCRIBE', () => {
-  it('is on by default and off with false, for apps that put their own unsubscribe link in', () => {
-    const dir = `/tmp/herald-unsub-config-${process.pid}`;
-    const secret = { HERALD_TRACKING_SECRET: 'a'.repeat(32) };
-    assert.ok(emailAdditions(loadTrackingConfig(secret, dir)).listUnsubscribe);
-    assert.equal(emailAdditions(loadTrackingConfig({ ...secret, HERALD_LIST_UNSUBSCRIBE: 'false' }, dir)).listUnsubscribe, undefined);
   });
 });
