@@ -13,6 +13,13 @@ export const EMAIL_SUBJECT_MAX_CHARS = 998;
 
 export const PUSH_PAYLOAD_LIMIT_BYTES = 4096;
 
+/** A sound file's name in the app (or "default"). */
+export const SOUND_NAME = /^[A-Za-z0-9._-]{1,128}$/;
+/** APNs takes an apns-collapse-id of at most 64 bytes: visible ASCII keeps bytes and characters equal. */
+export const COLLAPSE_KEY = /^[\x21-\x7e]{1,64}$/;
+export const COLLAPSE_KEY_RULE = '1-64 visible ASCII characters (APNs takes at most 64 bytes)';
+export const BADGE_MAX = 99_999;
+
 const RESERVED_KEY = /^(?:aps|from|message_type|collapse_key)$|^(?:google|gcm)/i;
 
 export function isReservedDataKey(key: string): boolean {

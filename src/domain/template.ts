@@ -6,15 +6,22 @@
  * domain stays free of.
  */
 import type { ChannelContent } from './channels.ts';
+import type { PushContent } from '../ports/deliveryProvider.ts';
 import { exhaustive } from './user.ts';
 
 export const templateStream = (templateId: string) => `template-${templateId}`;
 
 /**
- * One locale's parts: the same shape as inline content, but every string (push title, body and
- * data values; sms body; email subject, html and text) is a Handlebars source.
+ * A template's push: the inline push's shape, its strings Handlebars sources (the sound excepted:
+ * a file name). The badge is a number, or a source that renders one ("{{unread}}").
  */
-export type LocaleParts = ChannelContent;
+export type TemplatePushParts = Omit<PushContent, 'badge'> & { badge?: number | string };
+
+/**
+ * One locale's parts: the same shape as inline content, but every string (push title, body, data
+ * values, collapse key and badge; sms body; email subject, html and text) is a Handlebars source.
+ */
+export type LocaleParts = Omit<ChannelContent, 'push'> & { push?: TemplatePushParts };
 
 /** What a create or a PUT gives: locales keyed by canonical BCP 47 tag, one of them the default. */
 export interface TemplateDefinition {

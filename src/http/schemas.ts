@@ -1,6 +1,6 @@
 /** zod schemas of the HTTP API: validation at the edge, and the source of the OpenAPI document. */
 import { z } from 'zod';
-import { EMAIL_SUBJECT_MAX_CHARS, isReservedDataKey, pushPayloadProblem, SMS_BODY_MAX_CHARS } from '../domain/contentLimits.ts';
+import { BADGE_MAX, COLLAPSE_KEY, COLLAPSE_KEY_RULE, EMAIL_SUBJECT_MAX_CHARS, isReservedDataKey, pushPayloadProblem, SMS_BODY_MAX_CHARS, SOUND_NAME } from '../domain/contentLimits.ts';
 
 /** A category's name: the same rule wherever one is named (sends, settings, preferences, filters). */
 export const categoryName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, . _ -');
@@ -31,6 +31,10 @@ export function reservedDataKeys(data: Record<string, string> | undefined, ctx: 
 export const recipientText = () =>
   z.string().refine((text) => text.isWellFormed(), 'holds an unpaired surrogate (e.g. a lone \\ud800 escape, half of an emoji), which is not valid Unicode and would reach the recipient as �; send whole characters');
 
+/** A push's sound, inline or in a template: a file name, not a Handlebars source. */
+export const pushSound = z.string().regex(SOUND_NAME, 'a sound file\'s name in the app (letters, digits, . _ -), or "default"').nullable().optional()
+  .describe('absent: the system\'s default sound; null: none (a silent banner); else a sound file bundled with the app');
+
 const channel = z.enum(['push', 'sms', 'email']);
 const content = z.strictObject({
   push: z
@@ -38,11 +42,9 @@ const content = z.strictObject({
       title: recipientText().min(1).max(256),
       body: recipientText().max(4096),
       data: z.record(z.string(), recipientText()).optional(),
-      sound: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'a sound file\'s name in the app (letters, digits, . _ -), or "default"').nullable().optional()
-        .describe('absent: the system\'s default sound; null: none (a silent banner); else a sound file bundled with the app'),
-      badge: z.number().int().min(0).max(99_999).optional().describe('the number on the app\'s icon (0 clears it)'),
-      collapseKey: z.string().regex(/^[\x21-\x7e]{1,64}$/, '1-64 visible ASCII characters (APNs takes at most 64 bytes)').optional()
-        .describe('a newer push with the same key replaces the one shown, e.g. "chat-42"'),
+      sound: pushSound,
+      badge: z.number().int().min(0).max(BADGE_MAX).optional().describe('the number on the app\'s icon (0 clears it)'),
+      collapseKey: z.string().regex(COLLAPSE_KEY, COLLAPSE_KEY_RULE).optional().describe('a newer push with the same key replaces the one shown, e.g. "chat-42"'),
     })
     .superRefine((push, ctx) => {
       reservedDataKeys(push.data, ctx);

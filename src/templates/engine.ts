@@ -52,6 +52,8 @@ export function partsOf(parts: LocaleParts): Part[] {
     add('push.title', parts.push.title);
     add('push.body', parts.push.body);
     for (const [key, value] of Object.entries(parts.push.data ?? {})) add(`push.data.${key}`, value);
+    add('push.collapseKey', parts.push.collapseKey);
+    if (typeof parts.push.badge === 'string') add('push.badge', parts.push.badge);
   }
   add('sms.body', parts.sms?.body);
   add('email.subject', parts.email?.subject);

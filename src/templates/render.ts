@@ -7,7 +7,7 @@ import { CHANNELS, type Channel, type ChannelContent } from '../domain/channels.
 import type { TemplateVersion } from '../domain/template.ts';
 import { analysisOf, guardedParams, partsOf, renderPart, TemplateRenderError } from './engine.ts';
 import { hasPath } from './parameters.ts';
-import { EMAIL_SUBJECT_MAX_CHARS, pushPayloadProblem, SMS_BODY_MAX_CHARS } from '../domain/contentLimits.ts';
+import { BADGE_MAX, COLLAPSE_KEY, COLLAPSE_KEY_RULE, EMAIL_SUBJECT_MAX_CHARS, pushPayloadProblem, SMS_BODY_MAX_CHARS } from '../domain/contentLimits.ts';
 
 export { TemplateRenderError, type TemplateErrorCode } from './engine.ts';
 
@@ -38,6 +38,19 @@ export function resolveLocale(version: TemplateVersion, locale: string | null, c
 function wellFormed(text: string, field: string, locale: string): string {
   if (text.isWellFormed()) return text;
   throw new TemplateRenderError('template_parameter_invalid', field, 'rendered with these parameters, it holds an unpaired surrogate (half of an emoji), which is not valid Unicode and would reach the recipient as �; send whole characters', locale);
+}
+
+/** A rendered badge: a whole number the providers take, or template_parameter_invalid. */
+function badgeOf(text: string, locale: string): number {
+  const n = /^\s*\d{1,5}\s*$/.test(text) ? Number(text) : NaN;
+  if (n <= BADGE_MAX) return n;
+  throw new TemplateRenderError('template_parameter_invalid', 'push.badge', `rendered with these parameters, the badge is ${JSON.stringify(text.slice(0, 40))}, not a whole number from 0 to ${BADGE_MAX}`, locale);
+}
+
+/** A rendered collapse key as APNs takes it, or template_parameter_invalid. */
+function collapseKeyOf(text: string, locale: string): string {
+  if (COLLAPSE_KEY.test(text)) return text;
+  throw new TemplateRenderError('template_parameter_invalid', 'push.collapseKey', `rendered with these parameters, the collapse key is not ${COLLAPSE_KEY_RULE}`, locale);
 }
 
 /** The rendered text, or template_parameter_invalid when the parameters made it empty or longer than `who` takes. */
@@ -71,8 +84,15 @@ export function renderTemplate(version: TemplateVersion, locale: string | null, 
     if (!key || !parts) continue;
     const r = (field: string, source: string) => wellFormed(renderPart(version, key, { field, source }, params), field, key);
     if (channel === 'push' && parts.push) {
-      const { title, body, data } = parts.push;
-      out.push = { title: r('push.title', title), body: r('push.body', body), ...(data ? { data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, r(`push.data.${k}`, v)])) } : {}) };
+      const { title, body, data, sound, badge, collapseKey } = parts.push;
+      out.push = {
+        title: r('push.title', title),
+        body: r('push.body', body),
+        ...(data ? { data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, r(`push.data.${k}`, v)])) } : {}),
+        ...(sound !== undefined ? { sound } : {}),
+        ...(badge !== undefined ? { badge: typeof badge === 'number' ? badge : badgeOf(r('push.badge', badge), key) } : {}),
+        ...(collapseKey !== undefined ? { collapseKey: collapseKeyOf(r('push.collapseKey', collapseKey), key) } : {}),
+      };
       // The parameters decide the size: a push too large for the providers is refused here, not after the 202.
       const tooLarge = pushPayloadProblem(out.push);
       if (tooLarge) throw new TemplateRenderError('template_parameter_invalid', 'push', `rendered with these parameters, ${tooLarge}`, key);

@@ -27,6 +27,20 @@ describe('push sound, badge and collapse key', () => {
     assert.deepEqual(await delivered({ sound: null }), { title: 'Ada', body: 'Hi', sound: null });
   });
 
+  it('come from a template too: a badge and a collapse key rendered from parameters, a sound as written', async () => {
+    const created = await h.app.inject({ method: 'POST', url: '/v1/templates/chat', headers: auth, payload: { defaultLocale: 'en', locales: { en: { push: { title: '{{from}}', body: 'new message', sound: 'chime.caf', badge: '{{unread}}', collapseKey: 'chat-{{thread}}' } } } } });
+    assert.equal(created.statusCode, 201, created.body);
+    assert.deepEqual(created.json<{ locales: { en: { push: object } } }>().locales.en.push, { title: '{{from}}', body: 'new message', sound: 'chime.caf', badge: '{{unread}}', collapseKey: 'chat-{{thread}}' });
+    const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], channels: ['push'], category: 'chat', template: { id: 'chat', params: { from: 'Ada', unread: 4, thread: 42 } } } });
+    assert.equal(res.statusCode, 202, res.body);
+    const id = res.json<{ notifications: { id: string }[] }>().notifications[0]!.id;
+    const content = await eventually(8000, `${id} in the outbox`, async () => (await h.outbox()).find((l) => l.notificationId === id)?.content);
+    assert.deepEqual(content, { title: 'Ada', body: 'new message', sound: 'chime.caf', badge: 4, collapseKey: 'chat-42' });
+    const bad = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], channels: ['push'], category: 'chat', template: { id: 'chat', params: { from: 'Ada', unread: 'lots', thread: 42 } } } });
+    assert.equal(bad.statusCode, 422, bad.body);
+    assert.equal(bad.json<{ code: string }>().code, 'template_parameter_invalid');
+  });
+
   it('are refused with a 422 naming the field when a provider would refuse them', async () => {
     for (const [push, path] of [[{ sound: '../x' }, '/content/push/sound'], [{ badge: -1 }, '/content/push/badge'], [{ badge: 1.5 }, '/content/push/badge'], [{ collapseKey: 'c'.repeat(65) }, '/content/push/collapseKey'], [{ collapseKey: 'ünï' }, '/content/push/collapseKey']] as const) {
       const res = await send(push);

@@ -120,6 +120,18 @@ describe('a missing parameter is a TemplateRenderError naming the part', () => {
     assert.match(e.detail, /^rendered with these parameters, the push payload \(title, body, data, sound and badge\) is 4\d{3} bytes as JSON, over the 4096 bytes APNs and FCM take/);
   });
 
+  it('renders a push\'s badge and collapse key from parameters and keeps its sound; a badge or key the providers refuse is template_parameter_invalid', () => {
+    const chat = { ...order, locales: { en: { push: { title: '{{from}}', body: 'new message', sound: null, badge: '{{unread}}', collapseKey: 'chat-{{thread}}' } } } };
+    assert.deepEqual(renderTemplate(chat, 'en', { from: 'Ada', unread: 3, thread: 42 }).push, { title: 'Ada', body: 'new message', sound: null, badge: 3, collapseKey: 'chat-42' });
+    assert.deepEqual(listParameters(chat), ['from', 'thread', 'unread']);
+    const fixed = { ...order, locales: { en: { push: { title: 't', body: 'b', sound: 'chime.caf', badge: 0 } } } };
+    assert.deepEqual(renderTemplate(fixed, 'en', {}).push, { title: 't', body: 'b', sound: 'chime.caf', badge: 0 });
+    for (const [given, field] of [[{ from: 'Ada', unread: 'many', thread: 1 }, 'push.badge'], [{ from: 'Ada', unread: 100_000, thread: 1 }, 'push.badge'], [{ from: 'Ada', unread: 1, thread: 'a b' }, 'push.collapseKey'], [{ from: 'Ada', unread: 1, thread: 'x'.repeat(60) }, 'push.collapseKey']] as const) {
+      const e = renderError(() => renderTemplate(chat, 'en', given));
+      assert.deepEqual([e.code, e.field], ['template_parameter_invalid', field], JSON.stringify(given));
+    }
+  });
+
   it('an SMS or an email subject its parameters make longer than Twilio or a mail header takes is template_parameter_invalid', () => {
     const long = { ...order, locales: { en: { sms: { body: '{{text}}' }, email: { subject: 'Re: {{text}}', text: 'x' } } } };
     assert.equal(renderTemplate(long, 'en', { text: 'x'.repeat(994) }).email?.subject.length, 998);

@@ -7,7 +7,8 @@ import { CHANNELS } from '../../domain/channels.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
 import { renderProblem } from '../sendErrors.ts';
-import { recipientText, reservedDataKeys, templateId } from '../schemas.ts';
+import { pushSound, recipientText, reservedDataKeys, templateId } from '../schemas.ts';
+import { BADGE_MAX } from '../../domain/contentLimits.ts';
 
 const localeTag = z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'a BCP 47 language tag, e.g. en or ko-KR');
 // Sources, not rendered text: limits leave room for {{parameters}} and the markup around them.
@@ -17,6 +18,9 @@ const localeParts = z
       title: recipientText().min(1).max(1024),
       body: recipientText().max(8192),
       data: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'data keys: 1-64 letters, digits or . _ -'), recipientText().max(4096)).optional(),
+      sound: pushSound,
+      badge: z.union([z.number().int().min(0).max(BADGE_MAX), z.string().min(1).max(256)]).optional().describe('a number, or a source that renders one, e.g. "{{unread}}"'),
+      collapseKey: recipientText().min(1).max(256).optional().describe('a source, e.g. "chat-{{threadId}}"; rendered, 1-64 visible ASCII characters'),
     }).superRefine((push, ctx) => reservedDataKeys(push.data, ctx)).optional(),
     sms: z.strictObject({ body: recipientText().min(1).max(4096) }).optional(),
     email: z
@@ -38,7 +42,7 @@ const templateBody = z
   });
 
 const partsView = z.object({
-  push: z.object({ title: z.string(), body: z.string(), data: z.record(z.string(), z.string()).optional() }).optional(),
+  push: z.object({ title: z.string(), body: z.string(), data: z.record(z.string(), z.string()).optional(), sound: z.string().nullable().optional(), badge: z.union([z.number(), z.string()]).optional(), collapseKey: z.string().optional() }).optional(),
   sms: z.object({ body: z.string() }).optional(),
   email: z.object({ subject: z.string(), text: z.string().optional(), html: z.string().optional() }).optional(),
 });
