@@ -39,6 +39,13 @@ export const sendgridEvent = z.looseObject({
 export const sendgridBatch = z.array(sendgridEvent).max(10_000);
 export type SendgridEvent = z.infer<typeof sendgridEvent>;
 
+/** A dropped event's reason when SendGrid dropped the mail for an address on one of its suppression lists. */
+const DROPPED_SUPPRESSION: Record<string, OptOutReason> = {
+  'bounced address': 'hard_bounce',
+  'spam reporting address': 'spam_report',
+  'unsubscribed address': 'unsubscribed',
+};
+
 /** One SendGrid event as a fact, or null for events that are not tracked (processed, deferred, …). */
 export function fromSendgrid(e: SendgridEvent): ProviderFact | null {
   const base = { source: 'sendgrid' as const, ...(e.sg_event_id ? { providerEventId: e.sg_event_id } : {}) };
@@ -59,7 +66,10 @@ export function fromSendgrid(e: SendgridEvent): ProviderFact | null {
       }
       case 'dropped': {
         const reason = maskReason(e.reason);
-        return { fact: { ...base, kind: 'undelivered', ...(reason ? { reason } : {}) } };
+        // SendGrid drops mail to addresses on its own suppression lists: Herald opts them out too,
+        // or it would go on sending (and paying for) mail that SendGrid never delivers.
+        const suppressed = e.reason ? DROPPED_SUPPRESSION[e.reason.trim().toLowerCase()] : undefined;
+        return { fact: { ...base, kind: 'undelivered', ...(reason ? { reason } : {}) }, ...(suppressed ? { optOut: { channel: 'email', reason: suppressed } } : {}) };
       }
       case 'spamreport':
         return { fact: { ...base, kind: 'spam' }, optOut: { channel: 'email', reason: 'spam_report' } };

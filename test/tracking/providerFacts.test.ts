@@ -29,6 +29,13 @@ describe('provider webhook events as tracking facts', () => {
     assert.equal(fromSendgrid({ event: 'dropped', reason: 'Bounced Address' })?.fact.kind, 'undelivered');
   });
 
+  it('opts out an address SendGrid dropped mail for because it is on SendGrid\'s own suppression lists; not for other drops', () => {
+    assert.deepEqual(fromSendgrid({ event: 'dropped', reason: 'Bounced Address' })?.optOut, { channel: 'email', reason: 'hard_bounce' });
+    assert.deepEqual(fromSendgrid({ event: 'dropped', reason: 'Spam Reporting Address' })?.optOut, { channel: 'email', reason: 'spam_report' });
+    assert.deepEqual(fromSendgrid({ event: 'dropped', reason: 'Unsubscribed Address' })?.optOut, { channel: 'email', reason: 'unsubscribed' });
+    for (const reason of ['Invalid SMTPAPI header', 'Recipient List over Package Quota', undefined]) assert.equal(fromSendgrid({ event: 'dropped', ...(reason ? { reason } : {}) })?.optOut, undefined, String(reason));
+  });
+
   it('maps Twilio statuses: delivered and undelivered/failed are facts, progress is not', () => {
     assert.equal(fromTwilioStatus(form({ MessageSid: 'SM1', MessageStatus: 'delivered' }))?.fact.kind, 'delivered');
     const failed = fromTwilioStatus(form({ MessageSid: 'SM1', MessageStatus: 'undelivered', ErrorCode: '30003' }));
