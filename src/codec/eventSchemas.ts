@@ -103,7 +103,7 @@ export const eventSchemas = {
     userId: z.string(),
     channel: z.enum(['email', 'sms']),
     address: z.string(),
-    reason: z.enum(['hard_bounce', 'spam_report', 'unsubscribed', 'stop_reply', 'carrier_opt_out']),
+    reason: z.enum(['hard_bounce', 'spam_report', 'unsubscribed', 'stop_reply', 'carrier_opt_out', 'invalid_address']),
     source: z.string(),
     notificationId: z.string().optional(),
     at,

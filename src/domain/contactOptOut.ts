@@ -7,7 +7,7 @@
  */
 
 export type OptOutChannel = 'email' | 'sms';
-export type OptOutReason = 'hard_bounce' | 'spam_report' | 'unsubscribed' | 'stop_reply' | 'carrier_opt_out';
+export type OptOutReason = 'hard_bounce' | 'spam_report' | 'unsubscribed' | 'stop_reply' | 'carrier_opt_out' | 'invalid_address';
 
 export interface OptOut {
   channel: OptOutChannel;

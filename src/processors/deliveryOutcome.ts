@@ -1,5 +1,6 @@
 import type { DeliveryMessage, DeliveryResult } from '../ports/deliveryProvider.ts';
 import type { DeliveryOutcome, Rejection } from '../domain/notification.ts';
+import type { UserCommand } from '../domain/user.ts';
 import { maskAddress } from '../mask.ts';
 
 /**
@@ -21,11 +22,24 @@ export function outcomeOf(provider: string, messages: readonly DeliveryMessage[]
   return { kind: 'failed', provider, reason: rejected[0]?.reason ?? 'no_address', permanent: true, rejected };
 }
 
-/** Device tokens the provider says can never work again: they are invalidated on the user's stream. */
-export function deadTokens(messages: readonly DeliveryMessage[], results: readonly DeliveryResult[]): { token: string; reason: string }[] {
-  return messages.flatMap((m, i) => {
+/**
+ * What a provider's permanent refusals say about the user's addresses, as commands on the user's
+ * stream: a device token that can never work again is invalidated; a phone number or email
+ * address the provider refuses as invalid (Twilio 21211, 21614; SendGrid's invalid address), or a
+ * number whose owner opted out at the carrier (Twilio 21610), is opted out, so later notifications
+ * end suppressed (no_address) instead of paying for the same refusal again, until the user gives
+ * another address.
+ */
+export function addressCommands(job: { userId: string; notificationId: string }, provider: string, messages: readonly DeliveryMessage[], results: readonly DeliveryResult[]): UserCommand[] {
+  const { userId, notificationId } = job;
+  return messages.flatMap((m, i): UserCommand[] => {
     const r = results[i];
-    const isPush = m.route === 'apns' || m.route === 'fcm';
-    return isPush && r?.status === 'rejected' && (r.reason === 'unregistered_token' || r.reason === 'invalid_token') ? [{ token: m.to, reason: r.reason }] : [];
+    if (r?.status !== 'rejected') return [];
+    if ((m.route === 'apns' || m.route === 'fcm') && (r.reason === 'unregistered_token' || r.reason === 'invalid_token')) {
+      return [{ type: 'InvalidateDeviceToken', data: { userId, token: m.to, reason: r.reason, notificationId } }];
+    }
+    const channel = m.route === 'sms' || m.route === 'email' ? m.route : undefined;
+    const reason = r.reason === 'invalid_address' ? 'invalid_address' : channel === 'sms' && r.reason === 'unsubscribed' ? 'carrier_opt_out' : undefined;
+    return channel && reason ? [{ type: 'OptOutContact', data: { userId, channel, address: m.to, reason, source: provider, notificationId } }] : [];
   });
 }

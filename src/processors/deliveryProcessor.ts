@@ -8,7 +8,7 @@ import { addressesFor } from '../domain/user.ts';
 import { handle, load, type Loaded } from '../commands/handle.ts';
 import { notificationAggregate } from '../commands/sendNotification.ts';
 import { handleUserCommand, loadUser } from '../commands/users.ts';
-import { deadTokens, outcomeOf } from './deliveryOutcome.ts';
+import { addressCommands, outcomeOf } from './deliveryOutcome.ts';
 import { deliveredLate, expire, lateOptOut } from './lateDelivery.ts';
 import { RateLimiter } from './rateLimiter.ts';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retryPolicy.ts';
@@ -212,9 +212,7 @@ export class DeliveryProcessor {
       const command = { type: 'RecordDelivery' as const, data: { notificationId: job.notificationId, route: provider.route, attempt: job.attempt, maxAttempts: policy.maxAttempts[provider.route], retryAt, outcome } };
       const settled = await handle(events, notificationStream(job.notificationId), notificationAggregate, command, { now, known: job.loaded });
       if (this.o.metrics) recordSettlement(this.o.metrics, provider.route, provider.id, settled.events, now().getTime() - job.pe.event.created);
-      for (const dead of deadTokens(job.messages, results)) {
-        await handleUserCommand({ store: events, now }, { type: 'InvalidateDeviceToken', data: { userId: job.userId, token: dead.token, reason: dead.reason, notificationId: job.notificationId } });
-      }
+      for (const command of addressCommands(job, provider.id, job.messages, results)) await handleUserCommand({ store: events, now }, command);
       this.log.debug({ notificationId: job.notificationId, attempt: job.attempt, outcome: outcome.kind }, 'delivery settled');
       await sub.ack(job.pe);
     } catch (error) {
