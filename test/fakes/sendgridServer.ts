@@ -110,32 +110,31 @@ function checkShape(body: Partial<MailBody>): Answer | undefined {
   if (bad >= 0) return err(400, 'The to array is required.', `personalizations.${bad}.to`);
   const addresses = p.flatMap((item) => item.to.map((to) => String(to.email).toLowerCase()));
   if (new Set(addresses).size < addresses.length) return err(400, 'Each unique email address in the personalizations array should only be included once.', 'personalizations');
-  return checkSubstitutions(p) ?? checkHeaders(p);
+  return checkMaps(p, 'substitutions', substitutionProblem) ?? checkMaps(p, 'headers', headerProblem);
 }
 
 /** Headers SendGrid sets itself and refuses in `headers` (v3 mail/send reference). */
 const RESERVED_HEADERS = new Set(['x-sg-id', 'x-sg-eid', 'received', 'dkim-signature', 'content-type', 'content-transfer-encoding', 'to', 'from', 'subject', 'reply-to', 'cc', 'bcc']);
 
-function checkHeaders(personalizations: MailBody['personalizations']): Answer | undefined {
-  for (const [i, { headers }] of personalizations.entries()) {
-    if (headers === undefined) continue;
-    const field = `personalizations.${i}.headers`;
-    const entries = typeof headers === 'object' && headers !== null ? Object.entries(headers) : undefined;
-    if (!entries?.every(([, value]) => typeof value === 'string')) return err(400, 'Headers must be an object of string keys and string values.', field);
-    const reserved = entries.find(([name]) => RESERVED_HEADERS.has(name.toLowerCase()));
-    if (reserved) return err(400, `The header ${reserved[0]} is reserved and cannot be set.`, field);
-  }
-  return undefined;
-}
+const headerProblem = (entries: [string, string][]) => {
+  const reserved = entries.find(([name]) => RESERVED_HEADERS.has(name.toLowerCase()));
+  return reserved ? `The header ${reserved[0]} is reserved and cannot be set.` : undefined;
+};
+const substitutionProblem = (entries: [string, string][]) => {
+  const bytes = entries.reduce((sum, [tag, value]) => sum + Buffer.byteLength(tag) + Buffer.byteLength(value), 0);
+  return bytes > MAX_SUBSTITUTION_BYTES ? `The total size of substitutions may not exceed ${MAX_SUBSTITUTION_BYTES} bytes per personalization.` : undefined;
+};
 
-function checkSubstitutions(personalizations: MailBody['personalizations']): Answer | undefined {
-  for (const [i, { substitutions }] of personalizations.entries()) {
-    if (substitutions === undefined) continue;
-    const field = `personalizations.${i}.substitutions`;
-    const entries = typeof substitutions === 'object' && substitutions !== null ? Object.entries(substitutions) : undefined;
-    if (!entries?.every(([, value]) => typeof value === 'string')) return err(400, 'Substitutions must be an object of string keys and string values.', field);
-    const bytes = entries.reduce((sum, [tag, value]) => sum + Buffer.byteLength(tag) + Buffer.byteLength(value as string), 0);
-    if (bytes > MAX_SUBSTITUTION_BYTES) return err(400, `The total size of substitutions may not exceed ${MAX_SUBSTITUTION_BYTES} bytes per personalization.`, field);
+/** Each personalization's `substitutions` or `headers`: string keys to string values, then what else SendGrid asks of that map. */
+function checkMaps(personalizations: MailBody['personalizations'], key: 'substitutions' | 'headers', problem: (entries: [string, string][]) => string | undefined): Answer | undefined {
+  for (const [i, personalization] of personalizations.entries()) {
+    const map = personalization[key];
+    if (map === undefined) continue;
+    const field = `personalizations.${i}.${key}`;
+    const entries = typeof map === 'object' && map !== null ? Object.entries(map) : undefined;
+    if (!entries?.every((entry): entry is [string, string] => typeof entry[1] === 'string')) return err(400, `${key[0]!.toUpperCase()}${key.slice(1)} must be an object of string keys and string values.`, field);
+    const message = problem(entries);
+    if (message) return err(400, message, field);
   }
   return undefined;
 }

@@ -310,27 +310,24 @@ void describe('sendgrid provider against the fake SendGrid', () => {
     assert.deepEqual(mails.find((x) => x.notificationId === plain.notificationId)?.headers, {});
   });
 
+  /** A mail/send request straight to the fake, with one personalization carrying `extra`. */
+  const postToFake = (extra: Record<string, unknown>) =>
+    fetch(`${fake.baseUrl}/v3/mail/send`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ from: { email: 'news@herald.example' }, subject: 's', content: [{ type: 'text/plain', value: 'x' }], personalizations: [{ to: [{ email: 'ann@example.com' }], ...extra }] }),
+    });
+  const fields = async (res: Response) => [res.status, ((await res.json()) as { errors: { field: string }[] }).errors[0]?.field];
+
   void it('is refused by the fake, as by SendGrid, with headers it sets itself or values that are not strings', async () => {
-    const post = (headers: unknown) =>
-      fetch(`${fake.baseUrl}/v3/mail/send`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ from: { email: 'news@herald.example' }, subject: 's', content: [{ type: 'text/plain', value: 'x' }], personalizations: [{ to: [{ email: 'ann@example.com' }], headers }] }),
-      });
-    const fields = async (res: Response) => [res.status, ((await res.json()) as { errors: { field: string }[] }).errors[0]?.field];
+    const post = (headers: unknown) => postToFake({ headers });
     assert.deepEqual(await fields(await post({ Subject: 'x' })), [400, 'personalizations.0.headers']);
     assert.deepEqual(await fields(await post({ 'List-Unsubscribe': 1 })), [400, 'personalizations.0.headers']);
     assert.equal((await post({ 'List-Unsubscribe': '<https://herald.test/t/u/x>' })).status, 202);
   });
 
   void it('is refused by the fake, as by SendGrid, with substitutions over the limit or not strings', async () => {
-    const post = (substitutions: unknown) =>
-      fetch(`${fake.baseUrl}/v3/mail/send`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ from: { email: 'news@herald.example' }, subject: 's', content: [{ type: 'text/plain', value: 'x' }], personalizations: [{ to: [{ email: 'ann@example.com' }], substitutions }] }),
-      });
-    const fields = async (res: Response) => [res.status, ((await res.json()) as { errors: { field: string }[] }).errors[0]?.field];
+    const post = (substitutions: unknown) => postToFake({ substitutions });
     assert.deepEqual(await fields(await post({ '[[t]]': 'x'.repeat(MAX_SUBSTITUTION_BYTES) })), [400, 'personalizations.0.substitutions']);
     assert.deepEqual(await fields(await post({ '[[t]]': 1 })), [400, 'personalizations.0.substitutions']);
     assert.equal((await post({ '[[t]]': 'x'.repeat(MAX_SUBSTITUTION_BYTES - 5) })).status, 202);
