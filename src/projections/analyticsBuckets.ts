@@ -169,23 +169,6 @@ function copyBucket(doc: BucketDoc): BucketDoc {
   };
 }
 
-/** Buckets of the same channel, category and template added up into one labelled `bucket` (an analyst's local day made of UTC hours). */
-export function mergeBuckets(granularity: Granularity, bucket: string, docs: readonly BucketDoc[]): BucketDoc {
-  const first = docs[0]!;
-  const merged = emptyBucket(granularity, { channel: first.channel, category: first.category, template: first.template, requestedAt: '1970-01-01T00:00:00.000Z' });
-  merged.bucket = bucket;
-  const add = (into: Record<string, number>, from: Record<string, number>) => {
-    for (const [key, n] of Object.entries(from)) into[key] = (into[key] ?? 0) + n;
-  };
-  for (const doc of docs) {
-    for (const c of COUNTERS) merged[c] += doc[c];
-    add(merged.failed, doc.failed);
-    add(merged.suppressed, doc.suppressed);
-  }
-  merged.latency = { sent: mergeHistograms(docs.map((d) => d.latency.sent)), delivered: mergeHistograms(docs.map((d) => d.latency.delivered)) };
-  return merged;
-}
-
 export function mergeHistograms(histograms: readonly Histogram[]): Histogram {
   const merged: Histogram = {};
   for (const h of histograms) for (const [i, n] of Object.entries(h)) merged[i] = (merged[i] ?? 0) + n;

@@ -8,7 +8,7 @@
 import type { ReadModelStore } from '../ports/readModelStore.ts';
 import { localDateTime, offsetText, startOfLocalDate } from '../domain/timeZones.ts';
 import { analytics } from './analytics.ts';
-import { bucketStart, mergeBuckets, type BucketDoc } from './analyticsBuckets.ts';
+import { bucketStart, COUNTERS, emptyBucket, mergeHistograms, type BucketDoc, type Granularity } from './analyticsBuckets.ts';
 import { toRow, type AnalyticsQuery, type AnalyticsRow } from './analyticsQuery.ts';
 
 /** Hour buckets read for local days at most: about 10 channel × category × template series over a year. */
@@ -29,6 +29,23 @@ function notWholeHours(zone: string, at: { offset: number }): void {
   throw new ZonedAnalyticsError('time_zone_not_whole_hours', `${zone} is UTC${offsetText(at.offset)} in this range, so its days do not start on a UTC hour and hour buckets cannot be split at its midnight; ask for groupBy=hour with this tz (hours labelled in local time) and add up the ones you need`);
 }
 const nextDate = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
+/** Buckets of the same channel, category and template added up into one labelled `bucket` (an analyst's local day made of UTC hours). */
+function mergeBuckets(granularity: Granularity, bucket: string, docs: readonly BucketDoc[]): BucketDoc {
+  const first = docs[0]!;
+  const merged = emptyBucket(granularity, { channel: first.channel, category: first.category, template: first.template, requestedAt: '1970-01-01T00:00:00.000Z' });
+  merged.bucket = bucket;
+  const add = (into: Record<string, number>, from: Record<string, number>) => {
+    for (const [key, n] of Object.entries(from)) into[key] = (into[key] ?? 0) + n;
+  };
+  for (const doc of docs) {
+    for (const c of COUNTERS) merged[c] += doc[c];
+    add(merged.failed, doc.failed);
+    add(merged.suppressed, doc.suppressed);
+  }
+  merged.latency = { sent: mergeHistograms(docs.map((d) => d.latency.sent)), delivered: mergeHistograms(docs.map((d) => d.latency.delivered)) };
+  return merged;
+}
 
 /**
  * Rows per local day or local hour. Days: every local date from `from`'s to `to`'s, whole. Hours:
