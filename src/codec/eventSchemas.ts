@@ -108,7 +108,7 @@ export const eventSchemas = {
     notificationId: z.string().optional(),
     at,
   }),
-  ContactOptedIn: z.object({ userId: z.string(), channel: z.enum(['email', 'sms']), address: z.string(), reason: z.enum(['start_reply']), source: z.string(), at }),
+  ContactOptedIn: z.object({ userId: z.string(), channel: z.enum(['email', 'sms']), address: z.string(), reason: z.enum(['start_reply', 'cleared_by_operator']), source: z.string(), at }),
   ApiKeyIssued: z.object({ keyId: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), label: z.string(), at }),
   AppCreated: z.object({ appId: z.string(), name: z.string(), scopes: z.array(z.enum(['send', 'read', 'admin'])), keyId: z.string(), sha256: sha256Hex, at }),
   AppKeyRotated: z.object({ appId: z.string(), keyId: z.string(), sha256: sha256Hex, previousKeyId: z.string(), previousValidUntil: z.string(), at }),

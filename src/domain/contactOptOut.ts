@@ -12,7 +12,15 @@ export type OptOutReason = 'hard_bounce' | 'spam_report' | 'unsubscribed' | 'sto
 export interface OptOut {
   channel: OptOutChannel;
   address: string;
+  reason: OptOutReason;
 }
+
+/**
+ * Reasons an operator may clear (a mailbox fixed after hard bounces; an address a provider
+ * misjudged). The others are the recipient's own word (STOP, a spam report, an unsubscribe, the
+ * carrier's opt-out), which only the recipient can take back: a START reply, or a new address.
+ */
+export const OPERATOR_CLEARABLE: readonly OptOutReason[] = ['hard_bounce', 'invalid_address'];
 
 interface OptOutData {
   userId: string;
@@ -27,8 +35,11 @@ interface OptOutData {
 export type ContactOptedOutEvent = { type: 'ContactOptedOut'; data: OptOutData & { at: string } };
 export type OptOutContactCommand = { type: 'OptOutContact'; data: OptOutData };
 
-/** Why an address is reachable again: the recipient texted START (or YES, UNSTOP), which also lifts the carrier's block. */
-export type OptInReason = 'start_reply';
+/**
+ * Why an address is reachable again: the recipient texted START (or YES, UNSTOP), which also lifts
+ * the carrier's block; or an operator cleared a bounce or an invalid address (OPERATOR_CLEARABLE).
+ */
+export type OptInReason = 'start_reply' | 'cleared_by_operator';
 interface OptInData {
   userId: string;
   channel: OptOutChannel;
@@ -51,13 +62,25 @@ export function isOptedOut(optedOut: readonly OptOut[], channel: OptOutChannel, 
 export function evolveOptOuts(optedOut: readonly OptOut[], event: ContactOptedOutEvent | ContactOptedInEvent): OptOut[] {
   const { channel, address } = event.data;
   if (event.type === 'ContactOptedIn') return optedOut.filter((o) => !(o.channel === channel && o.address === normal(channel, address)));
-  return isOptedOut(optedOut, channel, address) ? [...optedOut] : [...optedOut, { channel, address: normal(channel, address) }];
+  return isOptedOut(optedOut, channel, address) ? [...optedOut] : [...optedOut, { channel, address: normal(channel, address), reason: event.data.reason }];
 }
 
-/** Only an address that is opted out can opt back in; a second START adds nothing. */
+export class OptOutNotClearableError extends Error {
+  constructor(readonly reason: OptOutReason) {
+    super(`the address was opted out by its owner (${reason}); only they can undo it`);
+  }
+}
+
+/**
+ * Only an address that is opted out can opt back in; a second START adds nothing. An operator may
+ * clear only what OPERATOR_CLEARABLE names (throws OptOutNotClearableError for the rest).
+ */
 export function decideOptIn(optedOut: readonly OptOut[], command: OptInContactCommand, now: string): ContactOptedInEvent[] {
   const { channel, address } = command.data;
-  return isOptedOut(optedOut, channel, address) ? [{ type: 'ContactOptedIn', data: { ...command.data, at: now } }] : [];
+  const current = optedOut.find((o) => o.channel === channel && o.address === normal(channel, address));
+  if (!current) return [];
+  if (command.data.reason === 'cleared_by_operator' && !OPERATOR_CLEARABLE.includes(current.reason)) throw new OptOutNotClearableError(current.reason);
+  return [{ type: 'ContactOptedIn', data: { ...command.data, at: now } }];
 }
 
 /** Idempotent: the same address opted out twice (a redelivered webhook, a second STOP) adds nothing. */

@@ -27,6 +27,8 @@ export const SCOPE_RULES: readonly Rule[] = [
   { prefix: '/v1/analytics', methods: READ_METHODS, scope: 'read' },
   { prefix: '/v1/categories', methods: READ_METHODS, scope: 'read' },
   { prefix: '/v1/notifications', methods: WRITE_METHODS, scope: 'send' },
+  // Clearing a bounce makes Herald send to an address a provider refused: an operator's call.
+  { prefix: '/v1/users/:userId/opt-outs', methods: WRITE_METHODS, scope: 'admin' },
   { prefix: '/v1/users', methods: WRITE_METHODS, scope: 'send' },
   // Category settings apply to every app's sends, so changing them is an operator's job.
   { prefix: '/v1/categories', methods: WRITE_METHODS, scope: 'admin' },

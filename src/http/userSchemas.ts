@@ -86,4 +86,5 @@ export const userResponse = z.object({
   locale: z.string().nullable(),
   timezone: z.string().nullable(),
   devices: z.array(device),
+  optedOut: z.array(z.object({ channel: z.enum(['email', 'sms']), address: z.string(), reason: z.string() })).describe('addresses a provider or the recipient opted out (a bounce, STOP, a spam report, …): no notification goes to them'),
 });

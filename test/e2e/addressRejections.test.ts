@@ -65,4 +65,20 @@ describe('an address the provider refuses for good', () => {
     assert.deepEqual([(await send('landline', 'sms')).status, (await send('stopped', 'sms')).status, (await send('landline', 'email')).status], ['suppressed', 'suppressed', 'suppressed']);
     assert.deepEqual({ twilio: twilio.requests.length, sendgrid: sendgrid.requests.length }, asked);
   });
+
+  it('shows the opt-outs on the user; an operator may clear a bounce or an invalid address, never what the recipient asked for', async () => {
+    const user = async (userId: string) => (await h.app.inject({ method: 'GET', url: `/v1/users/${userId}`, headers: auth })).json<{ optedOut: { channel: string; address: string; reason: string }[] }>();
+    assert.deepEqual((await user('landline')).optedOut, [{ channel: 'sms', address: users.landline, reason: 'invalid_address' }, { channel: 'email', address: 'landline@example.com', reason: 'invalid_address' }]);
+    const clear = (userId: string, channel: string) => h.app.inject({ method: 'DELETE', url: `/v1/users/${userId}/opt-outs/${channel}`, headers: auth });
+    const cleared = await clear('landline', 'email');
+    assert.equal(cleared.statusCode, 200, cleared.body);
+    assert.deepEqual(cleared.json<{ optedOut: { channel: string }[] }>().optedOut.map((o) => o.channel), ['sms']);
+    assert.equal((await send('landline', 'email')).status, 'requested', 'sent to the provider again');
+    const refused = await clear('stopped', 'sms');
+    assert.equal(refused.statusCode, 409);
+    assert.equal(refused.json<{ code: string }>().code, 'opt_out_by_recipient');
+    assert.match(refused.json<{ detail: string }>().detail, /carrier_opt_out.*texting START/);
+    assert.equal((await clear('fine', 'sms')).statusCode, 200, 'nothing to clear is no error');
+    assert.equal((await clear('nobody', 'sms')).statusCode, 404);
+  });
 });

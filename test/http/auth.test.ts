@@ -64,6 +64,8 @@ describe('every /v1 route needs a key with the right scope', () => {
     assert.equal(requiredScope('PUT', '/v1/users/:userId'), 'send');
     assert.equal(requiredScope('GET', '/v1/apps'), 'admin');
     assert.equal(requiredScope('POST', '/v1/dead-letters/redrive'), 'admin');
+    assert.equal(requiredScope('DELETE', '/v1/users/:userId/opt-outs/:channel'), 'admin', 'sending to an address a provider refused again is an operator\'s call');
+    assert.equal(requiredScope('DELETE', '/v1/users/:userId/devices/:token'), 'send');
     assert.equal(requiredScope('GET', '/v1/appsettings'), 'admin', 'unknown /v1 routes are denied by default, not matched by a prefix');
     assert.equal(requiredScope('GET', '/health'), null);
   });

@@ -2,13 +2,14 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { handleUserCommand, loadUser, registerDevice } from '../../commands/users.ts';
 import type { UserState } from '../../domain/user.ts';
+import { OptOutNotClearableError } from '../../domain/contactOptOut.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
 import { userId } from '../schemas.ts';
 import { deviceBody, profileBody, regionOf, toE164, userResponse } from '../userSchemas.ts';
 import { maskIfContact } from '../../mask.ts';
 
-const view = (id: string, state: UserState) => ({ userId: id, ...state.profile, devices: state.devices });
+const view = (id: string, state: UserState) => ({ userId: id, ...state.profile, devices: state.devices, optedOut: state.optedOut });
 
 /** Contacts: profile (email, phone, locale, time zone) and devices, on the user's own stream. */
 export function usersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
@@ -45,6 +46,28 @@ export function usersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     }, async (req, reply) => {
       const { state } = await registerDevice(ctx(req.appId), { userId: req.params.userId, ...req.body });
       return reply.status(201).send(view(req.params.userId, state));
+    });
+
+    app.delete('/v1/users/:userId/opt-outs/:channel', {
+      schema: {
+        tags: ['users'],
+        summary: 'Clear the opt-out of the user\'s current email address or phone number (admin): after hard bounces once the mailbox is fixed, or an address a provider misjudged; never one the recipient asked for (STOP, a spam report, an unsubscribe: 409)',
+        params: z.object({ userId, channel: z.enum(['email', 'sms']) }),
+        response: { 200: userResponse },
+      },
+    }, async (req) => {
+      const { channel } = req.params;
+      const user = await loadUser(deps.events, req.params.userId);
+      if (!user.exists) throw new Problem(404, 'user_not_found', 'User not found', `no user ${maskIfContact(req.params.userId)}`);
+      const address = channel === 'email' ? user.profile.email : user.profile.phone;
+      if (!address) return view(req.params.userId, user);
+      try {
+        const { state } = await handleUserCommand(ctx(req.appId), { type: 'OptInContact', data: { userId: req.params.userId, channel, address, reason: 'cleared_by_operator', source: 'api' } });
+        return view(req.params.userId, state);
+      } catch (error) {
+        if (!(error instanceof OptOutNotClearableError)) throw error;
+        throw new Problem(409, 'opt_out_by_recipient', 'Opted out by the recipient', `the ${channel === 'sms' ? 'number' : 'address'} was opted out by its owner (${error.reason}); only they can undo it${channel === 'sms' ? ' by texting START' : ''}, or the user can give another ${channel === 'sms' ? 'number' : 'address'}`);
+      }
     });
 
     app.delete('/v1/users/:userId/devices/:token', {
