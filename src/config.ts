@@ -122,6 +122,14 @@ function unusedLimitSettings(env: NodeJS.ProcessEnv): string[] {
   });
 }
 
+/** The sandbox's testing aids, when set: forgotten in a shell, they look like a broken provider. */
+function sandboxFaults(sandbox: { failureRate: number; latencyMs: number }): string[] {
+  return [
+    ...(sandbox.failureRate > 0 ? [`HERALD_SANDBOX_FAILURE_RATE=${sandbox.failureRate}: the sandbox fails ${Math.round(sandbox.failureRate * 100)} % of its calls on purpose (a testing aid); unset it to deliver everything`] : []),
+    ...(sandbox.latencyMs > 0 ? [`HERALD_SANDBOX_LATENCY_MS=${sandbox.latencyMs}: the sandbox answers ${sandbox.latencyMs} ms late on purpose (a testing aid)`] : []),
+  ];
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv, role: string = 'all', channels?: string): Config {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
@@ -137,7 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: string = 'all', channel
   }
   const dataDir = resolve(e.HERALD_DATA_DIR);
   return {
-    warnings: unusedLimitSettings(env),
+    warnings: [...unusedLimitSettings(env), ...sandboxFaults({ failureRate: e.HERALD_SANDBOX_FAILURE_RATE, latencyMs: e.HERALD_SANDBOX_LATENCY_MS })],
     role: role as Role,
     workerRoutes: parseRoutes(channels),
     dataDir,

@@ -30,8 +30,8 @@ describe('configuration: the background threads\' semi-space', () => {
   });
 });
 
-describe('configuration: rate-limit settings without their _MAX', () => {
-  it('are named in a warning, since no limit applies; with _MAX, or alone, nothing is said', () => {
+describe('configuration: what start-up warns about', () => {
+  it('rate-limit settings without their _MAX are named, since no limit applies; with _MAX, or alone, nothing is said', () => {
     assert.deepEqual(loadConfig({ HERALD_USER_RATE_LIMIT_WINDOW_SECONDS: '3600', HERALD_USER_RATE_LIMIT_OVER: 'defer' }).warnings, [
       'HERALD_USER_RATE_LIMIT_WINDOW_SECONDS, HERALD_USER_RATE_LIMIT_OVER are set but HERALD_USER_RATE_LIMIT_MAX is not, so no such limit applies; set HERALD_USER_RATE_LIMIT_MAX to turn it on',
     ]);
@@ -39,5 +39,12 @@ describe('configuration: rate-limit settings without their _MAX', () => {
     const on = loadConfig({ HERALD_USER_RATE_LIMIT_MAX: '10', HERALD_USER_RATE_LIMIT_WINDOW_SECONDS: '3600' });
     assert.deepEqual([on.warnings, on.userRateLimit?.max, on.userRateLimit?.windowSeconds], [[], 10, 3600]);
     assert.deepEqual(loadConfig({}).warnings, []);
+  });
+
+  it('the sandbox\'s failure rate and latency, testing aids, are named in a warning when set', () => {
+    assert.deepEqual(loadConfig({ HERALD_SANDBOX_FAILURE_RATE: '0.5', HERALD_SANDBOX_LATENCY_MS: '200' }).warnings, [
+      'HERALD_SANDBOX_FAILURE_RATE=0.5: the sandbox fails 50 % of its calls on purpose (a testing aid); unset it to deliver everything',
+      'HERALD_SANDBOX_LATENCY_MS=200: the sandbox answers 200 ms late on purpose (a testing aid)',
+    ]);
   });
 });
