@@ -20,6 +20,17 @@ export const COLLAPSE_KEY = /^[\x21-\x7e]{1,64}$/;
 export const COLLAPSE_KEY_RULE = '1-64 visible ASCII characters (APNs takes at most 64 bytes)';
 export const BADGE_MAX = 99_999;
 
+/** A web push's click link: FCM takes only HTTPS. */
+export function isPushLink(url: string): boolean {
+  if (url.length > 2048) return false;
+  try {
+    return new URL(url).protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+export const PUSH_LINK_RULE = 'an absolute https:// URL of at most 2,048 characters (FCM opens only HTTPS)';
+
 const RESERVED_KEY = /^(?:aps|from|message_type|collapse_key)$|^(?:google|gcm)/i;
 
 export function isReservedDataKey(key: string): boolean {

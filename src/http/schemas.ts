@@ -1,6 +1,6 @@
 /** zod schemas of the HTTP API: validation at the edge, and the source of the OpenAPI document. */
 import { z } from 'zod';
-import { BADGE_MAX, COLLAPSE_KEY, COLLAPSE_KEY_RULE, EMAIL_SUBJECT_MAX_CHARS, isReservedDataKey, pushPayloadProblem, SMS_BODY_MAX_CHARS, SOUND_NAME } from '../domain/contentLimits.ts';
+import { BADGE_MAX, COLLAPSE_KEY, COLLAPSE_KEY_RULE, EMAIL_SUBJECT_MAX_CHARS, isPushLink, isReservedDataKey, PUSH_LINK_RULE, pushPayloadProblem, SMS_BODY_MAX_CHARS, SOUND_NAME } from '../domain/contentLimits.ts';
 
 /** A category's name: the same rule wherever one is named (sends, settings, preferences, filters). */
 export const categoryName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, . _ -');
@@ -45,6 +45,7 @@ const content = z.strictObject({
       sound: pushSound,
       badge: z.number().int().min(0).max(BADGE_MAX).optional().describe('the number on the app\'s icon (0 clears it)'),
       collapseKey: z.string().regex(COLLAPSE_KEY, COLLAPSE_KEY_RULE).optional().describe('a newer push with the same key replaces the one shown, e.g. "chat-42"'),
+      link: z.string().refine(isPushLink, PUSH_LINK_RULE).optional().describe('the page a web push opens when clicked; mobile apps take their deep links from data'),
     })
     .superRefine((push, ctx) => {
       reservedDataKeys(push.data, ctx);

@@ -22,6 +22,8 @@ export interface PushContent {
   badge?: number;
   /** A newer push with the same key replaces the one shown (APNs apns-collapse-id; FCM collapse key and tag; web push Topic). */
   collapseKey?: string;
+  /** The HTTPS page a web push opens when clicked (FCM webpush fcm_options.link). Mobile apps take their deep links from data. */
+  link?: string;
 }
 export interface SmsContent {
   body: string;

@@ -53,6 +53,7 @@ export function partsOf(parts: LocaleParts): Part[] {
     add('push.body', parts.push.body);
     for (const [key, value] of Object.entries(parts.push.data ?? {})) add(`push.data.${key}`, value);
     add('push.collapseKey', parts.push.collapseKey);
+    add('push.link', parts.push.link);
     if (typeof parts.push.badge === 'string') add('push.badge', parts.push.badge);
   }
   add('sms.body', parts.sms?.body);

@@ -7,7 +7,7 @@ import { CHANNELS, type Channel, type ChannelContent } from '../domain/channels.
 import type { TemplateVersion } from '../domain/template.ts';
 import { analysisOf, guardedParams, partsOf, renderPart, TemplateRenderError } from './engine.ts';
 import { hasPath } from './parameters.ts';
-import { BADGE_MAX, COLLAPSE_KEY, COLLAPSE_KEY_RULE, EMAIL_SUBJECT_MAX_CHARS, pushPayloadProblem, SMS_BODY_MAX_CHARS } from '../domain/contentLimits.ts';
+import { BADGE_MAX, COLLAPSE_KEY, COLLAPSE_KEY_RULE, EMAIL_SUBJECT_MAX_CHARS, isPushLink, PUSH_LINK_RULE, pushPayloadProblem, SMS_BODY_MAX_CHARS } from '../domain/contentLimits.ts';
 
 export { TemplateRenderError, type TemplateErrorCode } from './engine.ts';
 
@@ -53,6 +53,12 @@ function collapseKeyOf(text: string, locale: string): string {
   throw new TemplateRenderError('template_parameter_invalid', 'push.collapseKey', `rendered with these parameters, the collapse key is not ${COLLAPSE_KEY_RULE}`, locale);
 }
 
+/** A rendered web push link FCM takes, or template_parameter_invalid. */
+function linkOf(text: string, locale: string): string {
+  if (isPushLink(text)) return text;
+  throw new TemplateRenderError('template_parameter_invalid', 'push.link', `rendered with these parameters, the link is not ${PUSH_LINK_RULE}`, locale);
+}
+
 /** The rendered text, or template_parameter_invalid when the parameters made it empty or longer than `who` takes. */
 function within(text: string, max: number, field: string, who: string, locale: string): string {
   if (text.length === 0) throw new TemplateRenderError('template_parameter_invalid', field, `rendered with these parameters, it is empty, which ${who} refuses`, locale);
@@ -84,7 +90,7 @@ export function renderTemplate(version: TemplateVersion, locale: string | null, 
     if (!key || !parts) continue;
     const r = (field: string, source: string) => wellFormed(renderPart(version, key, { field, source }, params), field, key);
     if (channel === 'push' && parts.push) {
-      const { title, body, data, sound, badge, collapseKey } = parts.push;
+      const { title, body, data, sound, badge, collapseKey, link } = parts.push;
       out.push = {
         title: r('push.title', title),
         body: r('push.body', body),
@@ -92,6 +98,7 @@ export function renderTemplate(version: TemplateVersion, locale: string | null, 
         ...(sound !== undefined ? { sound } : {}),
         ...(badge !== undefined ? { badge: typeof badge === 'number' ? badge : badgeOf(r('push.badge', badge), key) } : {}),
         ...(collapseKey !== undefined ? { collapseKey: collapseKeyOf(r('push.collapseKey', collapseKey), key) } : {}),
+        ...(link !== undefined ? { link: linkOf(r('push.link', link), key) } : {}),
       };
       // The parameters decide the size: a push too large for the providers is refused here, not after the 202.
       const tooLarge = pushPayloadProblem(out.push);

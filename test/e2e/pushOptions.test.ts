@@ -23,7 +23,7 @@ describe('push sound, badge and collapse key', () => {
   });
 
   it('are recorded with the notification and reach the provider as given, a silent push (sound null) included', async () => {
-    assert.deepEqual(await delivered({ sound: 'chime.caf', badge: 3, collapseKey: 'chat-42' }), { title: 'Ada', body: 'Hi', sound: 'chime.caf', badge: 3, collapseKey: 'chat-42' });
+    assert.deepEqual(await delivered({ sound: 'chime.caf', badge: 3, collapseKey: 'chat-42', link: 'https://chat.example/t/42' }), { title: 'Ada', body: 'Hi', sound: 'chime.caf', badge: 3, collapseKey: 'chat-42', link: 'https://chat.example/t/42' });
     assert.deepEqual(await delivered({ sound: null }), { title: 'Ada', body: 'Hi', sound: null });
   });
 
@@ -42,7 +42,7 @@ describe('push sound, badge and collapse key', () => {
   });
 
   it('are refused with a 422 naming the field when a provider would refuse them', async () => {
-    for (const [push, path] of [[{ sound: '../x' }, '/content/push/sound'], [{ badge: -1 }, '/content/push/badge'], [{ badge: 1.5 }, '/content/push/badge'], [{ collapseKey: 'c'.repeat(65) }, '/content/push/collapseKey'], [{ collapseKey: 'ünï' }, '/content/push/collapseKey']] as const) {
+    for (const [push, path] of [[{ sound: '../x' }, '/content/push/sound'], [{ badge: -1 }, '/content/push/badge'], [{ badge: 1.5 }, '/content/push/badge'], [{ collapseKey: 'c'.repeat(65) }, '/content/push/collapseKey'], [{ collapseKey: 'ünï' }, '/content/push/collapseKey'], [{ link: 'http://chat.example/t/42' }, '/content/push/link'], [{ link: '/t/42' }, '/content/push/link']] as const) {
       const res = await send(push);
       assert.equal(res.statusCode, 422, JSON.stringify(push));
       assert.deepEqual(res.json<{ errors: { path: string }[] }>().errors.map((e) => e.path), [path], JSON.stringify(push));

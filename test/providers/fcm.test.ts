@@ -178,14 +178,14 @@ for (const transport of TRANSPORTS) describe(`FCM provider against the fake FCM 
     assert.deepEqual(fake.violations, []);
   });
 
-  it('passes on the sound, the badge and the collapse key (tag, collapse key, web push Topic), and no sound when told', async () => {
+  it('passes on the sound, the badge, the collapse key (tag, collapse key, web push Topic) and the web push link, and no sound when told', async () => {
     const before = fake.requests.length;
-    const options = [{ sound: 'chime.wav', badge: 3, collapseKey: 'chat-42' }, { sound: null, collapseKey: 'has space, no topic' }];
+    const options = [{ sound: 'chime.wav', badge: 3, collapseKey: 'chat-42', link: 'https://shop.example/chat/42' }, { sound: null, collapseKey: 'has space, no topic' }];
     const results = await provider.send(options.map((extra, i): DeliveryMessage => ({ notificationId: `n-opt-${i}`, route: 'fcm', to: token(`opt-${i}`), priority: 'high', content: { title: 'Hello', body: 'World', ...extra } })));
     assert.ok(results.every((r) => r.status === 'sent'));
     const message = (i: number) => (fake.requests.slice(before).find((r) => r.token === token(`opt-${i}`))?.body as { message: Record<string, unknown> }).message;
     assert.deepEqual(message(0).android, { notification: { sound: 'chime.wav', notification_count: 3, tag: 'chat-42' }, collapse_key: 'chat-42', priority: 'high' });
-    assert.deepEqual(message(0).webpush, { headers: { Topic: 'chat-42', Urgency: 'high' } });
+    assert.deepEqual(message(0).webpush, { headers: { Topic: 'chat-42', Urgency: 'high' }, fcmOptions: { link: 'https://shop.example/chat/42' } }, 'the SDK sends fcmOptions as written; FCM reads both spellings (proto3 JSON)');
     assert.deepEqual(message(1).android, { notification: { tag: 'has space, no topic' }, collapse_key: 'has space, no topic', priority: 'high' });
     assert.deepEqual(message(1).webpush, { headers: { Urgency: 'high' } });
     assert.deepEqual(fake.violations, []);

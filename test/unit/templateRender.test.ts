@@ -121,8 +121,8 @@ describe('a missing parameter is a TemplateRenderError naming the part', () => {
   });
 
   it('renders a push\'s badge and collapse key from parameters and keeps its sound; a badge or key the providers refuse is template_parameter_invalid', () => {
-    const chat = { ...order, locales: { en: { push: { title: '{{from}}', body: 'new message', sound: null, badge: '{{unread}}', collapseKey: 'chat-{{thread}}' } } } };
-    assert.deepEqual(renderTemplate(chat, 'en', { from: 'Ada', unread: 3, thread: 42 }).push, { title: 'Ada', body: 'new message', sound: null, badge: 3, collapseKey: 'chat-42' });
+    const chat = { ...order, locales: { en: { push: { title: '{{from}}', body: 'new message', sound: null, badge: '{{unread}}', collapseKey: 'chat-{{thread}}', link: 'https://chat.example/t/{{thread}}' } } } };
+    assert.deepEqual(renderTemplate(chat, 'en', { from: 'Ada', unread: 3, thread: 42 }).push, { title: 'Ada', body: 'new message', sound: null, badge: 3, collapseKey: 'chat-42', link: 'https://chat.example/t/42' });
     assert.deepEqual(listParameters(chat), ['from', 'thread', 'unread']);
     const fixed = { ...order, locales: { en: { push: { title: 't', body: 'b', sound: 'chime.caf', badge: 0 } } } };
     assert.deepEqual(renderTemplate(fixed, 'en', {}).push, { title: 't', body: 'b', sound: 'chime.caf', badge: 0 });

@@ -21,6 +21,7 @@ const localeParts = z
       sound: pushSound,
       badge: z.union([z.number().int().min(0).max(BADGE_MAX), z.string().min(1).max(256)]).optional().describe('a number, or a source that renders one, e.g. "{{unread}}"'),
       collapseKey: recipientText().min(1).max(256).optional().describe('a source, e.g. "chat-{{threadId}}"; rendered, 1-64 visible ASCII characters'),
+      link: recipientText().min(1).max(4096).optional().describe('a source, e.g. "https://shop.example/orders/{{order.id}}"; rendered, an https URL'),
     }).superRefine((push, ctx) => reservedDataKeys(push.data, ctx)).optional(),
     sms: z.strictObject({ body: recipientText().min(1).max(4096) }).optional(),
     email: z
@@ -42,7 +43,7 @@ const templateBody = z
   });
 
 const partsView = z.object({
-  push: z.object({ title: z.string(), body: z.string(), data: z.record(z.string(), z.string()).optional(), sound: z.string().nullable().optional(), badge: z.union([z.number(), z.string()]).optional(), collapseKey: z.string().optional() }).optional(),
+  push: z.object({ title: z.string(), body: z.string(), data: z.record(z.string(), z.string()).optional(), sound: z.string().nullable().optional(), badge: z.union([z.number(), z.string()]).optional(), collapseKey: z.string().optional(), link: z.string().optional() }).optional(),
   sms: z.object({ body: z.string() }).optional(),
   email: z.object({ subject: z.string(), text: z.string().optional(), html: z.string().optional() }).optional(),
 });

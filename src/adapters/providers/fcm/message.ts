@@ -15,7 +15,7 @@ const MAX_TTL_MS = 28 * 86_400_000;
 const WEB_PUSH_TOPIC = /^[A-Za-z0-9_-]{1,32}$/;
 
 export function toFcmMessage(message: FcmDeliveryMessage, now = Date.now()): Message {
-  const { title, body, data, sound, badge, collapseKey } = message.content;
+  const { title, body, data, sound, badge, collapseKey, link } = message.content;
   const fcm: Message = { token: message.to, notification: { title, body } };
   if (data) fcm.data = data;
   // Android 8+ plays what the app's notification channel says; these are for the devices before and the channel's default.
@@ -27,6 +27,8 @@ export function toFcmMessage(message: FcmDeliveryMessage, now = Date.now()): Mes
   };
   fcm.android = { notification, ...(collapseKey ? { collapseKey } : {}) };
   if (collapseKey && WEB_PUSH_TOPIC.test(collapseKey)) fcm.webpush = { headers: { Topic: collapseKey } };
+  // The page a web push opens when clicked (Android ignores webpush).
+  if (link) fcm.webpush = { ...fcm.webpush, fcmOptions: { link } };
   // Left unset, FCM picks its own default (high for notification messages on Android).
   if (message.priority) {
     fcm.android = { ...fcm.android, priority: message.priority };
