@@ -14,7 +14,9 @@ import { LANES, deliveryGroup } from './processors/deliveryProcessor.ts';
 import { Metrics } from './metrics.ts';
 import { startBackend, type Backend } from './backend.ts';
 import { startBackendThread, type BackendPart, type BackendThread, type ProvidersModule } from './backendThread.ts';
-import { emailAdditions, loadTrackingConfig } from './tracking/config.ts';
+import { emailAdditions, loadTrackingConfig, publicUrlProblem } from './tracking/config.ts';
+import { loadSendgridConfig } from './adapters/providers/sendgrid/index.ts';
+import { ConfigError } from './configError.ts';
 import { WriteLock } from './adapters/eventStore/sqlite/writeLock.ts';
 import { DurableMarks } from './adapters/eventStore/sqlite/durability.ts';
 import { lockDataDir } from './adapters/dataDirLock.ts';
@@ -70,10 +72,14 @@ async function startLocked(config: Config, logger: Pino, overrides: Overrides, t
   // The threads append to the same SQLite file: a shared lock makes each wait exactly as long as
   // another's commit, and shared marks keep each thread's readers behind the others' unsynced commits.
   const shared = threaded ? { writeLock: new WriteLock(), durableMarks: new DurableMarks() } : undefined;
+  const tracking = loadTrackingConfig(config.env, config.dataDir);
+  // Checked before anything opens: real email whose links would all point at this machine.
+  const sendsRealEmail = (config.role === 'all' || config.role === 'worker') && config.workerRoutes.includes('email') && !overrides.providers?.email && loadSendgridConfig(config.env) !== undefined;
+  const linkProblem = publicUrlProblem(tracking, sendsRealEmail);
+  if (linkProblem) throw new ConfigError(linkProblem);
   const { events, readModels } = await openStores(config, logger, shared ?? {});
   const now = overrides.now ?? (() => new Date());
   const ids = pooledUuidV7();
-  const tracking = loadTrackingConfig(config.env, config.dataDir);
   const runs = { api: config.role === 'all' || config.role === 'api', worker: config.role === 'all' || config.role === 'worker', projector: config.role === 'all' || config.role === 'projector' };
   const metrics = new Metrics();
 

@@ -16,6 +16,8 @@ export interface TrackingConfig {
   secret: Buffer;
   /** Base of tracked links and of the Twilio URL that signatures cover, e.g. https://herald.example.com. */
   publicUrl: string;
+  /** Whether HERALD_PUBLIC_URL was set; unset, publicUrl is where this process listens. */
+  publicUrlSet: boolean;
   /** Off: email HTML goes out as given (opens and clicks then come only from webhooks or the app). */
   emailTracking: boolean;
   /** Off: email goes out without List-Unsubscribe headers (listUnsubscribe.ts), for apps that manage unsubscribes themselves. */
@@ -92,6 +94,7 @@ export function loadTrackingConfig(env: NodeJS.ProcessEnv, dataDir: string): Tra
     secret: secretFrom(e.HERALD_TRACKING_SECRET, dataDir),
     // Unset: where this process listens, which is right for local use and wrong behind a proxy.
     publicUrl: (e.HERALD_PUBLIC_URL ?? `http://${env.HERALD_HOST ?? '127.0.0.1'}:${env.HERALD_PORT ?? '3000'}`).replace(/\/+$/, ''),
+    publicUrlSet: e.HERALD_PUBLIC_URL !== undefined,
     emailTracking: e.HERALD_EMAIL_TRACKING,
     listUnsubscribe: e.HERALD_LIST_UNSUBSCRIBE,
     ...(e.HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY ? { sendgridPublicKey: parseSendgridPublicKey(e.HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY) } : {}),
@@ -103,4 +106,17 @@ export function loadTrackingConfig(env: NodeJS.ProcessEnv, dataDir: string): Tra
 /** What the delivery workers add to the email they send, as configured: tracking links and pixel, the unsubscribe headers. */
 export function emailAdditions(tracking: TrackingConfig): { emailTracking?: EmailTrackingOptions; listUnsubscribe?: ListUnsubscribeOptions } {
   return { ...(tracking.emailTracking ? { emailTracking: tracking } : {}), ...(tracking.listUnsubscribe ? { listUnsubscribe: tracking } : {}) };
+}
+
+/**
+ * Why this process must not send real email as configured, or undefined. Without HERALD_PUBLIC_URL
+ * the click links, open pixel and unsubscribe link Herald writes into every email point at where
+ * this process listens (http://127.0.0.1:3000), which no recipient can reach: every link in every
+ * email would be broken, silently. Refused at start-up, as a provider configured in part is.
+ */
+export function publicUrlProblem(tracking: TrackingConfig, sendsRealEmail: boolean): string | undefined {
+  if (!sendsRealEmail || tracking.publicUrlSet || (!tracking.emailTracking && !tracking.listUnsubscribe)) return undefined;
+  const parts = [...(tracking.emailTracking ? ['click links', 'open pixel'] : []), ...(tracking.listUnsubscribe ? ['unsubscribe link'] : [])];
+  const what = parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts[0];
+  return `HERALD_PUBLIC_URL is not set, so the ${what} in every email sent through SendGrid would point at ${tracking.publicUrl}, which recipients cannot reach: set HERALD_PUBLIC_URL to where recipients reach Herald (e.g. https://herald.example.com), or turn them off with HERALD_EMAIL_TRACKING=false and HERALD_LIST_UNSUBSCRIBE=false`;
 }

@@ -138,3 +138,17 @@ describe('stopping', () => {
     }
   });
 });
+
+describe('real email without HERALD_PUBLIC_URL', () => {
+  it('is refused at start-up, exit 2, saying that every link would point at this machine and what to set', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-public-url-'));
+    const sendgrid = { HERALD_SENDGRID_API_KEY: 'SG.test-key.abcdefghijklmnopqrstuvwxyz', HERALD_SENDGRID_FROM: 'news@herald.example' };
+    try {
+      const refused = await runToExit({ HERALD_DATA_DIR: dir, HERALD_API_KEY: 'public-url-key-0123456789', HERALD_PORT: '0', ...sendgrid });
+      assert.equal(refused.code, 2, refused.output);
+      assert.match(refused.output, /HERALD_PUBLIC_URL is not set, so the click links, open pixel and unsubscribe link in every email sent through SendGrid would point at http:\/\/127\.0\.0\.1:0.*set HERALD_PUBLIC_URL/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

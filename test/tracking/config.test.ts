@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError } from '../../src/configError.ts';
-import { emailAdditions, loadTrackingConfig } from '../../src/tracking/config.ts';
+import { emailAdditions, loadTrackingConfig, publicUrlProblem } from '../../src/tracking/config.ts';
 
 describe('tracking configuration', () => {
   let dir: string;
@@ -29,6 +29,15 @@ describe('tracking configuration', () => {
     assert.equal(first.length, 32);
     assert.deepEqual(loadTrackingConfig({}, dir).secret, first);
     assert.equal((await stat(join(dir, 'tracking-secret'))).mode & 0o777, 0o600);
+  });
+
+  it('asks for HERALD_PUBLIC_URL only where real email would carry links to this machine', () => {
+    const unset = loadTrackingConfig(secret, dir);
+    assert.match(publicUrlProblem(unset, true) ?? '', /^HERALD_PUBLIC_URL is not set, so the click links, open pixel and unsubscribe link in every email sent through SendGrid would point at http:\/\/127\.0\.0\.1:3000/);
+    assert.equal(publicUrlProblem(unset, false), undefined, 'the sandbox, or a process that sends no email');
+    assert.equal(publicUrlProblem(loadTrackingConfig({ ...secret, HERALD_PUBLIC_URL: 'https://herald.example.com' }, dir), true), undefined);
+    assert.equal(publicUrlProblem(loadTrackingConfig({ ...secret, HERALD_EMAIL_TRACKING: 'false', HERALD_LIST_UNSUBSCRIBE: 'false' }, dir), true), undefined, 'no links written');
+    assert.match(publicUrlProblem(loadTrackingConfig({ ...secret, HERALD_EMAIL_TRACKING: 'false' }, dir), true) ?? '', /so the unsubscribe link in every email/);
   });
 
   it('turns List-Unsubscribe on by default and off with false, for apps that put their own unsubscribe mechanism in', () => {
