@@ -47,16 +47,10 @@ function badgeOf(text: string, locale: string): number {
   throw new TemplateRenderError('template_parameter_invalid', 'push.badge', `rendered with these parameters, the badge is ${JSON.stringify(text.slice(0, 40))}, not a whole number from 0 to ${BADGE_MAX}`, locale);
 }
 
-/** A rendered collapse key as APNs takes it, or template_parameter_invalid. */
-function collapseKeyOf(text: string, locale: string): string {
-  if (COLLAPSE_KEY.test(text)) return text;
-  throw new TemplateRenderError('template_parameter_invalid', 'push.collapseKey', `rendered with these parameters, the collapse key is not ${COLLAPSE_KEY_RULE}`, locale);
-}
-
-/** A rendered web push link FCM takes, or template_parameter_invalid. */
-function linkOf(text: string, locale: string): string {
-  if (isPushLink(text)) return text;
-  throw new TemplateRenderError('template_parameter_invalid', 'push.link', `rendered with these parameters, the link is not ${PUSH_LINK_RULE}`, locale);
+/** A rendered push field the provider takes only when `ok` says so, or template_parameter_invalid naming `rule`. */
+function acceptable(text: string, ok: (text: string) => boolean, field: string, rule: string, locale: string): string {
+  if (ok(text)) return text;
+  throw new TemplateRenderError('template_parameter_invalid', field, `rendered with these parameters, it is not ${rule}`, locale);
 }
 
 /** The rendered text, or template_parameter_invalid when the parameters made it empty or longer than `who` takes. */
@@ -97,8 +91,8 @@ export function renderTemplate(version: TemplateVersion, locale: string | null, 
         ...(data ? { data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, r(`push.data.${k}`, v)])) } : {}),
         ...(sound !== undefined ? { sound } : {}),
         ...(badge !== undefined ? { badge: typeof badge === 'number' ? badge : badgeOf(r('push.badge', badge), key) } : {}),
-        ...(collapseKey !== undefined ? { collapseKey: collapseKeyOf(r('push.collapseKey', collapseKey), key) } : {}),
-        ...(link !== undefined ? { link: linkOf(r('push.link', link), key) } : {}),
+        ...(collapseKey !== undefined ? { collapseKey: acceptable(r('push.collapseKey', collapseKey), (t) => COLLAPSE_KEY.test(t), 'push.collapseKey', COLLAPSE_KEY_RULE, key) } : {}),
+        ...(link !== undefined ? { link: acceptable(r('push.link', link), isPushLink, 'push.link', PUSH_LINK_RULE, key) } : {}),
       };
       // The parameters decide the size: a push too large for the providers is refused here, not after the 202.
       const tooLarge = pushPayloadProblem(out.push);

@@ -34,14 +34,6 @@ const TAG_PREFIX = '[[herald:';
 const PIXEL_TAG = `${TAG_PREFIX}o]]`;
 const linkTag = (n: number) => `${TAG_PREFIX}c${n}]]`;
 
-/**
- * The URL a browser would follow: the href with its character references decoded as in an
- * attribute value (the `entities` library, by the HTML spec's rules). It is what gets signed and
- * redirected to. Handlebars escapes `=` as `&#x3D;` in every {{url}} a template prints, so
- * decoding only a few named references sent every tracked link with a query string to a broken
- * URL (`?a&#x3D;1`, whose `#` starts a fragment).
- */
-const decodeEntities = (value: string) => decodeHTMLAttribute(value);
 
 const base = (publicUrl: string) => publicUrl.replace(/\/+$/, '');
 
@@ -57,7 +49,9 @@ export function trackedLinkUrl(options: EmailTrackingOptions, notificationId: st
 function rewrite(html: string, hrefFor: (url: string) => string, pixelSrc: string): string {
   const rewritten = html.replace(ANCHOR_HREF, (match, prefix: string, dq?: string, sq?: string, bare?: string) => {
     const raw = dq ?? sq ?? bare ?? '';
-    const url = decodeEntities(raw.trim());
+    // The URL a browser would follow, what gets signed and redirected to: character references
+    // decoded by the HTML spec's attribute rules. Handlebars writes every = of a {{url}} as &#x3D;.
+    const url = decodeHTMLAttribute(raw.trim());
     if (!isTrackableUrl(url)) return match;
     // base64url tokens and tags need no escaping inside an attribute.
     return `${prefix}"${hrefFor(url)}"`;
