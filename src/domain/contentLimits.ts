@@ -4,12 +4,26 @@
  * Push: a payload over 4,096 bytes (APNs' and FCM's limit), and data keys the providers keep for
  * themselves (FCM: `from`, `message_type`, `collapse_key` and anything starting with `google` or
  * `gcm`; APNs: `aps`, which the SDK would overwrite). SMS: Twilio's 1,600 characters. Email: a
- * subject of at most 998 characters (RFC 5322's line limit).
+ * subject of at most 998 characters (RFC 5322's line limit), on one line.
  */
 import type { PushContent } from '../ports/deliveryProvider.ts';
 
 export const SMS_BODY_MAX_CHARS = 1600;
 export const EMAIL_SUBJECT_MAX_CHARS = 998;
+
+/**
+ * A subject is a mail header: one line, no control characters (RFC 5322 allows neither). A line
+ * break in one (a pasted title, a parameter holding a street address) reached SendGrid as it was
+ * (2026-11-28): a header the provider has to refuse, or fold into something nobody wrote.
+ */
+export function isHeaderText(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) return false;
+  }
+  return true;
+}
+export const HEADER_TEXT_RULE = 'one line: no line breaks or other control characters (a mail header); a tab is allowed';
 
 export const PUSH_PAYLOAD_LIMIT_BYTES = 4096;
 

@@ -7,7 +7,7 @@ import { CHANNELS, type Channel, type ChannelContent } from '../domain/channels.
 import type { TemplateVersion } from '../domain/template.ts';
 import { analysisOf, guardedParams, partsOf, renderPart, TemplateRenderError } from './engine.ts';
 import { hasPath } from './parameters.ts';
-import { BADGE_MAX, COLLAPSE_KEY, COLLAPSE_KEY_RULE, EMAIL_SUBJECT_MAX_CHARS, isPushLink, PUSH_LINK_RULE, pushPayloadProblem, SMS_BODY_MAX_CHARS } from '../domain/contentLimits.ts';
+import { BADGE_MAX, COLLAPSE_KEY, COLLAPSE_KEY_RULE, EMAIL_SUBJECT_MAX_CHARS, HEADER_TEXT_RULE, isHeaderText, isPushLink, PUSH_LINK_RULE, pushPayloadProblem, SMS_BODY_MAX_CHARS } from '../domain/contentLimits.ts';
 
 export { TemplateRenderError, type TemplateErrorCode } from './engine.ts';
 
@@ -101,7 +101,7 @@ export function renderTemplate(version: TemplateVersion, locale: string | null, 
     if (channel === 'sms' && parts.sms) out.sms = { body: within(r('sms.body', parts.sms.body), SMS_BODY_MAX_CHARS, 'sms.body', 'Twilio', key) };
     if (channel === 'email' && parts.email) {
       const { subject, html, text } = parts.email;
-      const renderedSubject = within(r('email.subject', subject), EMAIL_SUBJECT_MAX_CHARS, 'email.subject', 'a mail header line', key);
+      const renderedSubject = acceptable(within(r('email.subject', subject), EMAIL_SUBJECT_MAX_CHARS, 'email.subject', 'a mail header line', key), isHeaderText, 'email.subject', HEADER_TEXT_RULE, key);
       out.email = { subject: renderedSubject, ...bodies(html === undefined ? undefined : r('email.html', html), text === undefined ? undefined : r('email.text', text), key) };
     }
   }

@@ -68,6 +68,12 @@ describe('sending with a template, in each user\'s locale', () => {
     assert.equal(half.statusCode, 422, half.body);
     assert.equal(half.json<{ code: string }>().code, 'template_parameter_invalid');
     assert.match(half.json<{ errors: { message: string }[] }>().errors[0]!.message, /unpaired surrogate/);
+    // A parameter holding a line break would put it in the subject, a mail header.
+    const twoLines = await send({ to: [{ userId: 'ada' }], channels: ['email'], template: { id: 'order-shipped', version: 1, params: { orderId: '1\r\nBcc: someone@example.com', name: 'Ada' } } });
+    assert.equal(twoLines.statusCode, 422, twoLines.body);
+    assert.equal(twoLines.json<{ code: string }>().code, 'template_parameter_invalid');
+    assert.match(twoLines.json<{ detail: string }>().detail, /email\.subject/);
+    assert.deepEqual(twoLines.json<{ errors: { path: string; message: string }[] }>().errors.map((e) => [e.path, /one line: no line breaks/.test(e.message)]), [['/template/params', true]]);
     const both = await send({ to: [{ userId: 'ada' }], content: { sms: { body: 'x' } }, template: { id: 'order-shipped', params: {} } });
     assert.equal(both.statusCode, 422);
     const written = await h.herald.events.readAll({ fromPosition: before, filter: { eventTypes: ['NotificationRequested', 'RateSlotTaken'] } });

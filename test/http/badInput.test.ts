@@ -111,6 +111,18 @@ describe('bad input gets a clear 4xx problem, never a 500', () => {
     assert.deepEqual(template.json<{ errors: { path: string }[] }>().errors.map((e) => e.path), ['/locales/en/sms/body']);
   });
 
+  it('an email subject with a line break or another control character is a 422 naming it; a tab is fine', async () => {
+    const send = (subject: string) => h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], category: 'c', content: { email: { subject, text: 'x' } } } });
+    for (const subject of ['Order 42\r\nBcc: someone@example.com', 'Order 42\nshipped', 'Order\u0000 42', 'Order \u001b[1m42']) {
+      const res = await send(subject);
+      assert.equal(res.statusCode, 422, JSON.stringify(subject));
+      const errors = res.json<{ errors: { path: string; message: string }[] }>().errors;
+      assert.deepEqual(errors.map((e) => e.path), ['/content/email/subject']);
+      assert.match(errors[0]!.message, /one line: no line breaks/);
+    }
+    assert.equal((await send('Order 42\tshipped')).statusCode, 202);
+  });
+
   it('a send to an unknown user is accepted with the user listed as skipped', async () => {
     const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'ghost' }], category: 'c', content: { sms: { body: 'x' } } } });
     assert.equal(res.statusCode, 202);
