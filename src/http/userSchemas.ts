@@ -51,10 +51,35 @@ export const emailAddress = z
   .transform(withAsciiDomain)
   .pipe(z.email().max(254));
 
+/** A subtag in its BCP 47 case: language lower (en), script title (Hans), region upper (GB), the rest lower. */
+function subtagCase(part: string, i: number): string {
+  if (i > 0 && part.length === 4 && /^[A-Za-z]+$/.test(part)) return part[0]!.toUpperCase() + part.slice(1).toLowerCase();
+  if (i > 0 && part.length === 2) return part.toUpperCase();
+  return part.toLowerCase();
+}
+
+/**
+ * A user's locale as BCP 47 (en-GB). What apps read from the device is taken too: iOS's
+ * `Locale.identifier` and Android's `Locale.toString()` give `en_GB`, and case varies (`EN-gb`);
+ * both are stored as `en-GB`, so template locales and the phone number's region match.
+ */
+export const userLocale = z
+  .string()
+  .max(64)
+  .transform((tag) => tag.replaceAll('_', '-').split('-').map(subtagCase).join('-'))
+  .refine((tag) => {
+    if (!/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(tag)) return false;
+    try {
+      return Intl.getCanonicalLocales(tag).length === 1;
+    } catch {
+      return false;
+    }
+  }, 'a BCP 47 locale, e.g. en-US (en_US is taken as en-US)');
+
 export const profileBody = z.strictObject({
   email: emailAddress.nullable().optional(),
   phone: phone.nullable().optional(),
-  locale: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a BCP 47 locale, e.g. en-US').nullable().optional(),
+  locale: userLocale.nullable().optional(),
   timezone: timezone.nullable().optional(),
 });
 

@@ -189,6 +189,21 @@ describe('phone numbers are stored as E.164, read in the region of the user\'s l
     assert.equal(later.json<{ phone: string }>().phone, '+447400654321', 'the stored locale is the hint too');
   });
 
+  it('a locale as devices give it (en_GB, EN-gb, zh-hans_cn) is stored as BCP 47 and hints the region; anything else is a 422', async () => {
+    for (const [given, stored] of [['en_GB', 'en-GB'], ['EN-gb', 'en-GB'], ['zh-hans_cn', 'zh-Hans-CN'], ['pt-BR', 'pt-BR'], ['de', 'de']] as const) {
+      const res = await h.app.inject({ method: 'PUT', url: '/v1/users/loc', headers: auth, payload: { locale: given } });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.json<{ locale: string }>().locale, stored, given);
+    }
+    const gb = await h.app.inject({ method: 'PUT', url: '/v1/users/loc-gb', headers: auth, payload: { locale: 'en_GB', phone: '07400 123456' } });
+    assert.equal(gb.json<{ phone: string }>().phone, '+447400123456');
+    for (const bad of ['klingon', 'en_GB@calendar=gregorian', 'x-private', 'en--GB', '']) {
+      const res = await h.app.inject({ method: 'PUT', url: '/v1/users/loc', headers: auth, payload: { locale: bad } });
+      assert.equal(res.statusCode, 422, bad);
+      assert.deepEqual(res.json<{ errors: { path: string }[] }>().errors.map((e) => e.path), ['/locale'], bad);
+    }
+  });
+
   it('a national number without a region hint is a 422 naming the field', async () => {
     const res = await h.app.inject({ method: 'PUT', url: '/v1/users/nohint', headers: auth, payload: { phone: '07400 123456' } });
     assert.equal(res.statusCode, 422);

@@ -116,6 +116,8 @@ describe('templates over HTTP', () => {
     assert.deepEqual(preview.content.push?.data, { orderId: '42' });
     assert.equal(preview.content.email?.html, '<p>Hi Ada</p><p>&lt;b&gt;10%&lt;/b&gt;</p>', 'escaped in email html as sent');
     assert.equal(await h.herald.events.headPosition(), head, 'nothing written');
+    const asDevices = await call('POST', '/v1/templates/welcome/preview', { params: { name: 'Ada', order: { id: '42' } }, locale: 'ko_KR', version: 1 }, bearer(reader.token));
+    assert.deepEqual([asDevices.statusCode, asDevices.json<Preview>().locales.sms], [200, 'ko-KR'], 'a locale as iOS and Android give it');
 
     const missing = await call('POST', '/v1/templates/welcome/preview', { params: { order: { id: '42' } } });
     assert.equal(missing.statusCode, 422);

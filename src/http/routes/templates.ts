@@ -8,6 +8,7 @@ import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
 import { renderProblem } from '../sendErrors.ts';
 import { pushSound, recipientText, reservedDataKeys, templateId } from '../schemas.ts';
+import { userLocale } from '../userSchemas.ts';
 import { BADGE_MAX } from '../../domain/contentLimits.ts';
 
 const localeTag = z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'a BCP 47 language tag, e.g. en or ko-KR');
@@ -73,7 +74,7 @@ const written = (w: TemplateWritten) => view(w.template, w.versions);
 
 const previewBody = z.strictObject({
   params: z.record(z.string(), z.unknown()).default({}).describe('values for the template\'s {{parameters}}, as a send would give them'),
-  locale: localeTag.nullable().default(null).describe('the recipient\'s locale (null: unknown, the default locale)'),
+  locale: userLocale.nullable().default(null).describe('the recipient\'s locale, as a user\'s is given (null: unknown, the default locale)'),
   version: z.number().int().min(1).optional().describe('absent: the latest version'),
 });
 const previewView = z.object({
