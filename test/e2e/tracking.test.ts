@@ -114,6 +114,13 @@ describe('tracking: email pixel and links, SendGrid and Twilio webhooks, opt-out
     assert.equal(res.statusCode, 202, res.body);
     const doc = await until(emailId, 'second click', (d) => d.events.filter((e) => e.type === 'NotificationClicked').length === 2);
     assert.equal(doc.events.at(-1)?.source, 'app');
+    // A tap on a push has no URL: the report may come with no body at all, or an empty JSON one.
+    for (const headers of [auth, { ...auth, 'content-type': 'application/json' }]) {
+      const bare = await h.app.inject({ method: 'POST', url: `/v1/notifications/${emailId}/clicked`, headers });
+      assert.equal(bare.statusCode, 202, bare.body);
+    }
+    const tapped = await until(emailId, 'a click without a URL', (d) => d.events.filter((e) => e.type === 'NotificationClicked').length === 3);
+    assert.equal(tapped.events.at(-1)?.url, undefined);
   });
 
   it('refuses unsigned, wrongly signed and replayed SendGrid batches', async () => {

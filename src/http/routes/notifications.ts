@@ -157,7 +157,8 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         tags: ['notifications'],
         summary: 'Record that the user clicked the notification (or a link in it); once per URL',
         params: z.object({ id: notificationId }),
-        body: z.strictObject({ url: z.string().min(1).max(2048).optional() }).optional(),
+        // nullish: a report without a URL (a push tapped) may come with no body at all.
+        body: z.strictObject({ url: z.string().min(1).max(2048).optional() }).nullish(),
         response: { 202: z.object({ id: z.string(), clicked: z.literal(true) }) },
       },
     }, async (req, reply) => {
