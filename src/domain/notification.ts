@@ -60,6 +60,22 @@ export class NotificationNotCancellableError extends Error {
   }
 }
 
+export class NotificationNotDeliveredError extends Error {
+  readonly code = 'notification_not_delivered';
+  constructor(readonly notificationId: string, readonly status: Status) {
+    super(`notification ${notificationId} is ${status} and nothing of it was delivered, so it cannot have been opened or clicked; check the id your app reports`);
+  }
+}
+
+/**
+ * Whether an app may report the notification opened or clicked: a route delivered it, or it is
+ * still on its way (a push can reach the phone before its provider's answer is recorded). One
+ * that was suppressed, cancelled, failed on every route or is still held never reached anyone.
+ */
+function reachable(state: Extract<NotificationState, { exists: true }>): boolean {
+  return state.status === 'requested' || Object.values(state.routes).some((r) => r?.state === 'sent');
+}
+
 /** Overall status from the routes: sent when any route delivered, failed when all failed. */
 export function statusOf(routes: Partial<Record<Route, { state: RouteState }>>, current: Status): Status {
   return statusFrom(Object.values(routes).map((r) => r.state), current);
@@ -176,8 +192,12 @@ export function decideNotification(command: NotificationCommand, state: Notifica
       return [{ type: 'NotificationSuppressed', data: { notificationId, reason: command.data.reason, at: now } }];
     }
     case 'RecordOpen':
-      return state.opened ? [] : [{ type: 'NotificationOpened', data: { notificationId, at: now } }];
+      if (state.opened) return [];
+      if (!reachable(state)) throw new NotificationNotDeliveredError(notificationId, state.status);
+      return [{ type: 'NotificationOpened', data: { notificationId, at: now } }];
     case 'RecordTracking':
+      // Providers and Herald's own links report only what was sent; an app may report any id.
+      if (command.data.fact.source === 'app' && !reachable(state)) throw new NotificationNotDeliveredError(notificationId, state.status);
       return decideTracking(state.tracked, notificationId, command.data.fact, now);
     default:
       return exhaustive(command);

@@ -6,6 +6,7 @@ import {
   initialNotificationState,
   NotificationNotFoundError,
   NotificationNotCancellableError,
+  NotificationNotDeliveredError,
   type NotificationCommand,
   type NotificationEvent,
   type RequestData,
@@ -106,6 +107,29 @@ describe('notification decider', () => {
     const opened = when([requested], { type: 'RecordOpen', data: { notificationId: 'n1' } });
     assert.deepEqual(opened.map((e) => e.type), ['NotificationOpened']);
     assert.deepEqual(when([requested, ...opened], { type: 'RecordOpen', data: { notificationId: 'n1' } }), []);
+  });
+
+  it('an app may report opened or clicked one that was sent or is on its way, not one that never reached anyone', () => {
+    const open: NotificationCommand = { type: 'RecordOpen', data: { notificationId: 'n1' } };
+    const appClick: NotificationCommand = { type: 'RecordTracking', data: { notificationId: 'n1', fact: { kind: 'clicked', source: 'app' } } };
+    const failedOn = (route: 'apns' | 'fcm'): NotificationEvent => ({ type: 'NotificationFailed', data: { notificationId: 'n1', route, provider: 'sandbox', reason: 'unregistered_token', permanent: true, attempts: 1, rejected: [], at: now } });
+    // In flight: a push can be on the phone before APNs' answer is recorded.
+    assert.deepEqual(when([requested], open).map((e) => e.type), ['NotificationOpened']);
+    assert.deepEqual(when([requested, sentOn('apns'), failedOn('fcm')], appClick).map((e) => e.type), ['NotificationClicked']);
+    const never: [string, NotificationEvent[]][] = [
+      ['suppressed', [requested, { type: 'NotificationSuppressed', data: { notificationId: 'n1', reason: 'channel_opted_out', at: now } }]],
+      ['cancelled', [requested, { type: 'NotificationCancelled', data: { notificationId: 'n1', at: now } }]],
+      ['failed', [requested, failedOn('apns'), failedOn('fcm')]],
+      ['scheduled', [{ type: 'NotificationRequested', data: { ...request, sendAt: '2026-11-24T00:00:00.000Z', at: now } }]],
+    ];
+    for (const [status, events] of never) {
+      assert.equal(given(events).exists && (given(events) as { status: string }).status, status);
+      assert.throws(() => when(events, open), (e: unknown) => e instanceof NotificationNotDeliveredError && e.status === status, status);
+      assert.throws(() => when(events, appClick), NotificationNotDeliveredError, status);
+    }
+    // A provider reports only what it was given; its facts are kept as they come.
+    const [, suppressed] = never[0]!;
+    assert.deepEqual(when(suppressed, { type: 'RecordTracking', data: { notificationId: 'n1', fact: { kind: 'delivered', source: 'twilio' } } }).map((e) => e.type), ['NotificationDelivered']);
   });
 });
 

@@ -5,7 +5,7 @@ import { handle } from '../../commands/handle.ts';
 import { notificationAggregate, sendNotification, type SendContext } from '../../commands/sendNotification.ts';
 import { EventStoreUnavailableError } from '../../ports/eventStore.ts';
 import { sendErrorProblem } from '../sendErrors.ts';
-import { NotificationNotCancellableError, NotificationNotFoundError, notificationStream } from '../../domain/notification.ts';
+import { NotificationNotCancellableError, NotificationNotDeliveredError, NotificationNotFoundError, notificationStream } from '../../domain/notification.ts';
 import { decodeEvent } from '../../codec/events.ts';
 import { evolveNotificationLog, notificationLog, type NotificationLogDoc } from '../../projections/notificationLog.ts';
 import type { AppDeps } from '../deps.ts';
@@ -147,6 +147,7 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         await handle(deps.events, notificationStream(req.params.id), notificationAggregate, { type: 'RecordOpen', data: { notificationId: req.params.id } }, { now: deps.now, metadata: { appId: req.appId } });
       } catch (error) {
         if (error instanceof NotificationNotFoundError) throw new Problem(404, error.code, 'Notification not found', error.message);
+        if (error instanceof NotificationNotDeliveredError) throw new Problem(409, error.code, 'Never delivered', error.message);
         throw error;
       }
       return reply.status(202).send({ id: req.params.id, opened: true as const });
@@ -168,6 +169,7 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         await handle(deps.events, notificationStream(req.params.id), notificationAggregate, command, { now: deps.now, metadata: { appId: req.appId } });
       } catch (error) {
         if (error instanceof NotificationNotFoundError) throw new Problem(404, error.code, 'Notification not found', error.message);
+        if (error instanceof NotificationNotDeliveredError) throw new Problem(409, error.code, 'Never delivered', error.message);
         throw error;
       }
       return reply.status(202).send({ id: req.params.id, clicked: true as const });
