@@ -82,7 +82,7 @@ export function statusOf(routes: Partial<Record<Route, { state: RouteState }>>, 
 }
 
 /** The same from the routes' states alone. */
-export function statusFrom(states: readonly RouteState[], current: Status): Status {
+export function statusFrom(states: readonly string[], current: Status): Status {
   if (current === 'suppressed' || current === 'cancelled') return current;
   if (states.includes('sent')) return 'sent';
   if (states.length > 0 && states.every((s) => s === 'failed')) return 'failed';

@@ -106,7 +106,7 @@ export const notificationResponse = z.object({
   sendAt: z.string().optional(),
   expiresAt: z.string().optional(),
   status: z.enum(['requested', 'scheduled', 'sent', 'failed', 'suppressed', 'cancelled']),
-  routes: z.record(z.string(), z.string()),
+  routes: z.record(z.string(), z.enum(['pending', 'sent', 'failed', 'suppressed', 'cancelled'])).describe('each route (apns, fcm, sms, email) and how it ended; suppressed or cancelled: never tried'),
   opened: z.boolean(),
   delivered: z.boolean().optional(),
   clicked: z.boolean().optional(),

@@ -10,6 +10,9 @@ export interface TimelineEntry {
   [detail: string]: unknown;
 }
 
+/** A route as the log shows it: a suppressed or cancelled notification's untried routes say so rather than `pending`. */
+export type LogRouteState = RouteState | 'suppressed' | 'cancelled';
+
 export type NotificationLogDoc = {
   id: string;
   /** The app that sent it (event metadata); GET endpoints show an app only its own notifications. */
@@ -21,7 +24,7 @@ export type NotificationLogDoc = {
   status: Status;
   sendAt?: string;
   expiresAt?: string;
-  routes: Record<string, RouteState>;
+  routes: Record<string, LogRouteState>;
   opened: boolean;
   /** Tracking flags; absent on documents built before tracking existed. */
   delivered?: boolean;
@@ -70,9 +73,9 @@ export function evolveNotificationLog(doc: NotificationLogDoc | null, event: Rec
   const events = [...doc.events, timelineEntry(event)];
   switch (event.type) {
     case 'NotificationSuppressed':
-      return { ...doc, updatedAt, events, status: 'suppressed' };
+      return { ...doc, updatedAt, events, status: 'suppressed', routes: untried(doc.routes, 'suppressed') };
     case 'NotificationCancelled':
-      return { ...doc, updatedAt, events, status: 'cancelled' };
+      return { ...doc, updatedAt, events, status: 'cancelled', routes: untried(doc.routes, 'cancelled') };
     case 'NotificationSent':
       return routeTo(doc, updatedAt, events, event.data.route, 'sent', doc.status);
     case 'NotificationFailed':
@@ -94,6 +97,13 @@ export function evolveNotificationLog(doc: NotificationLogDoc | null, event: Rec
   }
 }
 
+/** The routes with every one still pending marked as `state`: nothing will try them any more. */
+function untried(routes: Record<string, LogRouteState>, state: 'suppressed' | 'cancelled'): Record<string, LogRouteState> {
+  const out: Record<string, LogRouteState> = {};
+  for (const [route, current] of Object.entries(routes)) out[route] = current === 'pending' ? state : current;
+  return out;
+}
+
 /** The document with one route's state changed and the status that follows from all of them. */
 function routeTo(doc: NotificationLogDoc, updatedAt: string, events: TimelineEntry[], route: string, state: RouteState, status: Status): NotificationLogDoc {
   const routes = { ...doc.routes, [route]: state };
@@ -103,7 +113,8 @@ function routeTo(doc: NotificationLogDoc, updatedAt: string, events: TimelineEnt
 export const notificationLog: Projection<NotificationLogDoc> = {
   name: 'notifications',
   // v3: DeliveryAttemptFailed, DeliveryDue and DeliveryRedriven reach the document (v2 dropped them in keyOf).
-  version: 3,
+  // v4: a suppressed or cancelled notification's untried routes show `suppressed` / `cancelled`, not `pending`.
+  version: 4,
   // A notification's user, app and time never change: stable, so its status updates leave those indexes alone.
   collection: { name: 'notifications', indexes: [{ fields: ['userId', 'requestedAt'], stable: true }, 'status', { fields: ['appId', 'requestedAt'], stable: true }] },
   eventTypes: ['NotificationRequested', 'NotificationSuppressed', 'NotificationSent', 'NotificationFailed', 'DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryRedriven', 'NotificationCancelled', ...TRACKING_EVENT_TYPES],

@@ -40,6 +40,16 @@ describe('notification log projection', () => {
     assert.equal([requested, suppressed, failed].reduce(evolveNotificationLog, null)?.status, 'suppressed');
   });
 
+  it('a suppressed or cancelled notification shows its untried routes as such, not pending; a route already done keeps its outcome', () => {
+    const push = rec('NotificationRequested', { notificationId: 'n2', userId: 'u1', channel: 'push', category: 'c', content: {}, routes: ['apns', 'fcm'], priority: 'normal' });
+    const suppressed = rec('NotificationSuppressed', { notificationId: 'n2', reason: 'channel_opted_out' });
+    assert.deepEqual([push, suppressed].reduce(evolveNotificationLog, null)?.routes, { apns: 'suppressed', fcm: 'suppressed' });
+    const failedApns = rec('NotificationFailed', { notificationId: 'n2', route: 'apns', provider: 'apns', reason: 'unregistered_token', permanent: true, rejected: [] });
+    const cancelled = rec('NotificationCancelled', { notificationId: 'n2' });
+    const doc = [push, failedApns, cancelled].reduce(evolveNotificationLog, null);
+    assert.deepEqual([doc?.status, doc?.routes], ['cancelled', { apns: 'failed', fcm: 'cancelled' }]);
+  });
+
   it('an outcome for an unknown notification creates nothing', () => {
     assert.equal(evolveNotificationLog(null, rec('NotificationOpened', { notificationId: 'zz' })), null);
   });
