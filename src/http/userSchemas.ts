@@ -46,6 +46,7 @@ function withAsciiDomain(address: string): string {
  */
 export const emailAddress = z
   .string()
+  .trim()
   .max(254)
   .refine((address) => ascii.test(address.slice(0, Math.max(0, address.lastIndexOf('@')))), 'the part before the @ must be ASCII: SendGrid does not deliver to internationalized mailbox names')
   .transform(withAsciiDomain)
@@ -92,14 +93,31 @@ export const platform = z.enum(['ios', 'android', 'web']);
  */
 const APNS_TOKEN = /^(?:[0-9a-fA-F]{2}){32,100}$/;
 
+/**
+ * An FCM token (Android, web) is opaque (Google asks not to check a pattern) but never holds
+ * spaces, line breaks or quotes: those come from the app's side (a trailing newline read from a
+ * file, a token JSON-encoded twice), and FCM refuses the token only at the first push.
+ */
+function fcmTokenProblem(token: string): string | null {
+  if (!/^[\x21-\x7e]+$/.test(token)) return 'a device token is visible ASCII: no spaces, line breaks or other characters inside it';
+  if (/^["'].*["']$/.test(token)) return 'a device token in quotes was JSON-encoded twice: send the token itself';
+  return null;
+}
+
 export const deviceBody = z
   .strictObject({
     platform,
-    token: z.string().min(8).max(4096),
+    // Whitespace around a token is never part of it (a newline read from a file): dropped.
+    token: z.string().trim().min(8).max(4096),
     appId: z.string().max(255).optional(),
   })
   .superRefine((device, ctx) => {
-    if (device.platform !== 'ios' || APNS_TOKEN.test(device.token)) return;
+    if (device.platform !== 'ios') {
+      const problem = fcmTokenProblem(device.token);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['token'], message: problem });
+      return;
+    }
+    if (APNS_TOKEN.test(device.token)) return;
     ctx.addIssue({ code: 'custom', path: ['token'], message: 'an iOS (APNs) device token is hex, 64 characters today: the device token\'s bytes as %02x each, not NSData\'s description ("<…>" or "{length = 32, bytes = 0x…}")' });
   });
 

@@ -187,6 +187,14 @@ describe('an email address with a domain in another script', () => {
     const ascii = await h.app.inject({ method: 'PUT', url: '/v1/users/plain', headers: auth, payload: { email: 'Ada@Example.COM' } });
     assert.equal(ascii.json<{ email: string }>().email, 'Ada@Example.COM', 'an ASCII address is kept as given');
   });
+
+  it('drops whitespace around an address (a form field, a CSV cell), never inside it', async () => {
+    const padded = await h.app.inject({ method: 'PUT', url: '/v1/users/padded', headers: auth, payload: { email: '  ada@example.com \n' } });
+    assert.equal(padded.statusCode, 200, padded.body);
+    assert.equal(padded.json<{ email: string }>().email, 'ada@example.com');
+    const inside = await h.app.inject({ method: 'PUT', url: '/v1/users/padded', headers: auth, payload: { email: 'ada @example.com' } });
+    assert.equal(inside.statusCode, 422);
+  });
 });
 
 describe('phone numbers are stored as E.164, read in the region of the user\'s locale', () => {

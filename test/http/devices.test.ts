@@ -83,4 +83,21 @@ describe('an iOS device token that is not hex', () => {
     assert.equal((await register(hex.toUpperCase())).statusCode, 201);
     assert.equal((await register('ab'.repeat(100))).statusCode, 201, 'longer tokens, which Apple says may come');
   });
+
+  it('drops whitespace around any token; spaces, line breaks or quotes in an FCM token are a 422', async () => {
+    const fcm = `dQw4w9WgXcQ:APA91bH${'x'.repeat(140)}`;
+    const android = (token: string) => h.app.inject({ method: 'POST', url: '/v1/users/ann/devices', headers: auth, payload: { platform: 'android', token } });
+    const saved = await android(` ${fcm}\n`);
+    assert.equal(saved.statusCode, 201, saved.body);
+    assert.ok(saved.json<User>().devices.some((d) => d.token === fcm), saved.body);
+    const ios = await register(`${'a1b2c3d4'.repeat(8)}\r\n`);
+    assert.equal(ios.statusCode, 201, 'an APNs token read with its line ending');
+    for (const [token, message] of [[`${fcm.slice(0, 20)} ${fcm.slice(20)}`, /no spaces, line breaks/], [`${fcm.slice(0, 20)}\n${fcm.slice(20)}`, /no spaces, line breaks/], [`"${fcm}"`, /JSON-encoded twice/]] as const) {
+      const res = await android(token);
+      assert.equal(res.statusCode, 422, JSON.stringify(token));
+      const errors = res.json<{ errors: { path: string; message: string }[] }>().errors;
+      assert.deepEqual(errors.map((e) => e.path), ['/token']);
+      assert.match(errors[0]!.message, message);
+    }
+  });
 });
