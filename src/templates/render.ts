@@ -11,12 +11,41 @@ import { BADGE_MAX, COLLAPSE_KEY, COLLAPSE_KEY_RULE, EMAIL_SUBJECT_MAX_CHARS, HE
 
 export { TemplateRenderError, type TemplateErrorCode } from './engine.ts';
 
-/** 'ko-KR' → ['ko-kr', 'ko'], then the default; lower case because BCP 47 tags are case-insensitive. */
-function candidates(locale: string | null, defaultLocale: string): string[] {
+/** The tag's prefixes longer than its language, longest first: zh-hant-tw → [zh-hant-tw, zh-hant]. */
+function narrowerThanLanguage(tag: string): string[] {
+  const subtags = tag.split('-');
   const out: string[] = [];
-  const subtags = (locale ?? '').replace(/_/g, '-').split('-').filter(Boolean);
-  for (let n = subtags.length; n > 0; n--) out.push(subtags.slice(0, n).join('-').toLowerCase());
-  out.push(defaultLocale.toLowerCase());
+  for (let n = subtags.length; n > 1; n--) out.push(subtags.slice(0, n).join('-'));
+  return out;
+}
+
+/** The tag with its likely script (zh-TW → zh-Hant-TW, zh-CN → zh-Hans-CN), by CLDR's likely subtags. */
+function withLikelyScript(tag: string): string | null {
+  try {
+    return new Intl.Locale(tag).maximize().toString().toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
+const candidateCache = new Map<string, string[]>();
+
+/**
+ * 'ko-KR' → ['ko-kr', 'ko'], then the default; lower case because BCP 47 tags are case-insensitive.
+ * The script a region implies comes before the bare language: a zh-TW reader gets a template's
+ * zh-Hant (Traditional) rather than its zh (Simplified), and zh-HK too; zh-CN gets zh-Hans.
+ */
+function candidates(locale: string | null, defaultLocale: string): string[] {
+  const key = `${locale ?? ''}|${defaultLocale}`;
+  const cached = candidateCache.get(key);
+  if (cached) return cached;
+  const tag = (locale ?? '').replace(/_/g, '-').split('-').filter(Boolean).join('-').toLowerCase();
+  const likely = tag ? withLikelyScript(tag) : null;
+  const language = tag.split('-')[0] ?? '';
+  // The tag itself first, so an exact match wins (a template's zh for a zh reader, not its zh-Hans).
+  const out = [...new Set([...(tag ? [tag] : []), ...narrowerThanLanguage(tag), ...(likely ? narrowerThanLanguage(likely) : []), ...(language ? [language] : []), defaultLocale.toLowerCase()])];
+  if (candidateCache.size >= 1_000) candidateCache.clear();
+  candidateCache.set(key, out);
   return out;
 }
 

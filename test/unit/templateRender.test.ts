@@ -23,7 +23,7 @@ const order: TemplateVersion = {
 };
 const params = { name: 'Ada', order: { id: 'A-42' } };
 
-describe('locale fallback: ko-KR → ko → the default, per channel', () => {
+describe('locale fallback: ko-KR → ko → the default, per channel (zh-TW → zh-Hant → zh)', () => {
   it('an exact match wins, case-insensitively', () => {
     assert.equal(resolveLocale(order, 'ko-kr', 'sms'), 'ko-KR');
     assert.equal(renderTemplate(order, 'KO-KR', params).sms?.body, '[KR] Ada님, 주문 A-42 발송');
@@ -35,6 +35,17 @@ describe('locale fallback: ko-KR → ko → the default, per channel', () => {
 
   it('a region the template lacks (ko-KP) falls back to the language (ko)', () => {
     assert.equal(renderTemplate(order, 'ko-KP', params).sms?.body, 'Ada님, 주문 A-42 발송');
+  });
+
+  it('a region that implies a script gets that script before the bare language: zh-TW and zh-HK read Traditional, zh-CN Simplified', () => {
+    const chinese: TemplateVersion = { ...order, locales: { en: { sms: { body: 'Hi' } }, zh: { sms: { body: '你好 (zh)' } }, 'zh-Hant': { sms: { body: '妳好 (zh-Hant)' } } } };
+    for (const [locale, expected] of [['zh-TW', 'zh-Hant'], ['zh-HK', 'zh-Hant'], ['zh_TW', 'zh-Hant'], ['zh-Hant-TW', 'zh-Hant'], ['zh-CN', 'zh'], ['zh', 'zh'], ['zh-Hans', 'zh'], ['en-GB', 'en']] as const) {
+      assert.equal(resolveLocale(chinese, locale, 'sms'), expected, locale);
+    }
+    const both: TemplateVersion = { ...chinese, locales: { ...chinese.locales, 'zh-Hans': { sms: { body: '你好 (zh-Hans)' } } } };
+    assert.equal(resolveLocale(both, 'zh-CN', 'sms'), 'zh-Hans');
+    assert.equal(resolveLocale(both, 'zh', 'sms'), 'zh', 'an exact match still wins');
+    assert.equal(resolveLocale(chinese, 'not a locale!', 'sms'), 'en', 'a tag Intl cannot read falls back as before');
   });
 
   it('a locale with no translation at all, or none known, gets the default', () => {
