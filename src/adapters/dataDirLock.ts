@@ -18,9 +18,14 @@ export interface DataDirLock {
  * a crash leaves no stale lock behind. `npm run replay` does not take it: it runs beside the service.
  */
 export function lockDataDir(dir: string): DataDirLock {
-  mkdirSync(dir, { recursive: true });
   const file = join(dir, LOCK_FILE);
-  const db = new Database(file, { timeout: 0 });
+  let db: Database.Database;
+  try {
+    mkdirSync(dir, { recursive: true });
+    db = new Database(file, { timeout: 0 });
+  } catch (error) {
+    throw unusableDir(dir, error);
+  }
   try {
     db.pragma('locking_mode = EXCLUSIVE');
     db.exec('BEGIN EXCLUSIVE');
@@ -36,4 +41,12 @@ export function lockDataDir(dir: string): DataDirLock {
       if (db.open) db.close();
     },
   };
+}
+
+/** Why the data dir cannot hold Herald's files, saying what to do, or the error itself when it is not about the dir. */
+function unusableDir(dir: string, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EEXIST' || code === 'ENOTDIR') return new ConfigError(`HERALD_DATA_DIR ${dir} is not a directory (a file is in the way): set HERALD_DATA_DIR to a directory, which is created if missing`);
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'SQLITE_CANTOPEN') return new ConfigError(`cannot write the data dir ${dir} (${code}): run Herald as a user that may write there, or set HERALD_DATA_DIR to a directory it can write`);
+  return error instanceof Error ? error : new Error(String(error));
 }
