@@ -5,11 +5,11 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './configError.ts';
+import { unknownSettings } from './settingNames.ts';
 import { ROUTES, type Route } from './ports/deliveryProvider.ts';
 import type { RateLimit } from './domain/category.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './processors/retryPolicy.ts';
 
-const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const rate = z.coerce.number().min(0).max(1);
 
 const schema = z.object({
@@ -18,7 +18,6 @@ const schema = z.object({
   HERALD_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HERALD_API_KEY: z.string().min(16, 'use at least 16 characters').optional(),
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  HERALD_LOG_PRETTY: bool.optional(),
   HERALD_EVENT_STORE: z.enum(['embedded', 'eventstoredb']).default('embedded'),
   EVENTSTORE_URL: z.string().optional(),
   HERALD_READ_STORE: z.enum(['embedded', 'mongodb']).default('embedded'),
@@ -145,7 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: string = 'all', channel
   }
   const dataDir = resolve(e.HERALD_DATA_DIR);
   return {
-    warnings: [...unusedLimitSettings(env), ...sandboxFaults({ failureRate: e.HERALD_SANDBOX_FAILURE_RATE, latencyMs: e.HERALD_SANDBOX_LATENCY_MS })],
+    warnings: [...unknownSettings(env), ...unusedLimitSettings(env), ...sandboxFaults({ failureRate: e.HERALD_SANDBOX_FAILURE_RATE, latencyMs: e.HERALD_SANDBOX_LATENCY_MS })],
     role: role as Role,
     workerRoutes: parseRoutes(channels),
     dataDir,
