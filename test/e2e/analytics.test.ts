@@ -40,6 +40,30 @@ describe('GET /v1/analytics', () => {
     assert.deepEqual(filtered, email, 'the channel filter gives the same row');
   });
 
+  it('gives push an open rate once the app reports receipts: APNs and FCM send none', async () => {
+    await h.app.inject({ method: 'POST', url: '/v1/users/u-1/devices', headers: auth, payload: { platform: 'android', token: `fcm:${'t'.repeat(150)}` } });
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], channels: ['push'], category: 'chat', content: { push: { title: 't', body: `m ${i}` } } } });
+      ids.push(res.json<{ notifications: { id: string }[] }>().notifications[0]!.id);
+    }
+    // The app's push handler reports each arrival; the user opens one of the four.
+    for (const id of ids) {
+      const res = await h.app.inject({ method: 'POST', url: `/v1/notifications/${id}/delivered`, headers: auth });
+      assert.deepEqual([res.statusCode, res.json()], [202, { id, delivered: true }]);
+    }
+    assert.equal((await h.app.inject({ method: 'POST', url: `/v1/notifications/${ids[0]}/delivered`, headers: auth })).statusCode, 202, 'a second report is taken and adds nothing');
+    assert.equal((await h.app.inject({ method: 'POST', url: `/v1/notifications/${ids[0]}/opened`, headers: auth })).statusCode, 202);
+    const push = await eventually(8000, 'four push delivered, one opened', async () => {
+      const row = (await get(`from=${today}&to=${today}&channel=push`)).json<{ rows: (Row & { delivered: number; opened: number; openRate: number | null })[] }>().rows[0];
+      return row?.delivered === 4 && row.opened === 1 ? row : undefined;
+    });
+    assert.equal(push.openRate, 0.25);
+    const doc = (await h.app.inject({ method: 'GET', url: `/v1/notifications/${ids[1]}`, headers: auth })).json<{ delivered?: boolean; events: { type: string; source?: string }[] }>();
+    assert.equal(doc.delivered, true);
+    assert.deepEqual(doc.events.filter((e) => e.type === 'NotificationDelivered').map((e) => e.source), ['app']);
+  });
+
   it('groups by hour and filters by category', async () => {
     const res = await get(`groupBy=hour&category=order-updates&channel=sms`);
     assert.equal(res.statusCode, 200, res.body);

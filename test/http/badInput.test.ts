@@ -123,20 +123,20 @@ describe('bad input gets a clear 4xx problem, never a 500', () => {
     assert.equal((await send('Order 42\tshipped')).statusCode, 202);
   });
 
-  it('opened or clicked for a notification that reached no one is a 409, and nothing is recorded', async () => {
+  it('opened, delivered or clicked for a notification that reached no one is a 409, and nothing is recorded', async () => {
     // u-1 has no phone: the SMS ends suppressed (no_address) within the request.
     const sms = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], channels: ['sms'], category: 'c', content: { sms: { body: 'x' } } } });
     const { id, status } = sms.json<{ notifications: { id: string; status: string }[] }>().notifications[0]!;
     assert.equal(status, 'suppressed');
     const head = await h.herald.events.headPosition();
-    for (const action of ['opened', 'clicked']) {
+    for (const action of ['opened', 'delivered', 'clicked']) {
       const res = await h.app.inject({ method: 'POST', url: `/v1/notifications/${id}/${action}`, headers: auth });
       assert.equal(res.statusCode, 409, res.body);
       assert.equal(res.json<{ code: string }>().code, 'notification_not_delivered');
       assert.match(res.json<{ detail: string }>().detail, /is suppressed and nothing of it was delivered/);
     }
     // Other tests' deliveries append meanwhile; none of this notification's.
-    const recorded = await h.herald.events.readAll({ fromPosition: head, filter: { eventTypes: ['NotificationOpened', 'NotificationClicked'] } });
+    const recorded = await h.herald.events.readAll({ fromPosition: head, filter: { eventTypes: ['NotificationOpened', 'NotificationDelivered', 'NotificationClicked'] } });
     assert.deepEqual(recorded, [], 'no open or click recorded');
   });
 

@@ -5,7 +5,7 @@ import { handle } from '../../commands/handle.ts';
 import { notificationAggregate, sendNotification, type SendContext } from '../../commands/sendNotification.ts';
 import { EventStoreUnavailableError } from '../../ports/eventStore.ts';
 import { sendErrorProblem } from '../sendErrors.ts';
-import { NotificationNotCancellableError, NotificationNotDeliveredError, NotificationNotFoundError, notificationStream } from '../../domain/notification.ts';
+import { NotificationNotCancellableError, NotificationNotDeliveredError, NotificationNotFoundError, notificationStream, type NotificationCommand } from '../../domain/notification.ts';
 import { decodeEvent } from '../../codec/events.ts';
 import { evolveNotificationLog, notificationLog, type NotificationLogDoc } from '../../projections/notificationLog.ts';
 import type { AppDeps } from '../deps.ts';
@@ -143,14 +143,20 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.post('/v1/notifications/:id/opened', {
       schema: { tags: ['notifications'], summary: 'Record that the user opened the notification', params: z.object({ id: notificationId }), response: { 202: z.object({ id: z.string(), opened: z.literal(true) }) } },
     }, async (req, reply) => {
-      try {
-        await handle(deps.events, notificationStream(req.params.id), notificationAggregate, { type: 'RecordOpen', data: { notificationId: req.params.id } }, { now: deps.now, metadata: { appId: req.appId } });
-      } catch (error) {
-        if (error instanceof NotificationNotFoundError) throw new Problem(404, error.code, 'Notification not found', error.message);
-        if (error instanceof NotificationNotDeliveredError) throw new Problem(409, error.code, 'Never delivered', error.message);
-        throw error;
-      }
+      await recordReport(deps, req.appId, { type: 'RecordOpen', data: { notificationId: req.params.id } });
       return reply.status(202).send({ id: req.params.id, opened: true as const });
+    });
+
+    app.post('/v1/notifications/:id/delivered', {
+      schema: {
+        tags: ['notifications'],
+        summary: 'Record that the notification reached the device (push: APNs and FCM send no receipts); once',
+        params: z.object({ id: notificationId }),
+        response: { 202: z.object({ id: z.string(), delivered: z.literal(true) }) },
+      },
+    }, async (req, reply) => {
+      await recordReport(deps, req.appId, { type: 'RecordTracking', data: { notificationId: req.params.id, fact: { kind: 'delivered', source: 'app' } } });
+      return reply.status(202).send({ id: req.params.id, delivered: true as const });
     });
 
     app.post('/v1/notifications/:id/clicked', {
@@ -164,17 +170,21 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       },
     }, async (req, reply) => {
       const url = req.body?.url;
-      const command = { type: 'RecordTracking' as const, data: { notificationId: req.params.id, fact: { kind: 'clicked' as const, source: 'app' as const, ...(url ? { url } : {}) } } };
-      try {
-        await handle(deps.events, notificationStream(req.params.id), notificationAggregate, command, { now: deps.now, metadata: { appId: req.appId } });
-      } catch (error) {
-        if (error instanceof NotificationNotFoundError) throw new Problem(404, error.code, 'Notification not found', error.message);
-        if (error instanceof NotificationNotDeliveredError) throw new Problem(409, error.code, 'Never delivered', error.message);
-        throw error;
-      }
+      await recordReport(deps, req.appId, { type: 'RecordTracking', data: { notificationId: req.params.id, fact: { kind: 'clicked', source: 'app', ...(url ? { url } : {}) } } });
       return reply.status(202).send({ id: req.params.id, clicked: true as const });
     });
   };
+}
+
+/** An app's report on one of its notifications (opened, delivered, clicked): 404 for none, 409 for one that reached no one. */
+async function recordReport(deps: AppDeps, appId: string, command: Extract<NotificationCommand, { type: 'RecordOpen' | 'RecordTracking' }>): Promise<void> {
+  try {
+    await handle(deps.events, notificationStream(command.data.notificationId), notificationAggregate, command, { now: deps.now, metadata: { appId } });
+  } catch (error) {
+    if (error instanceof NotificationNotFoundError) throw new Problem(404, error.code, 'Notification not found', error.message);
+    if (error instanceof NotificationNotDeliveredError) throw new Problem(409, error.code, 'Never delivered', error.message);
+    throw error;
+  }
 }
 
 const definedOnly = (fields: Record<string, string | undefined>): Record<string, string> => Object.fromEntries(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined));
