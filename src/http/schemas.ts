@@ -8,11 +8,31 @@ export const categoryName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'low
 export const userId = z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'use 1-128 letters, digits or . _ : @ -');
 export const notificationId = z.string().regex(/^[0-9a-f-]{36}$/, 'a notification id (UUID)');
 export const templateId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use 1-128 letters, digits or . _ - (starting with a letter or digit)');
+/** Levels of objects and lists a template's parameters may nest: deeper is no data a template prints, and rendering walks it recursively. */
+export const PARAMS_MAX_DEPTH = 32;
+
+/** Whether `value` nests objects and lists at most `max` levels deep; a walk with its own stack, so no depth overflows it. */
+function nestsAtMost(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= max) return false;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
+/** A template's parameters: JSON values by name, nested at most PARAMS_MAX_DEPTH levels. */
+export const templateParams = z
+  .record(z.string(), z.unknown())
+  .refine((params) => nestsAtMost(params, PARAMS_MAX_DEPTH), `parameters nested more than ${PARAMS_MAX_DEPTH} levels deep; pass the values the template prints`);
+
 /** A send that names a template instead of inline content; the recipient's locale picks the language. */
 export const templateRef = z.strictObject({
   id: templateId,
   version: z.number().int().min(1).optional().describe('absent: the latest version at request time'),
-  params: z.record(z.string(), z.unknown()).default({}).describe('values for the template\'s {{parameters}}'),
+  params: templateParams.default({}).describe('values for the template\'s {{parameters}}'),
 });
 
 /** A push data key the providers keep for themselves, as an issue at `data/<key>`. */

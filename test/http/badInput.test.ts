@@ -147,6 +147,36 @@ describe('bad input gets a clear 4xx problem, never a 500', () => {
   });
 });
 
+describe('template parameters nested deeper than any template reads', () => {
+  let h: Awaited<ReturnType<typeof startTestHerald>>;
+  before(async () => {
+    h = await startTestHerald();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('template parameters nested thousands of levels deep are a 422, not a 500 from a recursion', async () => {
+    // Built as text: the object, made in JS, would overflow JSON.stringify's stack itself.
+    const deep = `${'{"a":['.repeat(2_500)}"x"${']}'.repeat(2_500)}`;
+    const template = `{"id":"any","params":{"name":${deep}}}`;
+    const requests = [
+      { url: '/v1/notifications', payload: `{"to":[{"userId":"u-1"}],"channels":["email"],"category":"c","template":${template}}`, path: '/template/params' },
+      { url: '/v1/notifications/batch', payload: `{"requests":[{"to":[{"userId":"u-1"}],"channels":["email"],"category":"c","template":${template}}]}`, path: '/requests/0/template/params' },
+      { url: '/v1/templates/any/preview', payload: `{"params":{"name":${deep}}}`, path: '/params' },
+    ];
+    for (const { url, payload, path } of requests) {
+      const res = await h.app.inject({ method: 'POST', url, headers: { ...auth, 'content-type': 'application/json' }, payload });
+      assert.equal(res.statusCode, 422, `${url}: ${res.body.slice(0, 300)}`);
+      assert.deepEqual(res.json<{ errors: { path: string; message: string }[] }>().errors.map((e) => [e.path, /nested more than 32 levels/.test(e.message)]), [[path, true]], url);
+    }
+    let shallow: unknown = 'x';
+    for (let i = 0; i < 31; i += 1) shallow = { a: shallow };
+    const ok = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], channels: ['email'], category: 'c', template: { id: 'any', params: { name: shallow } } } });
+    assert.equal(ok.json<{ code: string }>().code, 'template_not_found', '32 levels pass the schema');
+  });
+});
+
 describe('a push larger than APNs and FCM take', () => {
   let h: Awaited<ReturnType<typeof startTestHerald>>;
   before(async () => {

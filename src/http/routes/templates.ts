@@ -7,7 +7,7 @@ import { CHANNELS } from '../../domain/channels.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
 import { renderProblem } from '../sendErrors.ts';
-import { pushSound, recipientText, reservedDataKeys, templateId } from '../schemas.ts';
+import { pushSound, recipientText, reservedDataKeys, templateId, templateParams } from '../schemas.ts';
 import { userLocale } from '../userSchemas.ts';
 import { BADGE_MAX } from '../../domain/contentLimits.ts';
 
@@ -73,7 +73,7 @@ const view = (template: TemplateVersion, versions: number[]) => ({
 const written = (w: TemplateWritten) => view(w.template, w.versions);
 
 const previewBody = z.strictObject({
-  params: z.record(z.string(), z.unknown()).default({}).describe('values for the template\'s {{parameters}}, as a send would give them'),
+  params: templateParams.default({}).describe('values for the template\'s {{parameters}}, as a send would give them'),
   locale: userLocale.nullable().default(null).describe('the recipient\'s locale, as a user\'s is given (null: unknown, the default locale)'),
   version: z.number().int().min(1).optional().describe('absent: the latest version'),
 });
