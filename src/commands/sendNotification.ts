@@ -22,6 +22,7 @@ import { limitsFor, takeSlots } from './rateSlots.ts';
 import { idempotentId } from './idempotentId.ts';
 import { loadTemplate } from './templates.ts';
 import { renderTemplate } from '../templates/render.ts';
+import { checkUnsubscribeTag } from '../domain/unsubscribeTag.ts';
 import { encodeEvent } from '../codec/events.ts';
 import { load, type Aggregate } from './handle.ts';
 import { loadUser } from './users.ts';
@@ -89,6 +90,8 @@ export interface SendContext {
   defaultRateLimit?: RateLimit | null;
   /** A user's limit over every category together; transactional categories are exempt. */
   userRateLimit?: RateLimit | null;
+  /** Whether email gets unsubscribe links (HERALD_LIST_UNSUBSCRIBE), which the body's UNSUBSCRIBE_TAG needs. */
+  unsubscribeLinks?: boolean;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -109,6 +112,7 @@ export async function sendNotification(ctx: SendContext, input: SendInput): Prom
       if (!user.exists) return { userId, user, content: {} };
       const content = template && input.template ? renderTemplate(template, user.profile.locale, input.template.params) : (input.content ?? {});
       for (const c of template ? (input.channels ?? []) : []) if (!content[c]) throw new TemplateChannelMissingError(template!.templateId, c);
+      checkUnsubscribeTag(content.email, { category: input.category, transactional: category.transactional, linksOn: ctx.unsubscribeLinks === true, from: template ? 'template' : 'content/email' });
       return { userId, user, content };
     }),
   );

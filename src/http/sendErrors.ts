@@ -1,5 +1,6 @@
 import { AlreadyExpiredError, IdempotencyKeyReusedError, TemplateChannelMissingError, TemplateNotFoundError } from '../commands/sendNotification.ts';
 import { TemplateRenderError } from '../templates/render.ts';
+import { UnsubscribeLinkUnavailableError } from '../domain/unsubscribeTag.ts';
 import { Problem } from './problem.ts';
 
 /**
@@ -13,6 +14,7 @@ export function sendErrorProblem(error: unknown, at = ''): Problem | undefined {
   if (error instanceof TemplateNotFoundError) return new Problem(422, error.code, 'Unknown template', error.message, { errors: [{ in: 'body', path: `${at}/template/id`, message: error.message }] });
   if (error instanceof TemplateChannelMissingError) return new Problem(422, error.code, 'Template lacks a channel', error.message, { errors: [{ in: 'body', path: `${at}/channels`, message: error.message }] });
   if (error instanceof TemplateRenderError) return renderProblem(error, `${at}/template/params`);
+  if (error instanceof UnsubscribeLinkUnavailableError) return new Problem(422, error.code, 'No unsubscribe link for this email', error.message, { errors: [{ in: 'body', path: `${at}/${error.from}`, message: error.message }] });
   return undefined;
 }
 

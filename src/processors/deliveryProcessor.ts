@@ -13,8 +13,9 @@ import { deliveredLate, expire, lateOptOut } from './lateDelivery.ts';
 import { RateLimiter } from './rateLimiter.ts';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retryPolicy.ts';
 import { recordSettlement, type DeliveryMetrics } from '../metrics.ts';
-import { withEmailTracking, type EmailTrackingOptions } from '../tracking/emailTracking.ts';
-import { listUnsubscribeHeaders, type ListUnsubscribeOptions } from '../tracking/listUnsubscribe.ts';
+import type { EmailTrackingOptions } from '../tracking/emailTracking.ts';
+import type { ListUnsubscribeOptions } from '../tracking/listUnsubscribe.ts';
+import { outgoingEmail } from '../tracking/outgoingEmail.ts';
 
 export interface DeliveryProcessorOptions {
   events: EventStore;
@@ -157,9 +158,8 @@ export class DeliveryProcessor {
         }
       }
       const addresses = addressesFor(user, route);
-      const tracked = route === 'email' && content.email && this.o.emailTracking ? withEmailTracking(content.email, notificationId, this.o.emailTracking) : { content: content[channel] };
-      const headers = route === 'email' && this.o.listUnsubscribe ? listUnsubscribeHeaders(this.o.listUnsubscribe, state.request) : undefined;
-      const messages = addresses.map((to) => ({ route, notificationId, to, ...tracked, ...(headers ? { headers } : {}), priority, ...(expiresAt ? { expiresAt } : {}) }) as DeliveryMessage);
+      const outgoing = route === 'email' && content.email ? outgoingEmail(content.email, state.request, this.o) : { content: content[channel] };
+      const messages = addresses.map((to) => ({ route, notificationId, to, ...outgoing, priority, ...(expiresAt ? { expiresAt } : {}) }) as DeliveryMessage);
       return { pe, notificationId, userId, attempt, messages, loaded };
     } catch (error) {
       this.log.error({ err: error, position: pe.event.position }, 'cannot prepare delivery; parking the event');

@@ -13,6 +13,7 @@
 import { decodeHTMLAttribute } from 'entities';
 import type { EmailContent } from '../ports/deliveryProvider.ts';
 import { isTrackableUrl, signLinkToken } from './linkToken.ts';
+import { UNSUBSCRIBE_TAG } from '../domain/unsubscribeTag.ts';
 
 export interface EmailTrackingOptions {
   secret: Buffer;
@@ -66,9 +67,9 @@ export function injectTracking(html: string, notificationId: string, options: Em
   return rewrite(html, (url) => trackedLinkUrl(options, notificationId, url), trackingPixelUrl(options, notificationId));
 }
 
-/** SendGrid applies substitutions to subject and text as well, so the tag must be in none of them. */
+/** SendGrid applies substitutions to subject and text as well, so the tag must be in none of them (but the unsubscribe tag, put there to be replaced). */
 function holdsTagText({ subject, text, html }: EmailContent): boolean {
-  return [subject, text, html].some((part) => part?.toLowerCase().includes(TAG_PREFIX));
+  return [subject, text, html].some((part) => part?.toLowerCase().replaceAll(UNSUBSCRIBE_TAG, '').includes(TAG_PREFIX));
 }
 
 /**

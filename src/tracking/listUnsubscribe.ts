@@ -12,6 +12,8 @@
  * button there would promise what Herald does not do.
  */
 import type { RequestData } from '../domain/notification.ts';
+import { holdsUnsubscribeTag, UNSUBSCRIBE_TAG } from '../domain/unsubscribeTag.ts';
+import type { EmailContent } from '../ports/deliveryProvider.ts';
 import { signLinkToken } from './linkToken.ts';
 
 export interface ListUnsubscribeOptions {
@@ -34,4 +36,16 @@ export function listUnsubscribeHeaders(options: ListUnsubscribeOptions, request:
   if (request.channel !== 'email' || request.transactional !== false) return undefined;
   const url = unsubscribeUrl(options, request.notificationId);
   return url.startsWith('https://') ? { 'List-Unsubscribe': `<${url}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : { 'List-Unsubscribe': `<${url}>` };
+}
+
+/**
+ * The body's unsubscribe tag (domain/unsubscribeTag.ts) and this notification's link, as a
+ * substitution, so that emails of the same content keep sharing one SendGrid request; undefined
+ * when the email holds no tag. A request holding it in a transactional category is refused
+ * before the 202; one recorded otherwise (before the check existed) gets an empty link rather
+ * than the tag's text.
+ */
+export function unsubscribeSubstitution(options: ListUnsubscribeOptions, request: Pick<RequestData, 'notificationId' | 'transactional'>, email: EmailContent | undefined): Record<string, string> | undefined {
+  if (!holdsUnsubscribeTag(email)) return undefined;
+  return { [UNSUBSCRIBE_TAG]: request.transactional === false ? unsubscribeUrl(options, request.notificationId) : '' };
 }

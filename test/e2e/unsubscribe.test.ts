@@ -105,3 +105,47 @@ describe('one-click unsubscribe: the List-Unsubscribe link of email', () => {
     }
   });
 });
+
+describe('the unsubscribe link in an email\'s body ([[herald:unsubscribe]])', () => {
+  let h: Awaited<ReturnType<typeof startTestHerald>>;
+  const TAG = '[[herald:unsubscribe]]';
+  const html = `<p>Five new recipes</p><p><a href="${TAG}">Unsubscribe</a></p>`;
+  const send = (category: string, email: Record<string, string>) => h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], channels: ['email'], category, content: { email } } });
+
+  before(async () => {
+    h = await startTestHerald({ HERALD_PUBLIC_URL: PUBLIC_URL });
+    for (const [url, payload] of [['/v1/users/u-1', { email: 'ada@example.com' }], ['/v1/categories/password-reset', { transactional: true }]] as const) {
+      assert.equal((await h.app.inject({ method: 'PUT', url, headers: auth, payload })).statusCode, 200);
+    }
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('is replaced by the notification\'s own link, the header\'s, whose page unsubscribes', async () => {
+    const res = await send('news', { subject: 'This week', html, text: `Unsubscribe: ${TAG}` });
+    assert.equal(res.statusCode, 202, res.body);
+    const id = res.json<{ notifications: { id: string }[] }>().notifications[0]!.id;
+    const line = await eventually(8000, 'the email in the outbox', async () => (await h.outbox() as (Line & { content: { html: string; text: string } })[]).find((l) => l.notificationId === id));
+    const header = /^<(https:\/\/herald\.test\/t\/u\/[^>]+)>$/.exec(line.headers?.['List-Unsubscribe'] ?? '')?.[1];
+    assert.ok(header, JSON.stringify(line.headers));
+    assert.ok(line.content.html.includes(`<a href="${header}">Unsubscribe</a>`), line.content.html);
+    assert.equal(line.content.text, `Unsubscribe: ${header}`);
+    const page = await h.app.inject({ method: 'GET', url: header.slice(PUBLIC_URL.length) });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /&ldquo;news&rdquo; emails\?/);
+  });
+
+  it('is a 422 in a transactional category, or in a subject, before anything is written', async () => {
+    const head = await h.herald.events.headPosition();
+    for (const [category, email, why] of [['password-reset', { subject: 'Reset', html }, /transactional/], ['news', { subject: `Out ${TAG}`, text: 'x' }, /not its subject/]] as const) {
+      const res = await send(category, email);
+      assert.equal(res.statusCode, 422, res.body);
+      const body = res.json<{ code: string; errors: { path: string; message: string }[] }>();
+      assert.equal(body.code, 'unsubscribe_link_unavailable');
+      assert.equal(body.errors[0]?.path, '/content/email');
+      assert.match(body.errors[0].message, why);
+    }
+    assert.deepEqual(await h.herald.events.readAll({ fromPosition: head, filter: { eventTypes: ['NotificationRequested'] } }), [], 'nothing requested');
+  });
+});

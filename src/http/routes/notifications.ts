@@ -28,6 +28,7 @@ async function findNotification(deps: AppDeps, id: string): Promise<Notification
 
 const sendContext = (deps: AppDeps, req: FastifyRequest): SendContext => ({
   store: deps.events, now: deps.now, ids: deps.ids, scope: req.appId, metadata: { appId: req.appId, requestId: req.id }, defaultRateLimit: deps.policy?.defaultRateLimit ?? null, userRateLimit: deps.policy?.userRateLimit ?? null,
+  unsubscribeLinks: deps.tracking?.listUnsubscribe === true,
 });
 
 /** A batch item that failed on our side, while others went through: logged, and answered in its result. */
