@@ -173,6 +173,8 @@ export function analysisOf(version: TemplateVersion, locale: string, part: Part)
 
 /** Handlebars messages span lines (source excerpt, caret, the long list of expected tokens); one line is enough. */
 function describe(error: unknown): string {
+  // Blocks within blocks a few thousand deep overflow the parser's stack.
+  if (error instanceof RangeError && /call stack/.test(error.message)) return 'nested too deeply (blocks or subexpressions within each other some thousands of levels): flatten it';
   const lines = (error instanceof Error ? error.message : String(error)).split('\n');
   const got = /got '([^']+)'/.exec(lines.at(-1) ?? '');
   const text = lines.length > 1 ? `${lines[0]!.replace(/:$/, '')} at "${lines[1]}"${got ? ` (unexpected ${got[1]})` : ''}` : lines[0]!;

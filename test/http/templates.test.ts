@@ -84,6 +84,9 @@ describe('templates over HTTP', () => {
     assert.equal((await call('GET', '/v1/templates/broken')).statusCode, 404);
     const helper = await call('PUT', '/v1/templates/broken', { defaultLocale: 'en', locales: { en: { push: { title: '{{upper name}}', body: 'b' } } } });
     assert.deepEqual([helper.statusCode, helper.json<ProblemBody>().field], [422, 'push.title']);
+    const deep = await call('PUT', '/v1/templates/broken', { defaultLocale: 'en', locales: { en: { email: { subject: 's', html: `${'{{#if a}}'.repeat(4_000)}x${'{{/if}}'.repeat(4_000)}` } } } });
+    assert.equal(deep.statusCode, 422, deep.body);
+    assert.match(deep.json<ProblemBody>().detail ?? '', /^locales\.en\.email\.html: nested too deeply/);
   });
 
   it('a body that breaks the schema → 422 validation_failed naming the field', async () => {
