@@ -4,7 +4,7 @@
  * page neither repeats nor skips an item when newer ones arrive meanwhile.
  */
 import { z } from 'zod';
-import type { FieldValue, StoredDoc } from '../ports/readModelStore.ts';
+import type { FieldValue, ReadModelStore, StoredDoc } from '../ports/readModelStore.ts';
 
 type After = { value: FieldValue; id: string };
 
@@ -42,3 +42,12 @@ export function pageOf(found: readonly StoredDoc[], limit: number, field: string
   const cursor = Buffer.from(JSON.stringify({ v, id: last.id }), 'utf8').toString('base64url');
   return { docs, nextCursor: cursor };
 }
+
+/** A page of a whole collection in `field`'s order (ascending), `limit` at a time, with its next cursor. */
+export async function listPage(readModels: ReadModelStore, collection: string, field: string, limit: number, cursor: After | undefined): Promise<{ docs: StoredDoc[]; nextCursor: string | null }> {
+  const found = await readModels.find(collection, { orderBy: { field, direction: 'asc' }, limit: limit + 1, ...(cursor ? { after: cursor } : {}) });
+  return pageOf(found, limit, field);
+}
+
+/** The query of a whole-collection list: `limit` and `cursor`. */
+export const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), cursor: pageCursor.optional() });

@@ -9,6 +9,8 @@ import { Problem } from '../problem.ts';
 import { renderProblem } from '../sendErrors.ts';
 import { pushSound, recipientText, reservedDataKeys, templateId, templateParams } from '../schemas.ts';
 import { userLocale } from '../userSchemas.ts';
+import { listPage, listQuery, nextCursorField } from '../paging.ts';
+import { templateCatalog, type TemplateSummaryDoc } from '../../projections/catalog.ts';
 import { BADGE_MAX } from '../../domain/contentLimits.ts';
 
 const localeTag = z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'a BCP 47 language tag, e.g. en or ko-KR');
@@ -71,6 +73,8 @@ const view = (template: TemplateVersion, versions: number[]) => ({
 });
 
 const written = (w: TemplateWritten) => view(w.template, w.versions);
+
+const templateSummary = z.object({ templateId: z.string(), latestVersion: z.number(), defaultLocale: z.string(), locales: z.array(z.string()), channels: z.array(z.string()), createdAt: z.string(), updatedAt: z.string() });
 
 const previewBody = z.strictObject({
   params: templateParams.default({}).describe('values for the template\'s {{parameters}}, as a send would give them'),
@@ -147,6 +151,13 @@ export function templatesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       } catch (error) {
         throw error instanceof TemplateRenderError ? renderProblem(error, '/params') : error;
       }
+    });
+
+    app.get('/v1/templates', {
+      schema: { tags: ['templates'], summary: 'Every template, by id: its latest version, locales and channels', querystring: listQuery, response: { 200: z.object({ templates: z.array(templateSummary), nextCursor: nextCursorField }) } },
+    }, async (req) => {
+      const { docs, nextCursor } = await listPage(deps.readModels, templateCatalog.collection.name, 'templateId', req.query.limit, req.query.cursor);
+      return { templates: docs.map((d) => d.doc as TemplateSummaryDoc), nextCursor };
     });
 
     app.get('/v1/templates/:templateId', {
