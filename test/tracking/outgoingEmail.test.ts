@@ -53,3 +53,22 @@ describe('a send whose email holds the unsubscribe tag', () => {
     }
   });
 });
+
+describe('an email sent with HTML only', () => {
+  const html = `<table width="100%"><tr><td><h1>Order 4711 shipped</h1><p>Your order <b>4711</b> is on its way.</p></td></tr></table><table><tr><th>Item</th><th>Qty</th></tr><tr><td>Kettle</td><td>1</td></tr></table><p><a href="https://shop.example/o/4711">Track it</a></p><img src="https://shop.example/logo.png" alt="Shop"><p><a href="${UNSUBSCRIBE_TAG}">Unsubscribe</a></p>`;
+
+  it('gets a text part made from it: headings, tables and links readable, images left out, the links untracked', () => {
+    const out = outgoingEmail({ subject: 'Shipped', html }, request, { emailTracking: options, listUnsubscribe: options });
+    const text = substitute(out.content, out.substitutions).text ?? '';
+    assert.match(text, /^ORDER 4711 SHIPPED\n\nYour order 4711 is on its way\./);
+    assert.match(text, /ITEM +QTY\nKettle +1/);
+    assert.match(text, /Track it \[https:\/\/shop\.example\/o\/4711\]/, 'the link as written, not the click redirect');
+    assert.ok(text.endsWith(`Unsubscribe [${unsubscribeUrl(options, id)}]`), text);
+    assert.doesNotMatch(text, /logo|<|>/);
+  });
+
+  it('keeps a text part the sender wrote, and adds none to HTML without words', () => {
+    assert.equal(outgoingEmail({ subject: 's', html, text: 'Mine' }, request, {}).content.text, 'Mine');
+    assert.equal(outgoingEmail({ subject: 's', html: '<img src="https://shop.example/banner.png">' }, request, {}).content.text, undefined);
+  });
+});
