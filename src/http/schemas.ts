@@ -81,7 +81,7 @@ const content = z.strictObject({
 });
 
 /** An ISO 8601 time with an offset, kept as UTC. */
-const isoTime = z.iso.datetime({ offset: true, message: 'an ISO 8601 time with offset, e.g. 2026-12-01T09:00:00Z' }).transform((v) => new Date(v).toISOString());
+export const isoTime = z.iso.datetime({ offset: true, message: 'an ISO 8601 time with offset, e.g. 2026-12-01T09:00:00Z' }).transform((v) => new Date(v).toISOString());
 
 export const sendBody = (maxRecipients: number) =>
   z

@@ -102,6 +102,25 @@ describe('list routes page with a cursor', () => {
     assert.equal(bad.statusCode, 422);
   });
 
+  it('a user\'s notifications between two times (from, to: inclusive), newest first, paged', async () => {
+    type List = { notifications: { id: string; requestedAt: string }[] };
+    const all = (await get<List>('/v1/users/u-1/notifications?limit=200')).notifications;
+    assert.ok(all.length >= 6, `${all.length} notifications`);
+    const times = [...new Set(all.map((n) => n.requestedAt))].sort();
+    assert.ok(times.length >= 4, `distinct request times: ${times.length}`);
+    const [from, to] = [times[1]!, times.at(-2)!];
+    const expected = all.filter((n) => n.requestedAt >= from && n.requestedAt <= to).map((n) => n.id);
+    assert.ok(expected.length > 0 && expected.length < all.length);
+    const q = (query: string) => `/v1/users/u-1/notifications?${query}`;
+    assert.deepEqual(await pages<List>(q(`from=${from}&to=${to}&limit=2`), (p) => p.notifications), expected);
+    assert.deepEqual((await get<List>(q(`from=${from}&limit=200`))).notifications.map((n) => n.id), all.filter((n) => n.requestedAt >= from).map((n) => n.id));
+    assert.deepEqual((await get<List>(q(`to=${to}&limit=200`))).notifications.map((n) => n.id), all.filter((n) => n.requestedAt <= to).map((n) => n.id));
+    const backwards = await h.app.inject({ method: 'GET', url: q(`from=${to}&to=${from}`), headers: auth });
+    assert.equal(backwards.statusCode, 422, backwards.body);
+    assert.ok(backwards.body.includes('from is after to'), backwards.body);
+    assert.equal((await h.app.inject({ method: 'GET', url: q('from=yesterday'), headers: auth })).statusCode, 422);
+  });
+
   it('refuses a cursor it did not give out, and a cursor with an offset', async () => {
     for (const [url, mentions] of [
       ['/v1/users/u-1/notifications?cursor=garbage', 'querystring/cursor: not a cursor from this list'],

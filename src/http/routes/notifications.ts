@@ -12,7 +12,7 @@ import type { AppDeps } from '../deps.ts';
 import { Problem, problemBody } from '../problem.ts';
 import { seesAllApps } from '../guards.ts';
 import { nextCursorField, notBoth, notBothMessage, pageCursor, pageOf } from '../paging.ts';
-import { batchBody, categoryName, batchResponse, notificationId, notificationResponse, sendBody, sendResponse, userId } from '../schemas.ts';
+import { batchBody, categoryName, batchResponse, isoTime, notificationId, notificationResponse, sendBody, sendResponse, userId } from '../schemas.ts';
 
 /**
  * One notification is one short stream: folding it with the read model's own function gives the
@@ -109,16 +109,20 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             status: z.enum(['requested', 'scheduled', 'sent', 'failed', 'suppressed', 'cancelled']).optional().describe('only notifications in this status'),
             channel: z.enum(['push', 'sms', 'email']).optional(),
             category: categoryName.optional(),
+            from: isoTime.optional().describe('only notifications requested at or after this time'),
+            to: isoTime.optional().describe('only notifications requested at or before this time'),
           })
-          .refine(notBoth, notBothMessage),
+          .refine(notBoth, notBothMessage)
+          .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'from is after to', path: ['from'] }),
         response: { 200: z.object({ notifications: z.array(notificationResponse), nextCursor: nextCursorField }) },
       },
     }, async (req) => {
-      const { limit, offset, cursor, ...filters } = req.query;
+      const { limit, offset, cursor, from, to, ...filters } = req.query;
       const found = await deps.readModels.find(notificationLog.collection.name, {
         // Each app lists only what it sent; an admin key lists everything (see http/guards.ts).
         // The filters narrow one user's notifications, found through the user's index.
         where: { userId: req.params.userId, ...(seesAllApps(req) ? {} : { appId: req.appId }), ...definedOnly(filters) },
+        ...(from || to ? { range: { field: 'requestedAt', ...(from ? { gte: from } : {}), ...(to ? { lte: to } : {}) } } : {}),
         orderBy: { field: 'requestedAt', direction: 'desc' },
         limit: limit + 1,
         offset,
