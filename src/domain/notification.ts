@@ -63,12 +63,12 @@ export class NotificationNotCancellableError extends Error {
 export class NotificationNotDeliveredError extends Error {
   readonly code = 'notification_not_delivered';
   constructor(readonly notificationId: string, readonly status: Status) {
-    super(`notification ${notificationId} is ${status} and nothing of it was delivered, so it cannot have been opened or clicked; check the id your app reports`);
+    super(`notification ${notificationId} is ${status} and nothing of it was sent, so it cannot have reached, been opened or clicked; check the id your app reports`);
   }
 }
 
 /**
- * Whether an app may report the notification opened or clicked: a route delivered it, or it is
+ * Whether an app may report the notification delivered, opened or clicked: a route sent it, or it is
  * still on its way (a push can reach the phone before its provider's answer is recorded). One
  * that was suppressed, cancelled, failed on every route or is still held never reached anyone.
  */

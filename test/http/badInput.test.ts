@@ -133,7 +133,7 @@ describe('bad input gets a clear 4xx problem, never a 500', () => {
       const res = await h.app.inject({ method: 'POST', url: `/v1/notifications/${id}/${action}`, headers: auth });
       assert.equal(res.statusCode, 409, res.body);
       assert.equal(res.json<{ code: string }>().code, 'notification_not_delivered');
-      assert.match(res.json<{ detail: string }>().detail, /is suppressed and nothing of it was delivered/);
+      assert.match(res.json<{ detail: string }>().detail, /is suppressed and nothing of it was sent/);
     }
     // Other tests' deliveries append meanwhile; none of this notification's.
     const recorded = await h.herald.events.readAll({ fromPosition: head, filter: { eventTypes: ['NotificationOpened', 'NotificationDelivered', 'NotificationClicked'] } });

@@ -17,7 +17,7 @@ const rateLimit = z.strictObject({
 const body = z.strictObject({ transactional: z.boolean().default(false), marketing: z.boolean().default(false), rateLimit: rateLimit.nullable().default(null) });
 const policy = body.extend({ category: z.string() });
 
-/** Categories: transactional or marketing, and their rate limit per user. Admin scope. */
+/** Categories: transactional or marketing, and their rate limit per user. Reading needs read, configuring admin (scopes.ts). */
 export function categoriesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
     app.get('/v1/categories', {
