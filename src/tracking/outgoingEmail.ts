@@ -1,8 +1,9 @@
 /**
  * What Herald adds to an email on its way out, as a pure function: a text part when only HTML was
  * given (plainText.ts), open and click tracking (emailTracking.ts), the List-Unsubscribe headers
- * and the body's unsubscribe link (listUnsubscribe.ts). Per-notification URLs go out as substitutions, so emails of the same
- * content keep the same content and share one SendGrid request.
+ * and the body's unsubscribe link (listUnsubscribe.ts). Per-notification URLs go out as
+ * substitutions, so emails of the same content keep the same content and share one SendGrid
+ * request.
  */
 import type { RequestData } from '../domain/notification.ts';
 import type { EmailContent } from '../ports/deliveryProvider.ts';

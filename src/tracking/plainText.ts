@@ -3,7 +3,7 @@
  * and spam filters read it (SpamAssassin scores HTML-only mail, MIME_HTML_ONLY), and SendGrid sends
  * what it is given. html-to-text (the package behind most Node mailers' text fallbacks) renders
  * headings, lists, links (`Track it [https://…]`) and tables, including the nested layout tables
- * email HTML is built from, as readable text; images and the tracking pixel are left out.
+ * email HTML is built from, as readable text; images are left out.
  */
 import { compile } from 'html-to-text';
 
