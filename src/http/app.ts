@@ -22,6 +22,7 @@ import { templatesRoutes } from './routes/templates.ts';
 import { trackingRoutes } from './routes/tracking.ts';
 import { unsubscribeRoutes } from './routes/unsubscribe.ts';
 import { webhookRoutes } from './webhooks/routes.ts';
+import { allowedMethods } from './allowedMethods.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -72,9 +73,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((req, reply) => sendProblem(reply, req, new Problem(404, 'route_not_found', 'Not found', `no route ${req.method} ${maskedUrl(req.url.split('?')[0] ?? '')}`)));
-
   const routes: { method: string; url: string; hidden: boolean }[] = [];
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    const allowed = allowedMethods(routes, path);
+    if (allowed.length === 0) return sendProblem(reply, req, new Problem(404, 'route_not_found', 'Not found', `no route ${req.method} ${maskedUrl(path)}`));
+    void reply.header('allow', allowed.join(', '));
+    return sendProblem(reply, req, new Problem(405, 'method_not_allowed', 'Method not allowed', `${maskedUrl(path)} takes ${allowed.join(', ')}, not ${req.method}`, { allow: allowed }));
+  });
   app.decorate('registeredRoutes', routes);
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url, hidden: Boolean(r.schema?.hide) });

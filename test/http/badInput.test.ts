@@ -48,6 +48,18 @@ describe('bad input gets a clear 4xx problem, never a 500', () => {
     });
   }
 
+  it('a path that exists without the method is a 405 with Allow, not a 404; a stranger still gets 401', async () => {
+    for (const [method, url, allow] of [['PATCH', '/v1/users/u-1', 'GET, HEAD, PUT'], ['PUT', '/v1/notifications', 'POST'], ['PUT', '/v1/notifications/0190a0b0-0000-7000-8000-000000000000/opened', 'POST']] as const) {
+      const res = await h.app.inject({ method, url, headers: auth });
+      assert.equal(res.statusCode, 405, `${method} ${url}: ${res.body}`);
+      assert.equal(res.headers.allow, allow);
+      const body = res.json<{ code: string; allow: string[] }>();
+      assert.deepEqual([body.code, body.allow.join(', ')], ['method_not_allowed', allow]);
+    }
+    assert.equal((await h.app.inject({ method: 'PATCH', url: '/v1/users/u-1' })).statusCode, 401, 'the API\'s shape is not shown to strangers');
+    assert.equal((await h.app.inject({ method: 'PATCH', url: '/v1/nothing/here', headers: auth })).statusCode, 404);
+  });
+
   it('a user id of 128 characters and a device token as long as a real FCM token work, logout included', async () => {
     const userId = `u${'x'.repeat(127)}`;
     // FCM registration tokens run to about 160 characters; the router refused anything over 100.
@@ -69,7 +81,7 @@ describe('bad input gets a clear 4xx problem, never a 500', () => {
     assert.equal(unknown.json<{ instance: string }>().instance, '/v1/users/s***@e***.com');
     const token = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
     const wrongRoute = await h.app.inject({ method: 'GET', url: `/v1/users/u-1/devices/${token}`, headers: auth });
-    assert.equal(wrongRoute.statusCode, 404);
+    assert.equal(wrongRoute.statusCode, 405, 'the path is a route for DELETE only');
     assert.equal(wrongRoute.body.includes(token), false, wrongRoute.body);
     const badUrl = await h.app.inject({ method: 'GET', url: '/v1/users/+14155550123%E0%A4%A', headers: auth });
     assert.equal(badUrl.statusCode, 400);
