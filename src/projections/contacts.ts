@@ -5,6 +5,11 @@ import type { Projection } from './projection.ts';
 export type ContactsDoc = {
   userId: string;
   email: string | null;
+  /**
+   * The email in lower case, for finding the users of an address a provider reports: mail
+   * systems treat addresses case-insensitively, and SendGrid reports the address as it sent it.
+   */
+  emailKey?: string | null;
   phone: string | null;
   locale: string | null;
   timezone: string | null;
@@ -20,7 +25,8 @@ export function evolveContacts(doc: ContactsDoc | null, event: Recorded): Contac
       const { userId, at, ...profile } = event.data;
       const base = doc ?? empty(userId, at);
       const defined = Object.fromEntries(Object.entries(profile).filter(([, v]) => v !== undefined));
-      return { ...base, ...defined, updatedAt: at };
+      const next = { ...base, ...defined, updatedAt: at };
+      return { ...next, emailKey: next.email?.toLowerCase() ?? null };
     }
     case 'DeviceRegistered': {
       const { userId, token, platform, appId, at } = event.data;
@@ -39,9 +45,10 @@ export function evolveContacts(doc: ContactsDoc | null, event: Recorded): Contac
 
 export const contacts: Projection<ContactsDoc> = {
   name: 'contacts',
-  version: 1,
+  // v2: emailKey, the address in lower case, indexed instead of the email as given.
+  version: 2,
   // Sparse: lookups are by one address, and a user without a phone (or email) need not be indexed under none.
-  collection: { name: 'contacts', indexes: [{ fields: ['email'], sparse: true }, { fields: ['phone'], sparse: true }] },
+  collection: { name: 'contacts', indexes: [{ fields: ['emailKey'], sparse: true }, { fields: ['phone'], sparse: true }] },
   eventTypes: ['UserProfileUpdated', 'DeviceRegistered', 'DeviceRemoved', 'DeviceTokenInvalidated'],
   keyOf: (event) => ('userId' in event.data ? event.data.userId : null),
   evolve: evolveContacts,

@@ -55,12 +55,10 @@ async function match(ctx: TrackingContext, item: Pick<ProviderFact, 'notificatio
   return null;
 }
 
-/** The users whose current contact details hold this address (contacts read model indexes both). */
+/** The users whose current contact details hold this address, an email in any case (contacts read model indexes both). */
 async function usersWithAddress(ctx: TrackingContext, channel: 'email' | 'sms', address: string): Promise<string[]> {
-  const field = channel === 'email' ? 'email' : 'phone';
-  const values = channel === 'email' ? [...new Set([address, address.toLowerCase()])] : [address];
-  const found = await Promise.all(values.map((value) => ctx.readModels.find(contacts.collection.name, { where: { [field]: value }, limit: 100 })));
-  return found.flat().map((d) => d.id);
+  const where: Record<string, string> = channel === 'email' ? { emailKey: address.trim().toLowerCase() } : { phone: address };
+  return (await ctx.readModels.find(contacts.collection.name, { where, limit: 100 })).map((d) => d.id);
 }
 
 /** Opts the address out for every user who has it (and the matched notification's user); returns how many changed. */

@@ -154,6 +154,23 @@ describe('tracking: email pixel and links, SendGrid and Twilio webhooks, opt-out
     assert.equal(next.status, 'suppressed');
   });
 
+  it('opts an address out for every user who has it, whatever its case: mail systems ignore case', async () => {
+    for (const [userId, email] of [['grace', 'Grace.Hopper@Example.org'], ['grace-work', 'grace.hopper@example.org'], ['other', 'someone@example.org']] as const) {
+      assert.equal((await h.app.inject({ method: 'PUT', url: `/v1/users/${userId}`, headers: auth, payload: { email } })).statusCode, 200);
+    }
+    const sent = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'grace' }], channels: ['email'], category: 'news', content: { email: { subject: 's', text: 't' } } } });
+    const id = sent.json<{ notifications: { id: string }[] }>().notifications[0]!.id;
+    await until(id, 'sent', (d) => d.status === 'sent');
+    // The users are found through the contacts read model, which trails the log by up to 250 ms.
+    await eventually(8000, 'both users of the address in the contacts read model', async () => ((await h.herald.readModels.find('contacts', { where: { emailKey: 'grace.hopper@example.org' } })).length === 2 ? true : undefined));
+    // SendGrid reports the address in lower case.
+    const res = await sendgrid([{ event: 'spamreport', email: 'grace.hopper@example.org', notificationId: id, sg_event_id: 'spam-grace' }]);
+    assert.equal(res.json<{ optedOut: number }>().optedOut, 2, res.body);
+    assert.ok((await userEvents('grace')).includes('ContactOptedOut'));
+    assert.ok((await userEvents('grace-work')).includes('ContactOptedOut'));
+    assert.ok(!(await userEvents('other')).includes('ContactOptedOut'));
+  });
+
   it('stores an unmatched provider event and lists it', async () => {
     const res = await h.app.inject({ method: 'GET', url: '/v1/tracking/unmatched?provider=sendgrid', headers: auth });
     assert.equal(res.statusCode, 200, res.body);

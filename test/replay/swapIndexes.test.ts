@@ -49,7 +49,7 @@ describe('swapping a rebuilt read model in (embedded SQLite)', () => {
         await rebuild(events, readModels, projection, logger);
         await readModels.ensureCollection(projection.collection);
         assert.deepEqual(indexes(file), { rm_contacts: declared }, `round ${round}: the live table has its indexes once, and no build table is left`);
-        assert.deepEqual((await readModels.find('contacts', { where: { email: 'u7@example.com' } })).map((d) => d.id), ['u7']);
+        assert.deepEqual((await readModels.find('contacts', { where: { emailKey: 'u7@example.com' } })).map((d) => d.id), ['u7']);
       }
     } finally {
       await events.close();

@@ -77,4 +77,13 @@ describe('contacts projection', () => {
     assert.equal(doc?.email, 'a@example.com');
     assert.deepEqual(doc?.devices.map((d) => [d.token, d.active]), [['t1', false]]);
   });
+
+  it('keeps the email in lower case beside it, for finding the users of an address a provider reports', () => {
+    const set = rec('UserProfileUpdated', { userId: 'u1', email: 'Ada@Example.COM' });
+    assert.deepEqual([set].reduce(evolveContacts, null)?.emailKey, 'ada@example.com');
+    const devices = [set, rec('DeviceRegistered', { userId: 'u1', token: 't1', platform: 'ios' })].reduce(evolveContacts, null);
+    assert.equal(devices?.emailKey, 'ada@example.com', 'a device changes nothing of it');
+    assert.equal([set, rec('UserProfileUpdated', { userId: 'u1', email: null })].reduce(evolveContacts, null)?.emailKey, null);
+    assert.equal([set, rec('UserProfileUpdated', { userId: 'u1', locale: 'en-GB' })].reduce(evolveContacts, null)?.emailKey, 'ada@example.com', 'left out: unchanged');
+  });
 });
