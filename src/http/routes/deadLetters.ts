@@ -6,9 +6,9 @@ import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
 import { nextCursorField, notBoth, notBothMessage, pageCursor, pageOf } from '../paging.ts';
 import type { DeadLetterDoc } from '../../projections/deadLetters.ts';
+import { isoTime } from '../schemas.ts';
 
 const route = z.enum(['apns', 'fcm', 'sms', 'email']);
-const isoTime = z.iso.datetime({ offset: true }).transform((v) => new Date(v).toISOString());
 const filter = {
   channel: z.enum(['push', 'sms', 'email']).optional(),
   route: route.optional(),
