@@ -49,6 +49,7 @@ export const eventSchemas = {
     template: z.object({ id: z.string(), version: z.number().int(), locale: z.string().nullable() }).optional(),
     idempotencyKey: z.string().optional(),
     requestHash: z.string().optional(),
+    rateSlot: z.object({ slotId: z.string(), windows: z.array(z.string()), notificationIds: z.array(z.string()) }).optional(),
     at,
   }),
   NotificationSuppressed: z.object({ notificationId: z.string(), reason: z.enum(['no_address', 'unknown_user', 'channel_opted_out', 'category_opted_out', 'marketing_unsubscribed', 'rate_limited', 'expired']), at }),
@@ -116,6 +117,7 @@ export const eventSchemas = {
   PreferencesUpdated: z.object({ userId: z.string(), preferences: preferences, at }),
   CategoryConfigured: z.object({ category: z.string(), transactional: z.boolean(), marketing: z.boolean(), rateLimit: rateLimit.nullable(), at }),
   RateSlotTaken: z.object({ userId: z.string(), category: z.string(), slotId: z.string(), windowStart: z.string(), at }),
+  RateSlotReleased: z.object({ userId: z.string(), category: z.string(), slotId: z.string(), windowStart: z.string(), notificationIds: z.array(z.string()), at }),
   // Template parts share the inline content's shape; their strings are Handlebars sources.
   TemplateCreated: z.object({ templateId: z.string(), version: z.number().int().min(1), defaultLocale: z.string(), locales: z.record(z.string(), content), at }),
   TemplateVersionAdded: z.object({ templateId: z.string(), version: z.number().int().min(1), defaultLocale: z.string(), locales: z.record(z.string(), content), at }),

@@ -1,6 +1,6 @@
 import { WrongExpectedRevisionError, type EventStore, type StreamAppend } from '../ports/eventStore.ts';
 import type { CategoryPolicy, RateLimit } from '../domain/category.ts';
-import { bucketOf, bucketStart, decideSlot, evolveRateWindow, initialRateWindow, rateWindowStream, type RateSlotTakenEvent } from '../domain/rateWindow.ts';
+import { bucketOf, bucketStart, decideSlot, evolveRateWindow, initialRateWindow, rateWindowStream, type RateSlotTakenEvent, type RateWindowState } from '../domain/rateWindow.ts';
 import { encodeEvent } from '../codec/events.ts';
 import { load } from './handle.ts';
 import { serially } from './serially.ts';
@@ -17,8 +17,10 @@ const rateWindow = { initial: initialRateWindow, evolve: evolveRateWindow };
  */
 async function slotsIn(store: EventStore, stream: string) {
   const { state, revision } = await load(store, stream, rateWindow);
-  return { slots: state.slots, revision };
+  return { ...state, revision };
 }
+
+const NO_SLOTS: RateWindowState = initialRateWindow();
 
 export type SlotOutcome = { kind: 'granted'; at: number } | { kind: 'suppressed' };
 
@@ -89,10 +91,12 @@ async function decideSlotOf(store: EventStore, request: SlotRequest): Promise<{ 
     const bucket = bucketOf(t, limit);
     const stream = rateWindowStream(userId, category, bucket);
     const current = await slotsIn(store, stream);
-    const previous = limit.window === 'sliding' ? (await slotsIn(store, rateWindowStream(userId, category, bucket - 1))).slots : [];
-    const taken = [...previous, ...current.slots];
+    const previous = limit.window === 'sliding' ? await slotsIn(store, rateWindowStream(userId, category, bucket - 1)) : NO_SLOTS;
+    const taken = [...previous.slots, ...current.slots];
     const mine = taken.find((s) => s.slotId === slotId);
     if (mine) return { outcome: { kind: 'granted', at: mine.at } };
+    // A repeat of a request whose notifications were all cancelled: they exist, so it writes nothing, and takes no slot again.
+    if (current.released.includes(slotId) || previous.released.includes(slotId)) return { outcome: { kind: 'granted', at: t } };
     const decision = decideSlot(t, limit, taken.map((s) => s.at));
     if (decision.kind === 'full') {
       if (limit.overLimit === 'suppress') return { outcome: { kind: 'suppressed' } };

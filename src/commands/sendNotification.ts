@@ -197,9 +197,18 @@ async function sendToUser(ctx: SendContext, input: SendInput, category: Category
     });
     planned = admitted.map(build);
     // Held past its expiry, it is suppressed, and the slot it would have used stays free.
-    await appendSend(ctx, slot.kind === 'granted' && expiresBy(slot.at) ? [] : takes, planned, requestHash);
+    const taken = slot.kind === 'granted' && expiresBy(slot.at) ? [] : takes;
+    if (taken.length > 0) planned = holdingSlot(planned, slotId, taken);
+    await appendSend(ctx, taken, planned, requestHash);
   });
   return planned;
+}
+
+/** Records on each notification the slot that admits it, so that cancelling all of them releases it (commands/cancelNotification.ts). */
+function holdingSlot(planned: Planned[], slotId: string, takes: readonly StreamAppend[]): Planned[] {
+  const notificationIds = planned.filter((p) => p.status !== 'suppressed').map((p) => p.id);
+  const rateSlot = { slotId, windows: takes.map((t) => t.stream), notificationIds };
+  return planned.map((p) => (p.status === 'suppressed' || p.command.type !== 'RequestNotification' ? p : { ...p, command: { ...p.command, data: { ...p.command.data, rateSlot } } }));
 }
 
 /**

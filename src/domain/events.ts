@@ -4,12 +4,12 @@ import type { NotificationEvent } from './notification.ts';
 import type { UserEvent } from './user.ts';
 import type { ProviderEvent } from './providerEvents.ts';
 import type { CategoryConfiguredEvent } from './category.ts';
-import type { RateSlotTakenEvent } from './rateWindow.ts';
+import type { RateWindowEvent } from './rateWindow.ts';
 import type { TemplateEvent } from './template.ts';
 import type { DeviceClaimedEvent } from './device.ts';
 
 /** Every event Herald writes, a discriminated union on `type`. */
-export type HeraldEvent = NotificationEvent | UserEvent | ApiKeyEvent | AppEvent | ProviderEvent | CategoryConfiguredEvent | RateSlotTakenEvent | TemplateEvent | DeviceClaimedEvent;
+export type HeraldEvent = NotificationEvent | UserEvent | ApiKeyEvent | AppEvent | ProviderEvent | CategoryConfiguredEvent | RateWindowEvent | TemplateEvent | DeviceClaimedEvent;
 export type HeraldEventType = HeraldEvent['type'];
 
 /** A domain event as read back from the store, with where it sits in the log. */

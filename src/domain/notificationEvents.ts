@@ -39,6 +39,12 @@ export interface RequestData {
   heldFor?: 'quiet_hours' | 'rate_limited';
   idempotencyKey?: string;
   requestHash?: string;
+  /**
+   * The rate slot this notification holds, with the window streams it was taken in and the
+   * notifications of the same request for this user that share it (itself included). Recorded
+   * since 2026-11-28, so that cancelling them all releases it; absent when no limit applied.
+   */
+  rateSlot?: { slotId: string; windows: string[]; notificationIds: string[] };
 }
 
 type Ref = { notificationId: string; at: string };

@@ -2,23 +2,39 @@
  * Rate windows: at most N notifications per user and category per window. Each window bucket is
  * a stream (`ratewindow-<user>-<category>-<bucket>`); taking a slot is an append with the expected
  * revision, so two processes can never both take the last slot. A sliding window reads the
- * current and the previous bucket (buckets are one window long).
+ * current and the previous bucket (buckets are one window long). A slot whose notifications all
+ * ended unsent (cancelled, suppressed) is released: it no longer counts, and the user may be sent
+ * another in its place.
  */
 import type { RateLimit } from './category.ts';
 
 export const rateWindowStream = (userId: string, category: string, bucket: number) => `ratewindow-${userId}-${category}-${bucket}`;
 
-export type RateSlotTakenEvent = { type: 'RateSlotTaken'; data: { userId: string; category: string; slotId: string; windowStart: string; at: string } };
+type SlotRef = { userId: string; category: string; slotId: string; windowStart: string; at: string };
+export type RateSlotTakenEvent = { type: 'RateSlotTaken'; data: SlotRef };
+/** `at`: when it was released; `notificationIds`: the notifications it admitted, none of them sent. */
+export type RateSlotReleasedEvent = { type: 'RateSlotReleased'; data: SlotRef & { notificationIds: string[] } };
+export type RateWindowEvent = RateSlotTakenEvent | RateSlotReleasedEvent;
 
-/** The slots taken in one window bucket, in the order they were taken. */
+/** The slots held in one window bucket, in the order they were taken, and the ids of those released. */
 export interface RateWindowState {
-  slots: readonly { slotId: string; at: number }[];
+  slots: readonly { slotId: string; at: number; taken: SlotRef }[];
+  released: readonly string[];
 }
 
-export const initialRateWindow = (): RateWindowState => ({ slots: [] });
+export const initialRateWindow = (): RateWindowState => ({ slots: [], released: [] });
 
-export function evolveRateWindow(state: RateWindowState, event: RateSlotTakenEvent): RateWindowState {
-  return { slots: [...state.slots, { slotId: event.data.slotId, at: Date.parse(event.data.at) }] };
+export function evolveRateWindow(state: RateWindowState, event: RateWindowEvent): RateWindowState {
+  if (event.type === 'RateSlotReleased') return { slots: state.slots.filter((s) => s.slotId !== event.data.slotId), released: [...state.released, event.data.slotId] };
+  return { ...state, slots: [...state.slots, { slotId: event.data.slotId, at: Date.parse(event.data.at), taken: event.data }] };
+}
+
+/** Releases a held slot once; a slot this bucket does not hold (released already, or never taken here) stays as it is. */
+export function decideRelease(release: { slotId: string; notificationIds: string[] }, state: RateWindowState, now: string): RateSlotReleasedEvent[] {
+  const held = state.slots.find((s) => s.slotId === release.slotId);
+  if (!held) return [];
+  const { userId, category, slotId, windowStart } = held.taken;
+  return [{ type: 'RateSlotReleased', data: { userId, category, slotId, windowStart, notificationIds: release.notificationIds, at: now } }];
 }
 
 export const bucketOf = (t: number, limit: RateLimit) => Math.floor(t / (limit.windowSeconds * 1000));

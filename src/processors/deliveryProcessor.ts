@@ -7,6 +7,7 @@ import { notificationStream, type NotificationEvent, type NotificationState } fr
 import { addressesFor } from '../domain/user.ts';
 import { handle, load, type Loaded } from '../commands/handle.ts';
 import { notificationAggregate } from '../commands/sendNotification.ts';
+import { releaseSlotIfUnsent } from '../commands/releaseSlot.ts';
 import { handleUserCommand, loadUser } from '../commands/users.ts';
 import { addressCommands, outcomeOf } from './deliveryOutcome.ts';
 import { deliveredLate, expire, lateOptOut } from './lateDelivery.ts';
@@ -152,6 +153,7 @@ export class DeliveryProcessor {
         const reason = await lateOptOut(this.o.events, state.request, user, this.o.now());
         const suppressed = reason ? await handle(this.o.events, notificationStream(notificationId), notificationAggregate, { type: 'Suppress', data: { notificationId, reason } }, { now: this.o.now, known: loaded }) : undefined;
         if (suppressed?.events.length) {
+          await releaseSlotIfUnsent(this.o.events, state.request, { now: this.o.now });
           this.settledEarly(suppressed.events, pe);
           await sub.ack(pe);
           return null;

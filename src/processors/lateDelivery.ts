@@ -13,6 +13,7 @@ import { decideChannel } from '../domain/sendPolicy.ts';
 import { loadCategory } from '../commands/categories.ts';
 import { handle, type Loaded } from '../commands/handle.ts';
 import { notificationAggregate } from '../commands/sendNotification.ts';
+import { releaseSlotIfUnsent } from '../commands/releaseSlot.ts';
 
 /** Whether this delivery comes later than its request: an immediate first attempt needs no second look. */
 export function deliveredLate(request: RequestData, attempt: number, trigger: PersistentEvent): boolean {
@@ -35,7 +36,10 @@ export async function expire(worker: { events: EventStore; now: () => Date; prov
   const { notificationId, attempt, loaded } = job;
   const stream = notificationStream(notificationId);
   const suppressed = await handle(events, stream, notificationAggregate, { type: 'Suppress', data: { notificationId, reason: 'expired' } }, { now, known: loaded });
-  if (suppressed.events.length > 0) return suppressed.events;
+  if (suppressed.events.length > 0) {
+    if (loaded.state.exists) await releaseSlotIfUnsent(events, loaded.state.request, { now });
+    return suppressed.events;
+  }
   const outcome = { kind: 'failed' as const, provider: provider.id, reason: 'expired', permanent: true, rejected: [] };
   return (await handle(events, stream, notificationAggregate, { type: 'RecordDelivery', data: { notificationId, route: provider.route, attempt, maxAttempts: attempt, retryAt: now().toISOString(), outcome } }, { now })).events;
 }

@@ -120,6 +120,21 @@ describe('whether, when and where to send: preferences, categories, rate windows
     assert.equal(doc.events[0]?.heldFor, 'rate_limited');
     assert.ok(doc.sendAt && Date.parse(doc.sendAt) > now().getTime(), 'held for the next window');
   });
+
+  it('cancelling a held notification gives its slot back: the next send takes it, not the window after, and the read model counts one', async () => {
+    await put('/v1/users/eve', { email: 'eve@example.com', timezone: 'UTC' });
+    const [first] = await send('eve', 'reminder', ['email']);
+    const [held] = await send('eve', 'reminder', ['email']);
+    assert.deepEqual([first?.status, held?.status], ['requested', 'scheduled']);
+    const cancelled = await h.app.inject({ method: 'DELETE', url: `/v1/notifications/${held!.id}`, headers: auth });
+    assert.equal(cancelled.statusCode, 200, cancelled.body);
+    const [next] = await send('eve', 'reminder', ['email']);
+    assert.equal(next?.status, 'scheduled', 'the first, sent, still holds this window\'s slot');
+    const nextDoc = await get(next.id);
+    assert.equal(nextDoc.sendAt, (await get(held!.id)).sendAt, 'the cancelled one\'s slot in the next window, not the window after');
+    const windows = async () => (await h.herald.readModels.find('rate_windows', { where: { userId: 'eve' } })).map((d) => (d.doc as { count: number }).count);
+    await eventually(5000, 'rate_windows: one slot in each window', async () => ((await windows()).join() === '1,1' ? true : undefined));
+  });
 });
 
 describe('HERALD_USER_RATE_LIMIT_MAX: at most N notifications per user over every category', () => {
@@ -154,7 +169,7 @@ describe('a choice the user makes after the request, before the delivery', () =>
   before(async () => {
     h = await startTestHerald({ HERALD_SCHEDULER_TICK_MS: '20' });
     await h.app.inject({ method: 'PUT', url: '/v1/users/fay', headers: auth, payload: { email: 'fay@example.com' } });
-    await h.app.inject({ method: 'PUT', url: '/v1/categories/weekly', headers: auth, payload: { marketing: true } });
+    await h.app.inject({ method: 'PUT', url: '/v1/categories/weekly', headers: auth, payload: { marketing: true, rateLimit: { max: 5, windowSeconds: 604_800, window: 'sliding', overLimit: 'suppress' } } });
     await h.app.inject({ method: 'PUT', url: '/v1/categories/login-code', headers: auth, payload: { transactional: true } });
   });
   after(async () => {
@@ -177,5 +192,7 @@ describe('a choice the user makes after the request, before the delivery', () =>
     assert.equal((await get(kept.id)).status, 'sent');
     const outbox = await h.outbox();
     assert.deepEqual(outbox.filter((l) => [digest.id, news.id].includes(l.notificationId)), [], 'nothing sent for the ones opted out of');
+    const released = await h.herald.events.readAll({ filter: { eventTypes: ['RateSlotReleased'] } });
+    assert.deepEqual(released.map((e) => e.data.notificationIds), [[digest.id]], 'the weekly limit no longer counts the digest that never went');
   });
 });

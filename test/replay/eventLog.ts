@@ -87,6 +87,8 @@ function fixedEvents(): Sample[] {
     { stream: 'app-a1', type: 'AppRevoked', data: { appId: 'a1', at } },
     { stream: 'category-marketing', type: 'CategoryConfigured', data: { category: 'marketing', transactional: false, marketing: true, rateLimit: { max: 3, windowSeconds: 86_400, window: 'sliding', overLimit: 'suppress', appliesToTransactional: false }, at } },
     { stream: 'rate-u-1', type: 'RateSlotTaken', data: { userId: 'u-1', category: 'marketing', slotId: 's1', windowStart: at, at } },
+    { stream: 'rate-u-1', type: 'RateSlotTaken', data: { userId: 'u-1', category: 'marketing', slotId: 's2', windowStart: at, at } },
+    { stream: 'rate-u-1', type: 'RateSlotReleased', data: { userId: 'u-1', category: 'marketing', slotId: 's2', windowStart: at, notificationIds: [uuid(2)], at } },
     { stream: 'template-t1', type: 'TemplateCreated', data: { templateId: 't1', version: 1, defaultLocale: 'en', locales: { en: content }, at } },
     { stream: 'template-t1', type: 'TemplateVersionAdded', data: { templateId: 't1', version: 2, defaultLocale: 'en', locales: { en: content }, at } },
     { stream: 'provider-events-twilio', type: 'ProviderEventUnmatched', data: { provider: 'twilio', providerMessageId: 'SM1', fact: { kind: 'delivered', source: 'twilio' }, at } },

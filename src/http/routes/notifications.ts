@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { handle } from '../../commands/handle.ts';
 import { notificationAggregate, sendNotification, type SendContext } from '../../commands/sendNotification.ts';
+import { cancelNotification } from '../../commands/cancelNotification.ts';
 import { EventStoreUnavailableError } from '../../ports/eventStore.ts';
 import { sendErrorProblem } from '../sendErrors.ts';
 import { NotificationNotCancellableError, NotificationNotDeliveredError, NotificationNotFoundError, notificationStream, type NotificationCommand } from '../../domain/notification.ts';
@@ -133,10 +134,10 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     });
 
     app.delete('/v1/notifications/:id', {
-      schema: { tags: ['notifications'], summary: 'Cancel a notification that has not been delivered anywhere yet (e.g. scheduled)', params: z.object({ id: notificationId }), response: { 200: notificationResponse } },
+      schema: { tags: ['notifications'], summary: 'Cancel a notification that has not been delivered anywhere yet (e.g. scheduled); the rate slot it held is given back once nothing of its request went out', params: z.object({ id: notificationId }), response: { 200: notificationResponse } },
     }, async (req) => {
       try {
-        await handle(deps.events, notificationStream(req.params.id), notificationAggregate, { type: 'Cancel', data: { notificationId: req.params.id } }, { now: deps.now, metadata: { appId: req.appId } });
+        await cancelNotification(deps.events, req.params.id, { now: deps.now, metadata: { appId: req.appId } });
       } catch (error) {
         if (error instanceof NotificationNotFoundError) throw new Problem(404, error.code, 'Notification not found', error.message);
         if (error instanceof NotificationNotCancellableError) throw new Problem(409, error.code, 'Too late to cancel', error.message);
