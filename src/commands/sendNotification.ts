@@ -26,6 +26,7 @@ import { checkUnsubscribeTag } from '../domain/unsubscribeTag.ts';
 import { encodeEvent } from '../codec/events.ts';
 import { load, type Aggregate } from './handle.ts';
 import { loadUser } from './users.ts';
+import { AlreadyExpiredError, IdempotencyKeyReusedError, TemplateChannelMissingError, TemplateNotFoundError } from './sendErrors.ts';
 
 export const notificationAggregate: Aggregate<NotificationState, NotificationCommand, NotificationEvent> = {
   initial: initialNotificationState,
@@ -49,34 +50,6 @@ export interface SendInput {
 export interface SendResult {
   notifications: { id: string; userId: string; channel: Channel; status: 'requested' | 'scheduled' | 'suppressed' }[];
   skipped: { userId: string; reason: 'unknown_user' | 'unreachable' }[];
-}
-
-export class AlreadyExpiredError extends Error {
-  readonly code = 'already_expired';
-  constructor(readonly expiresAt: string) {
-    super(`expiresAt ${expiresAt} has passed; nothing would be sent`);
-  }
-}
-
-export class TemplateNotFoundError extends Error {
-  readonly code = 'template_not_found';
-  constructor(readonly templateId: string, readonly version?: number) {
-    super(`no template ${templateId}${version ? ` version ${version}` : ''}; create it with POST /v1/templates/${templateId}`);
-  }
-}
-
-export class TemplateChannelMissingError extends Error {
-  readonly code = 'template_channel_missing';
-  constructor(readonly templateId: string, readonly channel: Channel) {
-    super(`channel ${channel} is requested but template ${templateId} has no ${channel} part`);
-  }
-}
-
-export class IdempotencyKeyReusedError extends Error {
-  readonly code = 'idempotency_key_reused';
-  constructor(readonly idempotencyKey: string) {
-    super(`idempotency key ${idempotencyKey} was already used for a different request`);
-  }
 }
 
 export interface SendContext {

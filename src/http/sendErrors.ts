@@ -1,4 +1,4 @@
-import { AlreadyExpiredError, IdempotencyKeyReusedError, TemplateChannelMissingError, TemplateNotFoundError } from '../commands/sendNotification.ts';
+import { AlreadyExpiredError, IdempotencyKeyReusedError, TemplateChannelMissingError, TemplateNotFoundError } from '../commands/sendErrors.ts';
 import { TemplateRenderError } from '../templates/render.ts';
 import { UnsubscribeLinkUnavailableError } from '../domain/unsubscribeTag.ts';
 import { Problem } from './problem.ts';

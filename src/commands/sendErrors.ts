@@ -1,0 +1,30 @@
+import type { Channel } from '../domain/channels.ts';
+
+/** What a send request can be refused for before anything is written (http/sendErrors.ts makes them 422s). */
+export class AlreadyExpiredError extends Error {
+  readonly code = 'already_expired';
+  constructor(readonly expiresAt: string) {
+    super(`expiresAt ${expiresAt} has passed; nothing would be sent`);
+  }
+}
+
+export class TemplateNotFoundError extends Error {
+  readonly code = 'template_not_found';
+  constructor(readonly templateId: string, readonly version?: number) {
+    super(`no template ${templateId}${version ? ` version ${version}` : ''}; create it with POST /v1/templates/${templateId}`);
+  }
+}
+
+export class TemplateChannelMissingError extends Error {
+  readonly code = 'template_channel_missing';
+  constructor(readonly templateId: string, readonly channel: Channel) {
+    super(`channel ${channel} is requested but template ${templateId} has no ${channel} part`);
+  }
+}
+
+export class IdempotencyKeyReusedError extends Error {
+  readonly code = 'idempotency_key_reused';
+  constructor(readonly idempotencyKey: string) {
+    super(`idempotency key ${idempotencyKey} was already used for a different request`);
+  }
+}
