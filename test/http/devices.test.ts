@@ -38,6 +38,8 @@ describe('a device registered to another user moves to that user', () => {
     assert.equal(forAda.status, 'suppressed', 'Ada has no device left');
     const forBob = await push('bob');
     await eventually(5000, 'Bob\'s push on the phone', async () => ((await h.outbox()).some((l) => l.notificationId === forBob.id && l.to === token) ? true : undefined));
+    // The outbox line comes before the worker appends NotificationSent: wait for that too, so the head below stays put.
+    await eventually(5000, 'Bob\'s push recorded sent', async () => ((await h.herald.events.readStream(`notification-${forBob.id}`)).some((e) => e.type === 'NotificationSent') ? true : undefined));
 
     const removed = (await h.herald.events.readStream('user-ada')).filter((e) => e.type === 'DeviceRemoved');
     assert.deepEqual(removed.map((e) => (e.data as { reason?: string }).reason), ['claimed_by_another_user']);
