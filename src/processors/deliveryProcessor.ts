@@ -7,10 +7,9 @@ import { notificationStream, type NotificationEvent, type NotificationState } fr
 import { addressesFor } from '../domain/user.ts';
 import { handle, load, type Loaded } from '../commands/handle.ts';
 import { notificationAggregate } from '../commands/sendNotification.ts';
-import { releaseSlotIfUnsent } from '../commands/releaseSlot.ts';
 import { handleUserCommand, loadUser } from '../commands/users.ts';
 import { addressCommands, outcomeOf } from './deliveryOutcome.ts';
-import { deliveredLate, expire, lateOptOut } from './lateDelivery.ts';
+import { deliveredLate, expire, lateOptOut, suppressWhenDue } from './lateDelivery.ts';
 import { RateLimiter } from './rateLimiter.ts';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retryPolicy.ts';
 import { recordSettlement, type DeliveryMetrics } from '../metrics.ts';
@@ -151,10 +150,9 @@ export class DeliveryProcessor {
       const user = await loadUser(this.o.events, userId);
       if (deliveredLate(state.request, attempt, pe)) {
         const reason = await lateOptOut(this.o.events, state.request, user, this.o.now());
-        const suppressed = reason ? await handle(this.o.events, notificationStream(notificationId), notificationAggregate, { type: 'Suppress', data: { notificationId, reason } }, { now: this.o.now, known: loaded }) : undefined;
-        if (suppressed?.events.length) {
-          await releaseSlotIfUnsent(this.o.events, state.request, { now: this.o.now });
-          this.settledEarly(suppressed.events, pe);
+        const suppressed = reason ? await suppressWhenDue(this.o.events, { notificationId, reason, loaded }, this.o.now) : [];
+        if (suppressed.length > 0) {
+          this.settledEarly(suppressed, pe);
           await sub.ack(pe);
           return null;
         }

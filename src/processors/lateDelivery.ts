@@ -35,11 +35,19 @@ export async function expire(worker: { events: EventStore; now: () => Date; prov
   const { events, now, provider } = worker;
   const { notificationId, attempt, loaded } = job;
   const stream = notificationStream(notificationId);
-  const suppressed = await handle(events, stream, notificationAggregate, { type: 'Suppress', data: { notificationId, reason: 'expired' } }, { now, known: loaded });
-  if (suppressed.events.length > 0) {
-    if (loaded.state.exists) await releaseSlotIfUnsent(events, loaded.state.request, { now });
-    return suppressed.events;
-  }
+  const suppressed = await suppressWhenDue(events, { notificationId, reason: 'expired', loaded }, now);
+  if (suppressed.length > 0) return suppressed;
   const outcome = { kind: 'failed' as const, provider: provider.id, reason: 'expired', permanent: true, rejected: [] };
   return (await handle(events, stream, notificationAggregate, { type: 'RecordDelivery', data: { notificationId, route: provider.route, attempt, maxAttempts: attempt, retryAt: now().toISOString(), outcome } }, { now })).events;
+}
+
+/**
+ * Suppresses a notification found ruled out when due (nothing if a route already sent it), and
+ * gives back the rate slot it held once nothing of its request went out.
+ */
+export async function suppressWhenDue(events: EventStore, job: { notificationId: string; reason: SuppressReason; loaded: Loaded<NotificationState> }, now: () => Date): Promise<NotificationEvent[]> {
+  const { notificationId, reason, loaded } = job;
+  const suppressed = await handle(events, notificationStream(notificationId), notificationAggregate, { type: 'Suppress', data: { notificationId, reason } }, { now, known: loaded });
+  if (suppressed.events.length > 0 && loaded.state.exists) await releaseSlotIfUnsent(events, loaded.state.request, { now });
+  return suppressed.events;
 }
