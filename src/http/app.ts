@@ -70,6 +70,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
   // PATCH /v1/users/:userId/preferences is a JSON merge patch (RFC 7396), whose media type this is.
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, parseJson);
+  // fastify also parses text/plain, which handed a JSON route a string: a 422 "expected object"
+  // for what is a wrong media type. The JSON API takes JSON only (webhooks and the unsubscribe
+  // form have their own parsers).
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);

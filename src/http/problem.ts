@@ -59,7 +59,8 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     const code = FRIENDLY_CODES[error.code] ?? (error.code ?? 'bad_request').toLowerCase().replace(/^fst_err_/, '');
-    return sendProblem(reply, request, new Problem(status, code, clientTitle(status), maskContactsIn(error.message)));
+    const detail = code === 'unsupported_media_type' ? unsupportedMediaType(request) : maskContactsIn(error.message);
+    return sendProblem(reply, request, new Problem(status, code, clientTitle(status), detail));
   }
   request.log.error({ err: error }, 'request failed');
   return sendProblem(reply, request, new Problem(500, 'internal_error', 'Internal error', `Something went wrong on our side; retry later. Request id: ${request.id}`));
@@ -70,6 +71,13 @@ const FRIENDLY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
   FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
 };
+
+/** What a 415 says: the type that came and the one to send (fastify's own message names neither). */
+function unsupportedMediaType(request: FastifyRequest): string {
+  const given = request.headers['content-type'];
+  const came = given ? `Content-Type ${given.split(';')[0]!.trim().slice(0, 100)} is not accepted here` : 'a body without a Content-Type is not accepted here';
+  return `${came}; send the body as JSON with Content-Type: application/json`;
+}
 
 function clientTitle(status: number): string {
   const titles: Record<number, string> = { 400: 'Bad request', 404: 'Not found', 405: 'Method not allowed', 413: 'Payload too large', 415: 'Unsupported media type', 429: 'Too many requests' };
