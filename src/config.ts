@@ -23,6 +23,7 @@ const schema = z.object({
   HERALD_READ_STORE: z.enum(['embedded', 'mongodb']).default('embedded'),
   MONGODB_URL: z.string().optional(),
   HERALD_MAX_RECIPIENTS: z.coerce.number().int().min(1).max(100_000).default(1000),
+  HERALD_MAX_SEND_AHEAD_DAYS: z.coerce.number().int().min(1).max(3660).default(366),
   HERALD_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   HERALD_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   HERALD_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
@@ -72,7 +73,7 @@ export interface Config {
   logLevel: string;
   eventStore: { kind: 'embedded'; file: string } | { kind: 'eventstoredb'; url: string };
   readStore: { kind: 'embedded'; file: string } | { kind: 'mongodb'; url: string };
-  limits: { maxRecipients: number; bodyLimitBytes: number; ratePerMinute: number; dailySendQuota: number; requestTimeoutMs: number };
+  limits: { maxRecipients: number; bodyLimitBytes: number; ratePerMinute: number; dailySendQuota: number; requestTimeoutMs: number; maxSendAheadDays: number };
   security: { keyGraceSeconds: number; metricsToken?: string };
   batchWindowMs: number;
   sandbox: { outboxFile: string; failureRate: number; latencyMs: number };
@@ -154,7 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: string = 'all', channel
     logLevel: e.HERALD_LOG_LEVEL,
     eventStore: e.HERALD_EVENT_STORE === 'eventstoredb' ? { kind: 'eventstoredb', url: e.EVENTSTORE_URL! } : { kind: 'embedded', file: resolve(dataDir, 'events.db') },
     readStore: e.HERALD_READ_STORE === 'mongodb' ? { kind: 'mongodb', url: e.MONGODB_URL! } : { kind: 'embedded', file: resolve(dataDir, 'read-models.db') },
-    limits: { maxRecipients: e.HERALD_MAX_RECIPIENTS, bodyLimitBytes: e.HERALD_BODY_LIMIT_BYTES, ratePerMinute: e.HERALD_RATE_LIMIT_PER_MINUTE, dailySendQuota: e.HERALD_DAILY_SEND_QUOTA, requestTimeoutMs: e.HERALD_REQUEST_TIMEOUT_MS },
+    limits: { maxRecipients: e.HERALD_MAX_RECIPIENTS, bodyLimitBytes: e.HERALD_BODY_LIMIT_BYTES, ratePerMinute: e.HERALD_RATE_LIMIT_PER_MINUTE, dailySendQuota: e.HERALD_DAILY_SEND_QUOTA, requestTimeoutMs: e.HERALD_REQUEST_TIMEOUT_MS, maxSendAheadDays: e.HERALD_MAX_SEND_AHEAD_DAYS },
     security: { keyGraceSeconds: e.HERALD_KEY_GRACE_SECONDS, ...(e.HERALD_METRICS_TOKEN ? { metricsToken: e.HERALD_METRICS_TOKEN } : {}) },
     batchWindowMs: e.HERALD_BATCH_WINDOW_MS,
     sandbox: { outboxFile: resolve(dataDir, 'sandbox-outbox.jsonl'), failureRate: e.HERALD_SANDBOX_FAILURE_RATE, latencyMs: e.HERALD_SANDBOX_LATENCY_MS },

@@ -8,6 +8,13 @@ export class AlreadyExpiredError extends Error {
   }
 }
 
+export class SendAtTooFarError extends Error {
+  readonly code = 'send_at_too_far';
+  constructor(readonly sendAt: string, readonly maxDays: number) {
+    super(`sendAt ${sendAt} is more than ${maxDays} days ahead`);
+  }
+}
+
 export class TemplateNotFoundError extends Error {
   readonly code = 'template_not_found';
   constructor(readonly templateId: string, readonly version?: number) {

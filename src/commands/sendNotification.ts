@@ -26,7 +26,7 @@ import { checkUnsubscribeTag } from '../domain/unsubscribeTag.ts';
 import { encodeEvent } from '../codec/events.ts';
 import { load, type Aggregate } from './handle.ts';
 import { loadUser } from './users.ts';
-import { AlreadyExpiredError, IdempotencyKeyReusedError, TemplateChannelMissingError, TemplateNotFoundError } from './sendErrors.ts';
+import { AlreadyExpiredError, IdempotencyKeyReusedError, SendAtTooFarError, TemplateChannelMissingError, TemplateNotFoundError } from './sendErrors.ts';
 
 export const notificationAggregate: Aggregate<NotificationState, NotificationCommand, NotificationEvent> = {
   initial: initialNotificationState,
@@ -65,7 +65,12 @@ export interface SendContext {
   userRateLimit?: RateLimit | null;
   /** Whether email gets unsubscribe links (HERALD_LIST_UNSUBSCRIBE), which the body's UNSUBSCRIBE_TAG needs. */
   unsubscribeLinks?: boolean;
+  /** How far ahead `sendAt` may be (SendAtTooFarError past it); unset: no limit. */
+  maxSendAheadDays?: number;
 }
+
+/** A year and a day: "the same date next year" fits, a mistyped year does not. */
+export const DEFAULT_MAX_SEND_AHEAD_DAYS = 366;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -73,6 +78,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 export async function sendNotification(ctx: SendContext, input: SendInput): Promise<SendResult> {
   const requestHash = input.idempotencyKey ? sha256(JSON.stringify([input.to, input.channels ?? null, input.category, input.content ?? null, input.template ?? null, input.priority ?? 'normal', input.sendAt ?? null, ...(input.expiresAt ? [input.expiresAt] : [])])) : undefined;
   if (input.expiresAt && input.expiresAt <= ctx.now().toISOString()) throw new AlreadyExpiredError(input.expiresAt);
+  if (input.sendAt && ctx.maxSendAheadDays !== undefined && Date.parse(input.sendAt) > ctx.now().getTime() + ctx.maxSendAheadDays * 86_400_000) throw new SendAtTooFarError(input.sendAt, ctx.maxSendAheadDays);
   const result: SendResult = { notifications: [], skipped: [] };
   const users = [...new Set(input.to.map((r) => r.userId))];
   const [category, template] = await Promise.all([loadCategory(ctx.store, input.category), input.template ? loadTemplate(ctx.store, input.template.id, input.template.version) : null]);

@@ -23,6 +23,8 @@ export interface AppDeps {
     dailySendQuota?: number;
     /** How long a client may take to send a whole request, headers and body (default 30 s; 0: no limit). */
     requestTimeoutMs?: number;
+    /** How far ahead `sendAt` may be, in days (default 366): further is a 422, most likely a typo in the year. */
+    maxSendAheadDays?: number;
   };
   security?: {
     /** How long a rotated-away key keeps working (default one day). */

@@ -92,7 +92,7 @@ export const sendBody = (maxRecipients: number) =>
       content: content.optional(),
       template: templateRef.optional(),
       priority: z.enum(['high', 'normal']).optional(),
-      sendAt: isoTime.optional(),
+      sendAt: isoTime.optional().describe('held until this time (status scheduled); a time in the past sends now; at most HERALD_MAX_SEND_AHEAD_DAYS (366) days ahead, else 422 send_at_too_far'),
       expiresAt: isoTime.optional()
         .describe('not sent after this time: a retry, a quiet-hours hold or a rate-limit deferral past it ends suppressed (reason expired), and APNs, FCM and Twilio are told to drop it rather than deliver it late'),
       idempotencyKey: z.string().min(1).max(255).optional(),

@@ -1,4 +1,4 @@
-import { AlreadyExpiredError, IdempotencyKeyReusedError, TemplateChannelMissingError, TemplateNotFoundError } from '../commands/sendErrors.ts';
+import { AlreadyExpiredError, IdempotencyKeyReusedError, SendAtTooFarError, TemplateChannelMissingError, TemplateNotFoundError } from '../commands/sendErrors.ts';
 import { TemplateRenderError } from '../templates/render.ts';
 import { UnsubscribeLinkUnavailableError } from '../domain/unsubscribeTag.ts';
 import { Problem } from './problem.ts';
@@ -11,6 +11,7 @@ import { Problem } from './problem.ts';
 export function sendErrorProblem(error: unknown, at = ''): Problem | undefined {
   if (error instanceof IdempotencyKeyReusedError) return new Problem(422, error.code, 'Idempotency key reused', `${error.message}; use a new key for a new request`);
   if (error instanceof AlreadyExpiredError) return new Problem(422, error.code, 'Already expired', `${error.message}; check the sender's clock, or leave expiresAt out`, { errors: [{ in: 'body', path: `${at}/expiresAt`, message: error.message }] });
+  if (error instanceof SendAtTooFarError) return new Problem(422, error.code, 'Send time too far ahead', `${error.message}; check its year, or raise HERALD_MAX_SEND_AHEAD_DAYS on the server`, { errors: [{ in: 'body', path: `${at}/sendAt`, message: error.message }] });
   if (error instanceof TemplateNotFoundError) return new Problem(422, error.code, 'Unknown template', error.message, { errors: [{ in: 'body', path: `${at}/template/id`, message: error.message }] });
   if (error instanceof TemplateChannelMissingError) return new Problem(422, error.code, 'Template lacks a channel', error.message, { errors: [{ in: 'body', path: `${at}/channels`, message: error.message }] });
   if (error instanceof TemplateRenderError) return renderProblem(error, `${at}/template/params`);

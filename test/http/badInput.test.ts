@@ -49,6 +49,22 @@ describe('bad input gets a clear 4xx problem, never a 500', () => {
     });
   }
 
+  it('a send time more than a year and a day ahead is a 422 naming it (a mistyped year), alone or in a batch; a year ahead is scheduled', async () => {
+    const daysAhead = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+    const send = (sendAt: string) => ({ to: [{ userId: 'u-1' }], channels: ['email'], category: 'c', content: { email: { subject: 's', text: 't' } }, sendAt });
+    const far = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: send('2062-11-28T09:00:00Z') });
+    assert.equal(far.statusCode, 422, far.body);
+    const problem = far.json<{ code: string; detail: string; errors: { path: string }[] }>();
+    assert.equal(problem.code, 'send_at_too_far');
+    assert.match(problem.detail, /sendAt 2062-11-28T09:00:00.000Z is more than 366 days ahead; check its year, or raise HERALD_MAX_SEND_AHEAD_DAYS/);
+    assert.deepEqual(problem.errors.map((e) => e.path), ['/sendAt']);
+    const batch = await h.app.inject({ method: 'POST', url: '/v1/notifications/batch', headers: auth, payload: { requests: [send(daysAhead(365)), send(daysAhead(367))] } });
+    assert.equal(batch.statusCode, 207, batch.body);
+    const results = batch.json<{ results: { status: number; notifications?: { status: string }[]; error?: { code: string; errors: { path: string }[] } }[] }>().results;
+    assert.deepEqual(results.map((r) => [r.status, r.notifications?.[0]?.status ?? r.error?.code]), [[202, 'scheduled'], [422, 'send_at_too_far']]);
+    assert.deepEqual(results[1]!.error!.errors.map((e) => e.path), ['/requests/1/sendAt']);
+  });
+
   it('a path that exists without the method is a 405 with Allow, not a 404; a stranger still gets 401', async () => {
     for (const [method, url, allow] of [['PATCH', '/v1/users/u-1', 'GET, HEAD, PUT'], ['PUT', '/v1/notifications', 'POST'], ['PUT', '/v1/notifications/0190a0b0-0000-7000-8000-000000000000/opened', 'POST']] as const) {
       const res = await h.app.inject({ method, url, headers: auth });
@@ -187,6 +203,26 @@ describe('template parameters nested deeper than any template reads', () => {
     for (let i = 0; i < 31; i += 1) shallow = { a: shallow };
     const ok = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], channels: ['email'], category: 'c', template: { id: 'any', params: { name: shallow } } } });
     assert.equal(ok.json<{ code: string }>().code, 'template_not_found', '32 levels pass the schema');
+  });
+});
+
+describe('a shorter scheduling horizon (HERALD_MAX_SEND_AHEAD_DAYS)', () => {
+  let h: Awaited<ReturnType<typeof startTestHerald>>;
+  before(async () => {
+    h = await startTestHerald({ HERALD_MAX_SEND_AHEAD_DAYS: '30' });
+    await h.app.inject({ method: 'PUT', url: '/v1/users/u-1', headers: auth, payload: { email: 'ada@example.com' } });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('refuses a send 31 days ahead and schedules one 29 days ahead', async () => {
+    const send = (days: number) => h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], channels: ['email'], category: 'c', content: { email: { subject: 's', text: 't' } }, sendAt: new Date(Date.now() + days * 86_400_000).toISOString() } });
+    const far = await send(31);
+    assert.deepEqual([far.statusCode, far.json<{ code: string }>().code], [422, 'send_at_too_far']);
+    assert.match(far.body, /is more than 30 days ahead/);
+    const near = await send(29);
+    assert.deepEqual([near.statusCode, near.json<{ notifications: { status: string }[] }>().notifications[0]?.status], [202, 'scheduled']);
   });
 });
 

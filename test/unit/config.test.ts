@@ -30,6 +30,19 @@ describe('configuration: the background threads\' semi-space', () => {
   });
 });
 
+describe('configuration: how far ahead a send may be scheduled', () => {
+  it('defaults to 366 days and takes HERALD_MAX_SEND_AHEAD_DAYS', () => {
+    assert.equal(loadConfig({}).limits.maxSendAheadDays, 366);
+    assert.equal(loadConfig({ HERALD_MAX_SEND_AHEAD_DAYS: '30' }).limits.maxSendAheadDays, 30);
+  });
+
+  it('refuses a value outside 1–3,660 days, naming the variable', () => {
+    for (const bad of ['0', '3661', 'forever', '1.5']) {
+      assert.throws(() => loadConfig({ HERALD_MAX_SEND_AHEAD_DAYS: bad }), (e: unknown) => e instanceof ConfigError && /HERALD_MAX_SEND_AHEAD_DAYS/.test(e.message));
+    }
+  });
+});
+
 describe('configuration: what start-up warns about', () => {
   it('rate-limit settings without their _MAX are named, since no limit applies; with _MAX, or alone, nothing is said', () => {
     assert.deepEqual(loadConfig({ HERALD_USER_RATE_LIMIT_WINDOW_SECONDS: '3600', HERALD_USER_RATE_LIMIT_OVER: 'defer' }).warnings, [

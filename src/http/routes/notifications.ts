@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { handle } from '../../commands/handle.ts';
-import { notificationAggregate, sendNotification, type SendContext } from '../../commands/sendNotification.ts';
+import { DEFAULT_MAX_SEND_AHEAD_DAYS, notificationAggregate, sendNotification, type SendContext } from '../../commands/sendNotification.ts';
 import { cancelNotification } from '../../commands/cancelNotification.ts';
 import { EventStoreUnavailableError } from '../../ports/eventStore.ts';
 import { sendErrorProblem } from '../sendErrors.ts';
@@ -29,7 +29,7 @@ async function findNotification(deps: AppDeps, id: string): Promise<Notification
 
 const sendContext = (deps: AppDeps, req: FastifyRequest): SendContext => ({
   store: deps.events, now: deps.now, ids: deps.ids, scope: req.appId, metadata: { appId: req.appId, requestId: req.id }, defaultRateLimit: deps.policy?.defaultRateLimit ?? null, userRateLimit: deps.policy?.userRateLimit ?? null,
-  unsubscribeLinks: deps.tracking?.listUnsubscribe === true,
+  unsubscribeLinks: deps.tracking?.listUnsubscribe === true, maxSendAheadDays: deps.limits.maxSendAheadDays ?? DEFAULT_MAX_SEND_AHEAD_DAYS,
 });
 
 /** A batch item that failed on our side, while others went through: logged, and answered in its result. */
