@@ -13,8 +13,9 @@ const unsent = (state: NotificationState) => state.exists && (state.status === '
  * (the other channels of its request for that user) ended unsent, cancelled or suppressed: a
  * limit counts what reaches the user, so what never did leaves room for another. Call it after
  * the notification's own cancel or suppression is appended. A crash in between leaves the slot
- * held (never one released too many); two siblings ended at once may both see the other still
- * pending and leave it held too.
+ * held (never one released too many). Two siblings ended at once cannot both miss it: appends are
+ * ordered, and each reads the others after its own append, so the later one sees the earlier end;
+ * when both see it, the window's expected revision lets only one release through.
  */
 export async function releaseSlotIfUnsent(store: EventStore, request: RequestData, context: { now: () => Date; metadata?: Record<string, unknown> }): Promise<void> {
   const slot = request.rateSlot;

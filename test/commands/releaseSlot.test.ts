@@ -64,6 +64,15 @@ describe('releasing a rate slot', () => {
     assert.deepEqual(state.request.rateSlot?.notificationIds.toSorted(), [sms!.id, email!.id].toSorted());
   });
 
+  it('siblings cancelled at the same moment free their shared slot, once', async () => {
+    for (const userId of ['fay', 'gus', 'hal']) {
+      await handleUserCommand({ store, now }, { type: 'UpdateProfile', data: { userId, email: `${userId}@example.com`, phone: '+14155550123', timezone: 'UTC' } });
+      const [sms, email] = (await send(userId, ['sms', 'email'], { sendAt: new Date(clock + 60_000).toISOString() })).notifications;
+      await Promise.all([cancelNotification(store, sms!.id, { now }), cancelNotification(store, email!.id, { now })]);
+      assert.deepEqual(await slotEvents(userId), ['RateSlotTaken', 'RateSlotReleased'], userId);
+    }
+  });
+
   it('a repeat of a cancelled idempotent request takes no slot again', async () => {
     const key = { idempotencyKey: 'promo-42', sendAt: new Date(clock + 60_000).toISOString() };
     const first = (await send('cat', ['sms'], key)).notifications[0]!;
