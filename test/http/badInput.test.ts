@@ -34,6 +34,9 @@ describe('bad input gets a clear 4xx problem, never a 500', () => {
     { name: 'a send time without an offset (the message keeps its example readable)', method: 'POST', url: '/v1/notifications', payload: { to: [{ userId: 'u-1' }], category: 'c', content: { sms: { body: 'x' } }, sendAt: 'tomorrow' }, status: 422, code: 'validation_failed', mentions: 'e.g. 2026-12-01T09:00:00Z' },
     { name: 'a broken percent-encoding in the path', method: 'GET', url: '/v1/users/ada%E0%A4%A', status: 400, code: 'invalid_url' },
     { name: 'a user id over 128 characters (the schema answers, not the router)', method: 'PUT', url: `/v1/users/${'u'.repeat(129)}`, payload: {}, status: 422, code: 'validation_failed', mentions: 'userId' },
+    { name: 'a misspelt list filter (it would otherwise list everything)', method: 'GET', url: '/v1/users/u-1/notifications?stauts=failed', status: 422, code: 'validation_failed', mentions: 'unknown query parameter \\"stauts\\"; this route takes limit, offset, cursor, status, channel, category, from, to' },
+    { name: 'an analytics parameter under another name (timezone for tz)', method: 'GET', url: '/v1/analytics?timezone=Asia/Tokyo', status: 422, code: 'validation_failed', mentions: 'unknown query parameter \\"timezone\\"; this route takes from, to, groupBy, channel, category, template, tz, limit' },
+    { name: 'unknown parameters on a catalog list, a long one cut short', method: 'GET', url: `/v1/templates?x=1&${'k'.repeat(100)}=2`, status: 422, code: 'validation_failed', mentions: `unknown query parameters \\"x\\", \\"${'k'.repeat(64)}…\\"; this route takes limit, cursor` },
     { name: 'a path segment longer than any id or token', method: 'GET', url: `/v1/users/${'u'.repeat(16_385)}`, status: 414, code: 'path_segment_too_long' },
   ];
 

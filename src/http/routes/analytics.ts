@@ -5,6 +5,7 @@ import { queryAnalyticsInZone, ZonedAnalyticsError } from '../../projections/ana
 import { startOfLocalDate } from '../../domain/timeZones.ts';
 import { timezone } from '../userSchemas.ts';
 import type { AppDeps } from '../deps.ts';
+import { queryParams } from '../query.ts';
 import { Problem } from '../problem.ts';
 
 const DAY_MS = 86_400_000;
@@ -29,7 +30,7 @@ export function analyticsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         tags: ['analytics'],
         summary: 'Notification outcomes per bucket (by request time); send Accept: text/csv for CSV',
         description: 'Default range: the last 7 days. Rates are opened/delivered and clicked/delivered. Latencies in ms from when sending was due.',
-        querystring: z.object({
+        querystring: queryParams({
           from: when.optional(),
           to: when.optional(),
           groupBy: z.enum(['day', 'hour']).default('day'),

@@ -10,6 +10,7 @@ import { NotificationNotCancellableError, NotificationNotDeliveredError, Notific
 import { decodeEvent } from '../../codec/events.ts';
 import { evolveNotificationLog, notificationLog, type NotificationLogDoc } from '../../projections/notificationLog.ts';
 import type { AppDeps } from '../deps.ts';
+import { queryParams } from '../query.ts';
 import { Problem, problemBody } from '../problem.ts';
 import { seesAllApps } from '../guards.ts';
 import { nextCursorField, notBoth, notBothMessage, pageCursor, pageOf } from '../paging.ts';
@@ -102,17 +103,16 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         tags: ['notifications'],
         summary: 'A user\'s notifications, newest first',
         params: z.object({ userId }),
-        querystring: z
-          .object({
-            limit: z.coerce.number().int().min(1).max(200).default(50),
-            offset: z.coerce.number().int().min(0).max(100_000).default(0),
-            cursor: pageCursor.optional(),
-            status: z.enum(['requested', 'scheduled', 'sent', 'failed', 'suppressed', 'cancelled']).optional().describe('only notifications in this status'),
-            channel: z.enum(['push', 'sms', 'email']).optional(),
-            category: categoryName.optional(),
-            from: isoTime.optional().describe('only notifications requested at or after this time'),
-            to: isoTime.optional().describe('only notifications requested at or before this time'),
-          })
+        querystring: queryParams({
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+          offset: z.coerce.number().int().min(0).max(100_000).default(0),
+          cursor: pageCursor.optional(),
+          status: z.enum(['requested', 'scheduled', 'sent', 'failed', 'suppressed', 'cancelled']).optional().describe('only notifications in this status'),
+          channel: z.enum(['push', 'sms', 'email']).optional(),
+          category: categoryName.optional(),
+          from: isoTime.optional().describe('only notifications requested at or after this time'),
+          to: isoTime.optional().describe('only notifications requested at or before this time'),
+        })
           .refine(notBoth, notBothMessage)
           .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'from is after to', path: ['from'] }),
         response: { 200: z.object({ notifications: z.array(notificationResponse), nextCursor: nextCursorField }) },
