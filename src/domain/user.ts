@@ -89,6 +89,15 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
   }
 }
 
+/**
+ * Whether a device the user holds is the one `token` names: FCM tokens are case-sensitive, an
+ * APNs token is hex, whose letter case says nothing (the API lower-cases it; older registrations
+ * may hold it in capitals).
+ */
+function sameDevice(device: Device, token: string): boolean {
+  return device.token === token || (device.platform === 'ios' && device.token.toLowerCase() === token.toLowerCase());
+}
+
 export function decideUser(command: UserCommand, state: UserState, now: string): UserEvent[] {
   switch (command.type) {
     case 'UpdateProfile': {
@@ -100,14 +109,20 @@ export function decideUser(command: UserCommand, state: UserState, now: string):
     case 'RegisterDevice': {
       const existing = state.devices.find((d) => d.token === command.data.token);
       if (existing?.active && existing.platform === command.data.platform && existing.appId === command.data.appId) return [];
-      return [{ type: 'DeviceRegistered', data: { ...command.data, at: now } }];
+      // The same APNs token held in other letter case (registered before tokens were lower-cased)
+      // is this device: it is replaced, or the phone would get every push twice.
+      const variant = state.devices.find((d) => d.token !== command.data.token && sameDevice(d, command.data.token));
+      const replaced: UserEvent[] = variant ? [{ type: 'DeviceRemoved', data: { userId: command.data.userId, token: variant.token, at: now } }] : [];
+      return [...replaced, { type: 'DeviceRegistered', data: { ...command.data, at: now } }];
     }
-    case 'RemoveDevice':
-      return state.devices.some((d) => d.token === command.data.token) ? [{ type: 'DeviceRemoved', data: { ...command.data, at: now } }] : [];
-    case 'InvalidateDeviceToken':
-      return state.devices.some((d) => d.token === command.data.token && d.active)
-        ? [{ type: 'DeviceTokenInvalidated', data: { ...command.data, at: now } }]
-        : [];
+    case 'RemoveDevice': {
+      const held = state.devices.find((d) => sameDevice(d, command.data.token));
+      return held ? [{ type: 'DeviceRemoved', data: { ...command.data, token: held.token, at: now } }] : [];
+    }
+    case 'InvalidateDeviceToken': {
+      const held = state.devices.find((d) => d.active && sameDevice(d, command.data.token));
+      return held ? [{ type: 'DeviceTokenInvalidated', data: { ...command.data, token: held.token, at: now } }] : [];
+    }
     case 'OptOutContact':
       return state.exists ? decideOptOut(state.optedOut, command, now) : [];
     case 'OptInContact':

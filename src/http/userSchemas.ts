@@ -119,7 +119,10 @@ export const deviceBody = z
     }
     if (APNS_TOKEN.test(device.token)) return;
     ctx.addIssue({ code: 'custom', path: ['token'], message: 'an iOS (APNs) device token is hex, 64 characters today: the device token\'s bytes as %02x each, not NSData\'s description ("<…>" or "{length = 32, bytes = 0x…}")' });
-  });
+  })
+  // Hex in capitals (%02X) and in small letters is the same device: one spelling, so that it has
+  // one owner (src/domain/device.ts keys a device by its token's digest) and one registration.
+  .transform((device) => (device.platform === 'ios' ? { ...device, token: device.token.toLowerCase() } : device));
 
 export const device = z.object({ token: z.string(), platform, appId: z.string().optional(), active: z.boolean() });
 export const userResponse = z.object({

@@ -51,6 +51,19 @@ describe('a device registered to another user moves to that user', () => {
     assert.deepEqual([await tokens('ada'), await tokens('bob')], [[token], []]);
   });
 
+  it('an APNs token in capitals is the same phone: stored in small letters, it moves to the user who registers it in either case', async () => {
+    const hex = 'a1b2c3d4e5f60718293a4b5c6d7e8f90'.repeat(2);
+    const ios = (userId: string, t: string) => h.app.inject({ method: 'POST', url: `/v1/users/${userId}/devices`, headers: auth, payload: { platform: 'ios', token: t } });
+    const first = await ios('cy', hex.toUpperCase());
+    assert.equal(first.statusCode, 201, first.body);
+    assert.deepEqual(await tokens('cy'), [hex]);
+    assert.equal((await ios('dee', hex)).statusCode, 201);
+    assert.deepEqual([await tokens('cy'), await tokens('dee')], [[], [hex]], 'one owner, not one per spelling');
+    const logout = await h.app.inject({ method: 'DELETE', url: `/v1/users/dee/devices/${hex.toUpperCase()}`, headers: auth });
+    assert.equal(logout.statusCode, 204);
+    assert.deepEqual(await tokens('dee'), [], 'logging out in capitals removes it too');
+  });
+
   it('two users registering the same token at once: it ends with exactly one of them', async () => {
     const shared = `apns-${'0123456789abcdef'.repeat(4)}`;
     const answers = await Promise.all([register('cy', shared), register('dee', shared), register('cy', shared), register('dee', shared)]);

@@ -10,6 +10,7 @@ const when = (events: UserEvent[], command: UserCommand) => decideUser(command, 
 const profile: UserEvent = { type: 'UserProfileUpdated', data: { userId: 'u1', email: 'a@example.com', phone: '+14155550123', at: now } };
 const ios: UserEvent = { type: 'DeviceRegistered', data: { userId: 'u1', token: 'ios-token-1', platform: 'ios', at: now } };
 const web: UserEvent = { type: 'DeviceRegistered', data: { userId: 'u1', token: 'web-token-1', platform: 'web', at: now } };
+const tokenOf = (e: UserEvent) => ('token' in e.data ? e.data.token : undefined);
 
 describe('user decider', () => {
   it('given nothing, when the profile is set, then UserProfileUpdated', () => {
@@ -24,6 +25,18 @@ describe('user decider', () => {
     assert.deepEqual(when([ios], { type: 'RegisterDevice', data: { userId: 'u1', token: 'ios-token-1', platform: 'ios' } }), []);
     assert.deepEqual(when([ios], { type: 'RemoveDevice', data: { userId: 'u1', token: 'ios-token-1' } }).map((e) => e.type), ['DeviceRemoved']);
     assert.deepEqual(when([], { type: 'RemoveDevice', data: { userId: 'u1', token: 'ios-token-1' } }), []);
+  });
+
+  it('an APNs token is one device whatever the letter case of its hex; an FCM token is case-sensitive', () => {
+    const upper: UserEvent = { type: 'DeviceRegistered', data: { userId: 'u1', token: 'A1B2C3', platform: 'ios', at: now } };
+    const again = when([upper], { type: 'RegisterDevice', data: { userId: 'u1', token: 'a1b2c3', platform: 'ios' } });
+    assert.deepEqual(again.map((e) => [e.type, tokenOf(e)]), [['DeviceRemoved', 'A1B2C3'], ['DeviceRegistered', 'a1b2c3']], 'the capitals are replaced, not kept beside');
+    assert.deepEqual(given([upper, ...again]).devices.map((d) => d.token), ['a1b2c3']);
+    assert.deepEqual(when([upper], { type: 'RemoveDevice', data: { userId: 'u1', token: 'a1b2c3' } }).map((e) => [e.type, tokenOf(e)]), [['DeviceRemoved', 'A1B2C3']]);
+    assert.deepEqual(when([upper], { type: 'InvalidateDeviceToken', data: { userId: 'u1', token: 'a1b2c3', reason: 'unregistered_token' } }).map(tokenOf), ['A1B2C3']);
+    const fcm: UserEvent = { type: 'DeviceRegistered', data: { userId: 'u1', token: 'Fcm-Token', platform: 'android', at: now } };
+    assert.deepEqual(when([fcm], { type: 'RemoveDevice', data: { userId: 'u1', token: 'fcm-token' } }), []);
+    assert.deepEqual(when([fcm], { type: 'RegisterDevice', data: { userId: 'u1', token: 'fcm-token', platform: 'android' } }).map((e) => e.type), ['DeviceRegistered']);
   });
 
   it('given an ios and a web device, push reaches APNs and FCM; an invalidated token is never used again', () => {
