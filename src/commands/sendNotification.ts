@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { WrongExpectedRevisionError, type EventStore, type StreamAppend } from '../ports/eventStore.ts';
+import type { EventStore, StreamAppend } from '../ports/eventStore.ts';
 import type { IdGenerator } from '../ports/clock.ts';
 import { CHANNELS, type Channel, type ChannelContent } from '../domain/channels.ts';
 import {
   decideNotification,
   evolveNotification,
   initialNotificationState,
-  notificationStream,
   type NotificationCommand,
   type NotificationEvent,
   type NotificationState,
@@ -23,10 +22,10 @@ import { idempotentId } from './idempotentId.ts';
 import { loadTemplate } from './templates.ts';
 import { renderTemplate } from '../templates/render.ts';
 import { checkUnsubscribeTag } from '../domain/unsubscribeTag.ts';
-import { encodeEvent } from '../codec/events.ts';
-import { load, type Aggregate } from './handle.ts';
+import type { Aggregate } from './handle.ts';
+import { appendSend, type Planned } from './appendSend.ts';
 import { loadUser } from './users.ts';
-import { AlreadyExpiredError, IdempotencyKeyReusedError, SendAtTooFarError, TemplateChannelMissingError, TemplateNotFoundError } from './sendErrors.ts';
+import { AlreadyExpiredError, SendAtTooFarError, TemplateChannelMissingError, TemplateNotFoundError } from './sendErrors.ts';
 
 export const notificationAggregate: Aggregate<NotificationState, NotificationCommand, NotificationEvent> = {
   initial: initialNotificationState,
@@ -124,14 +123,6 @@ export async function sendNotification(ctx: SendContext, input: SendInput): Prom
   return result;
 }
 
-/** One notification of a send, decided and ready to append. */
-interface Planned {
-  id: string;
-  channel: Channel;
-  status: 'requested' | 'scheduled' | 'suppressed';
-  command: NotificationCommand;
-}
-
 interface ChannelPlan {
   channel: Channel;
   routes: Route[];
@@ -188,37 +179,4 @@ function holdingSlot(planned: Planned[], slotId: string, takes: readonly StreamA
   const notificationIds = planned.filter((p) => p.status !== 'suppressed').map((p) => p.id);
   const rateSlot = { slotId, windows: takes.map((t) => t.stream), notificationIds };
   return planned.map((p) => (p.status === 'suppressed' || p.command.type !== 'RequestNotification' ? p : { ...p, command: { ...p.command, data: { ...p.command.data, rateSlot } } }));
-}
-
-/**
- * Appends the rate slot (when one is taken) and then each notification on its own new stream, in
- * one `appendInOrder`. A notification whose stream already exists is a repeat (or a racing twin)
- * of an idempotent request: checked, then the appends after it go on. A slot whose window moved
- * rejects, for takeSlot to decide again.
- */
-async function appendSend(ctx: SendContext, takes: readonly StreamAppend[], planned: readonly Planned[], requestHash: string | undefined): Promise<void> {
-  const now = ctx.now().toISOString();
-  const notifications = planned.map(({ id, command }): StreamAppend => ({
-    stream: notificationStream(id),
-    events: decideNotification(command, initialNotificationState(), now).map((e) => encodeEvent(e, ctx.metadata)),
-    expected: 'no_stream',
-  }));
-  let appends = [...takes, ...notifications];
-  while (appends.length > 0) {
-    try {
-      await ctx.store.appendInOrder(appends);
-      return;
-    } catch (error) {
-      const k = error instanceof WrongExpectedRevisionError ? appends.findIndex((a) => a.stream === error.stream) : -1;
-      if (k < 0 || takes.includes(appends[k]!)) throw error;
-      await sameRequest(ctx, planned[notifications.indexOf(appends[k]!)]!, requestHash);
-      appends = appends.slice(k + 1);
-    }
-  }
-}
-
-/** The stream of an idempotent request's notification exists: it must be this request's. */
-async function sameRequest(ctx: SendContext, { id, command }: Planned, requestHash: string | undefined): Promise<void> {
-  const { state } = await load(ctx.store, notificationStream(id), notificationAggregate);
-  if (!state.exists || state.request.requestHash !== requestHash) throw new IdempotencyKeyReusedError(command.type === 'RequestNotification' ? command.data.idempotencyKey ?? '' : '');
 }
