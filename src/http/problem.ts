@@ -76,7 +76,7 @@ const FRIENDLY_CODES: Record<string, string> = {
 function unsupportedMediaType(request: FastifyRequest): string {
   const given = request.headers['content-type'];
   const came = given ? `Content-Type ${given.split(';')[0]!.trim().slice(0, 100)} is not accepted here` : 'a body without a Content-Type is not accepted here';
-  return `${came}; send the body as JSON with Content-Type: application/json`;
+  return `${maskContactsIn(came)}; send the body as JSON with Content-Type: application/json`;
 }
 
 function clientTitle(status: number): string {
