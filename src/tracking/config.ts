@@ -30,7 +30,8 @@ export interface TrackingConfig {
   webhookMaxAgeSeconds: number;
 }
 
-const SECRET_FILE = 'tracking-secret';
+/** The generated tracking secret's file in the data dir (backups copy it: links in inboxes are signed with it). */
+export const TRACKING_SECRET_FILE = 'tracking-secret';
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const schema = z.object({
@@ -53,7 +54,7 @@ const schema = z.object({
  */
 function secretFrom(configured: string | undefined, dataDir: string): Buffer {
   if (configured) return Buffer.from(configured, 'utf8');
-  const file = join(dataDir, SECRET_FILE);
+  const file = join(dataDir, TRACKING_SECRET_FILE);
   try {
     return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
   } catch (error) {
