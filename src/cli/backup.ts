@@ -20,7 +20,7 @@ const USAGE = `usage: npm run backup -- <new directory>
 class UsageError extends Error {}
 
 const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
-const size = (bytes: number) => (bytes < 1e6 ? `${Math.ceil(bytes / 1e3)} KB` : `${mb(bytes)} MB`);
+const size = (bytes: number) => (bytes < 1e3 ? `${bytes} bytes` : bytes < 1e6 ? `${Math.ceil(bytes / 1e3)} KB` : `${mb(bytes)} MB`);
 
 function progressBar(): BackupProgress {
   const bar = new cliProgress.SingleBar({ stream: process.stderr, format: '{file} [{bar}] {percentage}% | {copied} of about {expected} MB', hideCursor: true }, cliProgress.Presets.shades_classic);
