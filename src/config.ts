@@ -9,6 +9,7 @@ import { unknownSettings } from './settingNames.ts';
 import { ROUTES, type Route } from './ports/deliveryProvider.ts';
 import type { RateLimit } from './domain/category.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './processors/retryPolicy.ts';
+import { DEFAULT_MAX_SEND_AHEAD_DAYS } from './commands/sendErrors.ts';
 
 const rate = z.coerce.number().min(0).max(1);
 
@@ -23,7 +24,7 @@ const schema = z.object({
   HERALD_READ_STORE: z.enum(['embedded', 'mongodb']).default('embedded'),
   MONGODB_URL: z.string().optional(),
   HERALD_MAX_RECIPIENTS: z.coerce.number().int().min(1).max(100_000).default(1000),
-  HERALD_MAX_SEND_AHEAD_DAYS: z.coerce.number().int().min(1).max(3660).default(366),
+  HERALD_MAX_SEND_AHEAD_DAYS: z.coerce.number().int().min(1).max(3660).default(DEFAULT_MAX_SEND_AHEAD_DAYS),
   HERALD_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   HERALD_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   HERALD_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6000),

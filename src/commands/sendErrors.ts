@@ -8,6 +8,9 @@ export class AlreadyExpiredError extends Error {
   }
 }
 
+/** How far ahead `sendAt` may be by default: a year and a day, so "the same date next year" fits and a mistyped year does not. */
+export const DEFAULT_MAX_SEND_AHEAD_DAYS = 366;
+
 export class SendAtTooFarError extends Error {
   readonly code = 'send_at_too_far';
   constructor(readonly sendAt: string, readonly maxDays: number) {

@@ -68,9 +68,6 @@ export interface SendContext {
   maxSendAheadDays?: number;
 }
 
-/** A year and a day: "the same date next year" fits, a mistyped year does not. */
-export const DEFAULT_MAX_SEND_AHEAD_DAYS = 366;
-
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** Fans a send request out to one notification per (user, channel), each on its own stream. */
