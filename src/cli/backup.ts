@@ -4,7 +4,7 @@
  * configuration as `npm start`, so it finds the data dir the service uses.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
@@ -45,13 +45,12 @@ async function main(): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'name the directory to write the backup to' : `one directory, not ${positionals.join(' ')}`);
   const config = loadConfig(process.env);
   if (config.eventStore.kind !== 'embedded') {
-    throw new ConfigError('HERALD_EVENT_STORE is eventstoredb: back up EventStoreDB with its own tools (docs/esdb.md), and MongoDB with mongodump; this command copies the embedded stores');
+    throw new ConfigError('HERALD_EVENT_STORE is eventstoredb: back up EventStoreDB with its own backup (a copy of its database directory, as its documentation describes) and MongoDB with mongodump; this command copies the embedded stores');
   }
   if (!existsSync(config.eventStore.file)) throw new ConfigError(`no event log at ${config.eventStore.file}: set HERALD_DATA_DIR to the data dir the service's npm start uses`);
   const dest = resolve(positionals[0]!);
   if (dest === config.dataDir) throw new UsageError('the backup cannot go into the data dir itself: name a new directory');
   if (existsSync(dest) && (await readdir(dest)).length > 0) throw new UsageError(`${dest} is not empty: name a new or empty directory, so that no earlier backup is mixed into this one`);
-  await mkdir(dest, { recursive: true });
   const readModels = config.readStore.kind === 'embedded' && existsSync(config.readStore.file) ? config.readStore.file : undefined;
   const secret = join(config.dataDir, TRACKING_SECRET_FILE);
   const copied = await backupDataDir({ events: config.eventStore.file, ...(readModels ? { readModels } : {}), plain: existsSync(secret) ? [secret] : [] }, dest, progressBar());

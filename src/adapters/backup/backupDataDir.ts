@@ -64,8 +64,7 @@ export async function backupDataDir(sources: BackupSources, dest: string, progre
 function logOf(file: string): { count: number; head: number } {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const row = db.prepare('SELECT count(*) AS count, coalesce(max(position), 0) AS head FROM events').get() as { count: number; head: number };
-    return row;
+    return db.prepare('SELECT count(*) AS count, coalesce(max(position), 0) AS head FROM events').get() as { count: number; head: number };
   } finally {
     db.close();
   }
