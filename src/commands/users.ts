@@ -46,6 +46,7 @@ type Registration = Extract<UserCommand, { type: 'RegisterDevice' }>['data'];
  * a concurrent claim makes this run again, and the last claim wins).
  */
 export async function registerDevice(ctx: CommandContext, data: Registration) {
+  if (data.platform === 'ios') await takeFromCapitalsOwner(ctx, data);
   const tokenDigest = createHash('sha256').update(data.token).digest('hex');
   const stream = deviceStream(tokenDigest);
   for (let attempt = 1; ; attempt++) {
@@ -61,5 +62,19 @@ export async function registerDevice(ctx: CommandContext, data: Registration) {
     } catch (error) {
       if (!(error instanceof WrongExpectedRevisionError) || attempt >= 5) throw error;
     }
+  }
+}
+
+/**
+ * APNs tokens registered before the API lower-cased them may be held in capitals, claimed under
+ * the capitals' digest, where a claim of the small letters does not look: the device is taken
+ * from that owner too, as a claim would. Ownership then moves to the small letters' claim.
+ */
+async function takeFromCapitalsOwner(ctx: CommandContext, data: Registration): Promise<void> {
+  const capitals = data.token.toUpperCase();
+  if (capitals === data.token) return;
+  const { state } = await load(ctx.store, deviceStream(createHash('sha256').update(capitals).digest('hex')), deviceAggregate);
+  if (state.owner !== null && state.owner !== data.userId) {
+    await handleUserCommand(ctx, { type: 'RemoveDevice', data: { userId: state.owner, token: data.token, reason: 'claimed_by_another_user' } });
   }
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { auth, startTestHerald } from '../support/herald.ts';
 import { eventually } from '../support/wait.ts';
+import { registerDevice } from '../../src/commands/users.ts';
 
 type User = { devices: { token: string; active: boolean }[] };
 
@@ -62,6 +63,17 @@ describe('a device registered to another user moves to that user', () => {
     const logout = await h.app.inject({ method: 'DELETE', url: `/v1/users/dee/devices/${hex.toUpperCase()}`, headers: auth });
     assert.equal(logout.statusCode, 204);
     assert.deepEqual(await tokens('dee'), [], 'logging out in capitals removes it too');
+  });
+
+  it('a phone registered in capitals before tokens were lower-cased moves too when another user registers it', async () => {
+    const hex = 'b2c3d4e5f60718293a4b5c6d7e8f90a1'.repeat(2);
+    // As an older Herald stored it: the capitals, claimed under their own digest.
+    await registerDevice({ store: h.herald.events, now: () => new Date() }, { userId: 'cy', token: hex.toUpperCase(), platform: 'ios' });
+    assert.deepEqual(await tokens('cy'), [hex.toUpperCase()]);
+    const moved = await h.app.inject({ method: 'POST', url: '/v1/users/dee/devices', headers: auth, payload: { platform: 'ios', token: hex } });
+    assert.equal(moved.statusCode, 201, moved.body);
+    assert.deepEqual([await tokens('cy'), await tokens('dee')], [[], [hex]]);
+    await h.app.inject({ method: 'DELETE', url: `/v1/users/dee/devices/${hex}`, headers: auth });
   });
 
   it('two users registering the same token at once: it ends with exactly one of them', async () => {
