@@ -38,6 +38,9 @@ const deviceAggregate: Aggregate<DeviceState, ClaimDeviceCommand, DeviceClaimedE
 
 type Registration = Extract<UserCommand, { type: 'RegisterDevice' }>['data'];
 
+/** A device's claim stream is named by its token's digest: tokens are long, and contact details. */
+const digestOf = (token: string) => createHash('sha256').update(token).digest('hex');
+
 /**
  * Registers a device for a user and takes it from the user who had it before, so their
  * notifications stop reaching a phone someone else now uses. In this order, so that a crash
@@ -47,7 +50,7 @@ type Registration = Extract<UserCommand, { type: 'RegisterDevice' }>['data'];
  */
 export async function registerDevice(ctx: CommandContext, data: Registration) {
   if (data.platform === 'ios') await takeFromCapitalsOwner(ctx, data);
-  const tokenDigest = createHash('sha256').update(data.token).digest('hex');
+  const tokenDigest = digestOf(data.token);
   const stream = deviceStream(tokenDigest);
   for (let attempt = 1; ; attempt++) {
     const device = await load(ctx.store, stream, deviceAggregate);
@@ -73,7 +76,7 @@ export async function registerDevice(ctx: CommandContext, data: Registration) {
 async function takeFromCapitalsOwner(ctx: CommandContext, data: Registration): Promise<void> {
   const capitals = data.token.toUpperCase();
   if (capitals === data.token) return;
-  const { state } = await load(ctx.store, deviceStream(createHash('sha256').update(capitals).digest('hex')), deviceAggregate);
+  const { state } = await load(ctx.store, deviceStream(digestOf(capitals)), deviceAggregate);
   if (state.owner !== null && state.owner !== data.userId) {
     await handleUserCommand(ctx, { type: 'RemoveDevice', data: { userId: state.owner, token: data.token, reason: 'claimed_by_another_user' } });
   }
