@@ -69,7 +69,7 @@ export function appsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         throw new Problem(409, 'app_exists', 'App already created', `this request already created app ${error.appId}; its secret was shown once, in that response. If it was lost, issue a new one with POST /v1/apps/${error.appId}/keys/rotate`, { appId: error.appId });
       });
       await apps.refresh(created.appId);
-      req.log.info({ createdAppId: created.appId, appKey: created.key.appKey }, 'app created');
+      req.log.info({ createdAppId: created.appId, createdAppKey: created.key.appKey }, 'app created');
       return reply.status(201).send({ ...view(created.appId, apps.get(created.appId)!), ...created.key });
     });
 
@@ -96,7 +96,7 @@ export function appsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     }, async (req) => {
       const rotated = await rotateAppKey(ctx(req), req.params.appId, req.body?.graceSeconds ?? defaultGrace).catch(asProblem);
       await apps.refresh(req.params.appId);
-      req.log.info({ rotatedAppId: req.params.appId, appKey: rotated.key.appKey }, 'app key rotated');
+      req.log.info({ rotatedAppId: req.params.appId, issuedAppKey: rotated.key.appKey }, 'app key rotated');
       return { appId: req.params.appId, ...rotated.key, ...(rotated.previous ? { previous: rotated.previous } : {}) };
     });
 
