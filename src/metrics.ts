@@ -4,6 +4,8 @@
  * Each Herald gets its own Registry (not prom-client's global one), so two instances in one
  * process (tests) do not collide.
  */
+import { stat, statfs } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventStore } from './ports/eventStore.ts';
 
@@ -155,6 +157,40 @@ export class Metrics implements DeliveryMetrics, HttpMetrics {
           }
         }));
         for (const lag of lags) if (lag) this.set({ projection: lag.projection }, lag.seconds);
+      },
+    });
+  }
+
+  /**
+   * The embedded stores' disk use, read on each scrape: each file's size (its WAL is a file of its
+   * own, `events.db-wal`) and the free and total space of the filesystem holding the data dir.
+   * Nothing is ever deleted from the log (about 1.1 GB of events.db and 1.5 GB of read models per
+   * million notifications, docs/operations.md), so this is what a "disk fills within days" alert reads.
+   */
+  watchDataFiles(dir: string, files: readonly string[]): void {
+    const register = [this.registry];
+    new Gauge({
+      name: 'herald_data_file_bytes', help: 'Size of each embedded store file (database and its WAL) in the data dir', labelNames: ['file'], registers: register,
+      async collect() {
+        this.reset();
+        const sizes = await Promise.all(files.flatMap((f) => [f, `${f}-wal`]).map(async (f) => ({ file: basename(f), bytes: (await stat(f).catch(() => undefined))?.size })));
+        // A file not there (no WAL after a clean close) is left out rather than shown as 0 bytes.
+        for (const { file, bytes } of sizes) if (bytes !== undefined) this.set({ file }, bytes);
+      },
+    });
+    const space = async () => statfs(dir).catch(() => undefined);
+    new Gauge({
+      name: 'herald_data_dir_free_bytes', help: 'Space left for unprivileged writes on the filesystem holding the data dir', registers: register,
+      async collect() {
+        const fs = await space();
+        if (fs) this.set(fs.bavail * fs.bsize);
+      },
+    });
+    new Gauge({
+      name: 'herald_data_dir_size_bytes', help: 'Size of the filesystem holding the data dir', registers: register,
+      async collect() {
+        const fs = await space();
+        if (fs) this.set(fs.blocks * fs.bsize);
       },
     });
   }

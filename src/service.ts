@@ -82,6 +82,8 @@ async function startLocked(config: Config, logger: Pino, overrides: Overrides, t
   const ids = pooledUuidV7();
   const runs = { api: config.role === 'all' || config.role === 'api', worker: config.role === 'all' || config.role === 'worker', projector: config.role === 'all' || config.role === 'projector' };
   const metrics = new Metrics();
+  const storeFiles = [config.eventStore, config.readStore].flatMap((store) => (store.kind === 'embedded' ? [store.file] : []));
+  if (storeFiles.length > 0) metrics.watchDataFiles(config.dataDir, storeFiles);
 
   let inline: Backend | undefined;
   let threads: BackendThread[] = [];

@@ -30,6 +30,10 @@ describe('metrics, readiness and request ids', () => {
     assert.match(body, /herald_event_store_head_position \d+/);
     assert.match(body, /herald_projection_position\{projection="notifications"\} \d+/);
     assert.match(body, /herald_projection_lag_seconds\{projection="contacts"\} [\d.]+/);
+    // The embedded default's files and the space left for them.
+    assert.match(body, /herald_data_file_bytes\{file="events.db"\} [1-9]\d*/);
+    assert.match(body, /herald_data_file_bytes\{file="read-models.db"\} [1-9]\d*/);
+    assert.match(body, /herald_data_dir_free_bytes [1-9]\d*/);
   });
 
   it('counts a delivery by route, provider and outcome, with its latency', async () => {
