@@ -27,6 +27,7 @@ import { Wakes } from './wakes.ts';
 import { ThreadLink, type GroupCall } from './threadLink.ts';
 import type { WriteLock } from './writeLock.ts';
 import { DurableMarks, WalSync } from './durability.ts';
+import { unwritable } from './unwritable.ts';
 import { TurnBatch } from './turnBatch.ts';
 import { StreamCache } from './streamCache.ts';
 import { LogTail } from './logTail.ts';
@@ -68,6 +69,7 @@ export class SqliteEventStore implements EventStore {
       begin: 'immediate',
       // An append that finds another revision throws before it writes a row.
       failsAlone: (error) => error instanceof WrongExpectedRevisionError,
+      failure: (error) => unwritable(file, error),
       ...(options.writeLock ? { lock: options.writeLock } : {}),
       // Appends resolve, and subscribers here and on the other threads wake, once the WAL is synced.
       afterCommit: (settle) => {

@@ -25,6 +25,8 @@ export interface TurnBatchOptions {
    * may defer them (until the commit is on disk) or fail them all. Absent: they settle at once.
    */
   afterCommit?: (settle: (error?: Error) => void) => void;
+  /** What the jobs are failed with when the transaction as a whole fails (a full disk: unwritable.ts). Absent: the error itself. */
+  failure?: (error: unknown) => unknown;
 }
 
 /**
@@ -86,7 +88,8 @@ export class TurnBatch {
       if (lock) lock.hold(commit);
       else commit();
     } catch (error) {
-      for (const job of jobs) job.reject(error);
+      const failure = this.options.failure ? this.options.failure(error) : error;
+      for (const job of jobs) job.reject(failure);
       return;
     }
     const settle = (error?: Error): void =>
