@@ -30,7 +30,8 @@ export interface Entry {
 export interface GroupIo {
   readPage(from: number, max: number, filter: EventFilter): { events: RecordedEvent[]; scannedTo: number };
   saveCheckpoint(position: number): void;
-  park(entry: Entry, reason: string): void;
+  /** True once the parked row is written (retrying a write the disk refused); false if the store closed first. */
+  park(entry: Entry, reason: string): Promise<boolean>;
   unpark(position: number): void;
 }
 
@@ -131,10 +132,21 @@ export class PersistentGroup {
     this.ready.unshift(entry);
   }
 
-  /** Settles an entry for good; a reason means it is parked. */
+  /**
+   * Settles an entry for good; a reason means it is parked. A parked entry holds the checkpoint
+   * back until its row is written: had the write failed (a full disk) after the checkpoint moved
+   * past it, the event would be neither delivered nor listed as parked.
+   */
   private finish(entry: Entry, parkReason: string | undefined): void {
-    if (parkReason !== undefined) this.io.park(entry, parkReason);
-    else if (entry.replayed) this.io.unpark(entry.event.position);
+    if (parkReason !== undefined) {
+      void this.io.park(entry, parkReason).then((written) => written && this.forget(entry));
+      return;
+    }
+    if (entry.replayed) this.io.unpark(entry.event.position);
+    this.forget(entry);
+  }
+
+  private forget(entry: Entry): void {
     if (entry.replayed) this.replaying.delete(entry.event.position);
     else this.outstanding.delete(entry.event.position);
     this.advance();

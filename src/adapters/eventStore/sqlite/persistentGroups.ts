@@ -18,6 +18,8 @@ type ReadPage = (from: number, max: number, filter: EventFilter) => { events: Re
 
 /** How often checkpoints reach the disk: redelivery after a crash is bounded by this much work. */
 const CHECKPOINT_EVERY_MS = 100;
+/** The longest wait between tries of a park the store refused (a full disk). */
+const MAX_PARK_RETRY_MS = 5_000;
 
 /** The embedded adapter's persistent subscription groups: durable settings, checkpoints and parked events. */
 export class PersistentGroups {
@@ -25,6 +27,7 @@ export class PersistentGroups {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly consumers = new Set<Consumer>();
   private nextConsumerId = 1;
+  private closed = false;
 
   constructor(
     private readonly db: Database.Database,
@@ -81,8 +84,17 @@ export class PersistentGroups {
           void this.writes.enqueue(() => save.run(latest, name, latest)).catch(() => undefined);
         }, CHECKPOINT_EVERY_MS).unref();
       },
-      park: (entry: Entry, reason: string) => {
-        void this.writes.enqueue(() => park.run(name, entry.event.position, reason, Date.now())).catch(() => undefined);
+      park: async (entry: Entry, reason: string) => {
+        // Until it is written the event stays behind the checkpoint; once space is back the write goes through.
+        for (let wait = 250; !this.closed; wait = Math.min(wait * 2, MAX_PARK_RETRY_MS)) {
+          try {
+            await this.writes.enqueue(() => park.run(name, entry.event.position, reason, Date.now()));
+            return true;
+          } catch {
+            await new Promise((resolve) => setTimeout(resolve, wait).unref());
+          }
+        }
+        return false;
       },
       unpark: (position: number) => {
         void this.writes.enqueue(() => unpark.run(name, position)).catch(() => undefined);
@@ -138,6 +150,7 @@ export class PersistentGroups {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
     for (const consumer of [...this.consumers]) await consumer.close();
     const save = this.db.prepare('UPDATE ps_groups SET checkpoint = ? WHERE name = ? AND checkpoint < ?');
