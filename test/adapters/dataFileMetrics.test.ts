@@ -25,7 +25,7 @@ describe('disk gauges of the embedded stores in /metrics', () => {
       assert.equal(gauge(body, 'herald_data_file_bytes', '{file="events.db"}'), (await stat(file)).size);
       const wal = gauge(body, 'herald_data_file_bytes', '{file="events.db-wal"}');
       assert.equal(wal, (await stat(`${file}-wal`)).size);
-      assert.ok(wal! > 0, 'the append is in the WAL until a checkpoint');
+      assert.ok(wal > 0, 'the append is in the WAL until a checkpoint');
       // A store file that does not exist is left out, not reported as empty.
       assert.doesNotMatch(body, /read-models\.db/);
 
@@ -33,7 +33,7 @@ describe('disk gauges of the embedded stores in /metrics', () => {
       const total = gauge(body, 'herald_data_dir_size_bytes');
       const free = gauge(body, 'herald_data_dir_free_bytes');
       assert.equal(total, fs.blocks * fs.bsize);
-      assert.ok(free !== undefined && free > 0 && free <= total!, `free ${free} of ${total}`);
+      assert.ok(free !== undefined && free > 0 && free <= total, `free ${free} of ${total}`);
     } finally {
       await events.close();
       await rm(dir, { recursive: true, force: true });

@@ -115,7 +115,7 @@ describe('/ready with a store down, /metrics behind a token, and redacted logs',
     // The new app's key id has a field of its own: a second "appKey" in one JSON line would hide the caller's.
     const appCreated = lines.find((l) => l.includes('"app created"')) ?? '';
     assert.equal(appCreated.split('"appKey":').length - 1, 1, appCreated);
-    assert.equal((JSON.parse(appCreated) as { createdAppKey?: string }).createdAppKey, (created.json() as { appKey: string }).appKey);
+    assert.equal((JSON.parse(appCreated) as { createdAppKey?: string }).createdAppKey, created.json<{ appKey: string }>().appKey);
     // So does fastify's own line for the request, once the key was checked.
     assert.ok(parsed.some((l) => l.msg === 'request completed' && l.reqId === 'trace-43' && l.appId === 'bootstrap'), text);
     assert.equal(text.includes(API_KEY), false, 'the key is not logged');
