@@ -16,6 +16,7 @@ import { recordSettlement, type DeliveryMetrics } from '../metrics.ts';
 import type { EmailTrackingOptions } from '../tracking/emailTracking.ts';
 import type { ListUnsubscribeOptions } from '../tracking/listUnsubscribe.ts';
 import { outgoingEmail } from '../tracking/outgoingEmail.ts';
+import { isStoreOutage, outageWaitMs, waitOutOutage } from './storeOutage.ts';
 
 export interface DeliveryProcessorOptions {
   events: EventStore;
@@ -66,6 +67,9 @@ export class DeliveryProcessor {
   private done?: Promise<void>;
   private readonly limiter?: RateLimiter;
   private readonly log: Logger;
+  private readonly stopping = new AbortController();
+  /** Events whose provider answer is being recorded through a store outage: a redelivery of one is not sent again. */
+  private readonly recording = new Set<number>();
 
   constructor(private readonly o: DeliveryProcessorOptions) {
     const rate = o.ratePerSecond ?? o.provider.limits.ratePerSecond;
@@ -126,6 +130,8 @@ export class DeliveryProcessor {
   private async prepare(pe: PersistentEvent): Promise<Job | null> {
     const sub = this.sub!;
     const route = this.o.provider.route;
+    // Handed out again (its message timed out) while its outcome is still being recorded: acked when that is done.
+    if (this.recording.has(pe.event.position)) return null;
     try {
       const wanted = this.attemptOf(pe);
       if (!wanted) {
@@ -162,8 +168,15 @@ export class DeliveryProcessor {
       const messages = addresses.map((to) => ({ route, notificationId, to, ...outgoing, priority, ...(expiresAt ? { expiresAt } : {}) }) as DeliveryMessage);
       return { pe, notificationId, userId, attempt, messages, loaded };
     } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (isStoreOutage(error)) {
+        const wait = outageWaitMs(pe.retryCount);
+        this.log.warn({ err: error, position: pe.event.position }, `the event store cannot be used now; this delivery is tried again in ${wait / 1000} s`);
+        if (await waitOutOutage(wait, this.stopping.signal)) await sub.nack('retry', reason, pe).catch(() => undefined);
+        return null;
+      }
       this.log.error({ err: error, position: pe.event.position }, 'cannot prepare delivery; parking the event');
-      await sub.nack('park', error instanceof Error ? error.message : String(error), pe);
+      await sub.nack('park', reason, pe).catch((err: unknown) => this.log.error({ err, position: pe.event.position }, 'could not park the event; it is delivered again after its message timeout'));
       return null;
     }
   }
@@ -205,24 +218,39 @@ export class DeliveryProcessor {
     const { events, provider, now } = this.o;
     const policy = this.o.retryPolicy ?? DEFAULT_RETRY_POLICY;
     const sub = this.sub!;
-    try {
-      const outcome = outcomeOf(provider.id, job.messages, results);
-      const retryAfterMs = Math.max(0, ...results.map((r) => (r.status === 'failed' ? (r.retryAfterMs ?? 0) : 0)));
-      const retryAt = new Date(now().getTime() + retryDelayMs(policy, job.attempt, retryAfterMs, this.o.random ?? Math.random)).toISOString();
-      const command = { type: 'RecordDelivery' as const, data: { notificationId: job.notificationId, route: provider.route, attempt: job.attempt, maxAttempts: policy.maxAttempts[provider.route], retryAt, outcome } };
-      const settled = await handle(events, notificationStream(job.notificationId), notificationAggregate, command, { now, known: job.loaded });
-      if (this.o.metrics) recordSettlement(this.o.metrics, provider.route, provider.id, settled.events, now().getTime() - job.pe.event.created);
-      for (const command of addressCommands(job, provider.id, job.messages, results)) await handleUserCommand({ store: events, now }, command);
-      this.log.debug({ notificationId: job.notificationId, attempt: job.attempt, outcome: outcome.kind }, 'delivery settled');
-      await sub.ack(job.pe);
-    } catch (error) {
-      this.log.error({ err: error, notificationId: job.notificationId }, 'cannot record the delivery outcome; will retry');
-      await sub.nack('retry', error instanceof Error ? error.message : String(error), job.pe);
+    const outcome = outcomeOf(provider.id, job.messages, results);
+    const retryAfterMs = Math.max(0, ...results.map((r) => (r.status === 'failed' ? (r.retryAfterMs ?? 0) : 0)));
+    const retryAt = new Date(now().getTime() + retryDelayMs(policy, job.attempt, retryAfterMs, this.o.random ?? Math.random)).toISOString();
+    const command = { type: 'RecordDelivery' as const, data: { notificationId: job.notificationId, route: provider.route, attempt: job.attempt, maxAttempts: policy.maxAttempts[provider.route], retryAt, outcome } };
+    const { position } = job.pe.event;
+    // The provider has answered: through a store outage only the recording is tried again, never the
+    // send. Recording twice is harmless (the decider and the address commands are idempotent).
+    for (let tries = 0; ; tries++) {
+      try {
+        const settled = await handle(events, notificationStream(job.notificationId), notificationAggregate, command, { now, ...(tries === 0 ? { known: job.loaded } : {}) });
+        if (this.o.metrics) recordSettlement(this.o.metrics, provider.route, provider.id, settled.events, now().getTime() - job.pe.event.created);
+        for (const command of addressCommands(job, provider.id, job.messages, results)) await handleUserCommand({ store: events, now }, command);
+        this.log.debug({ notificationId: job.notificationId, attempt: job.attempt, outcome: outcome.kind }, 'delivery settled');
+        await sub.ack(job.pe);
+        break;
+      } catch (error) {
+        if (isStoreOutage(error) && !this.stopping.signal.aborted) {
+          const wait = outageWaitMs(tries);
+          this.recording.add(position);
+          this.log.warn({ err: error, notificationId: job.notificationId }, `the provider answered (${outcome.kind}) but the event store cannot record it now; recording it again in ${wait / 1000} s, without sending again`);
+          if (await waitOutOutage(wait, this.stopping.signal)) continue;
+        }
+        this.log.error({ err: error, notificationId: job.notificationId }, 'cannot record the delivery outcome; will retry');
+        await sub.nack('retry', error instanceof Error ? error.message : String(error), job.pe).catch(() => undefined);
+        break;
+      }
     }
+    this.recording.delete(position);
   }
 
   /** Stops taking work, lets what is in flight finish, and hands back the rest to the group. */
   async stop(): Promise<void> {
+    this.stopping.abort();
     await this.sub?.close();
     await this.done;
   }

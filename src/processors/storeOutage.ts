@@ -1,0 +1,22 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EventStoreUnavailableError } from '../ports/eventStore.ts';
+
+/**
+ * How a delivery worker rides out an event store that cannot record anything for a while (a full
+ * disk, EventStoreDB away): such an error says nothing about the notification, so it is neither
+ * parked nor, once the provider has answered, sent again. Waits double from 1 s to 30 s, under the
+ * group's message timeout (60 s), so an event held through one wait is not handed out meanwhile.
+ */
+export const isStoreOutage = (error: unknown): error is EventStoreUnavailableError => error instanceof EventStoreUnavailableError;
+
+export const outageWaitMs = (tries: number): number => Math.min(1_000 * 2 ** tries, 30_000);
+
+/** Waits, unless the worker is stopping; false when it is. */
+export async function waitOutOutage(ms: number, stopping: AbortSignal): Promise<boolean> {
+  try {
+    await sleep(ms, undefined, { signal: stopping });
+    return true;
+  } catch {
+    return false;
+  }
+}

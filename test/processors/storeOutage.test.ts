@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
+import { createSandboxProvider } from '../../src/adapters/providers/sandbox/sandboxProvider.ts';
+import { encodeEvent } from '../../src/codec/events.ts';
+import { EventStoreUnavailableError, type EventStore } from '../../src/ports/eventStore.ts';
+import { DeliveryProcessor } from '../../src/processors/deliveryProcessor.ts';
+import { capturingLogger } from '../support/logLines.ts';
+import { eventually } from '../support/wait.ts';
+
+const at = '2026-11-29T05:00:00.000Z';
+const id = '00000000-0000-4000-8000-000000000001';
+
+/** The embedded store, with an outage switched on and off: while on, what it is asked to do fails as a full disk makes it fail. */
+function withOutage(store: SqliteEventStore, failing: { appends: boolean; reads: number }): EventStore {
+  const refuse = () => new EventStoreUnavailableError('events.db: nothing was written (SQLITE_FULL: database or disk is full); the disk … then retry');
+  return new Proxy(store, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      if (key === 'append' || key === 'appendInOrder') return (...args: unknown[]) => (failing.appends ? Promise.reject(refuse()) : (value as (...a: unknown[]) => unknown).apply(target, args));
+      if (key === 'readStream') return (...args: unknown[]) => (failing.reads > 0 && failing.reads-- > 0 ? Promise.reject(refuse()) : (value as (...a: unknown[]) => unknown).apply(target, args));
+      return (value as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+}
+
+async function setUp() {
+  const dir = await mkdtemp(join(tmpdir(), 'herald-outage-'));
+  const store = new SqliteEventStore(join(dir, 'e.db'));
+  await store.append('user-u1', [encodeEvent({ type: 'UserProfileUpdated', data: { userId: 'u1', email: 'u1@example.com', phone: null, locale: null, timezone: null, at } })], 'no_stream');
+  await store.append(`notification-${id}`, [encodeEvent({
+    type: 'NotificationRequested',
+    data: { notificationId: id, userId: 'u1', channel: 'email', category: 'news', content: { email: { subject: 's', text: 't' } }, routes: ['email'], priority: 'normal', at },
+  })], 'no_stream');
+  const outbox = join(dir, 'outbox.jsonl');
+  const sent = async () => (await readFile(outbox, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
+  return { dir, store, outbox, sent };
+}
+
+describe('a delivery worker through an event store outage (a full disk)', () => {
+  it('sends once, records the outcome when the store is back, and parks nothing', async () => {
+    const { dir, store, outbox, sent } = await setUp();
+    const failing = { appends: true, reads: 0 };
+    const { logger, lines } = capturingLogger();
+    const worker = new DeliveryProcessor({ events: withOutage(store, failing), provider: createSandboxProvider('email', { outboxFile: outbox }), logger, now: () => new Date(), batchWindowMs: 1 });
+    try {
+      await worker.start();
+      await eventually(5000, 'the email handed to the provider', async () => ((await sent()).length === 1 ? true : undefined));
+      await eventually(5000, 'a second try at recording it', async () => (lines.filter((l) => l.msg?.includes('cannot record it now')).length >= 2 ? true : undefined));
+      failing.appends = false;
+      await eventually(10_000, 'the outcome recorded', async () => ((await store.readStream(`notification-${id}`)).some((e) => e.type === 'NotificationSent') ? true : undefined));
+      assert.equal((await sent()).length, 1, 'the provider was called once, not once per try');
+      assert.deepEqual(await store.listParked(worker.group), []);
+      const warning = lines.find((l) => l.msg?.includes('cannot record it now'))!;
+      assert.match(warning.msg!, /^the provider answered \(sent\) but the event store cannot record it now; recording it again in 1 s, without sending again$/);
+      assert.equal(lines.filter((l) => l.level === 'error').length, 0);
+      await eventually(3000, 'the event acked', async () => ((await store.persistentSubscriptionInfo(worker.group)).inFlight === 0 ? true : undefined));
+    } finally {
+      await worker.stop();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('does not park an event it could not read because the store was away: it tries again and delivers it', async () => {
+    const { dir, store, outbox, sent } = await setUp();
+    const { logger, lines } = capturingLogger();
+    const worker = new DeliveryProcessor({ events: withOutage(store, { appends: false, reads: 1 }), provider: createSandboxProvider('email', { outboxFile: outbox }), logger, now: () => new Date(), batchWindowMs: 1 });
+    try {
+      await worker.start();
+      await eventually(10_000, 'the email sent and recorded', async () => ((await store.readStream(`notification-${id}`)).some((e) => e.type === 'NotificationSent') ? true : undefined));
+      assert.equal((await sent()).length, 1);
+      assert.deepEqual(await store.listParked(worker.group), []);
+      assert.deepEqual(lines.map((l) => [l.level, l.msg]), [['warn', 'the event store cannot be used now; this delivery is tried again in 1 s']]);
+    } finally {
+      await worker.stop();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
