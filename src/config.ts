@@ -10,6 +10,7 @@ import { ROUTES, type Route } from './ports/deliveryProvider.ts';
 import type { RateLimit } from './domain/category.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './processors/retryPolicy.ts';
 import { DEFAULT_MAX_SEND_AHEAD_DAYS } from './commands/sendErrors.ts';
+import { DEFAULT_MAX_DEVICES_PER_USER } from './commands/users.ts';
 
 const rate = z.coerce.number().min(0).max(1);
 
@@ -25,6 +26,7 @@ const schema = z.object({
   MONGODB_URL: z.string().optional(),
   HERALD_MAX_RECIPIENTS: z.coerce.number().int().min(1).max(100_000).default(1000),
   HERALD_MAX_SEND_AHEAD_DAYS: z.coerce.number().int().min(1).max(3660).default(DEFAULT_MAX_SEND_AHEAD_DAYS),
+  HERALD_MAX_DEVICES_PER_USER: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_MAX_DEVICES_PER_USER),
   HERALD_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   HERALD_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   HERALD_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
@@ -74,7 +76,7 @@ export interface Config {
   logLevel: string;
   eventStore: { kind: 'embedded'; file: string } | { kind: 'eventstoredb'; url: string };
   readStore: { kind: 'embedded'; file: string } | { kind: 'mongodb'; url: string };
-  limits: { maxRecipients: number; bodyLimitBytes: number; ratePerMinute: number; dailySendQuota: number; requestTimeoutMs: number; maxSendAheadDays: number };
+  limits: { maxRecipients: number; bodyLimitBytes: number; ratePerMinute: number; dailySendQuota: number; requestTimeoutMs: number; maxSendAheadDays: number; maxDevicesPerUser: number };
   security: { keyGraceSeconds: number; metricsToken?: string };
   batchWindowMs: number;
   sandbox: { outboxFile: string; failureRate: number; latencyMs: number };
@@ -156,7 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: string = 'all', channel
     logLevel: e.HERALD_LOG_LEVEL,
     eventStore: e.HERALD_EVENT_STORE === 'eventstoredb' ? { kind: 'eventstoredb', url: e.EVENTSTORE_URL! } : { kind: 'embedded', file: resolve(dataDir, 'events.db') },
     readStore: e.HERALD_READ_STORE === 'mongodb' ? { kind: 'mongodb', url: e.MONGODB_URL! } : { kind: 'embedded', file: resolve(dataDir, 'read-models.db') },
-    limits: { maxRecipients: e.HERALD_MAX_RECIPIENTS, bodyLimitBytes: e.HERALD_BODY_LIMIT_BYTES, ratePerMinute: e.HERALD_RATE_LIMIT_PER_MINUTE, dailySendQuota: e.HERALD_DAILY_SEND_QUOTA, requestTimeoutMs: e.HERALD_REQUEST_TIMEOUT_MS, maxSendAheadDays: e.HERALD_MAX_SEND_AHEAD_DAYS },
+    limits: { maxRecipients: e.HERALD_MAX_RECIPIENTS, bodyLimitBytes: e.HERALD_BODY_LIMIT_BYTES, ratePerMinute: e.HERALD_RATE_LIMIT_PER_MINUTE, dailySendQuota: e.HERALD_DAILY_SEND_QUOTA, requestTimeoutMs: e.HERALD_REQUEST_TIMEOUT_MS, maxSendAheadDays: e.HERALD_MAX_SEND_AHEAD_DAYS, maxDevicesPerUser: e.HERALD_MAX_DEVICES_PER_USER },
     security: { keyGraceSeconds: e.HERALD_KEY_GRACE_SECONDS, ...(e.HERALD_METRICS_TOKEN ? { metricsToken: e.HERALD_METRICS_TOKEN } : {}) },
     batchWindowMs: e.HERALD_BATCH_WINDOW_MS,
     sandbox: { outboxFile: resolve(dataDir, 'sandbox-outbox.jsonl'), failureRate: e.HERALD_SANDBOX_FAILURE_RATE, latencyMs: e.HERALD_SANDBOX_LATENCY_MS },

@@ -97,7 +97,7 @@ export const eventSchemas = {
   ProviderEventMatched: z.object({ provider: z.string(), revision: z.number().int().min(0), notificationId: z.string(), at }),
   UserProfileUpdated: z.object({ userId: z.string(), email: nullableString, phone: nullableString, locale: nullableString, timezone: nullableString, at }),
   DeviceRegistered: z.object({ userId: z.string(), token: z.string(), platform: z.enum(['ios', 'android', 'web']), appId: z.string().optional(), at }),
-  DeviceRemoved: z.object({ userId: z.string(), token: z.string(), reason: z.literal('claimed_by_another_user').optional(), at }),
+  DeviceRemoved: z.object({ userId: z.string(), token: z.string(), reason: z.enum(['claimed_by_another_user', 'device_limit']).optional(), at }),
   DeviceClaimed: z.object({ tokenDigest: sha256Hex, userId: z.string(), previousUserId: z.string().optional(), at }),
   DeviceTokenInvalidated: z.object({ userId: z.string(), token: z.string(), reason: z.string(), notificationId: z.string().optional(), at }),
   ContactOptedOut: z.object({

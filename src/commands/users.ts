@@ -38,6 +38,9 @@ const deviceAggregate: Aggregate<DeviceState, ClaimDeviceCommand, DeviceClaimedE
 
 type Registration = Extract<UserCommand, { type: 'RegisterDevice' }>['data'];
 
+/** Devices a user may hold unless HERALD_MAX_DEVICES_PER_USER says otherwise: phones, tablets and browsers, with room to spare. */
+export const DEFAULT_MAX_DEVICES_PER_USER = 100;
+
 /** A device's claim stream is named by its token's digest: tokens are long, and contact details. */
 const digestOf = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -48,7 +51,7 @@ const digestOf = (token: string) => createHash('sha256').update(token).digest('h
  * the token, this user gets it, then the device's stream records the claim (expected revision:
  * a concurrent claim makes this run again, and the last claim wins).
  */
-export async function registerDevice(ctx: CommandContext, data: Registration) {
+export async function registerDevice(ctx: CommandContext, data: Registration, maxDevices = DEFAULT_MAX_DEVICES_PER_USER) {
   if (data.platform === 'ios') await takeFromCapitalsOwner(ctx, data);
   const tokenDigest = digestOf(data.token);
   const stream = deviceStream(tokenDigest);
@@ -58,7 +61,7 @@ export async function registerDevice(ctx: CommandContext, data: Registration) {
     if (previous !== null && previous !== data.userId) {
       await handleUserCommand(ctx, { type: 'RemoveDevice', data: { userId: previous, token: data.token, reason: 'claimed_by_another_user' } });
     }
-    const registered = await handleUserCommand(ctx, { type: 'RegisterDevice', data });
+    const registered = await handleUserCommand(ctx, { type: 'RegisterDevice', data, maxDevices });
     try {
       await handle(ctx.store, stream, deviceAggregate, { type: 'ClaimDevice', data: { tokenDigest, userId: data.userId } }, { ...ctx, known: device }, 1);
       return registered;

@@ -18,8 +18,12 @@ export interface Profile {
 export type UserEvent =
   | { type: 'UserProfileUpdated'; data: { userId: string; at: string } & Profile }
   | { type: 'DeviceRegistered'; data: { userId: string; token: string; platform: Platform; appId?: string; at: string } }
-  /** `reason` absent: the user's app removed it (logout); `claimed_by_another_user`: registered to another user since (domain/device.ts). */
-  | { type: 'DeviceRemoved'; data: { userId: string; token: string; reason?: 'claimed_by_another_user'; at: string } }
+  /**
+   * `reason` absent: the user's app removed it (logout); `claimed_by_another_user`: registered to
+   * another user since (domain/device.ts); `device_limit`: pushed out by a newer registration of
+   * a user at the most devices a user may hold (`RegisterDevice.maxDevices`).
+   */
+  | { type: 'DeviceRemoved'; data: { userId: string; token: string; reason?: DeviceRemovalReason; at: string } }
   | { type: 'DeviceTokenInvalidated'; data: { userId: string; token: string; reason: string; notificationId?: string; at: string } }
   | ContactOptedOutEvent
   | ContactOptedInEvent
@@ -27,13 +31,15 @@ export type UserEvent =
 
 export type UserCommand =
   | { type: 'UpdateProfile'; data: { userId: string } & Profile }
-  | { type: 'RegisterDevice'; data: { userId: string; token: string; platform: Platform; appId?: string } }
+  | { type: 'RegisterDevice'; data: { userId: string; token: string; platform: Platform; appId?: string }; maxDevices?: number }
   | { type: 'RemoveDevice'; data: { userId: string; token: string; reason?: 'claimed_by_another_user' } }
   | { type: 'InvalidateDeviceToken'; data: { userId: string; token: string; reason: string; notificationId?: string } }
   | OptOutContactCommand
   | OptInContactCommand
   | SetPreferencesCommand
   | PatchPreferencesCommand;
+
+export type DeviceRemovalReason = 'claimed_by_another_user' | 'device_limit';
 
 export interface Device {
   token: string;
@@ -98,6 +104,19 @@ function sameDevice(device: Device, token: string): boolean {
   return device.token === token || (device.platform === 'ios' && device.token.toLowerCase() === token.toLowerCase());
 }
 
+/**
+ * The devices a registration pushes out so that the user holds at most `maxDevices` with it: those
+ * a provider gave up on (invalidated) first, then the longest registered (`devices` is in the
+ * order of their last DeviceRegistered; a registration that changes nothing writes none). An app that registers a fresh token on every launch and never logs out
+ * would otherwise fan every push out to a growing list of dead tokens.
+ */
+function pushedOut(others: readonly Device[], userId: string, maxDevices: number | undefined, at: string): UserEvent[] {
+  const excess = maxDevices === undefined ? 0 : others.length + 1 - maxDevices;
+  if (excess <= 0) return [];
+  const oldestFirst = [...others.filter((d) => !d.active), ...others.filter((d) => d.active)];
+  return oldestFirst.slice(0, excess).map((d) => ({ type: 'DeviceRemoved', data: { userId, token: d.token, reason: 'device_limit', at } }));
+}
+
 export function decideUser(command: UserCommand, state: UserState, now: string): UserEvent[] {
   switch (command.type) {
     case 'UpdateProfile': {
@@ -113,7 +132,8 @@ export function decideUser(command: UserCommand, state: UserState, now: string):
       // is this device: it is replaced, or the phone would get every push twice.
       const variant = state.devices.find((d) => d.token !== command.data.token && sameDevice(d, command.data.token));
       const replaced: UserEvent[] = variant ? [{ type: 'DeviceRemoved', data: { userId: command.data.userId, token: variant.token, at: now } }] : [];
-      return [...replaced, { type: 'DeviceRegistered', data: { ...command.data, at: now } }];
+      const others = state.devices.filter((d) => d.token !== command.data.token && d !== variant);
+      return [...replaced, ...pushedOut(others, command.data.userId, command.maxDevices, now), { type: 'DeviceRegistered', data: { ...command.data, at: now } }];
     }
     case 'RemoveDevice': {
       const held = state.devices.find((d) => sameDevice(d, command.data.token));

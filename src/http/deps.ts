@@ -25,6 +25,8 @@ export interface AppDeps {
     requestTimeoutMs?: number;
     /** How far ahead `sendAt` may be, in days (default 366): further is a 422, most likely a typo in the year. */
     maxSendAheadDays?: number;
+    /** Devices a user may hold (default 100): a registration beyond pushes out the invalidated, then the longest registered. */
+    maxDevicesPerUser?: number;
   };
   security?: {
     /** How long a rotated-away key keeps working (default one day). */

@@ -128,3 +128,30 @@ describe('an iOS device token that is not hex', () => {
     }
   });
 });
+
+describe('a user holds at most HERALD_MAX_DEVICES_PER_USER devices', () => {
+  let h: Awaited<ReturnType<typeof startTestHerald>>;
+  before(async () => {
+    h = await startTestHerald({ HERALD_MAX_DEVICES_PER_USER: '2' });
+    await h.app.inject({ method: 'PUT', url: '/v1/users/eve', headers: auth, payload: {} });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('a registration beyond it pushes out the longest registered device, which no push reaches again', async () => {
+    const register = (token: string) => h.app.inject({ method: 'POST', url: '/v1/users/eve/devices', headers: auth, payload: { platform: 'android', token } });
+    for (const token of ['launch-1', 'launch-2']) assert.equal((await register(token)).statusCode, 201);
+    const third = await register('launch-3');
+    assert.equal(third.statusCode, 201, third.body);
+    assert.deepEqual(third.json<User>().devices.map((d) => d.token), ['launch-2', 'launch-3']);
+    const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'eve' }], channels: ['push'], category: 'c', content: { push: { title: 't', body: 'b' } } } });
+    assert.equal(res.statusCode, 202, res.body);
+    const id = res.json<{ notifications: { id: string }[] }>().notifications[0]!.id;
+    await eventually(5000, 'the push delivered', async () => ((await h.app.inject({ method: 'GET', url: `/v1/notifications/${id}`, headers: auth })).json<{ status: string }>().status === 'sent' ? true : undefined));
+    const sent = (await h.outbox()).filter((l) => l.channel === 'push');
+    assert.deepEqual(sent.map((l) => l.to).sort(), ['launch-2', 'launch-3']);
+    const removal = (await h.herald.events.readStream('user-eve')).find((e) => e.type === 'DeviceRemoved');
+    assert.deepEqual(removal?.data, { userId: 'eve', token: 'launch-1', reason: 'device_limit', at: removal?.data.at });
+  });
+});

@@ -30,6 +30,16 @@ describe('configuration: the background threads\' semi-space', () => {
   });
 });
 
+describe('configuration: the devices a user may hold', () => {
+  it('defaults to 100 and takes HERALD_MAX_DEVICES_PER_USER; refuses a value outside 1–10,000, naming the variable', () => {
+    assert.equal(loadConfig({}).limits.maxDevicesPerUser, 100);
+    assert.equal(loadConfig({ HERALD_MAX_DEVICES_PER_USER: '5' }).limits.maxDevicesPerUser, 5);
+    for (const bad of ['0', '10001', 'many', '2.5']) {
+      assert.throws(() => loadConfig({ HERALD_MAX_DEVICES_PER_USER: bad }), (e: unknown) => e instanceof ConfigError && /HERALD_MAX_DEVICES_PER_USER/.test(e.message));
+    }
+  });
+});
+
 describe('configuration: how far ahead a send may be scheduled', () => {
   it('defaults to 366 days and takes HERALD_MAX_SEND_AHEAD_DAYS', () => {
     assert.equal(loadConfig({}).limits.maxSendAheadDays, 366);

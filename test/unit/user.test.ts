@@ -39,6 +39,25 @@ describe('user decider', () => {
     assert.deepEqual(when([fcm], { type: 'RegisterDevice', data: { userId: 'u1', token: 'fcm-token', platform: 'android' } }).map((e) => e.type), ['DeviceRegistered']);
   });
 
+  it('given a user at the device limit, when another device registers, then the invalidated go first, then the longest registered', () => {
+    const device = (token: string): UserEvent => ({ type: 'DeviceRegistered', data: { userId: 'u1', token, platform: 'android', at: now } });
+    const register = (token: string, maxDevices = 3): UserCommand => ({ type: 'RegisterDevice', data: { userId: 'u1', token, platform: 'android' }, maxDevices });
+    const removed = (events: UserEvent[]) => events.filter((e) => e.type === 'DeviceRemoved').map((e) => [tokenOf(e), 'reason' in e.data ? e.data.reason : undefined]);
+    // t1 registered again after t2 and t3 (an event: its platform or app changed): t2 is now the longest registered.
+    const history = [device('t1'), device('t2'), device('t3'), device('t1')];
+    assert.deepEqual(removed(when(history, register('t4'))), [['t2', 'device_limit']]);
+    const invalidated: UserEvent = { type: 'DeviceTokenInvalidated', data: { userId: 'u1', token: 't3', reason: 'unregistered_token', at: now } };
+    assert.deepEqual(removed(when([...history, invalidated], register('t4'))), [['t3', 'device_limit']], 'a dead token goes before a live one');
+    const pushed = when(history, register('t4'));
+    assert.deepEqual(given([...history, ...pushed]).devices.map((d) => d.token), ['t3', 't1', 't4']);
+    // Under the limit, or a device it already holds: nothing is pushed out.
+    assert.deepEqual(removed(when(history.slice(0, 2), register('t4'))), []);
+    assert.deepEqual(when(history, register('t3')), []);
+    // A lowered limit takes the surplus out with the next registration.
+    assert.deepEqual(removed(when(history, register('t4', 1))), [['t2', 'device_limit'], ['t3', 'device_limit'], ['t1', 'device_limit']]);
+    assert.deepEqual(removed(when(history, { type: 'RegisterDevice', data: { userId: 'u1', token: 't4', platform: 'android' } })), [], 'no limit given: none');
+  });
+
   it('given an ios and a web device, push reaches APNs and FCM; an invalidated token is never used again', () => {
     assert.deepEqual(routesFor(given([profile, ios, web]), 'push'), ['apns', 'fcm']);
     const invalidated = when([ios, web], { type: 'InvalidateDeviceToken', data: { userId: 'u1', token: 'ios-token-1', reason: 'unregistered_token' } });

@@ -42,9 +42,9 @@ export function usersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     });
 
     app.post('/v1/users/:userId/devices', {
-      schema: { tags: ['users'], summary: 'Register a push device (a user has many)', params: z.object({ userId }), body: deviceBody, response: { 201: userResponse } },
+      schema: { tags: ['users'], summary: 'Register a push device (a user has many: at most HERALD_MAX_DEVICES_PER_USER, 100 by default; one more removes the invalidated, then the longest registered)', params: z.object({ userId }), body: deviceBody, response: { 201: userResponse } },
     }, async (req, reply) => {
-      const { state } = await registerDevice(ctx(req.appId), { userId: req.params.userId, ...req.body });
+      const { state } = await registerDevice(ctx(req.appId), { userId: req.params.userId, ...req.body }, deps.limits.maxDevicesPerUser);
       return reply.status(201).send(view(req.params.userId, state));
     });
 
