@@ -2,8 +2,7 @@ import { bufferTime, filter, from, lastValueFrom, mergeMap } from 'rxjs';
 import type { DeliveryMessage, DeliveryProvider, DeliveryResult } from '../ports/deliveryProvider.ts';
 import type { EventStore, PersistentEvent, PersistentSubscription } from '../ports/eventStore.ts';
 import type { Logger } from '../ports/logger.ts';
-import { decodeEvent } from '../codec/events.ts';
-import { notificationStream, type NotificationEvent, type NotificationState } from '../domain/notification.ts';
+import { notificationStream, type NotificationCommand, type NotificationEvent, type NotificationState } from '../domain/notification.ts';
 import { addressesFor } from '../domain/user.ts';
 import { handle, load, type Loaded } from '../commands/handle.ts';
 import { notificationAggregate } from '../commands/sendNotification.ts';
@@ -16,7 +15,8 @@ import { recordSettlement, type DeliveryMetrics } from '../metrics.ts';
 import type { EmailTrackingOptions } from '../tracking/emailTracking.ts';
 import type { ListUnsubscribeOptions } from '../tracking/listUnsubscribe.ts';
 import { outgoingEmail } from '../tracking/outgoingEmail.ts';
-import { isStoreOutage, outageWaitMs, waitOutOutage } from './storeOutage.ts';
+import { attemptOf } from './deliveryAttempt.ts';
+import { isStoreOutage, outageWaitMs, throughOutages, waitOutOutage } from './storeOutage.ts';
 
 export interface DeliveryProcessorOptions {
   events: EventStore;
@@ -51,6 +51,8 @@ interface Job {
   /** The stream as read before sending: recording the outcome needs no second read. */
   loaded: Loaded<NotificationState>;
 }
+
+type RecordDelivery = Extract<NotificationCommand, { type: 'RecordDelivery' }>;
 
 /** The events that ask a route's worker to deliver, and which attempt each one is. */
 export const DELIVERY_TRIGGERS = ['NotificationRequested', 'DeliveryDue', 'DeliveryRedriven'] as const;
@@ -106,26 +108,6 @@ export class DeliveryProcessor {
     this.done = lastValueFrom(pipeline, { defaultValue: undefined }).then(() => undefined);
   }
 
-  /** Which attempt of this route an event asks for, or null when it is not for this worker now. */
-  private attemptOf(pe: PersistentEvent): { notificationId: string; attempt: number } | null {
-    const route = this.o.provider.route;
-    // The group's filter already keeps other routes' events out; this stays as a second guard,
-    // settled before paying for validation.
-    const raw = pe.event.data as { routes?: unknown; route?: unknown };
-    if (Array.isArray(raw.routes) ? !raw.routes.includes(route) : raw.route !== route) return null;
-    const event = decodeEvent(pe.event);
-    if (event?.type === 'NotificationExpedited') return this.o.lane === 'priority' && event.data.routes.includes(route) ? { notificationId: event.data.notificationId, attempt: 1 } : null;
-    if (event?.type === 'NotificationRequested') {
-      const { sendAt, at, routes, notificationId, priority } = event.data;
-      // A scheduled send waits for the scheduler's DeliveryDue; a high-priority one goes by its own lane.
-      const now = !(sendAt && sendAt > at);
-      return routes.includes(route) && now && priority !== 'high' ? { notificationId, attempt: 1 } : null;
-    }
-    if (event?.type === 'DeliveryDue' && event.data.route === route) return { notificationId: event.data.notificationId, attempt: event.data.attempt };
-    if (event?.type === 'DeliveryRedriven' && event.data.route === route) return { notificationId: event.data.notificationId, attempt: 1 };
-    return null;
-  }
-
   /** Decides whether the event needs a send at all; settles it at once when it does not. */
   private async prepare(pe: PersistentEvent): Promise<Job | null> {
     const sub = this.sub!;
@@ -133,7 +115,7 @@ export class DeliveryProcessor {
     // Handed out again (its message timed out) while its outcome is still being recorded: acked when that is done.
     if (this.recording.has(pe.event.position)) return null;
     try {
-      const wanted = this.attemptOf(pe);
+      const wanted = attemptOf(pe, route, this.o.lane ?? 'normal');
       if (!wanted) {
         await sub.ack(pe);
         return null;
@@ -215,37 +197,37 @@ export class DeliveryProcessor {
   }
 
   private async settle(job: Job, results: DeliveryResult[]): Promise<void> {
-    const { events, provider, now } = this.o;
+    const { provider, now } = this.o;
     const policy = this.o.retryPolicy ?? DEFAULT_RETRY_POLICY;
-    const sub = this.sub!;
     const outcome = outcomeOf(provider.id, job.messages, results);
     const retryAfterMs = Math.max(0, ...results.map((r) => (r.status === 'failed' ? (r.retryAfterMs ?? 0) : 0)));
     const retryAt = new Date(now().getTime() + retryDelayMs(policy, job.attempt, retryAfterMs, this.o.random ?? Math.random)).toISOString();
     const command = { type: 'RecordDelivery' as const, data: { notificationId: job.notificationId, route: provider.route, attempt: job.attempt, maxAttempts: policy.maxAttempts[provider.route], retryAt, outcome } };
     const { position } = job.pe.event;
-    // The provider has answered: through a store outage only the recording is tried again, never the
-    // send. Recording twice is harmless (the decider and the address commands are idempotent).
-    for (let tries = 0; ; tries++) {
-      try {
-        const settled = await handle(events, notificationStream(job.notificationId), notificationAggregate, command, { now, ...(tries === 0 ? { known: job.loaded } : {}) });
-        if (this.o.metrics) recordSettlement(this.o.metrics, provider.route, provider.id, settled.events, now().getTime() - job.pe.event.created);
-        for (const command of addressCommands(job, provider.id, job.messages, results)) await handleUserCommand({ store: events, now }, command);
-        this.log.debug({ notificationId: job.notificationId, attempt: job.attempt, outcome: outcome.kind }, 'delivery settled');
-        await sub.ack(job.pe);
-        break;
-      } catch (error) {
-        if (isStoreOutage(error) && !this.stopping.signal.aborted) {
-          const wait = outageWaitMs(tries);
-          this.recording.add(position);
-          this.log.warn({ err: error, notificationId: job.notificationId }, `the provider answered (${outcome.kind}) but the event store cannot record it now; recording it again in ${wait / 1000} s, without sending again`);
-          if (await waitOutOutage(wait, this.stopping.signal)) continue;
-        }
-        this.log.error({ err: error, notificationId: job.notificationId }, 'cannot record the delivery outcome; will retry');
-        await sub.nack('retry', error instanceof Error ? error.message : String(error), job.pe).catch(() => undefined);
-        break;
-      }
+    try {
+      // The provider has answered: through a store outage only the recording is tried again, never
+      // the send. Recording twice is harmless (the decider and the address commands are idempotent).
+      await throughOutages((tries) => this.record(job, command, results, tries), this.stopping.signal, (error, ms) => {
+        this.recording.add(position);
+        this.log.warn({ err: error, notificationId: job.notificationId }, `the provider answered (${outcome.kind}) but the event store cannot record it now; recording it again in ${ms / 1000} s, without sending again`);
+      });
+    } catch (error) {
+      this.log.error({ err: error, notificationId: job.notificationId }, 'cannot record the delivery outcome; will retry');
+      await this.sub!.nack('retry', error instanceof Error ? error.message : String(error), job.pe).catch(() => undefined);
+    } finally {
+      this.recording.delete(position);
     }
-    this.recording.delete(position);
+  }
+
+  /** Appends the outcome (and what it says of the user's addresses), then acks the event. */
+  private async record(job: Job, command: RecordDelivery, results: DeliveryResult[], tries: number): Promise<void> {
+    const { events, provider, now } = this.o;
+    // A first try uses the stream as read before sending; a later one reads it again.
+    const settled = await handle(events, notificationStream(job.notificationId), notificationAggregate, command, { now, ...(tries === 0 ? { known: job.loaded } : {}) });
+    if (this.o.metrics) recordSettlement(this.o.metrics, provider.route, provider.id, settled.events, now().getTime() - job.pe.event.created);
+    for (const address of addressCommands(job, provider.id, job.messages, results)) await handleUserCommand({ store: events, now }, address);
+    this.log.debug({ notificationId: job.notificationId, attempt: job.attempt, outcome: command.data.outcome.kind }, 'delivery settled');
+    await this.sub!.ack(job.pe);
   }
 
   /** Stops taking work, lets what is in flight finish, and hands back the rest to the group. */

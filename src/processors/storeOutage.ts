@@ -20,3 +20,20 @@ export async function waitOutOutage(ms: number, stopping: AbortSignal): Promise<
     return false;
   }
 }
+
+/**
+ * Runs `attempt` until it gets through without a store outage, waiting between tries (and telling
+ * `waiting` first). Any other error, or an outage while the worker is stopping, is thrown.
+ */
+export async function throughOutages<T>(attempt: (tries: number) => Promise<T>, stopping: AbortSignal, waiting: (error: EventStoreUnavailableError, ms: number) => void): Promise<T> {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await attempt(tries);
+    } catch (error) {
+      if (!isStoreOutage(error) || stopping.aborted) throw error;
+      const ms = outageWaitMs(tries);
+      waiting(error, ms);
+      if (!(await waitOutOutage(ms, stopping))) throw error;
+    }
+  }
+}
