@@ -12,6 +12,10 @@ import { DocCache, type Keyed } from './docCache.ts';
 import { Dispatcher } from './dispatch.ts';
 import { ProjectionFault } from './projectionFault.ts';
 
+/** A batch the store failed is tried again this often; its error is logged when it starts and this often after. */
+const RETRY_MS = 1_000;
+const FAILURE_LOG_EVERY_MS = 60_000;
+
 /** Events read per batch at most: a follower catching up reads (and commits) this many at a time. */
 const BATCH = 5000;
 /**
@@ -167,15 +171,26 @@ export class Follower {
    * A fault of the projection's own code is returned instead: retrying it cannot help.
    */
   private async applyUntilDone(projection: Projection, items: readonly Keyed[], position: number): Promise<boolean | ProjectionFault> {
+    let failures = 0;
+    let loggedAt = 0;
     for (;;) {
       try {
         await applyKeyed(this.readModels, projection, projection.collection.name, items, { name: checkpointName(projection), position });
+        if (failures > 0) this.logger.info({ projection: projection.name, failures }, 'projection batch applied after failing; the read model goes on');
         return true;
       } catch (error) {
         if (error instanceof ProjectionFault) return error;
         if (this.options.stopping.aborted) return false;
-        this.logger.error({ err: error, projection: projection.name }, 'projection batch failed; retrying in 1 s');
-        await new Promise((r) => setTimeout(r, 1000));
+        failures += 1;
+        // When it starts failing, then once a minute: a store away for an hour (a full disk) would
+        // otherwise log a line per read model every second.
+        if (failures === 1 || Date.now() - loggedAt >= FAILURE_LOG_EVERY_MS) {
+          loggedAt = Date.now();
+          this.logger.error({ err: error, projection: projection.name, failures }, failures === 1
+            ? 'projection batch failed; retrying every second (logged again once a minute while it fails)'
+            : `projection batch still failing after ${failures} tries; retrying every second`);
+        }
+        await new Promise((r) => setTimeout(r, RETRY_MS));
       }
     }
   }

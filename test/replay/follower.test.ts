@@ -225,3 +225,43 @@ describe('after a burst the projector stops pausing once the log goes quiet', ()
     }
   });
 });
+
+describe('the projector while the read-model store cannot write (a full disk)', () => {
+  it('retries each batch every second, logs the failure once per read model rather than every try, and catches up once the store is back', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-follow-full-'));
+    const events = new SqliteEventStore(join(dir, 'e.db'));
+    const store = new SqliteReadModelStore(join(dir, 'r.db'));
+    let full = false;
+    const readModels = new Proxy(store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        if (key === 'commit') return (...args: unknown[]) => (full ? Promise.reject(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })) : (value as (...a: unknown[]) => unknown).apply(target, args));
+        return (value as (...a: unknown[]) => unknown).bind(target);
+      },
+    });
+    const { logger, errors } = capturingLogger();
+    const contacts = PROJECTIONS.find((p) => p.name === 'contacts')!;
+    const projector = new Projector(events, readModels, [contacts], logger);
+    try {
+      await projector.start();
+      full = true;
+      const at = '2026-11-29T05:00:00.000Z';
+      const written = await events.append('user-u1', [encodeEvent({ type: 'UserProfileUpdated', data: { userId: 'u1', email: 'u1@example.com', at } })], 'no_stream');
+      await eventually(5000, 'the batch failing', async () => (errors().length > 0 ? true : undefined));
+      // Two more tries at least, a second apart: none of them logs again.
+      await new Promise((r) => setTimeout(r, 2_300));
+      assert.deepEqual(errors().map((l) => [l.msg, l.obj.projection, l.obj.failures]), [['projection batch failed; retrying every second (logged again once a minute while it fails)', 'contacts', 1]]);
+      assert.equal(await readModels.get('contacts', 'u1'), null);
+      full = false;
+      await eventually(5000, 'the read model caught up', async () => ((projector.positions.get('contacts') ?? 0) >= written.position ? true : undefined));
+      assert.equal((await readModels.get('contacts', 'u1'))?.doc.email, 'u1@example.com');
+      assert.equal(errors().length, 1);
+    } finally {
+      await projector.stop();
+      await events.close();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
