@@ -16,7 +16,7 @@ import type { EmailTrackingOptions } from '../tracking/emailTracking.ts';
 import type { ListUnsubscribeOptions } from '../tracking/listUnsubscribe.ts';
 import { outgoingEmail } from '../tracking/outgoingEmail.ts';
 import { attemptOf } from './deliveryAttempt.ts';
-import { isStoreOutage, outageWaitMs, throughOutages, waitOutOutage } from './storeOutage.ts';
+import { isStoreOutage, OutageWarnings, outageWaitMs, throughOutages, waitOutOutage } from './storeOutage.ts';
 
 export interface DeliveryProcessorOptions {
   events: EventStore;
@@ -72,11 +72,13 @@ export class DeliveryProcessor {
   private readonly stopping = new AbortController();
   /** Events whose provider answer is being recorded through a store outage: a redelivery of one is not sent again. */
   private readonly recording = new Set<number>();
+  private readonly outage: OutageWarnings;
 
   constructor(private readonly o: DeliveryProcessorOptions) {
     const rate = o.ratePerSecond ?? o.provider.limits.ratePerSecond;
     if (rate) this.limiter = new RateLimiter(rate);
     this.log = o.logger.child({ route: o.provider.route, provider: o.provider.id, lane: o.lane ?? 'normal' });
+    this.outage = new OutageWarnings(this.log);
   }
 
   get group(): string {
@@ -153,7 +155,7 @@ export class DeliveryProcessor {
       const reason = error instanceof Error ? error.message : String(error);
       if (isStoreOutage(error)) {
         const wait = outageWaitMs(pe.retryCount);
-        this.log.warn({ err: error, position: pe.event.position }, `the event store cannot be used now; this delivery is tried again in ${wait / 1000} s`);
+        this.outage.warn({ err: error, position: pe.event.position }, `the event store cannot be used now; this delivery is tried again in ${wait / 1000} s`);
         if (await waitOutOutage(wait, this.stopping.signal)) await sub.nack('retry', reason, pe).catch(() => undefined);
         return null;
       }
@@ -209,7 +211,7 @@ export class DeliveryProcessor {
       // the send. Recording twice is harmless (the decider and the address commands are idempotent).
       await throughOutages((tries) => this.record(job, command, results, tries), this.stopping.signal, (error, ms) => {
         this.recording.add(position);
-        this.log.warn({ err: error, notificationId: job.notificationId }, `the provider answered (${outcome.kind}) but the event store cannot record it now; recording it again in ${ms / 1000} s, without sending again`);
+        this.outage.warn({ err: error, notificationId: job.notificationId }, `the provider answered (${outcome.kind}) but the event store cannot record it now; recording it again in ${ms / 1000} s, without sending again`);
       });
     } catch (error) {
       this.log.error({ err: error, notificationId: job.notificationId }, 'cannot record the delivery outcome; will retry');

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventStoreUnavailableError } from '../ports/eventStore.ts';
+import type { Logger } from '../ports/logger.ts';
 
 /**
  * How a delivery worker rides out an event store that cannot record anything for a while (a full
@@ -35,5 +36,29 @@ export async function throughOutages<T>(attempt: (tries: number) => Promise<T>, 
       waiting(error, ms);
       if (!(await waitOutOutage(ms, stopping))) throw error;
     }
+  }
+}
+
+/**
+ * A worker's warnings about an outage: the first, then at most one a minute, counting the waits
+ * in between. Each event in flight waits on its own, so one line per wait would be hundreds a
+ * minute through an outage, onto a disk that may be the full one.
+ */
+export class OutageWarnings {
+  private lastAt = 0;
+  private waits = 0;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly everyMs = 60_000,
+  ) {}
+
+  warn(fields: Record<string, unknown>, message: string): void {
+    this.waits += 1;
+    const now = Date.now();
+    if (this.lastAt !== 0 && now - this.lastAt < this.everyMs) return;
+    this.log.warn({ ...fields, waitsSinceLastWarning: this.waits }, `${message} (warned once a minute while the outage lasts)`);
+    this.lastAt = now;
+    this.waits = 0;
   }
 }

@@ -8,6 +8,7 @@ import { createSandboxProvider } from '../../src/adapters/providers/sandbox/sand
 import { encodeEvent } from '../../src/codec/events.ts';
 import { EventStoreUnavailableError, type EventStore } from '../../src/ports/eventStore.ts';
 import { DeliveryProcessor } from '../../src/processors/deliveryProcessor.ts';
+import { OutageWarnings } from '../../src/processors/storeOutage.ts';
 import { capturingLogger } from '../support/logLines.ts';
 import { eventually } from '../support/wait.ts';
 
@@ -15,8 +16,11 @@ const at = '2026-11-29T05:00:00.000Z';
 const id = '00000000-0000-4000-8000-000000000001';
 
 /** The embedded store, with an outage switched on and off: while on, what it is asked to do fails as a full disk makes it fail. */
-function withOutage(store: SqliteEventStore, failing: { appends: boolean; reads: number }): EventStore {
-  const refuse = () => new EventStoreUnavailableError('events.db: nothing was written (SQLITE_FULL: database or disk is full); the disk … then retry');
+function withOutage(store: SqliteEventStore, failing: { appends: boolean; reads: number; refused?: number }): EventStore {
+  const refuse = () => {
+    failing.refused = (failing.refused ?? 0) + 1;
+    return new EventStoreUnavailableError('events.db: nothing was written (SQLITE_FULL: database or disk is full); the disk … then retry');
+  };
   return new Proxy(store, {
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver) as unknown;
@@ -44,20 +48,21 @@ async function setUp() {
 describe('a delivery worker through an event store outage (a full disk)', () => {
   it('sends once, records the outcome when the store is back, and parks nothing', async () => {
     const { dir, store, outbox, sent } = await setUp();
-    const failing = { appends: true, reads: 0 };
+    const failing: { appends: boolean; reads: number; refused?: number } = { appends: true, reads: 0 };
     const { logger, lines } = capturingLogger();
     const worker = new DeliveryProcessor({ events: withOutage(store, failing), provider: createSandboxProvider('email', { outboxFile: outbox }), logger, now: () => new Date(), batchWindowMs: 1 });
     try {
       await worker.start();
       await eventually(5000, 'the email handed to the provider', async () => ((await sent()).length === 1 ? true : undefined));
-      await eventually(5000, 'a second try at recording it', async () => (lines.filter((l) => l.msg?.includes('cannot record it now')).length >= 2 ? true : undefined));
+      await eventually(5000, 'a second try at recording it', async () => ((failing.refused ?? 0) >= 2 ? true : undefined));
       failing.appends = false;
       await eventually(10_000, 'the outcome recorded', async () => ((await store.readStream(`notification-${id}`)).some((e) => e.type === 'NotificationSent') ? true : undefined));
       assert.equal((await sent()).length, 1, 'the provider was called once, not once per try');
       assert.deepEqual(await store.listParked(worker.group), []);
-      const warning = lines.find((l) => l.msg?.includes('cannot record it now'))!;
-      assert.match(warning.msg!, /^the provider answered \(sent\) but the event store cannot record it now; recording it again in 1 s, without sending again$/);
-      assert.equal(lines.filter((l) => l.level === 'error').length, 0);
+      // One warning for the outage, not one per try: the next would come a minute later.
+      assert.deepEqual(lines.map((l) => [l.level, l.msg, l.obj.waitsSinceLastWarning]), [
+        ['warn', 'the provider answered (sent) but the event store cannot record it now; recording it again in 1 s, without sending again (warned once a minute while the outage lasts)', 1],
+      ]);
       await eventually(3000, 'the event acked', async () => ((await store.persistentSubscriptionInfo(worker.group)).inFlight === 0 ? true : undefined));
     } finally {
       await worker.stop();
@@ -75,11 +80,24 @@ describe('a delivery worker through an event store outage (a full disk)', () => 
       await eventually(10_000, 'the email sent and recorded', async () => ((await store.readStream(`notification-${id}`)).some((e) => e.type === 'NotificationSent') ? true : undefined));
       assert.equal((await sent()).length, 1);
       assert.deepEqual(await store.listParked(worker.group), []);
-      assert.deepEqual(lines.map((l) => [l.level, l.msg]), [['warn', 'the event store cannot be used now; this delivery is tried again in 1 s']]);
+      assert.deepEqual(lines.map((l) => [l.level, l.msg]), [['warn', 'the event store cannot be used now; this delivery is tried again in 1 s (warned once a minute while the outage lasts)']]);
     } finally {
       await worker.stop();
       await store.close();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('warnings through an outage', () => {
+  it('the first at once, then at most one per interval, counting the waits it stood for', async () => {
+    const { logger, lines } = capturingLogger();
+    const warnings = new OutageWarnings(logger, 50);
+    warnings.warn({ n: 1 }, 'away');
+    warnings.warn({ n: 2 }, 'away');
+    warnings.warn({ n: 3 }, 'away');
+    await new Promise((r) => setTimeout(r, 70));
+    warnings.warn({ n: 4 }, 'away');
+    assert.deepEqual(lines.map((l) => [l.obj.n, l.obj.waitsSinceLastWarning]), [[1, 1], [4, 3]]);
   });
 });
