@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { maskContactsIn, maskedUrl } from '../mask.ts';
 import { EventStoreUnavailableError, WrongExpectedRevisionError } from '../ports/eventStore.ts';
+import { LogEvery } from '../logEvery.ts';
 
 /** An RFC 9457 problem with a stable machine-readable `code`. */
 export class Problem extends Error {
@@ -37,6 +38,14 @@ export function frameworkErrorHandler(error: FastifyError, request: FastifyReque
   return sendProblem(reply, request, new Problem(500, 'internal_error', 'Internal error', `Something went wrong on our side; retry later. Request id: ${request.id}`));
 }
 
+/** Per app: its outage line once a minute, not once per request. */
+const outageLogs = new WeakMap<object, LogEvery>();
+function outageLog(app: object): LogEvery {
+  let every = outageLogs.get(app);
+  if (!every) outageLogs.set(app, (every = new LogEvery()));
+  return every;
+}
+
 /** Turns every error into problem details; the internals of a 5xx never reach the client. */
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof Problem) return sendProblem(reply, request, error);
@@ -46,7 +55,8 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   }
   if ((error as Error) instanceof EventStoreUnavailableError) {
     // Nothing was promised: the client retries, and its idempotency key keeps the retry from doubling.
-    request.log.error({ err: error }, 'event store unavailable');
+    const requests = outageLog(request.server).due();
+    if (requests > 0) request.log.error({ err: error, requests }, 'event store unavailable: requests refused with 503 (this line once a minute while it lasts; requests counts them)');
     void reply.header('retry-after', '1');
     return sendProblem(reply, request, new Problem(503, 'event_store_unavailable', 'Event store unavailable', `The request was not recorded durably; retry it (with the same idempotency key). Request id: ${request.id}`));
   }

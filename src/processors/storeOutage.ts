@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventStoreUnavailableError } from '../ports/eventStore.ts';
 import type { Logger } from '../ports/logger.ts';
+import { LogEvery } from '../logEvery.ts';
 
 /**
  * How a delivery worker rides out an event store that cannot record anything for a while (a full
@@ -39,26 +40,19 @@ export async function throughOutages<T>(attempt: (tries: number) => Promise<T>, 
   }
 }
 
-/**
- * A worker's warnings about an outage: the first, then at most one a minute, counting the waits
- * in between. Each event in flight waits on its own, so one line per wait would be hundreds a
- * minute through an outage, onto a disk that may be the full one.
- */
+/** A worker's warnings about an outage: the first, then at most one a minute (logEvery.ts), counting the waits in between. */
 export class OutageWarnings {
-  private lastAt = 0;
-  private waits = 0;
+  private readonly every: LogEvery;
 
   constructor(
     private readonly log: Logger,
-    private readonly everyMs = 60_000,
-  ) {}
+    everyMs = 60_000,
+  ) {
+    this.every = new LogEvery(everyMs);
+  }
 
   warn(fields: Record<string, unknown>, message: string): void {
-    this.waits += 1;
-    const now = Date.now();
-    if (this.lastAt !== 0 && now - this.lastAt < this.everyMs) return;
-    this.log.warn({ ...fields, waitsSinceLastWarning: this.waits }, `${message} (warned once a minute while the outage lasts)`);
-    this.lastAt = now;
-    this.waits = 0;
+    const waits = this.every.due();
+    if (waits > 0) this.log.warn({ ...fields, waitsSinceLastWarning: waits }, `${message} (warned once a minute while the outage lasts)`);
   }
 }

@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import { errorHandler } from '../../src/http/problem.ts';
+import { createLogger } from '../../src/logger.ts';
 import { EventStoreUnavailableError, WrongExpectedRevisionError } from '../../src/ports/eventStore.ts';
 
 describe('an event store that cannot record a command', () => {
@@ -20,6 +22,27 @@ describe('an event store that cannot record a command', () => {
       assert.equal(body.code, 'event_store_unavailable');
       assert.match(body.detail, /retry it \(with the same idempotency key\)/);
       assert.doesNotMatch(body.detail, /fdatasync|events\.db/, 'internals stay in the log');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('an event store outage in the log', () => {
+  it('is one error line a minute with the requests it refused, not a line with a stack per request', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
+    const app = Fastify({ loggerInstance: createLogger('info', sink), disableRequestLogging: true });
+    app.setErrorHandler(errorHandler);
+    app.post('/v1/notifications', async () => {
+      throw new EventStoreUnavailableError('events.db: nothing was written (SQLITE_FULL: database or disk is full); free space there, then retry');
+    });
+    try {
+      for (let i = 0; i < 5; i++) assert.equal((await app.inject({ method: 'POST', url: '/v1/notifications', payload: {} })).statusCode, 503);
+      const outage = lines.map((l) => JSON.parse(l) as { msg: string; requests?: number; err?: { message: string } }).filter((l) => l.msg.startsWith('event store unavailable'));
+      assert.equal(outage.length, 1, lines.join('\n'));
+      assert.equal(outage[0]!.requests, 1);
+      assert.match(outage[0]!.err!.message, /free space there, then retry/);
     } finally {
       await app.close();
     }
