@@ -11,6 +11,7 @@ import { checkpointName } from './checkpoints.ts';
 import { DocCache, type Keyed } from './docCache.ts';
 import { Dispatcher } from './dispatch.ts';
 import { ProjectionFault } from './projectionFault.ts';
+import { LogEvery } from '../logEvery.ts';
 
 /** A batch the store failed is tried again this often; its error is logged when it starts and this often after. */
 const RETRY_MS = 1_000;
@@ -172,7 +173,7 @@ export class Follower {
    */
   private async applyUntilDone(projection: Projection, items: readonly Keyed[], position: number): Promise<boolean | ProjectionFault> {
     let failures = 0;
-    let loggedAt = 0;
+    const every = new LogEvery(FAILURE_LOG_EVERY_MS);
     for (;;) {
       try {
         await applyKeyed(this.readModels, projection, projection.collection.name, items, { name: checkpointName(projection), position });
@@ -184,8 +185,7 @@ export class Follower {
         failures += 1;
         // When it starts failing, then once a minute: a store away for an hour (a full disk) would
         // otherwise log a line per read model every second.
-        if (failures === 1 || Date.now() - loggedAt >= FAILURE_LOG_EVERY_MS) {
-          loggedAt = Date.now();
+        if (every.due() > 0) {
           this.logger.error({ err: error, projection: projection.name, failures }, failures === 1
             ? 'projection batch failed; retrying every second (logged again once a minute while it fails)'
             : `projection batch still failing after ${failures} tries; retrying every second`);
