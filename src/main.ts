@@ -4,6 +4,9 @@ import { ConfigError } from './configError.ts';
 import { createLogger } from './logger.ts';
 import { startHerald } from './service.ts';
 
+/** A signal this soon after the first is the same one relayed by a parent process, not an operator's second. */
+const RELAYED_SIGNAL_MS = 250;
+
 const USAGE = `usage: herald [all|api|worker|projector] [--channels push,sms,email]
   all        everything in one process (the default; npm start runs it)
   api        the HTTP API
@@ -36,17 +39,24 @@ async function main(): Promise<void> {
   const herald = await startHerald(config, logger);
   // From here on a signal stops Herald cleanly: a supervisor (or a test) may send one the moment
   // the banner appears, before this function has run to its end.
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const shutdown = (signal: string) => {
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      // The same signal relayed: `npm start` runs Herald under tsx's CLI, which passes a SIGTERM
+      // on to it, and a supervisor that signals the whole process group (systemd's default) makes
+      // that two SIGTERMs a few milliseconds apart. Only a later one is an operator's second.
+      if (performance.now() - stoppingSince < RELAYED_SIGNAL_MS) return;
       // A second signal (Ctrl-C again) is an operator who will not wait for the calls in flight.
       logger.warn({ signal }, 'stopping at once: deliveries in flight are handed out again on the next start, so some may be sent twice');
       process.exit(130);
     }
-    stopping = true;
+    stoppingSince = performance.now();
     logger.info({ signal }, 'stopping: no new requests, finishing in-flight deliveries');
     herald.stop().then(
-      () => process.exit(0),
+      () => {
+        logger.info('stopped cleanly: every delivery in flight settled, checkpoints written');
+        process.exit(0);
+      },
       (error: unknown) => {
         logger.error({ err: error }, 'unclean stop');
         process.exit(1);
@@ -64,7 +74,7 @@ async function main(): Promise<void> {
       throw error;
     }
   }
-  if (stopping) return;
+  if (stoppingSince !== undefined) return;
   const sandboxed = Object.values(herald.providers).filter((p) => p.id === 'sandbox').map((p) => p.route);
   const banner = [
     `Herald (${config.role}) is running`,
