@@ -7,6 +7,8 @@ import { notificationAggregate } from '../commands/sendNotification.ts';
 import { notificationStream } from '../domain/notification.ts';
 import { schedule, type ScheduleDoc } from '../projections/schedule.ts';
 import { HeldBack } from './heldBack.ts';
+import { LogEvery } from '../logEvery.ts';
+import { isStoreOutage } from './storeOutage.ts';
 
 /** Due entries taken per tick, oldest first. */
 const BATCH = 500;
@@ -35,6 +37,8 @@ export class Scheduler {
   ) {
     this.heldBack = new HeldBack(tickMs);
   }
+
+  private readonly outage = new LogEvery();
 
   start(): void {
     const loop = () => {
@@ -77,7 +81,11 @@ export class Scheduler {
             }
           } catch (error) {
             const { first, retryInMs } = this.heldBack.failed(key, nowMs);
-            if (first) {
+            if (isStoreOutage(error)) {
+              // Every due entry fails alike while the store cannot write: one line a minute, not one per entry.
+              const entries = this.outage.due();
+              if (entries > 0) this.logger.error({ err: error, entries }, 'scheduled deliveries cannot be made due while the event store cannot write; each is tried again with backoff (this line once a minute while it lasts; entries counts them)');
+            } else if (first) {
               this.logger.error(
                 { err: error, notificationId, route, attempt },
                 `scheduled delivery could not be made due; it is tried again with backoff (next in ${retryInMs} ms), and the entries due after it go on. If the error names an unreadable event, that event needs the version of Herald that wrote it: see docs/replay.md`,

@@ -10,6 +10,7 @@ import type { HeraldEvent } from '../../src/domain/events.ts';
 import { Scheduler } from '../../src/processors/scheduler.ts';
 import { schedule, type ScheduleDoc } from '../../src/projections/schedule.ts';
 import { capturingLogger } from '../support/logLines.ts';
+import { EventStoreUnavailableError, type EventStore } from '../../src/ports/eventStore.ts';
 
 const T0 = Date.parse('2026-11-23T10:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -65,6 +66,45 @@ describe('the scheduler', () => {
       await scheduler.stop();
       await readModels.close();
       await events.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the scheduler while the event store cannot write (a full disk)', () => {
+  it('logs the outage once, not once per due entry, and makes them all due once the store is back', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-scheduler-full-'));
+    const store = new SqliteEventStore(join(dir, 'e.db'));
+    const readModels = new SqliteReadModelStore(join(dir, 'r.db'));
+    let full = true;
+    const events = new Proxy(store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        if (key === 'append' && full) return () => Promise.reject(new EventStoreUnavailableError('events.db: nothing was written (SQLITE_FULL: database or disk is full); free space there, then retry'));
+        return (value as (...a: unknown[]) => unknown).bind(target);
+      },
+    }) as EventStore;
+    const { logger, errors } = capturingLogger();
+    let clock = T0 + 2000;
+    const scheduler = new Scheduler(events, readModels, logger, () => new Date(clock), 250);
+    try {
+      await readModels.ensureCollection(schedule.collection);
+      const ids = Array.from({ length: 20 }, (_, n) => id(4, n));
+      for (const n of ids) {
+        await store.append(`notification-${n}`, [encodeEvent({ type: 'NotificationRequested', data: { notificationId: n, userId: 'u1', channel: 'email', category: 'news', content: { email: { subject: 's', text: 't' } }, routes: ['email'], priority: 'normal', sendAt: iso(T0), at: iso(T0 - 1000) } })], 'no_stream');
+      }
+      await readModels.commit(ids.map((n) => ({ collection: schedule.collection.name, id: n, doc: { notificationId: n, due: [{ route: 'email', attempt: 1, dueAt: iso(T0) }], nextDueAt: iso(T0) } satisfies ScheduleDoc, position: 1 })));
+      assert.equal(await scheduler.tick(), 0);
+      assert.deepEqual(errors().map((l) => [l.msg, l.obj.entries]), [['scheduled deliveries cannot be made due while the event store cannot write; each is tried again with backoff (this line once a minute while it lasts; entries counts them)', 1]]);
+      full = false;
+      clock += 1000;
+      assert.equal(await scheduler.tick(), 20, 'every entry made due once the store takes writes again');
+      assert.equal(errors().length, 1);
+    } finally {
+      await scheduler.stop();
+      await readModels.close();
+      await store.close();
       await rm(dir, { recursive: true, force: true });
     }
   });
