@@ -63,12 +63,21 @@ async function main(): Promise<number> {
   return 0;
 }
 
+/** A write the backup's disk refused (SQLite's words for it, or the system's) says where to look. */
+function diskHint(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const text = `${typeof code === 'string' ? code : ''} ${error instanceof Error ? error.message : String(error)}`;
+  return /SQLITE_FULL|SQLITE_IOERR|disk I\/O error|database or disk is full|ENOSPC|EFBIG|EDQUOT/.test(text)
+    ? 'The backup directory\'s disk is most likely full (each copy needs about the size of its database): free space there, or give a directory on another disk.\n'
+    : '';
+}
+
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof UsageError) process.stderr.write(`backup: ${error.message}\n${USAGE}\n`);
     else if (error instanceof ConfigError) process.stderr.write(`backup: ${error.message}\n`);
-    else process.stderr.write(`backup: failed: ${error instanceof Error ? error.message : String(error)}\nThe data dir was only read; remove the partial backup directory and run the command again.\n`);
+    else process.stderr.write(`backup: failed: ${error instanceof Error ? error.message : String(error)}\n${diskHint(error)}The data dir was only read; remove the partial backup directory and run the command again.\n`);
     process.exit(error instanceof UsageError || error instanceof ConfigError ? 2 : 1);
   },
 );

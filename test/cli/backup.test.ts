@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { auth, startTestHerald } from '../support/herald.ts';
 import { eventually } from '../support/wait.ts';
 import { backupDataDir, type BackupProgress } from '../../src/adapters/backup/backupDataDir.ts';
+import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -96,5 +97,29 @@ describe('a backup of the data dir while Herald runs', () => {
     const none = await backupCli(join(scratch, 'no-such-dir'), [join(scratch, 'x')]);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /no event log at .*: set HERALD_DATA_DIR/);
+  });
+});
+
+describe('a backup onto a disk that fills up', () => {
+  it('fails with exit 1, saying the backup directory\'s disk is most likely full and what to do', async () => {
+    const scratch = await mkdtemp(join(tmpdir(), 'herald-backup-full-'));
+    try {
+      const dataDir = join(scratch, 'data');
+      await mkdir(dataDir);
+      const store = new SqliteEventStore(join(dataDir, 'events.db'));
+      for (let i = 0; i < 5; i++) await store.append(`s-${i}`, [{ type: 'Filler', data: { text: 'x'.repeat(20_000) } }], 'no_stream');
+      await store.close();
+      // A file size limit (SIGXFSZ ignored) for the backup's process alone stands in for a full
+      // disk; tsx's cache is off so that the limit meets the copy, not a cache file.
+      const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
+        execFile('/bin/sh', ['-c', `trap '' XFSZ; ulimit -f 40; exec "${process.execPath}" --import tsx src/cli/backup.ts "${join(scratch, 'copy')}"`], { cwd: root, env: { ...process.env, HERALD_DATA_DIR: dataDir, TSX_DISABLE_CACHE: '1', NODE_OPTIONS: '' } }, (error, _stdout, stderr) => {
+          resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stderr });
+        });
+      });
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /^backup: failed: .+\nThe backup directory's disk is most likely full \(each copy needs about the size of its database\): free space there, or give a directory on another disk\.\nThe data dir was only read; remove the partial backup directory and run the command again\.\n$/);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   });
 });
