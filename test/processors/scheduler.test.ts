@@ -10,7 +10,8 @@ import type { HeraldEvent } from '../../src/domain/events.ts';
 import { Scheduler } from '../../src/processors/scheduler.ts';
 import { schedule, type ScheduleDoc } from '../../src/projections/schedule.ts';
 import { capturingLogger } from '../support/logLines.ts';
-import { EventStoreUnavailableError, type EventStore } from '../../src/ports/eventStore.ts';
+import { EventStoreUnavailableError } from '../../src/ports/eventStore.ts';
+import { refusing } from '../support/refusing.ts';
 
 const T0 = Date.parse('2026-11-23T10:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -77,14 +78,7 @@ describe('the scheduler while the event store cannot write (a full disk)', () =>
     const store = new SqliteEventStore(join(dir, 'e.db'));
     const readModels = new SqliteReadModelStore(join(dir, 'r.db'));
     let full = true;
-    const events = new Proxy(store, {
-      get(target, key, receiver) {
-        const value = Reflect.get(target, key, receiver) as unknown;
-        if (typeof value !== 'function') return value;
-        if (key === 'append' && full) return () => Promise.reject(new EventStoreUnavailableError('events.db: nothing was written (SQLITE_FULL: database or disk is full); free space there, then retry'));
-        return (value as (...a: unknown[]) => unknown).bind(target);
-      },
-    }) as EventStore;
+    const events = refusing(store, (method) => full && method === 'append', () => new EventStoreUnavailableError('events.db: nothing was written (SQLITE_FULL: database or disk is full); free space there, then retry'));
     const { logger, errors } = capturingLogger();
     let clock = T0 + 2000;
     const scheduler = new Scheduler(events, readModels, logger, () => new Date(clock), 250);

@@ -10,6 +10,7 @@ import { EventStoreUnavailableError, type EventStore } from '../../src/ports/eve
 import { DeliveryProcessor } from '../../src/processors/deliveryProcessor.ts';
 import { OutageWarnings } from '../../src/processors/storeOutage.ts';
 import { capturingLogger } from '../support/logLines.ts';
+import { refusing } from '../support/refusing.ts';
 import { eventually } from '../support/wait.ts';
 
 const at = '2026-11-29T05:00:00.000Z';
@@ -21,15 +22,7 @@ function withOutage(store: SqliteEventStore, failing: { appends: boolean; reads:
     failing.refused = (failing.refused ?? 0) + 1;
     return new EventStoreUnavailableError('events.db: nothing was written (SQLITE_FULL: database or disk is full); the disk … then retry');
   };
-  return new Proxy(store, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      if (key === 'append' || key === 'appendInOrder') return (...args: unknown[]) => (failing.appends ? Promise.reject(refuse()) : (value as (...a: unknown[]) => unknown).apply(target, args));
-      if (key === 'readStream') return (...args: unknown[]) => (failing.reads > 0 && failing.reads-- > 0 ? Promise.reject(refuse()) : (value as (...a: unknown[]) => unknown).apply(target, args));
-      return (value as (...a: unknown[]) => unknown).bind(target);
-    },
-  });
+  return refusing(store, (method) => ((method === 'append' || method === 'appendInOrder') && failing.appends) || (method === 'readStream' && failing.reads > 0 && failing.reads-- > 0), refuse);
 }
 
 async function setUp() {

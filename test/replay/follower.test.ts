@@ -12,6 +12,7 @@ import { gatherPause } from '../../src/processors/follower.ts';
 import { PROJECTIONS } from '../../src/projections/index.ts';
 import { eventually } from '../support/wait.ts';
 import { capturingLogger } from '../support/logLines.ts';
+import { refusing } from '../support/refusing.ts';
 import { Metrics } from '../../src/metrics.ts';
 import { ProjectionFault } from '../../src/processors/projectionFault.ts';
 import { rebuildAll } from '../../src/processors/rebuild.ts';
@@ -232,14 +233,7 @@ describe('the projector while the read-model store cannot write (a full disk)', 
     const events = new SqliteEventStore(join(dir, 'e.db'));
     const store = new SqliteReadModelStore(join(dir, 'r.db'));
     let full = false;
-    const readModels = new Proxy(store, {
-      get(target, key, receiver) {
-        const value = Reflect.get(target, key, receiver) as unknown;
-        if (typeof value !== 'function') return value;
-        if (key === 'commit') return (...args: unknown[]) => (full ? Promise.reject(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })) : (value as (...a: unknown[]) => unknown).apply(target, args));
-        return (value as (...a: unknown[]) => unknown).bind(target);
-      },
-    });
+    const readModels = refusing(store, (method) => full && method === 'commit', () => Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }));
     const { logger, errors } = capturingLogger();
     const contacts = PROJECTIONS.find((p) => p.name === 'contacts')!;
     const projector = new Projector(events, readModels, [contacts], logger);
