@@ -27,6 +27,8 @@ export class Scheduler {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private readonly heldBack: HeldBack;
+  /** Through an event store outage every entry fails alike: one line a minute for all of them. */
+  private readonly outage = new LogEvery();
 
   constructor(
     private readonly events: EventStore,
@@ -37,8 +39,6 @@ export class Scheduler {
   ) {
     this.heldBack = new HeldBack(tickMs);
   }
-
-  private readonly outage = new LogEvery();
 
   start(): void {
     const loop = () => {
