@@ -29,3 +29,22 @@ describe('the embedded event store on a full disk', () => {
     }
   });
 });
+
+describe('the embedded read-model store on a full disk', () => {
+  for (const mode of ['inline', 'thread'] as const) {
+    it(`refuses a commit (${mode === 'inline' ? 'written inline' : 'on the commit thread'}) naming the file and saying what to do, and keeps what it had`, async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'herald-diskfull-'));
+      try {
+        const script = new URL('../support/fillReadModels.ts', import.meta.url).pathname;
+        const { stdout } = await run('/bin/sh', ['-c', `trap '' XFSZ; ulimit -f 4096; exec "${process.execPath}" --import tsx "${script}" "${dir}" ${mode}`], { cwd: process.cwd() });
+        const result = JSON.parse(stdout) as { committed: number; refused?: string; readable: number };
+        assert.ok(result.committed > 0, stdout);
+        assert.ok(result.refused, `a commit is refused once the limit is reached: ${stdout}`);
+        assert.match(result.refused, /readmodels\.db: nothing was written \(SQLITE_(FULL|IOERR\w*): .*\); the disk holding .* is full or failing: free space there \(herald_data_dir_free_bytes in \/metrics\) or check the disk; the read models catch up by themselves once there is room$/);
+        assert.equal(result.readable, result.committed);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { JsonObject } from '../../../ports/eventStore.ts';
 import type { Logger } from '../../../ports/logger.ts';
+import { diskFailure } from '../../sqliteDisk.ts';
 import { CommitThread } from './commitThreadClient.ts';
 import type { CollectionSpec, CommitOptions, DocChange, EnsureOptions, FindQuery, ReadModelStore, StoredDoc } from '../../../ports/readModelStore.ts';
 import { serializeChanges, writeSerializedGroup, type SerializedCommit } from './serializedCommit.ts';
@@ -166,9 +167,18 @@ export class SqliteReadModelStore implements ReadModelStore {
     this.writeSerializedGroup([commit]);
   }
 
-  /** Writes serialized commits, in order, in one transaction: all of them or none. */
+  /**
+   * Writes serialized commits, in order, in one transaction: all of them or none. A full disk's
+   * refusal says which file and what to do; the projector retries the batch every second.
+   */
   writeSerializedGroup(commits: readonly SerializedCommit[]): void {
-    writeSerializedGroup(this.db, (sql) => this.statement(sql), commits);
+    try {
+      writeSerializedGroup(this.db, (sql) => this.statement(sql), commits);
+    } catch (error) {
+      const why = diskFailure(this.db.name, error);
+      if (why === undefined) throw error;
+      throw new Error(`${why}; the read models catch up by themselves once there is room`, { cause: error });
+    }
   }
 
   async commit(changes: readonly DocChange[], checkpoint?: { name: string; position: number }, options?: CommitOptions): Promise<void> {
