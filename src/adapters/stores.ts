@@ -34,7 +34,7 @@ export async function openStores(config: Config, logger: Logger, options: StoreO
 }
 
 async function openEventStore(config: Config, logger: Logger, shared: SharedWriters): Promise<EventStore> {
-  if (config.eventStore.kind === 'embedded') return new SqliteEventStore(config.eventStore.file, shared);
+  if (config.eventStore.kind === 'embedded') return new SqliteEventStore(config.eventStore.file, { ...shared, logger: logger.child({ component: 'event-store' }) });
   const { createEsdbEventStore } = await import('./eventStore/esdb/esdbEventStore.ts');
   let store: EventStore;
   try {

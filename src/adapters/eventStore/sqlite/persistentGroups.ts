@@ -13,6 +13,8 @@ import { EVENT_COLUMNS, fromTuple, type EventTuple } from './rows.ts';
 import type { TurnBatch } from './turnBatch.ts';
 import { iterateBatches } from '../batches.ts';
 import type { Wakes } from './wakes.ts';
+import type { Logger } from '../../../ports/logger.ts';
+import { LogEvery } from '../../../logEvery.ts';
 
 type ReadPage = (from: number, max: number, filter: EventFilter) => { events: RecordedEvent[]; scannedTo: number };
 
@@ -37,6 +39,8 @@ export class PersistentGroups {
     private readonly wakes: Wakes,
     /** Told every group's filter whenever one is set (the store's log tail holds what they take). */
     private readonly follow: (filters: EventFilter[]) => void,
+    /** Where a park the store refuses is reported (otherwise the event would wait in silence). */
+    private readonly logger?: Logger,
   ) {}
 
   async ensure(name: string, input: PersistentSubscriptionSettings, head: number): Promise<void> {
@@ -73,6 +77,7 @@ export class PersistentGroups {
       'INSERT INTO ps_parked (group_name, position, reason, parked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET reason = excluded.reason, parked_at = excluded.parked_at',
     );
     const unpark = this.db.prepare('DELETE FROM ps_parked WHERE group_name = ? AND position = ?');
+    const refusedParks = new LogEvery();
     return {
       readPage: this.readPage,
       saveCheckpoint: (position: number) => {
@@ -86,11 +91,20 @@ export class PersistentGroups {
       },
       park: async (entry: Entry, reason: string) => {
         // Until it is written the event stays behind the checkpoint; once space is back the write goes through.
-        for (let wait = 250; !this.closed; wait = Math.min(wait * 2, MAX_PARK_RETRY_MS)) {
+        const { position } = entry.event;
+        for (let wait = 250, tries = 1; !this.closed; wait = Math.min(wait * 2, MAX_PARK_RETRY_MS), tries += 1) {
           try {
-            await this.writes.enqueue(() => park.run(name, entry.event.position, reason, Date.now()));
+            await this.writes.enqueue(() => park.run(name, position, reason, Date.now()));
+            if (tries > 1) this.logger?.info({ group: name, position, tries }, 'dead letter recorded after the event store refused it; the group moves on');
             return true;
-          } catch {
+          } catch (error) {
+            const failures = refusedParks.due();
+            if (failures > 0) {
+              this.logger?.warn(
+                { err: error, group: name, position, reason, failures },
+                `cannot record a dead letter now: the event stays undelivered behind the group's checkpoint and the write is retried up to every ${MAX_PARK_RETRY_MS / 1000} s (logged again once a minute while it fails)`,
+              );
+            }
             await new Promise((resolve) => setTimeout(resolve, wait).unref());
           }
         }

@@ -28,6 +28,7 @@ import { ThreadLink, type GroupCall } from './threadLink.ts';
 import type { WriteLock } from './writeLock.ts';
 import { DurableMarks, WalSync } from './durability.ts';
 import { unwritable } from './unwritable.ts';
+import type { Logger } from '../../../ports/logger.ts';
 import { TurnBatch } from './turnBatch.ts';
 import { StreamCache } from './streamCache.ts';
 import { LogTail } from './logTail.ts';
@@ -36,6 +37,11 @@ import { LogTail } from './logTail.ts';
 export interface SharedWriters {
   writeLock?: WriteLock;
   durableMarks?: DurableMarks;
+}
+
+export interface SqliteEventStoreOptions extends SharedWriters {
+  /** Where the persistent groups report what they cannot write (a dead letter on a full disk). */
+  logger?: Logger;
 }
 
 /**
@@ -60,7 +66,7 @@ export class SqliteEventStore implements EventStore {
   /** Event types appended since the last commit: which persistent groups that commit wakes. */
   private readonly appendedTypes = new Set<string>();
 
-  constructor(file: string, options: SharedWriters = {}) {
+  constructor(file: string, options: SqliteEventStoreOptions = {}) {
     this.db = openEventDb(file);
     this.log = new LogReads(this.db);
     this.marks = options.durableMarks ?? new DurableMarks();
@@ -99,7 +105,7 @@ export class SqliteEventStore implements EventStore {
       for (const event of page.events) this.streams.seen(event);
       return page;
     };
-    this.groups = new PersistentGroups(this.db, this.writes, groupPage, this.wakes, (filters) => this.tail.follow(filters));
+    this.groups = new PersistentGroups(this.db, this.writes, groupPage, this.wakes, (filters) => this.tail.follow(filters), options.logger);
   }
 
   private wake(types: readonly string[]): void {
