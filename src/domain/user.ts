@@ -46,7 +46,20 @@ export interface Device {
   platform: Platform;
   appId?: string;
   active: boolean;
+  /** When it was last registered (its last DeviceRegistered): at most DEVICE_REFRESH_DAYS stale while the app registers it. */
+  registeredAt: string;
 }
+
+/**
+ * A device registered again unchanged is recorded again (DeviceRegistered, moving it to the newest
+ * place) once its last registration is this many days old: apps register their token on every
+ * launch, and the device limit pushes out the longest registered, which should be the one no
+ * longer in use, not the phone in use since the first day. A week bounds what this adds to the
+ * user's stream to one event per device and week of use; Firebase asks servers to refresh a
+ * token's timestamp at least monthly.
+ */
+export const DEVICE_REFRESH_DAYS = 7;
+const DEVICE_REFRESH_MS = DEVICE_REFRESH_DAYS * 24 * 60 * 60 * 1000;
 
 export interface UserState {
   exists: boolean;
@@ -77,9 +90,9 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
       return { ...state, exists: true, profile };
     }
     case 'DeviceRegistered': {
-      const { token, platform, appId } = event.data;
+      const { token, platform, appId, at } = event.data;
       const others = state.devices.filter((d) => d.token !== token);
-      return { ...state, exists: true, devices: [...others, { token, platform, ...(appId ? { appId } : {}), active: true }] };
+      return { ...state, exists: true, devices: [...others, { token, platform, ...(appId ? { appId } : {}), active: true, registeredAt: at }] };
     }
     case 'DeviceRemoved':
       return { ...state, devices: state.devices.filter((d) => d.token !== event.data.token) };
@@ -107,7 +120,8 @@ function sameDevice(device: Device, token: string): boolean {
 /**
  * The devices a registration pushes out so that the user holds at most `maxDevices` with it: those
  * a provider gave up on (invalidated) first, then the longest registered (`devices` is in the
- * order of their last DeviceRegistered; a registration that changes nothing writes none). An app
+ * order of their last DeviceRegistered; a registration that changes nothing writes one only when
+ * the last is DEVICE_REFRESH_DAYS old). An app
  * that registers a fresh token on every launch and never logs out would otherwise fan every push
  * out to a growing list of dead tokens.
  */
@@ -128,7 +142,8 @@ export function decideUser(command: UserCommand, state: UserState, now: string):
     }
     case 'RegisterDevice': {
       const existing = state.devices.find((d) => d.token === command.data.token);
-      if (existing?.active && existing.platform === command.data.platform && existing.appId === command.data.appId) return [];
+      const unchanged = existing?.active === true && existing.platform === command.data.platform && existing.appId === command.data.appId;
+      if (unchanged && Date.parse(now) - Date.parse(existing.registeredAt) < DEVICE_REFRESH_MS) return [];
       // The same APNs token held in other letter case (registered before tokens were lower-cased)
       // is this device: it is replaced, or the phone would get every push twice.
       const variant = state.devices.find((d) => d.token !== command.data.token && sameDevice(d, command.data.token));

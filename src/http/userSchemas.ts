@@ -124,7 +124,13 @@ export const deviceBody = z
   // one owner (src/domain/device.ts keys a device by its token's digest) and one registration.
   .transform((device) => (device.platform === 'ios' ? { ...device, token: device.token.toLowerCase() } : device));
 
-export const device = z.object({ token: z.string(), platform, appId: z.string().optional(), active: z.boolean() });
+export const device = z.object({
+  token: z.string(),
+  platform,
+  appId: z.string().optional(),
+  active: z.boolean(),
+  registeredAt: z.string().describe('when the device was last registered: a registration that changes nothing is recorded again once this is 7 days old, so it is at most that stale while the app registers on launch'),
+});
 export const userResponse = z.object({
   userId: z.string(),
   email: z.string().nullable(),

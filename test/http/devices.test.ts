@@ -155,3 +155,38 @@ describe('a user holds at most HERALD_MAX_DEVICES_PER_USER devices', () => {
     assert.deepEqual(removal?.data, { userId: 'eve', token: 'launch-1', reason: 'device_limit', at: removal?.data.at });
   });
 });
+
+describe('a device the app registers again', () => {
+  let h: Awaited<ReturnType<typeof startTestHerald>>;
+  let clock = Date.parse('2026-11-01T09:00:00.000Z');
+  const day = 86_400_000;
+  type Listed = { devices: { token: string; registeredAt: string }[] };
+  const register = (token: string) => h.app.inject({ method: 'POST', url: '/v1/users/fay/devices', headers: auth, payload: { platform: 'android', token } });
+
+  before(async () => {
+    h = await startTestHerald({ HERALD_MAX_DEVICES_PER_USER: '2' }, { now: () => new Date(clock) });
+    await h.app.inject({ method: 'PUT', url: '/v1/users/fay', headers: auth, payload: {} });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('is recorded again once its registration is a week old, so the device limit pushes out the one no longer in use', async () => {
+    await register('phone-token');
+    clock += day;
+    await register('old-browser-token');
+    // Launches within the week change nothing; the first a week on moves the phone to the newest place.
+    clock += 5 * day;
+    const res = await register('phone-token');
+    assert.equal(res.statusCode, 201, res.body);
+    const unchanged = res.json<Listed>();
+    assert.deepEqual(unchanged.devices.map((d) => [d.token, d.registeredAt]), [['phone-token', '2026-11-01T09:00:00.000Z'], ['old-browser-token', '2026-11-02T09:00:00.000Z']]);
+    clock += 2 * day;
+    const refreshed = (await register('phone-token')).json<Listed>();
+    assert.deepEqual(refreshed.devices.map((d) => [d.token, d.registeredAt]), [['old-browser-token', '2026-11-02T09:00:00.000Z'], ['phone-token', '2026-11-09T09:00:00.000Z']]);
+    const registrations = (await h.herald.events.readStream('user-fay')).filter((e) => e.type === 'DeviceRegistered').map((e) => (e.data as { token: string }).token);
+    assert.deepEqual(registrations, ['phone-token', 'old-browser-token', 'phone-token']);
+    const tablet = (await register('tablet-token')).json<Listed>();
+    assert.deepEqual(tablet.devices.map((d) => d.token), ['phone-token', 'tablet-token']);
+  });
+});

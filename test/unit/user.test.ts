@@ -58,6 +58,22 @@ describe('user decider', () => {
     assert.deepEqual(removed(when(history, { type: 'RegisterDevice', data: { userId: 'u1', token: 't4', platform: 'android' } })), [], 'no limit given: none');
   });
 
+  it('given a device registered a week ago or more, when registered again unchanged, then DeviceRegistered again: it is still in use', () => {
+    const at = (daysAgo: number) => new Date(Date.parse(now) - daysAgo * 86_400_000).toISOString();
+    const device = (token: string, daysAgo: number): UserEvent => ({ type: 'DeviceRegistered', data: { userId: 'u1', token, platform: 'android', at: at(daysAgo) } });
+    const register = (token: string): UserCommand => ({ type: 'RegisterDevice', data: { userId: 'u1', token, platform: 'android' }, maxDevices: 2 });
+    // The phone in use since the first day, and a browser used once since.
+    const history = [device('phone', 30), device('browser', 6.9)];
+    assert.deepEqual(when(history, register('browser')), [], 'registered under a week ago: nothing');
+    const refreshed = when(history, register('phone'));
+    assert.deepEqual(refreshed.map((e) => [e.type, tokenOf(e), e.data.at]), [['DeviceRegistered', 'phone', now]]);
+    const state = given([...history, ...refreshed]);
+    assert.deepEqual(state.devices.map((d) => [d.token, d.registeredAt]), [['browser', at(6.9)], ['phone', now]]);
+    // So a new device at the limit pushes out the browser, not the phone.
+    const pushed = decideUser(register('tablet'), state, now).filter((e) => e.type === 'DeviceRemoved').map(tokenOf);
+    assert.deepEqual(pushed, ['browser']);
+  });
+
   it('given an ios and a web device, push reaches APNs and FCM; an invalidated token is never used again', () => {
     assert.deepEqual(routesFor(given([profile, ios, web]), 'push'), ['apns', 'fcm']);
     const invalidated = when([ios, web], { type: 'InvalidateDeviceToken', data: { userId: 'u1', token: 'ios-token-1', reason: 'unregistered_token' } });
