@@ -40,7 +40,7 @@ describe('the embedded read-model store on a full disk', () => {
         const result = JSON.parse(stdout) as { committed: number; refused?: string; readable: number };
         assert.ok(result.committed > 0, stdout);
         assert.ok(result.refused, `a commit is refused once the limit is reached: ${stdout}`);
-        assert.match(result.refused, /readmodels\.db: nothing was written \(SQLITE_(FULL|IOERR\w*): .*\); the disk holding .* is full or failing: free space there \(herald_data_dir_free_bytes in \/metrics\) or check the disk; the read models catch up by themselves once there is room$/);
+        assert.match(result.refused, /read-models\.db: nothing was written \(SQLITE_(FULL|IOERR\w*): .*\); the disk holding .* is full or failing: free space there \(herald_data_dir_free_bytes in \/metrics\) or check the disk; the read models catch up by themselves once there is room$/);
         assert.equal(result.readable, result.committed);
       } finally {
         await rm(dir, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { SqliteReadModelStore } from '../../src/adapters/readModels/sqlite/sqliteReadModelStore.ts';
 
 const [dir, mode] = [process.argv[2]!, process.argv[3]];
-const store = new SqliteReadModelStore(join(dir, 'readmodels.db'), undefined, mode === 'thread' ? { commitThread: true, inlineCommitDocs: 0 } : {});
+const store = new SqliteReadModelStore(join(dir, 'read-models.db'), undefined, mode === 'thread' ? { commitThread: true, inlineCommitDocs: 0 } : {});
 await store.ensureCollection({ name: 'filler', indexes: [] });
 const text = 'x'.repeat(100_000);
 let committed = 0;
