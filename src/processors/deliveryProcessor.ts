@@ -37,6 +37,22 @@ export interface DeliveryProcessorOptions {
   emailTracking?: EmailTrackingOptions;
   /** Adds List-Unsubscribe headers to email of categories the user can opt out of (src/tracking/listUnsubscribe.ts). */
   listUnsubscribe?: ListUnsubscribeOptions;
+  /** How long the group waits for an event's ack before handing it out again (60 s; shorter in tests). */
+  messageTimeoutMs?: number;
+}
+
+const MESSAGE_TIMEOUT_MS = 60_000;
+
+/**
+ * Events the group hands this worker at a time: two provider batches, at least 64, but no more
+ * than the worker can send within half the message timeout at its rate. A single Twilio long code
+ * sends one SMS a second: 64 events taken at once would leave the last ones waiting past the
+ * 60 s timeout, each handed out again (and, after ten, parked) while it waits its turn.
+ */
+export function deliveryMaxInFlight(maxBatchSize: number, ratePerSecond: number | undefined, messageTimeoutMs: number): number {
+  const wanted = Math.max(maxBatchSize * 2, 64);
+  if (ratePerSecond === undefined) return wanted;
+  return Math.max(1, Math.min(wanted, Math.floor((ratePerSecond * messageTimeoutMs) / 2000)));
 }
 
 export type Lane = 'normal' | 'priority';
@@ -68,15 +84,22 @@ export class DeliveryProcessor {
   private sub?: PersistentSubscription;
   private done?: Promise<void>;
   private readonly limiter?: RateLimiter;
+  private readonly rate: number | undefined;
   private readonly log: Logger;
   private readonly stopping = new AbortController();
-  /** Events whose provider answer is being recorded through a store outage: a redelivery of one is not sent again. */
-  private readonly recording = new Set<number>();
+  /**
+   * Positions of the events this worker holds, from the moment it takes one until it has acked or
+   * nacked it. An event handed out again meanwhile (its message timed out: it waited its turn
+   * behind a slow provider, or its outcome is being recorded through a store outage) is the same
+   * delivery: it is neither prepared nor sent again.
+   */
+  private readonly held = new Set<number>();
   private readonly outage: OutageWarnings;
 
   constructor(private readonly o: DeliveryProcessorOptions) {
     const rate = o.ratePerSecond ?? o.provider.limits.ratePerSecond;
-    if (rate) this.limiter = new RateLimiter(rate);
+    this.rate = rate || undefined;
+    if (this.rate) this.limiter = new RateLimiter(this.rate);
     this.log = o.logger.child({ route: o.provider.route, provider: o.provider.id, lane: o.lane ?? 'normal' });
     this.outage = new OutageWarnings(this.log);
   }
@@ -94,8 +117,8 @@ export class DeliveryProcessor {
         eventTypes: this.o.lane === 'priority' ? ['NotificationExpedited'] : DELIVERY_TRIGGERS,
         dataMatches: [{ field: 'routes', value: route }, { field: 'route', value: route }],
       },
-      maxInFlight: Math.max(provider.maxBatchSize * 2, 64),
-      messageTimeoutMs: 60_000,
+      maxInFlight: deliveryMaxInFlight(provider.maxBatchSize, this.rate, this.o.messageTimeoutMs ?? MESSAGE_TIMEOUT_MS),
+      messageTimeoutMs: this.o.messageTimeoutMs ?? MESSAGE_TIMEOUT_MS,
       maxRetryCount: 10,
     });
     const sub = events.connectPersistentSubscription(this.group);
@@ -110,12 +133,20 @@ export class DeliveryProcessor {
     this.done = lastValueFrom(pipeline, { defaultValue: undefined }).then(() => undefined);
   }
 
-  /** Decides whether the event needs a send at all; settles it at once when it does not. */
+  /** A job for the event unless this worker holds it already; held until settled (see `held`). */
   private async prepare(pe: PersistentEvent): Promise<Job | null> {
+    const { position } = pe.event;
+    if (this.held.has(position)) return null;
+    this.held.add(position);
+    const job = await this.prepareHeld(pe);
+    if (job === null) this.held.delete(position);
+    return job;
+  }
+
+  /** Decides whether the event needs a send at all; settles it at once when it does not. */
+  private async prepareHeld(pe: PersistentEvent): Promise<Job | null> {
     const sub = this.sub!;
     const route = this.o.provider.route;
-    // Handed out again (its message timed out) while its outcome is still being recorded: acked when that is done.
-    if (this.recording.has(pe.event.position)) return null;
     try {
       const wanted = attemptOf(pe, route, this.o.lane ?? 'normal');
       if (!wanted) {
@@ -210,14 +241,13 @@ export class DeliveryProcessor {
       // The provider has answered: through a store outage only the recording is tried again, never
       // the send. Recording twice is harmless (the decider and the address commands are idempotent).
       await throughOutages((tries) => this.record(job, command, results, tries), this.stopping.signal, (error, ms) => {
-        this.recording.add(position);
         this.outage.warn({ err: error, notificationId: job.notificationId }, `the provider answered (${outcome.kind}) but the event store cannot record it now; recording it again in ${ms / 1000} s, without sending again`);
       });
     } catch (error) {
       this.log.error({ err: error, notificationId: job.notificationId }, 'cannot record the delivery outcome; will retry');
       await this.sub!.nack('retry', error instanceof Error ? error.message : String(error), job.pe).catch(() => undefined);
     } finally {
-      this.recording.delete(position);
+      this.held.delete(position);
     }
   }
 
