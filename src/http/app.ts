@@ -6,7 +6,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import { Metrics } from '../metrics.ts';
 import type { AppDeps } from './deps.ts';
 import { authenticate, dailyQuota, ownNotificationsOnly } from './guards.ts';
-import { errorHandler, frameworkErrorHandler, Problem, sendProblem } from './problem.ts';
+import { createErrorHandler, frameworkErrorHandler, Problem, sendProblem } from './problem.ts';
 import { maskedUrl } from '../mask.ts';
 import { SendQuota } from './quota.ts';
 import { requiredScope } from './scopes.ts';
@@ -76,7 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(createErrorHandler());
   const routes: { method: string; url: string; hidden: boolean }[] = [];
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0] ?? '';

@@ -38,16 +38,17 @@ export function frameworkErrorHandler(error: FastifyError, request: FastifyReque
   return sendProblem(reply, request, new Problem(500, 'internal_error', 'Internal error', `Something went wrong on our side; retry later. Request id: ${request.id}`));
 }
 
-/** Per app: its outage line once a minute, not once per request. */
-const outageLogs = new WeakMap<object, LogEvery>();
-function outageLog(app: object): LogEvery {
-  let every = outageLogs.get(app);
-  if (!every) outageLogs.set(app, (every = new LogEvery()));
-  return every;
+/**
+ * Turns every error into problem details; the internals of a 5xx never reach the client. One per
+ * app (set on the root instance, which every route plugin inherits): its event-store outage line
+ * comes once a minute for the whole app, not once per request or per plugin.
+ */
+export function createErrorHandler(): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => FastifyReply {
+  const outage = new LogEvery();
+  return (error, request, reply) => handleError(error, request, reply, outage);
 }
 
-/** Turns every error into problem details; the internals of a 5xx never reach the client. */
-export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply, outage: LogEvery): FastifyReply {
   if (error instanceof Problem) return sendProblem(reply, request, error);
   if (hasZodFastifySchemaValidationErrors(error)) {
     const errors = error.validation.map((v) => ({ in: error.validationContext ?? 'body', path: v.instancePath || '/', message: maskContactsIn(v.message ?? 'invalid') }));
@@ -55,7 +56,7 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   }
   if ((error as Error) instanceof EventStoreUnavailableError) {
     // Nothing was promised: the client retries, and its idempotency key keeps the retry from doubling.
-    const requests = outageLog(request.server).due();
+    const requests = outage.due();
     if (requests > 0) request.log.error({ err: error, requests }, 'event store unavailable: requests refused with 503 (this line once a minute while it lasts; requests counts them)');
     void reply.header('retry-after', '1');
     return sendProblem(reply, request, new Problem(503, 'event_store_unavailable', 'Event store unavailable', `The request was not recorded durably; retry it (with the same idempotency key). Request id: ${request.id}`));
