@@ -62,3 +62,26 @@ describe('the embedded persistent groups parking an event the disk will not take
     }
   });
 });
+
+describe('the embedded persistent groups closing when the disk will not take the last checkpoint', () => {
+  it('close anyway, and say the events since the last saved checkpoint come again', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-groups-'));
+    const db = openEventDb(join(dir, 'events.db'));
+    const log = capturingLogger();
+    const wakes = new Wakes();
+    const groups = new PersistentGroups(db, new TurnBatch(db, { begin: 'immediate' }), () => ({ events: [], scannedTo: 0 }), wakes, () => undefined, log.logger);
+    try {
+      await groups.ensure('g', {}, 0);
+      // Every write refused from here on, as on a full disk (SQLite answers SQLITE_READONLY).
+      db.pragma('query_only = ON');
+      await groups.close();
+      assert.deepEqual(log.lines.map((l) => [l.level, l.obj.group, l.msg]), [
+        ['warn', 'g', 'cannot save the group\'s last checkpoint on close; the events after the one saved before are handed out again at the next start, where deliveries already recorded are not sent again'],
+      ]);
+    } finally {
+      wakes.close();
+      db.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

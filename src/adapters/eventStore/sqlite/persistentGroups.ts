@@ -168,7 +168,14 @@ export class PersistentGroups {
     for (const timer of this.timers) clearInterval(timer);
     for (const consumer of [...this.consumers]) await consumer.close();
     const save = this.db.prepare('UPDATE ps_groups SET checkpoint = ? WHERE name = ? AND checkpoint < ?');
-    for (const group of this.groups.values()) save.run(group.checkpoint, group.name, group.checkpoint);
+    for (const group of this.groups.values()) {
+      try {
+        save.run(group.checkpoint, group.name, group.checkpoint);
+      } catch (error) {
+        // A full disk: the last checkpoint written (at most 100 ms older) stands; nothing is lost.
+        this.logger?.warn({ err: error, group: group.name, checkpoint: group.checkpoint }, 'cannot save the group\'s last checkpoint on close; the events after the one saved before are handed out again at the next start, where deliveries already recorded are not sent again');
+      }
+    }
   }
 }
 
