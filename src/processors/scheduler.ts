@@ -29,6 +29,8 @@ export class Scheduler {
   private readonly heldBack: HeldBack;
   /** Through an event store outage every entry fails alike: one line a minute for all of them. */
   private readonly outage = new LogEvery();
+  /** And when it is back they all go through at once: one line a minute for those too. */
+  private readonly recovered = new LogEvery();
 
   constructor(
     private readonly events: EventStore,
@@ -74,7 +76,8 @@ export class Scheduler {
             const { events } = await handle(this.events, notificationStream(notificationId), notificationAggregate, { type: 'MarkDue', data: { notificationId, route, attempt } }, { now: this.now });
             if (events.length > 0) {
               marked += events.length;
-              if (this.heldBack.release(key)) this.logger.info({ notificationId, route, attempt }, 'scheduled delivery made due after earlier failures');
+              const entries = this.heldBack.release(key) ? this.recovered.due() : 0;
+              if (entries > 0) this.logger.info({ notificationId, route, attempt, entries }, 'scheduled delivery made due after earlier failures (this line at most once a minute; entries counts those it stands for)');
             } else {
               // Nothing to do: usually the read model has not yet applied the DeliveryDue made last tick.
               this.heldBack.refused(key, nowMs);

@@ -22,7 +22,10 @@ describe('the scheduler', () => {
     const dir = await mkdtemp(join(tmpdir(), 'herald-scheduler-'));
     const events = new SqliteEventStore(join(dir, 'e.db'));
     const readModels = new SqliteReadModelStore(join(dir, 'r.db'));
-    const { logger, errors } = capturingLogger();
+    const captured = capturingLogger();
+    const { errors } = captured;
+    const infos: { msg: string; entries: unknown }[] = [];
+    const logger = { ...captured.logger, info: (obj: object, msg?: string) => void infos.push({ msg: msg ?? '', entries: (obj as { entries?: unknown }).entries }) };
     let clock = T0 + 2000;
     const scheduler = new Scheduler(events, readModels, logger, () => new Date(clock), 250);
     const requested = (notificationId: string, sendAt: string): HeraldEvent => ({
@@ -79,7 +82,10 @@ describe('the scheduler while the event store cannot write (a full disk)', () =>
     const readModels = new SqliteReadModelStore(join(dir, 'r.db'));
     let full = true;
     const events = refusing(store, (method) => full && method === 'append', () => new EventStoreUnavailableError('events.db: nothing was written (SQLITE_FULL: database or disk is full); free space there, then retry'));
-    const { logger, errors } = capturingLogger();
+    const captured = capturingLogger();
+    const { errors } = captured;
+    const infos: { msg: string; entries: unknown }[] = [];
+    const logger = { ...captured.logger, info: (obj: object, msg?: string) => void infos.push({ msg: msg ?? '', entries: (obj as { entries?: unknown }).entries }) };
     let clock = T0 + 2000;
     const scheduler = new Scheduler(events, readModels, logger, () => new Date(clock), 250);
     try {
@@ -95,6 +101,7 @@ describe('the scheduler while the event store cannot write (a full disk)', () =>
       clock += 1000;
       assert.equal(await scheduler.tick(), 20, 'every entry made due once the store takes writes again');
       assert.equal(errors().length, 1);
+      assert.deepEqual(infos, [{ msg: 'scheduled delivery made due after earlier failures (this line at most once a minute; entries counts those it stands for)', entries: 1 }], 'one line for the twenty, not one each');
     } finally {
       await scheduler.stop();
       await readModels.close();
