@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'stopping: no new requests, finishing in-flight deliveries');
     herald.stop().then(
       () => {
-        logger.info('stopped cleanly: every delivery in flight settled, checkpoints written');
+        logger.info('stopped cleanly: every delivery in flight finished or handed back, checkpoints written');
         process.exit(0);
       },
       (error: unknown) => {

@@ -244,7 +244,11 @@ export class DeliveryProcessor {
         this.outage.warn({ err: error, notificationId: job.notificationId }, `the provider answered (${outcome.kind}) but the event store cannot record it now; recording it again in ${ms / 1000} s, without sending again`);
       });
     } catch (error) {
-      this.log.error({ err: error, notificationId: job.notificationId }, 'cannot record the delivery outcome; will retry');
+      if (this.stopping.signal.aborted && isStoreOutage(error)) {
+        this.log.warn({ err: error, notificationId: job.notificationId, outcome: outcome.kind }, 'stopping while the event store cannot record this delivery: the provider had it, but it is handed out again at the next start and sent again then');
+      } else {
+        this.log.error({ err: error, notificationId: job.notificationId }, 'cannot record the delivery outcome; will retry');
+      }
       await this.sub!.nack('retry', error instanceof Error ? error.message : String(error), job.pe).catch(() => undefined);
     } finally {
       this.held.delete(position);

@@ -82,6 +82,30 @@ describe('a delivery worker through an event store outage (a full disk)', () => 
   });
 });
 
+describe('a delivery worker stopped during an event store outage', () => {
+  it('stops without waiting out the outage, and says the delivery it could not record is sent again at the next start', async () => {
+    const { dir, store, outbox, sent } = await setUp();
+    const failing: { appends: boolean; reads: number; refused?: number } = { appends: true, reads: 0 };
+    const { logger, lines } = capturingLogger();
+    const worker = new DeliveryProcessor({ events: withOutage(store, failing), provider: createSandboxProvider('email', { outboxFile: outbox }), logger, now: () => new Date(), batchWindowMs: 1 });
+    try {
+      await worker.start();
+      await eventually(5000, 'a first try at recording it', async () => ((failing.refused ?? 0) >= 1 ? true : undefined));
+      await worker.stop();
+      assert.equal((await sent()).length, 1);
+      assert.ok(!(await store.readStream(`notification-${id}`)).some((e) => e.type === 'NotificationSent'), 'nothing recorded');
+      assert.deepEqual(lines.filter((l) => l.msg?.startsWith('stopping')).map((l) => [l.level, l.msg, l.obj.outcome]), [
+        ['warn', 'stopping while the event store cannot record this delivery: the provider had it, but it is handed out again at the next start and sent again then', 'sent'],
+      ]);
+      const [requested] = await store.readStream(`notification-${id}`);
+      assert.ok((await store.persistentSubscriptionInfo(worker.group)).checkpoint < requested!.position, 'handed back, not acked: the checkpoint stays below it');
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('warnings through an outage', () => {
   it('the first at once, then at most one per interval, counting the waits it stood for', async () => {
     const { logger, lines } = capturingLogger();
