@@ -161,6 +161,9 @@ export class RebuildRun {
     do await this.run(pass, this.all, () => pass.runTo(undefined));
     while (await behindLive());
     await this.withIndexes();
+    // Building the indexes takes seconds on a large log (MongoDB builds them only now): what a
+    // running service projected meanwhile went into the live copies, which the swap drops.
+    while (await behindLive()) await this.run(pass, this.all, () => pass.runTo(undefined));
     for (const b of this.builds) {
       const position = Math.max(pass.position, b.from);
       await this.readModels.renameCollection(b.target, b.projection.collection.name);
