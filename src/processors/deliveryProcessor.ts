@@ -232,20 +232,24 @@ export class DeliveryProcessor {
   private async settle(job: Job, results: DeliveryResult[]): Promise<void> {
     const { provider, now } = this.o;
     const policy = this.o.retryPolicy ?? DEFAULT_RETRY_POLICY;
-    const outcome = outcomeOf(provider.id, job.messages, results);
-    const retryAfterMs = Math.max(0, ...results.map((r) => (r.status === 'failed' ? (r.retryAfterMs ?? 0) : 0)));
-    const retryAt = new Date(now().getTime() + retryDelayMs(policy, job.attempt, retryAfterMs, this.o.random ?? Math.random)).toISOString();
-    const command = { type: 'RecordDelivery' as const, data: { notificationId: job.notificationId, route: provider.route, attempt: job.attempt, maxAttempts: policy.maxAttempts[provider.route], retryAt, outcome } };
     const { position } = job.pe.event;
+    // Inside the try: whatever throws, the event is nacked and let go (`held`), never left held
+    // with the pipeline failed and the worker stopped.
+    let outcome: ReturnType<typeof outcomeOf> | undefined;
     try {
+      outcome = outcomeOf(provider.id, job.messages, results);
+      const retryAfterMs = Math.max(0, ...results.map((r) => (r.status === 'failed' ? (r.retryAfterMs ?? 0) : 0)));
+      const retryAt = new Date(now().getTime() + retryDelayMs(policy, job.attempt, retryAfterMs, this.o.random ?? Math.random)).toISOString();
+      const kind = outcome.kind;
+      const command = { type: 'RecordDelivery' as const, data: { notificationId: job.notificationId, route: provider.route, attempt: job.attempt, maxAttempts: policy.maxAttempts[provider.route], retryAt, outcome } };
       // The provider has answered: through a store outage only the recording is tried again, never
       // the send. Recording twice is harmless (the decider and the address commands are idempotent).
       await throughOutages((tries) => this.record(job, command, results, tries), this.stopping.signal, (error, ms) => {
-        this.outage.warn({ err: error, notificationId: job.notificationId }, `the provider answered (${outcome.kind}) but the event store cannot record it now; recording it again in ${ms / 1000} s, without sending again`);
+        this.outage.warn({ err: error, notificationId: job.notificationId }, `the provider answered (${kind}) but the event store cannot record it now; recording it again in ${ms / 1000} s, without sending again`);
       });
     } catch (error) {
       if (this.stopping.signal.aborted && isStoreOutage(error)) {
-        this.log.warn({ err: error, notificationId: job.notificationId, outcome: outcome.kind }, 'stopping while the event store cannot record this delivery: the provider had it, but it is handed out again at the next start and sent again then');
+        this.log.warn({ err: error, notificationId: job.notificationId, outcome: outcome?.kind }, 'stopping while the event store cannot record this delivery: the provider had it, but it is handed out again at the next start and sent again then');
       } else {
         this.log.error({ err: error, notificationId: job.notificationId }, 'cannot record the delivery outcome; will retry');
       }

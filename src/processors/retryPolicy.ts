@@ -27,12 +27,15 @@ export function retryWindowMs(policy: RetryPolicy, route: Route): number {
   return total;
 }
 
+/** The longest Retry-After honoured: a day. A provider's larger value (or a garbled one) is read as that. */
+export const MAX_RETRY_AFTER_MS = 24 * 60 * 60_000;
+
 /**
  * Exponential backoff with full jitter (a random delay between 0 and base·2^(attempt−1), capped),
- * never sooner than the provider's Retry-After. Full jitter spreads a burst of failures over the
- * window instead of retrying them all in lock step.
+ * never sooner than the provider's Retry-After (up to a day). Full jitter spreads a burst of
+ * failures over the window instead of retrying them all in lock step.
  */
 export function retryDelayMs(policy: RetryPolicy, attempt: number, retryAfterMs: number | undefined, random: () => number): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.max(Math.floor(random() * ceiling), retryAfterMs ?? 0);
+  return Math.max(Math.floor(random() * ceiling), Math.min(retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_RETRY_POLICY, retryDelayMs, retryWindowMs } from '../../src/processors/retryPolicy.ts';
+import { DEFAULT_RETRY_POLICY, MAX_RETRY_AFTER_MS, retryDelayMs, retryWindowMs } from '../../src/processors/retryPolicy.ts';
 
 const minutes = (ms: number) => ms / 60_000;
 
@@ -16,5 +16,10 @@ describe('the retry policy', () => {
     assert.equal(retryDelayMs(DEFAULT_RETRY_POLICY, 3, undefined, () => 0.5), 2_000);
     assert.equal(retryDelayMs(DEFAULT_RETRY_POLICY, 3, 30_000, () => 0.5), 30_000);
     assert.equal(retryDelayMs(DEFAULT_RETRY_POLICY, 30, undefined, () => 0.5), 450_000, 'capped');
+  });
+
+  it('honours a Retry-After of up to a day: a larger one (or a garbled one) waits a day, a date that exists', () => {
+    assert.equal(retryDelayMs(DEFAULT_RETRY_POLICY, 1, 9_999_999_999_999_000, () => 0.5), MAX_RETRY_AFTER_MS);
+    assert.doesNotThrow(() => new Date(Date.now() + retryDelayMs(DEFAULT_RETRY_POLICY, 1, 9_999_999_999_999_000, () => 0.5)).toISOString());
   });
 });
