@@ -142,7 +142,8 @@ export function decideUser(command: UserCommand, state: UserState, now: string):
     }
     case 'RegisterDevice': {
       const existing = state.devices.find((d) => d.token === command.data.token);
-      const unchanged = existing?.active === true && existing.platform === command.data.platform && existing.appId === command.data.appId;
+      // An empty app id is none, as evolveUser keeps it: compared as such, or every call would write an event.
+      const unchanged = existing?.active === true && existing.platform === command.data.platform && existing.appId === (command.data.appId || undefined);
       if (unchanged && Date.parse(now) - Date.parse(existing.registeredAt) < DEVICE_REFRESH_MS) return [];
       // The same APNs token held in other letter case (registered before tokens were lower-cased)
       // is this device: it is replaced, or the phone would get every push twice.

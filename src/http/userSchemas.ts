@@ -109,7 +109,8 @@ export const deviceBody = z
     platform,
     // Whitespace around a token is never part of it (a newline read from a file): dropped.
     token: z.string().trim().min(8).max(4096),
-    appId: z.string().max(255).optional(),
+    // An SDK that has no app id may send "": the same as none.
+    appId: z.string().trim().max(255).optional().transform((id) => id || undefined),
   })
   .superRefine((device, ctx) => {
     if (device.platform !== 'ios') {

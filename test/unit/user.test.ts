@@ -58,6 +58,13 @@ describe('user decider', () => {
     assert.deepEqual(removed(when(history, { type: 'RegisterDevice', data: { userId: 'u1', token: 't4', platform: 'android' } })), [], 'no limit given: none');
   });
 
+  it('an empty app id is none: registering again with it decides nothing', () => {
+    const blank: UserEvent = { type: 'DeviceRegistered', data: { userId: 'u1', token: 'fcm-token-1', platform: 'android', appId: '', at: now } };
+    assert.equal(given([blank]).devices[0]!.appId, undefined);
+    assert.deepEqual(when([blank], { type: 'RegisterDevice', data: { userId: 'u1', token: 'fcm-token-1', platform: 'android', appId: '' } }), []);
+    assert.deepEqual(when([blank], { type: 'RegisterDevice', data: { userId: 'u1', token: 'fcm-token-1', platform: 'android' } }), []);
+  });
+
   it('given a device registered a week ago or more, when registered again unchanged, then DeviceRegistered again: it is still in use', () => {
     const at = (daysAgo: number) => new Date(Date.parse(now) - daysAgo * 86_400_000).toISOString();
     const device = (token: string, daysAgo: number): UserEvent => ({ type: 'DeviceRegistered', data: { userId: 'u1', token, platform: 'android', at: at(daysAgo) } });
