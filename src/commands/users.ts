@@ -49,7 +49,10 @@ const digestOf = (token: string) => createHash('sha256').update(token).digest('h
  * notifications stop reaching a phone someone else now uses. In this order, so that a crash
  * anywhere leaves nothing a retry of the same request does not finish: the previous owner loses
  * the token, this user gets it, then the device's stream records the claim (expected revision:
- * a concurrent claim makes this run again, and the last claim wins).
+ * a concurrent claim makes this run again, and the last claim wins). An owner registering again
+ * writes the claim again when their registration changed: had another user taken the device in
+ * between (removing it from the owner, whose registration then added it back), one of the two
+ * claims fails on the revision and runs again, so the device never ends up with both.
  */
 export async function registerDevice(ctx: CommandContext, data: Registration, maxDevices = DEFAULT_MAX_DEVICES_PER_USER) {
   if (data.platform === 'ios') await takeFromCapitalsOwner(ctx, data);
@@ -62,8 +65,10 @@ export async function registerDevice(ctx: CommandContext, data: Registration, ma
       await handleUserCommand(ctx, { type: 'RemoveDevice', data: { userId: previous, token: data.token, reason: 'claimed_by_another_user' } });
     }
     const registered = await handleUserCommand(ctx, { type: 'RegisterDevice', data, maxDevices });
+    // The owner's registration changed: its claim is written again, against the revision read above.
+    const renew = previous === data.userId && registered.events.some((e) => e.type === 'DeviceRegistered');
     try {
-      await handle(ctx.store, stream, deviceAggregate, { type: 'ClaimDevice', data: { tokenDigest, userId: data.userId } }, { ...ctx, known: device }, 1);
+      await handle(ctx.store, stream, deviceAggregate, { type: 'ClaimDevice', data: { tokenDigest, userId: data.userId }, renew }, { ...ctx, known: device }, 1);
       return registered;
     } catch (error) {
       if (!(error instanceof WrongExpectedRevisionError) || attempt >= 5) throw error;

@@ -11,7 +11,12 @@ export type DeviceClaimedEvent = {
   /** `previousUserId`: the user it was taken from, whose registration of it is removed. */
   data: { tokenDigest: string; userId: string; previousUserId?: string; at: string };
 };
-export type ClaimDeviceCommand = { type: 'ClaimDevice'; data: { tokenDigest: string; userId: string } };
+/**
+ * `renew`: the owner registered the device again and that changed their registration (it was
+ * added back, or moved to another platform or app): the claim is written again, so that it
+ * conflicts with a claim by another user made meanwhile, which had removed it from the owner.
+ */
+export type ClaimDeviceCommand = { type: 'ClaimDevice'; data: { tokenDigest: string; userId: string }; renew?: boolean };
 
 export interface DeviceState {
   owner: string | null;
@@ -25,6 +30,6 @@ export function evolveDevice(_state: DeviceState, event: DeviceClaimedEvent): De
 
 export function decideDevice(command: ClaimDeviceCommand, state: DeviceState, now: string): DeviceClaimedEvent[] {
   const { tokenDigest, userId } = command.data;
-  if (state.owner === userId) return [];
-  return [{ type: 'DeviceClaimed', data: { tokenDigest, userId, ...(state.owner ? { previousUserId: state.owner } : {}), at: now } }];
+  if (state.owner === userId && !command.renew) return [];
+  return [{ type: 'DeviceClaimed', data: { tokenDigest, userId, ...(state.owner && state.owner !== userId ? { previousUserId: state.owner } : {}), at: now } }];
 }

@@ -111,6 +111,11 @@ describe('a device belongs to one user at a time', () => {
     assert.deepEqual(taken.map((e) => [e.data.userId, e.data.previousUserId]), [['bob', 'ada']]);
     assert.equal(after([...first, ...taken]).owner, 'bob');
   });
+
+  it('the owner renewing a claim (their registration changed) writes it again, naming no one before', () => {
+    const first = decideDevice(claim('ada'), initialDeviceState(), now);
+    assert.deepEqual(decideDevice({ ...claim('ada'), renew: true }, after(first), now), [{ type: 'DeviceClaimed', data: { tokenDigest: digest, userId: 'ada', at: now } }]);
+  });
 });
 
 describe('a preferences patch (JSON merge patch)', () => {
