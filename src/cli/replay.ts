@@ -128,7 +128,7 @@ main().then(
     else if (error instanceof ConfigError) process.stderr.write(`replay: ${error.message}\n`);
     else if (error instanceof RebuildInterruptedError) process.stderr.write(`\nreplay: ${error.message}\n`);
     else if (error instanceof ProjectionFault) process.stderr.write(`\nreplay: ${error.message}\nNothing live was changed: the build stops at its last checkpoint. Fix the projection, then run the same command again; it resumes from there.\n`);
-    else process.stderr.write(`replay: failed: ${error instanceof Error ? error.stack : String(error)}\nNothing live was changed unless a swap was reported above; run the same command again to resume from the build's checkpoint.\n`);
+    else process.stderr.write(`replay: failed: ${error instanceof Error ? error.stack : String(error)}\nNothing live was changed, unless it failed while swapping the finished builds in at the end: then the read models swapped before the failure are live and complete, and the others keep their old copies. Run the same command again to resume from the build's checkpoint.\n`);
     process.exit(error instanceof RebuildInterruptedError ? 130 : error instanceof UsageError || error instanceof ConfigError ? 2 : 1);
   },
 );
