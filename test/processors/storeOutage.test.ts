@@ -38,12 +38,18 @@ async function setUp() {
   return { dir, store, outbox, sent };
 }
 
+/** A worker on the store whose appends are refused (a full disk) until `failing.appends` is set false. */
+function workerWithAppendsRefused(store: SqliteEventStore, outbox: string) {
+  const failing: { appends: boolean; reads: number; refused?: number } = { appends: true, reads: 0 };
+  const { logger, lines } = capturingLogger();
+  const worker = new DeliveryProcessor({ events: withOutage(store, failing), provider: createSandboxProvider('email', { outboxFile: outbox }), logger, now: () => new Date(), batchWindowMs: 1 });
+  return { failing, lines, worker };
+}
+
 describe('a delivery worker through an event store outage (a full disk)', () => {
   it('sends once, records the outcome when the store is back, and parks nothing', async () => {
     const { dir, store, outbox, sent } = await setUp();
-    const failing: { appends: boolean; reads: number; refused?: number } = { appends: true, reads: 0 };
-    const { logger, lines } = capturingLogger();
-    const worker = new DeliveryProcessor({ events: withOutage(store, failing), provider: createSandboxProvider('email', { outboxFile: outbox }), logger, now: () => new Date(), batchWindowMs: 1 });
+    const { failing, lines, worker } = workerWithAppendsRefused(store, outbox);
     try {
       await worker.start();
       await eventually(5000, 'the email handed to the provider', async () => ((await sent()).length === 1 ? true : undefined));
@@ -85,9 +91,7 @@ describe('a delivery worker through an event store outage (a full disk)', () => 
 describe('a delivery worker stopped during an event store outage', () => {
   it('stops without waiting out the outage, and says the delivery it could not record is sent again at the next start', async () => {
     const { dir, store, outbox, sent } = await setUp();
-    const failing: { appends: boolean; reads: number; refused?: number } = { appends: true, reads: 0 };
-    const { logger, lines } = capturingLogger();
-    const worker = new DeliveryProcessor({ events: withOutage(store, failing), provider: createSandboxProvider('email', { outboxFile: outbox }), logger, now: () => new Date(), batchWindowMs: 1 });
+    const { failing, lines, worker } = workerWithAppendsRefused(store, outbox);
     try {
       await worker.start();
       await eventually(5000, 'a first try at recording it', async () => ((failing.refused ?? 0) >= 1 ? true : undefined));
