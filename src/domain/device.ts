@@ -13,8 +13,9 @@ export type DeviceClaimedEvent = {
 };
 /**
  * `renew`: the owner registered the device again and that changed their registration (it was
- * added back, or moved to another platform or app): the claim is written again, so that it
- * conflicts with a claim by another user made meanwhile, which had removed it from the owner.
+ * added back, moved to another platform or app, or recorded again after a week): the claim is
+ * written again, so that it conflicts with a claim by another user made meanwhile, which had
+ * removed it from the owner.
  */
 export type ClaimDeviceCommand = { type: 'ClaimDevice'; data: { tokenDigest: string; userId: string }; renew?: boolean };
 

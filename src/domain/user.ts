@@ -121,9 +121,8 @@ function sameDevice(device: Device, token: string): boolean {
  * The devices a registration pushes out so that the user holds at most `maxDevices` with it: those
  * a provider gave up on (invalidated) first, then the longest registered (`devices` is in the
  * order of their last DeviceRegistered; a registration that changes nothing writes one only when
- * the last is DEVICE_REFRESH_DAYS old). An app
- * that registers a fresh token on every launch and never logs out would otherwise fan every push
- * out to a growing list of dead tokens.
+ * the last is DEVICE_REFRESH_DAYS old). An app that registers a fresh token on every launch and
+ * never logs out would otherwise fan every push out to a growing list of dead tokens.
  */
 function pushedOut(others: readonly Device[], userId: string, maxDevices: number | undefined, at: string): UserEvent[] {
   const excess = maxDevices === undefined ? 0 : others.length + 1 - maxDevices;
