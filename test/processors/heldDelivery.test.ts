@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
 import { createSandboxProvider } from '../../src/adapters/providers/sandbox/sandboxProvider.ts';
 import { encodeEvent } from '../../src/codec/events.ts';
-import { DeliveryProcessor, deliveryMaxInFlight } from '../../src/processors/deliveryProcessor.ts';
+import { DeliveryProcessor } from '../../src/processors/deliveryProcessor.ts';
+import { deliveryMaxInFlight } from '../../src/processors/deliveryInFlight.ts';
 import { capturingLogger } from '../support/logLines.ts';
 import { eventually } from '../support/wait.ts';
 
