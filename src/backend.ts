@@ -8,6 +8,7 @@ import type { ReadModelStore } from './ports/readModelStore.ts';
 import type { DeliveryProvider, Route } from './ports/deliveryProvider.ts';
 import type { Logger } from './ports/logger.ts';
 import type { Config } from './config.ts';
+import { RateLimiter } from './processors/rateLimiter.ts';
 import { DeliveryProcessor, LANES } from './processors/deliveryProcessor.ts';
 import { Projector } from './processors/projector.ts';
 import { Scheduler } from './processors/scheduler.ts';
@@ -50,7 +51,12 @@ export async function startBackend(config: Config, parts: { worker: boolean; pro
   const projector = new Projector(events, readModels, PROJECTIONS, logger.child({ component: 'projector' }), gather);
   if (parts.projector) await projector.start();
   const processors = parts.worker
-    ? config.workerRoutes.flatMap((route) => LANES.map((lane) => new DeliveryProcessor({ events, provider: providerFor(providers, route), logger, now, batchWindowMs: config.batchWindowMs, retryPolicy: config.retry, lane, metrics, ...(deps.emailTracking ? { emailTracking: deps.emailTracking } : {}), ...(deps.listUnsubscribe ? { listUnsubscribe: deps.listUnsubscribe } : {}) })))
+    ? config.workerRoutes.flatMap((route) => {
+      const provider = providerFor(providers, route);
+      // One limiter for both lanes: a provider's rate is per account or sender, not per lane.
+      const limiter = provider.limits.ratePerSecond ? { limiter: new RateLimiter(provider.limits.ratePerSecond) } : {};
+      return LANES.map((lane) => new DeliveryProcessor({ events, provider, logger, now, batchWindowMs: config.batchWindowMs, retryPolicy: config.retry, lane, metrics, ...limiter, ...(deps.emailTracking ? { emailTracking: deps.emailTracking } : {}), ...(deps.listUnsubscribe ? { listUnsubscribe: deps.listUnsubscribe } : {}) }));
+    })
     : [];
   for (const p of processors) await p.start();
   const scheduler = parts.worker ? new Scheduler(events, readModels, logger.child({ component: 'scheduler' }), now, config.schedulerTickMs) : undefined;

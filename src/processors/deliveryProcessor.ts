@@ -40,6 +40,8 @@ export interface DeliveryProcessorOptions {
   listUnsubscribe?: ListUnsubscribeOptions;
   /** How long the group waits for an event's ack before handing it out again (60 s; shorter in tests). */
   messageTimeoutMs?: number;
+  /** The route's rate limiter, shared with its other lane (made here when absent and a rate is set). */
+  limiter?: RateLimiter;
 }
 
 export type Lane = 'normal' | 'priority';
@@ -86,7 +88,7 @@ export class DeliveryProcessor {
   constructor(private readonly o: DeliveryProcessorOptions) {
     const rate = o.ratePerSecond ?? o.provider.limits.ratePerSecond;
     this.rate = rate || undefined;
-    if (this.rate) this.limiter = new RateLimiter(this.rate);
+    if (this.rate) this.limiter = o.limiter ?? new RateLimiter(this.rate);
     this.log = o.logger.child({ route: o.provider.route, provider: o.provider.id, lane: o.lane ?? 'normal' });
     this.outage = new OutageWarnings(this.log);
   }

@@ -1,16 +1,20 @@
 /**
- * Token bucket: at most `ratePerSecond` sends on average, with bursts up to one second's worth.
- * Protects a provider account (e.g. Twilio's per-sender limits) from our own backlog.
+ * Token bucket: at most `ratePerSecond` sends on average, with bursts up to one second's worth
+ * (at least one send: a rate under one a second, one SMS every two seconds, holds one token).
+ * Protects a provider account (e.g. Twilio's per-sender limits) from our own backlog; one per
+ * route, shared by its lanes, so that high priority does not double the rate.
  */
 export class RateLimiter {
   private tokens: number;
   private last: number;
+  private readonly capacity: number;
 
   constructor(
     private readonly ratePerSecond: number,
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.tokens = ratePerSecond;
+    this.capacity = Math.max(1, ratePerSecond);
+    this.tokens = this.capacity;
     this.last = this.now();
   }
 
@@ -18,9 +22,9 @@ export class RateLimiter {
   async take(n: number): Promise<void> {
     for (;;) {
       const t = this.now();
-      this.tokens = Math.min(this.ratePerSecond, this.tokens + ((t - this.last) / 1000) * this.ratePerSecond);
+      this.tokens = Math.min(this.capacity, this.tokens + ((t - this.last) / 1000) * this.ratePerSecond);
       this.last = t;
-      const need = Math.min(n, this.ratePerSecond);
+      const need = Math.min(n, this.capacity);
       if (this.tokens >= need) {
         this.tokens -= need;
         return;
