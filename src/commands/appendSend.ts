@@ -8,6 +8,7 @@ import { decideNotification, evolveNotification, initialNotificationState, notif
 import { encodeEvent } from '../codec/events.ts';
 import { load } from './handle.ts';
 import { IdempotencyKeyReusedError } from './sendErrors.ts';
+import { idempotentId } from './idempotentId.ts';
 import type { SendContext } from './sendNotification.ts';
 
 /** One notification of a send, decided and ready to append. */
@@ -49,4 +50,21 @@ export async function appendSend(ctx: SendContext, takes: readonly StreamAppend[
 async function sameRequest(ctx: SendContext, { id, command }: Planned, requestHash: string | undefined): Promise<void> {
   const { state } = await load(ctx.store, notificationStream(id), { initial: initialNotificationState, evolve: evolveNotification });
   if (!state.exists || state.request.requestHash !== requestHash) throw new IdempotencyKeyReusedError(command.type === 'RequestNotification' ? command.data.idempotencyKey ?? '' : '');
+}
+
+/**
+ * The notifications an idempotent request already wrote for this user, by channel, with the status
+ * it was answered with (a retry after a timeout or a partial failure); an IdempotencyKeyReusedError
+ * when one of them belongs to another request under the same key.
+ */
+export async function earlierSend(ctx: SendContext, key: string, userId: string, channels: readonly Channel[], requestHash: string | undefined): Promise<Map<Channel, { id: string; status: Planned['status'] }>> {
+  const found = new Map<Channel, { id: string; status: Planned['status'] }>();
+  await Promise.all(channels.map(async (channel) => {
+    const id = idempotentId(ctx.scope, key, userId, channel);
+    const { state } = await load(ctx.store, notificationStream(id), { initial: initialNotificationState, evolve: evolveNotification });
+    if (!state.exists) return;
+    if (state.request.requestHash !== requestHash) throw new IdempotencyKeyReusedError(key);
+    found.set(channel, { id, status: state.status === 'suppressed' || state.status === 'scheduled' ? state.status : 'requested' });
+  }));
+  return found;
 }

@@ -23,7 +23,7 @@ import { loadTemplate } from './templates.ts';
 import { renderTemplate } from '../templates/render.ts';
 import { checkUnsubscribeTag } from '../domain/unsubscribeTag.ts';
 import type { Aggregate } from './handle.ts';
-import { appendSend, type Planned } from './appendSend.ts';
+import { appendSend, earlierSend, type Planned } from './appendSend.ts';
 import { loadUser } from './users.ts';
 import { AlreadyExpiredError, SendAtTooFarError, TemplateChannelMissingError, TemplateNotFoundError } from './sendErrors.ts';
 
@@ -91,16 +91,25 @@ export async function sendNotification(ctx: SendContext, input: SendInput): Prom
       return { userId, user, content };
     }),
   );
+  // A channel named twice is one notification on it, as a user named twice is one recipient.
+  const recipients = rendered.map((r) => ({ ...r, wanted: !r.user.exists ? [] : input.channels ? [...new Set(input.channels)] : CHANNELS.filter((c) => r.content[c] && routesFor(r.user, c).length > 0) }));
+  // A retry of an idempotent request: what it wrote before is checked for every recipient before
+  // anything is written (a reused key writes nothing), and a recipient it wrote whole is answered
+  // as it was, taking no rate slot again.
+  const before = input.idempotencyKey ? await Promise.all(recipients.map((r) => earlierSend(ctx, input.idempotencyKey!, r.userId, r.wanted, requestHash))) : [];
   await Promise.all(
-    rendered.map(async ({ userId, user, content }) => {
+    recipients.map(async ({ userId, user, content, wanted }, i) => {
       if (!user.exists) {
         result.skipped.push({ userId, reason: 'unknown_user' });
         return;
       }
       const source = template ? { template: { id: template.templateId, version: template.version, locale: user.profile.locale } } : {};
-      // A channel named twice is one notification on it, as a user named twice is one recipient.
-      const wanted = input.channels ? [...new Set(input.channels)] : CHANNELS.filter((c) => content[c] && routesFor(user, c).length > 0);
       if (wanted.length === 0) result.skipped.push({ userId, reason: 'unreachable' });
+      const earlier = before[i];
+      if (earlier && wanted.length > 0 && earlier.size === wanted.length) {
+        for (const [channel, { id, status }] of earlier) result.notifications.push({ id, userId, channel, status });
+        return;
+      }
       const build = ({ channel, routes, sendAt, heldFor, suppress }: ChannelPlan): Planned => {
         const id = input.idempotencyKey ? idempotentId(ctx.scope, input.idempotencyKey, userId, channel) : ctx.ids.next();
         const command: NotificationCommand = {
@@ -114,7 +123,7 @@ export async function sendNotification(ctx: SendContext, input: SendInput): Prom
         const status = suppress || routes.length === 0 ? 'suppressed' : sendAt && sendAt > ctx.now().toISOString() ? 'scheduled' : 'requested';
         return { id, channel, status, command };
       };
-      for (const { id, channel, status } of await sendToUser(ctx, input, category, userId, user, wanted, build, requestHash)) result.notifications.push({ id, userId, channel, status });
+      for (const { id, channel, status } of await sendToUser(ctx, input, category, userId, user, wanted, build, requestHash)) result.notifications.push({ id, userId, channel, status: earlier?.get(channel)?.status ?? status });
     }),
   );
   return result;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
 import { pooledUuidV7 } from '../../src/adapters/ids.ts';
+import { cancelNotification } from '../../src/commands/cancelNotification.ts';
 import { configureCategory } from '../../src/commands/categories.ts';
 import { sendNotification, type SendContext } from '../../src/commands/sendNotification.ts';
 import { IdempotencyKeyReusedError } from '../../src/commands/sendErrors.ts';
@@ -70,10 +71,41 @@ describe('a rate-limited send', () => {
     const again = await sendNotification(ctx, keyed);
     assert.deepEqual(again.notifications, first.notifications, 'the same ids and statuses');
     assert.equal((await store.readStream(windowOf('ann'))).length, slotsBefore + 1, 'one slot for both channels, once');
-    // The repeat found its slot taken by its own slotId: only the notifications were appended, and both already existed.
-    assert.deepEqual(calls, [['ratewindow', 'notification', 'notification'], ['notification', 'notification'], ['notification']]);
+    // The repeat found both notifications written by the first: it appended nothing and took no slot.
+    assert.deepEqual(calls, [['ratewindow', 'notification', 'notification']]);
     assert.deepEqual(await lengths(), written, 'no event appended to a notification twice');
     await assert.rejects(sendNotification(ctx, { ...keyed, content: { email: { subject: 'Other', text: 'News' }, sms: { body: 'News' } } }), IdempotencyKeyReusedError);
+  });
+
+  it('a key reused with other recipients or channels is refused before anything is written for anyone', async () => {
+    await configureCategory({ store, now }, { category: 'digest', transactional: false, marketing: true, rateLimit: limit(5) });
+    const { ctx, calls } = watched();
+    const key = 'reused-2026-11-29';
+    await sendNotification(ctx, { ...email('ann'), idempotencyKey: key });
+    const windows = await Promise.all(['ann', 'bob'].map(async (u) => (await store.readStream(windowOf(u))).length));
+    // Bob and Ann's sms are new under the key; Ann's email is the first request's, with another body.
+    const reused = { to: [{ userId: 'ann' }, { userId: 'bob' }], channels: ['email' as const, 'sms' as const], category: 'digest', idempotencyKey: key, content: { email: { subject: 'Digest', text: 'News' }, sms: { body: 'News' } } };
+    await assert.rejects(sendNotification(ctx, reused), IdempotencyKeyReusedError);
+    assert.deepEqual(calls, [['ratewindow', 'notification']], 'the refused request wrote nothing');
+    assert.deepEqual(await Promise.all(['ann', 'bob'].map(async (u) => (await store.readStream(windowOf(u))).length)), windows, 'and took no slot');
+  });
+
+  it('a retry of a request the window suppressed takes no slot when one has come free, and answers suppressed as before', async () => {
+    await configureCategory({ store, now }, { category: 'digest', transactional: false, marketing: true, rateLimit: limit(1) });
+    await handleUserCommand({ store, now }, { type: 'UpdateProfile', data: { userId: 'cal', email: 'cal@example.com', timezone: 'UTC' } });
+    const calWindow = rateWindowStream('cal', 'digest', bucketOf(Date.now(), limit(1)));
+    const { ctx } = watched();
+    const fills = await sendNotification(ctx, { ...email('cal'), idempotencyKey: 'fills-the-window' });
+    const suppressed = { ...email('cal'), idempotencyKey: 'over-the-limit' };
+    const first = await sendNotification(ctx, suppressed);
+    assert.deepEqual(first.notifications.map((n) => n.status), ['suppressed']);
+    // The window frees up: the first send is cancelled, which gives its slot back.
+    await cancelNotification(store, fills.notifications[0]!.id, { now });
+    assert.equal(fills.notifications[0]!.status, 'requested');
+    const windowBefore = (await store.readStream(calWindow)).length;
+    const retry = await sendNotification(ctx, suppressed);
+    assert.deepEqual(retry.notifications, first.notifications, 'the same notification, still suppressed');
+    assert.equal((await store.readStream(calWindow)).length, windowBefore, 'no slot taken for a notification that is not sent');
   });
 
   it('decides again when another process took the last slot between its read and its write', async () => {
