@@ -158,7 +158,7 @@ export class DeliveryProcessor {
         return null;
       }
       const user = await loadUser(this.o.events, userId);
-      if (deliveredLate(state.request, attempt, pe)) {
+      if (deliveredLate(state.request, attempt, pe, this.o.now())) {
         const reason = await lateOptOut(this.o.events, state.request, user, this.o.now());
         const suppressed = reason ? await suppressWhenDue(this.o.events, { notificationId, reason, loaded }, this.o.now) : [];
         if (suppressed.length > 0) {

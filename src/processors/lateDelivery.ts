@@ -1,9 +1,10 @@
 /**
  * What a delivery checks when it comes later than its request. Expiry: past `expiresAt` nothing
  * is sent. Choices: a notification delivered later than it was requested (scheduled, held for
- * quiet hours or a rate window, retried, redriven) is checked again against the user's choices as
- * they are now: an opt-out or a marketing unsubscribe made in between is honoured, not just the
- * ones made before the request. Quiet hours are not applied again: a due time already respects them.
+ * quiet hours or a rate window, retried, redriven, or a first attempt a minute or more after its
+ * request) is checked again against the user's choices as they are now: an opt-out or a marketing
+ * unsubscribe made in between is honoured, not just the ones made before the request. Quiet hours
+ * are not applied again: a due time already respects them.
  */
 import type { EventStore, PersistentEvent } from '../ports/eventStore.ts';
 import type { DeliveryProvider } from '../ports/deliveryProvider.ts';
@@ -15,9 +16,15 @@ import { handle, type Loaded } from '../commands/handle.ts';
 import { notificationAggregate } from '../commands/sendNotification.ts';
 import { releaseSlotIfUnsent } from '../commands/releaseSlot.ts';
 
-/** Whether this delivery comes later than its request: an immediate first attempt needs no second look. */
-export function deliveredLate(request: RequestData, attempt: number, trigger: PersistentEvent): boolean {
-  return request.sendAt !== undefined || attempt > 1 || trigger.event.type === 'DeliveryRedriven';
+/**
+ * A first attempt this long after its request is late too: the workers were down or far behind,
+ * or a parked request was replayed; the user may have opted out meanwhile.
+ */
+export const LATE_FIRST_ATTEMPT_MS = 60_000;
+
+/** Whether this delivery comes later than its request: an immediate first attempt on time needs no second look. */
+export function deliveredLate(request: RequestData, attempt: number, trigger: PersistentEvent, now: Date): boolean {
+  return request.sendAt !== undefined || attempt > 1 || trigger.event.type === 'DeliveryRedriven' || now.getTime() - trigger.event.created > LATE_FIRST_ATTEMPT_MS;
 }
 
 /** The reason the user's choices now rule this notification out, or null. */
