@@ -59,7 +59,7 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
     const requests = outage.due();
     if (requests > 0) request.log.error({ err: error, requests }, 'event store unavailable: requests refused with 503 (this line once a minute while it lasts; requests counts them)');
     void reply.header('retry-after', '1');
-    return sendProblem(reply, request, new Problem(503, 'event_store_unavailable', 'Event store unavailable', `The request was not recorded durably; retry it (with the same idempotency key). Request id: ${request.id}`));
+    return sendProblem(reply, request, new Problem(503, 'event_store_unavailable', 'Event store unavailable', `The request was not recorded durably, or only in part (a send to several users); retry it (with the same idempotency key), which records only what is missing. Request id: ${request.id}`));
   }
   if ((error as Error) instanceof WrongExpectedRevisionError) {
     // Other processes kept changing the same stream through every retry: nothing was written.

@@ -36,7 +36,7 @@ const sendContext = (deps: AppDeps, req: FastifyRequest): SendContext => ({
 
 /** A batch item that failed on our side, while others went through: logged, and answered in its result. */
 function serverProblem(req: FastifyRequest, error: unknown, index: number): Problem {
-  if (error instanceof EventStoreUnavailableError) return new Problem(503, 'event_store_unavailable', 'Event store unavailable', `This item was not recorded; send it again (with the same idempotency key). Request id: ${req.id}`);
+  if (error instanceof EventStoreUnavailableError) return new Problem(503, 'event_store_unavailable', 'Event store unavailable', `This item was not recorded, or only for some of its users; send it again with the same idempotency key, which records only what is missing (without one, the users already recorded would get it twice). Request id: ${req.id}`);
   req.log.error({ err: error, item: index }, 'batch item failed');
   return new Problem(500, 'internal_error', 'Internal error', `Something went wrong on our side with this item; send it again later (with the same idempotency key). Request id: ${req.id}`);
 }
