@@ -144,9 +144,12 @@ function recordDelivery(state: Existing, data: Extract<NotificationCommand, { ty
   const { notificationId, route, attempt, maxAttempts, retryAt, outcome } = data;
   const progress = state.routes[route];
   // Idempotent: a redelivered message for an attempt that already has its outcome adds nothing.
-  if (!progress || progress.state !== 'pending' || settled(state) || progress.failedAttempts >= attempt) return [];
+  if (!progress || progress.state !== 'pending' || progress.failedAttempts >= attempt) return [];
   const { provider, rejected } = outcome;
+  // Cancelled or suppressed while a worker already had it in hand: a send that went out all the
+  // same is recorded (the timeline must not hide a message the user got); a failure is not retried.
   if (outcome.kind === 'sent') return [{ type: 'NotificationSent', data: { notificationId, route, provider, attempt, deliveries: outcome.deliveries, rejected, at } }];
+  if (settled(state)) return [];
   if (!outcome.permanent && attempt < maxAttempts) {
     return [{ type: 'DeliveryAttemptFailed', data: { notificationId, route, provider, attempt, reason: outcome.reason, retryAt, rejected, at } }];
   }

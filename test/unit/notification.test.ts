@@ -103,6 +103,17 @@ describe('notification decider', () => {
     assert.throws(() => when([requested, sentOn('apns')], { type: 'Cancel', data: { notificationId: 'n1' } }), NotificationNotCancellableError);
   });
 
+  it('cancelled while a worker already had it in hand: a send that went out is recorded all the same, a failure is not retried', () => {
+    const cancelled: NotificationEvent = { type: 'NotificationCancelled', data: { notificationId: 'n1', at: now } };
+    const record = (outcome: DeliveryOutcome): NotificationCommand => ({ type: 'RecordDelivery', data: { notificationId: 'n1', route: 'apns', attempt: 1, maxAttempts: 5, retryAt, outcome } });
+    const recorded = when([requested, cancelled], record(sent));
+    assert.deepEqual(recorded.map((e) => e.type), ['NotificationSent']);
+    const state = given([requested, cancelled, ...recorded]);
+    assert.deepEqual(state.exists && [state.status, state.routes.apns?.state], ['cancelled', 'sent'], 'still cancelled, its route shows the send');
+    assert.deepEqual(when([requested, cancelled], record({ ...failed, permanent: false })), [], 'no retry of a cancelled notification');
+    assert.deepEqual(when([requested, cancelled, ...recorded], record(sent)), [], 'recorded once');
+  });
+
   it('given opened, when opened again, then nothing', () => {
     const opened = when([requested], { type: 'RecordOpen', data: { notificationId: 'n1' } });
     assert.deepEqual(opened.map((e) => e.type), ['NotificationOpened']);
