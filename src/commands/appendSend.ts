@@ -46,9 +46,11 @@ export async function appendSend(ctx: SendContext, takes: readonly StreamAppend[
   }
 }
 
+const loadNotification = async (ctx: SendContext, id: string) => (await load(ctx.store, notificationStream(id), { initial: initialNotificationState, evolve: evolveNotification })).state;
+
 /** The stream of an idempotent request's notification exists: it must be this request's. */
 async function sameRequest(ctx: SendContext, { id, command }: Planned, requestHash: string | undefined): Promise<void> {
-  const { state } = await load(ctx.store, notificationStream(id), { initial: initialNotificationState, evolve: evolveNotification });
+  const state = await loadNotification(ctx, id);
   if (!state.exists || state.request.requestHash !== requestHash) throw new IdempotencyKeyReusedError(command.type === 'RequestNotification' ? command.data.idempotencyKey ?? '' : '');
 }
 
@@ -61,7 +63,7 @@ export async function earlierSend(ctx: SendContext, key: string, userId: string,
   const found = new Map<Channel, { id: string; status: Planned['status'] }>();
   await Promise.all(channels.map(async (channel) => {
     const id = idempotentId(ctx.scope, key, userId, channel);
-    const { state } = await load(ctx.store, notificationStream(id), { initial: initialNotificationState, evolve: evolveNotification });
+    const state = await loadNotification(ctx, id);
     if (!state.exists) return;
     if (state.request.requestHash !== requestHash) throw new IdempotencyKeyReusedError(key);
     found.set(channel, { id, status: state.status === 'suppressed' || state.status === 'scheduled' ? state.status : 'requested' });
