@@ -2,20 +2,17 @@ import { bufferTime, filter, from, lastValueFrom, mergeMap } from 'rxjs';
 import type { DeliveryMessage, DeliveryProvider, DeliveryResult } from '../ports/deliveryProvider.ts';
 import type { EventStore, PersistentEvent, PersistentSubscription } from '../ports/eventStore.ts';
 import type { Logger } from '../ports/logger.ts';
-import { notificationStream, type NotificationCommand, type NotificationEvent, type NotificationState } from '../domain/notification.ts';
-import { addressesFor } from '../domain/user.ts';
-import { handle, load, type Loaded } from '../commands/handle.ts';
+import { notificationStream, type NotificationCommand, type NotificationEvent } from '../domain/notification.ts';
+import { handle } from '../commands/handle.ts';
 import { notificationAggregate } from '../commands/sendNotification.ts';
-import { handleUserCommand, loadUser } from '../commands/users.ts';
+import { handleUserCommand } from '../commands/users.ts';
 import { addressCommands, outcomeOf } from './deliveryOutcome.ts';
-import { deliveredLate, expire, lateOptOut, suppressWhenDue } from './lateDelivery.ts';
 import { RateLimiter } from './rateLimiter.ts';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retryPolicy.ts';
 import { recordSettlement, type DeliveryMetrics } from '../metrics.ts';
 import type { EmailTrackingOptions } from '../tracking/emailTracking.ts';
 import type { ListUnsubscribeOptions } from '../tracking/listUnsubscribe.ts';
-import { outgoingEmail } from '../tracking/outgoingEmail.ts';
-import { attemptOf } from './deliveryAttempt.ts';
+import { planDelivery, type Job } from './deliveryPlan.ts';
 import { deliveryMaxInFlight, MESSAGE_TIMEOUT_MS } from './deliveryInFlight.ts';
 import { isStoreOutage, OutageWarnings, outageWaitMs, throughOutages, waitOutOutage } from './storeOutage.ts';
 
@@ -46,16 +43,6 @@ export interface DeliveryProcessorOptions {
 
 export type Lane = 'normal' | 'priority';
 export const LANES: readonly Lane[] = ['normal', 'priority'];
-
-interface Job {
-  pe: PersistentEvent;
-  notificationId: string;
-  userId: string;
-  attempt: number;
-  messages: DeliveryMessage[];
-  /** The stream as read before sending: recording the outcome needs no second read. */
-  loaded: Loaded<NotificationState>;
-}
 
 type RecordDelivery = Extract<NotificationCommand, { type: 'RecordDelivery' }>;
 
@@ -132,45 +119,15 @@ export class DeliveryProcessor {
     return job;
   }
 
-  /** Decides whether the event needs a send at all; settles it at once when it does not. */
+  /** Acts on the event's plan: acks what needs no send (counting what was settled), returns a send's job. */
   private async prepareHeld(pe: PersistentEvent): Promise<Job | null> {
     const sub = this.sub!;
-    const route = this.o.provider.route;
     try {
-      const wanted = attemptOf(pe, route, this.o.lane ?? 'normal');
-      if (!wanted) {
-        await sub.ack(pe);
-        return null;
-      }
-      const { notificationId, attempt } = wanted;
-      // At-least-once delivery: a redelivered event for an attempt already made is not sent again.
-      const loaded = await load(this.o.events, notificationStream(notificationId), notificationAggregate);
-      const { state } = loaded;
-      const progress = state.exists ? state.routes[route] : undefined;
-      if (!state.exists || !progress || state.status === 'suppressed' || state.status === 'cancelled' || progress.state !== 'pending' || progress.failedAttempts >= attempt) {
-        await sub.ack(pe);
-        return null;
-      }
-      const { userId, channel, content, priority, expiresAt } = state.request;
-      if (expiresAt && this.o.now().toISOString() >= expiresAt) {
-        this.settledEarly(await expire(this.o, { notificationId, attempt, loaded }), pe);
-        await sub.ack(pe);
-        return null;
-      }
-      const user = await loadUser(this.o.events, userId);
-      if (deliveredLate(state.request, attempt, pe, this.o.now())) {
-        const reason = await lateOptOut(this.o.events, state.request, user, this.o.now());
-        const suppressed = reason ? await suppressWhenDue(this.o.events, { notificationId, reason, loaded }, this.o.now) : [];
-        if (suppressed.length > 0) {
-          this.settledEarly(suppressed, pe);
-          await sub.ack(pe);
-          return null;
-        }
-      }
-      const addresses = addressesFor(user, route);
-      const outgoing = route === 'email' && content.email ? outgoingEmail(content.email, state.request, this.o) : { content: content[channel] };
-      const messages = addresses.map((to) => ({ route, notificationId, to, ...outgoing, priority, ...(expiresAt ? { expiresAt } : {}) }) as DeliveryMessage);
-      return { pe, notificationId, userId, attempt, messages, loaded };
+      const plan = await planDelivery(this.o, pe);
+      if (plan.kind === 'send') return plan.job;
+      if (plan.kind === 'settled') this.settledEarly(plan.events, pe);
+      await sub.ack(pe);
+      return null;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       if (isStoreOutage(error)) {

@@ -1,0 +1,66 @@
+import type { DeliveryMessage, DeliveryProvider } from '../ports/deliveryProvider.ts';
+import type { EventStore, PersistentEvent } from '../ports/eventStore.ts';
+import { notificationStream, type NotificationEvent, type NotificationState } from '../domain/notification.ts';
+import { addressesFor } from '../domain/user.ts';
+import { load, type Loaded } from '../commands/handle.ts';
+import { notificationAggregate } from '../commands/sendNotification.ts';
+import { loadUser } from '../commands/users.ts';
+import type { EmailTrackingOptions } from '../tracking/emailTracking.ts';
+import type { ListUnsubscribeOptions } from '../tracking/listUnsubscribe.ts';
+import { outgoingEmail } from '../tracking/outgoingEmail.ts';
+import { attemptOf } from './deliveryAttempt.ts';
+import { deliveredLate, expire, lateOptOut, suppressWhenDue } from './lateDelivery.ts';
+import type { Lane } from './deliveryProcessor.ts';
+
+/** One notification's messages for one provider call, with what settling them needs. */
+export interface Job {
+  pe: PersistentEvent;
+  notificationId: string;
+  userId: string;
+  attempt: number;
+  messages: DeliveryMessage[];
+  /** The stream as read before sending: recording the outcome needs no second read. */
+  loaded: Loaded<NotificationState>;
+}
+
+/** What a worker does with an event it took: nothing, what was settled without a send, or a send. */
+export type Plan = { kind: 'skip' } | { kind: 'settled'; events: readonly NotificationEvent[] } | { kind: 'send'; job: Job };
+
+export interface PlanContext {
+  events: EventStore;
+  provider: DeliveryProvider;
+  now: () => Date;
+  lane?: Lane;
+  emailTracking?: EmailTrackingOptions;
+  listUnsubscribe?: ListUnsubscribeOptions;
+}
+
+const SKIP: Plan = { kind: 'skip' };
+
+/**
+ * Decides whether the event needs a send at all. At-least-once delivery: an event for an attempt
+ * already made, or for a notification cancelled, suppressed or settled meanwhile, sends nothing.
+ * Past its expiry, or late and ruled out by the user's choices as they are now, it is settled here.
+ */
+export async function planDelivery(o: PlanContext, pe: PersistentEvent): Promise<Plan> {
+  const route = o.provider.route;
+  const wanted = attemptOf(pe, route, o.lane ?? 'normal');
+  if (!wanted) return SKIP;
+  const { notificationId, attempt } = wanted;
+  const loaded = await load(o.events, notificationStream(notificationId), notificationAggregate);
+  const { state } = loaded;
+  const progress = state.exists ? state.routes[route] : undefined;
+  if (!state.exists || !progress || state.status === 'suppressed' || state.status === 'cancelled' || progress.state !== 'pending' || progress.failedAttempts >= attempt) return SKIP;
+  const { userId, channel, content, priority, expiresAt } = state.request;
+  if (expiresAt && o.now().toISOString() >= expiresAt) return { kind: 'settled', events: await expire(o, { notificationId, attempt, loaded }) };
+  const user = await loadUser(o.events, userId);
+  if (deliveredLate(state.request, attempt, pe, o.now())) {
+    const reason = await lateOptOut(o.events, state.request, user, o.now());
+    const suppressed = reason ? await suppressWhenDue(o.events, { notificationId, reason, loaded }, o.now) : [];
+    if (suppressed.length > 0) return { kind: 'settled', events: suppressed };
+  }
+  const addresses = addressesFor(user, route);
+  const outgoing = route === 'email' && content.email ? outgoingEmail(content.email, state.request, o) : { content: content[channel] };
+  const messages = addresses.map((to) => ({ route, notificationId, to, ...outgoing, priority, ...(expiresAt ? { expiresAt } : {}) }) as DeliveryMessage);
+  return { kind: 'send', job: { pe, notificationId, userId, attempt, messages, loaded } };
+}
