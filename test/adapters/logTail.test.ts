@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { linkedStores } from '../support/linkedStores.ts';
 import { LogTail } from '../../src/adapters/eventStore/sqlite/logTail.ts';
-import type { EventFilter, EventStore, PersistentSubscriptionSettings, RecordedEvent } from '../../src/ports/eventStore.ts';
+import type { EventStore, PersistentSubscriptionSettings, RecordedEvent } from '../../src/ports/eventStore.ts';
+import type { EventFilter } from '../../src/ports/eventFilter.ts';
 
 const TYPES = ['Requested', 'Due', 'Expedited', 'Sent'] as const;
 const ROUTES = ['push', 'sms', 'email'] as const;

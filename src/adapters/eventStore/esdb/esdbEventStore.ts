@@ -1,10 +1,8 @@
 import type { Logger } from '../../../ports/logger.ts';
 import {
   appendOneByOne,
-  matchesFilter,
   type AppendResult,
   type EventData,
-  type EventFilter,
   type EventStore,
   type ExpectedRevision,
   type ParkedEvent,
@@ -17,6 +15,7 @@ import {
   type StreamAppend,
   type Subscription,
 } from '../../../ports/eventStore.ts';
+import { matchesFilter, type EventFilter } from '../../../ports/eventFilter.ts';
 import { EsdbCatchUpSubscription } from './catchUpSubscription.ts';
 import { EsdbClient } from './client.ts';
 import { serverFilter } from './filters.ts';

@@ -1,4 +1,4 @@
-import type { EventFilter } from '../../../ports/eventStore.ts';
+import type { EventFilter } from '../../../ports/eventFilter.ts';
 
 /**
  * What EventStoreDB can filter on the server: one expression, on stream names OR on event types,

@@ -4,7 +4,8 @@
  * The caller picks the highest position a read may see (only what is durable, see durability.ts).
  */
 import type Database from 'better-sqlite3';
-import type { EventFilter, RecordedEvent, StreamRead, StreamsPage } from '../../../ports/eventStore.ts';
+import type { RecordedEvent, StreamRead, StreamsPage } from '../../../ports/eventStore.ts';
+import type { EventFilter } from '../../../ports/eventFilter.ts';
 import { EVENT_COLUMNS, filterSql, fromTuple, type EventTuple } from './rows.ts';
 
 /** Streams whose events one statement of `streamsInOrder` reads (its IN list). */

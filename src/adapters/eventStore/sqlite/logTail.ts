@@ -1,4 +1,5 @@
-import { matchesFilter, type EventFilter, type RecordedEvent } from '../../../ports/eventStore.ts';
+import type { RecordedEvent } from '../../../ports/eventStore.ts';
+import { matchesFilter, type EventFilter } from '../../../ports/eventFilter.ts';
 
 /** Reads the events after `after` up to `upTo` (inclusive) of these types (null: any), at most `max`, by position. */
 export type TailRows = (after: number, upTo: number, types: readonly string[] | null, max: number) => RecordedEvent[];

@@ -1,4 +1,5 @@
-import type { EventFilter, NackAction, PersistentSubscriptionSettings, RecordedEvent } from '../../../ports/eventStore.ts';
+import type { NackAction, PersistentSubscriptionSettings, RecordedEvent } from '../../../ports/eventStore.ts';
+import type { EventFilter } from '../../../ports/eventFilter.ts';
 import { Signal } from './signal.ts';
 
 export interface GroupSettings {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
+import type { EventFilter } from '../../../ports/eventFilter.ts';
 import type {
-  EventFilter,
   ParkedEvent,
   PersistentEvent,
   PersistentSubscription,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { EventData, EventFilter, ExpectedRevision, JsonObject, RecordedEvent } from '../../../ports/eventStore.ts';
+import type { EventData, ExpectedRevision, JsonObject, RecordedEvent } from '../../../ports/eventStore.ts';
+import type { EventFilter } from '../../../ports/eventFilter.ts';
 
 export const EVENT_COLUMNS = 'position, id, stream, revision, type, data, metadata, created';
 

@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
+import type { EventFilter } from '../../../ports/eventFilter.ts';
 import {
   WrongExpectedRevisionError,
   type AppendResult,
   type EventData,
-  type EventFilter,
   type EventStore,
   type ExpectedRevision,
   type ParkedEvent,

@@ -1,4 +1,4 @@
-import type { EventFilter } from '../../../ports/eventStore.ts';
+import type { EventFilter } from '../../../ports/eventFilter.ts';
 import { Signal } from './signal.ts';
 
 /**
