@@ -24,6 +24,8 @@ export interface IngestArgs {
   batch?: number;
   /** The sends' category (default: the bench's unlimited one). */
   category?: string;
+  /** Each single send with an idempotency key of its own (not with `batch`). */
+  keyed?: boolean;
 }
 
 export interface IngestSummary {
@@ -68,7 +70,7 @@ const result = await autocannon({
   requests: [
     args.batch
       ? { method: 'POST', path: '/v1/notifications/batch', setupRequest: (req) => ({ ...req, body: batchBody(i++, args.users, args.batch!, args.category) }) }
-      : { method: 'POST', path: '/v1/notifications', setupRequest: (req) => ({ ...req, body: sendBody(i++, args.users, args.recipients, args.category) }) },
+      : { method: 'POST', path: '/v1/notifications', setupRequest: (req) => ({ ...req, body: sendBody(i++, args.users, args.recipients, args.category, args.keyed) }) },
   ],
   setupClient: (client) => client.on('response', onResponse),
 });

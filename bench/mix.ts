@@ -55,11 +55,12 @@ const CONTENT = {
 /**
  * The i-th request body: one channel, `recipients` distinct users (every bench user has every
  * channel, so a request is exactly `recipients` notifications). One recipient is the default.
+ * `keyed`: with an idempotency key of its own (`bench-<i>`), as a careful sender sends.
  */
-export function sendBody(i: number, users: number, recipients = 1, category = BENCH_CATEGORY): string {
+export function sendBody(i: number, users: number, recipients = 1, category = BENCH_CATEGORY, keyed = false): string {
   const channel = channelFor(i);
   const to = Array.from({ length: Math.min(recipients, users) }, (_, k) => ({ userId: userIdFor((i * 7919 + k) % users) }));
-  return JSON.stringify({ to, channels: [channel], category, content: { [channel]: CONTENT[channel] } });
+  return JSON.stringify({ to, channels: [channel], category, content: { [channel]: CONTENT[channel] }, ...(keyed ? { idempotencyKey: `bench-${i}` } : {}) });
 }
 
 /**

@@ -17,6 +17,8 @@ describe('the benchmark at smoke-test size', () => {
     const alone = r.ingestApiAlone;
     assert.ok(alone && alone.accepted > 0 && alone.errors === 0, `the API alone accepted notifications: ${JSON.stringify(alone)}`);
     if (process.platform === 'linux') assert.ok(alone.cpuMicrosPerNotification && alone.cpuMicrosPerNotification.api > 0, "the API thread's CPU per notification");
+    const keyed = r.ingestApiAloneKeyed;
+    assert.ok(keyed && keyed.accepted > 0 && keyed.errors === 0, `the API alone accepted keyed sends: ${JSON.stringify(keyed)}`);
     assert.equal(r.ingestBatched.recipientsPerRequest, 5);
     assert.ok(r.ingestBatched.accepted > 0 && r.ingestBatched.accepted % 5 === 0, 'each batched request is 5 notifications');
     assert.equal(r.ingestBatched.errors, 0);
@@ -67,7 +69,7 @@ describe('the benchmark at smoke-test size', () => {
     assert.equal(r.providerViolations, 0);
     assert.ok(r.machine.cpuProbeMs && r.machine.cpuProbeMs.before > 0 && r.machine.cpuProbeMs.after > 0, 'the machine speed probe ran before and after');
     // And before each phase: every live row, each cost-curve visit (up and back down), both replays, FCM alone.
-    assert.deepEqual(r.machine.phaseProbes?.map((p) => p.phase), ['ingest', 'ingest, 5 recipients', 'end-to-end', 'ingest, batches', 'end-to-end, batches', '100/s', 'rate-limited', 'API alone', '50 in log ↑', '200 in log ↑', '200 in log ↓', '50 in log ↓', 'replay', 'replay at scale', 'FCM alone']);
+    assert.deepEqual(r.machine.phaseProbes?.map((p) => p.phase), ['ingest', 'ingest, 5 recipients', 'end-to-end', 'ingest, batches', 'end-to-end, batches', '100/s', 'rate-limited', 'API alone', 'API alone, keyed', '50 in log ↑', '200 in log ↑', '200 in log ↓', '50 in log ↓', 'replay', 'replay at scale', 'FCM alone']);
     assert.ok(r.machine.phaseProbes.every((p) => p.ms > 0) && table(r).includes('CPU probe before each phase'));
     for (const route of ['apns', 'fcm', 'sms', 'email']) assert.ok((r.providerCalls[route] ?? 0) > 0, `${route} fake answered calls`);
     for (const route of ['apns', 'fcm', 'sms', 'email']) {

@@ -16,6 +16,8 @@ export interface LoadShape {
   offset: number;
   /** The sends' category (absent: the bench's unlimited one). */
   category?: string;
+  /** Each send with an idempotency key of its own (single sends only). */
+  keyed?: boolean;
 }
 
 /** What one request carries: `recipients` users of one send, or a batch of `batch` single-recipient sends (POST /v1/notifications/batch). */
@@ -72,7 +74,7 @@ export async function ingestApiAlone(url: string, shape: LoadShape, seconds: num
 
 async function load(url: string, shape: LoadShape, seconds: number, request: RequestShape): Promise<IngestFigure> {
   const { n, args } = perRequestOf(shape, request);
-  const s = await runBenchProcess<IngestSummary>('loadIngest.ts', { url, users: shape.users, connections: shape.connections, duration: seconds, offset: shape.offset, ...(shape.category ? { category: shape.category } : {}), ...args });
+  const s = await runBenchProcess<IngestSummary>('loadIngest.ts', { url, users: shape.users, connections: shape.connections, duration: seconds, offset: shape.offset, ...(shape.category ? { category: shape.category } : {}), ...(shape.keyed ? { keyed: true } : {}), ...args });
   return {
     perSecond: round(s.perSecond * n), recipientsPerRequest: request.batch === undefined ? n : 1, ...(request.batch === undefined ? {} : { batchItemsPerRequest: n }), requestsPerSecond: round(s.perSecond),
     p50Ms: s.latencyMs.p50, p99Ms: s.latencyMs.p99, maxMs: s.latencyMs.max, accepted: s.accepted * n, errors: s.errors, seconds: round(s.seconds, 1), connections: shape.connections,

@@ -62,6 +62,8 @@ export interface BenchResults {
   ingest: IngestFigure;
   /** The ingest figure's load against Herald's API alone, no deliveries or projections running (absent in older results). */
   ingestApiAlone?: ApiAloneFigure;
+  /** The same, each send with an idempotency key of its own, right after (absent before 2026-11-29, session 28). */
+  ingestApiAloneKeyed?: ApiAloneFigure;
   ingestBatched: IngestFigure;
   /** Through POST /v1/notifications/batch (absent in older results). */
   ingestBulk?: IngestFigure;
@@ -146,12 +148,18 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
     // warms the new HTTP server's paths.
     const api = await startBenchApi(fresh);
     let apiAlone: ApiAloneFigure;
+    let apiAloneKeyed: ApiAloneFigure;
     try {
       const warmUp = Math.max(1, Math.min(2, Math.round(sizes.ingestSeconds / 3)));
       progress.note(`ingest, the API alone (no deliveries or projections): ${sizes.connections} connections, ${sizes.ingestSeconds} s after ${warmUp} s of warm-up`);
       await ingestApiAlone(api.url, shape(1_000_000), warmUp);
       probes.before('API alone');
       apiAlone = await ingestApiAlone(api.url, shape(1_000_000), sizes.ingestSeconds);
+      // What an idempotency key costs the 202 path: before writing, a keyed send reads the stream
+      // its key names for each recipient and channel (src/commands/appendSend.ts, earlierSend).
+      progress.note(`ingest, the API alone, each send with an idempotency key: ${sizes.ingestSeconds} s`);
+      probes.before('API alone, keyed');
+      apiAloneKeyed = await ingestApiAlone(api.url, { ...shape(1_000_000), keyed: true }, sizes.ingestSeconds);
     } finally {
       await api.stop();
       live.stop();
@@ -182,6 +190,7 @@ export async function runBench(mode: string, sizes: BenchSizes, progress: Progre
       sizes,
       ...first,
       ingestApiAlone: apiAlone,
+      ingestApiAloneKeyed: apiAloneKeyed,
       costCurve,
       costSlowdownPct: low > 0 ? Math.round(((low - high) / low) * 1000) / 10 : 0,
       replay: replayed,
