@@ -41,8 +41,25 @@ export async function listParkedDeliveries(events: EventStore, limit: number) {
   return lists.flat();
 }
 
-/** Sends failed routes back to their workers; returns how many were redriven. */
+/** Ids of a redrive that name no notification at all (a typo, another deployment's id). */
+export class UnknownNotificationsError extends Error {
+  readonly code = 'notification_not_found';
+  constructor(readonly notificationIds: readonly string[]) {
+    super(`no notification ${notificationIds.slice(0, 10).join(', ')}${notificationIds.length > 10 ? ` and ${notificationIds.length - 10} more` : ''}; nothing was redriven: take the ids from GET /v1/dead-letters`);
+  }
+}
+
+/**
+ * Sends failed routes back to their workers; returns how many were redriven. Every id is checked
+ * first: one that names no notification redrives nothing (UnknownNotificationsError), so a
+ * caller never gets an error for a request that was carried out in part.
+ */
 export async function redriveDeadLetters(ctx: { events: EventStore; now: () => Date; metadata?: Record<string, unknown> }, targets: { notificationId: string; route: Route }[]): Promise<number> {
+  const unknown: string[] = [];
+  for (const { notificationId } of targets) {
+    if ((await ctx.events.readStream(notificationStream(notificationId), { maxCount: 1 })).length === 0) unknown.push(notificationId);
+  }
+  if (unknown.length > 0) throw new UnknownNotificationsError([...new Set(unknown)]);
   let redriven = 0;
   for (const { notificationId, route } of targets) {
     const { events } = await handle(ctx.events, notificationStream(notificationId), notificationAggregate, { type: 'Redrive', data: { notificationId, route } }, ctx);

@@ -80,6 +80,14 @@ describe('nothing lost, nothing sent twice: retries, dead letters, scheduling', 
   it('redrives a dead letter once the provider works again', async () => {
     const list = await h.app.inject({ method: 'GET', url: '/v1/dead-letters?route=sms', headers: auth });
     const id = list.json<{ deadLetters: { id: string; notificationId: string }[] }>().deadLetters[0]!;
+    // An id that names no notification: 404 with the ids, and the rest of the request not carried out.
+    const ghost = '00000000-0000-4000-8000-000000000000';
+    const refused = await h.app.inject({ method: 'POST', url: '/v1/dead-letters/redrive', headers: auth, payload: { ids: [id.id, `${ghost}:sms`] } });
+    assert.equal(refused.statusCode, 404, refused.body);
+    assert.equal(refused.json<{ code: string }>().code, 'notification_not_found');
+    assert.deepEqual(refused.json<{ notificationIds: string[] }>().notificationIds, [ghost]);
+    assert.equal((await h.app.inject({ method: 'POST', url: `/v1/dead-letters/${ghost}:sms/redrive`, headers: auth })).statusCode, 404);
+    assert.equal((await get(id.notificationId)).events.filter((e) => e.type === 'DeliveryRedriven').length, 0, 'nothing of the refused request was redriven');
     sms.failureRate = 0;
     const res = await h.app.inject({ method: 'POST', url: '/v1/dead-letters/redrive', headers: auth, payload: { ids: [id.id] } });
     assert.equal(res.statusCode, 202, res.body);

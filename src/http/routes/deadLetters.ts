@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { findDeadLetters, listParkedDeliveries, redriveDeadLetters, replayParkedDeliveries } from '../../commands/deadLetters.ts';
+import { findDeadLetters, listParkedDeliveries, redriveDeadLetters, replayParkedDeliveries, UnknownNotificationsError } from '../../commands/deadLetters.ts';
 import type { Route } from '../../ports/deliveryProvider.ts';
 import type { AppDeps } from '../deps.ts';
 import { queryParams } from '../query.ts';
@@ -27,6 +27,16 @@ const parseId = (id: string) => {
   return { notificationId, route: r };
 };
 
+/** A redrive naming a notification that does not exist: 404 with the ids, and nothing redriven. */
+async function redrive(ctx: Parameters<typeof redriveDeadLetters>[0], targets: { notificationId: string; route: Route }[]): Promise<number> {
+  try {
+    return await redriveDeadLetters(ctx, targets);
+  } catch (error) {
+    if (error instanceof UnknownNotificationsError) throw new Problem(404, error.code, 'Notification not found', error.message, { notificationIds: error.notificationIds });
+    throw error;
+  }
+}
+
 /** Dead letters: failed routes (after their last attempt, or rejected for good) and parked events. */
 export function deadLettersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   const ctx = (appId: string) => ({ events: deps.events, now: deps.now, metadata: { appId } });
@@ -49,7 +59,7 @@ export function deadLettersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.post('/v1/dead-letters/:id/redrive', {
       schema: { tags: ['dead letters'], summary: 'Send one failed route back for delivery', params: z.object({ id: deadLetterId }), response: { 202: redriveResult } },
     }, async (req, reply) => {
-      const redriven = await redriveDeadLetters(ctx(req.appId), [parseId(req.params.id)]);
+      const redriven = await redrive(ctx(req.appId), [parseId(req.params.id)]);
       if (redriven === 0) throw new Problem(409, 'not_a_dead_letter', 'Nothing to redrive', `${req.params.id} is not failed (it may have been redriven already)`);
       return reply.status(202).send({ redriven, parkedReplayed: 0 });
     });
@@ -64,7 +74,7 @@ export function deadLettersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     }, async (req, reply) => {
       const { ids, limit, includeParked, ...f } = req.body;
       const targets = ids ? ids.map(parseId) : (await findDeadLetters(deps.readModels, f, { limit, offset: 0 })).docs.map((d) => d.doc as DeadLetterDoc).map((d) => ({ notificationId: d.notificationId, route: d.route as Route }));
-      const redriven = await redriveDeadLetters(ctx(req.appId), targets);
+      const redriven = await redrive(ctx(req.appId), targets);
       const parkedReplayed = includeParked ? await replayParkedDeliveries(deps.events) : 0;
       return reply.status(202).send({ redriven, parkedReplayed });
     });
