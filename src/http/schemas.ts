@@ -81,7 +81,17 @@ const content = z.strictObject({
 });
 
 /** An ISO 8601 time with an offset, kept as UTC. */
-export const isoTime = z.iso.datetime({ offset: true, message: 'an ISO 8601 time with offset, e.g. 2026-12-01T09:00:00Z' }).transform((v) => new Date(v).toISOString());
+/**
+ * A time as UTC ISO text. Years 0000–9999 only: one that an offset moves out of them
+ * (`9999-12-31T23:59:59-00:01`) would turn into `+010000-…`, which compares as text before 2026.
+ */
+export const isoTime = z.iso
+  .datetime({ offset: true, message: 'an ISO 8601 time with offset, e.g. 2026-12-01T09:00:00Z' })
+  .transform((v) => new Date(v).toISOString())
+  .refine((v) => /^\d{4}-/.test(v), 'must fall within the years 0000–9999 in UTC');
+
+/** A client's idempotency key: whole characters only, since the key is hashed as UTF-8, where every unpaired surrogate is the same U+FFFD. */
+export const idempotencyKey = z.string().min(1).max(255).refine((key) => key.isWellFormed(), 'holds an unpaired surrogate (a lone \\ud800 escape): keys that differ only there would be the same key; send whole characters');
 
 export const sendBody = (maxRecipients: number) =>
   z
@@ -95,7 +105,7 @@ export const sendBody = (maxRecipients: number) =>
       sendAt: isoTime.optional().describe('held until this time (status scheduled); a time in the past sends now; at most HERALD_MAX_SEND_AHEAD_DAYS (366) days ahead, else 422 send_at_too_far'),
       expiresAt: isoTime.optional()
         .describe('not sent after this time: a retry, a quiet-hours hold or a rate-limit deferral past it ends suppressed (reason expired), and APNs, FCM and Twilio are told to drop it rather than deliver it late'),
-      idempotencyKey: z.string().min(1).max(255).optional(),
+      idempotencyKey: idempotencyKey.optional(),
     })
     .superRefine((body, ctx) => {
       if (body.expiresAt && body.sendAt && body.expiresAt <= body.sendAt) ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'expiresAt must be after sendAt' });
