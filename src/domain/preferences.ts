@@ -70,10 +70,33 @@ export function applyPreferencesPatch(current: Preferences, patch: PreferencesPa
   };
 }
 
+/**
+ * Choices a user can hold in `categories`, and again in `categoryChannels`. Every change records
+ * the whole preferences, and every send reads them: without a bound, each PATCH naming new
+ * categories made the user's stream, and every later change, larger.
+ */
+export const MAX_CATEGORY_CHOICES = 1000;
+
+export class TooManyCategoryChoicesError extends Error {
+  readonly code = 'too_many_category_choices';
+  constructor(readonly field: 'categories' | 'categoryChannels', readonly count: number) {
+    super(`${field} would hold ${count} categories, more than the ${MAX_CATEGORY_CHOICES} a user can have; clear choices no longer needed (null in a PATCH) first`);
+  }
+}
+
+/** Refuses preferences over the bound, unless they hold fewer choices than before (a user over it from earlier can still clear). */
+function checkBound(current: Preferences, next: Preferences): void {
+  for (const field of ['categories', 'categoryChannels'] as const) {
+    const count = Object.keys(next[field]).length;
+    if (count > MAX_CATEGORY_CHOICES && count > Object.keys(current[field]).length) throw new TooManyCategoryChoicesError(field, count);
+  }
+}
+
 /** Decided on the current preferences, so two patches that race both apply (the second is decided again). */
 export function decidePreferences(current: Preferences, command: SetPreferencesCommand | PatchPreferencesCommand, now: string): PreferencesUpdatedEvent[] {
   const { userId } = command.data;
   const preferences = command.type === 'SetPreferences' ? command.data.preferences : applyPreferencesPatch(current, command.data.patch);
+  checkBound(current, preferences);
   return JSON.stringify(current) === JSON.stringify(preferences) ? [] : [{ type: 'PreferencesUpdated', data: { userId, preferences, at: now } }];
 }
 

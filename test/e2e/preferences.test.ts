@@ -33,6 +33,16 @@ describe('whether, when and where to send: preferences, categories, rate windows
     await h.close();
   });
 
+  it('refuses a patch that would hold more than 1,000 category choices: 422 naming the field, nothing recorded', async () => {
+    const categories = Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`topic-${i}`, false]));
+    const res = await h.app.inject({ method: 'PATCH', url: '/v1/users/dan/preferences', headers: auth, payload: { categories } });
+    assert.equal(res.statusCode, 422, res.body);
+    assert.equal(res.json<{ code: string }>().code, 'too_many_category_choices');
+    assert.deepEqual(res.json<{ errors: { path: string }[] }>().errors.map((e) => e.path), ['/categories']);
+    const got = await h.app.inject({ method: 'GET', url: '/v1/users/dan/preferences', headers: auth });
+    assert.deepEqual(got.json<{ categories: object }>().categories, {});
+  });
+
   it('reads and replaces preferences', async () => {
     const res = await put('/v1/users/ann/preferences', { channels: { sms: false }, categories: { news: false }, marketing: false });
     assert.equal(res.statusCode, 200, res.body);

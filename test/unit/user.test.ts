@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { addressesFor, decideUser, evolveUser, initialUserState, routesFor, type UserCommand, type UserEvent } from '../../src/domain/user.ts';
 import { decideDevice, evolveDevice, initialDeviceState, type DeviceClaimedEvent } from '../../src/domain/device.ts';
-import { applyPreferencesPatch, defaultPreferences } from '../../src/domain/preferences.ts';
+import { applyPreferencesPatch, defaultPreferences, MAX_CATEGORY_CHOICES, TooManyCategoryChoicesError } from '../../src/domain/preferences.ts';
 
 const now = '2026-11-23T10:00:00.000Z';
 const given = (events: UserEvent[]) => events.reduce(evolveUser, initialUserState());
@@ -132,5 +132,16 @@ describe('a preferences patch (JSON merge patch)', () => {
     assert.deepEqual(when([profile, set], { type: 'PatchPreferences', data: { userId: 'u1', patch: { marketing: true, channels: { sms: false } } } }), []);
     const changed = when([profile, set], { type: 'PatchPreferences', data: { userId: 'u1', patch: { marketing: false } } });
     assert.deepEqual(changed.map((e) => e.type === 'PreferencesUpdated' && e.data.preferences.marketing), [false]);
+  });
+
+  it(`holds at most ${MAX_CATEGORY_CHOICES} category choices: a patch past it is refused, one that clears some is not`, () => {
+    const many = (n: number, from = 0) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`c${from + i}`, false]));
+    const full: UserEvent = { type: 'PreferencesUpdated', data: { userId: 'u1', preferences: { ...defaultPreferences(), categories: many(MAX_CATEGORY_CHOICES) }, at: now } };
+    assert.throws(() => when([profile, full], { type: 'PatchPreferences', data: { userId: 'u1', patch: { categories: { extra: false } } } }), TooManyCategoryChoicesError);
+    assert.throws(() => when([profile], { type: 'SetPreferences', data: { userId: 'u1', preferences: { ...defaultPreferences(), categoryChannels: Object.fromEntries(Array.from({ length: MAX_CATEGORY_CHOICES + 1 }, (_, i) => [`c${i}`, { sms: false }])) } } }), TooManyCategoryChoicesError);
+    // A user over the bound from before it existed can still change and clear choices.
+    const over: UserEvent = { type: 'PreferencesUpdated', data: { userId: 'u1', preferences: { ...defaultPreferences(), categories: many(MAX_CATEGORY_CHOICES + 5) }, at: now } };
+    const cleared = when([profile, over], { type: 'PatchPreferences', data: { userId: 'u1', patch: { categories: { c0: null, c1: null }, marketing: false } } });
+    assert.equal(cleared.length, 1);
   });
 });

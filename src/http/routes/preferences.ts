@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { handleUserCommand, loadUser } from '../../commands/users.ts';
 import type { UserCommand, UserState } from '../../domain/user.ts';
+import { TooManyCategoryChoicesError } from '../../domain/preferences.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
 import { categoryName, userId } from '../schemas.ts';
@@ -43,8 +44,14 @@ export const preferencesPatchSchema = z.strictObject({
 /** A user's choices: opt-outs per channel, category and (category, channel), marketing, quiet hours. */
 export function preferencesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   const shown = (userId: string, state: UserState) => ({ userId, timezone: state.profile.timezone, ...state.preferences });
-  const decide = async (appId: string, command: Extract<UserCommand, { type: 'SetPreferences' | 'PatchPreferences' }>) =>
-    shown(command.data.userId, (await handleUserCommand({ store: deps.events, now: deps.now, metadata: { appId } }, command)).state);
+  const decide = async (appId: string, command: Extract<UserCommand, { type: 'SetPreferences' | 'PatchPreferences' }>) => {
+    try {
+      return shown(command.data.userId, (await handleUserCommand({ store: deps.events, now: deps.now, metadata: { appId } }, command)).state);
+    } catch (error) {
+      if (error instanceof TooManyCategoryChoicesError) throw new Problem(422, error.code, 'Too many category choices', error.message, { errors: [{ in: 'body', path: `/${error.field}`, message: error.message }] });
+      throw error;
+    }
+  };
   return async (app) => {
     app.get('/v1/users/:userId/preferences', {
       schema: { tags: ['users'], summary: 'A user\'s notification preferences', params: z.object({ userId }), response: { 200: response } },
