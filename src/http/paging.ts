@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { FieldValue, ReadModelStore, StoredDoc } from '../ports/readModelStore.ts';
-import { queryParams } from './query.ts';
+import { queryInt, queryParams } from './query.ts';
 
 type After = { value: FieldValue; id: string };
 
@@ -51,4 +51,4 @@ export async function listPage(readModels: ReadModelStore, collection: string, f
 }
 
 /** The query of a whole-collection list: `limit` and `cursor`. */
-export const listQuery = queryParams({ limit: z.coerce.number().int().min(1).max(200).default(50), cursor: pageCursor.optional() });
+export const listQuery = queryParams({ limit: queryInt(1, 200).default(50), cursor: pageCursor.optional() });

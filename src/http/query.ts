@@ -12,3 +12,10 @@ export function queryParams<S extends z.core.$ZodLooseShape>(shape: S) {
     error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown query parameter${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map(named).join(', ')}; this route takes ${takes}` : undefined),
   });
 }
+
+/**
+ * A whole number in a query string, in decimal digits. `z.coerce.number()` took `0x10` as 16, `1e2`
+ * as 100 and an empty value as 0: a client's mistake answered as if it had asked for that.
+ */
+export const queryInt = (min: number, max: number) =>
+  z.string().regex(/^\d{1,15}$/, 'a whole number in decimal digits').transform(Number).pipe(z.number().int().min(min).max(max));

@@ -5,7 +5,7 @@ import { queryAnalyticsInZone, ZonedAnalyticsError } from '../../projections/ana
 import { startOfLocalDate } from '../../domain/timeZones.ts';
 import { timezone } from '../userSchemas.ts';
 import type { AppDeps } from '../deps.ts';
-import { queryParams } from '../query.ts';
+import { queryInt, queryParams } from '../query.ts';
 import { Problem } from '../problem.ts';
 
 const DAY_MS = 86_400_000;
@@ -38,7 +38,7 @@ export function analyticsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           category: z.string().min(1).max(100).optional(),
           template: z.string().min(1).max(200).optional(),
           tz: timezone.optional().describe('IANA time zone of the days and hours (e.g. America/New_York); default UTC. Dates in from/to are local dates then'),
-          limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
+          limit: queryInt(1, 100_000).default(10_000),
         }),
         response: { 200: z.union([z.object({ groupBy: z.enum(['day', 'hour']), from: z.string(), to: z.string(), tz: z.string().optional(), rows: z.array(row) }), z.string().describe('CSV, with Accept: text/csv')]) },
       },

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { findDeadLetters, listParkedDeliveries, redriveDeadLetters, replayParkedDeliveries, UnknownNotificationsError } from '../../commands/deadLetters.ts';
 import type { Route } from '../../ports/deliveryProvider.ts';
 import type { AppDeps } from '../deps.ts';
-import { queryParams } from '../query.ts';
+import { queryInt, queryParams } from '../query.ts';
 import { Problem } from '../problem.ts';
 import { nextCursorField, notBoth, notBothMessage, pageCursor, pageOf } from '../paging.ts';
 import type { DeadLetterDoc } from '../../projections/deadLetters.ts';
@@ -45,7 +45,7 @@ export function deadLettersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       schema: {
         tags: ['dead letters'],
         summary: 'Failed deliveries, newest first, and events a worker parked',
-        querystring: queryParams({ ...filter, limit: z.coerce.number().int().min(1).max(1000).default(100), offset: z.coerce.number().int().min(0).default(0), cursor: pageCursor.optional() })
+        querystring: queryParams({ ...filter, limit: queryInt(1, 1000).default(100), offset: queryInt(0, Number.MAX_SAFE_INTEGER).default(0), cursor: pageCursor.optional() })
           .refine(notBoth, notBothMessage),
         response: { 200: z.object({ deadLetters: z.array(deadLetter), total: z.number(), nextCursor: nextCursorField, parked: z.array(parked) }) },
       },

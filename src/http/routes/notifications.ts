@@ -11,7 +11,7 @@ import { NotificationNotCancellableError, NotificationNotDeliveredError, Notific
 import { decodeEvent } from '../../codec/events.ts';
 import { evolveNotificationLog, notificationLog, type NotificationLogDoc } from '../../projections/notificationLog.ts';
 import type { AppDeps } from '../deps.ts';
-import { queryParams } from '../query.ts';
+import { queryInt, queryParams } from '../query.ts';
 import { Problem, problemBody } from '../problem.ts';
 import { seesAllApps } from '../guards.ts';
 import { nextCursorField, notBoth, notBothMessage, pageCursor, pageOf } from '../paging.ts';
@@ -105,8 +105,8 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         summary: 'A user\'s notifications, newest first',
         params: z.object({ userId }),
         querystring: queryParams({
-          limit: z.coerce.number().int().min(1).max(200).default(50),
-          offset: z.coerce.number().int().min(0).max(100_000).default(0),
+          limit: queryInt(1, 200).default(50),
+          offset: queryInt(0, 100_000).default(0),
           cursor: pageCursor.optional(),
           status: z.enum(['requested', 'scheduled', 'sent', 'failed', 'suppressed', 'cancelled']).optional().describe('only notifications in this status'),
           channel: z.enum(['push', 'sms', 'email']).optional(),

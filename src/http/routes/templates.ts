@@ -5,7 +5,7 @@ import { TemplateExistsError, templateVersion, type TemplateVersion } from '../.
 import { listParameters, missingParameters, renderTemplate, resolveLocale, TemplateRenderError } from '../../templates/render.ts';
 import { CHANNELS } from '../../domain/channels.ts';
 import type { AppDeps } from '../deps.ts';
-import { queryParams } from '../query.ts';
+import { queryInt, queryParams } from '../query.ts';
 import { Problem } from '../problem.ts';
 import { renderProblem } from '../sendErrors.ts';
 import { pushSound, recipientText, reservedDataKeys, templateId, templateParams } from '../schemas.ts';
@@ -166,7 +166,7 @@ export function templatesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         tags: ['templates'],
         summary: 'The latest version of a template, or the one ?version= names',
         params,
-        querystring: queryParams({ version: z.coerce.number().int().min(1).optional() }),
+        querystring: queryParams({ version: queryInt(1, Number.MAX_SAFE_INTEGER).optional() }),
         response: { 200: templateView },
       },
     }, async (req) => {
