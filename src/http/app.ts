@@ -6,7 +6,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import { Metrics } from '../metrics.ts';
 import type { AppDeps } from './deps.ts';
 import { authenticate, dailyQuota, ownNotificationsOnly } from './guards.ts';
-import { createErrorHandler, frameworkErrorHandler, Problem, sendProblem } from './problem.ts';
+import { clientErrorHandler, createErrorHandler, frameworkErrorHandler, Problem, sendProblem } from './problem.ts';
 import { maskedUrl } from '../mask.ts';
 import { SendQuota } from './quota.ts';
 import { requiredScope } from './scopes.ts';
@@ -56,6 +56,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // a 414 before the schema could speak. Node's 16 KB limit on the request line still holds.
     routerOptions: { maxParamLength: 16_384 },
     frameworkErrors: (error, req, reply) => void frameworkErrorHandler(error, req, reply),
+    clientErrorHandler,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : deps.ids.next();
@@ -81,7 +82,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0] ?? '';
     const allowed = allowedMethods(routes, path);
-    if (allowed.length === 0) return sendProblem(reply, req, new Problem(404, 'route_not_found', 'Not found', `no route ${req.method} ${maskedUrl(path)}`));
+    // A route of this very method answered "not found" itself (a file under /docs/static/*): 404, not 405.
+    if (allowed.length === 0 || allowed.includes(req.method) || (req.method === 'HEAD' && allowed.includes('GET'))) return sendProblem(reply, req, new Problem(404, 'route_not_found', 'Not found', `no route ${req.method} ${maskedUrl(path)}`));
     void reply.header('allow', allowed.join(', '));
     return sendProblem(reply, req, new Problem(405, 'method_not_allowed', 'Method not allowed', `${maskedUrl(path)} takes ${allowed.join(', ')}, not ${req.method}`, { allow: allowed }));
   });

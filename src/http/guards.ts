@@ -24,7 +24,13 @@ declare module 'fastify' {
 /** Admin keys see every app's notifications; other keys only their own. */
 export const seesAllApps = (req: FastifyRequest) => allows(req.scopes ?? [], 'admin');
 
-const bearer = (header: string | undefined) => (header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined);
+const BEARER = /^bearer +/i;
+
+/** The token of an `Authorization: Bearer <token>` header; the scheme's name is case-insensitive (RFC 9110 §11.1). */
+export function bearer(header: string | undefined): string | undefined {
+  const scheme = header === undefined ? null : BEARER.exec(header);
+  return scheme ? header!.slice(scheme[0].length).trim() : undefined;
+}
 
 /**
  * Every later line of the request names the calling app and key, fastify's own "request completed"

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { maskContactsIn, maskedUrl } from '../mask.ts';
@@ -24,6 +26,24 @@ export function problemBody(p: Problem, instance?: string): { type: string; titl
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, p: Problem): FastifyReply {
   return reply.status(p.status).type('application/problem+json').send(problemBody(p, maskedUrl(request.url.split('?')[0] ?? '')));
+}
+
+/**
+ * Requests Node's HTTP parser refuses before fastify sees them (a header line without a colon, a
+ * bad Content-Length, Content-Length with chunked encoding, headers over 16 KB, a request that did
+ * not arrive in time): problem details like every other error, then the connection is closed, as
+ * Node and fastify's default (a JSON body of another shape) do.
+ */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, detail]: [number, string, string] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request_timeout', 'the whole request did not arrive in time (HERALD_REQUEST_TIMEOUT_MS); send it again']
+      : error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers_too_large', 'the request line and headers are over 16 KB; send content in a JSON body']
+        : [400, 'malformed_request', `the request is not valid HTTP/1.1 (${error.code ?? 'a parse error'}); check its request line and headers (Content-Length, Transfer-Encoding, a header line without a colon)`];
+  const title = STATUS_CODES[status] ?? 'Bad request';
+  const body = JSON.stringify(problemBody(new Problem(status, code, title, detail)));
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.destroy(error);
 }
 
 /**

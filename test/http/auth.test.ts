@@ -76,6 +76,12 @@ describe('every /v1 route needs a key with the right scope', () => {
     assert.ok(res.json<{ apps: unknown[] }>().apps.length >= 3);
   });
 
+  it('the scheme name is case-insensitive (RFC 9110): bearer and BEARER work as Bearer does', async () => {
+    const key = auth.authorization.slice('Bearer '.length);
+    for (const scheme of ['bearer', 'BEARER']) assert.equal((await h.app.inject({ method: 'GET', url: '/v1/apps', headers: { authorization: `${scheme} ${key}` } })).statusCode, 200, scheme);
+    assert.equal((await h.app.inject({ method: 'GET', url: '/v1/apps', headers: { authorization: `Basic ${key}` } })).statusCode, 401);
+  });
+
   it('provider webhooks take no app key, and an unsigned callback is still refused', async () => {
     const webhooks = h.app.registeredRoutes.filter((r) => r.url.startsWith('/v1/webhooks/'));
     for (const route of webhooks) {

@@ -101,9 +101,48 @@ describe('a client that sends its request too slowly', () => {
     socket.write(`POST /v1/notifications HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${auth.authorization}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"to": [{"`);
     const at = await closed;
     assert.match(answer, /^HTTP\/1\.1 408 /);
+    assert.match(answer, /content-type: application\/problem\+json/i);
+    assert.equal((JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { code: string }).code, 'request_timeout');
     assert.ok(at - started >= 300, `closed after ${Math.round(at - started)} ms, not before the timeout`);
     assert.ok(at - started < 5_000, `closed after ${Math.round(at - started)} ms`);
     // The server goes on serving everyone else.
     assert.equal((await h.app.inject({ method: 'GET', url: '/health' })).statusCode, 200);
+  });
+});
+
+describe('a request that is not valid HTTP/1.1', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startTestHerald();
+    await h.app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  /** Writes raw bytes and reads the whole answer until the server closes the connection. */
+  const raw = (request: string) =>
+    new Promise<{ head: string; body: { code: string; status: number } }>((resolve, reject) => {
+      const { port } = h.app.server.address() as AddressInfo;
+      const socket = connect(port, '127.0.0.1');
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      socket.on('error', reject);
+      socket.on('close', () => {
+        const split = answer.indexOf('\r\n\r\n');
+        resolve({ head: answer.slice(0, split), body: JSON.parse(answer.slice(split + 4)) as { code: string; status: number } });
+      });
+      socket.write(request);
+    });
+
+  it('gets problem details too: a header line without a colon → 400 malformed_request, headers over 16 KB → 431', async () => {
+    const noColon = await raw('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nthis line has no colon\r\n\r\n');
+    assert.match(noColon.head, /^HTTP\/1\.1 400 /);
+    assert.match(noColon.head, /content-type: application\/problem\+json/i);
+    assert.deepEqual([noColon.body.code, noColon.body.status], ['malformed_request', 400]);
+    const long = await raw(`GET /v1/users/${'u'.repeat(20_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    assert.match(long.head, /^HTTP\/1\.1 431 /);
+    assert.deepEqual([long.body.code, long.body.status], ['headers_too_large', 431]);
+    assert.equal((await h.app.inject({ method: 'GET', url: '/health' })).statusCode, 200, 'the server goes on serving');
   });
 });

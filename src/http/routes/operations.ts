@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Metrics } from '../../metrics.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
+import { bearer } from '../guards.ts';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -59,7 +60,7 @@ export function operationsRoutes(deps: AppDeps, metrics: Metrics): FastifyPlugin
     }, async (req, reply) => {
       if (metricsToken) {
         const header = req.headers.authorization ?? '';
-        const presented = digest(header.startsWith('Bearer ') ? header.slice(7).trim() : '');
+        const presented = digest(bearer(header) ?? '');
         if (!timingSafeEqual(presented, metricsToken)) {
           void reply.header('www-authenticate', 'Bearer realm="herald-metrics"');
           throw new Problem(401, 'unauthorized', 'Unauthorized', 'send Authorization: Bearer <HERALD_METRICS_TOKEN>');
