@@ -65,6 +65,23 @@ describe('MongoDB read-model store start-up', () => {
     });
   });
 
+  it('reads from the primary whatever read preference the URL names: a lagging secondary would make the projector lose updates', async () => {
+    // A replica set whose only member is the primary: a read sent by the URL's preference to a
+    // secondary finds no server and times out; a read from the primary is answered.
+    const server = await startMongoTestServer({ replicaSet: 'rs0' });
+    const store = await createMongoReadModelStore(`${server.url}/herald_rs?replicaSet=rs0&readPreference=secondary`, { serverSelectionTimeoutMS: 1_000 });
+    try {
+      await store.ensureCollection({ name: 'probe', indexes: [] });
+      await store.commit([{ collection: 'probe', id: 'd1', doc: { k: 1 }, position: 1 }], { name: 'probe', position: 1 });
+      assert.deepEqual(await store.get('probe', 'd1'), { id: 'd1', position: 1, doc: { k: 1 } });
+      assert.equal((await store.getMany('probe', ['d1'])).size, 1);
+      assert.equal(await store.count('probe'), 1);
+    } finally {
+      await store.close();
+      await server.close();
+    }
+  });
+
   it('speaks the handshake and commands the real driver sends, batches included', async () => {
     const server = await startMongoTestServer();
     const store = await createMongoReadModelStore(server.url);

@@ -33,8 +33,11 @@ export class CommandDispatcher {
   /** Every command name received, in order: lets a test see what the driver really sent. */
   readonly received: string[] = [];
 
-  constructor(private readonly engine: MongoEngine) {
+  /** `replicaSet`: answer the handshake as the primary of a one-member replica set of that name, at `address()`. */
+  constructor(private readonly engine: MongoEngine, replicaSet?: { name: string; address: () => string }) {
+    const member = () => (replicaSet ? { setName: replicaSet.name, hosts: [replicaSet.address()], primary: replicaSet.address(), me: replicaSet.address(), setVersion: 1, secondary: false } : {});
     const hello: Handler = (_cmd, _db, ctx) => ({
+      ...member(),
       helloOk: true,
       isWritablePrimary: true,
       ismaster: true,

@@ -19,8 +19,10 @@ export interface MongoTestServer {
   close(): Promise<void>;
 }
 
-export async function startMongoTestServer(): Promise<MongoTestServer> {
-  const dispatcher = new CommandDispatcher(new MongoEngine());
+/** `replicaSet`: the server says it is the primary (and only member) of a replica set of that name. */
+export async function startMongoTestServer(options: { replicaSet?: string } = {}): Promise<MongoTestServer> {
+  let address = '';
+  const dispatcher = new CommandDispatcher(new MongoEngine(), options.replicaSet ? { name: options.replicaSet, address: () => address } : undefined);
   const sockets = new Set<net.Socket>();
   let connections = 0;
   let replies = 0;
@@ -52,6 +54,7 @@ export async function startMongoTestServer(): Promise<MongoTestServer> {
     server.listen(0, '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
+  address = `127.0.0.1:${port}`;
 
   return {
     url: `mongodb://127.0.0.1:${port}`,

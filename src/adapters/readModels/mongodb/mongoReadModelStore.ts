@@ -54,7 +54,11 @@ export async function createMongoReadModelStore(url: string, options: MongoReadM
   let client: MongoClient;
   try {
     // ignoreUndefined: an undefined field is left out, as JSON (and so the SQLite adapter) does.
-    client = new MongoClient(url, { serverSelectionTimeoutMS: timeout, appName: 'herald', ignoreUndefined: true });
+    // readPreference (over the URL's): every read from the primary. The projector evolves the
+    // documents it reads, and one read from a lagging secondary would write a newer position over
+    // an event's effect, which the position guard then keeps out for good. Analysts who want
+    // secondaries query them with their own tools.
+    client = new MongoClient(url, { serverSelectionTimeoutMS: timeout, appName: 'herald', ignoreUndefined: true, readPreference: 'primary' });
   } catch (error) {
     throw new ReadModelStoreUnavailableError(
       `MongoDB URL ${redactUrl(url)} is not a valid connection string (${message(error)}); check MONGODB_URL, e.g. mongodb://localhost:27017/herald`,
