@@ -83,7 +83,7 @@ class SendsLater extends Error {
   }
 }
 
-/** Reads the user's window (and the one before, when sliding) and decides, without writing. */
+/** Reads the user's window (and the ones before and after, when sliding) and decides, without writing. */
 async function decideSlotOf(store: EventStore, request: SlotRequest): Promise<{ outcome: SlotOutcome; take?: StreamAppend }> {
   const { userId, category, slotId, limit } = request;
   let t = request.at;
@@ -91,12 +91,15 @@ async function decideSlotOf(store: EventStore, request: SlotRequest): Promise<{ 
     const bucket = bucketOf(t, limit);
     const stream = rateWindowStream(userId, category, bucket);
     const current = await slotsIn(store, stream);
+    // Sliding: the window ending at t reaches into the bucket before, and those ending at a slot
+    // taken for later (a scheduled send's) into the one after.
     const previous = limit.window === 'sliding' ? await slotsIn(store, rateWindowStream(userId, category, bucket - 1)) : NO_SLOTS;
-    const taken = [...previous.slots, ...current.slots];
+    const next = limit.window === 'sliding' ? await slotsIn(store, rateWindowStream(userId, category, bucket + 1)) : NO_SLOTS;
+    const taken = [...previous.slots, ...current.slots, ...next.slots];
     const mine = taken.find((s) => s.slotId === slotId);
     if (mine) return { outcome: { kind: 'granted', at: mine.at } };
     // A repeat of a request whose notifications were all cancelled: they exist, so it writes nothing, and takes no slot again.
-    if (current.released.includes(slotId) || previous.released.includes(slotId)) return { outcome: { kind: 'granted', at: t } };
+    if (current.released.includes(slotId) || previous.released.includes(slotId) || next.released.includes(slotId)) return { outcome: { kind: 'granted', at: t } };
     const decision = decideSlot(t, limit, taken.map((s) => s.at));
     if (decision.kind === 'full') {
       if (limit.overLimit === 'suppress') return { outcome: { kind: 'suppressed' } };
@@ -134,16 +137,18 @@ export function limitsFor(category: CategoryPolicy, name: string, policy: { defa
  * user's is full until 10:30, the category's had room at 10:01), the earlier ones decide again
  * from that time, or a slot taken at 10:01 would leave the category's window free for another
  * send within the hour after the real one. A window another process moved makes the takeSlot
- * that owns it decide again.
+ * that owns it decide again. `notBefore` moves a granted time on as the windows do (the user's
+ * quiet hours: a deferral to 22:00 goes at their end instead), and the windows decide again from
+ * there, so the slot is taken at the time the send really goes.
  */
-export async function takeSlots(store: EventStore, request: { userId: string; slotId: string; at: number }, limits: readonly WindowLimit[], write: (slot: SlotOutcome, takes: StreamAppend[]) => Promise<void>): Promise<void> {
+export async function takeSlots(store: EventStore, request: { userId: string; slotId: string; at: number }, limits: readonly WindowLimit[], write: (slot: SlotOutcome, takes: StreamAppend[]) => Promise<void>, notBefore: (at: number) => number = (at) => at): Promise<void> {
   const [first, ...rest] = limits;
-  if (!first) return write({ kind: 'granted', at: request.at }, []);
+  if (!first) return write({ kind: 'granted', at: notBefore(request.at) }, []);
   await takeSlot(store, { ...request, category: first.category, limit: first.limit }, async (slot, take) => {
     if (slot.kind === 'suppressed') return write(slot, []);
     await takeSlots(store, { ...request, at: slot.at }, rest, (inner, takes) => {
       if (inner.kind === 'granted' && inner.at > slot.at) throw new SendsLater(inner.at, first.category);
       return write(inner, inner.kind === 'suppressed' ? [] : [...(take ? [take] : []), ...takes]);
-    });
+    }, notBefore);
   });
 }

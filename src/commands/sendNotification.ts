@@ -14,7 +14,7 @@ import {
 } from '../domain/notification.ts';
 import { routesFor, type UserState } from '../domain/user.ts';
 import type { CategoryPolicy, RateLimit } from '../domain/category.ts';
-import { decideChannel } from '../domain/sendPolicy.ts';
+import { decideChannel, notBefore } from '../domain/sendPolicy.ts';
 import type { Route } from '../ports/deliveryProvider.ts';
 import { loadCategory } from './categories.ts';
 import { limitsFor, takeSlots } from './rateSlots.ts';
@@ -176,7 +176,7 @@ async function sendToUser(ctx: SendContext, input: SendInput, category: Category
     const taken = slot.kind === 'granted' && expiresBy(slot.at) ? [] : takes;
     if (taken.length > 0) planned = holdingSlot(planned, slotId, taken);
     await appendSend(ctx, taken, planned, requestHash);
-  });
+  }, (t) => notBefore(user.preferences, category, user.profile.timezone, t));
   return planned;
 }
 

@@ -44,14 +44,22 @@ export type SlotDecision = { kind: 'granted'; at: number } | { kind: 'full'; nex
 
 /**
  * Whether a slot is free at time `t`, given the slot times already taken in this bucket and the
- * one before. Fixed windows count only this bucket; sliding windows count the last windowSeconds.
+ * ones around it (for sliding windows the one before and the one after). Fixed windows count only
+ * this bucket. A sliding window holds at most `max` slots wherever it lies: a slot at `t` must fit
+ * both the window ending at `t` and every window ending at a slot already taken for later (a
+ * scheduled or deferred send's), which counted `t` too.
  */
 export function decideSlot(t: number, limit: RateLimit, taken: readonly number[]): SlotDecision {
   const bucket = bucketOf(t, limit);
+  if (limit.window === 'fixed') {
+    const counted = taken.filter((s) => bucketOf(s, limit) === bucket).length;
+    return counted < limit.max ? { kind: 'granted', at: t } : { kind: 'full', nextFreeAt: bucketStart(bucket + 1, limit) };
+  }
   const windowMs = limit.windowSeconds * 1000;
-  const counted = limit.window === 'fixed' ? taken.filter((s) => bucketOf(s, limit) === bucket) : taken.filter((s) => s > t - windowMs && s <= t);
-  if (counted.length < limit.max) return { kind: 'granted', at: t };
-  if (limit.window === 'fixed') return { kind: 'full', nextFreeAt: bucketStart(bucket + 1, limit) };
-  const oldest = [...counted].sort((a, b) => a - b)[counted.length - limit.max] ?? t;
-  return { kind: 'full', nextFreeAt: oldest + windowMs + 1 };
+  const inWindowEnding = (u: number) => taken.filter((s) => s > u - windowMs && s <= u).length;
+  const fits = (at: number) => inWindowEnding(at) < limit.max && taken.every((u) => u < at || u >= at + windowMs || inWindowEnding(u) < limit.max);
+  if (fits(t)) return { kind: 'granted', at: t };
+  // A time fits again only once a slot has left the windows holding it: just past a slot's window.
+  const nextFreeAt = taken.map((s) => s + windowMs + 1).filter((c) => c > t).sort((a, b) => a - b).find(fits);
+  return { kind: 'full', nextFreeAt: nextFreeAt ?? Math.max(t, ...taken) + windowMs + 1 };
 }

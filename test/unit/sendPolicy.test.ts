@@ -83,6 +83,13 @@ describe('rate windows', () => {
     assert.deepEqual(decideSlot(t, sliding, [t - 1.1 * hour, t - 10_000]), { kind: 'granted', at: t });
   });
 
+  it('sliding: a slot taken for later counts in every window that would hold both', () => {
+    const one = { ...sliding, max: 1 };
+    assert.deepEqual(decideSlot(t, one, [t + 0.5 * hour]), { kind: 'full', nextFreeAt: t + 1.5 * hour + 1 });
+    assert.deepEqual(decideSlot(t, one, [t + hour]), { kind: 'granted', at: t }, 'an hour apart, no window holds both');
+    assert.deepEqual(decideSlot(t, sliding, [t - 0.5 * hour, t + 0.25 * hour]), { kind: 'full', nextFreeAt: t + 0.5 * hour + 1 }, 'the window ending at the later slot would hold three, until the earlier one has left it');
+  });
+
   it('fixed: counts only this calendar window and frees at the next one', () => {
     const windowStart = Date.parse('2026-11-23T10:00:00.000Z');
     assert.deepEqual(decideSlot(t, fixed, [windowStart + 1000, windowStart + 2000]), { kind: 'full', nextFreeAt: windowStart + hour });
