@@ -85,7 +85,8 @@ export async function sendNotification(ctx: SendContext, input: SendInput): Prom
     users.map(async (userId) => {
       const user = await loadUser(ctx.store, userId);
       if (!user.exists) return { userId, user, content: {} };
-      const content = template && input.template ? renderTemplate(template, user.profile.locale, input.template.params) : (input.content ?? {});
+      // A template renders the channels the request names, or else those the user can be reached on.
+      const content = template && input.template ? renderTemplate(template, user.profile.locale, input.template.params, input.channels ?? CHANNELS.filter((c) => routesFor(user, c).length > 0)) : (input.content ?? {});
       for (const c of template ? (input.channels ?? []) : []) if (!content[c]) throw new TemplateChannelMissingError(template!.templateId, c);
       checkUnsubscribeTag(content.email, { category: input.category, transactional: category.transactional, linksOn: ctx.unsubscribeLinks === true, from: template ? 'template' : 'content/email' });
       return { userId, user, content };

@@ -104,10 +104,13 @@ function bodies(html: string | undefined, text: string | undefined, locale: stri
  * naming the part (e.g. 'email.subject') and the parameter: `template_parameter_missing`, or
  * `template_parameter_invalid` for an object or a list printed as text.
  */
-export function renderTemplate(version: TemplateVersion, locale: string | null, given: Record<string, unknown>): ChannelContent {
+export function renderTemplate(version: TemplateVersion, locale: string | null, given: Record<string, unknown>, channels: readonly Channel[] = CHANNELS): ChannelContent {
   const params = guardedParams(given);
   const out: ChannelContent = {};
   for (const channel of CHANNELS) {
+    // Only what will be sent: a part of another channel (its missing parameter, its size) must
+    // not refuse the send.
+    if (!channels.includes(channel)) continue;
     const key = resolveLocale(version, locale, channel);
     const parts = key ? version.locales[key] : undefined;
     if (!key || !parts) continue;

@@ -129,6 +129,24 @@ describe('templates over HTTP', () => {
     assert.equal((await call('POST', '/v1/templates/nope/preview', {})).statusCode, 404);
   });
 
+  it('a send renders only the channels it sends: a parameter another channel needs is not asked for', async () => {
+    const otp = { defaultLocale: 'en', locales: { en: { email: { subject: 'Sign in', text: 'Open {{link}}' }, sms: { body: 'Your code is {{code}}' } } } };
+    assert.equal((await call('POST', '/v1/templates/sign-in', otp)).statusCode, 201);
+    await call('PUT', '/v1/users/t-both', { email: 'both@example.com', phone: '+14155550123' });
+    await call('PUT', '/v1/users/t-mail', { email: 'mail@example.com' });
+    const send = (userId: string, params: object, channels?: string[]) => call('POST', '/v1/notifications', { to: [{ userId }], category: 'c', template: { id: 'sign-in', params }, ...(channels ? { channels } : {}) });
+    const named = await send('t-both', { link: 'https://example.com/l' }, ['email']);
+    assert.equal(named.statusCode, 202, named.body);
+    // No channels named: those the user can be reached on (email only).
+    const reachable = await send('t-mail', { link: 'https://example.com/l' });
+    assert.equal(reachable.statusCode, 202, reachable.body);
+    assert.deepEqual(reachable.json<{ notifications: { channel: string }[] }>().notifications.map((n) => n.channel), ['email']);
+    // A channel it does send still needs its parameters.
+    const sms = await send('t-both', { link: 'https://example.com/l' }, ['sms']);
+    assert.equal(sms.statusCode, 422, sms.body);
+    assert.equal(sms.json<ProblemBody>().code, 'template_parameter_missing');
+  });
+
   it('reading needs the read scope, writing needs admin', async () => {
     const reader = await createApp(h, ['read']);
     const sender = await createApp(h, ['send', 'read']);
