@@ -35,11 +35,23 @@ const candidateCache = new Map<string, string[]>();
  * The script a region implies comes before the bare language: a zh-TW reader gets a template's
  * zh-Hant (Traditional) rather than its zh (Simplified), and zh-HK too; zh-CN gets zh-Hans.
  */
+/**
+ * The tag in its canonical form, lower-cased, as template keys are stored: Android's legacy codes
+ * (`iw_IL`, `in_ID`, `ji`) become `he-il`, `id-id`, `yi`. A tag Intl cannot read stays as given.
+ */
+function canonical(tag: string): string {
+  try {
+    return (Intl.getCanonicalLocales(tag)[0] ?? tag).toLowerCase();
+  } catch {
+    return tag.toLowerCase();
+  }
+}
+
 function candidates(locale: string | null, defaultLocale: string): string[] {
   const key = `${locale ?? ''}|${defaultLocale}`;
   const cached = candidateCache.get(key);
   if (cached) return cached;
-  const tag = (locale ?? '').replace(/_/g, '-').split('-').filter(Boolean).join('-').toLowerCase();
+  const tag = canonical((locale ?? '').replace(/_/g, '-').split('-').filter(Boolean).join('-'));
   const likely = tag ? withLikelyScript(tag) : null;
   const language = tag.split('-')[0] ?? '';
   // The tag itself first, so an exact match wins (a template's zh for a zh reader, not its zh-Hans).

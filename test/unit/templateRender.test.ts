@@ -48,6 +48,13 @@ describe('locale fallback: ko-KR → ko → the default, per channel (zh-TW → 
     assert.equal(resolveLocale(chinese, 'not a locale!', 'sms'), 'en', 'a tag Intl cannot read falls back as before');
   });
 
+  it("Android's legacy language codes (iw_IL, in_ID, ji) read the template's canonical keys (he, id, yi)", () => {
+    const legacy: TemplateVersion = { ...order, locales: { en: { sms: { body: 'Hi' } }, he: { sms: { body: 'שלום' } }, id: { sms: { body: 'Halo' } }, yi: { sms: { body: 'שלום (yi)' } } } };
+    for (const [locale, expected] of [['iw_IL', 'he'], ['iw-IL', 'he'], ['in_ID', 'id'], ['ji', 'yi'], ['he-IL', 'he']] as const) {
+      assert.equal(resolveLocale(legacy, locale, 'sms'), expected, locale);
+    }
+  });
+
   it('a locale with no translation at all, or none known, gets the default', () => {
     assert.equal(renderTemplate(order, 'fr-FR', params).sms?.body, 'Ada: order A-42 is on its way');
     assert.equal(renderTemplate(order, null, params).push?.body, 'Hi Ada');
