@@ -44,13 +44,20 @@ function withAsciiDomain(address: string): string {
  * An email address. A domain in any script is taken and stored in its ASCII form; the mailbox
  * name before the @ must be ASCII, because SendGrid drops mail to any other (RFC 6531 addresses).
  */
+/**
+ * An address as SendGrid delivers it: RFC 5322's dot-atom mailbox name, and a domain of two labels
+ * or more whose last is letters or, for an internationalised one (.рф, .中国), its punycode
+ * (xn--p1ai). zod's default pattern wants letters only there, and refused those domains.
+ */
+const EMAIL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})$/;
+
 export const emailAddress = z
   .string()
   .trim()
   .max(254)
   .refine((address) => ascii.test(address.slice(0, Math.max(0, address.lastIndexOf('@')))), 'the part before the @ must be ASCII: SendGrid does not deliver to internationalized mailbox names')
   .transform(withAsciiDomain)
-  .pipe(z.email().max(254));
+  .pipe(z.email({ pattern: EMAIL }).max(254));
 
 /** A subtag in its BCP 47 case: language lower (en), script title (Hans), region upper (GB), the rest lower. */
 function subtagCase(part: string, i: number): string {

@@ -276,6 +276,17 @@ describe('an email address with a domain in another script', () => {
     assert.equal(ascii.json<{ email: string }>().email, 'Ada@Example.COM', 'an ASCII address is kept as given');
   });
 
+  it('is taken with an internationalised top-level domain (.рф, .中国) and RFC 5322 mailbox characters (a&b)', async () => {
+    for (const [email, stored] of [['ivan@пример.рф', 'ivan@xn--e1afmkfd.xn--p1ai'], ['li@例子.中国', 'li@xn--fsqu00a.xn--fiqs8s'], ['a&b@example.com', 'a&b@example.com']]) {
+      const put = await h.app.inject({ method: 'PUT', url: '/v1/users/idn-tld', headers: auth, payload: { email } });
+      assert.equal(put.statusCode, 200, put.body);
+      assert.equal(put.json<{ email: string }>().email, stored);
+    }
+    for (const email of ['x@localhost', 'a..b@example.com', 'a@b.c']) {
+      assert.equal((await h.app.inject({ method: 'PUT', url: '/v1/users/idn-tld', headers: auth, payload: { email } })).statusCode, 422, email);
+    }
+  });
+
   it('drops whitespace around an address (a form field, a CSV cell), never inside it', async () => {
     const padded = await h.app.inject({ method: 'PUT', url: '/v1/users/padded', headers: auth, payload: { email: '  ada@example.com \n' } });
     assert.equal(padded.statusCode, 200, padded.body);
