@@ -12,7 +12,7 @@
  */
 import { decodeHTMLAttribute } from 'entities';
 import type { EmailContent } from '../ports/deliveryProvider.ts';
-import { isTrackableUrl, signLinkToken } from './linkToken.ts';
+import { signLinkToken, trackableUrl } from './linkToken.ts';
 import { UNSUBSCRIBE_TAG } from '../domain/unsubscribeTag.ts';
 
 export interface EmailTrackingOptions {
@@ -51,9 +51,10 @@ function rewrite(html: string, hrefFor: (url: string) => string, pixelSrc: strin
   const rewritten = html.replace(ANCHOR_HREF, (match, prefix: string, dq?: string, sq?: string, bare?: string) => {
     const raw = dq ?? sq ?? bare ?? '';
     // The URL a browser would follow, what gets signed and redirected to: character references
-    // decoded by the HTML spec's attribute rules. Handlebars writes every = of a {{url}} as &#x3D;.
-    const url = decodeHTMLAttribute(raw.trim());
-    if (!isTrackableUrl(url)) return match;
+    // decoded by the HTML spec's attribute rules (Handlebars writes every = of a {{url}} as &#x3D;),
+    // then parsed as a browser does, which percent-encodes what a Location header cannot hold.
+    const url = trackableUrl(decodeHTMLAttribute(raw.trim()));
+    if (url === undefined) return match;
     // base64url tokens and tags need no escaping inside an attribute.
     return `${prefix}"${hrefFor(url)}"`;
   });

@@ -16,13 +16,19 @@ const KIND_CODE = { open: 'o', click: 'c', unsubscribe: 'u' } as const;
 
 const mac = (secret: Buffer, body: string) => createHmac('sha256', secret).update(CONTEXT + body).digest();
 
-/** Only absolute http(s) URLs are redirect targets; anything else is left alone or refused. */
-export function isTrackableUrl(url: string): boolean {
+/**
+ * `url` as a browser follows it (the WHATWG URL parser's serialisation: non-ASCII characters
+ * percent-encoded as UTF-8, the host in punycode), or undefined when it is not an absolute
+ * http(s) URL: only those are redirect targets, anything else is left alone or refused. The
+ * serialisation is ASCII, so it fits a Location header as it is; Node refuses a header holding a
+ * character beyond Latin-1 and writes a Latin-1 one as a raw byte that clients read differently.
+ */
+export function trackableUrl(url: string): string | undefined {
   try {
     const parsed = new URL(url);
-    return parsed.protocol === 'http:' || parsed.protocol === 'https:';
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.href : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -49,6 +55,6 @@ export function verifyLinkToken(secret: Buffer, token: string): LinkToken | null
   if (kind === KIND_CODE.unsubscribe && rest.length === 0) return { kind: 'unsubscribe', notificationId };
   // The URL itself may contain '|'; everything after the id is the URL.
   const url = rest.join('|');
-  if (kind === KIND_CODE.click && isTrackableUrl(url)) return { kind: 'click', notificationId, url };
+  if (kind === KIND_CODE.click && trackableUrl(url) !== undefined) return { kind: 'click', notificationId, url };
   return null;
 }

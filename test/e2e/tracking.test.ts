@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { twilioSignature } from '../../src/http/webhooks/twilioSignature.ts';
+import { signLinkToken } from '../../src/tracking/linkToken.ts';
 import { auth, startTestHerald } from '../support/herald.ts';
 import { eventually } from '../support/wait.ts';
 
@@ -9,6 +10,7 @@ type Doc = { id: string; status: string; opened: boolean; delivered?: boolean; c
 
 const PUBLIC_URL = 'https://herald.test';
 const TWILIO_TOKEN = 'twilio-webhook-token-0123456789';
+const TRACKING_SECRET = 'tracking-secret-0123456789abcdefghijklmnop';
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
 describe('tracking: email pixel and links, SendGrid and Twilio webhooks, opt-outs', () => {
@@ -39,6 +41,7 @@ describe('tracking: email pixel and links, SendGrid and Twilio webhooks, opt-out
   before(async () => {
     h = await startTestHerald({
       HERALD_PUBLIC_URL: PUBLIC_URL,
+      HERALD_TRACKING_SECRET: TRACKING_SECRET,
       HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
       HERALD_TWILIO_WEBHOOK_AUTH_TOKEN: TWILIO_TOKEN,
     });
@@ -95,6 +98,27 @@ describe('tracking: email pixel and links, SendGrid and Twilio webhooks, opt-out
     const redirect = await h.app.inject({ method: 'GET', url: path(link) });
     assert.equal(redirect.statusCode, 302);
     assert.equal(redirect.headers.location, url);
+  });
+
+  it('redirects a link holding characters beyond ASCII to its percent-encoded URL, links signed with the raw href included', async () => {
+    const links: [raw: string, location: string][] = [
+      ['https://shop.example/suche?q=日本', 'https://shop.example/suche?q=%E6%97%A5%E6%9C%AC'],
+      ['https://shop.example/preis-€', 'https://shop.example/preis-%E2%82%AC'],
+      ['https://shop.example/bücher', 'https://shop.example/b%C3%BCcher'],
+    ];
+    const n = await send('email', { subject: 'Angebote', html: `<body>${links.map(([raw], i) => `<a href="${raw}">${i}</a>`).join(' ')}</body>` });
+    await until(n.id, 'sent', (d) => d.status === 'sent');
+    const sentHtml = ((await h.outbox()).find((l) => l.notificationId === n.id)!.content as { html: string }).html;
+    // Links sent before the fix were signed with the href as written: they must redirect as well.
+    const signedRaw = links.map(([raw]) => `/t/c/${signLinkToken(Buffer.from(TRACKING_SECRET), { kind: 'click', notificationId: n.id, url: raw })}`);
+    for (const [i, [, location]] of links.entries()) {
+      const sentLink = path(new RegExp(`<a href="([^"]+)">${i}</a>`).exec(sentHtml)![1]!);
+      for (const link of [sentLink, signedRaw[i]!]) {
+        const res = await h.app.inject({ method: 'GET', url: link });
+        assert.equal(res.statusCode, 302, res.body);
+        assert.equal(res.headers.location, location);
+      }
+    }
   });
 
   it('answers 404 to a forged or mismatched link, never redirecting', async () => {

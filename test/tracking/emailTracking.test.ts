@@ -35,6 +35,20 @@ describe('email HTML tracking injection', () => {
     }
   });
 
+  it('signs a link with characters beyond ASCII percent-encoded as UTF-8, the URL a browser follows and a Location header can hold', () => {
+    const cases: [href: string, url: string][] = [
+      ['https://shop.example/suche?q=日本', 'https://shop.example/suche?q=%E6%97%A5%E6%9C%AC'],
+      ['https://shop.example/preis-€', 'https://shop.example/preis-%E2%82%AC'],
+      ['https://shop.example/bücher#über', 'https://shop.example/b%C3%BCcher#%C3%BCber'],
+      ['https://bücher.example/a b', 'https://xn--bcher-kva.example/a%20b'],
+    ];
+    for (const [href, url] of cases) {
+      const out = injectTracking(`<a href="${href}">x</a>`, id, options);
+      const token = verifyLinkToken(options.secret, tokenIn(/href="([^"]+)"/.exec(out)![1]!, 'c'));
+      assert.equal(token?.kind === 'click' ? token.url : null, url, href);
+    }
+  });
+
   it('leaves mailto:, tel:, anchors and relative links alone', () => {
     const html = '<a href="mailto:x@example.com">m</a><a href="tel:+1555">t</a><a href="#top">a</a><a href="/path">r</a>';
     const out = injectTracking(html, id, options);

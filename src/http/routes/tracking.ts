@@ -44,7 +44,9 @@ export function trackingRoutes(deps: AppDeps, tracking: TrackingConfig): Fastify
     }, async (req, reply) => {
       const token = tokenOf(req.params['*'], 'click');
       await record(token, { kind: 'clicked', source: 'email_link', url: token.url }, req.log);
-      return reply.header('cache-control', 'no-store, private').redirect(token.url, 302);
+      // Links signed before they were signed percent-encoded still carry the raw href (日本, €, ü):
+      // encoded here, as a browser would, so the Location header can hold it.
+      return reply.header('cache-control', 'no-store, private').redirect(new URL(token.url).href, 302);
     });
 
     app.get('/v1/tracking/unmatched', {
