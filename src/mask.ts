@@ -44,21 +44,36 @@ export function maskIfContact(value: string): string {
 }
 
 /**
- * A request URL as it may appear in a log line or an error body: device tokens (…/devices/:token)
+ * A request URL as it may appear in a log line or an error body: device tokens (all after …/devices/)
  * and segments that are contact details (a user id such as …/users/ada@example.com) are masked,
  * and query values are dropped. An id made of digits alone (more than 15) is not taken for a phone.
  */
 export function maskedUrl(url: string): string {
   const [path = '', query] = url.split('?', 2);
-  const segments = path.split('/').map((segment, i, all) => {
+  return `${maskedPath(path)}${query === undefined ? '' : `?${query.split('&').map((p) => `${p.split('=')[0] ?? ''}=…`).join('&')}`}`;
+}
+
+function maskedPath(path: string): string {
+  // The path's parts so far, decoded and in lower case, without empty ones: a client that doubles a
+  // slash (…/devices//<token>) or encodes one (devices%2F<token>) reaches no route, and its path is
+  // logged and echoed all the same.
+  const before: string[] = [];
+  return path.split('/').map((segment) => {
     const value = decoded(segment);
-    if (all[i - 1] === 'devices') return maskSecret(value ?? segment);
+    const parts = (value ?? segment).toLowerCase().split('/').filter(Boolean);
+    const secret = parts.some((_, i) => isSecretAfter([...before, ...parts.slice(0, i)]));
+    before.push(...parts);
+    if (secret) return maskSecret(value ?? segment);
     // A segment that does not decode is shown as sent, with whatever looks like a contact detail in it masked.
     if (value === undefined) return maskContactsIn(segment);
     const masked = maskIfContact(value);
     return masked === value ? segment : masked;
-  });
-  return `${segments.join('/')}${query === undefined ? '' : `?${query.split('&').map((p) => `${p.split('=')[0] ?? ''}=…`).join('&')}`}`;
+  }).join('/');
+}
+
+/** Whether what follows these path parts is a secret: a device token (…/devices/:token), and anything after one. */
+function isSecretAfter(parts: readonly string[]): boolean {
+  return parts.includes('devices');
 }
 
 /** Free text (a validation message that may echo input, a raw path segment) with anything that looks like an email address or a phone number in it masked. */

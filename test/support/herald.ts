@@ -8,12 +8,13 @@ import { startHerald, type Herald, type Overrides } from '../../src/service.ts';
 export const API_KEY = 'test-key-0123456789abcdef';
 export const auth = { authorization: `Bearer ${API_KEY}` };
 
-/** A real Herald on the embedded default in a temp dir; `restart` reopens the same data dir. */
-export async function startTestHerald(env: Record<string, string> = {}, makeOverrides: Overrides | ((dir: string) => Overrides) = {}) {
+/** A real Herald on the embedded default in a temp dir; `restart` reopens the same data dir. Its log (info and up) goes to `log` when given, else nowhere. */
+export async function startTestHerald(env: Record<string, string> = {}, makeOverrides: Overrides | ((dir: string) => Overrides) = {}, log?: NodeJS.WritableStream) {
   const dir = await mkdtemp(join(tmpdir(), 'herald-e2e-'));
   const overrides = typeof makeOverrides === 'function' ? makeOverrides(dir) : makeOverrides;
   const config = () => loadConfig({ HERALD_DATA_DIR: dir, HERALD_API_KEY: API_KEY, HERALD_LOG_LEVEL: 'silent', HERALD_BATCH_WINDOW_MS: '5', ...env });
-  let herald: Herald = await startHerald(config(), createLogger('silent'), overrides);
+  const logger = () => (log ? createLogger('info', log) : createLogger('silent'));
+  let herald: Herald = await startHerald(config(), logger(), overrides);
   return {
     dir,
     get herald() {
@@ -25,7 +26,7 @@ export async function startTestHerald(env: Record<string, string> = {}, makeOver
     },
     async restart() {
       await herald.stop();
-      herald = await startHerald(config(), createLogger('silent'), overrides);
+      herald = await startHerald(config(), logger(), overrides);
     },
     async outbox(): Promise<{ notificationId: string; channel: string; route: string; to: string; content: unknown }[]> {
       const text = await readFile(join(dir, 'sandbox-outbox.jsonl'), 'utf8').catch(() => '');

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import type { Logger } from '../../src/ports/logger.ts';
 
 export interface LogLine {
@@ -12,4 +13,11 @@ export function capturingLogger(): { logger: Logger; lines: LogLine[]; errors: (
   const keep = (level: LogLine['level']) => (obj: object, msg?: string) => void lines.push({ level, obj: obj as Record<string, unknown>, ...(msg === undefined ? {} : { msg }) });
   const logger: Logger = { debug: () => undefined, info: () => undefined, warn: keep('warn'), error: keep('error'), child: () => logger };
   return { logger, lines, errors: () => lines.filter((l) => l.level === 'error') };
+}
+
+/** A stream for a pino logger (createLogger) that keeps the JSON lines written to it, as text. */
+export function logStream(): { stream: Writable; lines: string[] } {
+  const lines: string[] = [];
+  const stream = new Writable({ write: (chunk: Buffer, _encoding, done) => done(void lines.push(chunk.toString())) });
+  return { stream, lines };
 }

@@ -26,4 +26,13 @@ describe('masking for logs and error bodies', () => {
     assert.equal(maskedUrl('/v1/users/ada%E0%A4%A'), '/v1/users/ada%E0%A4%A', 'a segment that cannot be decoded is kept as sent');
     assert.equal(maskedUrl('/v1/users/ada@example.com%E0%A4%A'), '/v1/users/a***@e***.com%E0%A4%A', '… with the contact details in it masked');
   });
+
+  it('masks whatever follows …/devices/ as a device token, however the client spelt the slashes', () => {
+    const token = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+    assert.equal(maskedUrl(`/v1/users/u-1/devices//${token}`), '/v1/users/u-1/devices//a1b2…(32)');
+    assert.equal(maskedUrl(`/v1/users/u-1/devices/${token}/x`), '/v1/users/u-1/devices/a1b2…(32)/***');
+    assert.equal(maskedUrl(`/v1/users/u-1/Devices/${token}`), '/v1/users/u-1/Devices/a1b2…(32)');
+    assert.equal(maskedUrl(`/v1/users/u-1/devices%2F${token}`), '/v1/users/u-1/devi…(40)');
+    assert.equal(maskedUrl('/v1/users/u-1/devices'), '/v1/users/u-1/devices');
+  });
 });
