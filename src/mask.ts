@@ -44,8 +44,8 @@ export function maskIfContact(value: string): string {
 }
 
 /**
- * A request URL as it may appear in a log line or an error body: device tokens (all after …/devices/)
- * and segments that are contact details (a user id such as …/users/ada@example.com) are masked,
+ * A request URL as it may appear in a log line or an error body: device tokens (all after …/devices/),
+ * tracking link tokens (/t/:kind/:token) and segments that are contact details (a user id such as …/users/ada@example.com) are masked,
  * and query values are dropped. An id made of digits alone (more than 15) is not taken for a phone.
  */
 export function maskedUrl(url: string): string {
@@ -71,9 +71,14 @@ function maskedPath(path: string): string {
   }).join('/');
 }
 
-/** Whether what follows these path parts is a secret: a device token (…/devices/:token), and anything after one. */
+/**
+ * Whether what follows these path parts is a secret, and so anything after one: a device token
+ * (…/devices/:token), or the token of a tracking link (/t/o/, /t/c/, /t/u/), which is the
+ * unsubscribe credential and, for a click, carries its destination URL (and whatever address it
+ * holds) in base64url.
+ */
 function isSecretAfter(parts: readonly string[]): boolean {
-  return parts.includes('devices');
+  return parts.includes('devices') || (parts[0] === 't' && parts.length >= 2);
 }
 
 /** Free text (a validation message that may echo input, a raw path segment) with anything that looks like an email address or a phone number in it masked. */

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { signLinkToken } from '../../src/tracking/linkToken.ts';
 import { auth, startTestHerald } from '../support/herald.ts';
 import { logStream } from '../support/logLines.ts';
 import type { Harness } from './helpers.ts';
 
 /** Product rule: no secret and no whole contact detail in a log line or an error body, whatever the client sent. */
+const TRACKING_SECRET = 'tracking-secret-0123456789abcdefghijklmnop';
+
 describe('secrets and contact details in a request reach neither the log nor a problem body', () => {
   let h: Harness;
   const log = logStream();
@@ -12,7 +15,7 @@ describe('secrets and contact details in a request reach neither the log nor a p
   const holding = (text: string, body = '') => [...log.lines, body].filter((l) => l.includes(text));
 
   before(async () => {
-    h = await startTestHerald({}, {}, log.stream);
+    h = await startTestHerald({ HERALD_TRACKING_SECRET: TRACKING_SECRET }, {}, log.stream);
     await h.app.inject({ method: 'PUT', url: '/v1/users/u-1', headers: auth, payload: { email: 'ada@example.com' } });
   });
   after(async () => {
@@ -28,5 +31,28 @@ describe('secrets and contact details in a request reach neither the log nor a p
       assert.deepEqual(holding(token, res.body), [], url);
     }
     assert.equal(log.lines.filter((l) => l.includes('/devices/')).length > 0, true, 'the requests were logged');
+  });
+
+  it('the token of a tracking link: the click\'s destination (with an address in it), the unsubscribe credential, the pixel', async () => {
+    const sent = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], channels: ['email'], category: 'news', content: { email: { subject: 's', text: 't' } } } });
+    const notificationId = sent.json<{ notifications: { id: string }[] }>().notifications[0]!.id;
+    const sign = (token: Parameters<typeof signLinkToken>[1]) => signLinkToken(Buffer.from(TRACKING_SECRET), token);
+    const click = sign({ kind: 'click', notificationId, url: 'https://shop.example/account?email=ada.lovelace@example.com' });
+    const unsubscribe = sign({ kind: 'unsubscribe', notificationId });
+    const requests: [method: 'GET' | 'POST', url: string, status: number][] = [
+      ['GET', `/t/c/${click}`, 302],
+      ['GET', `/t/o/${click}`, 404], // the wrong kind: a problem whose instance is the path
+      ['GET', `/t/o/${sign({ kind: 'open', notificationId })}`, 200],
+      ['GET', `/t/u/${unsubscribe}`, 200],
+      ['POST', `/t/u/${unsubscribe}/x`, 404],
+      ['POST', `/t/u/${sign({ kind: 'unsubscribe', notificationId: '00000000-0000-7000-8000-000000000000' })}`, 404],
+    ];
+    for (const [method, url, status] of requests) {
+      const res = await h.app.inject({ method, url });
+      assert.equal(res.statusCode, status, `${method} ${url}: ${res.body}`);
+      const [body = '', mac = ''] = url.split('/')[3]!.split('.');
+      assert.deepEqual([...holding(body, res.body), ...holding(mac, res.body)], [], url);
+    }
+    assert.equal(log.lines.filter((l) => l.includes('"/t/')).length >= requests.length, true, 'the requests were logged');
   });
 });

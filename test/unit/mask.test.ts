@@ -35,4 +35,14 @@ describe('masking for logs and error bodies', () => {
     assert.equal(maskedUrl(`/v1/users/u-1/devices%2F${token}`), '/v1/users/u-1/devi…(40)');
     assert.equal(maskedUrl('/v1/users/u-1/devices'), '/v1/users/u-1/devices');
   });
+
+  it('masks the token of a tracking link (open pixel, click, unsubscribe), which may carry an address', () => {
+    const token = `${Buffer.from('c|n-1|https://shop.example/account?email=ada@example.com').toString('base64url')}.${'m'.repeat(43)}`;
+    assert.equal(maskedUrl(`/t/c/${token}`), `/t/c/${token.slice(0, 4)}…(${token.length})`);
+    assert.equal(maskedUrl(`/t/u/${token}`), `/t/u/${token.slice(0, 4)}…(${token.length})`);
+    assert.equal(maskedUrl(`/t/o/${token}/x`), `/t/o/${token.slice(0, 4)}…(${token.length})/***`);
+    assert.equal(maskedUrl(`//t/c/${token}`), `//t/c/${token.slice(0, 4)}…(${token.length})`);
+    assert.equal(maskedUrl('/t/o/'), '/t/o/');
+    assert.equal(maskedUrl('/v1/tracking/unmatched'), '/v1/tracking/unmatched');
+  });
 });
