@@ -64,8 +64,13 @@ function maskedPath(path: string): string {
     const secret = parts.some((_, i) => isSecretAfter([...before, ...parts.slice(0, i)]));
     before.push(...parts);
     if (secret) return maskSecret(value ?? segment);
-    // A segment that does not decode is shown as sent, with whatever looks like a contact detail in it masked.
-    if (value === undefined) return maskContactsIn(segment);
+    if (value === undefined) {
+      // A segment that does not decode (a stray %) is shown as sent, unless what its escapes that do
+      // decode spell holds a contact detail (ada%40example.com%E0): then that, with the detail masked.
+      const readable = decodedWherePossible(segment);
+      const masked = maskContactsIn(readable);
+      return masked === readable ? segment : masked;
+    }
     const masked = maskIfContact(value);
     return masked === value ? segment : masked;
   }).join('/');
@@ -85,6 +90,11 @@ function isSecretAfter(parts: readonly string[]): boolean {
 export function maskContactsIn(text: string): string {
   // A date (2026-12-01, as in a message's own example) has the shape of a phone number, not its use.
   return text.replace(/[^\s"'/]+@[^\s"'/]+|\+?\d[\d\s-]{6,}\d/g, (m) => (m.includes('@') || (looksLikePhone(m) && !/^\d{4}-\d{2}-\d{2}$/.test(m)) ? maskAddress(m) : m));
+}
+
+/** `text` with each escape that decodes on its own (an ASCII byte, a whole UTF-8 sequence) decoded, the others kept. */
+function decodedWherePossible(text: string): string {
+  return text.replace(/%[0-7][\da-f]|%[c-f][\da-f](?:%[89ab][\da-f]){1,3}/gi, (escape) => decoded(escape) ?? escape);
 }
 
 function decoded(segment: string): string | undefined {

@@ -33,6 +33,16 @@ describe('secrets and contact details in a request reach neither the log nor a p
     assert.equal(log.lines.filter((l) => l.includes('/devices/')).length > 0, true, 'the requests were logged');
   });
 
+  it('a percent-encoded email address or phone number in a path segment that does not decode (a stray %)', async () => {
+    for (const [url, address] of [['/v1/users/ada.lovelace%40example.com%E0', 'lovelace'], ['/v1/users/%2B1%20415%20555%200123%E0', '555%200123'], ['/v1/users/ada.lovelace%40example.com%zz/preferences', 'lovelace']] as const) {
+      const res = await h.app.inject({ method: 'GET', url, headers: auth });
+      assert.equal(res.statusCode, 400, url);
+      assert.equal(res.json<{ code: string }>().code, 'invalid_url');
+      assert.deepEqual(holding(address, res.body), [], url);
+    }
+    assert.equal(log.lines.filter((l) => l.includes('"/v1/users/a***@e***.com%E0"')).length > 0, true, 'the request was logged, masked');
+  });
+
   it('the token of a tracking link: the click\'s destination (with an address in it), the unsubscribe credential, the pixel', async () => {
     const sent = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], channels: ['email'], category: 'news', content: { email: { subject: 's', text: 't' } } } });
     const notificationId = sent.json<{ notifications: { id: string }[] }>().notifications[0]!.id;

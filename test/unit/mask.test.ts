@@ -25,6 +25,9 @@ describe('masking for logs and error bodies', () => {
     assert.equal(maskedUrl('/v1/users/u-1/notifications?limit=5&cursor=abc'), '/v1/users/u-1/notifications?limit=…&cursor=…');
     assert.equal(maskedUrl('/v1/users/ada%E0%A4%A'), '/v1/users/ada%E0%A4%A', 'a segment that cannot be decoded is kept as sent');
     assert.equal(maskedUrl('/v1/users/ada@example.com%E0%A4%A'), '/v1/users/a***@e***.com%E0%A4%A', '… with the contact details in it masked');
+    assert.equal(maskedUrl('/v1/users/ada.lovelace%40example.com%E0'), '/v1/users/a***@e***.com%E0', '… also when they are percent-encoded');
+    assert.equal(maskedUrl('/v1/users/%2B1%20415%20555%200123%E0'), '/v1/users/+14******23%E0');
+    assert.equal(maskedUrl('/v1/users/b%C3%BCcher%2Dfan%E0'), '/v1/users/b%C3%BCcher%2Dfan%E0', 'a segment without a contact detail is still shown as sent');
   });
 
   it('masks whatever follows …/devices/ as a device token, however the client spelt the slashes', () => {
