@@ -46,11 +46,22 @@ export function maskIfContact(value: string): string {
 /**
  * A request URL as it may appear in a log line or an error body: device tokens (all after …/devices/),
  * tracking link tokens (/t/:kind/:token) and segments that are contact details (a user id such as …/users/ada@example.com) are masked,
- * and query values are dropped. An id made of digits alone (more than 15) is not taken for a phone.
+ * and only the query's parameter names are kept. An id made of digits alone (more than 15) is not taken for a phone.
  */
 export function maskedUrl(url: string): string {
   const [path = '', query] = url.split('?', 2);
-  return `${maskedPath(path)}${query === undefined ? '' : `?${query.split('&').map((p) => `${p.split('=')[0] ?? ''}=…`).join('&')}`}`;
+  return `${maskedPath(path)}${query === undefined ? '' : `?${maskedQuery(query)}`}`;
+}
+
+/** A query parameter's name: what a client may name one, and no address or token. */
+const PARAMETER_NAME = /^[a-z][\w.[\]-]{0,31}$/i;
+
+/** The parameters' names without their values; what is not a name (?ada@example.com, ?<token>) is dropped whole. */
+function maskedQuery(query: string): string {
+  return query.split('&').map((pair) => {
+    const name = pair.split('=')[0] ?? '';
+    return PARAMETER_NAME.test(decoded(name) ?? '') ? `${name}=…` : '…';
+  }).join('&');
 }
 
 function maskedPath(path: string): string {

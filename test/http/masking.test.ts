@@ -43,6 +43,16 @@ describe('secrets and contact details in a request reach neither the log nor a p
     assert.equal(log.lines.filter((l) => l.includes('"/v1/users/a***@e***.com%E0"')).length > 0, true, 'the request was logged, masked');
   });
 
+  it('a query parameter named with an email address or a phone number', async () => {
+    for (const [query, address] of [['ada.lovelace@example.com', 'lovelace'], ['limit=5&%2B14155550123=1', '4155550123'], ['ada.lovelace%40example.com', 'lovelace']] as const) {
+      const res = await h.app.inject({ method: 'GET', url: `/v1/users/u-1/notifications?${query}`, headers: auth });
+      assert.equal(res.statusCode, 422, res.body);
+      assert.match(res.body, /unknown query parameter/);
+      assert.deepEqual(holding(address, res.body), [], query);
+    }
+    assert.equal(log.lines.filter((l) => l.includes('"/v1/users/u-1/notifications?limit=…&…"')).length > 0, true, 'the request was logged, masked');
+  });
+
   it('the token of a tracking link: the click\'s destination (with an address in it), the unsubscribe credential, the pixel', async () => {
     const sent = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], channels: ['email'], category: 'news', content: { email: { subject: 's', text: 't' } } } });
     const notificationId = sent.json<{ notifications: { id: string }[] }>().notifications[0]!.id;

@@ -39,6 +39,12 @@ describe('masking for logs and error bodies', () => {
     assert.equal(maskedUrl('/v1/users/u-1/devices'), '/v1/users/u-1/devices');
   });
 
+  it('keeps only the names of query parameters: a key that is an address or a token is dropped as its value is', () => {
+    assert.equal(maskedUrl('/v1/users/u-1/notifications?ada@example.com'), '/v1/users/u-1/notifications?…');
+    assert.equal(maskedUrl('/v1/users/u-1/notifications?limit=5&%2B14155550123&ada%40example.com=1'), '/v1/users/u-1/notifications?limit=…&…&…');
+    assert.equal(maskedUrl(`/v1/analytics?channel[]=sms&from[a]=1&${'a1b2'.repeat(16)}`), '/v1/analytics?channel[]=…&from[a]=…&…');
+  });
+
   it('masks the token of a tracking link (open pixel, click, unsubscribe), which may carry an address', () => {
     const token = `${Buffer.from('c|n-1|https://shop.example/account?email=ada@example.com').toString('base64url')}.${'m'.repeat(43)}`;
     assert.equal(maskedUrl(`/t/c/${token}`), `/t/c/${token.slice(0, 4)}…(${token.length})`);
