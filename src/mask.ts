@@ -100,8 +100,15 @@ function isSecretAfter(parts: readonly string[]): boolean {
 /** Free text (a validation message that may echo input, a raw path segment) with anything that looks like an email address or a phone number in it masked. */
 export function maskContactsIn(text: string): string {
   // A date (2026-12-01, as in a message's own example) has the shape of a phone number, not its use.
-  return text.replace(/[^\s"'/]+@[^\s"'/]+|\+?\d[\d\s-]{6,}\d/g, (m) => (m.includes('@') || (looksLikePhone(m) && !/^\d{4}-\d{2}-\d{2}$/.test(m)) ? maskAddress(m) : m));
+  return text.replace(IN_TEXT, (m) => (m.includes('@') || (looksLikePhone(m) && !/^\d{4}-\d{2}-\d{2}$/.test(m)) ? maskAddress(m) : m));
 }
+
+/**
+ * What maskContactsIn looks at: a UUID (kept: its digit runs, as in …-0536-7051-…, have a phone
+ * number's shape), an email address, or a run of digits with a phone number's separators
+ * (+1 (415) 555-0123, 415.555.0123) that is not part of a word or a longer number.
+ */
+const IN_TEXT = /\b[\da-f]{8}(?:-[\da-f]{4}){3}-[\da-f]{12}\b|[^\s"'/]+@[^\s"'/]+|(?<![\w+.])\+?\(?\d[\d\s().-]*\d(?!\w)/gi;
 
 /** `text` with each escape that decodes on its own (an ASCII byte, a whole UTF-8 sequence) decoded, the others kept. */
 function decodedWherePossible(text: string): string {

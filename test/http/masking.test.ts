@@ -34,7 +34,14 @@ describe('secrets and contact details in a request reach neither the log nor a p
   });
 
   it('a percent-encoded email address or phone number in a path segment that does not decode (a stray %)', async () => {
-    for (const [url, address] of [['/v1/users/ada.lovelace%40example.com%E0', 'lovelace'], ['/v1/users/%2B1%20415%20555%200123%E0', '555%200123'], ['/v1/users/ada.lovelace%40example.com%zz/preferences', 'lovelace']] as const) {
+    const urls = [
+      ['/v1/users/ada.lovelace%40example.com%E0', 'lovelace'],
+      ['/v1/users/%2B1%20415%20555%200123%E0', '555%200123'],
+      ['/v1/users/ada.lovelace%40example.com%zz/preferences', 'lovelace'],
+      ['/v1/users/415.555.0123%E0', '555.01'],
+      ['/v1/users/(415)%20555-0123%E0', '555-01'],
+    ] as const;
+    for (const [url, address] of urls) {
       const res = await h.app.inject({ method: 'GET', url, headers: auth });
       assert.equal(res.statusCode, 400, url);
       assert.equal(res.json<{ code: string }>().code, 'invalid_url');

@@ -16,6 +16,15 @@ describe('masking for logs and error bodies', () => {
     assert.equal(maskContactsIn('got ada@example.com and +1 415 555 0123'), 'got a***@e***.com and +14******23');
     assert.equal(maskContactsIn('an ISO 8601 time with offset, e.g. 2026-12-01T09:00:00Z'), 'an ISO 8601 time with offset, e.g. 2026-12-01T09:00:00Z');
     assert.equal(maskContactsIn('no notification 00000000-0000-7000-8000-000000000001'), 'no notification 00000000-0000-7000-8000-000000000001');
+    assert.equal(maskContactsIn('no notification 01a2270f-0536-7051-b2d9-3d8b9ed11292'), 'no notification 01a2270f-0536-7051-b2d9-3d8b9ed11292', 'digit runs inside a UUID');
+  });
+
+  it('masks phone numbers inside free text whatever their separators: dots, brackets, dashes', () => {
+    assert.equal(maskContactsIn('call 415.555.0123.'), 'call 41******23.');
+    assert.equal(maskContactsIn('(415) 555-0123'), '41******23');
+    assert.equal(maskContactsIn('phone +1 (415) 555-0123 here'), 'phone +14******23 here');
+    assert.equal(maskContactsIn('+1(415)555-0123'), '+14******23');
+    assert.equal(maskContactsIn('tel:+14155550123, or phone-4155550123'), 'tel:+14******23, or phone-41******23');
   });
 
   it('masks device tokens and contact details in a URL path and drops query values', () => {
