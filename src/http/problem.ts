@@ -71,7 +71,8 @@ export function createErrorHandler(): (error: FastifyError, request: FastifyRequ
 function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply, outage: LogEvery): FastifyReply {
   if (error instanceof Problem) return sendProblem(reply, request, error);
   if (hasZodFastifySchemaValidationErrors(error)) {
-    const errors = error.validation.map((v) => ({ in: error.validationContext ?? 'body', path: v.instancePath || '/', message: maskContactsIn(v.message ?? 'invalid') }));
+    // The path names record keys as sent (preferences' categories, push data), and a key may be an address.
+    const errors = error.validation.map((v) => ({ in: error.validationContext ?? 'body', path: maskContactsIn(v.instancePath || '/'), message: maskContactsIn(v.message ?? 'invalid') }));
     return sendProblem(reply, request, new Problem(422, 'validation_failed', 'The request is not valid', errors.map((e) => `${e.in}${e.path}: ${e.message}`).join('; '), { errors }));
   }
   if ((error as Error) instanceof EventStoreUnavailableError) {

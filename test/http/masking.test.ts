@@ -60,6 +60,23 @@ describe('secrets and contact details in a request reach neither the log nor a p
     assert.equal(log.lines.filter((l) => l.includes('"/v1/users/u-1/notifications?limit=…&…"')).length > 0, true, 'the request was logged, masked');
   });
 
+  it('a record key that is an email address or a phone number, in a validation error\'s detail and errors[].path', async () => {
+    const requests: [method: 'PUT' | 'PATCH' | 'POST', url: string, payload: object, path: string][] = [
+      ['PATCH', '/v1/users/u-1/preferences', { categories: { 'ada.lovelace@example.com': true } }, '/categories/a***@e***.com'],
+      ['PUT', '/v1/users/u-1/preferences', { categories: { '+1 (415) 555-0123': true } }, '/categories/+14******23'],
+      ['POST', '/v1/notifications', { to: [{ userId: 'u-1' }], category: 'c', content: { push: { title: 't', body: 'b', data: { 'ada.lovelace@example.com': 5 } } } }, '/content/push/data/a***@e***.com'],
+    ];
+    for (const [method, url, payload, path] of requests) {
+      const res = await h.app.inject({ method, url, headers: auth, payload });
+      assert.equal(res.statusCode, 422, res.body);
+      const problem = res.json<{ code: string; detail: string; errors: { path: string }[] }>();
+      assert.equal(problem.code, 'validation_failed');
+      assert.deepEqual(problem.errors.map((e) => e.path), [path], 'the path still says where');
+      assert.ok(problem.detail.startsWith(`body${path}: `), problem.detail);
+      assert.deepEqual([...holding('lovelace', res.body), ...holding('555-0123', res.body)], [], res.body);
+    }
+  });
+
   it('the token of a tracking link: the click\'s destination (with an address in it), the unsubscribe credential, the pixel', async () => {
     const sent = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], channels: ['email'], category: 'news', content: { email: { subject: 's', text: 't' } } } });
     const notificationId = sent.json<{ notifications: { id: string }[] }>().notifications[0]!.id;
