@@ -104,11 +104,12 @@ export function maskContactsIn(text: string): string {
 }
 
 /**
- * What maskContactsIn looks at: a UUID (kept: its digit runs, as in …-0536-7051-…, have a phone
- * number's shape), an email address, or a run of digits with a phone number's separators
- * (+1 (415) 555-0123, 415.555.0123) that is not part of a word or a longer number.
+ * What maskContactsIn looks at: an email address (first, so one whose mailbox is a UUID is still
+ * one), a UUID (kept: its digit runs, as in …-0536-7051-…, have a phone number's shape), or a run
+ * of digits with a phone number's separators (+1 (415) 555-0123, 415.555.0123) that is not part
+ * of a word or a longer number.
  */
-const IN_TEXT = /\b[\da-f]{8}(?:-[\da-f]{4}){3}-[\da-f]{12}\b|[^\s"'/]+@[^\s"'/]+|(?<![\w+.])\+?\(?\d[\d\s().-]*\d(?!\w)/gi;
+const IN_TEXT = /[^\s"'/]+@[^\s"'/]+|\b[\da-f]{8}(?:-[\da-f]{4}){3}-[\da-f]{12}\b|(?<![\w+.])\+?\(?\d[\d\s().-]*\d(?!\w)/gi;
 
 /** `text` with each escape that decodes on its own (an ASCII byte, a whole UTF-8 sequence) decoded, the others kept. */
 function decodedWherePossible(text: string): string {

@@ -17,6 +17,7 @@ describe('masking for logs and error bodies', () => {
     assert.equal(maskContactsIn('an ISO 8601 time with offset, e.g. 2026-12-01T09:00:00Z'), 'an ISO 8601 time with offset, e.g. 2026-12-01T09:00:00Z');
     assert.equal(maskContactsIn('no notification 00000000-0000-7000-8000-000000000001'), 'no notification 00000000-0000-7000-8000-000000000001');
     assert.equal(maskContactsIn('no notification 01a2270f-0536-7051-b2d9-3d8b9ed11292'), 'no notification 01a2270f-0536-7051-b2d9-3d8b9ed11292', 'digit runs inside a UUID');
+    assert.equal(maskContactsIn('to 01a2270f-0536-7051-b2d9-3d8b9ed11292@relay.example'), 'to 0***@r***.example', 'an address whose mailbox is a UUID is an address');
   });
 
   it('masks phone numbers inside free text whatever their separators: dots, brackets, dashes', () => {
