@@ -5,7 +5,7 @@ import { listUnmatched, recordTracking, retryUnmatched, type TrackingContext } f
 import type { LinkToken } from '../../tracking/linkToken.ts';
 import type { TrackingConfig } from '../../tracking/config.ts';
 import type { AppDeps } from '../deps.ts';
-import { queryParams } from '../query.ts';
+import { queryInt, queryParams } from '../query.ts';
 import { linkTokenOf } from '../linkTokens.ts';
 
 /** The smallest transparent GIF. */
@@ -53,7 +53,7 @@ export function trackingRoutes(deps: AppDeps, tracking: TrackingConfig): Fastify
       schema: {
         tags: ['tracking'],
         summary: 'Provider events that matched no notification when they arrived, oldest first',
-        querystring: queryParams({ provider, limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+        querystring: queryParams({ provider, limit: queryInt(1, 1000).default(100) }),
         response: { 200: z.object({ unmatched: z.array(unmatched), total: z.number() }) },
       },
     }, async (req) => {
