@@ -5,7 +5,7 @@
  */
 import { domainToASCII } from 'node:url';
 import { z } from 'zod';
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { getCountryCallingCode, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 
 const phone = z.string().min(3).max(32).regex(/^[+\d\s().-]+$/, 'digits, spaces, ( ) . - and an optional leading +');
 
@@ -19,6 +19,28 @@ export function regionOf(locale: string | null | undefined): CountryCode | undef
 export function toE164(value: string, locale: string | null | undefined): string | null {
   const parsed = parsePhoneNumberFromString(value, regionOf(locale));
   return parsed?.isValid() ? parsed.number : null;
+}
+
+/**
+ * A number without + that starts with its region's calling code and is valid read either way
+ * ("49 151 23456789" in Germany: +49 151 23456789, or a national +49 4915123456789): the
+ * region's calling code, or null when there is one reading.
+ * Taking the national one sent SMS to somebody else; the caller refuses and asks for the +.
+ */
+export function ambiguousPhone(value: string, locale: string | null | undefined): string | null {
+  const region = regionOf(locale);
+  if (!region || /^\s*(\+|00)/.test(value)) return null;
+  const digits = value.replace(/\D/g, '');
+  let code: string;
+  try {
+    code = getCountryCallingCode(region);
+  } catch {
+    return null;
+  }
+  if (!digits.startsWith(code)) return null;
+  const international = parsePhoneNumberFromString(`+${digits}`);
+  const national = parsePhoneNumberFromString(value, region);
+  return international?.isValid() && national?.isValid() && international.number !== national.number ? code : null;
 }
 
 export const timezone = z.string().max(64).refine((tz) => {

@@ -328,6 +328,20 @@ describe('phone numbers are stored as E.164, read in the region of the user\'s l
     }
   });
 
+  it('a number with its country code but no + that reads as two valid numbers is a 422, not a guess (in Germany 49 151… is also a national number)', async () => {
+    const de = await h.app.inject({ method: 'PUT', url: '/v1/users/de', headers: auth, payload: { locale: 'de-DE', phone: '49 151 23456789' } });
+    assert.equal(de.statusCode, 422, de.body);
+    assert.match(de.json<{ errors: { path: string; message: string }[] }>().errors[0]!.message, /country code 49 but has no \+/);
+    assert.ok(!de.body.includes('23456789'), 'the answer does not repeat the number');
+    for (const [phone, stored] of [['+49 151 23456789', '+4915123456789'], ['0151 23456789', '+4915123456789']]) {
+      const ok = await h.app.inject({ method: 'PUT', url: '/v1/users/de', headers: auth, payload: { locale: 'de-DE', phone } });
+      assert.equal(ok.json<{ phone: string }>().phone, stored, phone);
+    }
+    // One reading only: a GB number with its code and no + is still taken.
+    const gb = await h.app.inject({ method: 'PUT', url: '/v1/users/gb2', headers: auth, payload: { locale: 'en-GB', phone: '44 7400 123456' } });
+    assert.equal(gb.json<{ phone: string }>().phone, '+447400123456');
+  });
+
   it('a national number without a region hint is a 422 naming the field', async () => {
     const res = await h.app.inject({ method: 'PUT', url: '/v1/users/nohint', headers: auth, payload: { phone: '07400 123456' } });
     assert.equal(res.statusCode, 422);

@@ -6,7 +6,7 @@ import { OptOutNotClearableError } from '../../domain/contactOptOut.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
 import { userId } from '../schemas.ts';
-import { deviceBody, profileBody, regionOf, toE164, userResponse } from '../userSchemas.ts';
+import { ambiguousPhone, deviceBody, profileBody, regionOf, toE164, userResponse } from '../userSchemas.ts';
 import { maskIfContact } from '../../mask.ts';
 
 const view = (id: string, state: UserState) => ({ userId: id, ...state.profile, devices: state.devices, optedOut: state.optedOut });
@@ -23,6 +23,11 @@ export function usersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         // A number without a country code is read in the region of the user's locale (en-GB → GB).
         const locale = profile.locale ?? (await loadUser(deps.events, req.params.userId)).profile.locale;
         const e164 = toE164(profile.phone, locale);
+        const code = ambiguousPhone(profile.phone, locale);
+        if (code) {
+          const message = `starts with the country code ${code} but has no +, and reads as two different valid numbers: send it in international format (+${code}…) or as dialled within the country`;
+          throw new Problem(422, 'validation_failed', 'The request is not valid', `body/phone: ${message}`, { errors: [{ in: 'body', path: '/phone', message }] });
+        }
         if (!e164) {
           const message = `not a valid phone number${regionOf(locale) ? ` for region ${regionOf(locale)}` : ''}: use international format, e.g. +14155550123`;
           throw new Problem(422, 'validation_failed', 'The request is not valid', `body/phone: ${message}`, { errors: [{ in: 'body', path: '/phone', message }] });
