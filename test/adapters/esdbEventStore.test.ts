@@ -1,29 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createEsdbEventStore } from '../../src/adapters/eventStore/esdb/esdbEventStore.ts';
-import type { Logger } from '../../src/ports/logger.ts';
 import { ev, eventStoreContract, uniquePrefix } from '../contracts/eventStore.contract.ts';
 import { startEsdbTestServer } from '../fakes/esdb/server.ts';
+import { esdbServer, recordingLogger } from '../support/esdbServer.ts';
 import { within } from '../support/wait.ts';
 
-async function serverHarness() {
-  const dir = await mkdtemp(join(tmpdir(), 'herald-esdb-'));
-  const server = await startEsdbTestServer(join(dir, 'events.db'));
-  return { dir, server };
-}
-
 eventStoreContract('EventStoreDB (gRPC test server)', async () => {
-  const { dir, server } = await serverHarness();
-  return {
-    open: async () => createEsdbEventStore(server.url),
-    cleanup: async () => {
-      await server.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  const { server, cleanup } = await esdbServer();
+  return { open: async () => createEsdbEventStore(server.url), cleanup };
 });
 
 const realServer = process.env.EVENTSTORE_URL;
@@ -34,21 +19,9 @@ if (realServer) {
   }));
 }
 
-function recordingLogger(lines: string[]): Logger {
-  const logger: Logger = {
-    debug: () => undefined,
-    info: () => undefined,
-    warn: (_obj, msg) => void lines.push(msg ?? ''),
-    error: (_obj, msg) => void lines.push(msg ?? ''),
-    child: () => logger,
-  };
-  return logger;
-}
-
 describe('EventStoreDB adapter: lost connection', () => {
   it('resubscribes a catch-up subscription after the server restarts, without losing or repeating events', async () => {
-    const { dir, server } = await serverHarness();
-    const file = join(dir, 'events.db');
+    const { file, server, cleanup } = await esdbServer();
     const warnings: string[] = [];
     const store = createEsdbEventStore(server.url, recordingLogger(warnings));
     let restarted: Awaited<ReturnType<typeof startEsdbTestServer>> | undefined;
@@ -74,20 +47,19 @@ describe('EventStoreDB adapter: lost connection', () => {
     } finally {
       await store.close();
       await restarted?.stop();
-      await server.stop();
-      await rm(dir, { recursive: true, force: true });
+      await cleanup();
     }
   });
 
   it('maps an unreachable server to EventStoreUnavailableError', async () => {
-    const { dir, server } = await serverHarness();
+    const { server, cleanup } = await esdbServer();
     await server.stop();
     const store = createEsdbEventStore(server.url);
     try {
       await assert.rejects(store.append(`${uniquePrefix()}x`, [ev('A')], 'any'), (e: unknown) => e instanceof Error && 'code' in e && e.code === 'event_store_unavailable');
     } finally {
       await store.close();
-      await rm(dir, { recursive: true, force: true });
+      await cleanup();
     }
   });
 });

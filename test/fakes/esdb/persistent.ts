@@ -8,6 +8,7 @@
 import grpc from '@grpc/grpc-js';
 import type { SqliteEventStore } from '../../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
 import type { NackAction, PersistentEvent } from '../../../src/ports/eventStore.ts';
+import type { Faults } from './faults.ts';
 import { settingsOf, sourceOf, type Groups } from './groups.ts';
 import { esdbError, fillRecord, persistentPb, send } from './proto.ts';
 
@@ -26,8 +27,15 @@ function unary<Req, Res>(handle: (req: Req) => Promise<Res>): Unary<Req, Res> {
 
 const NACK_ACTIONS: Record<number, NackAction> = { 1: 'park', 2: 'retry', 3: 'skip' };
 
-export function persistentService(store: SqliteEventStore, groups: Groups) {
-  return {
+type ReadCall = grpc.ServerDuplexStream<InstanceType<Pb['ReadReq']>, InstanceType<Pb['ReadResp']>>;
+
+/** The service, and `drop(error)`: ends every consumer connection with that error, as a node going away does. */
+export function persistentService(store: SqliteEventStore, groups: Groups, faults: Faults) {
+  const reads = new Set<ReadCall>();
+  const drop = (error: grpc.ServiceError) => {
+    for (const call of reads) call.emit('error', error);
+  };
+  const service = {
     create: unary(async (req: InstanceType<Pb['CreateReq']>) => {
       const o = req.getOptions();
       const all = o?.getAll();
@@ -72,12 +80,15 @@ export function persistentService(store: SqliteEventStore, groups: Groups) {
       return new persistentPb.ReplayParkedResp();
     }),
 
-    read(call: grpc.ServerDuplexStream<InstanceType<Pb['ReadReq']>, InstanceType<Pb['ReadResp']>>) {
+    read(call: ReadCall) {
       let connection: Connection | undefined;
+      reads.add(call);
       call.on('data', (req: InstanceType<Pb['ReadReq']>) => {
         const options = req.getOptions();
         if (options) {
           const group = options.getGroupName();
+          const fault = faults.take('persistentRead');
+          if (fault) return call.emit('error', fault);
           if (!options.hasAll()) return call.emit('error', notAll());
           if (!groups.get(group)) return call.emit('error', missing(group));
           connection = new Connection(store, groups.matches(group), group, Math.max(1, options.getBufferSize()), call);
@@ -88,13 +99,17 @@ export function persistentService(store: SqliteEventStore, groups: Groups) {
         const nack = req.getNack();
         if (nack) connection?.settle(nack.getIdsList().map((id) => id.getString()), NACK_ACTIONS[nack.getAction()] ?? 'retry', nack.getReason());
       });
-      const close = () => void connection?.close();
+      const close = () => {
+        reads.delete(call);
+        void connection?.close();
+      };
       call.on('end', () => { close(); call.end(); });
       call.on('cancelled', close);
       call.on('close', close);
       call.on('error', close);
     },
   };
+  return { drop, service };
 }
 
 /** One consumer connection: pulls from the group while it has free slots, pushes to the client. */

@@ -12,6 +12,7 @@
  */
 import grpc from '@grpc/grpc-js';
 import { SqliteEventStore } from '../../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
+import { Faults } from './faults.ts';
 import { Groups } from './groups.ts';
 import { persistentService } from './persistent.ts';
 import { persistentGrpc, serverFeaturesGrpc, serverFeaturesPb, streamsGrpc } from './proto.ts';
@@ -22,6 +23,10 @@ export interface EsdbTestServer {
   /** Connection string for the adapter: single host, no TLS. */
   url: string;
   store: SqliteEventStore;
+  /** Failures to answer instead of what the next calls ask (see faults.ts). */
+  faults: Faults;
+  /** Ends every persistent subscription consumer's connection with `error` (the server itself stays up). */
+  dropConsumers(error: grpc.ServiceError): void;
   /** Drops every connection at once (as a crashed server would) and closes the database. */
   stop(): Promise<void>;
 }
@@ -50,8 +55,10 @@ export async function startEsdbTestServer(file: string, port = 0): Promise<EsdbT
   server.addService(serverFeaturesGrpc.ServerFeaturesService, {
     getSupportedMethods: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, supportedMethods()),
   });
-  server.addService(streamsGrpc.StreamsService, streamsService(() => store));
-  server.addService(persistentGrpc.PersistentSubscriptionsService, persistentService(store, groups));
+  const faults = new Faults();
+  server.addService(streamsGrpc.StreamsService, streamsService(() => store, faults));
+  const persistent = persistentService(store, groups, faults);
+  server.addService(persistentGrpc.PersistentSubscriptionsService, persistent.service);
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p)));
   });
@@ -60,6 +67,8 @@ export async function startEsdbTestServer(file: string, port = 0): Promise<EsdbT
     port: bound,
     url: `esdb://127.0.0.1:${bound}?tls=false`,
     store,
+    faults,
+    dropConsumers: persistent.drop,
     stop: () => {
       stopping ??= (async () => {
         server.forceShutdown();

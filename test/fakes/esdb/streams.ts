@@ -8,6 +8,7 @@
 import grpc from '@grpc/grpc-js';
 import { WrongExpectedRevisionError, type EventData, type ExpectedRevision, type RecordedEvent } from '../../../src/ports/eventStore.ts';
 import type { SqliteEventStore } from '../../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
+import type { Faults } from './faults.ts';
 import { parkedStreamGroup, readParkedStream } from './parked.ts';
 import { esdbError, fillRecord, filterPredicate, parseJson, send, sharedPb, streamId, streamName, streamsPb } from './proto.ts';
 
@@ -24,7 +25,7 @@ export function eventResp(e: RecordedEvent, link?: { record: RecordedEvent; data
   return new streamsPb.ReadResp().setEvent(read);
 }
 
-export function streamsService(store: () => SqliteEventStore) {
+export function streamsService(store: () => SqliteEventStore, faults: Faults) {
   return {
     append(call: grpc.ServerReadableStream<AppendReq, AppendResp>, callback: grpc.sendUnaryData<AppendResp>) {
       let stream = '';
@@ -44,6 +45,8 @@ export function streamsService(store: () => SqliteEventStore) {
         events.push({ id: m.getId()?.getString() || undefined, type: m.getMetadataMap().get('type') ?? '', data: parseJson(m.getData_asU8()), metadata: parseJson(m.getCustomMetadata_asU8()) });
       });
       call.on('end', () => {
+        const fault = faults.take('append');
+        if (fault) return callback(fault);
         store().append(stream, events, expected).then(
           (r) => {
             const position = new streamsPb.AppendResp.Position().setCommitPosition(String(r.position)).setPreparePosition(String(r.position));

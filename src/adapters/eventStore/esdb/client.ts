@@ -6,17 +6,17 @@
 import { randomUUID } from 'node:crypto';
 import {
   BACKWARDS, END, FORWARDS, START,
-  CancelledError, DeadlineExceededError, EventStoreDBClient, PersistentSubscriptionDoesNotExistError,
-  PersistentSubscriptionExistsError, StreamNotFoundError, UnavailableError, WrongExpectedVersionError,
+  EventStoreDBClient, PersistentSubscriptionExistsError, StreamNotFoundError, WrongExpectedVersionError,
   eventTypeFilter, excludeSystemEvents, jsonEvent, persistentSubscriptionToAllSettingsFromDefaults, streamNameFilter,
   type AppendExpectedRevision, type Filter, type PersistentSubscriptionToAllSettings, type ReadPosition,
 } from '@eventstore/db-client';
 import {
-  EventStoreUnavailableError, WrongExpectedRevisionError,
+  WrongExpectedRevisionError,
   type AppendResult, type EventData, type ExpectedRevision, type NackAction,
   type ParkedEvent, type PersistentSubscriptionSettings, type RecordedEvent,
 } from '../../../ports/eventStore.ts';
 import type { ServerFilter } from './filters.ts';
+import { toPortError } from './errors.ts';
 import { groupSizing, parkedFromLink, toRecorded } from './records.ts';
 
 export interface LiveFeed<T> {
@@ -43,27 +43,6 @@ const toExpected = (e: ExpectedRevision): AppendExpectedRevision => (typeof e ==
 function toClientFilter(filter: ServerFilter): Filter {
   if (!filter) return excludeSystemEvents();
   return filter.on === 'stream' ? streamNameFilter({ prefixes: filter.prefixes }) : eventTypeFilter({ prefixes: filter.prefixes });
-}
-
-/** gRPC CANCELLED, DEADLINE_EXCEEDED, UNAVAILABLE: the SDK passes some of these on unconverted. */
-const CONNECTION_CODES = new Set([1, 4, 14]);
-
-/** Connection-level failures, which the port reports as "unavailable" and subscriptions retry. */
-export function isTransient(error: unknown): boolean {
-  return (
-    error instanceof UnavailableError || error instanceof CancelledError || error instanceof DeadlineExceededError ||
-    error instanceof EventStoreUnavailableError ||
-    (error instanceof Error && 'code' in error && typeof error.code === 'number' && CONNECTION_CODES.has(error.code))
-  );
-}
-
-export const isMissingGroup = (error: unknown): boolean => error instanceof PersistentSubscriptionDoesNotExistError;
-
-export function toPortError(error: unknown): unknown {
-  if (isTransient(error) && !(error instanceof EventStoreUnavailableError)) {
-    return new EventStoreUnavailableError(`EventStoreDB unavailable: ${(error as Error).message}`, { cause: error });
-  }
-  return error;
 }
 
 function groupSettings(s: PersistentSubscriptionSettings): PersistentSubscriptionToAllSettings {
@@ -146,7 +125,7 @@ export class EsdbClient {
     } catch (error) {
       if (!(error instanceof PersistentSubscriptionExistsError)) throw toPortError(error);
       // An update restarts the group and drops its consumers, so only update when something changed.
-      const current = (await this.client.getPersistentSubscriptionToAllInfo(group)).settings;
+      const current = (await this.client.getPersistentSubscriptionToAllInfo(group).catch((e: unknown) => { throw toPortError(e); })).settings;
       const keys = ['maxRetryCount', 'messageTimeout', 'readBatchSize', 'historyBufferSize', 'liveBufferSize', 'checkPointLowerBound', 'checkPointAfter'] as const;
       if (keys.some((k) => current[k] !== settings[k])) await this.client.updatePersistentSubscriptionToAll(group, settings).catch((e: unknown) => { throw toPortError(e); });
     }

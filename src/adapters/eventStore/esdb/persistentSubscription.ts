@@ -1,6 +1,7 @@
 import type { Logger } from '../../../ports/logger.ts';
 import type { NackAction, PersistentEvent, PersistentSubscription, RecordedEvent } from '../../../ports/eventStore.ts';
-import { isMissingGroup, isTransient, toPortError, type GroupDelivery, type GroupFeed } from './client.ts';
+import type { GroupDelivery, GroupFeed } from './client.ts';
+import { isMissingGroup, isTransient, toPortError } from './errors.ts';
 import { backoffMs, Feed, sleep } from './feed.ts';
 import { iterateBatches } from '../batches.ts';
 
