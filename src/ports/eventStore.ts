@@ -119,6 +119,14 @@ export type NackAction = 'retry' | 'park' | 'skip';
 export interface PersistentSubscription extends Subscription<PersistentEvent> {
   ack(e: PersistentEvent): Promise<void>;
   nack(action: NackAction, reason: string, e: PersistentEvent): Promise<void>;
+  /**
+   * Takes no more events but stays connected, so that acks and nacks of the events this consumer
+   * holds still reach the group: a pending `nextBatch` and every later one resolve [], and a
+   * `for await` loop ends (without closing). For a consumer that is stopping: settle what it
+   * holds, then `close()`. Closing at once would hand those events to the other consumers while
+   * they are still being worked on here, and they would be worked on twice.
+   */
+  stopTaking(): Promise<void>;
 }
 
 export interface ParkedEvent {

@@ -216,10 +216,18 @@ export class DeliveryProcessor {
     await this.sub!.ack(job.pe);
   }
 
-  /** Stops taking work, lets what is in flight finish, and hands back the rest to the group. */
+  /**
+   * Stops taking work, lets what is in flight finish and settle over the same connection, then
+   * closes, which hands back the rest. Closing first would hand the events still being sent to
+   * another instance at once (EventStoreDB does), which would send them again.
+   */
   async stop(): Promise<void> {
     this.stopping.abort();
-    await this.sub?.close();
-    await this.done;
+    await this.sub?.stopTaking();
+    try {
+      await this.done;
+    } finally {
+      await this.sub?.close();
+    }
   }
 }

@@ -162,6 +162,27 @@ export function persistentContract(makeHarness: () => Promise<EventStoreHarness>
     }
   }));
 
+  it('persistent: a consumer that stops taking gets nothing more, its acks still count, and close hands the rest to the others', run(async (store) => {
+    const g = await group(store);
+    await g.append(0);
+    await g.append(1);
+    const a = store.connectPersistentSubscription(g.name);
+    const [held] = await takeN(a, 1);
+    await a.stopTaking();
+    assert.deepEqual(await within(2000, 'a take after stopTaking', a.nextBatch(5)), [], 'nothing more, not even what it had received');
+    await a.ack(held!);
+    await a.close();
+    const b = store.connectPersistentSubscription(g.name);
+    const [other] = await takeN(b, 1);
+    assert.notEqual(other?.event.id, held?.event.id);
+    await b.ack(other!);
+    const pending = b.nextBatch(1);
+    assert.equal(await nothingWithin(300, pending), undefined, 'the event acked after stopTaking is not handed out again');
+    await b.stopTaking();
+    assert.deepEqual(await within(2000, 'a waiting take to end on stopTaking', pending), []);
+    await b.close();
+  }));
+
   it('persistent: a closed consumer hands its unacknowledged events to the others', run(async (store) => {
     const g = await group(store);
     await g.append(1);

@@ -21,6 +21,12 @@ export class Feed<T> {
     this.wake('readers');
   }
 
+  /** Drops what is buffered and not yet taken (`take` then waits, or returns [] once ended). */
+  clear(): void {
+    this.items = [];
+    this.wake('writers');
+  }
+
   fail(error: unknown): void {
     this.failure ??= { error };
     this.end();

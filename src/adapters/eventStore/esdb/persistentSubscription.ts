@@ -15,6 +15,7 @@ export class EsdbPersistentSubscription implements PersistentSubscription {
   private readonly feed = new Feed<PersistentEvent>();
   private readonly ackIds = new WeakMap<RecordedEvent, { ackId: string; connection: GroupFeed }>();
   private closed = false;
+  private taking = true;
   private current: GroupFeed | undefined;
   private readonly stopped: Promise<void>;
   private stop!: () => void;
@@ -47,7 +48,8 @@ export class EsdbPersistentSubscription implements PersistentSubscription {
         if (this.closed) break;
         throw new Error('persistent subscription ended by the server');
       } catch (error) {
-        if (this.closed) break;
+        // A consumer that stopped taking holds only what its old connection gave: nothing to reconnect for.
+        if (this.closed || !this.taking) break;
         if (isMissingGroup(error) || (!isTransient(error) && !(error instanceof Error && error.message.includes('ended by the server')))) {
           this.feed.fail(toPortError(error));
           return;
@@ -86,6 +88,17 @@ export class EsdbPersistentSubscription implements PersistentSubscription {
   async nack(action: NackAction, reason: string, e: PersistentEvent): Promise<void> {
     const target = this.ackIds.get(e.event);
     if (target) await target.connection.nack(action, reason, target.ackId);
+  }
+
+  /**
+   * The connection stays, so acks of what this consumer holds still count. What the server pushed
+   * that was not taken is dropped here and stays out on this connection until close() hands it
+   * back: nacking it would have the server push it straight back while this consumer is its only one.
+   */
+  async stopTaking(): Promise<void> {
+    this.taking = false;
+    this.feed.clear();
+    this.feed.end();
   }
 
   async close(): Promise<void> {

@@ -182,6 +182,7 @@ export class PersistentGroups {
 /** One competing consumer: pulls from its group, waiting on commits and on room in flight. */
 class Consumer implements PersistentSubscription {
   private closed = false;
+  private taking = true;
 
   constructor(
     private readonly id: number,
@@ -190,7 +191,7 @@ class Consumer implements PersistentSubscription {
   ) {}
 
   async nextBatch(max: number): Promise<PersistentEvent[]> {
-    while (!this.closed) {
+    while (!this.closed && this.taking) {
       const taken = this.group.take(this.id, max, Date.now());
       if (taken.length > 0) return taken.map((e) => ({ event: e.event, retryCount: e.retryCount }));
       await this.group.changed.wait();
@@ -208,6 +209,12 @@ class Consumer implements PersistentSubscription {
 
   async nack(action: 'retry' | 'park' | 'skip', reason: string, e: PersistentEvent): Promise<void> {
     this.group.settle(e.event.position, action, reason);
+  }
+
+  /** What it holds stays its own until settled or closed; what it has not taken is the others'. */
+  async stopTaking(): Promise<void> {
+    this.taking = false;
+    this.group.changed.notify();
   }
 
   async close(): Promise<void> {

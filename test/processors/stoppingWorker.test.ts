@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
+import { createSandboxProvider } from '../../src/adapters/providers/sandbox/sandboxProvider.ts';
+import { encodeEvent } from '../../src/codec/events.ts';
+import type { DeliveryProvider } from '../../src/ports/deliveryProvider.ts';
+import { DeliveryProcessor } from '../../src/processors/deliveryProcessor.ts';
+import { capturingLogger } from '../support/logLines.ts';
+import { eventually } from '../support/wait.ts';
+
+const at = '2026-11-29T05:00:00.000Z';
+const id = '00000000-0000-4000-8000-000000000001';
+
+/** The sandbox provider, whose calls wait until `open()`; `called` resolves at the first. */
+function gated(provider: DeliveryProvider) {
+  let open!: () => void;
+  let reached!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const called = new Promise<void>((resolve) => (reached = resolve));
+  const send: DeliveryProvider['send'] = async (messages) => {
+    reached();
+    await gate;
+    return provider.send(messages);
+  };
+  return { provider: { ...provider, send }, called, open };
+}
+
+describe('a delivery worker stopped while a send is in flight (a rolling restart)', () => {
+  it('keeps the event until the send is recorded and acked, so another instance does not send it again', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-stopping-'));
+    const store = new SqliteEventStore(join(dir, 'e.db'));
+    const outbox = join(dir, 'outbox.jsonl');
+    const sent = async () => (await readFile(outbox, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
+    const slow = gated(createSandboxProvider('email', { outboxFile: outbox }));
+    const { logger } = capturingLogger();
+    const worker = (provider: DeliveryProvider) => new DeliveryProcessor({ events: store, provider, logger, now: () => new Date(), batchWindowMs: 1 });
+    const stopping = worker(slow.provider);
+    const other = worker(createSandboxProvider('email', { outboxFile: outbox }));
+    try {
+      await store.append('user-u1', [encodeEvent({ type: 'UserProfileUpdated', data: { userId: 'u1', email: 'u1@example.com', phone: null, locale: null, timezone: null, at } })], 'no_stream');
+      await store.append(`notification-${id}`, [encodeEvent({
+        type: 'NotificationRequested',
+        data: { notificationId: id, userId: 'u1', channel: 'email', category: 'news', content: { email: { subject: 's', text: 't' } }, routes: ['email'], priority: 'normal', at },
+      })], 'no_stream');
+      await stopping.start();
+      await slow.called;
+      await other.start();
+      const stopped = stopping.stop();
+      // Meanwhile the other instance must not be handed the event the stopping one is sending.
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(await sent(), [], 'nothing sent by the other instance while the first still sends');
+      slow.open();
+      await stopped;
+      await eventually(5000, 'the outcome recorded', async () => ((await store.readStream(`notification-${id}`)).some((e) => e.type === 'NotificationSent') ? true : undefined));
+      assert.equal((await store.persistentSubscriptionInfo(stopping.group)).inFlight, 0, 'acked before the stop ended');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal((await sent()).length, 1, 'sent once');
+    } finally {
+      slow.open();
+      await other.stop();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
