@@ -117,6 +117,10 @@ export interface PersistentEvent {
 export type NackAction = 'retry' | 'park' | 'skip';
 
 export interface PersistentSubscription extends Subscription<PersistentEvent> {
+  /**
+   * Settles an event this consumer took. Rejects with EventNotHeldError when the consumer no longer
+   * holds it (closed, or its connection was lost): nothing was settled, the group hands it out again.
+   */
   ack(e: PersistentEvent): Promise<void>;
   nack(action: NackAction, reason: string, e: PersistentEvent): Promise<void>;
   /**
@@ -196,6 +200,24 @@ export class WrongExpectedRevisionError extends Error {
   ) {
     super(`stream ${stream}: expected revision ${String(expected)}, actual ${String(actual)}`);
     this.name = 'WrongExpectedRevisionError';
+  }
+}
+
+/**
+ * An ack or nack of an event the consumer no longer holds, which therefore did not count: the
+ * consumer was closed, or its connection to the group was lost (EventStoreDB had already handed
+ * the event out again), or it had settled the event already. The group delivers it again; to a
+ * delivery worker that is a failed ack like any other (the event is worked on again, and what was
+ * recorded for it keeps it from being sent twice).
+ */
+export class EventNotHeldError extends Error {
+  readonly code = 'event_not_held';
+  constructor(
+    readonly position: number | undefined,
+    reason: string,
+  ) {
+    super(`${position === undefined ? 'an event' : `the event at position ${position}`} was not settled: this consumer no longer holds it (${reason}); the group hands it out again`);
+    this.name = 'EventNotHeldError';
   }
 }
 

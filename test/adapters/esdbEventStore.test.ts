@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createEsdbEventStore } from '../../src/adapters/eventStore/esdb/esdbEventStore.ts';
-import { ev, eventStoreContract, uniquePrefix } from '../contracts/eventStore.contract.ts';
+import { EventNotHeldError } from '../../src/ports/eventStore.ts';
+import { ev, eventStoreContract, takeN, uniquePrefix } from '../contracts/eventStore.contract.ts';
+import { notReady } from '../fakes/esdb/faults.ts';
 import { startEsdbTestServer } from '../fakes/esdb/server.ts';
 import { esdbServer, recordingLogger } from '../support/esdbServer.ts';
-import { within } from '../support/wait.ts';
+import { eventually, nothingWithin, within } from '../support/wait.ts';
 
 eventStoreContract('EventStoreDB (gRPC test server)', async () => {
   const { server, cleanup } = await esdbServer();
@@ -47,6 +49,33 @@ describe('EventStoreDB adapter: lost connection', () => {
     } finally {
       await store.close();
       await restarted?.stop();
+      await cleanup();
+    }
+  });
+
+  it('after a dropped consumer connection, hands out only what the new connection gives; acks of the old one\'s events reject', async () => {
+    const { server, cleanup } = await esdbServer();
+    const warnings: string[] = [];
+    const store = createEsdbEventStore(server.url, recordingLogger(warnings));
+    try {
+      const prefix = uniquePrefix();
+      await store.ensurePersistentSubscription(`${prefix}g`, { filter: { streamPrefixes: [prefix] } });
+      for (let n = 0; n < 3; n++) await store.append(`${prefix}${n}`, [ev('A', n)], 'no_stream');
+      const sub = store.connectPersistentSubscription(`${prefix}g`);
+      const [taken] = await takeN(sub, 1);
+      await new Promise((r) => setTimeout(r, 100)); // the other two arrive in the consumer's buffer
+      server.dropConsumers(notReady());
+      await eventually(5000, 'the drop noticed', () => (warnings.some((w) => w.includes('reconnecting')) ? true : undefined));
+      await assert.rejects(sub.ack(taken!), (e: unknown) => e instanceof EventNotHeldError);
+      // The server hands all three out again on the new connection; nothing from the old buffer comes too.
+      const again = await takeN(sub, 3, 10_000);
+      assert.deepEqual(again.map((e) => e.event.data.n).sort(), [0, 1, 2]);
+      assert.ok(again.every((e) => e.retryCount >= 1), 'each one handed out again by the server');
+      for (const e of again) await sub.ack(e);
+      assert.equal(await nothingWithin(500, sub.nextBatch(1)), undefined);
+      await sub.close();
+    } finally {
+      await store.close();
       await cleanup();
     }
   });

@@ -1,7 +1,7 @@
 /** Persistent subscription groups (competing consumers): part of the event store contract. */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { EventStore, PersistentSubscriptionSettings } from '../../src/ports/eventStore.ts';
+import { EventNotHeldError, type EventStore, type PersistentSubscriptionSettings } from '../../src/ports/eventStore.ts';
 import { nothingWithin, within, eventually } from '../support/wait.ts';
 import { ev, takeN, uniquePrefix, withStore, type EventStoreHarness } from './eventStore.contract.ts';
 
@@ -180,6 +180,22 @@ export function persistentContract(makeHarness: () => Promise<EventStoreHarness>
     assert.equal(await nothingWithin(300, pending), undefined, 'the event acked after stopTaking is not handed out again');
     await b.stopTaking();
     assert.deepEqual(await within(2000, 'a waiting take to end on stopTaking', pending), []);
+    await b.close();
+  }));
+
+  it('persistent: a closed consumer takes nothing, though events were ready for it, and its late acks do not count', run(async (store) => {
+    const g = await group(store);
+    for (let n = 0; n < 3; n++) await g.append(n);
+    const a = store.connectPersistentSubscription(g.name);
+    const [held] = await takeN(a, 1);
+    await a.close();
+    assert.deepEqual(await within(2000, 'a take after close', a.nextBatch(5)), []);
+    await assert.rejects(a.ack(held!), (e: unknown) => e instanceof EventNotHeldError && e.code === 'event_not_held');
+    await assert.rejects(a.nack('park', 'too late', held!), EventNotHeldError);
+    const b = store.connectPersistentSubscription(g.name);
+    const all = await takeN(b, 3);
+    assert.deepEqual(all.map((e) => e.event.data.n).sort(), [0, 1, 2], 'the one acked after close among them');
+    for (const e of all) await b.ack(e);
     await b.close();
   }));
 

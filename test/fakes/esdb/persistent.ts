@@ -141,7 +141,7 @@ class Connection {
       const [e] = await this.consumer.nextBatch(1).catch(() => []);
       if (!e) break;
       if (!this.matches(e.event)) {
-        await this.consumer.ack(e); // outside the group's filter: settled without delivery, as ESDB does
+        await this.consumer.ack(e).catch(() => undefined); // outside the group's filter: settled without delivery, as ESDB does
         continue;
       }
       this.held.set(e.event.id, e);
@@ -161,7 +161,8 @@ class Connection {
       const e = this.held.get(id);
       if (!e) continue;
       this.held.delete(id);
-      void (action === 'ack' ? this.consumer.ack(e) : this.consumer.nack(action, reason, e));
+      // Late answers after this connection closed count for nothing, as on ESDB.
+      void (action === 'ack' ? this.consumer.ack(e) : this.consumer.nack(action, reason, e)).catch(() => undefined);
     }
     this.wake();
   }

@@ -67,10 +67,12 @@ export class EsdbCatchUpSubscription implements Subscription<RecordedEvent> {
     return iterateBatches(this, 256);
   }
 
+  /** What was received but not taken is dropped: after close, nextBatch gives nothing (the port's rule). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.stop();
+    this.feed.clear();
     this.feed.end();
     await this.current?.stop().catch(() => undefined);
     await this.done.catch(() => undefined);

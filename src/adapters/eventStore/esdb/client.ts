@@ -11,7 +11,7 @@ import {
   type AppendExpectedRevision, type Filter, type PersistentSubscriptionToAllSettings, type ReadPosition,
 } from '@eventstore/db-client';
 import {
-  WrongExpectedRevisionError,
+  EventNotHeldError, WrongExpectedRevisionError,
   type AppendResult, type EventData, type ExpectedRevision, type NackAction,
   type ParkedEvent, type PersistentSubscriptionSettings, type RecordedEvent,
 } from '../../../ports/eventStore.ts';
@@ -145,13 +145,18 @@ export class EsdbClient {
     }
     const settle = async (ackId: string, send: (r: Resolved) => Promise<void>) => {
       const handle = handles.get(ackId);
-      if (!handle) return; // delivered on a connection that has since been replaced
-      handles.delete(ackId);
+      // Settled already, or this call was stopped: writing to it would not reach the server.
+      if (!handle) throw new EventNotHeldError(undefined, 'settled already, or its connection was stopped');
       await send(handle).catch((e: unknown) => { throw toPortError(e); });
+      handles.delete(ackId);
     };
     return {
       events: events(),
-      stop: async () => { await sub.unsubscribe(); sub.destroy(); },
+      stop: async () => {
+        handles.clear();
+        await sub.unsubscribe();
+        sub.destroy();
+      },
       ack: (ackId) => settle(ackId, (r) => sub.ack(r)),
       nack: (action, reason, ackId) => settle(ackId, (r) => sub.nack(action, reason, r)),
     };

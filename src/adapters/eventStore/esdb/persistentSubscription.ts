@@ -1,21 +1,42 @@
 import type { Logger } from '../../../ports/logger.ts';
-import type { NackAction, PersistentEvent, PersistentSubscription, RecordedEvent } from '../../../ports/eventStore.ts';
+import { EventNotHeldError, type NackAction, type PersistentEvent, type PersistentSubscription, type RecordedEvent } from '../../../ports/eventStore.ts';
 import type { GroupDelivery, GroupFeed } from './client.ts';
 import { isMissingGroup, isTransient, toPortError } from './errors.ts';
 import { backoffMs, Feed, sleep } from './feed.ts';
 import { iterateBatches } from '../batches.ts';
+
+/** The server ended the consumer's call without an error: reconnect as after a drop. */
+class EndedByServer extends Error {
+  constructor() {
+    super('persistent subscription ended by the server');
+  }
+}
+
+/** Where an event was handed out: the connection its ack must go to, and which one that was. */
+interface Holder {
+  ackId: string;
+  connection: GroupFeed;
+  generation: number;
+}
 
 /**
  * One competing consumer of a persistent subscription group to $all. The server pushes up to
  * `bufferSize` unacknowledged events; a pump moves them into a feed the port pulls from. Events
  * the server-side filter let through but the port's full filter rejects are acked at once.
  * A dropped connection is re-established with backoff; the group redelivers what was not acked.
+ *
+ * Each connection is a generation. When one drops (or the consumer closes), the server has
+ * already handed its unacknowledged events to other consumers: what it had buffered here is
+ * dropped, and an ack or nack of an event it handed out rejects with EventNotHeldError instead of
+ * being written to a dead call and looking as if it had counted.
  */
 export class EsdbPersistentSubscription implements PersistentSubscription {
   private readonly feed = new Feed<PersistentEvent>();
-  private readonly ackIds = new WeakMap<RecordedEvent, { ackId: string; connection: GroupFeed }>();
+  private readonly holders = new WeakMap<RecordedEvent, Holder>();
   private closed = false;
   private taking = true;
+  /** Bumped when a connection opens and when it is lost: only events of the current one can be settled. */
+  private generation = 0;
   private current: GroupFeed | undefined;
   private readonly stopped: Promise<void>;
   private stop!: () => void;
@@ -36,21 +57,21 @@ export class EsdbPersistentSubscription implements PersistentSubscription {
       try {
         const connection = await this.open();
         this.current = connection;
-        if (this.closed) {
-          await connection.stop();
-          break;
-        }
+        if (this.closed) break;
+        const generation = ++this.generation;
         for await (const d of connection.events) {
           attempt = 0;
-          await this.deliver(connection, d);
+          await this.deliver(connection, generation, d);
           if (this.closed) break;
         }
         if (this.closed) break;
-        throw new Error('persistent subscription ended by the server');
+        throw new EndedByServer();
       } catch (error) {
+        this.lose();
         // A consumer that stopped taking holds only what its old connection gave: nothing to reconnect for.
         if (this.closed || !this.taking) break;
-        if (isMissingGroup(error) || (!isTransient(error) && !(error instanceof Error && error.message.includes('ended by the server')))) {
+        if (isMissingGroup(error) || !(isTransient(error) || error instanceof EndedByServer)) {
+          await this.current?.stop().catch(() => undefined);
           this.feed.fail(toPortError(error));
           return;
         }
@@ -60,15 +81,23 @@ export class EsdbPersistentSubscription implements PersistentSubscription {
         await sleep(delayMs, this.stopped);
       }
     }
+    this.lose();
+    await this.current?.stop().catch(() => undefined);
     this.feed.end();
   }
 
-  private async deliver(connection: GroupFeed, d: GroupDelivery): Promise<void> {
+  /** The current connection is gone: what it buffered here cannot be acked, and the server hands it out again. */
+  private lose(): void {
+    this.generation += 1;
+    this.feed.clear();
+  }
+
+  private async deliver(connection: GroupFeed, generation: number, d: GroupDelivery): Promise<void> {
     if (!this.matches(d.event)) {
       await connection.ack(d.ackId);
       return;
     }
-    this.ackIds.set(d.event, { ackId: d.ackId, connection });
+    this.holders.set(d.event, { ackId: d.ackId, connection, generation });
     await this.feed.push({ event: d.event, retryCount: d.retryCount });
   }
 
@@ -81,13 +110,24 @@ export class EsdbPersistentSubscription implements PersistentSubscription {
   }
 
   async ack(e: PersistentEvent): Promise<void> {
-    const target = this.ackIds.get(e.event);
-    if (target) await target.connection.ack(target.ackId);
+    const holder = this.holder(e);
+    await holder.connection.ack(holder.ackId);
+    this.holders.delete(e.event);
   }
 
   async nack(action: NackAction, reason: string, e: PersistentEvent): Promise<void> {
-    const target = this.ackIds.get(e.event);
-    if (target) await target.connection.nack(action, reason, target.ackId);
+    const holder = this.holder(e);
+    await holder.connection.nack(action, reason, holder.ackId);
+    this.holders.delete(e.event);
+  }
+
+  /** The connection that handed `e` out, if it is still the live one. */
+  private holder(e: PersistentEvent): Holder {
+    const holder = this.holders.get(e.event);
+    if (!holder) throw new EventNotHeldError(e.event.position, 'this consumer did not hand it out, or settled it already');
+    if (this.closed) throw new EventNotHeldError(e.event.position, 'this consumer was closed');
+    if (holder.generation !== this.generation) throw new EventNotHeldError(e.event.position, 'the connection that handed it out was lost');
+    return holder;
   }
 
   /**
@@ -105,6 +145,7 @@ export class EsdbPersistentSubscription implements PersistentSubscription {
     if (this.closed) return;
     this.closed = true;
     this.stop();
+    this.feed.clear();
     this.feed.end();
     await this.current?.stop().catch(() => undefined);
     await this.done.catch(() => undefined);

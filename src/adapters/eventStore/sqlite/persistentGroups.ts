@@ -1,12 +1,13 @@
 import type Database from 'better-sqlite3';
 import type { EventFilter } from '../../../ports/eventFilter.ts';
-import type {
-  ParkedEvent,
-  PersistentEvent,
-  PersistentSubscription,
-  PersistentSubscriptionInfo,
-  PersistentSubscriptionSettings,
-  RecordedEvent,
+import {
+  EventNotHeldError,
+  type ParkedEvent,
+  type PersistentEvent,
+  type PersistentSubscription,
+  type PersistentSubscriptionInfo,
+  type PersistentSubscriptionSettings,
+  type RecordedEvent,
 } from '../../../ports/eventStore.ts';
 import { PersistentGroup, withDefaults, type Entry, type GroupSettings } from './persistentGroup.ts';
 import { EVENT_COLUMNS, fromTuple, type EventTuple } from './rows.ts';
@@ -203,11 +204,14 @@ class Consumer implements PersistentSubscription {
     return iterateBatches(this, 1);
   }
 
+  /** Once closed, its events were handed back: settling one now could settle another consumer's hold. */
   async ack(e: PersistentEvent): Promise<void> {
+    if (this.closed) throw new EventNotHeldError(e.event.position, 'this consumer was closed');
     this.group.settle(e.event.position, 'ack', '');
   }
 
   async nack(action: 'retry' | 'park' | 'skip', reason: string, e: PersistentEvent): Promise<void> {
+    if (this.closed) throw new EventNotHeldError(e.event.position, 'this consumer was closed');
     this.group.settle(e.event.position, action, reason);
   }
 
