@@ -36,7 +36,9 @@ describe('EventStoreDB errors that mean "not now"', () => {
     const missing = convertToCommandError(esdbError(grpc.status.NOT_FOUND, 'persistent-subscription-does-not-exist', 'Subscription group g on stream $all does not exist.', { 'stream-name': '$all', 'group-name': 'g' }));
     const denied = convertToCommandError(esdbError(grpc.status.PERMISSION_DENIED, 'access-denied', 'Access denied'));
     const other = new UnknownError(undefined, 'Could not recognize something else');
-    for (const error of [missing, denied, other, new Error('plain')]) {
+    // The group was deleted (recreated with another filter, perhaps): reconnecting could apply a stale filter.
+    const dropped = convertToCommandError(esdbError(grpc.status.CANCELLED, 'persistent-subscription-dropped', 'Subscription group g on stream $all was deleted.', { 'stream-name': '$all', 'group-name': 'g' }));
+    for (const error of [missing, denied, other, dropped, new Error('plain')]) {
       assert.equal(isTransient(error), false, String(error));
       assert.equal(toPortError(error), error);
     }

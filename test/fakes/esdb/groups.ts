@@ -5,6 +5,7 @@
  * engine's. ESDB bounds in-flight events per consumer (its bufferSize), which the Read handler
  * enforces, so the engine's group-wide bound is set out of the way.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { SqliteEventStore } from '../../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
 import type { RecordedEvent } from '../../../src/ports/eventStore.ts';
@@ -14,7 +15,8 @@ type CreateSettings = InstanceType<typeof persistentPb.CreateReq.Settings> | Ins
 type AllOptions = InstanceType<typeof persistentPb.CreateReq.AllOptions>;
 
 export interface GroupDef {
-  startFrom: 'start' | 'end';
+  /** A number: the position of $all it starts at (inclusive), as ESDB's start position. */
+  startFrom: 'start' | 'end' | number;
   filter: { on: 'stream' | 'type' | undefined; prefixes: string[]; regex: string };
   maxRetryCount: number;
   messageTimeoutMs: number;
@@ -24,11 +26,13 @@ export interface GroupDef {
   minCheckpointCount: number;
   maxCheckpointCount: number;
   checkpointAfterMs: number;
+  /** The engine's group behind it: a group deleted and created again is a new one, with no checkpoint. */
+  engine: string;
 }
 
 const ENGINE_IN_FLIGHT = 10_000;
 
-export function settingsOf(s: CreateSettings | undefined): Omit<GroupDef, 'startFrom' | 'filter'> {
+export function settingsOf(s: CreateSettings | undefined): Omit<GroupDef, 'startFrom' | 'filter' | 'engine'> {
   return {
     maxRetryCount: s?.getMaxRetryCount() ?? 10,
     messageTimeoutMs: s?.hasMessageTimeoutMs() ? s.getMessageTimeoutMs() : Number(s?.getMessageTimeoutTicks() ?? 300_000_000) / 10_000,
@@ -44,8 +48,9 @@ export function settingsOf(s: CreateSettings | undefined): Omit<GroupDef, 'start
 export function sourceOf(all: AllOptions): Pick<GroupDef, 'startFrom' | 'filter'> {
   const f = all.getFilter();
   const expr = f?.getStreamIdentifier() ?? f?.getEventType();
+  const position = all.getPosition();
   return {
-    startFrom: all.hasEnd() ? 'end' : 'start',
+    startFrom: position ? Number(position.getCommitPosition()) : all.hasEnd() ? 'end' : 'start',
     filter: { on: f?.hasStreamIdentifier() ? 'stream' : f?.hasEventType() ? 'type' : undefined, prefixes: expr?.getPrefixList() ?? [], regex: expr?.getRegex() ?? '' },
   };
 }
@@ -69,22 +74,44 @@ export class Groups {
     return this.defs.get(name);
   }
 
+  /** The group's filter, and its start when that is a position (events before it are not the group's). */
   matches(name: string): (e: RecordedEvent) => boolean {
-    const f = this.defs.get(name)?.filter;
-    return filterPredicate(f?.on, f?.prefixes ?? [], f?.regex ?? '');
+    const def = this.defs.get(name);
+    const f = def?.filter;
+    const filter = filterPredicate(f?.on, f?.prefixes ?? [], f?.regex ?? '');
+    const from = typeof def?.startFrom === 'number' ? def.startFrom : 0;
+    return (e) => e.position >= from && filter(e);
+  }
+
+  /** The engine's name for the group, for its consumers, info and parked events. */
+  engine(name: string): string {
+    return this.defs.get(name)?.engine ?? name;
+  }
+
+  async create(name: string, def: Omit<GroupDef, 'engine'>): Promise<void> {
+    await this.put(name, { ...def, engine: `${name}~${randomUUID().slice(0, 8)}` });
+  }
+
+  delete(name: string): void {
+    this.defs.delete(name);
+    this.save();
   }
 
   async put(name: string, def: GroupDef): Promise<void> {
     const { on, prefixes, regex } = def.filter;
-    await this.store.ensurePersistentSubscription(name, {
+    await this.store.ensurePersistentSubscription(def.engine, {
       // Only plain stream prefixes narrow the engine's reads; other filters are applied on delivery.
       filter: on === 'stream' && !regex ? { streamPrefixes: prefixes } : {},
-      startFrom: def.startFrom,
+      startFrom: def.startFrom === 'end' ? 'end' : 'start',
       maxRetryCount: def.maxRetryCount,
       messageTimeoutMs: def.messageTimeoutMs,
       maxInFlight: ENGINE_IN_FLIGHT,
     });
     this.defs.set(name, def);
+    this.save();
+  }
+
+  private save(): void {
     writeFileSync(this.file, JSON.stringify(Object.fromEntries(this.defs)));
   }
 }

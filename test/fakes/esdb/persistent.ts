@@ -1,6 +1,6 @@
 /**
  * Test fixture, not product: the PersistentSubscriptions service of the EventStoreDB gRPC test
- * server, for groups on $all only: Create, Update, GetInfo, ReplayParked and Read (bidirectional:
+ * server, for groups on $all only: Create, Update, Delete, GetInfo, ReplayParked and Read (bidirectional:
  * events out, ack / nack in). Each Read connection holds at most its bufferSize unacknowledged
  * events and takes one event at a time from the group, so connected consumers share the work
  * round-robin, as ESDB's default consumer strategy does.
@@ -31,9 +31,10 @@ type ReadCall = grpc.ServerDuplexStream<InstanceType<Pb['ReadReq']>, InstanceTyp
 
 /** The service, and `drop(error)`: ends every consumer connection with that error, as a node going away does. */
 export function persistentService(store: SqliteEventStore, groups: Groups, faults: Faults) {
-  const reads = new Set<ReadCall>();
-  const drop = (error: grpc.ServiceError) => {
-    for (const call of reads) call.emit('error', error);
+  /** Open consumer calls, with their group once they have named it. */
+  const reads = new Map<ReadCall, string | undefined>();
+  const drop = (error: grpc.ServiceError, group?: string) => {
+    for (const [call, of] of reads) if (group === undefined || of === group) call.emit('error', error);
   };
   const service = {
     create: unary(async (req: InstanceType<Pb['CreateReq']>) => {
@@ -42,7 +43,7 @@ export function persistentService(store: SqliteEventStore, groups: Groups, fault
       if (!o || !all) throw notAll();
       const group = o.getGroupName();
       if (groups.get(group)) throw esdbError(grpc.status.ALREADY_EXISTS, 'persistent-subscription-exists', `Subscription group ${group} on stream $all exists.`, { 'stream-name': '$all', 'group-name': group });
-      await groups.put(group, { ...sourceOf(all), ...settingsOf(o.getSettings()) });
+      await groups.create(group, { ...sourceOf(all), ...settingsOf(o.getSettings()) });
       return new persistentPb.CreateResp();
     }),
 
@@ -60,8 +61,8 @@ export function persistentService(store: SqliteEventStore, groups: Groups, fault
       const group = req.getOptions()?.getGroupName() ?? '';
       const def = groups.get(group);
       if (!def) throw missing(group);
-      const info = await store.persistentSubscriptionInfo(group);
-      const start = def.startFrom === 'end' ? 'C:-1/P:-1' : 'C:0/P:0';
+      const info = await store.persistentSubscriptionInfo(def.engine);
+      const start = typeof def.startFrom === 'number' ? `C:${def.startFrom}/P:${def.startFrom}` : def.startFrom === 'end' ? 'C:-1/P:-1' : 'C:0/P:0';
       const s = new persistentPb.SubscriptionInfo()
         .setEventSource('$all').setGroupName(group).setStatus('Live').setStartFrom(start)
         .setLastCheckpointedEventPosition(`C:${info.checkpoint}/P:${info.checkpoint}`).setLastKnownEventPosition('')
@@ -73,16 +74,27 @@ export function persistentService(store: SqliteEventStore, groups: Groups, fault
       return new persistentPb.GetInfoResp().setSubscriptionInfo(s);
     }),
 
+    /** Deletes the group, its checkpoint and parked list; its consumers are dropped, as ESDB does. */
+    delete: unary(async (req: InstanceType<Pb['DeleteReq']>) => {
+      const o = req.getOptions();
+      if (!o?.hasAll()) throw notAll();
+      const group = o.getGroupName();
+      if (!groups.get(group)) throw missing(group);
+      groups.delete(group);
+      drop(esdbError(grpc.status.CANCELLED, 'persistent-subscription-dropped', `Subscription group ${group} on stream $all was deleted.`, { 'stream-name': '$all', 'group-name': group }), group);
+      return new persistentPb.DeleteResp();
+    }),
+
     replayParked: unary(async (req: InstanceType<Pb['ReplayParkedReq']>) => {
       const group = req.getOptions()?.getGroupName() ?? '';
       if (!groups.get(group)) throw missing(group);
-      await store.replayParked(group);
+      await store.replayParked(groups.engine(group));
       return new persistentPb.ReplayParkedResp();
     }),
 
     read(call: ReadCall) {
       let connection: Connection | undefined;
-      reads.add(call);
+      reads.set(call, undefined);
       call.on('data', (req: InstanceType<Pb['ReadReq']>) => {
         const options = req.getOptions();
         if (options) {
@@ -91,7 +103,8 @@ export function persistentService(store: SqliteEventStore, groups: Groups, fault
           if (fault) return call.emit('error', fault);
           if (!options.hasAll()) return call.emit('error', notAll());
           if (!groups.get(group)) return call.emit('error', missing(group));
-          connection = new Connection(store, groups.matches(group), group, Math.max(1, options.getBufferSize()), call);
+          reads.set(call, group);
+          connection = new Connection(store, groups.matches(group), groups.engine(group), group, Math.max(1, options.getBufferSize()), call);
           return;
         }
         const ack = req.getAck();
@@ -109,7 +122,7 @@ export function persistentService(store: SqliteEventStore, groups: Groups, fault
       call.on('error', close);
     },
   };
-  return { drop, service };
+  return { drop: (error: grpc.ServiceError) => drop(error), service };
 }
 
 /** One consumer connection: pulls from the group while it has free slots, pushes to the client. */
@@ -122,11 +135,12 @@ class Connection {
   constructor(
     store: SqliteEventStore,
     private readonly matches: (e: PersistentEvent['event']) => boolean,
+    engine: string,
     group: string,
     private readonly bufferSize: number,
     private readonly call: grpc.ServerDuplexStream<unknown, unknown>,
   ) {
-    this.consumer = store.connectPersistentSubscription(group);
+    this.consumer = store.connectPersistentSubscription(engine);
     void this.pump(group);
   }
 

@@ -6,7 +6,7 @@
  *
  * Covers what the adapter uses: ServerFeatures.GetSupportedMethods, Streams.Append/Read (streams,
  * $all, subscriptions to $all with filters, parked-message streams), PersistentSubscriptions
- * Create/Update/Read/GetInfo/ReplayParked for $all. Not covered: BatchAppend (not advertised, so
+ * Create/Update/Delete/Read/GetInfo/ReplayParked for $all. Not covered: BatchAppend (not advertised, so
  * the client falls back to Append), deletes, stream subscriptions, persistent subscriptions to
  * streams, projections, users, gossip (a single-host connection string makes no gossip call), TLS.
  */
@@ -42,7 +42,7 @@ function supportedMethods() {
     .setMethodsList([
       method(streams, 'Read'),
       method(streams, 'Append'),
-      ...['Create', 'Update', 'Read', 'GetInfo', 'ReplayParked'].map((name) => method(persistent, name, ['stream', 'all'])),
+      ...['Create', 'Update', 'Delete', 'Read', 'GetInfo', 'ReplayParked'].map((name) => method(persistent, name, ['stream', 'all'])),
     ]);
 }
 
@@ -56,7 +56,7 @@ export async function startEsdbTestServer(file: string, port = 0): Promise<EsdbT
     getSupportedMethods: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, supportedMethods()),
   });
   const faults = new Faults();
-  server.addService(streamsGrpc.StreamsService, streamsService(() => store, faults));
+  server.addService(streamsGrpc.StreamsService, streamsService(() => store, faults, (group) => groups.engine(group)));
   const persistent = persistentService(store, groups, faults);
   server.addService(persistentGrpc.PersistentSubscriptionsService, persistent.service);
   const bound = await new Promise<number>((resolve, reject) => {

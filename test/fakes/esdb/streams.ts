@@ -25,7 +25,8 @@ export function eventResp(e: RecordedEvent, link?: { record: RecordedEvent; data
   return new streamsPb.ReadResp().setEvent(read);
 }
 
-export function streamsService(store: () => SqliteEventStore, faults: Faults) {
+/** `engineOf`: the embedded engine's name for a persistent subscription group (see groups.ts). */
+export function streamsService(store: () => SqliteEventStore, faults: Faults, engineOf: (group: string) => string) {
   return {
     append(call: grpc.ServerReadableStream<AppendReq, AppendResp>, callback: grpc.sendUnaryData<AppendResp>) {
       let stream = '';
@@ -71,7 +72,7 @@ export function streamsService(store: () => SqliteEventStore, faults: Faults) {
       const options = call.request.getOptions();
       const fail = (error: unknown) => call.emit('error', error instanceof Error && 'code' in error ? error : esdbError(grpc.status.UNKNOWN, 'unknown', String(error)));
       if (!options) return fail(esdbError(grpc.status.INVALID_ARGUMENT, 'invalid-argument', 'missing options'));
-      const run = options.hasStream() ? readStream(call, options, store()) : options.hasSubscription() ? subscribeAll(call, options, store()) : readAll(call, options, store());
+      const run = options.hasStream() ? readStream(call, options, store(), engineOf) : options.hasSubscription() ? subscribeAll(call, options, store()) : readAll(call, options, store());
       run.then(() => call.end(), fail);
     },
   };
@@ -80,7 +81,7 @@ export function streamsService(store: () => SqliteEventStore, faults: Faults) {
 type Options = InstanceType<typeof streamsPb.ReadReq.Options>;
 type Call = grpc.ServerWritableStream<ReadReq, ReadResp>;
 
-async function readStream(call: Call, options: Options, store: SqliteEventStore): Promise<void> {
+async function readStream(call: Call, options: Options, store: SqliteEventStore, engineOf: (group: string) => string): Promise<void> {
   const stream = options.getStream()!;
   const name = streamName(stream.getStreamIdentifier());
   if (options.getReadDirection() !== streamsPb.ReadReq.Options.ReadDirection.FORWARDS || options.hasSubscription()) {
@@ -90,7 +91,7 @@ async function readStream(call: Call, options: Options, store: SqliteEventStore)
   const maxCount = Number(options.getCount());
   const group = parkedStreamGroup(name);
   const entries = group !== undefined
-    ? (await readParkedStream(store, name, group, fromRevision, maxCount)).map((p) => (options.getResolveLinks() ? eventResp(p.event, p.link) : eventResp(p.link.record)))
+    ? (await readParkedStream(store, name, engineOf(group), fromRevision, maxCount)).map((p) => (options.getResolveLinks() ? eventResp(p.event, p.link) : eventResp(p.link.record)))
     : (await store.readStream(name, { fromRevision, maxCount })).map((e) => eventResp(e));
   if (entries.length === 0 && (group !== undefined || (await store.readStream(name, { maxCount: 1 })).length === 0)) {
     await send(call, new streamsPb.ReadResp().setStreamNotFound(new streamsPb.ReadResp.StreamNotFound().setStreamIdentifier(streamId(name))));

@@ -16,8 +16,8 @@ import {
   type ParkedEvent, type PersistentSubscriptionSettings, type RecordedEvent,
 } from '../../../ports/eventStore.ts';
 import type { ServerFilter } from './filters.ts';
-import { toPortError } from './errors.ts';
-import { groupSizing, parkedFromLink, toRecorded } from './records.ts';
+import { isMissingGroup, toPortError } from './errors.ts';
+import { groupSizing, parkedFromLink, toRecorded, type GroupStart } from './records.ts';
 
 export interface LiveFeed<T> {
   events: AsyncIterable<T>;
@@ -45,8 +45,11 @@ function toClientFilter(filter: ServerFilter): Filter {
   return filter.on === 'stream' ? streamNameFilter({ prefixes: filter.prefixes }) : eventTypeFilter({ prefixes: filter.prefixes });
 }
 
-function groupSettings(s: PersistentSubscriptionSettings): PersistentSubscriptionToAllSettings {
-  return persistentSubscriptionToAllSettingsFromDefaults({ ...groupSizing(s), startFrom: s.startFrom === 'end' ? END : START });
+/** Where a group starts; a position is the event it starts at (ESDB's start is inclusive). */
+const startOf = (from: GroupStart): ReadPosition => (from === 'start' ? START : from === 'end' ? END : { commit: BigInt(from), prepare: BigInt(from) });
+
+function groupSettings(s: PersistentSubscriptionSettings, from: GroupStart = s.startFrom ?? 'start'): PersistentSubscriptionToAllSettings {
+  return persistentSubscriptionToAllSettingsFromDefaults({ ...groupSizing(s), startFrom: startOf(from) });
 }
 
 export class EsdbClient {
@@ -118,16 +121,35 @@ export class EsdbClient {
     return { events: events(), stop: async () => { await sub.unsubscribe(); sub.destroy(); } };
   }
 
-  async ensureGroup(group: string, input: PersistentSubscriptionSettings, filter: ServerFilter): Promise<void> {
-    const settings = groupSettings(input);
+  /** Creates the group (from `from`, else where the settings say); false when it exists already. */
+  async createGroup(group: string, input: PersistentSubscriptionSettings, filter: ServerFilter, from?: GroupStart): Promise<boolean> {
     try {
-      await this.client.createPersistentSubscriptionToAll(group, settings, { filter: toClientFilter(filter) });
+      await this.client.createPersistentSubscriptionToAll(group, groupSettings(input, from), { filter: toClientFilter(filter) });
+      return true;
     } catch (error) {
-      if (!(error instanceof PersistentSubscriptionExistsError)) throw toPortError(error);
-      // An update restarts the group and drops its consumers, so only update when something changed.
-      const current = (await this.client.getPersistentSubscriptionToAllInfo(group).catch((e: unknown) => { throw toPortError(e); })).settings;
-      const keys = ['maxRetryCount', 'messageTimeout', 'readBatchSize', 'historyBufferSize', 'liveBufferSize', 'checkPointLowerBound', 'checkPointAfter'] as const;
-      if (keys.some((k) => current[k] !== settings[k])) await this.client.updatePersistentSubscriptionToAll(group, settings).catch((e: unknown) => { throw toPortError(e); });
+      if (error instanceof PersistentSubscriptionExistsError) return false;
+      throw toPortError(error);
+    }
+  }
+
+  /** An update restarts the group and drops its consumers, so it is sent only when a size or timeout changed. It cannot change the filter. */
+  async updateGroupSettings(group: string, input: PersistentSubscriptionSettings): Promise<void> {
+    const settings = groupSettings(input);
+    const keys = ['maxRetryCount', 'messageTimeout', 'readBatchSize', 'historyBufferSize', 'liveBufferSize', 'checkPointLowerBound', 'checkPointAfter'] as const;
+    try {
+      const current = (await this.client.getPersistentSubscriptionToAllInfo(group)).settings;
+      if (keys.some((k) => current[k] !== settings[k])) await this.client.updatePersistentSubscriptionToAll(group, settings);
+    } catch (error) {
+      throw toPortError(error);
+    }
+  }
+
+  /** Deletes the group with its checkpoint and parked list, and drops its consumers; a missing group is no error. */
+  async deleteGroup(group: string): Promise<void> {
+    try {
+      await this.client.deletePersistentSubscriptionToAll(group);
+    } catch (error) {
+      if (!isMissingGroup(error)) throw toPortError(error);
     }
   }
 
@@ -162,12 +184,15 @@ export class EsdbClient {
     };
   }
 
-  async groupInfo(group: string): Promise<{ checkpoint: number; inFlight: number; parked: number; readBatchSize: number }> {
+  /** `resumeFrom`: where the group would go on from, its last checkpoint or else its start. */
+  async groupInfo(group: string): Promise<{ checkpoint: number; inFlight: number; parked: number; readBatchSize: number; resumeFrom: GroupStart }> {
     try {
       const info = await this.client.getPersistentSubscriptionToAllInfo(group);
       const checkpoint = info.stats.lastCheckpointedEventPosition;
+      const start = info.settings.startFrom;
       return {
         checkpoint: checkpoint ? Number(checkpoint.commit) : 0,
+        resumeFrom: checkpoint ? Number(checkpoint.commit) : start === START ? 'start' : start === END ? 'end' : Number(start.commit),
         inFlight: info.stats.totalInFlightMessages,
         parked: Number(info.stats.parkedMessageCount),
         readBatchSize: info.settings.readBatchSize,

@@ -18,6 +18,7 @@ import {
 import { matchesFilter, type EventFilter } from '../../../ports/eventFilter.ts';
 import { EsdbCatchUpSubscription } from './catchUpSubscription.ts';
 import { EsdbClient } from './client.ts';
+import { ensureGroup } from './ensureGroup.ts';
 import { serverFilter } from './filters.ts';
 import { EsdbPersistentSubscription } from './persistentSubscription.ts';
 
@@ -87,7 +88,7 @@ export class EsdbEventStore implements EventStore {
   }
 
   async ensurePersistentSubscription(group: string, settings: PersistentSubscriptionSettings): Promise<void> {
-    await this.client.ensureGroup(group, settings, serverFilter(settings.filter));
+    await ensureGroup(this.client, group, settings, serverFilter(settings.filter), this.logger?.child({ group }));
     this.groups.set(group, { filter: settings.filter, maxInFlight: settings.maxInFlight });
   }
 

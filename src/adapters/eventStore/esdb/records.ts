@@ -1,5 +1,8 @@
 import type { JsonObject, ParkedEvent, PersistentSubscriptionSettings, RecordedEvent } from '../../../ports/eventStore.ts';
 
+/** Where a persistent subscription group starts: $all's start or end, or the position of the event it starts at. */
+export type GroupStart = 'start' | 'end' | number;
+
 /** Shapes of the SDK's records, stated structurally so that only client.ts imports the SDK. */
 export interface ClientRecord {
   id: string;
