@@ -80,6 +80,18 @@ describe('EventStoreDB adapter: lost connection', () => {
     }
   });
 
+  it('closes after reads of the head (a read left before its end kept dispose() waiting for ever)', async () => {
+    const { server, cleanup } = await esdbServer();
+    const store = createEsdbEventStore(server.url);
+    try {
+      await store.append(`${uniquePrefix()}s`, [ev('A', 1)], 'no_stream');
+      for (let i = 0; i < 3; i++) assert.ok((await store.headPosition()) > 0);
+      await within(5000, 'close', store.close());
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('maps an unreachable server to EventStoreUnavailableError', async () => {
     const { server, cleanup } = await esdbServer();
     await server.stop();

@@ -102,15 +102,20 @@ export class EsdbClient {
     return { events: events.slice(0, max), more: raw >= max + 1 };
   }
 
+  /**
+   * Reads the one event to the end of the call rather than returning from inside the loop: a read
+   * left before its end stays among the SDK's open streams, and dispose() waits for it forever.
+   */
   async head(): Promise<number> {
+    let head = 0;
     try {
       for await (const r of this.client.readAll({ fromPosition: END, direction: BACKWARDS, maxCount: 1 })) {
-        if (r.event) return Number(r.event.position.commit);
+        if (r.event) head = Number(r.event.position.commit);
       }
     } catch (error) {
       throw toPortError(error);
     }
-    return 0;
+    return head;
   }
 
   subscribeAll(after: number, filter: ServerFilter): LiveFeed<RecordedEvent> {
