@@ -7,7 +7,10 @@
  * - a stream's first event has revision 0; `nextExpectedRevision` after appending is the revision
  *   of the last event written;
  * - global positions are strictly increasing integers (EventStoreDB's commit position, which stays
- *   far below 2^53); position 0 means "before the first event".
+ *   far below 2^53); position 0 means "before the first event". They are not consecutive (ESDB's
+ *   are byte offsets in its log), so a position is only ever one a store gave: an event's, an
+ *   append's, `headPosition()`, a group's checkpoint. A number computed from them (p - 1, a
+ *   midpoint) is not one, and EventStoreDB refuses to read from it.
  */
 
 import type { EventFilter } from './eventFilter.ts';
@@ -55,7 +58,7 @@ export interface ReadStreamOptions {
 }
 
 export interface ReadAllOptions {
-  /** Exclusive: events with a position greater than this. Default 0 (from the start). */
+  /** Exclusive: events with a position greater than this. Default 0 (from the start); otherwise a position the store gave (see the numbering above). */
   fromPosition?: number;
   maxCount?: number;
   filter?: EventFilter;

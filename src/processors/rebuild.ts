@@ -73,16 +73,24 @@ export async function rebuildAll(events: EventStore, readModels: ReadModelStore,
   return run.until === undefined ? run.finishAndSwap() : run.finishUntil(run.until);
 }
 
-/** The position of the last event written at or before `iso` (0 when none): a binary search on `created`. */
+/** Log events read per round trip while looking for a time. */
+const POSITION_AT_PAGE = 1000;
+
+/**
+ * The position of the last event written at or before `iso` (0 when none). Positions are not
+ * consecutive (EventStoreDB's are byte offsets, and it reads only from an event's), so there is no
+ * bisecting them: the log is read in pages from its start up to the first event written after
+ * `iso`, taking `created` to grow with the position. The rebuild that follows reads as far.
+ */
 export async function positionAt(events: EventStore, iso: string): Promise<number> {
   const limit = Date.parse(iso);
-  let lo = 0;
-  let hi = await events.headPosition();
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    const [first] = await events.readAll({ fromPosition: mid - 1, maxCount: 1 });
-    if (first && first.position <= hi && first.created <= limit) lo = first.position;
-    else hi = mid - 1;
+  let found = 0;
+  for (;;) {
+    const page = await events.readAll({ fromPosition: found, maxCount: POSITION_AT_PAGE });
+    for (const e of page) {
+      if (e.created > limit) return found;
+      found = e.position;
+    }
+    if (page.length < POSITION_AT_PAGE) return found;
   }
-  return lo;
 }

@@ -137,6 +137,19 @@ export function eventStoreContract(adapter: string, makeHarness: () => Promise<E
       assert.ok((await store.headPosition()) >= (positions[2] ?? Infinity));
     }));
 
+    it('reads $all after any position it gave (an append\'s, an event\'s, the head), the only positions there are to read from', run(async (store) => {
+      const prefix = uniquePrefix();
+      const filter = { streamPrefixes: [prefix] };
+      const before = await store.headPosition();
+      const first = await store.append(`${prefix}a`, [ev('P', 1), ev('P', 2)], 'no_stream');
+      const last = await store.append(`${prefix}b`, [ev('P', 3)], 'no_stream');
+      const [one] = await store.readAll({ fromPosition: before, filter, maxCount: 1 });
+      assert.deepEqual((await store.readAll({ fromPosition: one!.position, filter })).map((e) => e.data.n), [2, 3]);
+      assert.deepEqual((await store.readAll({ fromPosition: first.position, filter })).map((e) => e.data.n), [3]);
+      assert.deepEqual(await store.readAll({ fromPosition: last.position, filter }), []);
+      assert.deepEqual(await store.readAll({ fromPosition: await store.headPosition(), filter }), []);
+    }));
+
     it('filters by a data field: equal to the value, or an array holding it; any of several matches passes', run(async (store) => {
       const prefix = uniquePrefix();
       const before = await store.headPosition();

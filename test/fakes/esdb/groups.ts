@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { SqliteEventStore } from '../../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
 import type { RecordedEvent } from '../../../src/ports/eventStore.ts';
-import { filterPredicate, type persistentPb } from './proto.ts';
+import { filterPredicate, fromWire, type persistentPb } from './proto.ts';
 
 type CreateSettings = InstanceType<typeof persistentPb.CreateReq.Settings> | InstanceType<typeof persistentPb.UpdateReq.Settings>;
 type AllOptions = InstanceType<typeof persistentPb.CreateReq.AllOptions>;
@@ -50,7 +50,7 @@ export function sourceOf(all: AllOptions): Pick<GroupDef, 'startFrom' | 'filter'
   const expr = f?.getStreamIdentifier() ?? f?.getEventType();
   const position = all.getPosition();
   return {
-    startFrom: position ? Number(position.getCommitPosition()) : all.hasEnd() ? 'end' : 'start',
+    startFrom: position ? fromWire(Number(position.getCommitPosition())) : all.hasEnd() ? 'end' : 'start',
     filter: { on: f?.hasStreamIdentifier() ? 'stream' : f?.hasEventType() ? 'type' : undefined, prefixes: expr?.getPrefixList() ?? [], regex: expr?.getRegex() ?? '' },
   };
 }

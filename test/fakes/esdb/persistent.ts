@@ -10,7 +10,7 @@ import type { SqliteEventStore } from '../../../src/adapters/eventStore/sqlite/s
 import type { NackAction, PersistentEvent } from '../../../src/ports/eventStore.ts';
 import type { Faults } from './faults.ts';
 import { settingsOf, sourceOf, type Groups } from './groups.ts';
-import { esdbError, fillRecord, persistentPb, send } from './proto.ts';
+import { esdbError, fillRecord, persistentPb, send, toWire } from './proto.ts';
 
 type Pb = typeof persistentPb;
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
@@ -62,10 +62,10 @@ export function persistentService(store: SqliteEventStore, groups: Groups, fault
       const def = groups.get(group);
       if (!def) throw missing(group);
       const info = await store.persistentSubscriptionInfo(def.engine);
-      const start = typeof def.startFrom === 'number' ? `C:${def.startFrom}/P:${def.startFrom}` : def.startFrom === 'end' ? 'C:-1/P:-1' : 'C:0/P:0';
+      const start = typeof def.startFrom === 'number' ? `C:${toWire(def.startFrom)}/P:${toWire(def.startFrom)}` : def.startFrom === 'end' ? 'C:-1/P:-1' : 'C:0/P:0';
       const s = new persistentPb.SubscriptionInfo()
         .setEventSource('$all').setGroupName(group).setStatus('Live').setStartFrom(start)
-        .setLastCheckpointedEventPosition(`C:${info.checkpoint}/P:${info.checkpoint}`).setLastKnownEventPosition('')
+        .setLastCheckpointedEventPosition(`C:${toWire(info.checkpoint)}/P:${toWire(info.checkpoint)}`).setLastKnownEventPosition('')
         .setTotalInFlightMessages(info.inFlight).setOutstandingMessagesCount(info.inFlight).setParkedMessageCount(String(info.parked))
         .setMaxRetryCount(def.maxRetryCount).setMessageTimeoutMilliseconds(def.messageTimeoutMs).setReadBatchSize(def.readBatchSize)
         .setBufferSize(def.historyBufferSize).setLiveBufferSize(def.liveBufferSize).setMinCheckPointCount(def.minCheckpointCount)
@@ -161,7 +161,7 @@ class Connection {
       this.held.set(e.event.id, e);
       const read = new persistentPb.ReadResp.ReadEvent()
         .setEvent(fillRecord(new persistentPb.ReadResp.ReadEvent.RecordedEvent(), e.event))
-        .setCommitPosition(String(e.event.position))
+        .setCommitPosition(String(toWire(e.event.position)))
         .setRetryCount(e.retryCount);
       if (!(await send(this.call, new persistentPb.ReadResp().setEvent(read)))) break;
       // Yield before taking the next event, so other connections of the group get their turn.

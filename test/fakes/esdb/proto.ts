@@ -34,13 +34,29 @@ export function parseJson(bytes: Uint8Array): JsonObject {
   }
 }
 
+/**
+ * ESDB's positions are byte offsets in its log, so most numbers are not the position of an event,
+ * and ESDB will not read from one. The test server's positions on the wire are the engine's spread
+ * out by this factor, so that a reader that computes a position (p - 1, a midpoint) instead of
+ * using one it was given fails here as it would there.
+ */
+const SPREAD = 128;
+
+export const toWire = (enginePosition: number): number => enginePosition * SPREAD;
+
+/** The engine's position for one given on the wire; an error, as ESDB answers, when no event starts there. */
+export function fromWire(wirePosition: number): number {
+  if (wirePosition % SPREAD !== 0) throw esdbError(grpc.status.INVALID_ARGUMENT, 'invalid-argument', `test server: ${wirePosition} is not the position of an event in $all`);
+  return wirePosition / SPREAD;
+}
+
 /** Fills a recorded-event message. `created` goes on the wire as .NET ticks since the Unix epoch. */
 export function fillRecord<M extends RecordMessage>(m: M, e: RecordedEvent, raw?: { data: Uint8Array; metadata: Uint8Array; contentType: string }): M {
   m.setId(uuid(e.id));
   m.setStreamIdentifier(streamId(e.streamName));
   m.setStreamRevision(String(e.revision));
-  m.setCommitPosition(String(e.position));
-  m.setPreparePosition(String(e.position));
+  m.setCommitPosition(String(toWire(e.position)));
+  m.setPreparePosition(String(toWire(e.position)));
   const map = m.getMetadataMap();
   map.set('type', e.type);
   map.set('content-type', raw?.contentType ?? 'application/json');

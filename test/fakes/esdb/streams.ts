@@ -10,7 +10,7 @@ import { WrongExpectedRevisionError, type EventData, type ExpectedRevision, type
 import type { SqliteEventStore } from '../../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
 import type { Faults } from './faults.ts';
 import { parkedStreamGroup, readParkedStream } from './parked.ts';
-import { esdbError, fillRecord, filterPredicate, parseJson, send, sharedPb, streamId, streamName, streamsPb } from './proto.ts';
+import { esdbError, fillRecord, filterPredicate, fromWire, parseJson, send, sharedPb, streamId, streamName, streamsPb, toWire } from './proto.ts';
 
 type ReadReq = InstanceType<typeof streamsPb.ReadReq>;
 type ReadResp = InstanceType<typeof streamsPb.ReadResp>;
@@ -21,7 +21,7 @@ export function eventResp(e: RecordedEvent, link?: { record: RecordedEvent; data
   const read = new streamsPb.ReadResp.ReadEvent();
   if (link) read.setLink(fillRecord(new streamsPb.ReadResp.ReadEvent.RecordedEvent(), link.record, { ...link, contentType: 'application/octet-stream' }));
   read.setEvent(fillRecord(new streamsPb.ReadResp.ReadEvent.RecordedEvent(), e));
-  read.setCommitPosition(String((link?.record ?? e).position));
+  read.setCommitPosition(String(toWire((link?.record ?? e).position)));
   return new streamsPb.ReadResp().setEvent(read);
 }
 
@@ -50,7 +50,7 @@ export function streamsService(store: () => SqliteEventStore, faults: Faults, en
         if (fault) return callback(fault);
         store().append(stream, events, expected).then(
           (r) => {
-            const position = new streamsPb.AppendResp.Position().setCommitPosition(String(r.position)).setPreparePosition(String(r.position));
+            const position = new streamsPb.AppendResp.Position().setCommitPosition(String(toWire(r.position))).setPreparePosition(String(toWire(r.position)));
             callback(null, new streamsPb.AppendResp().setSuccess(new streamsPb.AppendResp.Success().setCurrentRevision(String(r.nextExpectedRevision)).setPosition(position)));
           },
           (error: unknown) => {
@@ -110,7 +110,7 @@ async function readAll(call: Call, options: Options, store: SqliteEventStore): P
     for (const e of await store.readAll({ fromPosition: head - 1, maxCount: 1 })) await send(call, eventResp(e));
     return;
   }
-  const from = all.hasPosition() ? Number(all.getPosition()!.getCommitPosition()) - 1 : all.hasEnd() ? await store.headPosition() : 0;
+  const from = all.hasPosition() ? fromWire(Number(all.getPosition()!.getCommitPosition())) - 1 : all.hasEnd() ? await store.headPosition() : 0;
   for (const e of await store.readAll({ fromPosition: Math.max(0, from), maxCount: count })) {
     if (!(await send(call, eventResp(e)))) return;
   }
@@ -120,7 +120,7 @@ async function readAll(call: Call, options: Options, store: SqliteEventStore): P
 async function subscribeAll(call: Call, options: Options, store: SqliteEventStore): Promise<void> {
   if (!options.hasAll()) throw esdbError(grpc.status.UNIMPLEMENTED, 'unsupported', 'test server: subscriptions to $all only');
   const all = options.getAll()!;
-  const from = all.hasPosition() ? Number(all.getPosition()!.getCommitPosition()) : all.hasEnd() ? await store.headPosition() : 0;
+  const from = all.hasPosition() ? fromWire(Number(all.getPosition()!.getCommitPosition())) : all.hasEnd() ? await store.headPosition() : 0;
   const f = options.getFilter();
   const expr = f?.getStreamIdentifier() ?? f?.getEventType();
   const on = f?.hasStreamIdentifier() ? 'stream' : f?.hasEventType() ? 'type' : undefined;
