@@ -35,12 +35,14 @@ export function dataMatches(matches: readonly DataMatch[] | undefined, data: Jso
 /**
  * Whether an event passes a filter, exactly as the embedded store's SQL decides it: used where the
  * filter is applied in memory (the embedded store's log tail, EventStoreDB's client side, whose
- * server cannot look into data). System events ($-prefixed types: links, stream metadata,
- * persistent subscription checkpoints, statistics) are never application events, so they never
- * match: the embedded store has none, and consumers must not see EventStoreDB's.
+ * server cannot look into data). System events are never application events, so they never
+ * match: the embedded store has none, and consumers must not see EventStoreDB's. They are those
+ * of $-prefixed types (links, stream metadata, persistent subscription checkpoints, statistics)
+ * and any event in a $-prefixed stream, where ESDB also writes some under other types (its
+ * persistent subscription settings, `PersistentConfig1` in `$persistentSubscriptionConfig`).
  */
 export function matchesFilter(filter: EventFilter | undefined, e: { streamName: string; type: string; data: JsonObject }): boolean {
-  if (e.type.startsWith('$')) return false;
+  if (e.type.startsWith('$') || e.streamName.startsWith('$')) return false;
   const types = filter?.eventTypes ?? [];
   if (types.length > 0 && !types.includes(e.type)) return false;
   const prefixes = filter?.streamPrefixes ?? [];

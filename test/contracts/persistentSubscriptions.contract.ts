@@ -85,8 +85,8 @@ export function persistentContract(makeHarness: () => Promise<EventStoreHarness>
 
   it('persistent: parks after maxRetryCount, lists parked events and replays them', run(async (store) => {
     const g = await group(store, { maxRetryCount: 2 });
-    await g.append(7);
-    await g.append(8);
+    // Each event's own position: that of $all, not that of its parked link (a worker tells events apart by it).
+    const positions = [(await g.append(7)).position, (await g.append(8)).position];
     const sub = store.connectPersistentSubscription(g.name);
     let deliveriesOf7 = 0;
     let parked8 = false;
@@ -101,11 +101,13 @@ export function persistentContract(makeHarness: () => Promise<EventStoreHarness>
       return list.length === 2 ? list : undefined;
     });
     assert.deepEqual(parked.map((p) => p.event.data.n).sort(), [7, 8]);
+    assert.deepEqual(parked.map((p) => p.event.position).sort((a, b) => a - b), positions);
     assert.ok(parked.some((p) => p.reason.includes('poison')));
     assert.equal((await store.persistentSubscriptionInfo(g.name)).parked, 2);
     assert.equal(await store.replayParked(g.name), 2);
     const replayed = await takeN(sub, 2);
     assert.deepEqual(replayed.map((p) => p.event.data.n).sort(), [7, 8]);
+    assert.deepEqual(replayed.map((p) => p.event.position).sort((a, b) => a - b), positions);
     for (const e of replayed) await sub.ack(e);
     await eventually(3000, 'parked list emptied', async () => ((await store.listParked(g.name)).length === 0 ? true : undefined));
     await sub.close();

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SqliteEventStore } from '../../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
 import type { RecordedEvent } from '../../../src/ports/eventStore.ts';
-import { json } from './proto.ts';
+import { json, toWire } from './proto.ts';
 
 const PARKED = /^\$persistentsubscription-\$all::(.+)-parked$/;
 
@@ -16,23 +16,34 @@ export function parkedStreamGroup(stream: string): string | undefined {
 
 export interface ParkedLink {
   event: RecordedEvent;
-  link: { record: RecordedEvent; data: Uint8Array; metadata: Uint8Array };
+  link: Link;
 }
 
-export async function readParkedStream(store: SqliteEventStore, stream: string, group: string, fromRevision: number, maxCount: number): Promise<ParkedLink[]> {
-  const parked = await store.listParked(group, { limit: 1_000_000 }).catch(() => []);
-  return parked.slice(fromRevision, fromRevision + maxCount).map((p, i) => {
-    const metadata = { reason: p.reason, added: new Date(p.parkedAt).toISOString(), subscriptionEventNumber: p.event.revision };
-    const record: RecordedEvent = {
-      id: randomUUID(),
-      streamName: stream,
-      revision: fromRevision + i,
-      position: p.event.position,
-      type: '$>',
-      data: {},
-      metadata,
-      created: p.parkedAt,
-    };
-    return { event: p.event, link: { record, data: Buffer.from(`${p.event.revision}@${p.event.streamName}`, 'utf8'), metadata: json(metadata) } };
-  });
+/** A link event ($>) of a parked stream, with its position in $all as it goes on the wire. */
+export interface Link {
+  record: RecordedEvent;
+  data: Uint8Array;
+  metadata: Uint8Array;
+  wirePosition: string;
+}
+
+/**
+ * What ESDB puts in a resolved event's position when the read has none for it (a stream read that
+ * resolves a link): -1, as the unsigned 64-bit number it goes out as.
+ */
+export const NO_POSITION = '18446744073709551615';
+
+/**
+ * The link ESDB writes to the parked stream when it parks `event`. It has a position of its own in
+ * $all, after its event's; here one between two of the engine's events, where no reader goes.
+ */
+export function parkedLink(stream: string, event: RecordedEvent, revision: number, reason: string, parkedAt: number): Link {
+  const metadata = { reason, added: new Date(parkedAt).toISOString(), subscriptionEventNumber: event.revision };
+  const record: RecordedEvent = { id: randomUUID(), streamName: stream, revision, position: event.position, type: '$>', data: {}, metadata, created: parkedAt };
+  return { record, data: Buffer.from(`${event.revision}@${event.streamName}`, 'utf8'), metadata: json(metadata), wirePosition: String(toWire(event.position) + 1) };
+}
+
+export async function readParkedStream(store: SqliteEventStore, stream: string, engineGroup: string, fromRevision: number, maxCount: number): Promise<ParkedLink[]> {
+  const parked = await store.listParked(engineGroup, { limit: 1_000_000 }).catch(() => []);
+  return parked.slice(fromRevision, fromRevision + maxCount).map((p, i) => ({ event: p.event, link: parkedLink(stream, p.event, fromRevision + i, p.reason, p.parkedAt) }));
 }

@@ -7,10 +7,12 @@
  */
 import grpc from '@grpc/grpc-js';
 import type { SqliteEventStore } from '../../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
-import type { NackAction, PersistentEvent } from '../../../src/ports/eventStore.ts';
+import type { NackAction, RecordedEvent } from '../../../src/ports/eventStore.ts';
 import type { Faults } from './faults.ts';
 import { settingsOf, sourceOf, type Groups } from './groups.ts';
-import { esdbError, fillRecord, persistentPb, send, toWire } from './proto.ts';
+import { Connection } from './connection.ts';
+import { parkedLink, type Link } from './parked.ts';
+import { esdbError, persistentPb, toWire } from './proto.ts';
 
 type Pb = typeof persistentPb;
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
@@ -31,6 +33,13 @@ type ReadCall = grpc.ServerDuplexStream<InstanceType<Pb['ReadReq']>, InstanceTyp
 
 /** The service, and `drop(error)`: ends every consumer connection with that error, as a node going away does. */
 export function persistentService(store: SqliteEventStore, groups: Groups, faults: Faults) {
+  /** Per group, the parked events being replayed: ESDB hands each out as its parked link, resolved. */
+  const replaying = new Map<string, Map<number, Link>>();
+  const replayedLink = (group: string) => (e: RecordedEvent): Link | undefined => {
+    const link = replaying.get(group)?.get(e.position);
+    replaying.get(group)?.delete(e.position);
+    return link;
+  };
   /** Open consumer calls, with their group once they have named it. */
   const reads = new Map<ReadCall, string | undefined>();
   const drop = (error: grpc.ServiceError, group?: string) => {
@@ -88,6 +97,9 @@ export function persistentService(store: SqliteEventStore, groups: Groups, fault
     replayParked: unary(async (req: InstanceType<Pb['ReplayParkedReq']>) => {
       const group = req.getOptions()?.getGroupName() ?? '';
       if (!groups.get(group)) throw missing(group);
+      const stream = `$persistentsubscription-$all::${group}-parked`;
+      const parked = await store.listParked(groups.engine(group), { limit: 1_000_000 });
+      replaying.set(group, new Map(parked.map((p, i) => [p.event.position, parkedLink(stream, p.event, i, p.reason, p.parkedAt)])));
       await store.replayParked(groups.engine(group));
       return new persistentPb.ReplayParkedResp();
     }),
@@ -104,7 +116,7 @@ export function persistentService(store: SqliteEventStore, groups: Groups, fault
           if (!options.hasAll()) return call.emit('error', notAll());
           if (!groups.get(group)) return call.emit('error', missing(group));
           reads.set(call, group);
-          connection = new Connection(store, groups.matches(group), groups.engine(group), group, Math.max(1, options.getBufferSize()), call);
+          connection = new Connection(store, groups.matches(group), replayedLink(group), groups.engine(group), group, Math.max(1, options.getBufferSize()), call);
           return;
         }
         const ack = req.getAck();
@@ -123,74 +135,4 @@ export function persistentService(store: SqliteEventStore, groups: Groups, fault
     },
   };
   return { drop: (error: grpc.ServiceError) => drop(error), service };
-}
-
-/** One consumer connection: pulls from the group while it has free slots, pushes to the client. */
-class Connection {
-  private readonly held = new Map<string, PersistentEvent>();
-  private readonly consumer;
-  private freed: (() => void) | undefined;
-  private closed = false;
-
-  constructor(
-    store: SqliteEventStore,
-    private readonly matches: (e: PersistentEvent['event']) => boolean,
-    engine: string,
-    group: string,
-    private readonly bufferSize: number,
-    private readonly call: grpc.ServerDuplexStream<unknown, unknown>,
-  ) {
-    this.consumer = store.connectPersistentSubscription(engine);
-    void this.pump(group);
-  }
-
-  private async pump(group: string): Promise<void> {
-    const confirmation = new persistentPb.ReadResp.SubscriptionConfirmation().setSubscriptionId(`$all::${group}`);
-    if (!(await send(this.call, new persistentPb.ReadResp().setSubscriptionConfirmation(confirmation)))) return this.close();
-    while (!this.closed) {
-      if (this.held.size >= this.bufferSize) {
-        await new Promise<void>((resolve) => (this.freed = resolve));
-        continue;
-      }
-      const [e] = await this.consumer.nextBatch(1).catch(() => []);
-      if (!e) break;
-      if (!this.matches(e.event)) {
-        await this.consumer.ack(e).catch(() => undefined); // outside the group's filter: settled without delivery, as ESDB does
-        continue;
-      }
-      this.held.set(e.event.id, e);
-      const read = new persistentPb.ReadResp.ReadEvent()
-        .setEvent(fillRecord(new persistentPb.ReadResp.ReadEvent.RecordedEvent(), e.event))
-        .setCommitPosition(String(toWire(e.event.position)))
-        .setRetryCount(e.retryCount);
-      if (!(await send(this.call, new persistentPb.ReadResp().setEvent(read)))) break;
-      // Yield before taking the next event, so other connections of the group get their turn.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    await this.close();
-  }
-
-  settle(ids: string[], action: 'ack' | NackAction, reason: string): void {
-    for (const id of ids) {
-      const e = this.held.get(id);
-      if (!e) continue;
-      this.held.delete(id);
-      // Late answers after this connection closed count for nothing, as on ESDB.
-      void (action === 'ack' ? this.consumer.ack(e) : this.consumer.nack(action, reason, e)).catch(() => undefined);
-    }
-    this.wake();
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.wake();
-    await this.consumer.close().catch(() => undefined);
-  }
-
-  private wake(): void {
-    const freed = this.freed;
-    this.freed = undefined;
-    freed?.();
-  }
 }

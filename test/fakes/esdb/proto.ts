@@ -50,13 +50,17 @@ export function fromWire(wirePosition: number): number {
   return wirePosition / SPREAD;
 }
 
-/** Fills a recorded-event message. `created` goes on the wire as .NET ticks since the Unix epoch. */
-export function fillRecord<M extends RecordMessage>(m: M, e: RecordedEvent, raw?: { data: Uint8Array; metadata: Uint8Array; contentType: string }): M {
+/**
+ * Fills a recorded-event message. `created` goes on the wire as .NET ticks since the Unix epoch;
+ * `wirePosition`, when given, is sent instead of the event's own position (see parked.ts).
+ */
+export function fillRecord<M extends RecordMessage>(m: M, e: RecordedEvent, raw?: { data: Uint8Array; metadata: Uint8Array; contentType: string }, wirePosition?: string): M {
+  const position = wirePosition ?? String(toWire(e.position));
   m.setId(uuid(e.id));
   m.setStreamIdentifier(streamId(e.streamName));
   m.setStreamRevision(String(e.revision));
-  m.setCommitPosition(String(toWire(e.position)));
-  m.setPreparePosition(String(toWire(e.position)));
+  m.setCommitPosition(position);
+  m.setPreparePosition(position);
   const map = m.getMetadataMap();
   map.set('type', e.type);
   map.set('content-type', raw?.contentType ?? 'application/json');

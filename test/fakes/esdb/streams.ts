@@ -9,7 +9,7 @@ import grpc from '@grpc/grpc-js';
 import { WrongExpectedRevisionError, type EventData, type ExpectedRevision, type RecordedEvent } from '../../../src/ports/eventStore.ts';
 import type { SqliteEventStore } from '../../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
 import type { Faults } from './faults.ts';
-import { parkedStreamGroup, readParkedStream } from './parked.ts';
+import { NO_POSITION, parkedStreamGroup, readParkedStream, type Link } from './parked.ts';
 import { esdbError, fillRecord, filterPredicate, fromWire, parseJson, send, sharedPb, streamId, streamName, streamsPb, toWire } from './proto.ts';
 
 type ReadReq = InstanceType<typeof streamsPb.ReadReq>;
@@ -17,11 +17,12 @@ type ReadResp = InstanceType<typeof streamsPb.ReadResp>;
 type AppendReq = InstanceType<typeof streamsPb.AppendReq>;
 type AppendResp = InstanceType<typeof streamsPb.AppendResp>;
 
-export function eventResp(e: RecordedEvent, link?: { record: RecordedEvent; data: Uint8Array; metadata: Uint8Array }): ReadResp {
+/** A read event; a resolved link's event comes without a position of its own, as ESDB sends it. */
+export function eventResp(e: RecordedEvent, link?: Link): ReadResp {
   const read = new streamsPb.ReadResp.ReadEvent();
-  if (link) read.setLink(fillRecord(new streamsPb.ReadResp.ReadEvent.RecordedEvent(), link.record, { ...link, contentType: 'application/octet-stream' }));
-  read.setEvent(fillRecord(new streamsPb.ReadResp.ReadEvent.RecordedEvent(), e));
-  read.setCommitPosition(String(toWire((link?.record ?? e).position)));
+  if (link) read.setLink(fillRecord(new streamsPb.ReadResp.ReadEvent.RecordedEvent(), link.record, { ...link, contentType: 'application/octet-stream' }, link.wirePosition));
+  read.setEvent(fillRecord(new streamsPb.ReadResp.ReadEvent.RecordedEvent(), e, undefined, link ? NO_POSITION : undefined));
+  read.setCommitPosition(link ? link.wirePosition : String(toWire(e.position)));
   return new streamsPb.ReadResp().setEvent(read);
 }
 

@@ -13,11 +13,12 @@ import {
 import {
   EventNotHeldError, WrongExpectedRevisionError,
   type AppendResult, type EventData, type ExpectedRevision, type NackAction,
-  type ParkedEvent, type PersistentSubscriptionSettings, type RecordedEvent,
+  type PersistentSubscriptionSettings, type RecordedEvent,
 } from '../../../ports/eventStore.ts';
 import type { ServerFilter } from './filters.ts';
 import { isMissingGroup, toPortError } from './errors.ts';
-import { groupSizing, parkedFromLink, toRecorded, type GroupStart } from './records.ts';
+import { originalPosition } from './links.ts';
+import { groupSizing, toRecorded, type GroupStart } from './records.ts';
 
 export interface LiveFeed<T> {
   events: AsyncIterable<T>;
@@ -162,12 +163,14 @@ export class EsdbClient {
     const sub = this.client.subscribeToPersistentSubscriptionToAll(group, { bufferSize });
     type Resolved = Parameters<typeof sub.ack>[0];
     const handles = new Map<string, Resolved>();
+    const original = (e: RecordedEvent, link: RecordedEvent | undefined) => originalPosition(this, e, link);
     async function* events(): AsyncGenerator<GroupDelivery> {
       for await (const r of sub) {
         if (!r.event) continue;
         const ackId = r.link?.id ?? r.event.id;
         handles.set(ackId, r);
-        yield { event: toRecorded(r.event), retryCount: r.retryCount, ackId };
+        // A replayed parked event comes resolved from its link, with the link's position.
+        yield { event: await original(toRecorded(r.event), r.link && toRecorded(r.link)), retryCount: r.retryCount, ackId };
       }
     }
     const settle = async (ackId: string, send: (r: Resolved) => Promise<void>) => {
@@ -205,12 +208,6 @@ export class EsdbClient {
     } catch (error) {
       throw toPortError(error);
     }
-  }
-
-  /** Parked events are links in `$persistentsubscription-$all::<group>-parked`; the reason is in the link's metadata. */
-  async readParked(group: string, limit: number): Promise<ParkedEvent[]> {
-    const entries = await this.readStream(`$persistentsubscription-$all::${group}-parked`, 0, limit, true);
-    return entries.map(parkedFromLink);
   }
 
   async replayParked(group: string): Promise<void> {

@@ -19,6 +19,7 @@ import { matchesFilter, type EventFilter } from '../../../ports/eventFilter.ts';
 import { EsdbCatchUpSubscription } from './catchUpSubscription.ts';
 import { EsdbClient } from './client.ts';
 import { ensureGroup } from './ensureGroup.ts';
+import { readParked } from './links.ts';
 import { serverFilter } from './filters.ts';
 import { EsdbPersistentSubscription } from './persistentSubscription.ts';
 
@@ -108,7 +109,7 @@ export class EsdbEventStore implements EventStore {
   }
 
   listParked(group: string, options: { limit?: number } = {}): Promise<ParkedEvent[]> {
-    return this.client.readParked(group, options.limit ?? 100);
+    return readParked(this.client, group, options.limit ?? 100);
   }
 
   /** ESDB's replay answers nothing; the count is the group's parked count just before. */
