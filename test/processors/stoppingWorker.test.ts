@@ -3,11 +3,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { createEsdbEventStore } from '../../src/adapters/eventStore/esdb/esdbEventStore.ts';
 import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
 import { createSandboxProvider } from '../../src/adapters/providers/sandbox/sandboxProvider.ts';
 import { encodeEvent } from '../../src/codec/events.ts';
 import type { DeliveryProvider } from '../../src/ports/deliveryProvider.ts';
+import type { EventStore } from '../../src/ports/eventStore.ts';
 import { DeliveryProcessor } from '../../src/processors/deliveryProcessor.ts';
+import { esdbServer } from '../support/esdbServer.ts';
 import { capturingLogger } from '../support/logLines.ts';
 import { eventually } from '../support/wait.ts';
 
@@ -28,41 +31,62 @@ function gated(provider: DeliveryProvider) {
   return { provider: { ...provider, send }, called, open };
 }
 
-describe('a delivery worker stopped while a send is in flight (a rolling restart)', () => {
-  it('keeps the event until the send is recorded and acked, so another instance does not send it again', async () => {
+/** A store to run the workers on, and how to let it go. */
+interface Setup {
+  dir: string;
+  store: EventStore;
+  done: () => Promise<void>;
+}
+
+const stores: Record<string, () => Promise<Setup>> = {
+  'the embedded store': async () => {
     const dir = await mkdtemp(join(tmpdir(), 'herald-stopping-'));
     const store = new SqliteEventStore(join(dir, 'e.db'));
-    const outbox = join(dir, 'outbox.jsonl');
-    const sent = async () => (await readFile(outbox, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
-    const slow = gated(createSandboxProvider('email', { outboxFile: outbox }));
-    const { logger } = capturingLogger();
-    const worker = (provider: DeliveryProvider) => new DeliveryProcessor({ events: store, provider, logger, now: () => new Date(), batchWindowMs: 1 });
-    const stopping = worker(slow.provider);
-    const other = worker(createSandboxProvider('email', { outboxFile: outbox }));
-    try {
-      await store.append('user-u1', [encodeEvent({ type: 'UserProfileUpdated', data: { userId: 'u1', email: 'u1@example.com', phone: null, locale: null, timezone: null, at } })], 'no_stream');
-      await store.append(`notification-${id}`, [encodeEvent({
-        type: 'NotificationRequested',
-        data: { notificationId: id, userId: 'u1', channel: 'email', category: 'news', content: { email: { subject: 's', text: 't' } }, routes: ['email'], priority: 'normal', at },
-      })], 'no_stream');
-      await stopping.start();
-      await slow.called;
-      await other.start();
-      const stopped = stopping.stop();
-      // Meanwhile the other instance must not be handed the event the stopping one is sending.
-      await new Promise((r) => setTimeout(r, 300));
-      assert.deepEqual(await sent(), [], 'nothing sent by the other instance while the first still sends');
-      slow.open();
-      await stopped;
-      await eventually(5000, 'the outcome recorded', async () => ((await store.readStream(`notification-${id}`)).some((e) => e.type === 'NotificationSent') ? true : undefined));
-      assert.equal((await store.persistentSubscriptionInfo(stopping.group)).inFlight, 0, 'acked before the stop ended');
-      await new Promise((r) => setTimeout(r, 300));
-      assert.equal((await sent()).length, 1, 'sent once');
-    } finally {
-      slow.open();
-      await other.stop();
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    return { dir, store, done: async () => { await store.close(); await rm(dir, { recursive: true, force: true }); } };
+  },
+  // ESDB hands a closed consumer's events to the others at once.
+  'EventStoreDB (gRPC test server)': async () => {
+    const { dir, server, cleanup } = await esdbServer();
+    const store = createEsdbEventStore(server.url);
+    return { dir, store, done: async () => { await store.close(); await cleanup(); } };
+  },
+};
+
+for (const [name, setUp] of Object.entries(stores)) {
+  describe(`a delivery worker stopped while a send is in flight (a rolling restart), on ${name}`, () => {
+    it('keeps the event until the send is recorded and acked, so another instance does not send it again', async () => {
+      const { dir, store, done } = await setUp();
+      const outbox = join(dir, 'outbox.jsonl');
+      const sent = async () => (await readFile(outbox, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
+      const slow = gated(createSandboxProvider('email', { outboxFile: outbox }));
+      const { logger } = capturingLogger();
+      const worker = (provider: DeliveryProvider) => new DeliveryProcessor({ events: store, provider, logger, now: () => new Date(), batchWindowMs: 1 });
+      const stopping = worker(slow.provider);
+      const other = worker(createSandboxProvider('email', { outboxFile: outbox }));
+      try {
+        await store.append('user-u1', [encodeEvent({ type: 'UserProfileUpdated', data: { userId: 'u1', email: 'u1@example.com', phone: null, locale: null, timezone: null, at } })], 'no_stream');
+        await store.append(`notification-${id}`, [encodeEvent({
+          type: 'NotificationRequested',
+          data: { notificationId: id, userId: 'u1', channel: 'email', category: 'news', content: { email: { subject: 's', text: 't' } }, routes: ['email'], priority: 'normal', at },
+        })], 'no_stream');
+        await stopping.start();
+        await slow.called;
+        await other.start();
+        const stopped = stopping.stop();
+        // Meanwhile the other instance must not be handed the event the stopping one is sending.
+        await new Promise((r) => setTimeout(r, 300));
+        assert.deepEqual(await sent(), [], 'nothing sent by the other instance while the first still sends');
+        slow.open();
+        await stopped;
+        await eventually(5000, 'the outcome recorded', async () => ((await store.readStream(`notification-${id}`)).some((e) => e.type === 'NotificationSent') ? true : undefined));
+        await eventually(3000, 'acked', async () => ((await store.persistentSubscriptionInfo(stopping.group)).inFlight === 0 ? true : undefined));
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal((await sent()).length, 1, 'sent once');
+      } finally {
+        slow.open();
+        await other.stop();
+        await done();
+      }
+    });
   });
-});
+}
