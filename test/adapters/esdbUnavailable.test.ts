@@ -7,7 +7,6 @@ import grpc from '@grpc/grpc-js';
 import { createEsdbEventStore } from '../../src/adapters/eventStore/esdb/esdbEventStore.ts';
 import { isMissingGroup, isTransient, toPortError } from '../../src/adapters/eventStore/esdb/errors.ts';
 import { createSandboxProvider } from '../../src/adapters/providers/sandbox/sandboxProvider.ts';
-import { encodeEvent } from '../../src/codec/events.ts';
 import { EventStoreUnavailableError } from '../../src/ports/eventStore.ts';
 import { DeliveryProcessor } from '../../src/processors/deliveryProcessor.ts';
 import { ev, takeN, uniquePrefix } from '../contracts/eventStore.contract.ts';
@@ -16,6 +15,7 @@ import { esdbError } from '../fakes/esdb/proto.ts';
 import { esdbServer, recordingLogger } from '../support/esdbServer.ts';
 import { capturingLogger } from '../support/logLines.ts';
 import { eventually } from '../support/wait.ts';
+import { appendEmailRequest } from '../support/emailRequest.ts';
 
 const unavailable = (e: unknown) => e instanceof EventStoreUnavailableError && e.code === 'event_store_unavailable';
 
@@ -104,11 +104,7 @@ describe('a delivery worker on EventStoreDB whose outcome append times out', () 
     const id = '00000000-0000-4000-8000-0000000000b1';
     const at = new Date().toISOString();
     try {
-      await store.append('user-u1', [encodeEvent({ type: 'UserProfileUpdated', data: { userId: 'u1', email: 'u1@example.com', phone: null, locale: null, timezone: null, at } })], 'no_stream');
-      await store.append(`notification-${id}`, [encodeEvent({
-        type: 'NotificationRequested',
-        data: { notificationId: id, userId: 'u1', channel: 'email', category: 'news', content: { email: { subject: 's', text: 't' } }, routes: ['email'], priority: 'normal', at },
-      })], 'no_stream');
+      await appendEmailRequest(store, id, at);
       await worker.start();
       await eventually(10_000, 'the outcome recorded', async () => ((await store.readStream(`notification-${id}`)).some((e) => e.type === 'NotificationSent') ? true : undefined));
       await eventually(5000, 'the event acked', async () => ((await store.persistentSubscriptionInfo(worker.group)).inFlight === 0 ? true : undefined));

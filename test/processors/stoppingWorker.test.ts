@@ -6,13 +6,13 @@ import { describe, it } from 'node:test';
 import { createEsdbEventStore } from '../../src/adapters/eventStore/esdb/esdbEventStore.ts';
 import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
 import { createSandboxProvider } from '../../src/adapters/providers/sandbox/sandboxProvider.ts';
-import { encodeEvent } from '../../src/codec/events.ts';
 import type { DeliveryProvider } from '../../src/ports/deliveryProvider.ts';
 import type { EventStore } from '../../src/ports/eventStore.ts';
 import { DeliveryProcessor } from '../../src/processors/deliveryProcessor.ts';
 import { esdbServer } from '../support/esdbServer.ts';
 import { capturingLogger } from '../support/logLines.ts';
 import { eventually } from '../support/wait.ts';
+import { appendEmailRequest } from '../support/emailRequest.ts';
 
 const at = '2026-11-29T05:00:00.000Z';
 const id = '00000000-0000-4000-8000-000000000001';
@@ -64,11 +64,7 @@ for (const [name, setUp] of Object.entries(stores)) {
       const stopping = worker(slow.provider);
       const other = worker(createSandboxProvider('email', { outboxFile: outbox }));
       try {
-        await store.append('user-u1', [encodeEvent({ type: 'UserProfileUpdated', data: { userId: 'u1', email: 'u1@example.com', phone: null, locale: null, timezone: null, at } })], 'no_stream');
-        await store.append(`notification-${id}`, [encodeEvent({
-          type: 'NotificationRequested',
-          data: { notificationId: id, userId: 'u1', channel: 'email', category: 'news', content: { email: { subject: 's', text: 't' } }, routes: ['email'], priority: 'normal', at },
-        })], 'no_stream');
+        await appendEmailRequest(store, id, at);
         await stopping.start();
         await slow.called;
         await other.start();

@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
 import { createSandboxProvider } from '../../src/adapters/providers/sandbox/sandboxProvider.ts';
-import { encodeEvent } from '../../src/codec/events.ts';
 import { EventStoreUnavailableError, type EventStore } from '../../src/ports/eventStore.ts';
 import { DeliveryProcessor } from '../../src/processors/deliveryProcessor.ts';
 import { OutageWarnings } from '../../src/processors/storeOutage.ts';
 import { capturingLogger } from '../support/logLines.ts';
 import { refusing } from '../support/refusing.ts';
 import { eventually } from '../support/wait.ts';
+import { appendEmailRequest } from '../support/emailRequest.ts';
 
 const at = '2026-11-29T05:00:00.000Z';
 const id = '00000000-0000-4000-8000-000000000001';
@@ -28,11 +28,7 @@ function withOutage(store: SqliteEventStore, failing: { appends: boolean; reads:
 async function setUp() {
   const dir = await mkdtemp(join(tmpdir(), 'herald-outage-'));
   const store = new SqliteEventStore(join(dir, 'e.db'));
-  await store.append('user-u1', [encodeEvent({ type: 'UserProfileUpdated', data: { userId: 'u1', email: 'u1@example.com', phone: null, locale: null, timezone: null, at } })], 'no_stream');
-  await store.append(`notification-${id}`, [encodeEvent({
-    type: 'NotificationRequested',
-    data: { notificationId: id, userId: 'u1', channel: 'email', category: 'news', content: { email: { subject: 's', text: 't' } }, routes: ['email'], priority: 'normal', at },
-  })], 'no_stream');
+  await appendEmailRequest(store, id, at);
   const outbox = join(dir, 'outbox.jsonl');
   const sent = async () => (await readFile(outbox, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
   return { dir, store, outbox, sent };
