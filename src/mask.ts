@@ -71,9 +71,12 @@ function maskedPath(path: string): string {
   const before: string[] = [];
   return path.split('/').map((segment) => {
     const value = decoded(segment);
-    const parts = (value ?? segment).toLowerCase().split('/').filter(Boolean);
-    const secret = parts.some((_, i) => isSecretAfter([...before, ...parts.slice(0, i)]));
-    before.push(...parts);
+    let secret = false;
+    for (const part of (value ?? segment).toLowerCase().split('/')) {
+      if (part === '') continue;
+      secret ||= isSecretAfter(before);
+      before.push(part);
+    }
     if (secret) return maskSecret(value ?? segment);
     if (value === undefined) {
       // A segment that does not decode (a stray %) is shown as sent, unless what its escapes that do
