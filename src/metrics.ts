@@ -220,6 +220,8 @@ export function recordSettlement(metrics: DeliveryMetrics, route: string, provid
     if (e.type === 'NotificationSent') metrics.delivery(route, provider, 'sent', latencyMs);
     // Not sent after all, on purpose: expired, or the user opted out since the request (lateDelivery.ts).
     if (e.type === 'NotificationSuppressed') metrics.delivery(route, provider, 'suppressed');
+    // Came due inside the user's quiet hours: waits for their end, then is delivered again.
+    if (e.type === 'DeliveryHeld') metrics.delivery(route, provider, 'held');
     if (e.type === 'DeliveryAttemptFailed') {
       metrics.delivery(route, provider, 'retrying');
       metrics.retry(route);

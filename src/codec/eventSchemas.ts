@@ -83,6 +83,7 @@ export const eventSchemas = {
     at,
   }),
   DeliveryDue: z.object({ notificationId: z.string(), route, attempt: z.number().int().min(1), at }),
+  DeliveryHeld: z.object({ notificationId: z.string(), route, attempt: z.number().int().min(1), until: z.string(), reason: z.literal('quiet_hours'), at }),
   DeliveryRedriven: z.object({ notificationId: z.string(), route, at }),
   NotificationCancelled: z.object({ notificationId: z.string(), at }),
   NotificationExpedited: z.object({ notificationId: z.string(), routes: z.array(route), at }),

@@ -22,9 +22,11 @@ export type NotificationCommand =
   /** `retryAt` is when to try again if this transient failure is not the last attempt allowed. */
   | { type: 'RecordDelivery'; data: { notificationId: string; route: Route; attempt: number; maxAttempts: number; retryAt: string; outcome: DeliveryOutcome } }
   | { type: 'MarkDue'; data: { notificationId: string; route: Route; attempt: number } }
+  /** The attempt came due inside the user's quiet hours (processors/lateDelivery.ts): it waits until `until`. */
+  | { type: 'Hold'; data: { notificationId: string; route: Route; attempt: number; until: string } }
   | { type: 'Redrive'; data: { notificationId: string; route: Route } }
   | { type: 'Cancel'; data: { notificationId: string } }
-  /** The user's choices rule out a notification delivered later than requested (processors/lateOptOut.ts). */
+  /** The user's choices rule out a notification delivered later than requested (processors/lateDelivery.ts). */
   | { type: 'Suppress'; data: { notificationId: string; reason: SuppressReason } }
   | { type: 'RecordOpen'; data: { notificationId: string } }
   /** A tracking fact from the app, an email pixel or link, or a provider webhook; idempotent. */
@@ -38,6 +40,8 @@ export interface RouteProgress {
   failedAttempts: number;
   /** Highest attempt made due by the scheduler. */
   dueAttempt: number;
+  /** Set while the next attempt waits out the user's quiet hours: until then no event sends it. */
+  heldUntil?: string;
 }
 
 export type NotificationState =
@@ -114,13 +118,16 @@ export function evolveNotification(state: NotificationState, event: Notification
     case 'DeliveryAttemptFailed':
       return withRoute(state, event.data.route, { failedAttempts: event.data.attempt });
     case 'DeliveryDue': {
-      const next = withRoute(state, event.data.route, { dueAttempt: event.data.attempt });
+      const next = withRoute(state, event.data.route, { dueAttempt: event.data.attempt, heldUntil: undefined });
       return next.status === 'scheduled' ? { ...next, status: 'requested' } : next;
     }
-    case 'DeliveryRedriven': {
-      const next = withRoute({ ...state, status: state.status === 'failed' ? 'requested' : state.status }, event.data.route, { state: 'pending', failedAttempts: 0, dueAttempt: 0 });
-      return next;
+    case 'DeliveryHeld': {
+      // The attempt is due again when the hold ends: the scheduler marks it due a second time.
+      const next = withRoute(state, event.data.route, { dueAttempt: event.data.attempt - 1, heldUntil: event.data.until });
+      return next.status === 'requested' ? { ...next, status: 'scheduled' } : next;
     }
+    case 'DeliveryRedriven':
+      return withRoute({ ...state, status: state.status === 'failed' ? 'requested' : state.status }, event.data.route, { state: 'pending', failedAttempts: 0, dueAttempt: 0, heldUntil: undefined });
     case 'NotificationOpened':
       return { ...state, opened: true, tracked: [...state.tracked, ...trackingKeys(event)] };
     case 'NotificationDelivered':
@@ -177,6 +184,13 @@ export function decideNotification(command: NotificationCommand, state: Notifica
       const progress = state.routes[route];
       if (!progress || progress.state !== 'pending' || settled(state) || progress.dueAttempt >= attempt || progress.failedAttempts !== attempt - 1) return [];
       return [{ type: 'DeliveryDue', data: { notificationId, route, attempt, at: now } }];
+    }
+    case 'Hold': {
+      const { route, attempt, until } = command.data;
+      const progress = state.routes[route];
+      // Only an attempt not made yet, and not already held: a redelivered event holds nothing twice.
+      if (!progress || progress.state !== 'pending' || settled(state) || progress.heldUntil !== undefined || progress.failedAttempts !== attempt - 1) return [];
+      return [{ type: 'DeliveryHeld', data: { notificationId, route, attempt, until, reason: 'quiet_hours', at: now } }];
     }
     case 'Redrive': {
       const progress = state.routes[command.data.route];

@@ -57,6 +57,11 @@ export type NotificationEvent =
   | { type: 'DeliveryAttemptFailed'; data: Ref & { route: Route; provider: string; attempt: number; reason: string; retryAt: string; rejected: Rejection[] } }
   /** A scheduled send or a retry came due: the route's worker delivers attempt `attempt` now. */
   | { type: 'DeliveryDue'; data: Ref & { route: Route; attempt: number } }
+  /**
+   * A route's attempt came due (or was retried, redriven, or taken late) inside the user's quiet
+   * hours as they are now: it waits until `until`, when the scheduler makes it due again.
+   */
+  | { type: 'DeliveryHeld'; data: Ref & { route: Route; attempt: number; until: string; reason: 'quiet_hours' } }
   | { type: 'NotificationFailed'; data: Ref & { route: Route; provider: string; reason: string; permanent: boolean; attempts?: number; rejected: Rejection[] } }
   /** An operator sent a failed route back for delivery (dead-letter redrive). */
   | { type: 'DeliveryRedriven'; data: Ref & { route: Route } }

@@ -9,7 +9,7 @@ import type { EmailTrackingOptions } from '../tracking/emailTracking.ts';
 import type { ListUnsubscribeOptions } from '../tracking/listUnsubscribe.ts';
 import { outgoingEmail } from '../tracking/outgoingEmail.ts';
 import { attemptOf } from './deliveryAttempt.ts';
-import { deliveredLate, expire, lateOptOut, suppressWhenDue } from './lateDelivery.ts';
+import { deliveredLate, expire, holdWhenDue, lateDecision, suppressWhenDue } from './lateDelivery.ts';
 import type { Lane } from './deliveryProcessor.ts';
 
 /** One notification's messages for one provider call, with what settling them needs. */
@@ -50,13 +50,17 @@ export async function planDelivery(o: PlanContext, pe: PersistentEvent): Promise
   const loaded = await load(o.events, notificationStream(notificationId), notificationAggregate);
   const { state } = loaded;
   const progress = state.exists ? state.routes[route] : undefined;
-  if (!state.exists || !progress || state.status === 'suppressed' || state.status === 'cancelled' || progress.state !== 'pending' || progress.failedAttempts >= attempt) return SKIP;
+  // Held for quiet hours: only the DeliveryDue made when they end (which lifts the hold) sends it.
+  if (!state.exists || !progress || state.status === 'suppressed' || state.status === 'cancelled' || progress.state !== 'pending' || progress.failedAttempts >= attempt || progress.heldUntil !== undefined) return SKIP;
   const { userId, channel, content, priority, expiresAt } = state.request;
   if (expiresAt && o.now().toISOString() >= expiresAt) return { kind: 'settled', events: await expire(o, { notificationId, attempt, loaded }) };
   const user = await loadUser(o.events, userId);
   if (deliveredLate(state.request, attempt, pe, o.now())) {
-    const reason = await lateOptOut(o.events, state.request, user, o.now());
-    const suppressed = reason ? await suppressWhenDue(o.events, { notificationId, reason, loaded }, o.now) : [];
+    const decision = await lateDecision(o.events, state.request, user, o.now());
+    // A hold never sends now, even when another worker recorded it first; a suppression that comes
+    // too late (a route already delivered it) lets the rest go out.
+    if (decision.kind === 'hold') return { kind: 'settled', events: await holdWhenDue(o.events, { notificationId, route, attempt, until: decision.until, loaded }, o.now) };
+    const suppressed = decision.kind === 'suppress' ? await suppressWhenDue(o.events, { notificationId, reason: decision.reason, loaded }, o.now) : [];
     if (suppressed.length > 0) return { kind: 'settled', events: suppressed };
   }
   const addresses = addressesFor(user, route);

@@ -3,14 +3,17 @@
  * is sent. Choices: a notification delivered later than it was requested (scheduled, held for
  * quiet hours or a rate window, retried, redriven, or a first attempt a minute or more after its
  * request) is checked again against the user's choices as they are now: an opt-out or a marketing
- * unsubscribe made in between is honoured, not just the ones made before the request. Quiet hours
- * are not applied again: a due time already respects them.
+ * unsubscribe made in between is honoured, not just the ones made before the request; and an
+ * attempt that comes inside the user's quiet hours as they are now (set since, a new time zone, a
+ * retry's backoff ending at night) waits for their end, or is suppressed as expired if it would
+ * wait past `expiresAt`.
  */
 import type { EventStore, PersistentEvent } from '../ports/eventStore.ts';
 import type { DeliveryProvider } from '../ports/deliveryProvider.ts';
 import { notificationStream, type NotificationEvent, type NotificationState, type RequestData, type SuppressReason } from '../domain/notification.ts';
 import type { UserState } from '../domain/user.ts';
-import { decideChannel } from '../domain/sendPolicy.ts';
+import { decideChannel, type ChannelDecision } from '../domain/sendPolicy.ts';
+import type { Route } from '../ports/deliveryProvider.ts';
 import { loadCategory } from '../commands/categories.ts';
 import { handle, type Loaded } from '../commands/handle.ts';
 import { notificationAggregate } from '../commands/sendNotification.ts';
@@ -27,11 +30,22 @@ export function deliveredLate(request: RequestData, attempt: number, trigger: Pe
   return request.sendAt !== undefined || attempt > 1 || trigger.event.type === 'DeliveryRedriven' || now.getTime() - trigger.event.created > LATE_FIRST_ATTEMPT_MS;
 }
 
-/** The reason the user's choices now rule this notification out, or null. */
-export async function lateOptOut(events: EventStore, request: RequestData, user: UserState, now: Date): Promise<SuppressReason | null> {
+/** What the user's choices as they are now say of this notification: send, suppress, or hold for quiet hours. */
+export async function lateDecision(events: EventStore, request: RequestData, user: UserState, now: Date): Promise<ChannelDecision> {
   const category = await loadCategory(events, request.category);
-  const decision = decideChannel(user.preferences, category, request.channel, user.profile.timezone, now);
-  return decision.kind === 'suppress' ? decision.reason : null;
+  return decideChannel(user.preferences, category, request.channel, user.profile.timezone, now);
+}
+
+/**
+ * Holds a route's attempt that came due inside the user's quiet hours until they end; one that
+ * would wait past its expiry is suppressed as expired instead (as a request would have been).
+ */
+export async function holdWhenDue(events: EventStore, job: { notificationId: string; route: Route; attempt: number; until: Date; loaded: Loaded<NotificationState> }, now: () => Date): Promise<NotificationEvent[]> {
+  const { notificationId, route, attempt, until, loaded } = job;
+  const expiresAt = loaded.state.exists ? loaded.state.request.expiresAt : undefined;
+  if (expiresAt && until.toISOString() >= expiresAt) return suppressWhenDue(events, { notificationId, reason: 'expired', loaded }, now);
+  const held = await handle(events, notificationStream(notificationId), notificationAggregate, { type: 'Hold', data: { notificationId, route, attempt, until: until.toISOString() } }, { now, known: loaded });
+  return held.events;
 }
 
 /**

@@ -84,6 +84,8 @@ export function evolveNotificationLog(doc: NotificationLogDoc | null, event: Rec
       return routeTo(doc, updatedAt, events, event.data.route, 'pending', doc.status === 'failed' ? 'requested' : doc.status);
     case 'DeliveryDue':
       return doc.status === 'scheduled' ? { ...doc, updatedAt, events, status: 'requested' } : { ...doc, updatedAt, events };
+    case 'DeliveryHeld':
+      return doc.status === 'requested' ? { ...doc, updatedAt, events, status: 'scheduled' } : { ...doc, updatedAt, events };
     case 'NotificationOpened':
       return { ...doc, updatedAt, events, opened: true };
     case 'NotificationDelivered':
@@ -117,7 +119,7 @@ export const notificationLog: Projection<NotificationLogDoc> = {
   version: 4,
   // A notification's user, app and time never change: stable, so its status updates leave those indexes alone.
   collection: { name: 'notifications', indexes: [{ fields: ['userId', 'requestedAt'], stable: true }, 'status', { fields: ['appId', 'requestedAt'], stable: true }] },
-  eventTypes: ['NotificationRequested', 'NotificationSuppressed', 'NotificationSent', 'NotificationFailed', 'DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryRedriven', 'NotificationCancelled', ...TRACKING_EVENT_TYPES],
+  eventTypes: ['NotificationRequested', 'NotificationSuppressed', 'NotificationSent', 'NotificationFailed', 'DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryHeld', 'DeliveryRedriven', 'NotificationCancelled', ...TRACKING_EVENT_TYPES],
   keyOf: (event) => {
     const id = (event.data as { notificationId?: unknown }).notificationId;
     return typeof id === 'string' ? id : null;

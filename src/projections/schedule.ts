@@ -7,7 +7,7 @@ export interface DueEntry {
   dueAt: string;
 }
 
-/** What is waiting for a time: scheduled sends (sendAt) and retries (retryAt), per notification. */
+/** What is waiting for a time: scheduled sends (sendAt), retries (retryAt) and quiet-hours holds (until), per notification. */
 export type ScheduleDoc = {
   notificationId: string;
   due: DueEntry[];
@@ -38,6 +38,11 @@ export function evolveSchedule(doc: ScheduleDoc | null, event: Recorded): Schedu
       const { route, attempt, notificationId } = event.data;
       return withDue(notificationId, current.filter((d) => d.route !== route || d.attempt > attempt));
     }
+    case 'DeliveryHeld': {
+      // Due again, the same attempt, when the user's quiet hours end.
+      const { route, attempt, until, notificationId } = event.data;
+      return withDue(notificationId, [...without(current, route), { route, attempt, dueAt: until }]);
+    }
     case 'NotificationSent':
     case 'NotificationFailed':
     case 'DeliveryRedriven':
@@ -55,7 +60,7 @@ export const schedule: Projection<ScheduleDoc> = {
   version: 1,
   // Sparse: the scheduler asks for a range of nextDueAt, and a delivered notification's tombstone has none.
   collection: { name: 'schedule', indexes: [{ fields: ['nextDueAt'], sparse: true }] },
-  eventTypes: ['NotificationRequested', 'DeliveryAttemptFailed', 'DeliveryDue', 'NotificationSent', 'NotificationFailed', 'DeliveryRedriven', 'NotificationCancelled', 'NotificationSuppressed'],
+  eventTypes: ['NotificationRequested', 'DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryHeld', 'NotificationSent', 'NotificationFailed', 'DeliveryRedriven', 'NotificationCancelled', 'NotificationSuppressed'],
   keyOf: (event) => (event.type.startsWith('Notification') || event.type.startsWith('Delivery') ? (event.data as { notificationId: string }).notificationId : null),
   evolve: evolveSchedule,
   // Keyed by notification id: every event of a notification is in its own stream.

@@ -4,7 +4,7 @@ import { auth, startTestHerald } from '../support/herald.ts';
 import { eventually } from '../support/wait.ts';
 
 type Sent = { notifications: { id: string; channel: string; status: string }[] };
-type Doc = { status: string; sendAt?: string; events: { type: string; reason?: string; heldFor?: string }[] };
+type Doc = { status: string; sendAt?: string; events: { type: string; reason?: string; heldFor?: string; until?: string; attempt?: number }[] };
 
 describe('whether, when and where to send: preferences, categories, rate windows', () => {
   let h: Awaited<ReturnType<typeof startTestHerald>>;
@@ -144,6 +144,35 @@ describe('whether, when and where to send: preferences, categories, rate windows
     assert.equal(nextDoc.sendAt, (await get(held!.id)).sendAt, 'the cancelled one\'s slot in the next window, not the window after');
     const windows = async () => (await h.herald.readModels.find('rate_windows', { where: { userId: 'eve' } })).map((d) => (d.doc as { count: number }).count);
     await eventually(5000, 'rate_windows: one slot in each window', async () => ((await windows()).join() === '1,1' ? true : undefined));
+  });
+
+  it('quiet hours set after a send was scheduled hold it when it comes due, until they end; a transactional one goes', async () => {
+    await put('/v1/users/gus', { email: 'gus@example.com', timezone: 'UTC' });
+    const inOneHour = new Date(now().getTime() + 3600_000);
+    const sendAt = inOneHour.toISOString();
+    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+    const schedule = async (category: string) => {
+      const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'gus' }], channels: ['email'], category, sendAt, content: { email: { subject: 'hi', text: 'hi' } } } });
+      assert.equal(res.statusCode, 202, res.body);
+      return res.json<Sent>().notifications[0]!;
+    };
+    const [news, reset] = [await schedule('news'), await schedule('password-reset')];
+    assert.deepEqual([news.status, reset.status], ['scheduled', 'scheduled']);
+    // After the request: quiet from 30 minutes before the send until an hour after it.
+    const quietEnd = inOneHour.getTime() + 3600_000;
+    await put('/v1/users/gus/preferences', { quietHours: { start: hhmm(inOneHour.getTime() - 1800_000), end: hhmm(quietEnd) } });
+    jump += 3600_000 + 60_000;
+    await eventually(5000, 'the transactional one sent when due', async () => ((await get(reset.id)).status === 'sent' ? true : undefined));
+    await eventually(5000, 'the other held when due', async () => ((await get(news.id)).events.some((e) => e.type === 'DeliveryHeld') ? true : undefined));
+    const held = await get(news.id);
+    assert.equal(held.status, 'scheduled');
+    const hold = held.events.find((e) => e.type === 'DeliveryHeld');
+    assert.deepEqual(hold && [hold.until, hold.reason, hold.attempt], [new Date(quietEnd - (quietEnd % 60_000)).toISOString(), 'quiet_hours', 1]);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await get(news.id)).status, 'scheduled', 'still held: nothing sent inside the quiet hours');
+    jump += 3600_000;
+    await eventually(5000, 'delivered once the quiet hours end', async () => ((await get(news.id)).status === 'sent' ? true : undefined));
+    assert.deepEqual((await get(news.id)).events.map((e) => e.type), ['NotificationRequested', 'DeliveryDue', 'DeliveryHeld', 'DeliveryDue', 'NotificationSent']);
   });
 });
 

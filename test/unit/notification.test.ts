@@ -160,3 +160,31 @@ describe('suppressing a notification after its request (the user opted out meanw
     assert.deepEqual(when([requested, { type: 'NotificationCancelled', data: { notificationId: 'n1', at: now } }], suppress), []);
   });
 });
+
+describe('holding an attempt that came due inside the user\'s quiet hours', () => {
+  const until = '2026-11-24T07:00:00.000Z';
+  const hold = (attempt: number): NotificationCommand => ({ type: 'Hold', data: { notificationId: 'n1', route: 'apns', attempt, until } });
+  const due = (attempt: number): NotificationEvent => ({ type: 'DeliveryDue', data: { notificationId: 'n1', route: 'apns', attempt, at: now } });
+  const markDue = (attempt: number): NotificationCommand => ({ type: 'MarkDue', data: { notificationId: 'n1', route: 'apns', attempt } });
+  const attemptFailed: NotificationEvent = { type: 'DeliveryAttemptFailed', data: { notificationId: 'n1', route: 'apns', provider: 'sandbox', attempt: 1, reason: 'unavailable', retryAt, rejected: [], at: now } };
+
+  it('holds a retry once, scheduled; the same attempt can be made due again, and that lifts the hold', () => {
+    const history = [requested, attemptFailed, due(2)];
+    const held = when(history, hold(2));
+    assert.deepEqual(held, [{ type: 'DeliveryHeld', data: { notificationId: 'n1', route: 'apns', attempt: 2, until, reason: 'quiet_hours', at: now } }]);
+    const state = given([...history, ...held]);
+    assert.equal(state.exists && state.status, 'scheduled');
+    assert.equal(state.exists && state.routes.apns?.heldUntil, until);
+    assert.deepEqual(when([...history, ...held], hold(2)), [], 'a redelivered event holds nothing twice');
+    const again = when([...history, ...held], markDue(2));
+    assert.deepEqual(again.map((e) => e.type), ['DeliveryDue']);
+    const lifted = given([...history, ...held, ...again]);
+    assert.deepEqual(lifted.exists && [lifted.status, lifted.routes.apns?.heldUntil, lifted.routes.fcm?.heldUntil], ['requested', undefined, undefined]);
+  });
+
+  it('holds nothing made already, sent, or cancelled', () => {
+    assert.deepEqual(when([requested, attemptFailed], hold(1)), [], 'attempt 1 already ended');
+    assert.deepEqual(when([requested, sentOn('apns')], hold(1)), []);
+    assert.deepEqual(when([requested, { type: 'NotificationCancelled', data: { notificationId: 'n1', at: now } }], hold(1)), []);
+  });
+});

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Recorded } from '../../src/domain/events.ts';
+import type { HeraldEvent, Recorded } from '../../src/domain/events.ts';
 import { evolveNotificationLog, notificationLog } from '../../src/projections/notificationLog.ts';
 import { evolveContacts } from '../../src/projections/contacts.ts';
+import { evolveSchedule } from '../../src/projections/schedule.ts';
+
 
 const at = '2026-11-23T10:00:00.000Z';
 let position = 0;
@@ -85,5 +87,27 @@ describe('contacts projection', () => {
     assert.equal(devices?.emailKey, 'ada@example.com', 'a device changes nothing of it');
     assert.equal([set, rec('UserProfileUpdated', { userId: 'u1', email: null })].reduce(evolveContacts, null)?.emailKey, null);
     assert.equal([set, rec('UserProfileUpdated', { userId: 'u1', locale: 'en-GB' })].reduce(evolveContacts, null)?.emailKey, 'ada@example.com', 'left out: unchanged');
+  });
+});
+
+describe('the schedule read model', () => {
+  const rec = (event: HeraldEvent, position: number): Recorded => ({ ...event, streamName: 'notification-n1', revision: position, position, metadata: {} });
+  const at = '2026-11-23T23:00:00.000Z';
+
+  it('lists a held attempt as due again when the quiet hours end, and drops it once made due', () => {
+    const requested = rec({ type: 'NotificationRequested', data: { notificationId: 'n1', userId: 'u1', channel: 'email', category: 'news', content: { email: { subject: 's', text: 't' } }, routes: ['email'], priority: 'normal', at } }, 1);
+    const held = rec({ type: 'DeliveryHeld', data: { notificationId: 'n1', route: 'email', attempt: 1, until: '2026-11-24T07:00:00.000Z', reason: 'quiet_hours', at } }, 2);
+    const doc = [requested, held].reduce(evolveSchedule, null);
+    assert.deepEqual(doc, { notificationId: 'n1', due: [{ route: 'email', attempt: 1, dueAt: '2026-11-24T07:00:00.000Z' }], nextDueAt: '2026-11-24T07:00:00.000Z' });
+    const due = rec({ type: 'DeliveryDue', data: { notificationId: 'n1', route: 'email', attempt: 1, at: '2026-11-24T07:00:00.000Z' } }, 3);
+    assert.equal(evolveSchedule(doc, due), null);
+  });
+
+  it('shows the hold on the notification log: scheduled until the attempt is due again', () => {
+    const requested = rec({ type: 'NotificationRequested', data: { notificationId: 'n1', userId: 'u1', channel: 'email', category: 'news', content: { email: { subject: 's', text: 't' } }, routes: ['email'], priority: 'normal', at } }, 1);
+    const held = rec({ type: 'DeliveryHeld', data: { notificationId: 'n1', route: 'email', attempt: 1, until: '2026-11-24T07:00:00.000Z', reason: 'quiet_hours', at } }, 2);
+    const doc = [requested, held].reduce(evolveNotificationLog, null);
+    assert.equal(doc?.status, 'scheduled');
+    assert.deepEqual(doc?.events.at(-1), { type: 'DeliveryHeld', at, route: 'email', attempt: 1, until: '2026-11-24T07:00:00.000Z', reason: 'quiet_hours' });
   });
 });
