@@ -1,4 +1,4 @@
-import type { EventStore } from '../ports/eventStore.ts';
+import { EventStoreUnavailableError, ParkedEventsUnreadableError, type EventStore } from '../ports/eventStore.ts';
 import type { FindQuery, ReadModelStore } from '../ports/readModelStore.ts';
 import type { Route } from '../ports/deliveryProvider.ts';
 import { ROUTES } from '../ports/deliveryProvider.ts';
@@ -30,11 +30,15 @@ export async function findDeadLetters(readModels: ReadModelStore, filter: DeadLe
   return { docs, total };
 }
 
-/** Events a worker could not handle at all (parked by its subscription group), per route. */
+/**
+ * Events a worker could not handle at all (parked by its subscription group), per route. A store
+ * that cannot list them throws (ParkedEventsUnreadableError, EventStoreUnavailableError): an
+ * empty list would say nothing is parked.
+ */
 export async function listParkedDeliveries(events: EventStore, limit: number) {
   const lists = await Promise.all(
     GROUPS.map(async ({ route, group }) => {
-      const parked = await events.listParked(group, { limit }).catch(() => []);
+      const parked = await events.listParked(group, { limit });
       return parked.map((p) => ({ group, route, eventType: p.event.type, stream: p.event.streamName, position: p.event.position, reason: p.reason, parkedAt: new Date(p.parkedAt).toISOString() }));
     }),
   );
@@ -70,6 +74,12 @@ export async function redriveDeadLetters(ctx: { events: EventStore; now: () => D
 
 export async function replayParkedDeliveries(events: EventStore): Promise<number> {
   let replayed = 0;
-  for (const { group } of GROUPS) replayed += await events.replayParked(group).catch(() => 0);
+  // A group not created yet has nothing parked; credentials that may not touch parked events are said so.
+  for (const { group } of GROUPS) {
+    replayed += await events.replayParked(group).catch((error: unknown) => {
+      if (error instanceof ParkedEventsUnreadableError || error instanceof EventStoreUnavailableError) throw error;
+      return 0;
+    });
+  }
   return replayed;
 }

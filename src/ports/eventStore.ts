@@ -231,3 +231,12 @@ export class EventStoreUnavailableError extends Error {
     this.name = 'EventStoreUnavailableError';
   }
 }
+
+/** The store would not list a group's parked events for these credentials (EventStoreDB: the user lacks read access to `$persistentsubscription-*` streams). */
+export class ParkedEventsUnreadableError extends Error {
+  readonly code = 'parked_events_unreadable';
+  constructor(readonly group: string, options?: { cause?: unknown }) {
+    super(`the event store refused to list the parked events of ${group}: give the user Herald connects as read access to the $persistentsubscription-* streams (in EventStoreDB, a member of $ops or $admins)`, options);
+    this.name = 'ParkedEventsUnreadableError';
+  }
+}

@@ -1,5 +1,5 @@
 import type { ReadModelStore } from '../ports/readModelStore.ts';
-import type { EventStore } from '../ports/eventStore.ts';
+import { ParkedEventsUnreadableError, type EventStore } from '../ports/eventStore.ts';
 import type { Logger } from '../ports/logger.ts';
 import { deadLetters } from '../projections/deadLetters.ts';
 import { listParkedDeliveries } from '../commands/deadLetters.ts';
@@ -25,6 +25,8 @@ export class DeadLetterAlert {
   private logged = false;
   /** This crossing's alert reached the webhook (or there is none). */
   private delivered = false;
+  /** Why the last check could not count parked events, if it could not. */
+  private parkedProblem: string | undefined;
 
   constructor(
     private readonly events: EventStore,
@@ -40,8 +42,8 @@ export class DeadLetterAlert {
 
   async check(): Promise<number> {
     const failed = await this.readModels.count(deadLetters.collection.name);
-    const parked = (await listParkedDeliveries(this.events, 1000)).length;
-    const count = failed + parked;
+    const parked = await this.parkedCount();
+    const count = failed + (parked ?? 0);
     this.options.onCount?.(count);
     if (count < this.options.threshold) {
       this.logged = false;
@@ -49,13 +51,34 @@ export class DeadLetterAlert {
       return count;
     }
     if (this.logged && this.delivered) return count;
-    const alert = { alert: 'dead_letters_over_threshold', count, failed, parked, threshold: this.options.threshold, at: new Date().toISOString() };
+    const alert = { alert: 'dead_letters_over_threshold', count, failed, parked, ...(this.parkedProblem ? { parkedUnreadable: this.parkedProblem } : {}), threshold: this.options.threshold, at: new Date().toISOString() };
     if (!this.logged) {
       this.logged = true;
       this.logger.error(alert, `dead letters (${count}) reached the alert threshold (${this.options.threshold}): inspect GET /v1/dead-letters, fix the cause, then POST /v1/dead-letters/redrive`);
     }
     this.delivered = this.options.webhookUrl ? await this.notify(alert) : true;
     return count;
+  }
+
+  /**
+   * How many events are parked, or null when the store will not say: then the alert goes on with
+   * the failed deliveries alone, and says why once (again only after it has recovered).
+   */
+  private async parkedCount(): Promise<number | null> {
+    try {
+      const parked = (await listParkedDeliveries(this.events, 1000)).length;
+      if (this.parkedProblem) this.logger.info({}, 'parked events can be counted again; the dead-letter alert counts them again');
+      this.parkedProblem = undefined;
+      return parked;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (message !== this.parkedProblem) {
+        const log = error instanceof ParkedEventsUnreadableError ? this.logger.error.bind(this.logger) : this.logger.warn.bind(this.logger);
+        log({ err: error }, `cannot count parked events (${message}); until this is fixed the dead-letter alert counts failed deliveries only`);
+      }
+      this.parkedProblem = message;
+      return null;
+    }
   }
 
   /** Whether the webhook accepted the alert (a 2xx answer). */

@@ -113,6 +113,10 @@ export function persistentContract(makeHarness: () => Promise<EventStoreHarness>
     await sub.close();
   }));
 
+  it('lists no parked events for a group never created', run(async (store) => {
+    assert.deepEqual(await store.listParked(`never-created-${Date.now()}`), []);
+  }));
+
   it('persistent: an event not acked within the message timeout is delivered again', run(async (store) => {
     const g = await group(store, { messageTimeoutMs: 100 });
     await g.append(1);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { findDeadLetters, listParkedDeliveries, redriveDeadLetters, replayParkedDeliveries, UnknownNotificationsError } from '../../commands/deadLetters.ts';
 import type { Route } from '../../ports/deliveryProvider.ts';
+import { ParkedEventsUnreadableError } from '../../ports/eventStore.ts';
 import type { AppDeps } from '../deps.ts';
 import { queryInt, queryParams } from '../query.ts';
 import { Problem } from '../problem.ts';
@@ -37,6 +38,16 @@ async function redrive(ctx: Parameters<typeof redriveDeadLetters>[0], targets: {
   }
 }
 
+/** The parked events, or, when the store refuses to list them to these credentials, why (the failed ones are still worth showing). */
+async function parkedOrWhyNot(deps: AppDeps, limit: number): Promise<{ parked: Awaited<ReturnType<typeof listParkedDeliveries>>; parkedUnreadable?: string }> {
+  try {
+    return { parked: await listParkedDeliveries(deps.events, limit) };
+  } catch (error) {
+    if (error instanceof ParkedEventsUnreadableError) return { parked: [], parkedUnreadable: error.message };
+    throw error;
+  }
+}
+
 /** Dead letters: failed routes (after their last attempt, or rejected for good) and parked events. */
 export function deadLettersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   const ctx = (appId: string) => ({ events: deps.events, now: deps.now, metadata: { appId } });
@@ -47,13 +58,13 @@ export function deadLettersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         summary: 'Failed deliveries, newest first, and events a worker parked',
         querystring: queryParams({ ...filter, limit: queryInt(1, 1000).default(100), offset: queryInt(0, Number.MAX_SAFE_INTEGER).default(0), cursor: pageCursor.optional() })
           .refine(notBoth, notBothMessage),
-        response: { 200: z.object({ deadLetters: z.array(deadLetter), total: z.number(), nextCursor: nextCursorField, parked: z.array(parked) }) },
+        response: { 200: z.object({ deadLetters: z.array(deadLetter), total: z.number(), nextCursor: nextCursorField, parked: z.array(parked), parkedUnreadable: z.string().optional().describe('present when the event store refused to list the parked events (credentials without read access to them): `parked` is then empty, not a sign that nothing is parked') }) },
       },
     }, async (req) => {
       const { limit, offset, cursor, ...f } = req.query;
-      const [found, parkedEvents] = await Promise.all([findDeadLetters(deps.readModels, f, { limit: limit + 1, offset, ...(cursor ? { after: cursor } : {}) }), listParkedDeliveries(deps.events, limit)]);
+      const [found, parkedEvents] = await Promise.all([findDeadLetters(deps.readModels, f, { limit: limit + 1, offset, ...(cursor ? { after: cursor } : {}) }), parkedOrWhyNot(deps, limit)]);
       const { docs, nextCursor } = pageOf(found.docs, limit, 'failedAt');
-      return { deadLetters: docs.map((d) => d.doc as DeadLetterDoc), total: found.total, nextCursor, parked: parkedEvents };
+      return { deadLetters: docs.map((d) => d.doc as DeadLetterDoc), total: found.total, nextCursor, ...parkedEvents };
     });
 
     app.post('/v1/dead-letters/:id/redrive', {
@@ -75,7 +86,10 @@ export function deadLettersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       const { ids, limit, includeParked, ...f } = req.body;
       const targets = ids ? ids.map(parseId) : (await findDeadLetters(deps.readModels, f, { limit, offset: 0 })).docs.map((d) => d.doc as DeadLetterDoc).map((d) => ({ notificationId: d.notificationId, route: d.route as Route }));
       const redriven = await redrive(ctx(req.appId), targets);
-      const parkedReplayed = includeParked ? await replayParkedDeliveries(deps.events) : 0;
+      const parkedReplayed = includeParked ? await replayParkedDeliveries(deps.events).catch((error: unknown) => {
+        if (!(error instanceof ParkedEventsUnreadableError)) throw error;
+        throw new Problem(503, error.code, 'Parked events cannot be replayed', `${redriven} failed deliveries were redriven, but ${error.message}`, { redriven });
+      }) : 0;
       return reply.status(202).send({ redriven, parkedReplayed });
     });
   };

@@ -6,8 +6,11 @@
 import grpc from '@grpc/grpc-js';
 import { esdbError } from './proto.ts';
 
-/** The calls a fault can be queued for: Streams.Append, and PersistentSubscriptions.Read (a consumer connecting). */
-export type FaultPoint = 'append' | 'persistentRead';
+/**
+ * The calls a fault can be queued for: Streams.Append, Streams.Read of a group's parked-messages
+ * stream, PersistentSubscriptions.Read (a consumer connecting) and ReplayParked.
+ */
+export type FaultPoint = 'append' | 'readParked' | 'persistentRead' | 'replayParked';
 
 export class Faults {
   private readonly queued = new Map<FaultPoint, grpc.ServiceError[]>();
@@ -37,3 +40,6 @@ export const noLeaderInfo = (): grpc.ServiceError => status(grpc.status.UNKNOWN,
 
 /** A node that cannot serve now (starting, or shutting down): gRPC UNAVAILABLE. */
 export const notReady = (): grpc.ServiceError => status(grpc.status.UNAVAILABLE, 'Server Is Not Ready');
+
+/** Credentials without the rights the call needs (a $ stream read by a user outside $ops and $admins). */
+export const accessDenied = (): grpc.ServiceError => esdbError(grpc.status.PERMISSION_DENIED, 'access-denied', 'Access denied');

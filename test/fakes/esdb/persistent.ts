@@ -97,6 +97,8 @@ export function persistentService(store: SqliteEventStore, groups: Groups, fault
     replayParked: unary(async (req: InstanceType<Pb['ReplayParkedReq']>) => {
       const group = req.getOptions()?.getGroupName() ?? '';
       if (!groups.get(group)) throw missing(group);
+      const fault = faults.take('replayParked');
+      if (fault) throw fault;
       const stream = `$persistentsubscription-$all::${group}-parked`;
       const parked = await store.listParked(groups.engine(group), { limit: 1_000_000 });
       replaying.set(group, new Map(parked.map((p, i) => [p.event.position, parkedLink(stream, p.event, i, p.reason, p.parkedAt)])));

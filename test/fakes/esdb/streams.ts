@@ -73,6 +73,8 @@ export function streamsService(store: () => SqliteEventStore, faults: Faults, en
       const options = call.request.getOptions();
       const fail = (error: unknown) => call.emit('error', error instanceof Error && 'code' in error ? error : esdbError(grpc.status.UNKNOWN, 'unknown', String(error)));
       if (!options) return fail(esdbError(grpc.status.INVALID_ARGUMENT, 'invalid-argument', 'missing options'));
+      const fault = options.hasStream() && parkedStreamGroup(streamName(options.getStream()!.getStreamIdentifier())) !== undefined ? faults.take('readParked') : undefined;
+      if (fault) return fail(fault);
       const run = options.hasStream() ? readStream(call, options, store(), engineOf) : options.hasSubscription() ? subscribeAll(call, options, store()) : readAll(call, options, store());
       run.then(() => call.end(), fail);
     },

@@ -1,6 +1,8 @@
 import type { Logger } from '../../../ports/logger.ts';
+import { AccessDeniedError } from '@eventstore/db-client';
 import {
   appendOneByOne,
+  ParkedEventsUnreadableError,
   type AppendResult,
   type EventData,
   type EventStore,
@@ -115,7 +117,9 @@ export class EsdbEventStore implements EventStore {
   /** ESDB's replay answers nothing; the count is the group's parked count just before. */
   async replayParked(group: string): Promise<number> {
     const { parked } = await this.client.groupInfo(group);
-    await this.client.replayParked(group);
+    await this.client.replayParked(group).catch((error: unknown) => {
+      throw error instanceof AccessDeniedError ? new ParkedEventsUnreadableError(group, { cause: error }) : error;
+    });
     return parked;
   }
 

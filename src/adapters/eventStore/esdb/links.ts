@@ -4,7 +4,8 @@
  * link's position, or none (-1, which arrives as 2^64 - 1), never its own; readers tell events
  * apart by position (a delivery worker's in-flight set), so a link's would make one event two.
  */
-import type { ParkedEvent, RecordedEvent } from '../../../ports/eventStore.ts';
+import { AccessDeniedError } from '@eventstore/db-client';
+import { ParkedEventsUnreadableError, type ParkedEvent, type RecordedEvent } from '../../../ports/eventStore.ts';
 import type { EsdbClient } from './client.ts';
 import { parkedFromLink } from './records.ts';
 
@@ -28,7 +29,10 @@ export async function originalPosition(client: Reader, event: RecordedEvent, lin
 
 /** The group's parked events with their reasons (from the links' metadata) and their own positions. */
 export async function readParked(client: Reader, group: string, limit: number): Promise<ParkedEvent[]> {
-  const entries = await client.readStream(`$persistentsubscription-$all::${group}-parked`, 0, limit, true);
+  const entries = await client.readStream(`$persistentsubscription-$all::${group}-parked`, 0, limit, true).catch((error: unknown) => {
+    // A $ stream: credentials outside $ops and $admins may not read it. Said so, never read as "none parked".
+    throw error instanceof AccessDeniedError ? new ParkedEventsUnreadableError(group, { cause: error }) : error;
+  });
   const parked: ParkedEvent[] = [];
   for (let i = 0; i < entries.length; i += POSITION_READS) {
     const chunk = entries.slice(i, i + POSITION_READS);

@@ -151,9 +151,11 @@ export class PersistentGroups {
     return rows.map((r) => ({ event: fromTuple(r.slice(0, 8) as EventTuple), reason: r[8], parkedAt: r[9] }));
   }
 
-  /** Read from the database, so any instance on the file can list them, not only the group's host. */
+  /**
+   * Read from the database, so any instance on the file can list them, not only the group's host.
+   * A group never created has parked nothing (as on EventStoreDB): an API-only process may ask first.
+   */
   listParked(name: string, limit: number): ParkedEvent[] {
-    if (!this.groups.has(name) && !this.db.prepare('SELECT 1 FROM ps_groups WHERE name = ?').get(name)) this.get(name);
     return this.parkedRows(name, limit);
   }
 
