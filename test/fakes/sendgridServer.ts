@@ -25,6 +25,7 @@ export type SendgridFailureKind =
   | 'rate_limited'
   | 'rate_limited_reset'
   | 'server_error'
+  | 'maintenance'
   | 'reset';
 
 export interface MailBody {
@@ -58,7 +59,7 @@ export interface SendgridReceived {
 }
 
 export interface FailOptions {
-  /** Seconds in Retry-After (`rate_limited`) or until X-RateLimit-Reset (`rate_limited_reset`). */
+  /** Seconds in Retry-After (`rate_limited`, `maintenance`) or until X-RateLimit-Reset (`rate_limited_reset`). */
   retryAfterSeconds?: number;
   /** Fail this many requests, then accept; unlimited when absent. */
   times?: number;
@@ -89,6 +90,7 @@ const ANSWERS: Record<Exclude<SendgridFailureKind, 'reset' | 'invalid_address'>,
   rate_limited: err(429, 'too many requests'),
   rate_limited_reset: err(429, 'too many requests'),
   server_error: err(500, 'Internal Server Error'),
+  maintenance: err(503, 'Service Unavailable'),
 };
 const ADDRESS = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const MAX_SUBSTITUTION_BYTES = 10_000;
@@ -249,7 +251,7 @@ export async function startFakeSendgrid(options: FakeSendgridOptions): Promise<F
 
 function failureAnswer(kind: keyof typeof ANSWERS, options: FailOptions): Answer {
   const seconds = options.retryAfterSeconds ?? 1;
-  if (kind === 'rate_limited') return { ...ANSWERS[kind], headers: { 'retry-after': String(seconds) } };
+  if (kind === 'rate_limited' || kind === 'maintenance') return { ...ANSWERS[kind], headers: { 'retry-after': String(seconds) } };
   if (kind === 'rate_limited_reset') {
     const reset = String(Math.ceil(Date.now() / 1000) + seconds);
     return { ...ANSWERS[kind], headers: { 'x-ratelimit-limit': '600', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset } };

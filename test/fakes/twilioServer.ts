@@ -19,6 +19,7 @@ export type TwilioFailureKind =
   | 'rate_limited'
   | 'auth'
   | 'server_error'
+  | 'maintenance'
   | 'reset';
 
 export interface TwilioReceived {
@@ -35,7 +36,7 @@ export interface TwilioReceived {
 }
 
 export interface FailOptions {
-  /** Seconds sent in Retry-After on `rate_limited`. */
+  /** Seconds sent in Retry-After on `rate_limited` and `maintenance` (a 503). */
   retryAfterSeconds?: number;
   /** Fail this many times, then accept; unlimited when absent. */
   times?: number;
@@ -77,6 +78,7 @@ const ERRORS: Record<Exclude<TwilioFailureKind, 'reset'>, TwilioError> = {
   rate_limited: { status: 429, code: 20429, message: 'Too Many Requests' },
   auth: { status: 401, code: 20003, message: 'Authenticate' },
   server_error: { status: 500, code: 20500, message: 'Internal Server Error' },
+  maintenance: { status: 503, code: 20503, message: 'Service Unavailable' },
 };
 
 const PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\.json$/i;
@@ -145,7 +147,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
     const error = problem ?? (failure ? ERRORS[failure.kind] : undefined);
     if (error) {
       received.answeredStatus = error.status;
-      const retryAfter = failure?.kind === 'rate_limited' ? String(failure.options.retryAfterSeconds ?? 1) : undefined;
+      const retryAfter = failure?.kind === 'rate_limited' || failure?.kind === 'maintenance' ? String(failure.options.retryAfterSeconds ?? 1) : undefined;
       return sendError(res, error, retryAfter ? { 'retry-after': retryAfter } : {});
     }
     received.sid = `SM${randomBytes(16).toString('hex')}`;

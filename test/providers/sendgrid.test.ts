@@ -174,6 +174,7 @@ void describe('sendgrid provider against the fake SendGrid', () => {
     ['too_large', { status: 'rejected', reason: 'invalid_content' }],
     ['rate_limited', { status: 'failed', reason: 'rate_limited', retryAfterMs: 3000 }],
     ['server_error', { status: 'failed', reason: 'provider_unavailable' }],
+    ['maintenance', { status: 'failed', reason: 'provider_unavailable', retryAfterMs: 3000 }],
     ['reset', { status: 'failed', reason: 'network' }],
   ];
   for (const [kind, expected] of table) {

@@ -200,6 +200,7 @@ void describe('twilio provider against the fake Twilio', () => {
     ['rate_limited', { status: 'failed', reason: 'rate_limited', retryAfterMs: 3000 }],
     ['auth', { status: 'failed', reason: 'auth_failed' }],
     ['server_error', { status: 'failed', reason: 'provider_unavailable' }],
+    ['maintenance', { status: 'failed', reason: 'provider_unavailable', retryAfterMs: 3000 }],
     ['reset', { status: 'failed', reason: 'network' }],
   ];
   for (const [kind, expected] of table) {

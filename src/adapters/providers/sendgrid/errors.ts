@@ -66,7 +66,11 @@ function fromHttp(failure: HttpFailure, now: number): Outcome {
   }
   if (status === 413) return { status: 'rejected', reason: 'invalid_content', detail: `payload too large; ${detail}` };
   if (status === 429) return { status: 'failed', reason: 'rate_limited', retryAfterMs: retryAfter(failure.headers, now), detail };
-  if (status >= 500) return { status: 'failed', reason: 'provider_unavailable', detail };
+  // A 503 in maintenance may say how long: retrying within a second would only burn attempts.
+  if (status >= 500) {
+    const retryAfterMs = parseRetryAfter(failure.headers['retry-after'], now);
+    return { status: 'failed', reason: 'provider_unavailable', ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), detail };
+  }
   // Unlisted statuses (404, 405…) point at our request or a proxy, not at the recipient:
   // transient keeps the message alive until the processor's attempt limit.
   return { status: 'failed', reason: 'provider_error', detail };

@@ -63,7 +63,8 @@ function fromRest(rest: RestShape, retryAfterMs: number | undefined): Outcome {
     return { status: 'failed', reason: 'rate_limited', retryAfterMs, detail: 'Twilio answered 429 Too Many Requests' };
   }
   if (rest.status === 401) return AUTH_FAILED;
-  if (rest.status >= 500) return { status: 'failed', reason: 'provider_unavailable', detail: `HTTP ${rest.status}` };
+  // A 503 in maintenance may say how long: retrying within a second would only burn attempts.
+  if (rest.status >= 500) return { status: 'failed', reason: 'provider_unavailable', ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), detail: `HTTP ${rest.status}` };
   // An unknown 4xx is most likely a new or rare Twilio code. Retrying is bounded by the
   // processor's attempt limit, whereas a wrong permanent rejection silently loses the message.
   return { status: 'failed', reason: 'provider_error', detail: `HTTP ${rest.status}, Twilio code ${rest.code ?? 'none'}` };
