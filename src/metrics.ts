@@ -217,7 +217,11 @@ export class Metrics implements DeliveryMetrics, HttpMetrics {
  */
 export function recordSettlement(metrics: DeliveryMetrics, route: string, provider: string, appended: readonly { type: string; data: unknown }[], latencyMs: number): void {
   for (const e of appended) {
-    if (e.type === 'NotificationSent') metrics.delivery(route, provider, 'sent', latencyMs);
+    if (e.type === 'NotificationSent') {
+      metrics.delivery(route, provider, 'sent', latencyMs);
+      // Reached some of the user's devices, not all: the others failed for a passing reason and are not retried.
+      if ((e.data as { unsent?: unknown[] }).unsent?.length) metrics.delivery(route, provider, 'partly_sent');
+    }
     // Not sent after all, on purpose: expired, or the user opted out since the request (lateDelivery.ts).
     if (e.type === 'NotificationSuppressed') metrics.delivery(route, provider, 'suppressed');
     // Came due inside the user's quiet hours: waits for their end, then is delivered again.

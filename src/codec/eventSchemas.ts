@@ -60,6 +60,7 @@ export const eventSchemas = {
     attempt: z.number().int().optional(),
     deliveries: z.array(z.object({ to: z.string(), providerMessageId: z.string() })),
     rejected: z.array(rejection),
+    unsent: z.array(rejection).optional(),
     at,
   }),
   NotificationFailed: z.object({

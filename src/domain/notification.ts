@@ -3,7 +3,7 @@
  * time comes in as `now`, ids and retry times come in with the command.
  */
 import type { Route } from '../ports/deliveryProvider.ts';
-import type { Delivery, NotificationEvent, Rejection, RequestData, Status, SuppressReason } from './notificationEvents.ts';
+import type { Delivery, NotificationEvent, Rejection, RequestData, Status, SuppressReason, Unsent } from './notificationEvents.ts';
 import { exhaustive } from './user.ts';
 import { decideTracking, trackingKeys, type TrackingFact } from './tracking.ts';
 
@@ -13,7 +13,7 @@ export const notificationStream = (id: string) => `notification-${id}`;
 
 /** What a route's delivery attempt came to, as the worker saw it. */
 export type DeliveryOutcome =
-  | { kind: 'sent'; provider: string; deliveries: Delivery[]; rejected: Rejection[] }
+  | { kind: 'sent'; provider: string; deliveries: Delivery[]; rejected: Rejection[]; unsent?: Unsent[] }
   | { kind: 'failed'; provider: string; reason: string; permanent: boolean; rejected: Rejection[] };
 
 export type NotificationCommand =
@@ -155,7 +155,10 @@ function recordDelivery(state: Existing, data: Extract<NotificationCommand, { ty
   const { provider, rejected } = outcome;
   // Cancelled or suppressed while a worker already had it in hand: a send that went out all the
   // same is recorded (the timeline must not hide a message the user got); a failure is not retried.
-  if (outcome.kind === 'sent') return [{ type: 'NotificationSent', data: { notificationId, route, provider, attempt, deliveries: outcome.deliveries, rejected, at } }];
+  if (outcome.kind === 'sent') {
+    const unsent = outcome.unsent?.length ? { unsent: outcome.unsent } : {};
+    return [{ type: 'NotificationSent', data: { notificationId, route, provider, attempt, deliveries: outcome.deliveries, rejected, ...unsent, at } }];
+  }
   if (settled(state)) return [];
   if (!outcome.permanent && attempt < maxAttempts) {
     return [{ type: 'DeliveryAttemptFailed', data: { notificationId, route, provider, attempt, reason: outcome.reason, retryAt, rejected, at } }];

@@ -16,6 +16,12 @@ export interface Rejection {
   reason: RejectReason;
 }
 
+/** An address whose call failed for a passing reason (a timeout, a 503) while the route reached another. */
+export interface Unsent {
+  to: string;
+  reason: string;
+}
+
 export interface RequestData {
   notificationId: string;
   userId: string;
@@ -52,7 +58,12 @@ type Ref = { notificationId: string; at: string };
 export type NotificationEvent =
   | { type: 'NotificationRequested'; data: RequestData & { at: string } }
   | { type: 'NotificationSuppressed'; data: Ref & { reason: SuppressReason } }
-  | { type: 'NotificationSent'; data: Ref & { route: Route; provider: string; attempt?: number; deliveries: Delivery[]; rejected: Rejection[] } }
+  /**
+   * `unsent`: addresses of this route (a user's other devices) whose call failed for a reason
+   * that might have passed, while another address took it; they are not tried again (see
+   * deliveryOutcome.ts). Absent when there were none.
+   */
+  | { type: 'NotificationSent'; data: Ref & { route: Route; provider: string; attempt?: number; deliveries: Delivery[]; rejected: Rejection[]; unsent?: Unsent[] } }
   /** A transient failure with attempts left: the route is retried at `retryAt`. */
   | { type: 'DeliveryAttemptFailed'; data: Ref & { route: Route; provider: string; attempt: number; reason: string; retryAt: string; rejected: Rejection[] } }
   /** A scheduled send or a retry came due: the route's worker delivers attempt `attempt` now. */

@@ -1,23 +1,30 @@
 import type { DeliveryMessage, DeliveryResult } from '../ports/deliveryProvider.ts';
-import type { DeliveryOutcome, Rejection } from '../domain/notification.ts';
+import type { DeliveryOutcome, Rejection, Unsent } from '../domain/notification.ts';
 import type { UserCommand } from '../domain/user.ts';
 import { maskAddress } from '../mask.ts';
 
 /**
  * One notification's results on one route, folded into one outcome: sent when any recipient
  * accepted it; otherwise a transient failure when any call may succeed later; otherwise permanent.
+ * Sent to some of a user's devices while others failed for a passing reason: it is sent, and the
+ * others are recorded as `unsent` (shown, counted) but not tried again: the route's retries are
+ * for the whole route, and repeating them would push the devices that have it again.
  */
 export function outcomeOf(provider: string, messages: readonly DeliveryMessage[], results: readonly DeliveryResult[]): DeliveryOutcome {
   const deliveries: { to: string; providerMessageId: string }[] = [];
   const rejected: Rejection[] = [];
+  const unsent: Unsent[] = [];
   let transient: Extract<DeliveryResult, { status: 'failed' }> | undefined;
   messages.forEach((m, i) => {
     const r = results[i] ?? { status: 'failed', reason: 'no_result_from_provider' };
     if (r.status === 'sent') deliveries.push({ to: maskAddress(m.to), providerMessageId: r.providerMessageId });
     else if (r.status === 'rejected') rejected.push({ to: maskAddress(m.to), reason: r.reason });
-    else transient ??= r;
+    else {
+      transient ??= r;
+      unsent.push({ to: maskAddress(m.to), reason: r.reason });
+    }
   });
-  if (deliveries.length > 0) return { kind: 'sent', provider, deliveries, rejected };
+  if (deliveries.length > 0) return { kind: 'sent', provider, deliveries, rejected, ...(unsent.length > 0 ? { unsent } : {}) };
   if (transient) return { kind: 'failed', provider, reason: transient.reason, permanent: false, rejected };
   return { kind: 'failed', provider, reason: rejected[0]?.reason ?? 'no_address', permanent: true, rejected };
 }
