@@ -35,6 +35,9 @@ function notificationLife(i: number): Sample[] {
   if (scheduled && i % 2 === 0) return [...out, ev('NotificationCancelled', { at: at(60_000) })];
   const sent = (ms: number) => ev('NotificationSent', { route, provider: 'sandbox', attempt: 1, deliveries: [{ to: '***1234', providerMessageId: `pm-${i}` }], rejected: [], at: at(ms) });
   if (scheduled) out.push(ev('DeliveryDue', { route, attempt: 1, at: at(3_600_000) }));
+  // Due inside quiet hours set since the request: held until they end, then due again.
+  const held = scheduled && i % 46 === 23;
+  if (held) out.push(ev('DeliveryHeld', { route, attempt: 1, until: at(28_800_000), reason: 'quiet_hours', at: at(3_600_100) }), ev('DeliveryDue', { route, attempt: 1, at: at(28_800_000) }));
   if (i % 7 === 0) {
     out.push(ev('DeliveryAttemptFailed', { route, provider: 'sandbox', attempt: 1, reason: 'timeout', retryAt: at(2000), rejected: [], at: at(1000) }));
     out.push(ev('DeliveryDue', { route, attempt: 2, at: at(2000) }));
@@ -42,7 +45,7 @@ function notificationLife(i: number): Sample[] {
     if (i % 14 !== 0) return out;
     out.push(ev('DeliveryRedriven', { route, at: at(90_000) }));
     out.push(sent(91_000));
-  } else out.push(sent(scheduled ? 3_600_250 : 150 + (i % 400)));
+  } else out.push(sent(held ? 28_800_250 : scheduled ? 3_600_250 : 150 + (i % 400)));
   const tracked = (type: string, ms: number, extra: JsonObject = {}) => ev(type, { source: channel === 'email' ? 'sendgrid' : 'app', ...extra, at: at(ms) });
   if (i % 5 !== 0) out.push(tracked('NotificationDelivered', 2000 + (i % 3000)));
   if (i % 5 === 4) out.push(tracked('NotificationUndelivered', 2500, { reason: 'carrier' }));
