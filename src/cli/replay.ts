@@ -12,8 +12,9 @@ import { createLogger } from '../logger.ts';
 import { openStores } from '../adapters/stores.ts';
 import { PROJECTIONS } from '../projections/index.ts';
 import type { Projection } from '../projections/projection.ts';
-import { positionAt, rebuildAll, RebuildInterruptedError, type RebuildProgress } from '../processors/rebuild.ts';
+import { PositionSearchInterruptedError, positionAt, rebuildAll, RebuildInterruptedError, type RebuildProgress } from '../processors/rebuild.ts';
 import { ProjectionFault } from '../processors/projectionFault.ts';
+import type { EventStore } from '../ports/eventStore.ts';
 
 const USAGE = `usage: npm run replay -- <read model | all> [--until <position | ISO time>]
   read models: ${PROJECTIONS.map((p) => p.name).join(', ')}
@@ -68,6 +69,18 @@ function progressBar(label: string) {
   };
 }
 
+/** `--until <time>`: the log is read forward to find its position, with a bar of its own (it can take as long as the rebuild). */
+async function findPosition(events: EventStore, iso: string, signal: AbortSignal): Promise<number> {
+  const head = await events.headPosition();
+  const bar = new cliProgress.SingleBar({ stream: process.stderr, format: `finding ${iso} [{bar}] {percentage}% | {scanned} log events read | ETA {eta_formatted}`, hideCursor: true }, cliProgress.Presets.shades_classic);
+  bar.start(Math.max(1, head), 0, { scanned: 0 });
+  try {
+    return await positionAt(events, iso, { signal, onProgress: (position, scanned) => bar.update(Math.min(position, head), { scanned }) });
+  } finally {
+    bar.stop();
+  }
+}
+
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { until: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
@@ -91,7 +104,7 @@ async function main(): Promise<number> {
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
   try {
-    const until = await untilPosition(values.until, (iso) => positionAt(events, iso));
+    const until = await untilPosition(values.until, (iso) => findPosition(events, iso, aborter.signal));
     const bar = progressBar(projections.length > 1 ? `${projections.length} read models` : projections[0]!.name);
     const started = Date.now();
     let read = 0;
@@ -126,9 +139,9 @@ main().then(
   (error: unknown) => {
     if (error instanceof UsageError) process.stderr.write(`replay: ${error.message}\n${USAGE}\n`);
     else if (error instanceof ConfigError) process.stderr.write(`replay: ${error.message}\n`);
-    else if (error instanceof RebuildInterruptedError) process.stderr.write(`\nreplay: ${error.message}\n`);
+    else if (error instanceof RebuildInterruptedError || error instanceof PositionSearchInterruptedError) process.stderr.write(`\nreplay: ${error.message}\n`);
     else if (error instanceof ProjectionFault) process.stderr.write(`\nreplay: ${error.message}\nNothing live was changed: the build stops at its last checkpoint. Fix the projection, then run the same command again; it resumes from there.\n`);
     else process.stderr.write(`replay: failed: ${error instanceof Error ? error.stack : String(error)}\nNothing live was changed, unless it failed while swapping the finished builds in at the end: then the read models swapped before the failure are live and complete, and the others keep their old copies. Run the same command again to resume from the build's checkpoint.\n`);
-    process.exit(error instanceof RebuildInterruptedError ? 130 : error instanceof UsageError || error instanceof ConfigError ? 2 : 1);
+    process.exit(error instanceof RebuildInterruptedError || error instanceof PositionSearchInterruptedError ? 130 : error instanceof UsageError || error instanceof ConfigError ? 2 : 1);
   },
 );

@@ -82,15 +82,27 @@ const POSITION_AT_PAGE = 1000;
  * bisecting them: the log is read in pages from its start up to the first event written after
  * `iso`, taking `created` to grow with the position. The rebuild that follows reads as far.
  */
-export async function positionAt(events: EventStore, iso: string): Promise<number> {
+export async function positionAt(events: EventStore, iso: string, options: { onProgress?: (position: number, scanned: number) => void; signal?: AbortSignal } = {}): Promise<number> {
   const limit = Date.parse(iso);
   let found = 0;
+  let scanned = 0;
   for (;;) {
+    if (options.signal?.aborted) throw new PositionSearchInterruptedError(iso, found);
     const page = await events.readAll({ fromPosition: found, maxCount: POSITION_AT_PAGE });
     for (const e of page) {
       if (e.created > limit) return found;
       found = e.position;
     }
+    scanned += page.length;
+    options.onProgress?.(found, scanned);
     if (page.length < POSITION_AT_PAGE) return found;
+  }
+}
+
+/** The search for `--until <time>` was stopped (Ctrl-C) before it found the position. */
+export class PositionSearchInterruptedError extends Error {
+  constructor(readonly iso: string, readonly position: number) {
+    super(`stopped while looking for the position of ${iso} (read up to position ${position}); nothing was rebuilt: run it again, or give --until as a position`);
+    this.name = 'PositionSearchInterruptedError';
   }
 }

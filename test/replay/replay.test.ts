@@ -9,7 +9,7 @@ import { SqliteReadModelStore } from '../../src/adapters/readModels/sqlite/sqlit
 import { HERALD_EVENT_TYPES } from '../../src/codec/events.ts';
 import { createLogger } from '../../src/logger.ts';
 import { checkpointName, Projector } from '../../src/processors/projector.ts';
-import { positionAt, rebuild, rebuildAll, RebuildInterruptedError } from '../../src/processors/rebuild.ts';
+import { PositionSearchInterruptedError, positionAt, rebuild, rebuildAll, RebuildInterruptedError } from '../../src/processors/rebuild.ts';
 import { PROJECTIONS } from '../../src/projections/index.ts';
 import { eventually } from '../support/wait.ts';
 import { writeLog } from './eventLog.ts';
@@ -221,5 +221,15 @@ describe(`replay rebuilds exactly what the live projections built (${EVENTS} eve
     assert.deepEqual(dump(readFile, p.collection.name), live.get(p.name));
     const [event] = await events.readAll({ fromPosition: until - 1, maxCount: 1 });
     assert.equal(await positionAt(events, new Date(event!.created).toISOString()) >= until, true);
+  });
+
+  it('finding the position of a time shows its progress page by page, and stops when asked', async () => {
+    const seen: number[] = [];
+    const found = await positionAt(events, new Date(Date.now() + 60_000).toISOString(), { onProgress: (_position, scanned) => void seen.push(scanned) });
+    assert.equal(found, await events.headPosition());
+    assert.ok(seen.length >= 1 && seen.every((n, i) => i === 0 || n > seen[i - 1]!), `pages read: ${seen.join(', ')}`);
+    const stop = new AbortController();
+    stop.abort();
+    await assert.rejects(positionAt(events, new Date().toISOString(), { signal: stop.signal }), PositionSearchInterruptedError);
   });
 });
