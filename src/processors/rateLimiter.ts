@@ -18,18 +18,36 @@ export class RateLimiter {
     this.last = this.now();
   }
 
-  /** Resolves when `n` tokens are available; a request larger than the bucket waits for a full one. */
-  async take(n: number): Promise<void> {
+  /**
+   * Resolves true once `n` tokens are taken; a request larger than the bucket waits for a full one.
+   * Resolves false at once, taking nothing, when `signal` aborts (or has): a stopping worker hands
+   * back what it has not sent rather than wait its turn, and leaves the tokens to the other lane.
+   */
+  async take(n: number, signal?: AbortSignal): Promise<boolean> {
     for (;;) {
+      if (signal?.aborted) return false;
       const t = this.now();
       this.tokens = Math.min(this.capacity, this.tokens + ((t - this.last) / 1000) * this.ratePerSecond);
       this.last = t;
       const need = Math.min(n, this.capacity);
       if (this.tokens >= need) {
         this.tokens -= need;
-        return;
+        return true;
       }
-      await new Promise((r) => setTimeout(r, Math.ceil(((need - this.tokens) / this.ratePerSecond) * 1000)));
+      await pause(Math.ceil(((need - this.tokens) / this.ratePerSecond) * 1000), signal);
     }
   }
+}
+
+/** Waits `ms`, or less when `signal` aborts; either way leaves neither the timer nor the listener behind. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

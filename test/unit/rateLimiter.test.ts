@@ -38,4 +38,39 @@ describe('the rate limiter', () => {
     await settled();
     assert.equal(second, true, 'at two seconds');
   });
+
+  it('given an aborted signal, takes nothing and says so: the token is left for the next send', async () => {
+    const now = 0;
+    const limiter = new RateLimiter(1, () => now);
+    assert.equal(await limiter.take(1, AbortSignal.abort()), false);
+    assert.equal(await limiter.take(1), true, 'the one token is still there');
+    const later = new AbortController();
+    let third: boolean | undefined;
+    void limiter.take(1, later.signal).then((taken) => (third = taken));
+    await settled();
+    assert.equal(third, undefined, 'and now it is gone');
+    later.abort();
+    await settled();
+    assert.equal(third, false);
+  });
+
+  it('stops waiting as soon as the signal aborts, with nothing left scheduled, and takes nothing', async () => {
+    let now = 0;
+    const limiter = new RateLimiter(1, () => now);
+    await limiter.take(1);
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const stopping = new AbortController();
+    const waiting = limiter.take(1, stopping.signal);
+    await settled();
+    assert.equal(timers(), before + 1, 'waiting on a timer for the next token');
+    now = 999;
+    stopping.abort();
+    const started = performance.now();
+    assert.equal(await waiting, false);
+    assert.ok(performance.now() - started < 500, 'at once, not when the token comes');
+    assert.equal(timers(), before, 'the timer is cleared');
+    now = 1000;
+    assert.equal(await limiter.take(1), true, 'the token that came meanwhile is there for the next send');
+  });
 });
