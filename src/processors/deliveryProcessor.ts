@@ -1,5 +1,5 @@
 import { bufferTime, filter, from, lastValueFrom, mergeMap } from 'rxjs';
-import type { DeliveryMessage, DeliveryProvider, DeliveryResult } from '../ports/deliveryProvider.ts';
+import type { DeliveryProvider, DeliveryResult } from '../ports/deliveryProvider.ts';
 import type { EventStore, PersistentEvent, PersistentSubscription } from '../ports/eventStore.ts';
 import type { Logger } from '../ports/logger.ts';
 import { notificationStream, type NotificationCommand, type NotificationEvent } from '../domain/notification.ts';
@@ -8,6 +8,7 @@ import { notificationAggregate } from '../commands/sendNotification.ts';
 import { handleUserCommand } from '../commands/users.ts';
 import { addressCommands, outcomeOf } from './deliveryOutcome.ts';
 import { RateLimiter } from './rateLimiter.ts';
+import { sendBatch } from './batchSend.ts';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retryPolicy.ts';
 import { recordSettlement, type DeliveryMetrics } from '../metrics.ts';
 import type { EmailTrackingOptions } from '../tracking/emailTracking.ts';
@@ -71,6 +72,8 @@ export class DeliveryProcessor {
    */
   private readonly held = new Set<number>();
   private readonly outage: OutageWarnings;
+  /** Deliveries this worker took but, stopping, gave back unsent. */
+  private handedBack = 0;
 
   constructor(private readonly o: DeliveryProcessorOptions) {
     const rate = o.ratePerSecond ?? o.provider.limits.ratePerSecond;
@@ -148,31 +151,15 @@ export class DeliveryProcessor {
   }
 
   private async deliver(jobs: Job[]): Promise<void> {
-    const messages = jobs.flatMap((j) => j.messages);
-    const results = await this.send(messages);
-    let offset = 0;
-    await Promise.all(
-      jobs.map(async (job) => {
-        const mine = results.slice(offset, (offset += job.messages.length));
-        await this.settle(job, mine);
-      }),
-    );
+    const { answered, unsent } = await sendBatch(jobs, { provider: this.o.provider, limiter: this.limiter, stopping: this.stopping.signal, log: this.log });
+    await Promise.all([...answered.map(({ job, results }) => this.settle(job, results)), ...unsent.map((job) => this.handBack(job))]);
   }
 
-  private async send(messages: DeliveryMessage[]): Promise<DeliveryResult[]> {
-    const { provider } = this.o;
-    const results: DeliveryResult[] = [];
-    for (let i = 0; i < messages.length; i += provider.maxBatchSize) {
-      const chunk = messages.slice(i, i + provider.maxBatchSize);
-      await this.limiter?.take(chunk.length);
-      try {
-        results.push(...(await provider.send(chunk)));
-      } catch (error) {
-        this.log.warn({ err: error, messages: chunk.length }, 'provider call failed as a whole');
-        results.push(...chunk.map((): DeliveryResult => ({ status: 'failed', reason: 'provider_unavailable', detail: String(error) })));
-      }
-    }
-    return results;
+  /** Lets go of a job the worker stopped before sending: the group hands it out again, to another instance or at the next start. */
+  private async handBack(job: Job): Promise<void> {
+    this.handedBack += 1;
+    await this.sub!.nack('retry', 'the worker stopped before sending it', job.pe).catch(() => undefined);
+    this.held.delete(job.pe.event.position);
   }
 
   private async settle(job: Job, results: DeliveryResult[]): Promise<void> {
@@ -217,9 +204,11 @@ export class DeliveryProcessor {
   }
 
   /**
-   * Stops taking work, lets what is in flight finish and settle over the same connection, then
-   * closes, which hands back the rest. Closing first would hand the events still being sent to
-   * another instance at once (EventStoreDB does), which would send them again.
+   * Stops taking work, lets the provider calls under way finish and settle over the same
+   * connection, then closes, which hands back the rest. Closing first would hand the events still
+   * being sent to another instance at once (EventStoreDB does), which would send them again. What
+   * is not yet with the provider (waiting for the rate limiter, or its turn) is handed back at
+   * once, unsent (nack 'retry'): a route at 1 SMS/s would otherwise stop only after sending it all.
    */
   async stop(): Promise<void> {
     this.stopping.abort();
@@ -227,6 +216,8 @@ export class DeliveryProcessor {
     try {
       await this.done;
     } finally {
+      const n = this.handedBack;
+      if (n > 0) this.log.info({ handedBack: n }, `stopped before sending ${n} ${n === 1 ? 'delivery' : 'deliveries'}: handed back unsent, for another instance or the next start to send`);
       await this.sub?.close();
     }
   }

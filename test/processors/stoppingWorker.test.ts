@@ -11,8 +11,8 @@ import type { EventStore } from '../../src/ports/eventStore.ts';
 import { DeliveryProcessor } from '../../src/processors/deliveryProcessor.ts';
 import { esdbServer } from '../support/esdbServer.ts';
 import { capturingLogger } from '../support/logLines.ts';
-import { eventually } from '../support/wait.ts';
-import { appendEmailRequest } from '../support/emailRequest.ts';
+import { eventually, within } from '../support/wait.ts';
+import { appendEmailRequest, appendEmailRequests } from '../support/emailRequest.ts';
 
 const at = '2026-11-29T05:00:00.000Z';
 const id = '00000000-0000-4000-8000-000000000001';
@@ -29,6 +29,16 @@ function gated(provider: DeliveryProvider) {
     return provider.send(messages);
   };
   return { provider: { ...provider, send }, called, open };
+}
+
+/** The sandbox provider one message a call (as Twilio's), counting its calls. */
+function oneByOne(provider: DeliveryProvider) {
+  const counted = { calls: 0, provider: { ...provider, maxBatchSize: 1 } };
+  counted.provider.send = (messages) => {
+    counted.calls += 1;
+    return provider.send(messages);
+  };
+  return counted;
 }
 
 /** A store to run the workers on, and how to let it go. */
@@ -81,6 +91,47 @@ for (const [name, setUp] of Object.entries(stores)) {
       } finally {
         slow.open();
         await other.stop();
+        await done();
+      }
+    });
+  });
+
+  describe(`a delivery worker stopped while its route's rate limit holds its batch back, on ${name}`, () => {
+    it('sends no more, hands the waiting deliveries back at once, and a restarted worker sends each of them once', async () => {
+      const { dir, store, done } = await setUp();
+      const outbox = join(dir, 'outbox.jsonl');
+      const sent = async () => (await readFile(outbox, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { notificationId: string }).notificationId);
+      const ids = [1, 2, 3, 4, 5, 6].map((n) => `00000000-0000-4000-8000-00000000001${n}`);
+      const counted = oneByOne(createSandboxProvider('email', { outboxFile: outbox }));
+      const { logger, lines } = capturingLogger({ info: true });
+      // One a second: the first goes out at once, the other five wait their turn, about five seconds.
+      const limited = new DeliveryProcessor({ events: store, provider: counted.provider, logger, now: () => new Date(), batchWindowMs: 50, ratePerSecond: 1 });
+      const restarted = new DeliveryProcessor({ events: store, provider: counted.provider, logger, now: () => new Date(), batchWindowMs: 1 });
+      let stopped: Promise<void> | undefined;
+      try {
+        await appendEmailRequests(store, ids, at);
+        await limited.start();
+        await eventually(3000, 'the first send', () => (counted.calls > 0 ? true : undefined));
+        const callsBefore = counted.calls;
+        stopped = limited.stop();
+        await within(2500, 'the stop (sending the rest at the rate would take about five seconds)', stopped);
+        assert.equal(counted.calls, callsBefore, 'no provider call once stopping');
+        const first = await sent();
+        assert.equal(first.length, callsBefore);
+        const handedBack = lines.filter((l) => l.level === 'info' && l.obj.handedBack !== undefined);
+        assert.deepEqual(handedBack.map((l) => l.obj), [{ handedBack: ids.length - callsBefore }]);
+        assert.doesNotMatch(handedBack[0]!.msg ?? '', /@/, 'no address in the line');
+        await restarted.start();
+        await eventually(10_000, 'every notification sent', async () => {
+          const streams = await Promise.all(ids.map((id) => store.readStream(`notification-${id}`)));
+          return streams.every((events) => events.some((e) => e.type === 'NotificationSent')) ? true : undefined;
+        });
+        await new Promise((r) => setTimeout(r, 300));
+        assert.deepEqual((await sent()).toSorted(), ids, 'each sent once in all');
+        assert.equal(counted.calls, ids.length);
+      } finally {
+        await stopped?.catch(() => undefined);
+        await restarted.stop();
         await done();
       }
     });

@@ -2,16 +2,19 @@ import { Writable } from 'node:stream';
 import type { Logger } from '../../src/ports/logger.ts';
 
 export interface LogLine {
-  level: 'warn' | 'error';
+  level: 'info' | 'warn' | 'error';
   obj: Record<string, unknown>;
   msg?: string;
 }
 
-/** A logger (the port) that keeps its warning and error lines for a test to read; children log into the same list. */
-export function capturingLogger(): { logger: Logger; lines: LogLine[]; errors: () => LogLine[] } {
+/**
+ * A logger (the port) that keeps its warning and error lines (and its info lines, when asked) for a
+ * test to read; children log into the same list.
+ */
+export function capturingLogger(options: { info?: boolean } = {}): { logger: Logger; lines: LogLine[]; errors: () => LogLine[] } {
   const lines: LogLine[] = [];
   const keep = (level: LogLine['level']) => (obj: object, msg?: string) => void lines.push({ level, obj: obj as Record<string, unknown>, ...(msg === undefined ? {} : { msg }) });
-  const logger: Logger = { debug: () => undefined, info: () => undefined, warn: keep('warn'), error: keep('error'), child: () => logger };
+  const logger: Logger = { debug: () => undefined, info: options.info ? keep('info') : () => undefined, warn: keep('warn'), error: keep('error'), child: () => logger };
   return { logger, lines, errors: () => lines.filter((l) => l.level === 'error') };
 }
 

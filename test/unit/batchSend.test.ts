@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { DeliveryMessage, DeliveryProvider, DeliveryResult } from '../../src/ports/deliveryProvider.ts';
+import type { Logger } from '../../src/ports/logger.ts';
+import { sendBatch } from '../../src/processors/batchSend.ts';
+import type { Job } from '../../src/processors/deliveryPlan.ts';
+import { RateLimiter } from '../../src/processors/rateLimiter.ts';
+import { within } from '../support/wait.ts';
+
+const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => quiet };
+
+/** A notification's job with one SMS per phone number; only its messages matter to a send. */
+const job = (notificationId: string, phones: number): Job => ({
+  notificationId,
+  messages: Array.from({ length: phones }, (_, i): DeliveryMessage => ({ route: 'sms', notificationId, to: `+1555000000${i}`, content: { body: 'b' } })),
+}) as Job;
+
+/** One SMS a call, as Twilio; `answer` says what each call returns. */
+function provider(answer: (messages: readonly DeliveryMessage[], call: number) => DeliveryResult[] | Promise<DeliveryResult[]>) {
+  const calls: string[][] = [];
+  const p: DeliveryProvider = {
+    id: 'fake',
+    route: 'sms',
+    maxBatchSize: 1,
+    limits: { concurrency: 1 },
+    send: async (messages) => answer(messages, calls.push(messages.map((m) => `${m.notificationId} ${m.to}`))),
+    close: async () => undefined,
+  };
+  return { provider: p, calls };
+}
+
+const sent = (n: number): DeliveryResult[] => Array.from({ length: n }, (_, i) => ({ status: 'sent', providerMessageId: `m${i}` }));
+
+describe('sending a batch', () => {
+  it('stopping while a job is partly with the provider: finishes that job, at the rate, and hands back the jobs after it unsent', async () => {
+    const stopping = new AbortController();
+    const { provider: p, calls } = provider((messages, call) => {
+      if (call === 1) stopping.abort();
+      return sent(messages.length);
+    });
+    const [two, one, other] = [job('a', 2), job('b', 1), job('c', 1)];
+    const result = await sendBatch([two, one, other], { provider: p, limiter: new RateLimiter(1), stopping: stopping.signal, log: quiet });
+    assert.deepEqual(calls, [['a +15550000000'], ['a +15550000001']], 'the second phone of the job under way, and nothing else');
+    assert.deepEqual(result.answered.map((a) => [a.job.notificationId, a.results.length]), [['a', 2]]);
+    assert.deepEqual(result.unsent.map((j) => j.notificationId), ['b', 'c']);
+  });
+
+  it('stopping between jobs while waiting for the limiter: returns at once, sending nothing more', async () => {
+    const stopping = new AbortController();
+    const { provider: p, calls } = provider((messages) => sent(messages.length));
+    const waiting = sendBatch([job('a', 1), job('b', 1), job('c', 1)], { provider: p, limiter: new RateLimiter(0.1), stopping: stopping.signal, log: quiet });
+    await new Promise((r) => setImmediate(r));
+    stopping.abort();
+    const result = await within(1000, 'the batch (the next token is ten seconds away)', waiting);
+    assert.equal(calls.length, 1);
+    assert.deepEqual(result.unsent.map((j) => j.notificationId), ['b', 'c']);
+  });
+
+  it('a call answering fewer results than messages fails those, without giving its jobs the next call\'s results', async () => {
+    const { provider: p } = provider((messages, call) => (call === 1 ? [] : sent(messages.length)));
+    const result = await sendBatch([job('a', 1), job('b', 1)], { provider: p, limiter: undefined, stopping: new AbortController().signal, log: quiet });
+    assert.deepEqual(result.answered.map((a) => [a.job.notificationId, a.results.map((r) => r.status)]), [['a', ['failed']], ['b', ['sent']]]);
+  });
+});
