@@ -19,6 +19,12 @@ export class Problem extends Error {
   }
 }
 
+/**
+ * Other processes kept changing the same stream through every retry: nothing was written. One
+ * problem for a request and for a batch item (http/routes/notifications.ts) given up for that cause.
+ */
+export const concurrentUpdateProblem = (): Problem => new Problem(409, 'concurrent_update', 'Concurrent update', 'other requests changed the same record at the same moment and this one was not applied; send it again');
+
 /** The problem as JSON; `instance` is where it happened (the request's path, masked as in the logs). */
 export function problemBody(p: Problem, instance?: string): { type: string; title: string; status: number; code: string; detail?: string; [extra: string]: unknown } {
   return { type: `https://herald.dev/problems/${p.code}`, title: p.title, status: p.status, code: p.code, ...(p.detail ? { detail: p.detail } : {}), ...(instance ? { instance } : {}), ...p.extra };
@@ -83,10 +89,9 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
     return sendProblem(reply, request, new Problem(503, 'event_store_unavailable', 'Event store unavailable', `The request was not recorded durably, or only in part (a send to several users); retry it (with the same idempotency key), which records only what is missing. Request id: ${request.id}`));
   }
   if ((error as Error) instanceof WrongExpectedRevisionError) {
-    // Other processes kept changing the same stream through every retry: nothing was written.
     request.log.warn({ err: error }, 'gave up on a contended stream');
     void reply.header('retry-after', '1');
-    return sendProblem(reply, request, new Problem(409, 'concurrent_update', 'Concurrent update', 'other requests changed the same record at the same moment and this one was not applied; send it again'));
+    return sendProblem(reply, request, concurrentUpdateProblem());
   }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {

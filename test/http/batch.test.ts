@@ -4,7 +4,7 @@ import { pooledUuidV7 } from '../../src/adapters/ids.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { ApiKeys } from '../../src/http/apiKeys.ts';
 import { createLogger } from '../../src/logger.ts';
-import { EventStoreUnavailableError, type EventData, type EventStore } from '../../src/ports/eventStore.ts';
+import { EventStoreUnavailableError, WrongExpectedRevisionError, type EventData, type EventStore } from '../../src/ports/eventStore.ts';
 import { API_KEY, auth, startTestHerald } from '../support/herald.ts';
 import { eventually } from '../support/wait.ts';
 import { bearer, createApp, type Harness } from './helpers.ts';
@@ -151,6 +151,36 @@ describe('POST /v1/notifications/batch', () => {
       assert.equal(none.statusCode, 503, none.body);
       assert.equal(none.headers['retry-after'], '1');
       assert.equal(none.json<{ code: string }>().code, 'event_store_unavailable');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('reports an item given up on a contended stream as 409 concurrent_update, the problem a single send gets for it', async () => {
+    const { events, readModels } = h.herald;
+    assert.equal((await h.app.inject({ method: 'PUT', url: '/v1/categories/contended', headers: auth, payload: { rateLimit: { max: 5, windowSeconds: 3600 } } })).statusCode, 200);
+    // Another process moves u-2's rate window before every append of ours, through every retry.
+    const moved = (appends: Parameters<EventStore['appendInOrder']>[0]) => appends.find((a) => a.stream.startsWith('ratewindow-u-2'));
+    const contended = Object.assign(Object.create(events) as EventStore, {
+      appendInOrder: (appends: Parameters<EventStore['appendInOrder']>[0]) => {
+        const take = moved(appends);
+        return take ? Promise.reject(new WrongExpectedRevisionError(take.stream, take.expected, 99)) : events.appendInOrder(appends);
+      },
+    });
+    const apiKeys = new ApiKeys(events, () => new Date());
+    await apiKeys.init(API_KEY);
+    const app = await buildApp({ events: contended, readModels, apiKeys, now: () => new Date(), ids: pooledUuidV7(), logger: createLogger('silent'), limits: { maxRecipients: 10, bodyLimitBytes: 65536 } });
+    try {
+      const toU2 = { ...sms('u-2'), category: 'contended' };
+      const single = await app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: toU2 });
+      assert.equal(single.statusCode, 409, single.body);
+      const res = await app.inject({ method: 'POST', url: '/v1/notifications/batch', headers: auth, payload: { requests: [{ ...email('u-1'), category: 'contended' }, toU2] } });
+      assert.equal(res.statusCode, 207, res.body);
+      const [ok, gaveUp] = res.json<BatchAnswer>().results;
+      assert.equal(ok!.status, 202);
+      const { instance: _, ...singleProblem } = single.json<Record<string, unknown>>();
+      assert.deepEqual(gaveUp!.error, singleProblem);
+      assert.equal(gaveUp!.status, 409);
     } finally {
       await app.close();
     }

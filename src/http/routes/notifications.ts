@@ -5,14 +5,14 @@ import { handle } from '../../commands/handle.ts';
 import { notificationAggregate, sendNotification, type SendContext } from '../../commands/sendNotification.ts';
 import { DEFAULT_MAX_SEND_AHEAD_DAYS } from '../../commands/sendErrors.ts';
 import { cancelNotification } from '../../commands/cancelNotification.ts';
-import { EventStoreUnavailableError } from '../../ports/eventStore.ts';
+import { EventStoreUnavailableError, WrongExpectedRevisionError } from '../../ports/eventStore.ts';
 import { sendErrorProblem } from '../sendErrors.ts';
 import { NotificationNotCancellableError, NotificationNotDeliveredError, NotificationNotFoundError, notificationStream, type NotificationCommand } from '../../domain/notification.ts';
 import { decodeEvent } from '../../codec/events.ts';
 import { evolveNotificationLog, notificationLog, type NotificationLogDoc } from '../../projections/notificationLog.ts';
 import type { AppDeps } from '../deps.ts';
 import { queryInt, queryParams } from '../query.ts';
-import { Problem, problemBody } from '../problem.ts';
+import { Problem, concurrentUpdateProblem, problemBody } from '../problem.ts';
 import { seesAllApps } from '../guards.ts';
 import { nextCursorField, notBoth, notBothMessage, pageCursor, pageOf } from '../paging.ts';
 import { batchBody, categoryName, batchResponse, isoTime, notificationId, notificationResponse, sendBody, sendResponse, userId } from '../schemas.ts';
@@ -34,8 +34,15 @@ const sendContext = (deps: AppDeps, req: FastifyRequest): SendContext => ({
   unsubscribeLinks: deps.tracking?.listUnsubscribe === true, maxSendAheadDays: deps.limits.maxSendAheadDays ?? DEFAULT_MAX_SEND_AHEAD_DAYS,
 });
 
-/** A batch item that failed on our side, while others went through: logged, and answered in its result. */
+/**
+ * A batch item that failed on our side, while others went through: logged, and answered in its
+ * result with the problem a single send would get for the same cause.
+ */
 function serverProblem(req: FastifyRequest, error: unknown, index: number): Problem {
+  if (error instanceof WrongExpectedRevisionError) {
+    req.log.warn({ err: error, item: index }, 'batch item gave up on a contended stream');
+    return concurrentUpdateProblem();
+  }
   if (error instanceof EventStoreUnavailableError) return new Problem(503, 'event_store_unavailable', 'Event store unavailable', `This item was not recorded, or only for some of its users; send it again with the same idempotency key, which records only what is missing (without one, the users already recorded would get it twice). Request id: ${req.id}`);
   req.log.error({ err: error, item: index }, 'batch item failed');
   return new Problem(500, 'internal_error', 'Internal error', `Something went wrong on our side with this item; send it again later (with the same idempotency key). Request id: ${req.id}`);
