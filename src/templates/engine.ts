@@ -107,6 +107,8 @@ const PRINTED = /\uE000herald:(object|list):([^\uE000]*)\uE000/;
 
 /** The request's parameters object → its guarded copy; neither is changed once made. */
 const guardedCopies = new WeakMap<Record<string, unknown>, Record<string, unknown>>();
+/** A guarded copy → the names of the fields left out of it for being null, to say so in the error. */
+const nullNames = new WeakMap<Record<string, unknown>, ReadonlySet<string>>();
 
 /**
  * A copy of the parameters in which every object and list, made into text, becomes a marker
@@ -114,6 +116,8 @@ const guardedCopies = new WeakMap<Record<string, unknown>, Record<string, unknow
  * template prints a string would otherwise send "Hi [object Object]". renderPart refuses output
  * with a marker. Reading fields, {{#each}} and {{#if}} are unchanged (the added toString is not
  * enumerable); a marker, not a throw, because Handlebars' own error messages print objects too.
+ * A field that is null is left out, so it is missing: strict mode refuses it where it is printed
+ * (Handlebars would print an empty gap), and {{#if}}, {{#each}} and {{#with}} read it as before.
  */
 export function guardedParams(params: Record<string, unknown>): Record<string, unknown> {
   // A send renders the same parameters once per recipient: copied once per request, not per recipient.
@@ -123,18 +127,25 @@ export function guardedParams(params: Record<string, unknown>): Record<string, u
 }
 
 function guardedCopy(params: Record<string, unknown>): Record<string, unknown> {
+  const nulls = new Set<string>();
   const guard = (value: unknown, path: string): unknown => {
     if (value === null || typeof value !== 'object') return value;
     const list = Array.isArray(value);
     const copy: Record<string, unknown> | unknown[] = list
       ? value.map((v, i) => guard(v, `${path}.${i}`))
-      : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, guard(v, path ? `${path}.${k}` : k)]));
+      : Object.fromEntries(Object.entries(value).flatMap(([k, v]) => {
+        if (v !== null) return [[k, guard(v, path ? `${path}.${k}` : k)]];
+        nulls.add(k);
+        return [];
+      }));
     // Delimited by a private-use character, which no text a person reads carries.
     const marker = `\uE000herald:${list ? 'list' : 'object'}:${path}\uE000`;
     if (path) Object.defineProperty(copy, 'toString', { enumerable: false, value: () => marker });
     return copy;
   };
-  return guard(params, '') as Record<string, unknown>;
+  const copy = guard(params, '') as Record<string, unknown>;
+  nullNames.set(copy, nulls);
+  return copy;
 }
 
 /** Renders one part with parameters from guardedParams (an object printed as text is refused). */
@@ -146,7 +157,10 @@ export function renderPart(version: TemplateVersion, locale: string, part: Part,
     out = e.render(params);
   } catch (error) {
     const missing = /^"([^"]+)" not defined/.exec(describe(error));
-    if (missing) throw new TemplateRenderError('template_parameter_missing', part.field, `missing parameter "${missing[1]}"`, locale);
+    if (missing) {
+      const given = nullNames.get(params)?.has(missing[1]!) ? ' (null, which counts as missing: give it a value, or print it inside {{#if}})' : '';
+      throw new TemplateRenderError('template_parameter_missing', part.field, `missing parameter "${missing[1]}"${given}`, locale);
+    }
     // A block or lookup reading a property (`{{#if order.paid}}`) of an object that was not passed.
     const through = /^Cannot read properties of (?:undefined|null) \(reading '([^']+)'\)/.exec(describe(error));
     if (through) throw new TemplateRenderError('template_parameter_missing', part.field, `missing parameter: no object to read "${through[1]}" from`, locale);

@@ -103,12 +103,12 @@ function helperName(path: hbs.AST.PathExpression | hbs.AST.Literal): string {
   return path.type === 'PathExpression' ? (path as hbs.AST.PathExpression).original : String((path as { original?: unknown }).original);
 }
 
-/** True when `path` ('a.b') is present in params: every step an own property, the steps before it objects. */
+/** True when `path` ('a.b') is present in params: every step an own property, the steps before it objects, the value not null (which renders as missing). */
 export function hasPath(params: Record<string, unknown>, path: string): boolean {
   let current: unknown = params;
   for (const key of path.split('.')) {
     if (current === null || typeof current !== 'object' || !Object.hasOwn(current, key)) return false;
     current = (current as Record<string, unknown>)[key];
   }
-  return true;
+  return current !== null;
 }

@@ -145,6 +145,13 @@ describe('templates over HTTP', () => {
     const sms = await send('t-both', { link: 'https://example.com/l' }, ['sms']);
     assert.equal(sms.statusCode, 422, sms.body);
     assert.equal(sms.json<ProblemBody>().code, 'template_parameter_missing');
+    // A parameter given as null is refused like a missing one, before anything is written.
+    const head = await h.herald.events.headPosition();
+    const nulled = await send('t-both', { link: null }, ['email']);
+    assert.equal(nulled.statusCode, 422, nulled.body);
+    assert.equal(nulled.json<ProblemBody>().code, 'template_parameter_missing');
+    assert.match(nulled.body, /missing parameter \\"link\\" \(null, which counts as missing/);
+    assert.equal(await h.herald.events.headPosition(), head, 'nothing written');
   });
 
   it('reading needs the read scope, writing needs admin', async () => {

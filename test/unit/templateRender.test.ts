@@ -111,6 +111,16 @@ describe('a missing parameter is a TemplateRenderError naming the part', () => {
     assert.deepEqual([e.code, e.field, e.detail], ['template_parameter_missing', 'email.subject', 'missing parameter "id"']);
   });
 
+  it('a printed parameter given as null is missing, not an empty gap; an optional one given as null is left out', () => {
+    const e = renderError(() => renderTemplate(order, 'en', { name: null, order: { id: '1' } }, ['sms']));
+    assert.deepEqual([e.code, e.field], ['template_parameter_missing', 'sms.body']);
+    assert.match(e.detail, /^missing parameter "name" \(null, which counts as missing/);
+    const nested = renderError(() => renderTemplate(order, 'en', { name: 'Ada', order: { id: null } }, ['sms']));
+    assert.deepEqual([nested.code, nested.detail.split(' (')[0]], ['template_parameter_missing', 'missing parameter "id"']);
+    assert.equal(renderTemplate(order, 'en', { ...params, note: null }, ['email']).email?.html, '<p>Hi Ada</p>');
+    assert.deepEqual(missingParameters(order, { name: null, order: { id: '1' } }, { locales: ['en'], channels: ['sms'] }), [{ name: 'name', locale: 'en', field: 'sms.body' }]);
+  });
+
   it('a block reading through a missing object is a missing parameter too', () => {
     const e = renderError(() => renderTemplate({ ...order, locales: { en: { sms: { body: '{{#if order.paid}}paid{{/if}}' } } } }, 'en', {}));
     assert.deepEqual([e.code, e.field], ['template_parameter_missing', 'sms.body']);
