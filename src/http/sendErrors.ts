@@ -19,8 +19,9 @@ export function sendErrorProblem(error: unknown, at = ''): Problem | undefined {
   return undefined;
 }
 
-/** A template that cannot be rendered with the given parameters, pointing at them (`path` in the body). */
+/** A template that cannot be rendered with the given parameters, pointing at them (`path` in the body), or at the one at fault. */
 export function renderProblem(error: TemplateRenderError, path: string): Problem {
   const message = `template ${error.field}${error.locale ? ` (${error.locale})` : ''}: ${error.detail}`;
-  return new Problem(422, error.code, 'Template cannot be rendered', message, { errors: [{ in: 'body', path, message }] });
+  const at = error.parameter ? `${path}/${error.parameter.map((k) => k.replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}` : path;
+  return new Problem(422, error.code, 'Template cannot be rendered', message, { errors: [{ in: 'body', path: at, message }] });
 }

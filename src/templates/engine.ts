@@ -20,6 +20,8 @@ export class TemplateRenderError extends Error {
     readonly detail: string,
     /** The template locale whose part failed, when one did. */
     readonly locale?: string,
+    /** The path of the parameter at fault, when one is: ['order', 'url']. */
+    readonly parameter?: readonly string[],
   ) {
     super(`${locale ? `locales.${locale}.` : ''}${field}: ${detail}`);
     this.name = 'TemplateRenderError';

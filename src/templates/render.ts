@@ -7,6 +7,7 @@ import { CHANNELS, type Channel, type ChannelContent } from '../domain/channels.
 import type { TemplateVersion } from '../domain/template.ts';
 import { analysisOf, guardedParams, partsOf, renderPart, TemplateRenderError } from './engine.ts';
 import { hasPath } from './parameters.ts';
+import { refuseUnsafeLinks } from './linkParams.ts';
 import { BADGE_MAX, COLLAPSE_KEY, COLLAPSE_KEY_RULE, EMAIL_SUBJECT_MAX_CHARS, HEADER_TEXT_RULE, isHeaderText, isPushLink, PUSH_LINK_RULE, pushPayloadProblem, SMS_BODY_MAX_CHARS } from '../domain/contentLimits.ts';
 
 export { TemplateRenderError, type TemplateErrorCode } from './engine.ts';
@@ -127,6 +128,10 @@ export function renderTemplate(version: TemplateVersion, locale: string | null, 
     const parts = key ? version.locales[key] : undefined;
     if (!key || !parts) continue;
     const r = (field: string, source: string) => wellFormed(renderPart(version, key, { field, source }, params), field, key);
+    const linked = (rendered: string, source: string) => {
+      refuseUnsafeLinks(rendered, given, (other) => renderPart(version, key, { field: 'email.html', source }, guardedParams(other)), key);
+      return rendered;
+    };
     if (channel === 'push' && parts.push) {
       const { title, body, data, sound, badge, collapseKey, link } = parts.push;
       out.push = {
@@ -146,7 +151,7 @@ export function renderTemplate(version: TemplateVersion, locale: string | null, 
     if (channel === 'email' && parts.email) {
       const { subject, html, text } = parts.email;
       const renderedSubject = acceptable(within(r('email.subject', subject), EMAIL_SUBJECT_MAX_CHARS, 'email.subject', 'a mail header line', key), isHeaderText, 'email.subject', HEADER_TEXT_RULE, key);
-      out.email = { subject: renderedSubject, ...bodies(html === undefined ? undefined : r('email.html', html), text === undefined ? undefined : r('email.text', text), key) };
+      out.email = { subject: renderedSubject, ...bodies(html === undefined ? undefined : linked(r('email.html', html), html), text === undefined ? undefined : r('email.text', text), key) };
     }
   }
   return out;

