@@ -7,8 +7,23 @@
  * subject of at most 998 characters (RFC 5322's line limit), on one line.
  */
 import type { PushContent } from '../ports/deliveryProvider.ts';
+import { smsCharacters, smsLength } from './smsLength.ts';
 
+/** Twilio's limit on a message's body, in characters as it counts them (smsLength.ts): not a number of segments. */
 export const SMS_BODY_MAX_CHARS = 1600;
+
+/**
+ * Null when Twilio takes the body's length, else why not, with the segments it would have been
+ * billed as. Counted as Twilio counts: in GSM-7 an extension character (€ [ ] { } ~ ^ | \) is two,
+ * in UCS-2 an emoji is two (before 2026-11-29 every character but an emoji counted one).
+ */
+export function smsBodyLengthProblem(body: string): string | null {
+  if (body.length > SMS_BODY_MAX_CHARS) return `it is ${body.length} characters, over the ${SMS_BODY_MAX_CHARS} Twilio takes`;
+  const { characters } = smsCharacters(body);
+  if (characters <= SMS_BODY_MAX_CHARS) return null;
+  const { encoding, segments } = smsLength(body);
+  return `it is ${characters} characters as Twilio counts them (${encoding}, where each of € [ ] { } ~ ^ | \\ counts two: ${segments} segments), over the ${SMS_BODY_MAX_CHARS} Twilio takes`;
+}
 export const EMAIL_SUBJECT_MAX_CHARS = 998;
 
 /**

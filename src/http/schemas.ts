@@ -1,6 +1,6 @@
 /** zod schemas of the HTTP API: validation at the edge, and the source of the OpenAPI document. */
 import { z } from 'zod';
-import { BADGE_MAX, COLLAPSE_KEY, COLLAPSE_KEY_RULE, EMAIL_SUBJECT_MAX_CHARS, HEADER_TEXT_RULE, isHeaderText, isPushLink, isReservedDataKey, PUSH_LINK_RULE, pushPayloadProblem, SMS_BODY_MAX_CHARS, SOUND_NAME } from '../domain/contentLimits.ts';
+import { BADGE_MAX, COLLAPSE_KEY, COLLAPSE_KEY_RULE, EMAIL_SUBJECT_MAX_CHARS, HEADER_TEXT_RULE, isHeaderText, isPushLink, isReservedDataKey, PUSH_LINK_RULE, pushPayloadProblem, SMS_BODY_MAX_CHARS, smsBodyLengthProblem, SOUND_NAME } from '../domain/contentLimits.ts';
 
 /** A category's name: the same rule wherever one is named (sends, settings, preferences, filters). */
 export const categoryName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, . _ -');
@@ -73,7 +73,12 @@ const content = z.strictObject({
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .optional(),
-  sms: z.strictObject({ body: recipientText().min(1).max(SMS_BODY_MAX_CHARS) }).optional(),
+  sms: z.strictObject({
+    body: recipientText().min(1).superRefine((body, ctx) => {
+      const problem = smsBodyLengthProblem(body);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }).describe(`at most ${SMS_BODY_MAX_CHARS} characters as Twilio counts them: in GSM-7 each of € [ ] { } ~ ^ | \\ counts two, in UCS-2 (any character outside GSM-7) an emoji counts two`),
+  }).optional(),
   email: z
     .strictObject({ subject: recipientText().min(1).max(EMAIL_SUBJECT_MAX_CHARS).refine(isHeaderText, HEADER_TEXT_RULE), text: recipientText().min(1, 'SendGrid refuses an empty body: leave text out instead').max(1_000_000).optional(), html: recipientText().min(1, 'SendGrid refuses an empty body: leave html out instead').max(1_000_000).optional() })
     .refine((e) => e.text !== undefined || e.html !== undefined, 'an email needs text, html or both')

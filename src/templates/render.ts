@@ -8,7 +8,7 @@ import type { TemplateVersion } from '../domain/template.ts';
 import { analysisOf, guardedParams, partsOf, renderPart, TemplateRenderError } from './engine.ts';
 import { hasPath } from './parameters.ts';
 import { refuseUnsafeLinks } from './linkParams.ts';
-import { BADGE_MAX, COLLAPSE_KEY, COLLAPSE_KEY_RULE, EMAIL_SUBJECT_MAX_CHARS, HEADER_TEXT_RULE, isHeaderText, isPushLink, PUSH_LINK_RULE, pushPayloadProblem, SMS_BODY_MAX_CHARS } from '../domain/contentLimits.ts';
+import { BADGE_MAX, COLLAPSE_KEY, COLLAPSE_KEY_RULE, EMAIL_SUBJECT_MAX_CHARS, HEADER_TEXT_RULE, isHeaderText, isPushLink, PUSH_LINK_RULE, pushPayloadProblem, smsBodyLengthProblem } from '../domain/contentLimits.ts';
 
 export { TemplateRenderError, type TemplateErrorCode } from './engine.ts';
 
@@ -102,6 +102,13 @@ function within(text: string, max: number, field: string, who: string, locale: s
   throw new TemplateRenderError('template_parameter_invalid', field, `rendered with these parameters, it is ${text.length} characters, over the ${max} ${who} takes`, locale);
 }
 
+/** A rendered SMS body, or template_parameter_invalid when the parameters made it empty or longer than Twilio takes. */
+function smsBody(text: string, locale: string): string {
+  const problem = text.length === 0 ? 'it is empty, which Twilio refuses' : smsBodyLengthProblem(text);
+  if (problem) throw new TemplateRenderError('template_parameter_invalid', 'sms.body', `rendered with these parameters, ${problem}`, locale);
+  return text;
+}
+
 /**
  * An email's rendered bodies: SendGrid refuses an empty one, so a part a condition left empty is
  * left out (the other carries the email); both empty is template_parameter_invalid.
@@ -147,7 +154,7 @@ export function renderTemplate(version: TemplateVersion, locale: string | null, 
       const tooLarge = pushPayloadProblem(out.push);
       if (tooLarge) throw new TemplateRenderError('template_parameter_invalid', 'push', `rendered with these parameters, ${tooLarge}`, key);
     }
-    if (channel === 'sms' && parts.sms) out.sms = { body: within(r('sms.body', parts.sms.body), SMS_BODY_MAX_CHARS, 'sms.body', 'Twilio', key) };
+    if (channel === 'sms' && parts.sms) out.sms = { body: smsBody(r('sms.body', parts.sms.body), key) };
     if (channel === 'email' && parts.email) {
       const { subject, html, text } = parts.email;
       const renderedSubject = acceptable(within(r('email.subject', subject), EMAIL_SUBJECT_MAX_CHARS, 'email.subject', 'a mail header line', key), isHeaderText, 'email.subject', HEADER_TEXT_RULE, key);

@@ -174,6 +174,29 @@ describe('templates over HTTP', () => {
     assert.equal(await h.herald.events.headPosition(), head + 1, 'only the good item written');
   });
 
+  it('counts an SMS as Twilio does: the preview reports its encoding and segments, and 1,600 characters is the limit with € counting two', async () => {
+    const notice = { defaultLocale: 'en', locales: { en: { sms: { body: '{{text}}' } } } };
+    assert.equal((await call('POST', '/v1/templates/sms-notice', notice)).statusCode, 201);
+    const preview = async (text: string) => call('POST', '/v1/templates/sms-notice/preview', { params: { text } });
+    const gsm = await preview(`${'a'.repeat(152)}€ done`);
+    assert.equal(gsm.statusCode, 200, gsm.body);
+    assert.deepEqual(gsm.json<{ smsLength: unknown }>().smsLength, { encoding: 'GSM-7', characters: 159, segments: 1 });
+    assert.deepEqual((await preview('Your order shipped 📦')).json<{ smsLength: unknown }>().smsLength, { encoding: 'UCS-2', characters: 21, segments: 1 });
+    assert.deepEqual((await preview('x'.repeat(161))).json<{ smsLength: unknown }>().smsLength, { encoding: 'GSM-7', characters: 161, segments: 2 });
+
+    // 1,596 UTF-16 code units, but 1,604 characters in GSM-7: Twilio would refuse it after the 202.
+    const body = `${'a'.repeat(1588)}${'€'.repeat(8)}`;
+    const over = await preview(body);
+    assert.deepEqual([over.statusCode, over.json<ProblemBody>().code], [422, 'template_parameter_invalid']);
+    assert.match(over.json<ProblemBody>().detail!, /1604 characters as Twilio counts them \(GSM-7.*11 segments\), over the 1600 Twilio takes/);
+    await call('PUT', '/v1/users/t-sms', { phone: '+14155550125' });
+    const inline = await call('POST', '/v1/notifications', { to: [{ userId: 't-sms' }], category: 'c', content: { sms: { body } } });
+    assert.equal(inline.statusCode, 422, inline.body);
+    assert.match(inline.body, /content\/sms\/body: it is 1604 characters as Twilio counts them/);
+    const fits = await call('POST', '/v1/notifications', { to: [{ userId: 't-sms' }], category: 'c', content: { sms: { body: body.slice(0, 1592) } } });
+    assert.equal(fits.statusCode, 202, fits.body);
+  });
+
   it('reading needs the read scope, writing needs admin', async () => {
     const reader = await createApp(h, ['read']);
     const sender = await createApp(h, ['send', 'read']);

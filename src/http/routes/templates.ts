@@ -13,6 +13,7 @@ import { userLocale } from '../userSchemas.ts';
 import { listPage, listQuery, nextCursorField } from '../paging.ts';
 import { templateCatalog, type TemplateSummaryDoc } from '../../projections/catalog.ts';
 import { BADGE_MAX } from '../../domain/contentLimits.ts';
+import { smsLength } from '../../domain/smsLength.ts';
 
 const localeTag = z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'a BCP 47 language tag, e.g. en or ko-KR');
 // Sources, not rendered text: limits leave room for {{parameters}} and the markup around them.
@@ -87,6 +88,11 @@ const previewView = z.object({
   version: z.number().int(),
   locales: z.record(z.string(), z.string()).describe('the template locale each channel rendered from (fallback is per channel)'),
   content: partsView.describe('what a recipient with this locale would be sent, per channel'),
+  smsLength: z.object({
+    encoding: z.enum(['GSM-7', 'UCS-2']),
+    characters: z.number().int().describe('GSM-7: septets, each of € [ ] { } ~ ^ | \\ and form feed counting two; UCS-2: UTF-16 code units, an emoji counting two'),
+    segments: z.number().int().describe('the parts Twilio sends and bills: 160 / 153 per part in GSM-7, 70 / 67 in UCS-2'),
+  }).optional().describe('content.sms.body as Twilio counts and bills it'),
 });
 
 function asProblem(error: unknown): never {
@@ -148,7 +154,7 @@ export function templatesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       try {
         const content = renderTemplate(template, req.body.locale, req.body.params);
         const locales = Object.fromEntries(CHANNELS.flatMap((c) => (content[c] ? [[c, resolveLocale(template, req.body.locale, c)!]] : [])));
-        return { id, version: template.version, locales, content };
+        return { id, version: template.version, locales, content, ...(content.sms ? { smsLength: smsLength(content.sms.body) } : {}) };
       } catch (error) {
         throw error instanceof TemplateRenderError ? renderProblem(error, '/params') : error;
       }
