@@ -1,6 +1,6 @@
 import { bufferTime, filter, from, lastValueFrom, mergeMap } from 'rxjs';
 import type { DeliveryProvider, DeliveryResult } from '../ports/deliveryProvider.ts';
-import type { EventStore, PersistentEvent, PersistentSubscription } from '../ports/eventStore.ts';
+import { EventNotHeldError, type EventStore, type PersistentEvent, type PersistentSubscription } from '../ports/eventStore.ts';
 import type { Logger } from '../ports/logger.ts';
 import { notificationStream, type NotificationCommand, type NotificationEvent } from '../domain/notification.ts';
 import { handle } from '../commands/handle.ts';
@@ -139,6 +139,11 @@ export class DeliveryProcessor {
         if (await waitOutOutage(wait, this.stopping.signal)) await sub.nack('retry', reason, pe).catch(() => undefined);
         return null;
       }
+      if (error instanceof EventNotHeldError) {
+        // The connection it came on is gone: nothing to park or settle here, the group hands it out again.
+        this.log.warn({ err: error, position: pe.event.position }, 'the event was handed back before this worker settled it; it is delivered again');
+        return null;
+      }
       this.log.error({ err: error, position: pe.event.position }, 'cannot prepare delivery; parking the event');
       await sub.nack('park', reason, pe).catch((err: unknown) => this.log.error({ err, position: pe.event.position }, 'could not park the event; it is delivered again after its message timeout'));
       return null;
@@ -183,6 +188,9 @@ export class DeliveryProcessor {
     } catch (error) {
       if (this.stopping.signal.aborted && isStoreOutage(error)) {
         this.log.warn({ err: error, notificationId: job.notificationId, outcome: outcome?.kind }, 'stopping while the event store cannot record this delivery: the provider had it, but it is handed out again at the next start and sent again then');
+      } else if (error instanceof EventNotHeldError) {
+        // Recorded, but the ack reached no one (the connection was lost): handed out again, the recorded outcome makes it a no-op.
+        this.log.warn({ err: error, notificationId: job.notificationId }, 'delivery recorded, but its event was handed back before the ack; its redelivery finds it settled and sends nothing');
       } else {
         this.log.error({ err: error, notificationId: job.notificationId }, 'cannot record the delivery outcome; will retry');
       }

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
 import { createSandboxProvider } from '../../src/adapters/providers/sandbox/sandboxProvider.ts';
 import { encodeEvent } from '../../src/codec/events.ts';
+import { EventNotHeldError, type PersistentEvent } from '../../src/ports/eventStore.ts';
 import { DeliveryProcessor } from '../../src/processors/deliveryProcessor.ts';
 import { eventually } from '../support/wait.ts';
 import { capturingLogger } from '../support/logLines.ts';
@@ -43,6 +44,45 @@ describe('a delivery worker given a request it cannot read', () => {
     } finally {
       await worker.stop();
       await events.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a delivery worker whose event was handed back before it settled it (its connection lost)', () => {
+  it('says so as a warning and parks nothing: the group hands the event out again', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-delivery-not-held-'));
+    const store = new SqliteEventStore(join(dir, 'e.db'));
+    // The first ack of the subscription reaches no one, as after a lost connection.
+    let lost = 1;
+    const events = new Proxy(store, {
+      get(target, key, receiver) {
+        if (key !== 'connectPersistentSubscription') return Reflect.get(target, key, receiver) as unknown;
+        return (group: string) => {
+          const sub = target.connectPersistentSubscription(group);
+          const ack = sub.ack.bind(sub);
+          sub.ack = (pe: PersistentEvent) => (lost-- > 0 ? Promise.reject(new EventNotHeldError(pe.event.position, 'connection lost')) : ack(pe));
+          return sub;
+        };
+      },
+    });
+    const { logger, lines } = capturingLogger();
+    const worker = new DeliveryProcessor({ events, provider: createSandboxProvider('email', { outboxFile: join(dir, 'outbox.jsonl') }), logger, now: () => new Date(), batchWindowMs: 1 });
+    const id = '00000000-0000-4000-8000-0000000000b1';
+    const at = '2026-11-23T10:00:00.000Z';
+    try {
+      // Already sent: the worker has nothing to send, only the event to ack.
+      await store.append(`notification-${id}`, [
+        encodeEvent({ type: 'NotificationRequested', data: { notificationId: id, userId: 'u1', channel: 'email', category: 'news', content: { email: { subject: 's', text: 't' } }, routes: ['email'], priority: 'normal', at } }),
+        encodeEvent({ type: 'NotificationSent', data: { notificationId: id, route: 'email', provider: 'sandbox', attempt: 1, deliveries: [], rejected: [], at } }),
+      ], 'no_stream');
+      await worker.start();
+      await eventually(5000, 'the warning', async () => (lines.some((l) => l.level === 'warn') ? true : undefined));
+      assert.deepEqual(lines.map((l) => [l.level, l.msg]), [['warn', 'the event was handed back before this worker settled it; it is delivered again']]);
+      assert.deepEqual(await store.listParked(worker.group), []);
+    } finally {
+      await worker.stop();
+      await store.close();
       await rm(dir, { recursive: true, force: true });
     }
   });
