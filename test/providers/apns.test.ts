@@ -217,6 +217,8 @@ describe('APNs error table, row by row, through the real SDK and the fake', () =
   before(async () => {
     fake = await startFakeApns();
     provider = createApnsProvider(configFor(fake), recordingLogger(), optionsFor(fake));
+    // Proven configuration: APNs has accepted a token, so token refusals are about the tokens.
+    assert.equal((await provider.send([push(token('proof'))]))[0]?.status, 'sent');
   });
   after(async () => {
     await provider.close();
@@ -299,6 +301,33 @@ describe('APNs provider when the connection is lost', () => {
       assert.deepEqual(lost.map(pick), [['failed', 'connection_error'], ['failed', 'connection_error']]);
       assert.ok(Date.now() - started < 1_500, `settled after ${Date.now() - started} ms, not after the answers' delay`);
       assert.deepEqual((await provider.send([push(token('after-drop'))])).map(pick), [['sent', 'id']]);
+    } finally {
+      await provider.close();
+      await fake.close();
+    }
+  });
+});
+
+describe('APNs refusing tokens before it has accepted any from this configuration (a wrong environment or bundle id)', () => {
+  it('keeps the tokens: the refusals are transient (retried), said once; once a token is accepted they are rejections again', async () => {
+    const fake = await startFakeApns();
+    const logger = recordingLogger();
+    const provider = createApnsProvider(configFor(fake), logger, optionsFor(fake));
+    try {
+      fake.failToken(token('dev-1'), 'BadDeviceToken');
+      fake.failToken(token('dev-2'), 'DeviceTokenNotForTopic');
+      const first = await provider.send([push(token('dev-1')), push(token('dev-2'))]);
+      assert.deepEqual(first.map(pick), [['failed', 'token_refused_unproven_config'], ['failed', 'token_refused_unproven_config']]);
+      assert.deepEqual((await provider.send([push(token('dev-1'))])).map(pick), [['failed', 'token_refused_unproven_config']]);
+      const said = logger.lines.filter((l) => l.startsWith('APNs refuses device tokens'));
+      assert.equal(said.length, 1, 'one error line, not one per send');
+      assert.match(said[0]!, /check HERALD_APNS_PRODUCTION \(sandbox now/);
+      // A batch where APNs accepts one token proves the configuration, refusals in it included.
+      fake.failToken(token('bad-1'), 'BadDeviceToken');
+      const mixed = await provider.send([push(token('ok-1')), push(token('bad-1'))]);
+      assert.deepEqual(mixed.map(pick), [['sent', 'id'], ['rejected', 'invalid_token']]);
+      assert.deepEqual((await provider.send([push(token('dev-1'))])).map(pick), [['rejected', 'invalid_token']]);
+      assert.ok(logger.lines.every((l) => !l.includes(token('dev-1'))), 'tokens masked');
     } finally {
       await provider.close();
       await fake.close();

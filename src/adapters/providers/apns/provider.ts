@@ -25,6 +25,9 @@ export interface ApnsProviderOptions {
 
 export const APNS_MAX_BATCH_SIZE = 100;
 
+/** APNs answers about a token that a wrong environment or bundle id gives every token alike. */
+const ENVIRONMENT_SENSITIVE = /\b(BadDeviceToken|DeviceTokenNotForTopic)\b/;
+
 type Client = InstanceType<typeof apn.Provider>;
 
 function createClient(config: ApnsConfig, options: ApnsProviderOptions, requestTimeoutMs: number): Client {
@@ -65,6 +68,25 @@ export function createApnsProvider(
   const requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
   const client = createClient(config, options, requestTimeoutMs);
   let closing: Promise<void> | undefined;
+  // See unproven(): APNs has not accepted a token from this configuration yet.
+  let proven = false;
+  let warnedUnproven = false;
+
+  /**
+   * Before APNs has accepted any token from this configuration, its "this token is not valid here"
+   * answers may be about us, not the tokens: HERALD_APNS_PRODUCTION on the wrong environment, or
+   * another app's bundle id, makes every token BadDeviceToken or DeviceTokenNotForTopic, and
+   * rejecting them would invalidate every iOS device of every user. Until one is accepted they are
+   * transient failures (retried, tokens kept), with one error line saying what to check.
+   */
+  function unproven(result: DeliveryResult): DeliveryResult {
+    if (result.status !== 'rejected' || !ENVIRONMENT_SENSITIVE.test(result.detail ?? '')) return result;
+    if (!warnedUnproven) {
+      warnedUnproven = true;
+      log.error({ detail: result.detail }, `APNs refuses device tokens (${result.detail}) and has accepted none from this configuration yet: the tokens are kept and these sends retried until APNs accepts one. If it goes on, check HERALD_APNS_PRODUCTION (${config.production ? 'production' : 'sandbox'} now: development builds need the sandbox, TestFlight and App Store builds production) and HERALD_APNS_BUNDLE_ID (${config.bundleId})`);
+    }
+    return { status: 'failed', reason: 'token_refused_unproven_config', detail: result.detail ?? '' };
+  }
 
   async function sendOne(message: DeliveryMessage): Promise<DeliveryResult> {
     if (!isApnsMessage(message)) {
@@ -99,7 +121,9 @@ export function createApnsProvider(
     limits: { concurrency: 4 },
     async send(messages) {
       if (closing) throw new Error('apns provider is closed');
-      const results = await Promise.all(messages.map(sendOne));
+      const answered = await Promise.all(messages.map(sendOne));
+      if (answered.some((r) => r.status === 'sent')) proven = true;
+      const results = proven ? answered : answered.map(unproven);
       results.forEach((r, i) => logResult(messages[i]!, r));
       log.debug({ batch: messages.length, sent: results.filter((r) => r.status === 'sent').length }, 'apns batch done');
       return results;
