@@ -38,3 +38,15 @@ export class IdempotencyKeyReusedError extends Error {
     super(`idempotency key ${idempotencyKey} was already used for a different request`);
   }
 }
+
+/**
+ * A send to several users failed for some after others were recorded: those are durable and will
+ * be delivered, so the client must know them (a retry without an idempotency key would send them
+ * twice). `cause` is what failed; `accepted` what was recorded, as a 202 would have listed it.
+ */
+export class PartlySentError extends Error {
+  readonly code = 'partly_sent';
+  constructor(override readonly cause: unknown, readonly accepted: readonly { id: string; userId: string; channel: Channel; status: string }[]) {
+    super(`${accepted.length} notifications were recorded before the send failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}

@@ -25,7 +25,7 @@ import { checkUnsubscribeTag } from '../domain/unsubscribeTag.ts';
 import type { Aggregate } from './handle.ts';
 import { appendSend, earlierSend, type Planned } from './appendSend.ts';
 import { loadUser } from './users.ts';
-import { AlreadyExpiredError, SendAtTooFarError, TemplateChannelMissingError, TemplateNotFoundError } from './sendErrors.ts';
+import { AlreadyExpiredError, PartlySentError, SendAtTooFarError, TemplateChannelMissingError, TemplateNotFoundError } from './sendErrors.ts';
 
 export const notificationAggregate: Aggregate<NotificationState, NotificationCommand, NotificationEvent> = {
   initial: initialNotificationState,
@@ -98,7 +98,9 @@ export async function sendNotification(ctx: SendContext, input: SendInput): Prom
   // anything is written (a reused key writes nothing), and a recipient it wrote whole is answered
   // as it was, taking no rate slot again.
   const before = input.idempotencyKey ? await Promise.all(recipients.map((r) => earlierSend(ctx, input.idempotencyKey!, r.userId, r.wanted, requestHash))) : [];
-  await Promise.all(
+  // Settled, not raced: when one user's write fails, the others' may already be durable, and the
+  // client must learn which (PartlySentError) rather than retry them all.
+  const written = await Promise.allSettled(
     recipients.map(async ({ userId, user, content, wanted }, i) => {
       if (!user.exists) {
         result.skipped.push({ userId, reason: 'unknown_user' });
@@ -127,6 +129,8 @@ export async function sendNotification(ctx: SendContext, input: SendInput): Prom
       for (const { id, channel, status } of await sendToUser(ctx, input, category, userId, user, wanted, build, requestHash)) result.notifications.push({ id, userId, channel, status: earlier?.get(channel)?.status ?? status });
     }),
   );
+  const failed = written.find((w) => w.status === 'rejected');
+  if (failed) throw result.notifications.length > 0 ? new PartlySentError(failed.reason, result.notifications) : failed.reason;
   return result;
 }
 

@@ -1,7 +1,9 @@
-import { AlreadyExpiredError, IdempotencyKeyReusedError, SendAtTooFarError, TemplateChannelMissingError, TemplateNotFoundError } from '../commands/sendErrors.ts';
+import { AlreadyExpiredError, IdempotencyKeyReusedError, PartlySentError, SendAtTooFarError, TemplateChannelMissingError, TemplateNotFoundError } from '../commands/sendErrors.ts';
 import { TemplateRenderError } from '../templates/render.ts';
 import { UnsubscribeLinkUnavailableError } from '../domain/unsubscribeTag.ts';
-import { Problem } from './problem.ts';
+import type { FastifyRequest } from 'fastify';
+import { EventStoreUnavailableError, WrongExpectedRevisionError } from '../ports/eventStore.ts';
+import { Problem, concurrentUpdateProblem } from './problem.ts';
 
 /**
  * The client's mistakes a send can only find out while it runs (after the body validated), as the
@@ -24,4 +26,32 @@ export function renderProblem(error: TemplateRenderError, path: string): Problem
   const message = `template ${error.field}${error.locale ? ` (${error.locale})` : ''}: ${error.detail}`;
   const at = error.parameter ? `${path}/${error.parameter.map((k) => k.replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}` : path;
   return new Problem(422, error.code, 'Template cannot be rendered', message, { errors: [{ in: 'body', path: at, message }] });
+}
+
+/**
+ * A send that failed for some users after others were recorded: the problem its cause gets (the
+ * client's: `sendErrorProblem`; ours: `ours`), with `accepted` listing what was recorded and will
+ * be delivered, as a 202 would have, so that a retry leaves those users out.
+ */
+export function partlySentProblem(error: PartlySentError, at: string, ours: (cause: unknown) => Problem): Problem {
+  const base = sendErrorProblem(error.cause, at) ?? ours(error.cause);
+  const users = new Set(error.accepted.map((n) => n.userId)).size;
+  const n = error.accepted.length;
+  const detail = `${base.detail ?? base.title} ${n} notification${n === 1 ? '' : 's'} for ${users} of the users ${n === 1 ? 'was' : 'were'} recorded before it and will be delivered; listed in accepted. Send again only for the others, or send the same request with the same idempotency key.`;
+  return new Problem(base.status, base.code, base.title, detail, { ...base.extra, accepted: error.accepted });
+}
+
+/**
+ * A send (a batch item: `index`) that failed on our side: logged, and answered with the problem
+ * a single send would get for the same cause.
+ */
+export function serverProblem(req: FastifyRequest, error: unknown, index?: number): Problem {
+  const it = index === undefined ? 'send' : 'item';
+  if (error instanceof WrongExpectedRevisionError) {
+    req.log.warn({ err: error, item: index }, `${index === undefined ? 'send' : 'batch item'} gave up on a contended stream`);
+    return concurrentUpdateProblem();
+  }
+  if (error instanceof EventStoreUnavailableError) return new Problem(503, 'event_store_unavailable', 'Event store unavailable', `This ${it} was not recorded, or only for some of its users; send it again with the same idempotency key, which records only what is missing. Request id: ${req.id}.`);
+  req.log.error({ err: error, item: index }, `${index === undefined ? 'send' : 'batch item'} failed`);
+  return new Problem(500, 'internal_error', 'Internal error', `Something went wrong on our side with this ${it}; send it again later (with the same idempotency key). Request id: ${req.id}.`);
 }

@@ -156,6 +156,40 @@ describe('POST /v1/notifications/batch', () => {
     }
   });
 
+  it('a send to several users that fails for some after others were recorded lists those in accepted, single or batched', async () => {
+    const { events, readModels } = h.herald;
+    // The store refuses the appends of u-2's notifications only.
+    const refused = (appended: readonly EventData[]) => appended.some((e) => (e.data as { userId?: string }).userId === 'u-2');
+    const unavailable = () => Promise.reject(new EventStoreUnavailableError('events.db: fdatasync of the WAL failed: EIO'));
+    const failing = Object.assign(Object.create(events) as EventStore, {
+      append: (...args: Parameters<EventStore['append']>) => (refused(args[1]) ? unavailable() : events.append(...args)),
+      appendInOrder: (appends: Parameters<EventStore['appendInOrder']>[0]) => (appends.some((a) => refused(a.events)) ? unavailable() : events.appendInOrder(appends)),
+    });
+    const apiKeys = new ApiKeys(events, () => new Date());
+    await apiKeys.init(API_KEY);
+    const app = await buildApp({ events: failing, readModels, apiKeys, now: () => new Date(), ids: pooledUuidV7(), logger: createLogger('silent'), limits: { maxRecipients: 10, bodyLimitBytes: 65536 } });
+    type Partly = { code: string; detail: string; accepted: { id: string; userId: string; channel: string; status: string }[] };
+    const both = { to: [{ userId: 'u-1' }, { userId: 'u-2' }], category: 'orders', content: { email: { subject: 's', text: 'x' }, sms: { body: 'x' } } };
+    try {
+      const single = await app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: both });
+      assert.equal(single.statusCode, 503, single.body);
+      assert.equal(single.headers['retry-after'], '1');
+      const problem = single.json<Partly>();
+      assert.equal(problem.code, 'event_store_unavailable');
+      assert.deepEqual(problem.accepted.map((n) => `${n.userId}/${n.channel}/${n.status}`), ['u-1/email/requested']);
+      assert.match(problem.detail, /1 notification for 1 of the users was recorded before it and will be delivered; listed in accepted\. Send again only for the others/);
+      assert.equal((await events.readStream(`notification-${problem.accepted[0]!.id}`))[0]?.type, 'NotificationRequested', 'what accepted lists is durable');
+
+      const res = await app.inject({ method: 'POST', url: '/v1/notifications/batch', headers: auth, payload: { requests: [both] } });
+      assert.equal(res.statusCode, 207, res.body);
+      const [item] = res.json<BatchAnswer>().results;
+      assert.equal(item!.status, 503);
+      assert.deepEqual((item!.error as unknown as Partly).accepted.map((n) => n.userId), ['u-1']);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('reports an item given up on a contended stream as 409 concurrent_update, the problem a single send gets for it', async () => {
     const { events, readModels } = h.herald;
     assert.equal((await h.app.inject({ method: 'PUT', url: '/v1/categories/contended', headers: auth, payload: { rateLimit: { max: 5, windowSeconds: 3600 } } })).statusCode, 200);

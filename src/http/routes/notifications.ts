@@ -1,18 +1,17 @@
 import { z } from 'zod';
-import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyRequest } from 'fastify';
 import { handle } from '../../commands/handle.ts';
 import { notificationAggregate, sendNotification, type SendContext } from '../../commands/sendNotification.ts';
-import { DEFAULT_MAX_SEND_AHEAD_DAYS } from '../../commands/sendErrors.ts';
+import { DEFAULT_MAX_SEND_AHEAD_DAYS, PartlySentError } from '../../commands/sendErrors.ts';
 import { cancelNotification } from '../../commands/cancelNotification.ts';
-import { EventStoreUnavailableError, WrongExpectedRevisionError } from '../../ports/eventStore.ts';
-import { sendErrorProblem } from '../sendErrors.ts';
+import { partlySentProblem, sendErrorProblem, serverProblem } from '../sendErrors.ts';
 import { NotificationNotCancellableError, NotificationNotDeliveredError, NotificationNotFoundError, notificationStream, type NotificationCommand } from '../../domain/notification.ts';
 import { decodeEvent } from '../../codec/events.ts';
 import { evolveNotificationLog, notificationLog, type NotificationLogDoc } from '../../projections/notificationLog.ts';
 import type { AppDeps } from '../deps.ts';
 import { queryInt, queryParams } from '../query.ts';
-import { Problem, concurrentUpdateProblem, problemBody } from '../problem.ts';
+import { Problem, problemBody } from '../problem.ts';
 import { seesAllApps } from '../guards.ts';
 import { nextCursorField, notBoth, notBothMessage, pageCursor, pageOf } from '../paging.ts';
 import { batchBody, categoryName, batchResponse, isoTime, notificationId, notificationResponse, sendBody, sendResponse, userId } from '../schemas.ts';
@@ -34,20 +33,6 @@ const sendContext = (deps: AppDeps, req: FastifyRequest): SendContext => ({
   unsubscribeLinks: deps.tracking?.listUnsubscribe === true, maxSendAheadDays: deps.limits.maxSendAheadDays ?? DEFAULT_MAX_SEND_AHEAD_DAYS,
 });
 
-/**
- * A batch item that failed on our side, while others went through: logged, and answered in its
- * result with the problem a single send would get for the same cause.
- */
-function serverProblem(req: FastifyRequest, error: unknown, index: number): Problem {
-  if (error instanceof WrongExpectedRevisionError) {
-    req.log.warn({ err: error, item: index }, 'batch item gave up on a contended stream');
-    return concurrentUpdateProblem();
-  }
-  if (error instanceof EventStoreUnavailableError) return new Problem(503, 'event_store_unavailable', 'Event store unavailable', `This item was not recorded, or only for some of its users; send it again with the same idempotency key, which records only what is missing (without one, the users already recorded would get it twice). Request id: ${req.id}`);
-  req.log.error({ err: error, item: index }, 'batch item failed');
-  return new Problem(500, 'internal_error', 'Internal error', `Something went wrong on our side with this item; send it again later (with the same idempotency key). Request id: ${req.id}`);
-}
-
 export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
     app.post('/v1/notifications', {
@@ -64,7 +49,10 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const result = await sendNotification(sendContext(deps, req), { ...req.body, ...(idempotencyKey ? { idempotencyKey } : {}) });
         return reply.status(202).send(result);
       } catch (error) {
-        throw sendErrorProblem(error) ?? error;
+        if (!(error instanceof PartlySentError)) throw sendErrorProblem(error) ?? error;
+        const problem = partlySentProblem(error, '', (cause) => serverProblem(req, cause));
+        if (problem.status === 503 || problem.status === 409) void reply.header('retry-after', '1');
+        throw problem;
       }
     });
 
@@ -88,10 +76,14 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       const accepted = settled.filter((s) => s.status === 'fulfilled').length;
       const results = settled.map((s, index) => {
         if (s.status === 'fulfilled') return { index, status: 202 as const, ...s.value };
+        if (s.reason instanceof PartlySentError) {
+          const problem = partlySentProblem(s.reason, `/requests/${index}`, (cause) => serverProblem(req, cause, index));
+          return { index, status: problem.status, error: problemBody(problem) };
+        }
         const clients = sendErrorProblem(s.reason, `/requests/${index}`);
         // Nothing accepted because of our side (the store is down): answer as a single send would,
         // with 503 and Retry-After, so the client retries the batch as a whole.
-        if (!clients && accepted === 0) throw s.reason;
+        if (!clients && accepted === 0 && !settled.some((o) => o.status === 'rejected' && o.reason instanceof PartlySentError)) throw s.reason;
         const problem = clients ?? serverProblem(req, s.reason, index);
         return { index, status: problem.status, error: problemBody(problem) };
       });
