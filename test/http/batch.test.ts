@@ -182,6 +182,7 @@ describe('POST /v1/notifications/batch', () => {
 
       const res = await app.inject({ method: 'POST', url: '/v1/notifications/batch', headers: auth, payload: { requests: [both] } });
       assert.equal(res.statusCode, 207, res.body);
+      assert.equal(res.headers['retry-after'], '1', 'an item worth sending again soon: when, as a single send says');
       const [item] = res.json<BatchAnswer>().results;
       assert.equal(item!.status, 503);
       assert.deepEqual((item!.error as unknown as Partly).accepted.map((n) => n.userId), ['u-1']);

@@ -87,6 +87,8 @@ export function notificationsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const problem = clients ?? serverProblem(req, s.reason, index);
         return { index, status: problem.status, error: problemBody(problem) };
       });
+      // Items worth sending again soon (the store away, a contended stream): when, as a single send says it.
+      if (results.some((r) => r.status === 503 || r.status === 409)) void reply.header('retry-after', '1');
       return reply.status(accepted === results.length ? 202 : 207).send({ accepted, rejected: results.length - accepted, results });
     });
 
