@@ -14,7 +14,7 @@ import { LANES, deliveryGroup } from './processors/deliveryProcessor.ts';
 import { Metrics } from './metrics.ts';
 import { startBackend, type Backend } from './backend.ts';
 import { startBackendThread, type BackendPart, type BackendThread, type ProvidersModule } from './backendThread.ts';
-import { emailAdditions, loadTrackingConfig, publicUrlProblem } from './tracking/config.ts';
+import { emailAdditions, loadTrackingConfig, publicUrlProblem, twilioWebhookProblem } from './tracking/config.ts';
 import { loadSendgridConfig } from './adapters/providers/sendgrid/index.ts';
 import { ConfigError } from './configError.ts';
 import { WriteLock } from './adapters/eventStore/sqlite/writeLock.ts';
@@ -77,6 +77,9 @@ async function startLocked(config: Config, logger: Pino, overrides: Overrides, t
   const sendsRealEmail = (config.role === 'all' || config.role === 'worker') && config.workerRoutes.includes('email') && !overrides.providers?.email && loadSendgridConfig(config.env) !== undefined;
   const linkProblem = publicUrlProblem(tracking, sendsRealEmail);
   if (linkProblem) throw new ConfigError(linkProblem);
+  // And Twilio callbacks (STOP replies, receipts) whose signatures could never verify.
+  const twilioProblem = twilioWebhookProblem(tracking, config.role === 'all' || config.role === 'api');
+  if (twilioProblem) throw new ConfigError(twilioProblem);
   const { events, readModels } = await openStores(config, logger, shared ?? {});
   const now = overrides.now ?? (() => new Date());
   const ids = pooledUuidV7();

@@ -26,6 +26,12 @@ export interface TrackingConfig {
   sendgridPublicKey?: KeyObject;
   /** Twilio signs callbacks with the account's auth token; absent: those webhooks answer 503. */
   twilioAuthToken?: string;
+  /**
+   * HERALD_TWILIO_STATUS_CALLBACK_URL as Herald gives it to Twilio with every message: Twilio signs
+   * its status callbacks over this very URL (query string included), so the status route verifies
+   * against it, whatever HERALD_PUBLIC_URL says.
+   */
+  twilioStatusCallbackUrl?: string;
   /** Signed webhook requests older (or further in the future) than this are refused as replays. */
   webhookMaxAgeSeconds: number;
 }
@@ -42,6 +48,8 @@ const schema = z.object({
   HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(40).optional(),
   HERALD_TWILIO_WEBHOOK_AUTH_TOKEN: z.string().min(16).optional(),
   HERALD_TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
+  // Trimmed, and blank is unset, as the Twilio adapter reads it: the signature covers the exact string sent.
+  HERALD_TWILIO_STATUS_CALLBACK_URL: z.preprocess((v) => (typeof v === 'string' ? v.trim() || undefined : v), z.url({ protocol: /^https?$/, error: 'an absolute http(s) URL ending in /v1/webhooks/twilio/status' }).optional()),
   HERALD_WEBHOOK_MAX_AGE_SECONDS: z.coerce.number().int().min(30).max(86_400).default(300),
 });
 
@@ -91,6 +99,7 @@ export function loadTrackingConfig(env: NodeJS.ProcessEnv, dataDir: string): Tra
   }
   const e = parsed.data;
   const twilioAuthToken = e.HERALD_TWILIO_WEBHOOK_AUTH_TOKEN ?? e.HERALD_TWILIO_AUTH_TOKEN;
+  const twilioStatusCallbackUrl = e.HERALD_TWILIO_STATUS_CALLBACK_URL;
   return {
     secret: secretFrom(e.HERALD_TRACKING_SECRET, dataDir),
     // Unset: where this process listens, which is right for local use and wrong behind a proxy.
@@ -100,6 +109,7 @@ export function loadTrackingConfig(env: NodeJS.ProcessEnv, dataDir: string): Tra
     listUnsubscribe: e.HERALD_LIST_UNSUBSCRIBE,
     ...(e.HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY ? { sendgridPublicKey: parseSendgridPublicKey(e.HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY) } : {}),
     ...(twilioAuthToken ? { twilioAuthToken } : {}),
+    ...(twilioStatusCallbackUrl ? { twilioStatusCallbackUrl } : {}),
     webhookMaxAgeSeconds: e.HERALD_WEBHOOK_MAX_AGE_SECONDS,
   };
 }
@@ -120,4 +130,33 @@ export function publicUrlProblem(tracking: TrackingConfig, sendsRealEmail: boole
   const parts = [...(tracking.emailTracking ? ['click links', 'open pixel'] : []), ...(tracking.listUnsubscribe ? ['unsubscribe link'] : [])];
   const what = parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts[0];
   return `HERALD_PUBLIC_URL is not set, so the ${what} in every email sent through SendGrid would point at ${tracking.publicUrl}, which recipients cannot reach: set HERALD_PUBLIC_URL to where recipients reach Herald (e.g. https://herald.example.com), or turn them off with HERALD_EMAIL_TRACKING=false and HERALD_LIST_UNSUBSCRIBE=false`;
+}
+
+/** Where Twilio's status callbacks must arrive (the route's path, after any prefix a proxy strips). */
+export const TWILIO_STATUS_PATH = '/v1/webhooks/twilio/status';
+
+/**
+ * The URL Twilio signed a callback to `requestUrl` (path and query as received) over: the status
+ * callback URL Herald gives Twilio for the status route when it is set, else HERALD_PUBLIC_URL +
+ * the path, which is where the inbound webhook must be configured in Twilio.
+ */
+export function twilioSignedUrl(tracking: TrackingConfig, route: 'status' | 'inbound', requestUrl: string): string {
+  return route === 'status' && tracking.twilioStatusCallbackUrl ? tracking.twilioStatusCallbackUrl : `${tracking.publicUrl}${requestUrl}`;
+}
+
+/**
+ * Why Twilio's callbacks could not be verified as configured, or undefined. Twilio does not retry
+ * a 403, so a URL Herald cannot know would lose every STOP reply and delivery receipt, silently:
+ * refused at start-up instead. `servesWebhooks`: this process runs the API, where they arrive.
+ */
+export function twilioWebhookProblem(tracking: TrackingConfig, servesWebhooks: boolean): string | undefined {
+  const callback = tracking.twilioStatusCallbackUrl;
+  // The path only: the URL may carry basic-auth credentials for Twilio to use.
+  const callbackPath = callback ? new URL(callback).pathname : undefined;
+  if (callbackPath !== undefined && !callbackPath.endsWith(TWILIO_STATUS_PATH)) {
+    return `HERALD_TWILIO_STATUS_CALLBACK_URL has the path ${callbackPath}, so Twilio's delivery status callbacks would reach no route: point it at Herald's status route, e.g. https://herald.example.com${TWILIO_STATUS_PATH} (see docs/tracking.md)`;
+  }
+  if (!servesWebhooks || !tracking.twilioAuthToken || tracking.publicUrlSet) return undefined;
+  const what = callback ? 'STOP and START replies (/v1/webhooks/twilio/inbound)' : 'STOP and START replies and delivery status callbacks (/v1/webhooks/twilio/inbound and /status)';
+  return `HERALD_PUBLIC_URL is not set, so Twilio's signatures on ${what} would be checked against ${tracking.publicUrl}, not the URL Twilio calls, and every one refused with 403 (Twilio does not retry it): set HERALD_PUBLIC_URL to the origin the Twilio webhooks are configured with (e.g. https://herald.example.com; see docs/tracking.md)`;
 }

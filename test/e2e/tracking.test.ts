@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import twilioSdk from 'twilio';
+import { loadConfig } from '../../src/config.ts';
+import { ConfigError } from '../../src/configError.ts';
+import { createLogger } from '../../src/logger.ts';
+import { startHerald } from '../../src/service.ts';
 import { twilioSignature } from '../../src/http/webhooks/twilioSignature.ts';
 import { signLinkToken } from '../../src/tracking/linkToken.ts';
+import { startFakeTwilio, type FakeTwilio } from '../fakes/twilioServer.ts';
 import { auth, startTestHerald } from '../support/herald.ts';
 import { eventually } from '../support/wait.ts';
 
@@ -238,5 +247,61 @@ describe('tracking: email pixel and links, SendGrid and Twilio webhooks, opt-out
     assert.equal(next.status, 'requested');
     await twilio('/v1/webhooks/twilio/inbound', { From: '+14155550123', To: '+15005550006', Body: 'yes' });
     assert.equal((await userEvents('u-1')).filter((t) => t === 'ContactOptedIn').length, 1);
+  });
+});
+
+describe('Twilio callbacks are verified against the URL Twilio calls', () => {
+  const ACCOUNT_SID = `AC${'a'.repeat(32)}`;
+  const AUTH_TOKEN = 'f'.repeat(32);
+  // Another origin than HERALD_PUBLIC_URL, behind a proxy that strips /herald, with a query string.
+  const CALLBACK = 'https://hooks.herald.test/herald/v1/webhooks/twilio/status?via=twilio';
+  const smsEnv = (fakeUrl: string) => ({ HERALD_WORKER_THREAD: 'off', HERALD_TWILIO_ACCOUNT_SID: ACCOUNT_SID, HERALD_TWILIO_AUTH_TOKEN: AUTH_TOKEN, HERALD_TWILIO_FROM: '+15005550006', HERALD_TWILIO_BASE_URL: fakeUrl, HERALD_TWILIO_STATUS_CALLBACK_URL: CALLBACK });
+  let fake: FakeTwilio;
+  before(async () => {
+    fake = await startFakeTwilio({ accountSid: ACCOUNT_SID, password: AUTH_TOKEN });
+  });
+  after(async () => {
+    await fake.close();
+  });
+
+  it('records a status callback signed over HERALD_TWILIO_STATUS_CALLBACK_URL, as Twilio signs it, whatever HERALD_PUBLIC_URL is', async () => {
+    const h = await startTestHerald({ ...smsEnv(fake.baseUrl), HERALD_PUBLIC_URL: PUBLIC_URL });
+    try {
+      await h.app.inject({ method: 'PUT', url: '/v1/users/u-1', headers: auth, payload: { phone: '+14155550123' } });
+      const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], channels: ['sms'], category: 'news', content: { sms: { body: 'hello' } } } });
+      const id = res.json<{ notifications: { id: string }[] }>().notifications[0]!.id;
+      const sent = await eventually(8000, 'the SMS at Twilio', async () => fake.requests.find((r) => r.sid && r.body === 'hello'));
+      assert.equal(sent.statusCallback, CALLBACK);
+      await eventually(5000, 'provider_messages row', async () => ((await h.herald.readModels.find('provider_messages', { where: { providerMessageId: sent.sid! } })).length > 0 ? true : undefined));
+      const fields = { MessageSid: sent.sid!, MessageStatus: 'delivered', To: '+14155550123', AccountSid: ACCOUNT_SID };
+      const signature = twilioSdk.getExpectedTwilioSignature(AUTH_TOKEN, CALLBACK, fields);
+      assert.ok(twilioSdk.validateRequest(AUTH_TOKEN, signature, CALLBACK, fields), 'genuine, by the SDK');
+      const callback = await h.app.inject({ method: 'POST', url: '/v1/webhooks/twilio/status?via=twilio', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, payload: new URLSearchParams(fields).toString() });
+      assert.equal(callback.statusCode, 200, callback.body);
+      assert.equal(callback.json<{ recorded: number }>().recorded, 1);
+      // The same fields signed over HERALD_PUBLIC_URL + path are not what Twilio was told to call.
+      const elsewhere = twilioSdk.getExpectedTwilioSignature(AUTH_TOKEN, `${PUBLIC_URL}/v1/webhooks/twilio/status?via=twilio`, fields);
+      const refused = await h.app.inject({ method: 'POST', url: '/v1/webhooks/twilio/status?via=twilio', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': elsewhere }, payload: new URLSearchParams(fields).toString() });
+      assert.equal(refused.statusCode, 403);
+      const doc = await eventually(8000, 'delivered', async () => {
+        const d = (await h.app.inject({ method: 'GET', url: `/v1/notifications/${id}`, headers: auth })).json<Doc>();
+        return d.delivered ? d : undefined;
+      });
+      assert.equal(doc.events.find((e) => e.type === 'NotificationDelivered')?.source, 'twilio');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('refuses to start, naming HERALD_PUBLIC_URL, where STOP replies could never verify', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-twilio-url-'));
+    try {
+      const config = loadConfig({ HERALD_DATA_DIR: dir, HERALD_API_KEY: 'test-key-0123456789abcdef', ...smsEnv(fake.baseUrl) });
+      const outcome: unknown = await startHerald(config, createLogger('silent')).then(async (herald) => herald.stop(), (error: unknown) => error);
+      assert.ok(outcome instanceof ConfigError, 'refused with a ConfigError (exit 2)');
+      assert.match(outcome.message, /^HERALD_PUBLIC_URL is not set, so Twilio's signatures on STOP and START replies \(\/v1\/webhooks\/twilio\/inbound\) would be checked against http:\/\/127\.0\.0\.1:3000/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

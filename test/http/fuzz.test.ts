@@ -97,7 +97,7 @@ describe('fuzz: malformed bodies, headers and paths never cause a 5xx', () => {
   before(async () => {
     // Webhooks configured, so forged callbacks meet signature checks rather than "not configured".
     const sendgridKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
-    h = await startTestHerald({ HERALD_RATE_LIMIT_PER_MINUTE: '1000000', HERALD_BODY_LIMIT_BYTES: '65536', HERALD_TWILIO_WEBHOOK_AUTH_TOKEN: 'twilio-token-0123456789', HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY: sendgridKey });
+    h = await startTestHerald({ HERALD_RATE_LIMIT_PER_MINUTE: '1000000', HERALD_BODY_LIMIT_BYTES: '65536', HERALD_PUBLIC_URL: 'https://herald.test', HERALD_TWILIO_WEBHOOK_AUTH_TOKEN: 'twilio-token-0123456789', HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY: sendgridKey });
     appToken = (await createApp(h, ['send', 'read'])).token;
     await h.app.inject({ method: 'PUT', url: '/v1/users/u-1', headers: auth, payload: { email: 'ada@example.com' } });
   });

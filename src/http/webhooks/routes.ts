@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { ingestProviderFacts, optInAddress, optOutAddress, type TrackingContext } from '../../tracking/ingest.ts';
 import { LateMatcher } from '../../tracking/lateMatch.ts';
 import { fromSendgrid, fromTwilioStatus, inboundKeyword, sendgridBatch, type ProviderFact } from '../../tracking/providerFacts.ts';
-import type { TrackingConfig } from '../../tracking/config.ts';
+import { twilioSignedUrl, type TrackingConfig } from '../../tracking/config.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
 import { SENDGRID_SIGNATURE_HEADER, SENDGRID_TIMESTAMP_HEADER, verifySendgridSignature } from './sendgridSignature.ts';
@@ -32,13 +32,13 @@ export function webhookRoutes(deps: AppDeps, tracking: TrackingConfig): FastifyP
   const ctx: TrackingContext = { events: deps.events, readModels: deps.readModels, now: deps.now };
   const summary = (result: Awaited<ReturnType<typeof ingestProviderFacts>>, ignored: number) => ({ ...result, ignored });
 
-  /** Verifies Twilio's signature over the public URL Twilio called and returns the form fields. */
-  const twilioParams = (req: FastifyRequest): URLSearchParams => {
+  /** Verifies Twilio's signature over the URL Twilio called (config.ts: twilioSignedUrl) and returns the form fields. */
+  const twilioParams = (req: FastifyRequest, route: 'status' | 'inbound'): URLSearchParams => {
     if (!tracking.twilioAuthToken) throw notConfigured('Twilio callbacks', 'HERALD_TWILIO_WEBHOOK_AUTH_TOKEN (or HERALD_TWILIO_AUTH_TOKEN)');
     const params = new URLSearchParams((req.body as Buffer | undefined)?.toString('utf8') ?? '');
     const signature = header(req, TWILIO_SIGNATURE_HEADER);
     if (!signature) throw new Problem(401, 'webhook_unsigned', 'Unauthorized', `send ${TWILIO_SIGNATURE_HEADER}`);
-    if (!verifyTwilioSignature(tracking.twilioAuthToken, `${tracking.publicUrl}${req.url}`, params, signature)) throw invalidSignature();
+    if (!verifyTwilioSignature(tracking.twilioAuthToken, twilioSignedUrl(tracking, route, req.url), params, signature)) throw invalidSignature();
     return params;
   };
 
@@ -76,7 +76,7 @@ export function webhookRoutes(deps: AppDeps, tracking: TrackingConfig): FastifyP
     app.post('/v1/webhooks/twilio/status', {
       schema: { tags: ['webhooks'], summary: 'Twilio message status callback (delivered, undelivered, failed), X-Twilio-Signature verified', security: [], response: { 200: ingestResult } },
     }, async (req) => {
-      const fact = fromTwilioStatus(twilioParams(req));
+      const fact = fromTwilioStatus(twilioParams(req, 'status'));
       const result = await ingestProviderFacts(ctx, fact ? [fact] : [], late);
       return summary({ ...result, received: 1 }, fact ? 0 : 1);
     });
@@ -84,7 +84,7 @@ export function webhookRoutes(deps: AppDeps, tracking: TrackingConfig): FastifyP
     app.post('/v1/webhooks/twilio/inbound', {
       schema: { tags: ['webhooks'], summary: 'Inbound SMS: STOP and the other opt-out keywords opt the sender out of SMS; START, YES or UNSTOP opt it back in', security: [] },
     }, async (req, reply) => {
-      const params = twilioParams(req);
+      const params = twilioParams(req, 'inbound');
       const from = params.get('From');
       const keyword = from ? inboundKeyword(params) : null;
       if (from && keyword === 'stop') {
