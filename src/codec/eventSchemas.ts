@@ -97,6 +97,7 @@ export const eventSchemas = {
   NotificationUndelivered: z.object({ ...tracked, reason: z.string().optional() }),
   ProviderEventUnmatched: z.object({ provider: z.string(), providerMessageId: z.string().optional(), notificationId: z.string().optional(), fact: trackingFact, to: z.string().optional(), at }),
   ProviderEventMatched: z.object({ provider: z.string(), revision: z.number().int().min(0), notificationId: z.string(), at }),
+  ProviderReplyHandled: z.object({ provider: z.string(), messageId: z.string(), keyword: z.enum(['stop', 'start']), from: z.string(), changed: z.number().int().min(0), at }),
   UserProfileUpdated: z.object({ userId: z.string(), email: nullableString, phone: nullableString, locale: nullableString, timezone: nullableString, at }),
   DeviceRegistered: z.object({ userId: z.string(), token: z.string(), platform: z.enum(['ios', 'android', 'web']), appId: z.string().optional(), at }),
   DeviceRemoved: z.object({ userId: z.string(), token: z.string(), reason: z.enum(['claimed_by_another_user', 'device_limit']).optional(), at }),

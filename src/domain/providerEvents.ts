@@ -7,6 +7,8 @@
 import type { TrackingFact } from './tracking.ts';
 
 export const providerEventsStream = (provider: string) => `provider-events-${provider}`;
+/** One stream per inbound reply acted on: a repeat of the same message finds it and changes nothing. */
+export const providerReplyStream = (provider: string, messageId: string) => `provider-reply-${provider}-${messageId}`;
 
 export type ProviderEvent =
   | {
@@ -22,7 +24,12 @@ export type ProviderEvent =
       };
     }
   /** A retry matched the unmatched event at `revision` of the same stream and recorded its fact. */
-  | { type: 'ProviderEventMatched'; data: { provider: string; revision: number; notificationId: string; at: string } };
+  | { type: 'ProviderEventMatched'; data: { provider: string; revision: number; notificationId: string; at: string } }
+  /**
+   * An inbound STOP or START reply, by its provider message id (Twilio's MessageSid), was acted on:
+   * `changed` users were opted out or back in. `from` is masked.
+   */
+  | { type: 'ProviderReplyHandled'; data: { provider: string; messageId: string; keyword: 'stop' | 'start'; from: string; changed: number; at: string } };
 
 export interface OpenUnmatched {
   revision: number;

@@ -231,7 +231,7 @@ describe('tracking: email pixel and links, SendGrid and Twilio webhooks, opt-out
   });
 
   it('opts the number out of SMS on a STOP reply; the next SMS is suppressed', async () => {
-    const res = await twilio('/v1/webhooks/twilio/inbound', { From: '+14155550123', To: '+15005550006', Body: 'Stop' });
+    const res = await twilio('/v1/webhooks/twilio/inbound', { From: '+14155550123', To: '+15005550006', Body: 'Stop', MessageSid: 'SMstop1' });
     assert.equal(res.statusCode, 200, res.body);
     assert.match(res.headers['content-type'] as string, /text\/xml/);
     assert.equal((await userEvents('u-1')).filter((t) => t === 'ContactOptedOut').length, 2);
@@ -240,13 +240,38 @@ describe('tracking: email pixel and links, SendGrid and Twilio webhooks, opt-out
   });
 
   it('opts the number back in on a START reply (Twilio lifts its block too); the next SMS goes, and a second START changes nothing', async () => {
-    const res = await twilio('/v1/webhooks/twilio/inbound', { From: '+14155550123', To: '+15005550006', Body: 'START' });
+    const res = await twilio('/v1/webhooks/twilio/inbound', { From: '+14155550123', To: '+15005550006', Body: 'START', MessageSid: 'SMstart1' });
     assert.equal(res.statusCode, 200, res.body);
     assert.deepEqual((await userEvents('u-1')).filter((t) => t.startsWith('ContactOpted')).slice(-2), ['ContactOptedOut', 'ContactOptedIn']);
     const next = await send('sms', { body: 'welcome back' });
     assert.equal(next.status, 'requested');
-    await twilio('/v1/webhooks/twilio/inbound', { From: '+14155550123', To: '+15005550006', Body: 'yes' });
+    await twilio('/v1/webhooks/twilio/inbound', { From: '+14155550123', To: '+15005550006', Body: 'yes', MessageSid: 'SMyes1' });
     assert.equal((await userEvents('u-1')).filter((t) => t === 'ContactOptedIn').length, 1);
+  });
+
+  it('acts on each STOP and START once, by MessageSid: a captured START posted again after a later STOP opts no one back in', async () => {
+    const reply = (Body: string, MessageSid: string) => twilio('/v1/webhooks/twilio/inbound', { From: '+14155550123', To: '+15005550006', Body, MessageSid });
+    const optOuts = async () => (await h.herald.events.readStream('user-u-1')).filter((e) => e.type.startsWith('ContactOpted')).map((e) => e.type);
+    assert.equal((await reply('STOP', 'SMreplay1')).statusCode, 200);
+    assert.equal((await reply('START', 'SMreplay2')).statusCode, 200);
+    assert.equal((await reply('STOP', 'SMreplay3')).statusCode, 200);
+    const before = await optOuts();
+    assert.equal(before.at(-1), 'ContactOptedOut');
+    const replayed = await reply('START', 'SMreplay2');
+    assert.equal(replayed.statusCode, 200, 'Twilio-shaped answer, nothing done');
+    assert.match(replayed.body, /<Response><\/Response>/);
+    assert.deepEqual(await optOuts(), before, 'still opted out');
+    assert.equal((await send('sms', { body: 'still stopped?' })).status, 'suppressed');
+    const [handled] = await h.herald.events.readStream('provider-reply-twilio-SMreplay2');
+    assert.deepEqual({ type: handled?.type, keyword: handled?.data.keyword, changed: handled?.data.changed }, { type: 'ProviderReplyHandled', keyword: 'start', changed: 1 });
+    assert.ok(!JSON.stringify(handled?.data).includes('+14155550123'), 'the number is stored masked');
+    // A STOP or START without its MessageSid cannot be told from a repeat: a clear 422, nothing done.
+    const bare = await twilio('/v1/webhooks/twilio/inbound', { From: '+14155550123', To: '+15005550006', Body: 'START' });
+    assert.equal(bare.statusCode, 422, bare.body);
+    assert.match(String(bare.headers['content-type']), /^application\/problem\+json/);
+    assert.deepEqual(await optOuts(), before);
+    // Any other text needs none and is answered as before.
+    assert.equal((await twilio('/v1/webhooks/twilio/inbound', { From: '+14155550123', To: '+15005550006', Body: 'thanks!' })).statusCode, 200);
   });
 });
 

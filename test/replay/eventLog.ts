@@ -96,6 +96,7 @@ function fixedEvents(): Sample[] {
     { stream: 'template-t1', type: 'TemplateVersionAdded', data: { templateId: 't1', version: 2, defaultLocale: 'en', locales: { en: content }, at } },
     { stream: 'provider-events-twilio', type: 'ProviderEventUnmatched', data: { provider: 'twilio', providerMessageId: 'SM1', fact: { kind: 'delivered', source: 'twilio' }, at } },
     { stream: 'provider-events-twilio', type: 'ProviderEventMatched', data: { provider: 'twilio', revision: 0, notificationId: uuid(1), at } },
+    { stream: 'provider-reply-twilio-SM1', type: 'ProviderReplyHandled', data: { provider: 'twilio', messageId: 'SM1', keyword: 'stop', from: '+1415*****23', changed: 1, at } },
   ];
 }
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
-import { ingestProviderFacts, optInAddress, optOutAddress, type TrackingContext } from '../../tracking/ingest.ts';
+import { ingestProviderFacts, type TrackingContext } from '../../tracking/ingest.ts';
+import { handleInboundReply } from '../../tracking/inboundReply.ts';
 import { LateMatcher } from '../../tracking/lateMatch.ts';
 import { fromSendgrid, fromTwilioStatus, inboundKeyword, sendgridBatch, type ProviderFact } from '../../tracking/providerFacts.ts';
 import { twilioSignedUrl, type TrackingConfig } from '../../tracking/config.ts';
@@ -14,6 +15,8 @@ const ingestResult = z.object({ received: z.number(), recorded: z.number(), dupl
 /** SendGrid posts batches of up to about 768 KB; leave room above the API's default body limit. */
 const WEBHOOK_BODY_LIMIT = 4 * 1024 * 1024;
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+/** Twilio's SM…/MM… ids, loosely: it names a stream. */
+const MESSAGE_SID = /^[A-Za-z0-9_-]{1,64}$/;
 
 const header = (req: FastifyRequest, name: string) => {
   const value = req.headers[name];
@@ -87,12 +90,13 @@ export function webhookRoutes(deps: AppDeps, tracking: TrackingConfig): FastifyP
       const params = twilioParams(req, 'inbound');
       const from = params.get('From');
       const keyword = from ? inboundKeyword(params) : null;
-      if (from && keyword === 'stop') {
-        const optedOut = await optOutAddress(ctx, { channel: 'sms', address: from, reason: 'stop_reply', source: 'twilio' });
-        req.log.info({ provider: 'twilio', optedOut }, 'STOP reply received');
-      } else if (from && keyword === 'start') {
-        const optedIn = await optInAddress(ctx, { channel: 'sms', address: from, source: 'twilio' });
-        req.log.info({ provider: 'twilio', optedIn }, 'START reply received');
+      if (from && keyword) {
+        // Twilio sends one on every inbound message; without it a repeat could not be told apart.
+        const messageId = params.get('MessageSid') ?? '';
+        if (!MESSAGE_SID.test(messageId)) throw new Problem(422, 'validation_failed', 'The request is not valid', 'an inbound STOP or START needs its MessageSid (letters and digits), as Twilio sends it');
+        const { repeated, changed } = await handleInboundReply(ctx, { provider: 'twilio', messageId, from, keyword });
+        const word = keyword === 'stop' ? 'STOP' : 'START';
+        req.log.info({ provider: 'twilio', messageSid: messageId, [keyword === 'stop' ? 'optedOut' : 'optedIn']: changed, repeated }, repeated ? `${word} reply seen before: ignored` : `${word} reply received`);
       }
       // An empty TwiML answer: Twilio itself sends the carrier-mandated STOP and START confirmations.
       return reply.type('text/xml').send(EMPTY_TWIML);
