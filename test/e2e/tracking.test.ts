@@ -265,11 +265,16 @@ describe('tracking: email pixel and links, SendGrid and Twilio webhooks, opt-out
     const [handled] = await h.herald.events.readStream('provider-reply-twilio-SMreplay2');
     assert.deepEqual({ type: handled?.type, keyword: handled?.data.keyword, changed: handled?.data.changed }, { type: 'ProviderReplyHandled', keyword: 'start', changed: 1 });
     assert.ok(!JSON.stringify(handled?.data).includes('+14155550123'), 'the number is stored masked');
-    // A STOP or START without its MessageSid cannot be told from a repeat: a clear 422, nothing done.
+    // A START without its MessageSid cannot be told from a repeat: a clear 422, nothing done.
     const bare = await twilio('/v1/webhooks/twilio/inbound', { From: '+14155550123', To: '+15005550006', Body: 'START' });
     assert.equal(bare.statusCode, 422, bare.body);
     assert.match(String(bare.headers['content-type']), /^application\/problem\+json/);
+    assert.match(bare.json<{ detail: string }>().detail, /a START needs its MessageSid/);
     assert.deepEqual(await optOuts(), before);
+    // A STOP without one is still acted on: an opt-out is never lost, and twice is the same as once.
+    assert.equal((await reply('START', 'SMreplay4')).statusCode, 200);
+    assert.equal((await twilio('/v1/webhooks/twilio/inbound', { From: '+14155550123', To: '+15005550006', Body: 'STOP' })).statusCode, 200);
+    assert.equal((await optOuts()).at(-1), 'ContactOptedOut');
     // Any other text needs none and is answered as before.
     assert.equal((await twilio('/v1/webhooks/twilio/inbound', { From: '+14155550123', To: '+15005550006', Body: 'thanks!' })).statusCode, 200);
   });

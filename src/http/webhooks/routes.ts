@@ -91,12 +91,14 @@ export function webhookRoutes(deps: AppDeps, tracking: TrackingConfig): FastifyP
       const from = params.get('From');
       const keyword = from ? inboundKeyword(params) : null;
       if (from && keyword) {
-        // Twilio sends one on every inbound message; without it a repeat could not be told apart.
-        const messageId = params.get('MessageSid') ?? '';
-        if (!MESSAGE_SID.test(messageId)) throw new Problem(422, 'validation_failed', 'The request is not valid', 'an inbound STOP or START needs its MessageSid (letters and digits), as Twilio sends it');
-        const { repeated, changed } = await handleInboundReply(ctx, { provider: 'twilio', messageId, from, keyword });
+        // Twilio sends one on every inbound message. Without it a repeat cannot be told apart: a
+        // STOP is still acted on (never lose an opt-out; twice is once), a START is refused.
+        const messageId = params.get('MessageSid') ?? undefined;
+        if (messageId !== undefined && !MESSAGE_SID.test(messageId)) throw new Problem(422, 'validation_failed', 'The request is not valid', 'MessageSid must be letters, digits, - or _ (at most 64), as Twilio sends it');
+        if (messageId === undefined && keyword === 'start') throw new Problem(422, 'validation_failed', 'The request is not valid', 'a START needs its MessageSid, as Twilio sends it: without it a replayed START could not be told from a new one');
+        const { repeated, changed } = await handleInboundReply(ctx, messageId === undefined ? { provider: 'twilio', from, keyword: 'stop' } : { provider: 'twilio', messageId, from, keyword });
         const word = keyword === 'stop' ? 'STOP' : 'START';
-        req.log.info({ provider: 'twilio', messageSid: messageId, [keyword === 'stop' ? 'optedOut' : 'optedIn']: changed, repeated }, repeated ? `${word} reply seen before: ignored` : `${word} reply received`);
+        req.log.info({ provider: 'twilio', ...(messageId ? { messageSid: messageId } : {}), [keyword === 'stop' ? 'optedOut' : 'optedIn']: changed, repeated }, repeated ? `${word} reply seen before: ignored` : `${word} reply received`);
       }
       // An empty TwiML answer: Twilio itself sends the carrier-mandated STOP and START confirmations.
       return reply.type('text/xml').send(EMPTY_TWIML);
