@@ -106,13 +106,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   dailyQuota(app, new SendQuota(deps.limits.dailySendQuota ?? DEFAULT_DAILY_QUOTA, deps.readModels, deps.now), metrics);
   // Keyed by app after authentication (preParsing runs after onRequest), so one noisy app cannot
   // starve the others; probes, metrics and docs are not limited. The counter is per process.
+  // Provider webhooks are not limited either: they carry no app key, so they shared one bucket per
+  // source address, which behind a load balancer is every provider's at once, and Twilio does not
+  // resend a callback answered 429 (a STOP or a receipt lost). Their signature is checked before
+  // anything is written, so what a flood of forged ones costs is that check. Matched by route, not
+  // by the raw URL, so no other route can pass for one.
   await app.register(rateLimit, {
     global: true,
     hook: 'preParsing',
     max: deps.limits.ratePerMinute ?? DEFAULT_RATE_PER_MINUTE,
     timeWindow: 60_000,
     keyGenerator: (req) => req.appId || req.ip,
-    allowList: (req) => !req.url.startsWith('/v1/'),
+    allowList: (req) => !req.url.startsWith('/v1/') || (req.routeOptions.url ?? '').startsWith('/v1/webhooks/'),
     onExceeded: () => metrics.rejected('rate_limited'),
     errorResponseBuilder: (_req, ctx) => new Problem(429, 'rate_limited', 'Too many requests', `at most ${ctx.max} requests per minute per app; retry in ${ctx.after}`),
   });

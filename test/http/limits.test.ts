@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { twilioSignature } from '../../src/http/webhooks/twilioSignature.ts';
 import { auth, startTestHerald } from '../support/herald.ts';
 import { eventually } from '../support/wait.ts';
 import { bearer, createApp, type Harness } from './helpers.ts';
@@ -30,6 +32,49 @@ describe('per-app request rate limit', () => {
     for (let i = 0; i < 10; i++) assert.equal((await h.app.inject({ method: 'GET', url: '/health' })).statusCode, 200);
     const metrics = await h.app.inject({ method: 'GET', url: '/metrics' });
     assert.match(metrics.body, /herald_http_rejected_total\{reason="rate_limited"\} 1/);
+  });
+});
+
+describe('provider webhooks and the per-app request rate limit', () => {
+  const PUBLIC_URL = 'https://herald.test';
+  const TWILIO_TOKEN = 'twilio-webhook-token-0123456789';
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  // Behind a load balancer every provider's callbacks come from its address.
+  const LB = '10.0.0.1';
+  let h: Harness;
+  before(async () => {
+    h = await startTestHerald({ HERALD_RATE_LIMIT_PER_MINUTE: '5', HERALD_PUBLIC_URL: PUBLIC_URL, HERALD_TWILIO_WEBHOOK_AUTH_TOKEN: TWILIO_TOKEN, HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY: publicKey.export({ format: 'der', type: 'spki' }).toString('base64') });
+    await h.app.inject({ method: 'PUT', url: '/v1/users/u-1', headers: auth, payload: { phone: '+14155550123' } });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  const sendgrid = (i: number) => {
+    const body = JSON.stringify([{ event: 'processed', email: 'ada@example.com', sg_event_id: `e${i}` }]);
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = sign('sha256', Buffer.from(timestamp + body), privateKey).toString('base64');
+    return h.app.inject({ method: 'POST', url: '/v1/webhooks/sendgrid', remoteAddress: LB, headers: { 'content-type': 'application/json', 'x-twilio-email-event-webhook-signature': signature, 'x-twilio-email-event-webhook-timestamp': timestamp }, payload: body });
+  };
+  const twilio = (path: string, fields: Record<string, string>) => {
+    const params = new URLSearchParams(fields);
+    return h.app.inject({ method: 'POST', url: path, remoteAddress: LB, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSignature(TWILIO_TOKEN, `${PUBLIC_URL}${path}`, params) }, payload: params.toString() });
+  };
+
+  it('never answers a provider 429: SendGrid batches, Twilio receipts and a STOP from one address all pass, while apps keep their limit', async () => {
+    for (let i = 0; i < 8; i++) assert.equal((await sendgrid(i)).statusCode, 200);
+    for (let i = 0; i < 8; i++) assert.equal((await twilio('/v1/webhooks/twilio/status', { MessageSid: `SMunknown${i}`, MessageStatus: 'delivered', To: '+14155550123' })).statusCode, 200);
+    const stop = await twilio('/v1/webhooks/twilio/inbound', { From: '+14155550123', To: '+15005550006', Body: 'STOP', MessageSid: 'SMstop1' });
+    assert.equal(stop.statusCode, 200, stop.body);
+    const user = await h.app.inject({ method: 'GET', url: '/v1/users/u-1', headers: auth });
+    assert.deepEqual(user.json<{ optedOut: unknown[] }>().optedOut, [{ channel: 'sms', address: '+14155550123', reason: 'stop_reply' }]);
+    // Forged ones are refused by their signature, not by the limit.
+    const forged = await h.app.inject({ method: 'POST', url: '/v1/webhooks/twilio/inbound', remoteAddress: LB, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'forged' }, payload: 'From=%2B14155550123&Body=START&MessageSid=SMx' });
+    assert.equal(forged.statusCode, 403);
+    const app = await createApp(h, ['read']);
+    const get = () => h.app.inject({ method: 'GET', url: '/v1/users/nobody', remoteAddress: LB, headers: bearer(app.token) });
+    for (let i = 0; i < 5; i++) assert.equal((await get()).statusCode, 404);
+    assert.equal((await get()).statusCode, 429, 'the API itself is still limited');
   });
 });
 
