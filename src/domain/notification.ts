@@ -122,8 +122,8 @@ export function evolveNotification(state: NotificationState, event: Notification
       return next.status === 'scheduled' ? { ...next, status: 'requested' } : next;
     }
     case 'DeliveryHeld': {
-      // The attempt is due again when the hold ends: the scheduler marks it due a second time.
-      const next = withRoute(state, event.data.route, { dueAttempt: event.data.attempt - 1, heldUntil: event.data.until });
+      // The attempt is due again when the hold ends: the scheduler marks it due a second time (MarkDue).
+      const next = withRoute(state, event.data.route, { heldUntil: event.data.until });
       return next.status === 'requested' ? { ...next, status: 'scheduled' } : next;
     }
     case 'DeliveryRedriven':
@@ -185,7 +185,10 @@ export function decideNotification(command: NotificationCommand, state: Notifica
     case 'MarkDue': {
       const { route, attempt } = command.data;
       const progress = state.routes[route];
-      if (!progress || progress.state !== 'pending' || settled(state) || progress.dueAttempt >= attempt || progress.failedAttempts !== attempt - 1) return [];
+      if (!progress || progress.state !== 'pending' || settled(state) || progress.failedAttempts !== attempt - 1) return [];
+      // Held for quiet hours: due again only once they end (a schedule entry from before the hold,
+      // read before the read model caught up, makes nothing due); otherwise once per attempt.
+      if (progress.heldUntil !== undefined ? now < progress.heldUntil : progress.dueAttempt >= attempt) return [];
       return [{ type: 'DeliveryDue', data: { notificationId, route, attempt, at: now } }];
     }
     case 'Hold': {
