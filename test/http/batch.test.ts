@@ -15,6 +15,23 @@ type BatchAnswer = { accepted: number; rejected: number; results: Item[] };
 const email = (userId: string, subject = 'Hi') => ({ to: [{ userId }], category: 'orders', content: { email: { subject, text: 'x' } } });
 const sms = (userId: string) => ({ to: [{ userId }], category: 'orders', content: { sms: { body: 'Order shipped' } } });
 
+/** The API over the harness's stores, with its event store swapped for one of the test's making. */
+async function appOver(h: Harness, events: EventStore) {
+  const apiKeys = new ApiKeys(h.herald.events, () => new Date());
+  await apiKeys.init(API_KEY);
+  return buildApp({ events, readModels: h.herald.readModels, apiKeys, now: () => new Date(), ids: pooledUuidV7(), logger: createLogger('silent'), limits: { maxRecipients: 10, bodyLimitBytes: 65536 } });
+}
+
+/** `events`, refusing as an unavailable store the appends of u-2's notifications, and every append while `down()`. */
+function refusingU2(events: EventStore, down: () => boolean = () => false): EventStore {
+  const refused = (appended: readonly EventData[]) => down() || appended.some((e) => (e.data as { userId?: string }).userId === 'u-2');
+  const unavailable = () => Promise.reject(new EventStoreUnavailableError('events.db: fdatasync of the WAL failed: EIO'));
+  return Object.assign(Object.create(events) as EventStore, {
+    append: (...args: Parameters<EventStore['append']>) => (refused(args[1]) ? unavailable() : events.append(...args)),
+    appendInOrder: (appends: Parameters<EventStore['appendInOrder']>[0]) => (appends.some((a) => refused(a.events)) ? unavailable() : events.appendInOrder(appends)),
+  });
+}
+
 describe('POST /v1/notifications/batch', () => {
   let h: Harness;
   before(async () => {
@@ -125,18 +142,9 @@ describe('POST /v1/notifications/batch', () => {
   });
 
   it('reports items the store could not record as 503 results, and a batch with none recorded as a 503', async () => {
-    const { events, readModels } = h.herald;
     // The store refuses the appends of u-2's notifications only (and everything once `down`).
     let down = false;
-    const refused = (appended: readonly EventData[]) => down || appended.some((e) => (e.data as { userId?: string }).userId === 'u-2');
-    const unavailable = () => Promise.reject(new EventStoreUnavailableError('events.db: fdatasync of the WAL failed: EIO'));
-    const failing = Object.assign(Object.create(events) as EventStore, {
-      append: (...args: Parameters<EventStore['append']>) => (refused(args[1]) ? unavailable() : events.append(...args)),
-      appendInOrder: (appends: Parameters<EventStore['appendInOrder']>[0]) => (appends.some((a) => refused(a.events)) ? unavailable() : events.appendInOrder(appends)),
-    });
-    const apiKeys = new ApiKeys(events, () => new Date());
-    await apiKeys.init(API_KEY);
-    const app = await buildApp({ events: failing, readModels, apiKeys, now: () => new Date(), ids: pooledUuidV7(), logger: createLogger('silent'), limits: { maxRecipients: 10, bodyLimitBytes: 65536 } });
+    const app = await appOver(h, refusingU2(h.herald.events, () => down));
     try {
       const res = await app.inject({ method: 'POST', url: '/v1/notifications/batch', headers: auth, payload: { requests: [email('u-1'), sms('u-2')] } });
       assert.equal(res.statusCode, 207, res.body);
@@ -157,17 +165,9 @@ describe('POST /v1/notifications/batch', () => {
   });
 
   it('a send to several users that fails for some after others were recorded lists those in accepted, single or batched', async () => {
-    const { events, readModels } = h.herald;
+    const { events } = h.herald;
     // The store refuses the appends of u-2's notifications only.
-    const refused = (appended: readonly EventData[]) => appended.some((e) => (e.data as { userId?: string }).userId === 'u-2');
-    const unavailable = () => Promise.reject(new EventStoreUnavailableError('events.db: fdatasync of the WAL failed: EIO'));
-    const failing = Object.assign(Object.create(events) as EventStore, {
-      append: (...args: Parameters<EventStore['append']>) => (refused(args[1]) ? unavailable() : events.append(...args)),
-      appendInOrder: (appends: Parameters<EventStore['appendInOrder']>[0]) => (appends.some((a) => refused(a.events)) ? unavailable() : events.appendInOrder(appends)),
-    });
-    const apiKeys = new ApiKeys(events, () => new Date());
-    await apiKeys.init(API_KEY);
-    const app = await buildApp({ events: failing, readModels, apiKeys, now: () => new Date(), ids: pooledUuidV7(), logger: createLogger('silent'), limits: { maxRecipients: 10, bodyLimitBytes: 65536 } });
+    const app = await appOver(h, refusingU2(events));
     type Partly = { code: string; detail: string; accepted: { id: string; userId: string; channel: string; status: string }[] };
     const both = { to: [{ userId: 'u-1' }, { userId: 'u-2' }], category: 'orders', content: { email: { subject: 's', text: 'x' }, sms: { body: 'x' } } };
     try {
@@ -192,7 +192,7 @@ describe('POST /v1/notifications/batch', () => {
   });
 
   it('reports an item given up on a contended stream as 409 concurrent_update, the problem a single send gets for it', async () => {
-    const { events, readModels } = h.herald;
+    const { events } = h.herald;
     assert.equal((await h.app.inject({ method: 'PUT', url: '/v1/categories/contended', headers: auth, payload: { rateLimit: { max: 5, windowSeconds: 3600 } } })).statusCode, 200);
     // Another process moves u-2's rate window before every append of ours, through every retry.
     const moved = (appends: Parameters<EventStore['appendInOrder']>[0]) => appends.find((a) => a.stream.startsWith('ratewindow-u-2'));
@@ -202,9 +202,7 @@ describe('POST /v1/notifications/batch', () => {
         return take ? Promise.reject(new WrongExpectedRevisionError(take.stream, take.expected, 99)) : events.appendInOrder(appends);
       },
     });
-    const apiKeys = new ApiKeys(events, () => new Date());
-    await apiKeys.init(API_KEY);
-    const app = await buildApp({ events: contended, readModels, apiKeys, now: () => new Date(), ids: pooledUuidV7(), logger: createLogger('silent'), limits: { maxRecipients: 10, bodyLimitBytes: 65536 } });
+    const app = await appOver(h, contended);
     try {
       const toU2 = { ...sms('u-2'), category: 'contended' };
       const single = await app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: toU2 });
