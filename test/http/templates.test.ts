@@ -171,7 +171,9 @@ describe('templates over HTTP', () => {
     const [sent, refused] = batch.json<{ results: { status: number; error?: { errors: { path: string }[] } }[] }>().results;
     assert.equal(sent!.status, 202);
     assert.deepEqual([refused!.status, refused!.error!.errors[0]!.path], [422, '/requests/1/template/params/link/url']);
-    assert.equal(await h.herald.events.headPosition(), head + 1, 'only the good item written');
+    // Counted by type: the good item's delivery may append its own events meanwhile.
+    const requested = (await h.herald.events.readAll({ fromPosition: head })).filter((e) => e.type === 'NotificationRequested');
+    assert.equal(requested.length, 1, 'only the good item written');
   });
 
   it('counts an SMS as Twilio does: the preview reports its encoding and segments, and 1,600 characters is the limit with € counting two', async () => {
