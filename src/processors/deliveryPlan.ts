@@ -59,7 +59,7 @@ export async function planDelivery(o: PlanContext, pe: PersistentEvent): Promise
     const decision = await lateDecision(o.events, state.request, user, o.now());
     // A hold never sends now, even when another worker recorded it first; a suppression that comes
     // too late (a route already delivered it) lets the rest go out.
-    if (decision.kind === 'hold') return { kind: 'settled', events: await holdWhenDue(o.events, { notificationId, route, attempt, until: decision.until, loaded }, o.now) };
+    if (decision.kind === 'hold') return { kind: 'settled', events: await holdWhenDue(o, { notificationId, route, attempt, until: decision.until, loaded }) };
     const suppressed = decision.kind === 'suppress' ? await suppressWhenDue(o.events, { notificationId, reason: decision.reason, loaded }, o.now) : [];
     if (suppressed.length > 0) return { kind: 'settled', events: suppressed };
   }

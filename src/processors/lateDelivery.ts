@@ -9,11 +9,10 @@
  * wait past `expiresAt`.
  */
 import type { EventStore, PersistentEvent } from '../ports/eventStore.ts';
-import type { DeliveryProvider } from '../ports/deliveryProvider.ts';
+import type { DeliveryProvider, Route } from '../ports/deliveryProvider.ts';
 import { notificationStream, type NotificationEvent, type NotificationState, type RequestData, type SuppressReason } from '../domain/notification.ts';
 import type { UserState } from '../domain/user.ts';
 import { decideChannel, type ChannelDecision } from '../domain/sendPolicy.ts';
-import type { Route } from '../ports/deliveryProvider.ts';
 import { loadCategory } from '../commands/categories.ts';
 import { handle, type Loaded } from '../commands/handle.ts';
 import { notificationAggregate } from '../commands/sendNotification.ts';
@@ -27,7 +26,10 @@ export const LATE_FIRST_ATTEMPT_MS = 60_000;
 
 /** Whether this delivery comes later than its request: an immediate first attempt on time needs no second look. */
 export function deliveredLate(request: RequestData, attempt: number, trigger: PersistentEvent, now: Date): boolean {
-  return request.sendAt !== undefined || attempt > 1 || trigger.event.type === 'DeliveryRedriven' || now.getTime() - trigger.event.created > LATE_FIRST_ATTEMPT_MS;
+  // Every DeliveryDue is late: a scheduled send, a retry, or the end of a quiet-hours hold (of a
+  // first attempt without sendAt too: the user may have opted out or moved the hours meanwhile).
+  const type = trigger.event.type;
+  return request.sendAt !== undefined || attempt > 1 || type === 'DeliveryRedriven' || type === 'DeliveryDue' || now.getTime() - trigger.event.created > LATE_FIRST_ATTEMPT_MS;
 }
 
 /** What the user's choices as they are now say of this notification: send, suppress, or hold for quiet hours. */
@@ -38,13 +40,14 @@ export async function lateDecision(events: EventStore, request: RequestData, use
 
 /**
  * Holds a route's attempt that came due inside the user's quiet hours until they end; one that
- * would wait past its expiry is suppressed as expired instead (as a request would have been).
+ * would wait past its expiry is settled as expired instead (suppressed, as a request would have
+ * been, or this route failed when another route has delivered it: see expire).
  */
-export async function holdWhenDue(events: EventStore, job: { notificationId: string; route: Route; attempt: number; until: Date; loaded: Loaded<NotificationState> }, now: () => Date): Promise<NotificationEvent[]> {
+export async function holdWhenDue(worker: { events: EventStore; now: () => Date; provider: DeliveryProvider }, job: { notificationId: string; route: Route; attempt: number; until: Date; loaded: Loaded<NotificationState> }): Promise<NotificationEvent[]> {
   const { notificationId, route, attempt, until, loaded } = job;
   const expiresAt = loaded.state.exists ? loaded.state.request.expiresAt : undefined;
-  if (expiresAt && until.toISOString() >= expiresAt) return suppressWhenDue(events, { notificationId, reason: 'expired', loaded }, now);
-  const held = await handle(events, notificationStream(notificationId), notificationAggregate, { type: 'Hold', data: { notificationId, route, attempt, until: until.toISOString() } }, { now, known: loaded });
+  if (expiresAt && until.toISOString() >= expiresAt) return expire(worker, { notificationId, attempt, loaded });
+  const held = await handle(worker.events, notificationStream(notificationId), notificationAggregate, { type: 'Hold', data: { notificationId, route, attempt, until: until.toISOString() } }, { now: worker.now, known: loaded });
   return held.events;
 }
 
