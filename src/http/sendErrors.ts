@@ -37,7 +37,7 @@ export function partlySentProblem(error: PartlySentError, at: string, ours: (cau
   const base = sendErrorProblem(error.cause, at) ?? ours(error.cause);
   const users = new Set(error.accepted.map((n) => n.userId)).size;
   const n = error.accepted.length;
-  const detail = `${base.detail ?? base.title} ${n} notification${n === 1 ? '' : 's'} for ${users} of the users ${n === 1 ? 'was' : 'were'} recorded before it and will be delivered; listed in accepted. Send again only for the others, or send the same request with the same idempotency key.`;
+  const detail = `${base.detail ?? base.title} ${n} notification${n === 1 ? '' : 's'} for ${users} of the users ${n === 1 ? 'was' : 'were'} recorded before it, listed in accepted with ${n === 1 ? 'its' : 'their'} status (requested or scheduled ones will be delivered). Send the same request again with the same idempotency key, which records only what is missing; without one, leave the users listed out (on EventStoreDB a write that failed may still have been recorded, so a user not listed could get it twice).`;
   return new Problem(base.status, base.code, base.title, detail, { ...base.extra, accepted: error.accepted });
 }
 

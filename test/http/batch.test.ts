@@ -177,7 +177,7 @@ describe('POST /v1/notifications/batch', () => {
       const problem = single.json<Partly>();
       assert.equal(problem.code, 'event_store_unavailable');
       assert.deepEqual(problem.accepted.map((n) => `${n.userId}/${n.channel}/${n.status}`), ['u-1/email/requested']);
-      assert.match(problem.detail, /1 notification for 1 of the users was recorded before it and will be delivered; listed in accepted\. Send again only for the others/);
+      assert.match(problem.detail, /1 notification for 1 of the users was recorded before it, listed in accepted with its status \(requested or scheduled ones will be delivered\)\. Send the same request again with the same idempotency key/);
       assert.equal((await events.readStream(`notification-${problem.accepted[0]!.id}`))[0]?.type, 'NotificationRequested', 'what accepted lists is durable');
 
       const res = await app.inject({ method: 'POST', url: '/v1/notifications/batch', headers: auth, payload: { requests: [both] } });
