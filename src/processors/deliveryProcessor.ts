@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { bufferTime, filter, from, lastValueFrom, mergeMap } from 'rxjs';
 import type { DeliveryProvider, DeliveryResult } from '../ports/deliveryProvider.ts';
 import { EventNotHeldError, type EventStore, type PersistentEvent, type PersistentSubscription } from '../ports/eventStore.ts';
@@ -81,6 +82,8 @@ export class DeliveryProcessor {
     if (this.rate) this.limiter = o.limiter ?? new RateLimiter(this.rate);
     this.log = o.logger.child({ route: o.provider.route, provider: o.provider.id, lane: o.lane ?? 'normal' });
     this.outage = new OutageWarnings(this.log);
+    // Every limiter wait and outage wait listens on it, more than Node's default 10 at a time.
+    setMaxListeners(0, this.stopping.signal);
   }
 
   get group(): string {
