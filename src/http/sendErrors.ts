@@ -30,8 +30,8 @@ export function renderProblem(error: TemplateRenderError, path: string): Problem
 
 /**
  * A send that failed for some users after others were recorded: the problem its cause gets (the
- * client's: `sendErrorProblem`; ours: `ours`), with `accepted` listing what was recorded and will
- * be delivered, as a 202 would have, so that a retry leaves those users out.
+ * client's: `sendErrorProblem`; ours: `ours`), with `accepted` listing what is known recorded, as a
+ * 202 would have (a lower bound on EventStoreDB, which writes a user's streams one by one).
  */
 export function partlySentProblem(error: PartlySentError, at: string, ours: (cause: unknown) => Problem): Problem {
   const base = sendErrorProblem(error.cause, at) ?? ours(error.cause);
@@ -46,12 +46,12 @@ export function partlySentProblem(error: PartlySentError, at: string, ours: (cau
  * a single send would get for the same cause.
  */
 export function serverProblem(req: FastifyRequest, error: unknown, index?: number): Problem {
-  const it = index === undefined ? 'send' : 'item';
+  const [it, logged] = index === undefined ? ['send', 'send'] : ['item', 'batch item'];
   if (error instanceof WrongExpectedRevisionError) {
-    req.log.warn({ err: error, item: index }, `${index === undefined ? 'send' : 'batch item'} gave up on a contended stream`);
+    req.log.warn({ err: error, item: index }, `${logged} gave up on a contended stream`);
     return concurrentUpdateProblem();
   }
   if (error instanceof EventStoreUnavailableError) return new Problem(503, 'event_store_unavailable', 'Event store unavailable', `This ${it} was not recorded, or only for some of its users; send it again with the same idempotency key, which records only what is missing. Request id: ${req.id}.`);
-  req.log.error({ err: error, item: index }, `${index === undefined ? 'send' : 'batch item'} failed`);
+  req.log.error({ err: error, item: index }, `${logged} failed`);
   return new Problem(500, 'internal_error', 'Internal error', `Something went wrong on our side with this ${it}; send it again later (with the same idempotency key). Request id: ${req.id}.`);
 }

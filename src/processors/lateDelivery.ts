@@ -5,8 +5,8 @@
  * request) is checked again against the user's choices as they are now: an opt-out or a marketing
  * unsubscribe made in between is honoured, not just the ones made before the request; and an
  * attempt that comes inside the user's quiet hours as they are now (set since, a new time zone, a
- * retry's backoff ending at night) waits for their end, or is suppressed as expired if it would
- * wait past `expiresAt`.
+ * retry's backoff ending at night) waits for their end, and is checked again then; one that would
+ * wait past `expiresAt` is settled as expired instead.
  */
 import type { EventStore, PersistentEvent } from '../ports/eventStore.ts';
 import type { DeliveryProvider, Route } from '../ports/deliveryProvider.ts';
