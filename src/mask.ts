@@ -2,6 +2,8 @@
  * Masking of contact details for logs and error bodies. Enough is kept to tell two values apart
  * while debugging, never enough to contact the person or reuse a device token.
  */
+import { createHash } from 'node:crypto';
+
 export function maskEmail(email: string): string {
   const at = email.lastIndexOf('@');
   if (at <= 0) return maskSecret(email);
@@ -22,6 +24,14 @@ export function maskPhone(phone: string): string {
 export function maskSecret(value: string): string {
   if (value.length <= 8) return '***';
   return `${value.slice(0, 4)}…(${value.length})`;
+}
+
+/**
+ * SHA-256 (hex) of an address: recognises a device token again (a device's stream is named by
+ * it) without being one. Recorded where the token itself must not be.
+ */
+export function addressDigest(to: string): string {
+  return createHash('sha256').update(to).digest('hex');
 }
 
 /** Masks whatever kind of address `to` is. */

@@ -29,6 +29,7 @@ const rateLimit = z.object({
   appliesToTransactional: z.boolean(),
 });
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+const unsent = z.object({ to: z.string(), reason: z.string(), tokenDigest: sha256Hex.optional() });
 const trackingSource = z.enum(['app', 'email_pixel', 'email_link', 'list_unsubscribe', 'sendgrid', 'twilio']);
 const tracked = { notificationId: z.string(), source: trackingSource, providerEventId: z.string().optional(), at };
 const trackingFact = z.looseObject({ kind: z.enum(['delivered', 'opened', 'clicked', 'bounced', 'unsubscribed', 'spam', 'undelivered']), source: trackingSource });
@@ -60,7 +61,19 @@ export const eventSchemas = {
     attempt: z.number().int().optional(),
     deliveries: z.array(z.object({ to: z.string(), providerMessageId: z.string() })),
     rejected: z.array(rejection),
-    unsent: z.array(rejection).optional(),
+    unsent: z.array(unsent).optional(),
+    retryAt: z.string().optional(),
+    at,
+  }),
+  UnsentDevicesRetried: z.object({
+    notificationId: z.string(),
+    route,
+    provider: z.string(),
+    attempt: z.number().int().min(1),
+    deliveries: z.array(z.object({ to: z.string(), providerMessageId: z.string() })),
+    rejected: z.array(rejection),
+    unsent: z.array(unsent),
+    retryAt: z.string().optional(),
     at,
   }),
   NotificationFailed: z.object({

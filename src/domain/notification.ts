@@ -14,7 +14,8 @@ export const notificationStream = (id: string) => `notification-${id}`;
 /** What a route's delivery attempt came to, as the worker saw it. */
 export type DeliveryOutcome =
   | { kind: 'sent'; provider: string; deliveries: Delivery[]; rejected: Rejection[]; unsent?: Unsent[] }
-  | { kind: 'failed'; provider: string; reason: string; permanent: boolean; rejected: Rejection[] };
+  /** `unsent`: on a transient failure, the addresses that failed for a passing reason (a retry of unsent devices keeps them). */
+  | { kind: 'failed'; provider: string; reason: string; permanent: boolean; rejected: Rejection[]; unsent?: Unsent[] };
 
 export type NotificationCommand =
   /** `suppress`: the user's choices or a rate limit rule this send out; it is recorded, then suppressed. */
@@ -42,6 +43,11 @@ export interface RouteProgress {
   dueAttempt: number;
   /** Set while the next attempt waits out the user's quiet hours: until then no event sends it. */
   heldUntil?: string;
+  /**
+   * On a sent route, the user's devices it has not reached yet, still to be tried again (alone),
+   * and the last attempt made at the route: the next one is `attempt + 1`.
+   */
+  unsentDevices?: { unsent: Unsent[]; attempt: number };
 }
 
 export type NotificationState =
@@ -112,7 +118,9 @@ export function evolveNotification(state: NotificationState, event: Notification
     case 'NotificationCancelled':
       return { ...state, status: 'cancelled' };
     case 'NotificationSent':
-      return withRoute(state, event.data.route, { state: 'sent' });
+      return withRoute(state, event.data.route, { state: 'sent', unsentDevices: stillUnsent(event.data) });
+    case 'UnsentDevicesRetried':
+      return withRoute(state, event.data.route, { unsentDevices: stillUnsent(event.data) });
     case 'NotificationFailed':
       return withRoute(state, event.data.route, { state: 'failed', failedAttempts: event.data.attempts ?? (state.routes[event.data.route]?.failedAttempts ?? 0) + 1 });
     case 'DeliveryAttemptFailed':
@@ -144,12 +152,48 @@ export function evolveNotification(state: NotificationState, event: Notification
   }
 }
 
+/** The devices a send or retry left to try again: only with a retry time, and only those it can pick out again. */
+function stillUnsent(data: { attempt?: number; unsent?: Unsent[]; retryAt?: string }): RouteProgress['unsentDevices'] {
+  const unsent = data.retryAt === undefined ? [] : (data.unsent ?? []).filter((u) => u.tokenDigest !== undefined);
+  return unsent.length > 0 ? { unsent, attempt: data.attempt ?? 1 } : undefined;
+}
+
+/**
+ * The attempt a route waits for: the next after its failed ones while pending, the next retry of
+ * its unsent devices once sent; none when it is settled.
+ */
+export function nextAttempt(progress: RouteProgress | undefined): number | undefined {
+  if (progress?.state === 'pending') return progress.failedAttempts + 1;
+  if (progress?.state === 'sent' && progress.unsentDevices) return progress.unsentDevices.attempt + 1;
+  return undefined;
+}
+
 type Existing = Extract<NotificationState, { exists: true }>;
 const settled = (state: Existing) => state.status === 'suppressed' || state.status === 'cancelled';
 
-function recordDelivery(state: Existing, data: Extract<NotificationCommand, { type: 'RecordDelivery' }>['data'], at: string): NotificationEvent[] {
+type RecordDeliveryData = Extract<NotificationCommand, { type: 'RecordDelivery' }>['data'];
+
+/**
+ * The outcome of a retry of a sent route's unsent devices. They get the route's retry policy: a
+ * passing failure with attempts left is tried again at `retryAt`. An attempt that sent nothing and
+ * refused nothing (expired, or none of the devices is the user's any more) ends it, listing them
+ * with that reason.
+ */
+function retryUnsentDevices(waiting: NonNullable<RouteProgress['unsentDevices']>, data: RecordDeliveryData, at: string): NotificationEvent[] {
+  const { notificationId, route, attempt, maxAttempts, retryAt, outcome } = data;
+  const { provider, rejected } = outcome;
+  const notTried = outcome.kind === 'failed' && outcome.permanent && rejected.length === 0;
+  const unsent = notTried ? waiting.unsent.map((u) => ({ ...u, reason: outcome.reason })) : (outcome.unsent ?? []);
+  const again = !notTried && attempt < maxAttempts && unsent.some((u) => u.tokenDigest !== undefined);
+  const deliveries = outcome.kind === 'sent' ? outcome.deliveries : [];
+  return [{ type: 'UnsentDevicesRetried', data: { notificationId, route, provider, attempt, deliveries, rejected, unsent, ...(again ? { retryAt } : {}), at } }];
+}
+
+function recordDelivery(state: Existing, data: RecordDeliveryData, at: string): NotificationEvent[] {
   const { notificationId, route, attempt, maxAttempts, retryAt, outcome } = data;
   const progress = state.routes[route];
+  // Idempotent too: only the retry of unsent devices the route waits for is recorded, once.
+  if (progress?.state === 'sent') return progress.unsentDevices && nextAttempt(progress) === attempt ? retryUnsentDevices(progress.unsentDevices, data, at) : [];
   // Idempotent: a redelivered message for an attempt that already has its outcome adds nothing.
   if (!progress || progress.state !== 'pending' || progress.failedAttempts >= attempt) return [];
   const { provider, rejected } = outcome;
@@ -157,7 +201,9 @@ function recordDelivery(state: Existing, data: Extract<NotificationCommand, { ty
   // same is recorded (the timeline must not hide a message the user got); a failure is not retried.
   if (outcome.kind === 'sent') {
     const unsent = outcome.unsent?.length ? { unsent: outcome.unsent } : {};
-    return [{ type: 'NotificationSent', data: { notificationId, route, provider, attempt, deliveries: outcome.deliveries, rejected, ...unsent, at } }];
+    // The devices it did not reach are tried again, alone, as the route would have been.
+    const again = attempt < maxAttempts && !settled(state) && outcome.unsent?.some((u) => u.tokenDigest !== undefined) ? { retryAt } : {};
+    return [{ type: 'NotificationSent', data: { notificationId, route, provider, attempt, deliveries: outcome.deliveries, rejected, ...unsent, ...again, at } }];
   }
   if (settled(state)) return [];
   if (!outcome.permanent && attempt < maxAttempts) {
@@ -185,7 +231,7 @@ export function decideNotification(command: NotificationCommand, state: Notifica
     case 'MarkDue': {
       const { route, attempt } = command.data;
       const progress = state.routes[route];
-      if (!progress || progress.state !== 'pending' || settled(state) || progress.failedAttempts !== attempt - 1) return [];
+      if (!progress || settled(state) || nextAttempt(progress) !== attempt) return [];
       // Held for quiet hours: due again only once they end (a schedule entry from before the hold,
       // read before the read model caught up, makes nothing due); otherwise once per attempt.
       if (progress.heldUntil !== undefined ? now < progress.heldUntil : progress.dueAttempt >= attempt) return [];
@@ -195,7 +241,7 @@ export function decideNotification(command: NotificationCommand, state: Notifica
       const { route, attempt, until } = command.data;
       const progress = state.routes[route];
       // Only an attempt not made yet, and not already held: a redelivered event holds nothing twice.
-      if (!progress || progress.state !== 'pending' || settled(state) || progress.heldUntil !== undefined || progress.failedAttempts !== attempt - 1) return [];
+      if (!progress || settled(state) || progress.heldUntil !== undefined || nextAttempt(progress) !== attempt) return [];
       return [{ type: 'DeliveryHeld', data: { notificationId, route, attempt, until, reason: 'quiet_hours', at: now } }];
     }
     case 'Redrive': {

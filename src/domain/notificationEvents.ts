@@ -20,6 +20,12 @@ export interface Rejection {
 export interface Unsent {
   to: string;
   reason: string;
+  /**
+   * SHA-256 (hex) of the full address, as the device's own stream is named: what a retry of the
+   * unsent devices picks them out by among the user's active ones, without the token in this log.
+   * Recorded since 2026-11-29; without it (older events) a device is not tried again.
+   */
+  tokenDigest?: string;
 }
 
 export interface RequestData {
@@ -60,10 +66,22 @@ export type NotificationEvent =
   | { type: 'NotificationSuppressed'; data: Ref & { reason: SuppressReason } }
   /**
    * `unsent`: addresses of this route (a user's other devices) whose call failed for a reason
-   * that might have passed, while another address took it; they are not tried again (see
-   * deliveryOutcome.ts). Absent when there were none.
+   * that might have passed, while another address took it. Absent when there were none.
+   * `retryAt`: those devices alone are tried again then, as attempt `attempt + 1` (see
+   * UnsentDevicesRetried); absent when they are not (no attempts left, or an event from before
+   * 2026-11-29, when unsent devices were never tried again).
    */
-  | { type: 'NotificationSent'; data: Ref & { route: Route; provider: string; attempt?: number; deliveries: Delivery[]; rejected: Rejection[]; unsent?: Unsent[] } }
+  | { type: 'NotificationSent'; data: Ref & { route: Route; provider: string; attempt?: number; deliveries: Delivery[]; rejected: Rejection[]; unsent?: Unsent[]; retryAt?: string } }
+  /**
+   * An attempt at the devices a sent route did not reach (NotificationSent's `unsent`), and only
+   * them: which took it now (`deliveries`), which refused it for good (`rejected`; a dead token
+   * is invalidated as on any send) and which still did not get it (`unsent`). With `retryAt`,
+   * those are tried again then, as attempt `attempt + 1`; without it this ends the retry: every
+   * device took or refused it, attempts ran out, or it was not sent at all (each unsent entry's
+   * reason says why: `expired`, or `no_address` when none of them is the user's any more).
+   * The route stays `sent` throughout.
+   */
+  | { type: 'UnsentDevicesRetried'; data: Ref & { route: Route; provider: string; attempt: number; deliveries: Delivery[]; rejected: Rejection[]; unsent: Unsent[]; retryAt?: string } }
   /** A transient failure with attempts left: the route is retried at `retryAt`. */
   | { type: 'DeliveryAttemptFailed'; data: Ref & { route: Route; provider: string; attempt: number; reason: string; retryAt: string; rejected: Rejection[] } }
   /** A scheduled send or a retry came due: the route's worker delivers attempt `attempt` now. */

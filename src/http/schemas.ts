@@ -142,6 +142,7 @@ export const notificationResponse = z.object({
   expiresAt: z.string().optional(),
   status: z.enum(['requested', 'scheduled', 'sent', 'failed', 'suppressed', 'cancelled']),
   routes: z.record(z.string(), z.enum(['pending', 'sent', 'failed', 'suppressed', 'cancelled'])).describe('each route (apns, fcm, sms, email) and how it ended; suppressed or cancelled: never tried'),
+  unsentDevices: z.record(z.string(), z.number().int()).optional().describe('per sent route, how many of the user\'s devices it has not reached yet and is still trying again (see UnsentDevicesRetried in events)'),
   opened: z.boolean(),
   delivered: z.boolean().optional(),
   clicked: z.boolean().optional(),

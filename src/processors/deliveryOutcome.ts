@@ -1,14 +1,14 @@
 import type { DeliveryMessage, DeliveryResult } from '../ports/deliveryProvider.ts';
 import type { DeliveryOutcome, Rejection, Unsent } from '../domain/notification.ts';
 import type { UserCommand } from '../domain/user.ts';
-import { maskAddress } from '../mask.ts';
+import { addressDigest, maskAddress } from '../mask.ts';
 
 /**
  * One notification's results on one route, folded into one outcome: sent when any recipient
  * accepted it; otherwise a transient failure when any call may succeed later; otherwise permanent.
  * Sent to some of a user's devices while others failed for a passing reason: it is sent, and the
- * others are recorded as `unsent` (shown, counted) but not tried again: the route's retries are
- * for the whole route, and repeating them would push the devices that have it again.
+ * others are recorded as `unsent`, masked, with their token's digest: they alone are tried again
+ * (deliveryPlan.ts), since repeating the whole route would push the devices that have it again.
  */
 export function outcomeOf(provider: string, messages: readonly DeliveryMessage[], results: readonly DeliveryResult[]): DeliveryOutcome {
   const deliveries: { to: string; providerMessageId: string }[] = [];
@@ -21,11 +21,11 @@ export function outcomeOf(provider: string, messages: readonly DeliveryMessage[]
     else if (r.status === 'rejected') rejected.push({ to: maskAddress(m.to), reason: r.reason });
     else {
       transient ??= r;
-      unsent.push({ to: maskAddress(m.to), reason: r.reason });
+      unsent.push({ to: maskAddress(m.to), reason: r.reason, tokenDigest: addressDigest(m.to) });
     }
   });
   if (deliveries.length > 0) return { kind: 'sent', provider, deliveries, rejected, ...(unsent.length > 0 ? { unsent } : {}) };
-  if (transient) return { kind: 'failed', provider, reason: transient.reason, permanent: false, rejected };
+  if (transient) return { kind: 'failed', provider, reason: transient.reason, permanent: false, rejected, unsent };
   return { kind: 'failed', provider, reason: rejected[0]?.reason ?? 'no_address', permanent: true, rejected };
 }
 

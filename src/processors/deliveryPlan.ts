@@ -1,7 +1,8 @@
 import type { DeliveryMessage, DeliveryProvider } from '../ports/deliveryProvider.ts';
 import type { EventStore, PersistentEvent } from '../ports/eventStore.ts';
-import { notificationStream, type NotificationEvent, type NotificationState } from '../domain/notification.ts';
+import { nextAttempt, notificationStream, type NotificationEvent, type NotificationState, type RouteProgress } from '../domain/notification.ts';
 import { addressesFor } from '../domain/user.ts';
+import { addressDigest } from '../mask.ts';
 import { load, type Loaded } from '../commands/handle.ts';
 import { notificationAggregate } from '../commands/sendNotification.ts';
 import { loadUser } from '../commands/users.ts';
@@ -38,6 +39,24 @@ export interface PlanContext {
 const SKIP: Plan = { kind: 'skip' };
 
 /**
+ * Whether the route still waits for this attempt: a pending route any attempt not yet made (a
+ * request's, a retry's, a redrive's); a sent one only the next retry of its unsent devices.
+ */
+function waitsFor(progress: RouteProgress, attempt: number): boolean {
+  return progress.state === 'pending' ? progress.failedAttempts < attempt : progress.state === 'sent' && nextAttempt(progress) === attempt;
+}
+
+/**
+ * On a sent route, the unsent devices alone, and only while they are still the user's: never
+ * again a device that has it, nor one removed or invalidated since.
+ */
+function onlyUnsent(addresses: string[], progress: RouteProgress): string[] {
+  if (progress.state !== 'sent') return addresses;
+  const wanted = new Set(progress.unsentDevices?.unsent.map((u) => u.tokenDigest));
+  return addresses.filter((to) => wanted.has(addressDigest(to)));
+}
+
+/**
  * Decides whether the event needs a send at all. At-least-once delivery: an event for an attempt
  * already made, or for a notification cancelled, suppressed or settled meanwhile, sends nothing.
  * Past its expiry, or late and ruled out by the user's choices as they are now, it is settled here.
@@ -51,7 +70,7 @@ export async function planDelivery(o: PlanContext, pe: PersistentEvent): Promise
   const { state } = loaded;
   const progress = state.exists ? state.routes[route] : undefined;
   // Held for quiet hours: only the DeliveryDue made when they end (which lifts the hold) sends it.
-  if (!state.exists || !progress || state.status === 'suppressed' || state.status === 'cancelled' || progress.state !== 'pending' || progress.failedAttempts >= attempt || progress.heldUntil !== undefined) return SKIP;
+  if (!state.exists || !progress || state.status === 'suppressed' || state.status === 'cancelled' || progress.heldUntil !== undefined || !waitsFor(progress, attempt)) return SKIP;
   const { userId, channel, content, priority, expiresAt } = state.request;
   if (expiresAt && o.now().toISOString() >= expiresAt) return { kind: 'settled', events: await expire(o, { notificationId, attempt, loaded }) };
   const user = await loadUser(o.events, userId);
@@ -63,7 +82,7 @@ export async function planDelivery(o: PlanContext, pe: PersistentEvent): Promise
     const suppressed = decision.kind === 'suppress' ? await suppressWhenDue(o.events, { notificationId, reason: decision.reason, loaded }, o.now) : [];
     if (suppressed.length > 0) return { kind: 'settled', events: suppressed };
   }
-  const addresses = addressesFor(user, route);
+  const addresses = onlyUnsent(addressesFor(user, route), progress);
   const outgoing = route === 'email' && content.email ? outgoingEmail(content.email, state.request, o) : { content: content[channel] };
   const messages = addresses.map((to) => ({ route, notificationId, to, ...outgoing, priority, ...(expiresAt ? { expiresAt } : {}) }) as DeliveryMessage);
   return { kind: 'send', job: { pe, notificationId, userId, attempt, messages, loaded } };

@@ -25,6 +25,11 @@ export type NotificationLogDoc = {
   sendAt?: string;
   expiresAt?: string;
   routes: Record<string, LogRouteState>;
+  /**
+   * Per sent route, how many of the user's devices it has not reached yet and is still trying
+   * (UnsentDevicesRetried on the timeline says how each retry went); absent when none.
+   */
+  unsentDevices?: Record<string, number>;
   opened: boolean;
   /** Tracking flags; absent on documents built before tracking existed. */
   delivered?: boolean;
@@ -77,7 +82,9 @@ export function evolveNotificationLog(doc: NotificationLogDoc | null, event: Rec
     case 'NotificationCancelled':
       return { ...doc, updatedAt, events, status: 'cancelled', routes: untried(doc.routes, 'cancelled') };
     case 'NotificationSent':
-      return routeTo(doc, updatedAt, events, event.data.route, 'sent', doc.status);
+      return withUnsent(routeTo(doc, updatedAt, events, event.data.route, 'sent', doc.status), event.data);
+    case 'UnsentDevicesRetried':
+      return withUnsent({ ...doc, updatedAt, events }, event.data);
     case 'NotificationFailed':
       return routeTo(doc, updatedAt, events, event.data.route, 'failed', doc.status);
     case 'DeliveryRedriven':
@@ -97,6 +104,17 @@ export function evolveNotificationLog(doc: NotificationLogDoc | null, event: Rec
     default:
       return { ...doc, updatedAt, events };
   }
+}
+
+/** The document with the count of a route's devices still to be tried again: those left unsent with a retry time. */
+function withUnsent(doc: NotificationLogDoc, data: { route: string; unsent?: unknown[]; retryAt?: string }): NotificationLogDoc {
+  const n = data.retryAt === undefined ? 0 : (data.unsent?.length ?? 0);
+  if (n === 0 && doc.unsentDevices?.[data.route] === undefined) return doc;
+  const { [data.route]: _, ...others } = doc.unsentDevices ?? {};
+  const unsentDevices = n > 0 ? { ...others, [data.route]: n } : others;
+  if (Object.keys(unsentDevices).length > 0) return { ...doc, unsentDevices };
+  const { unsentDevices: __, ...rest } = doc;
+  return rest;
 }
 
 /** The routes with every one still pending marked as `state`: nothing will try them any more. */
@@ -119,7 +137,7 @@ export const notificationLog: Projection<NotificationLogDoc> = {
   version: 4,
   // A notification's user, app and time never change: stable, so its status updates leave those indexes alone.
   collection: { name: 'notifications', indexes: [{ fields: ['userId', 'requestedAt'], stable: true }, 'status', { fields: ['appId', 'requestedAt'], stable: true }] },
-  eventTypes: ['NotificationRequested', 'NotificationSuppressed', 'NotificationSent', 'NotificationFailed', 'DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryHeld', 'DeliveryRedriven', 'NotificationCancelled', ...TRACKING_EVENT_TYPES],
+  eventTypes: ['NotificationRequested', 'NotificationSuppressed', 'NotificationSent', 'UnsentDevicesRetried', 'NotificationFailed', 'DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryHeld', 'DeliveryRedriven', 'NotificationCancelled', ...TRACKING_EVENT_TYPES],
   keyOf: (event) => {
     const id = (event.data as { notificationId?: unknown }).notificationId;
     return typeof id === 'string' ? id : null;

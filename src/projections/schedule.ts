@@ -7,7 +7,10 @@ export interface DueEntry {
   dueAt: string;
 }
 
-/** What is waiting for a time: scheduled sends (sendAt), retries (retryAt) and quiet-hours holds (until), per notification. */
+/**
+ * What is waiting for a time: scheduled sends (sendAt), retries (retryAt, of a route or of the
+ * devices a sent route did not reach) and quiet-hours holds (until), per notification.
+ */
 export type ScheduleDoc = {
   notificationId: string;
   due: DueEntry[];
@@ -44,6 +47,12 @@ export function evolveSchedule(doc: ScheduleDoc | null, event: Recorded): Schedu
       return withDue(notificationId, [...without(current, route), { route, attempt, dueAt: until }]);
     }
     case 'NotificationSent':
+    case 'UnsentDevicesRetried': {
+      // Its unsent devices are tried again at retryAt, as the route's next attempt.
+      const { route, attempt, retryAt, notificationId } = event.data;
+      const rest = without(current, route);
+      return withDue(notificationId, retryAt === undefined ? rest : [...rest, { route, attempt: (attempt ?? 1) + 1, dueAt: retryAt }]);
+    }
     case 'NotificationFailed':
     case 'DeliveryRedriven':
       return withDue(event.data.notificationId, without(current, event.data.route));
@@ -60,7 +69,7 @@ export const schedule: Projection<ScheduleDoc> = {
   version: 1,
   // Sparse: the scheduler asks for a range of nextDueAt, and a delivered notification's tombstone has none.
   collection: { name: 'schedule', indexes: [{ fields: ['nextDueAt'], sparse: true }] },
-  eventTypes: ['NotificationRequested', 'DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryHeld', 'NotificationSent', 'NotificationFailed', 'DeliveryRedriven', 'NotificationCancelled', 'NotificationSuppressed'],
+  eventTypes: ['NotificationRequested', 'DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryHeld', 'NotificationSent', 'UnsentDevicesRetried', 'NotificationFailed', 'DeliveryRedriven', 'NotificationCancelled', 'NotificationSuppressed'],
   keyOf: (event) => (event.type.startsWith('Notification') || event.type.startsWith('Delivery') ? (event.data as { notificationId: string }).notificationId : null),
   evolve: evolveSchedule,
   // Keyed by notification id: every event of a notification is in its own stream.

@@ -6,6 +6,9 @@ import { createSandboxProvider, type SandboxOptions } from '../../src/adapters/p
 import { auth, startTestHerald } from '../support/herald.ts';
 import { eventually } from '../support/wait.ts';
 import { startAlertWebhook } from '../fakes/alertWebhook.ts';
+import { startFakeApns, type FakeApns } from '../fakes/apnsServer.ts';
+import { createApnsProvider } from '../../src/adapters/providers/apns/index.ts';
+import { createLogger } from '../../src/logger.ts';
 
 type Doc = { id: string; status: string; events: { type: string; attempt?: number; attempts?: number; reason?: string }[] };
 
@@ -189,5 +192,49 @@ describe('expiresAt: news that is stale by then is not sent after it', () => {
     assert.equal(beforeSend.statusCode, 422);
     assert.match(beforeSend.body, /expiresAt must be after sendAt/);
     await h.app.inject({ method: 'PUT', url: '/v1/users/u-1/preferences', headers: auth, payload: {} });
+  });
+});
+
+describe('a push that reached some of the user\'s devices still reaches the others (real APNs SDK, fake APNs)', () => {
+  let h: Awaited<ReturnType<typeof startTestHerald>>;
+  let apns: FakeApns;
+  const phone = 'a1'.repeat(32);
+  const tablet = 'b2'.repeat(32);
+  type Entry = { type: string; attempt?: number; deliveries?: { to: string }[]; unsent?: { to: string; reason: string }[]; retryAt?: string };
+  const get = async (id: string) => (await h.app.inject({ method: 'GET', url: `/v1/notifications/${id}`, headers: auth })).json<{ status: string; routes: Record<string, string>; unsentDevices?: Record<string, number>; events: Entry[] }>();
+
+  before(async () => {
+    apns = await startFakeApns();
+    const provider = createApnsProvider({ ...apns.credentials, production: false }, createLogger('silent'), { address: apns.address, port: apns.port, ca: [apns.ca] });
+    h = await startTestHerald({ HERALD_RETRY_BASE_DELAY_MS: '20', HERALD_SCHEDULER_TICK_MS: '20' }, { providers: { apns: provider } });
+    for (const token of [phone, tablet]) {
+      const res = await h.app.inject({ method: 'POST', url: '/v1/users/u-2/devices', headers: auth, payload: { platform: 'ios', token } });
+      assert.equal(res.statusCode, 201, res.body);
+    }
+  });
+  after(async () => {
+    await h.close();
+    await apns.close();
+  });
+
+  it('the device whose first call got a 503 gets it on retry; the one that had it is not pushed again', async () => {
+    apns.failToken(tablet, 'ServiceUnavailable', { times: 1 });
+    const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-2' }], channels: ['push'], category: 'chat', content: { push: { title: 'Ada', body: 'Hi' } } } });
+    assert.equal(res.statusCode, 202, res.body);
+    const id = res.json<{ notifications: { id: string }[] }>().notifications[0]!.id;
+    const doc = await eventually(8000, `${id} retried on the tablet`, async () => {
+      const d = await get(id);
+      return d.events.some((e) => e.type === 'UnsentDevicesRetried') ? d : undefined;
+    });
+    assert.deepEqual(doc.events.map((e) => e.type), ['NotificationRequested', 'NotificationSent', 'DeliveryDue', 'UnsentDevicesRetried']);
+    const [sent, due, retried] = doc.events.slice(1);
+    assert.deepEqual([sent?.deliveries?.length, sent?.unsent?.map((u) => u.reason), typeof sent?.retryAt], [1, ['provider_unavailable'], 'string']);
+    assert.equal(due?.attempt, 2);
+    assert.deepEqual([retried?.attempt, retried?.deliveries?.length, retried?.unsent, retried?.retryAt], [2, 1, [], undefined]);
+    assert.ok(!JSON.stringify(doc.events).includes(tablet), 'tokens are masked on the timeline');
+    assert.deepEqual([doc.status, doc.routes, doc.unsentDevices], ['sent', { apns: 'sent' }, undefined]);
+    const calls = (token: string) => apns.requests.filter((r) => r.token === token).length;
+    assert.deepEqual([calls(phone), calls(tablet)], [1, 2], 'the phone once, the tablet twice (503, then accepted)');
+    assert.deepEqual(apns.violations, []);
   });
 });

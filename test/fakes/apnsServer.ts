@@ -61,7 +61,8 @@ export interface FakeApns {
   violations: string[];
   /** HTTP/2 connections accepted so far, and how many are still open. */
   connections(): { total: number; open: number };
-  failToken(token: string, kind: ApnsFailureKind): void;
+  /** Fails every request for `token` with `kind`, or only its next `times` requests, answering 200 after. */
+  failToken(token: string, kind: ApnsFailureKind, options?: { times?: number }): void;
   /** Holds every answer for `ms` (0 to stop). */
   delay(ms: number): void;
   /** Closes every open connection at once, streams in flight included; the server keeps listening. */
@@ -141,7 +142,7 @@ export async function startFakeApns(options: { bundleId?: string } = {}): Promis
     bundleId: options.bundleId ?? 'com.example.herald',
   };
   const expected: Expected = { ...credentials, publicKey: signing.publicKey, verified: new Set() };
-  const failures = new Map<string, ApnsFailureKind>();
+  const failures = new Map<string, { kind: ApnsFailureKind; left?: number }>();
   const sessions = new Set<Http2Session>();
   const timers = new Set<NodeJS.Timeout>();
   const requests: ApnsRequestRecord[] = [];
@@ -166,7 +167,9 @@ export async function startFakeApns(options: { bundleId?: string } = {}): Promis
       violations.push(problem);
       return answer(stream, 400, { reason: 'BadRequest' }, apnsId);
     }
-    const kind = failures.get(token);
+    const failure = failures.get(token);
+    if (failure?.left !== undefined && --failure.left <= 0) failures.delete(token);
+    const kind = failure?.kind;
     if (kind === 'stream_reset') return void stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
     if (!kind) return answer(stream, 200, undefined, apnsId);
     const status = APNS_FAILURES[kind];
@@ -194,7 +197,7 @@ export async function startFakeApns(options: { bundleId?: string } = {}): Promis
     requests,
     violations,
     connections: () => ({ total, open: sessions.size }),
-    failToken: (token, kind) => void failures.set(token, kind),
+    failToken: (token, kind, options = {}) => void failures.set(token, { kind, ...(options.times !== undefined ? { left: options.times } : {}) }),
     delay: (ms) => void (delayMs = ms),
     dropConnections: () => {
       for (const session of sessions) session.destroy();

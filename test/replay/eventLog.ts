@@ -45,6 +45,15 @@ function notificationLife(i: number): Sample[] {
     if (i % 14 !== 0) return out;
     out.push(ev('DeliveryRedriven', { route, at: at(90_000) }));
     out.push(sent(91_000));
+  } else if (route === 'fcm' && i % 13 === 4) {
+    // Reached one device while another failed for a passing reason: that one alone is retried, twice.
+    const digest = hex64(200_000 + i);
+    const unsent = (reason: string) => [{ to: 'tok-…(64)', reason, tokenDigest: digest }];
+    out.push(ev('NotificationSent', { route, provider: 'fcm', attempt: 1, deliveries: [{ to: 'tok-…(64)', providerMessageId: `pm-${i}` }], rejected: [], unsent: unsent('provider_unavailable'), retryAt: at(1200), at: at(200) }));
+    out.push(ev('DeliveryDue', { route, attempt: 2, at: at(1200) }));
+    out.push(ev('UnsentDevicesRetried', { route, provider: 'fcm', attempt: 2, deliveries: [], rejected: [], unsent: unsent('timeout'), retryAt: at(3200), at: at(1300) }));
+    out.push(ev('DeliveryDue', { route, attempt: 3, at: at(3200) }));
+    out.push(ev('UnsentDevicesRetried', { route, provider: 'fcm', attempt: 3, deliveries: [{ to: 'tok-…(64)', providerMessageId: `pm-${i}-3` }], rejected: [], unsent: [], at: at(3300) }));
   } else out.push(sent(held ? 28_800_250 : scheduled ? 3_600_250 : 150 + (i % 400)));
   const tracked = (type: string, ms: number, extra: JsonObject = {}) => ev(type, { source: channel === 'email' ? 'sendgrid' : 'app', ...extra, at: at(ms) });
   if (i % 5 !== 0) out.push(tracked('NotificationDelivered', 2000 + (i % 3000)));

@@ -189,3 +189,85 @@ describe('holding an attempt that came due inside the user\'s quiet hours', () =
     assert.deepEqual(when([requested, { type: 'NotificationCancelled', data: { notificationId: 'n1', at: now } }], hold(1)), []);
   });
 });
+
+describe('retrying the devices a sent push did not reach', () => {
+  const tablet = { to: 'bbbb…(64)', reason: 'provider_unavailable', tokenDigest: 'b'.repeat(64) };
+  const watch = { to: 'cccc…(64)', reason: 'timeout', tokenDigest: 'c'.repeat(64) };
+  const record = (attempt: number, outcome: DeliveryOutcome, maxAttempts = 3): NotificationCommand => ({ type: 'RecordDelivery', data: { notificationId: 'n1', route: 'apns', attempt, maxAttempts, retryAt, outcome } });
+  const markDue = (attempt: number): NotificationCommand => ({ type: 'MarkDue', data: { notificationId: 'n1', route: 'apns', attempt } });
+  const partly: DeliveryOutcome = { kind: 'sent', provider: 'apns', deliveries: [{ to: 'aaaa…(64)', providerMessageId: 'm1' }], rejected: [], unsent: [tablet, watch] };
+  const reached = (to: string, id: string): DeliveryOutcome => ({ kind: 'sent', provider: 'apns', deliveries: [{ to, providerMessageId: id }], rejected: [] });
+  const stillDown = (...unsent: typeof tablet[]): DeliveryOutcome => ({ kind: 'failed', provider: 'apns', reason: 'provider_unavailable', permanent: false, rejected: [], unsent });
+  const sentPartly = when([requested], record(1, partly));
+  const dueTwo = when([requested, ...sentPartly], markDue(2));
+
+  it('a send that reached some devices is sent, and keeps a retry for the others at retryAt', () => {
+    assert.deepEqual(sentPartly, [{ type: 'NotificationSent', data: { notificationId: 'n1', route: 'apns', provider: 'apns', attempt: 1, deliveries: partly.deliveries, rejected: [], unsent: [tablet, watch], retryAt, at: now } }]);
+    const state = given([requested, ...sentPartly]);
+    assert.ok(state.exists);
+    assert.deepEqual([state.status, state.routes.apns?.state, state.routes.apns?.unsentDevices], ['sent', 'sent', { unsent: [tablet, watch], attempt: 1 }]);
+    assert.deepEqual(dueTwo.map((e) => e.type), ['DeliveryDue'], 'made due as attempt 2, as a route retry would be');
+    assert.deepEqual(when([requested, ...sentPartly, ...dueTwo], markDue(2)), [], 'made due once');
+    assert.deepEqual(when([requested, ...sentPartly], markDue(3)), [], 'only the next attempt');
+  });
+
+  it('a retry that reaches them all ends it; recording that attempt again adds nothing', () => {
+    const history = [requested, ...sentPartly, ...dueTwo];
+    const both: DeliveryOutcome = { kind: 'sent', provider: 'apns', deliveries: [{ to: tablet.to, providerMessageId: 'm2' }, { to: watch.to, providerMessageId: 'm3' }], rejected: [] };
+    const retried = when(history, record(2, both));
+    assert.deepEqual(retried, [{ type: 'UnsentDevicesRetried', data: { notificationId: 'n1', route: 'apns', provider: 'apns', attempt: 2, deliveries: both.kind === 'sent' ? both.deliveries : [], rejected: [], unsent: [], at: now } }]);
+    const state = given([...history, ...retried]);
+    assert.deepEqual(state.exists && [state.status, state.routes.apns?.state, state.routes.apns?.unsentDevices], ['sent', 'sent', undefined]);
+    assert.deepEqual(when([...history, ...retried], record(2, both)), [], 'a redelivered attempt is recorded once');
+    assert.deepEqual(when([...history, ...retried], markDue(3)), [], 'nothing left to make due');
+  });
+
+  it('a device still failing for a passing reason is retried again until attempts run out; one that takes it is not tried again', () => {
+    const history = [requested, ...sentPartly, ...dueTwo];
+    const second = when(history, record(2, { ...reached(tablet.to, 'm2'), unsent: [watch] }));
+    assert.deepEqual(second.map((e) => e.type === 'UnsentDevicesRetried' && [e.data.deliveries.length, e.data.unsent, e.data.retryAt]), [[1, [watch], retryAt]]);
+    const afterSecond = given([...history, ...second]);
+    assert.deepEqual(afterSecond.exists && afterSecond.routes.apns?.unsentDevices, { unsent: [watch], attempt: 2 });
+    const dueThree = when([...history, ...second], markDue(3));
+    assert.deepEqual(dueThree.map((e) => e.type), ['DeliveryDue']);
+    const last = when([...history, ...second, ...dueThree], record(3, stillDown(watch)));
+    assert.deepEqual(last.map((e) => e.type === 'UnsentDevicesRetried' && [e.data.deliveries.length, e.data.unsent, 'retryAt' in e.data]), [[0, [watch], false]], 'the last attempt allowed gives up on it, listing it');
+    const ended = given([...history, ...second, ...dueThree, ...last]);
+    assert.deepEqual(ended.exists && [ended.status, ended.routes.apns?.unsentDevices], ['sent', undefined]);
+  });
+
+  it('a device refused for good on retry ends with it rejected, not retried', () => {
+    const refused: DeliveryOutcome = { kind: 'failed', provider: 'apns', reason: 'unregistered_token', permanent: true, rejected: [{ to: tablet.to, reason: 'unregistered_token' }, { to: watch.to, reason: 'unregistered_token' }] };
+    const retried = when([requested, ...sentPartly, ...dueTwo], record(2, refused));
+    assert.deepEqual(retried.map((e) => e.type === 'UnsentDevicesRetried' && [e.data.rejected.length, e.data.unsent, 'retryAt' in e.data]), [[2, [], false]]);
+  });
+
+  it('an attempt that sends nothing (expired, or no unsent device is the user\'s any more) ends it, listing them with that reason', () => {
+    const expired: DeliveryOutcome = { kind: 'failed', provider: 'apns', reason: 'expired', permanent: true, rejected: [] };
+    const retried = when([requested, ...sentPartly, ...dueTwo], record(2, expired, 2));
+    assert.deepEqual(retried.map((e) => e.type === 'UnsentDevicesRetried' && [e.data.unsent.map((u) => u.reason), 'retryAt' in e.data]), [[['expired', 'expired'], false]]);
+  });
+
+  it('no retry when the send used the last attempt, when the notification was cancelled meanwhile, or for an event from before device retries', () => {
+    assert.equal(when([requested], record(3, partly)).some((e) => 'retryAt' in e.data), false, 'the last attempt');
+    const cancelled: NotificationEvent = { type: 'NotificationCancelled', data: { notificationId: 'n1', at: now } };
+    assert.equal(when([requested, cancelled], record(1, partly)).some((e) => 'retryAt' in e.data), false, 'cancelled while in hand');
+    const older: NotificationEvent = { type: 'NotificationSent', data: { notificationId: 'n1', route: 'apns', provider: 'apns', attempt: 1, deliveries: [], rejected: [], unsent: [{ to: 'bbbb…(64)', reason: 'timeout' }], at: now } };
+    const state = given([requested, older]);
+    assert.equal(state.exists && state.routes.apns?.unsentDevices, undefined);
+    assert.deepEqual(when([requested, older], markDue(2)), []);
+    assert.deepEqual(when([requested, older], record(2, reached(tablet.to, 'm2'))), [], 'nothing waits for attempt 2');
+  });
+
+  it('a device retry due inside quiet hours is held once, and due again when they end', () => {
+    const until = '2026-11-24T07:00:00.000Z';
+    const hold: NotificationCommand = { type: 'Hold', data: { notificationId: 'n1', route: 'apns', attempt: 2, until } };
+    const history = [requested, ...sentPartly, ...dueTwo];
+    const held = when(history, hold);
+    assert.deepEqual(held.map((e) => e.type), ['DeliveryHeld']);
+    const state = given([...history, ...held]);
+    assert.deepEqual(state.exists && [state.status, state.routes.apns?.heldUntil], ['sent', until], 'still sent: it reached the user');
+    assert.deepEqual(when([...history, ...held], hold), []);
+    assert.deepEqual(decideNotification(markDue(2), state, until).map((e) => e.type), ['DeliveryDue']);
+  });
+});

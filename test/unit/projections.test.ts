@@ -111,3 +111,32 @@ describe('the schedule read model', () => {
     assert.deepEqual(doc?.events.at(-1), { type: 'DeliveryHeld', at, route: 'email', attempt: 1, until: '2026-11-24T07:00:00.000Z', reason: 'quiet_hours' });
   });
 });
+
+describe('a retry of the devices a sent push did not reach, in the read models', () => {
+  const rec = (event: HeraldEvent, position: number): Recorded => ({ ...event, streamName: 'notification-n1', revision: position, position, metadata: {} });
+  const at = '2026-11-23T10:00:00.000Z';
+  const retryAt = '2026-11-23T10:00:02.000Z';
+  const tablet = { to: 'bbbb…(64)', reason: 'provider_unavailable', tokenDigest: 'b'.repeat(64) };
+  const life = [
+    rec({ type: 'NotificationRequested', data: { notificationId: 'n1', userId: 'u1', channel: 'push', category: 'news', content: { push: { title: 't', body: 'b' } }, routes: ['apns'], priority: 'normal', at } }, 1),
+    rec({ type: 'NotificationSent', data: { notificationId: 'n1', route: 'apns', provider: 'apns', attempt: 1, deliveries: [{ to: 'aaaa…(64)', providerMessageId: 'm1' }], rejected: [], unsent: [tablet], retryAt, at } }, 2),
+    rec({ type: 'DeliveryDue', data: { notificationId: 'n1', route: 'apns', attempt: 2, at: retryAt } }, 3),
+    rec({ type: 'UnsentDevicesRetried', data: { notificationId: 'n1', route: 'apns', provider: 'apns', attempt: 2, deliveries: [{ to: tablet.to, providerMessageId: 'm2' }], rejected: [], unsent: [], at: retryAt } }, 4),
+  ];
+
+  it('the schedule lists the retry as the route\'s next attempt at retryAt, and nothing once it has run', () => {
+    const sent = life.slice(0, 2).reduce(evolveSchedule, null);
+    assert.deepEqual(sent, { notificationId: 'n1', due: [{ route: 'apns', attempt: 2, dueAt: retryAt }], nextDueAt: retryAt });
+    assert.equal(life.slice(0, 3).reduce(evolveSchedule, null), null);
+    assert.equal(life.reduce(evolveSchedule, null), null);
+  });
+
+  it('the notification log stays sent, counts the devices still to try, and shows the retry on the timeline', () => {
+    const sent = life.slice(0, 2).reduce(evolveNotificationLog, null);
+    assert.deepEqual([sent?.status, sent?.routes, sent?.unsentDevices], ['sent', { apns: 'sent' }, { apns: 1 }]);
+    const done = life.reduce(evolveNotificationLog, null);
+    assert.deepEqual([done?.status, done?.routes, done?.unsentDevices], ['sent', { apns: 'sent' }, undefined]);
+    assert.deepEqual(done?.events.map((e) => e.type), ['NotificationRequested', 'NotificationSent', 'DeliveryDue', 'UnsentDevicesRetried']);
+    assert.ok(notificationLog.eventTypes.includes('UnsentDevicesRetried'));
+  });
+});
