@@ -219,8 +219,18 @@ export function recordSettlement(metrics: DeliveryMetrics, route: string, provid
   for (const e of appended) {
     if (e.type === 'NotificationSent') {
       metrics.delivery(route, provider, 'sent', latencyMs);
-      // Reached some of the user's devices, not all: the others failed for a passing reason and are not retried.
-      if ((e.data as { unsent?: unknown[] }).unsent?.length) metrics.delivery(route, provider, 'partly_sent');
+      // Reached some of the user's devices, not all: the others failed for a passing reason (and are retried when it has retryAt).
+      const { unsent, retryAt } = e.data as { unsent?: unknown[]; retryAt?: string };
+      if (unsent?.length) metrics.delivery(route, provider, 'partly_sent');
+      if (retryAt !== undefined) metrics.retry(route);
+    }
+    // A retry of a sent route's unsent devices: tried again later, or ended with each device settled or some given up.
+    if (e.type === 'UnsentDevicesRetried') {
+      const { unsent, retryAt } = e.data as { unsent: unknown[]; retryAt?: string };
+      if (retryAt !== undefined) {
+        metrics.delivery(route, provider, 'retrying');
+        metrics.retry(route);
+      } else metrics.delivery(route, provider, unsent.length > 0 ? 'unsent_given_up' : 'unsent_settled');
     }
     // Not sent after all, on purpose: expired, or the user opted out since the request (lateDelivery.ts).
     if (e.type === 'NotificationSuppressed') metrics.delivery(route, provider, 'suppressed');

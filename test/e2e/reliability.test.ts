@@ -236,5 +236,10 @@ describe('a push that reached some of the user\'s devices still reaches the othe
     const calls = (token: string) => apns.requests.filter((r) => r.token === token).length;
     assert.deepEqual([calls(phone), calls(tablet)], [1, 2], 'the phone once, the tablet twice (503, then accepted)');
     assert.deepEqual(apns.violations, []);
+    // Counted as a retry scheduled, then as a device retry that settled every device.
+    await eventually(3000, 'the device retry counted', async () => {
+      const body = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
+      return /herald_delivery_retries_total\{route="apns"\} 1\n/.test(body) && /herald_deliveries_total\{route="apns",provider="apns",outcome="unsent_settled"\} 1\n/.test(body) ? true : undefined;
+    });
   });
 });
