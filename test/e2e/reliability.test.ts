@@ -7,7 +7,9 @@ import { auth, startTestHerald } from '../support/herald.ts';
 import { eventually } from '../support/wait.ts';
 import { startAlertWebhook } from '../fakes/alertWebhook.ts';
 import { startFakeApns, type FakeApns } from '../fakes/apnsServer.ts';
+import { startFakeFcm, type FakeFcm } from '../fakes/fcmServer.ts';
 import { createApnsProvider } from '../../src/adapters/providers/apns/index.ts';
+import { createFcmProvider } from '../../src/adapters/providers/fcm/index.ts';
 import { createLogger } from '../../src/logger.ts';
 
 type Doc = { id: string; status: string; events: { type: string; attempt?: number; attempts?: number; reason?: string }[] };
@@ -195,26 +197,35 @@ describe('expiresAt: news that is stale by then is not sent after it', () => {
   });
 });
 
-describe('a push that reached some of the user\'s devices still reaches the others (real APNs SDK, fake APNs)', () => {
+describe('a push that reached some of the user\'s devices still reaches the others (real APNs and FCM SDKs, fake servers)', () => {
   let h: Awaited<ReturnType<typeof startTestHerald>>;
   let apns: FakeApns;
+  let fcm: FakeFcm;
   const phone = 'a1'.repeat(32);
   const tablet = 'b2'.repeat(32);
+  const pixel = `pixel-token-${'x'.repeat(140)}`;
+  const chromebook = `chromebook-token-${'y'.repeat(140)}`;
   type Entry = { type: string; attempt?: number; deliveries?: { to: string }[]; unsent?: { to: string; reason: string }[]; retryAt?: string };
   const get = async (id: string) => (await h.app.inject({ method: 'GET', url: `/v1/notifications/${id}`, headers: auth })).json<{ status: string; routes: Record<string, string>; unsentDevices?: Record<string, number>; events: Entry[] }>();
 
   before(async () => {
     apns = await startFakeApns();
-    const provider = createApnsProvider({ ...apns.credentials, production: false }, createLogger('silent'), { address: apns.address, port: apns.port, ca: [apns.ca] });
-    h = await startTestHerald({ HERALD_RETRY_BASE_DELAY_MS: '20', HERALD_SCHEDULER_TICK_MS: '20' }, { providers: { apns: provider } });
-    for (const token of [phone, tablet]) {
-      const res = await h.app.inject({ method: 'POST', url: '/v1/users/u-2/devices', headers: auth, payload: { platform: 'ios', token } });
+    fcm = await startFakeFcm();
+    const logger = createLogger('silent');
+    const providers = {
+      apns: createApnsProvider({ ...apns.credentials, production: false }, logger, { address: apns.address, port: apns.port, ca: [apns.ca] }),
+      fcm: createFcmProvider({ projectId: fcm.projectId, clientEmail: 'herald@herald-test.iam.gserviceaccount.com', privateKey: 'unused: the fake hands out the access token', transport: 'http1' }, logger, { credential: fcm.credential, httpAgent: fcm.httpAgent }),
+    };
+    h = await startTestHerald({ HERALD_RETRY_BASE_DELAY_MS: '20', HERALD_SCHEDULER_TICK_MS: '20' }, { providers });
+    for (const [userId, platform, token] of [['u-2', 'ios', phone], ['u-2', 'ios', tablet], ['u-3', 'android', pixel], ['u-3', 'android', chromebook]]) {
+      const res = await h.app.inject({ method: 'POST', url: `/v1/users/${userId}/devices`, headers: auth, payload: { platform, token } });
       assert.equal(res.statusCode, 201, res.body);
     }
   });
   after(async () => {
     await h.close();
     await apns.close();
+    await fcm.close();
   });
 
   it('the device whose first call got a 503 gets it on retry; the one that had it is not pushed again', async () => {
@@ -241,5 +252,22 @@ describe('a push that reached some of the user\'s devices still reaches the othe
       const body = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
       return /herald_delivery_retries_total\{route="apns"\} 1\n/.test(body) && /herald_deliveries_total\{route="apns",provider="apns",outcome="unsent_settled"\} 1\n/.test(body) ? true : undefined;
     });
+  });
+
+  it('the same on FCM: a device whose first call got INTERNAL (which the SDK does not retry itself) gets it on retry, the other once', async () => {
+    fcm.failToken(chromebook, 'internal', { times: 1 });
+    const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-3' }], channels: ['push'], category: 'chat', content: { push: { title: 'Ada', body: 'Hi' } } } });
+    assert.equal(res.statusCode, 202, res.body);
+    const id = res.json<{ notifications: { id: string }[] }>().notifications[0]!.id;
+    const doc = await eventually(8000, `${id} retried on the chromebook`, async () => {
+      const d = await get(id);
+      return d.events.some((e) => e.type === 'UnsentDevicesRetried') ? d : undefined;
+    });
+    assert.deepEqual(doc.events.map((e) => e.type), ['NotificationRequested', 'NotificationSent', 'DeliveryDue', 'UnsentDevicesRetried']);
+    assert.deepEqual(doc.events[1]?.unsent?.map((u) => u.reason), ['provider_internal_error']);
+    assert.deepEqual([doc.events[3]?.deliveries?.length, doc.events[3]?.unsent, doc.status, doc.unsentDevices], [1, [], 'sent', undefined]);
+    const calls = (token: string) => fcm.requests.filter((r) => r.token === token).length;
+    assert.deepEqual([calls(pixel), calls(chromebook)], [1, 2]);
+    assert.deepEqual(fcm.violations, []);
   });
 });

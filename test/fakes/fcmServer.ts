@@ -57,7 +57,8 @@ export interface FakeFcm extends ConnectionCount {
   requests: FcmRequestRecord[];
   /** What the fake found wrong with a request (auth, path, body). Tests expect it empty. */
   violations: string[];
-  failToken(token: string, kind: FcmFailureKind, options?: { retryAfterSeconds?: number }): void;
+  /** Fails every request for `token` with `kind`, or only its next `times` requests (the SDK's own retries count), answering 200 after. */
+  failToken(token: string, kind: FcmFailureKind, options?: { retryAfterSeconds?: number; times?: number }): void;
   /** Holds every answer for `ms` (0 to stop). */
   delay(ms: number): void;
   /** When `token` arrives, waits `afterMs`, then closes its whole connection (every stream on it), answering nothing. */
@@ -68,6 +69,8 @@ export interface FakeFcm extends ConnectionCount {
 interface Failure {
   kind: FcmFailureKind;
   retryAfterSeconds?: number;
+  /** Requests left to fail; absent: all. */
+  times?: number;
 }
 
 function googleError(res: Http2ServerResponse, kind: keyof typeof FCM_FAILURES, retryAfter?: number): void {
@@ -196,6 +199,7 @@ export async function startFakeFcm(options: { projectId?: string; accessToken?: 
       return;
     }
     const failure = token === undefined ? undefined : failures.get(token);
+    if (failure?.times !== undefined && --failure.times <= 0) failures.delete(token!);
     if (failure?.kind === 'connection_reset') return cut(req);
     if (failure) return googleError(res, failure.kind, failure.retryAfterSeconds);
     sent += 1;
