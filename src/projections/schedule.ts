@@ -70,7 +70,11 @@ export const schedule: Projection<ScheduleDoc> = {
   // Sparse: the scheduler asks for a range of nextDueAt, and a delivered notification's tombstone has none.
   collection: { name: 'schedule', indexes: [{ fields: ['nextDueAt'], sparse: true }] },
   eventTypes: ['NotificationRequested', 'DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryHeld', 'NotificationSent', 'UnsentDevicesRetried', 'NotificationFailed', 'DeliveryRedriven', 'NotificationCancelled', 'NotificationSuppressed'],
-  keyOf: (event) => (event.type.startsWith('Notification') || event.type.startsWith('Delivery') ? (event.data as { notificationId: string }).notificationId : null),
+  // By the field, not by the event type's name: UnsentDevicesRetried is neither Notification… nor Delivery….
+  keyOf: (event) => {
+    const id = (event.data as { notificationId?: unknown }).notificationId;
+    return typeof id === 'string' ? id : null;
+  },
   evolve: evolveSchedule,
   // Keyed by notification id: every event of a notification is in its own stream.
   streamLocal: true,

@@ -254,6 +254,21 @@ describe('a push that reached some of the user\'s devices still reaches the othe
     });
   });
 
+  it('a device that fails its retry too is tried again, until it takes it', async () => {
+    const [watch, laptop] = ['c3'.repeat(32), 'd4'.repeat(32)];
+    for (const token of [watch, laptop]) assert.equal((await h.app.inject({ method: 'POST', url: '/v1/users/u-4/devices', headers: auth, payload: { platform: 'ios', token } })).statusCode, 201);
+    apns.failToken(laptop, 'ServiceUnavailable', { times: 2 });
+    const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-4' }], channels: ['push'], category: 'chat', content: { push: { title: 'Ada', body: 'Hi' } } } });
+    const id = res.json<{ notifications: { id: string }[] }>().notifications[0]!.id;
+    const doc = await eventually(8000, `${id} retried twice on the laptop`, async () => {
+      const d = await get(id);
+      return d.events.filter((e) => e.type === 'UnsentDevicesRetried').length === 2 ? d : undefined;
+    });
+    assert.deepEqual(doc.events.map((e) => [e.type, e.attempt]), [['NotificationRequested', undefined], ['NotificationSent', 1], ['DeliveryDue', 2], ['UnsentDevicesRetried', 2], ['DeliveryDue', 3], ['UnsentDevicesRetried', 3]]);
+    assert.deepEqual([doc.events[3]?.unsent?.length, typeof doc.events[3]?.retryAt, doc.events[5]?.deliveries?.length, doc.unsentDevices], [1, 'string', 1, undefined]);
+    assert.deepEqual([watch, laptop].map((t) => apns.requests.filter((r) => r.token === t).length), [1, 3]);
+  });
+
   it('the same on FCM: a device whose first call got INTERNAL (which the SDK does not retry itself) gets it on retry, the other once', async () => {
     fcm.failToken(chromebook, 'internal', { times: 1 });
     const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-3' }], channels: ['push'], category: 'chat', content: { push: { title: 'Ada', body: 'Hi' } } } });
