@@ -10,7 +10,7 @@ import type { EmailTrackingOptions } from '../tracking/emailTracking.ts';
 import type { ListUnsubscribeOptions } from '../tracking/listUnsubscribe.ts';
 import { outgoingEmail } from '../tracking/outgoingEmail.ts';
 import { attemptOf } from './deliveryAttempt.ts';
-import { deliveredLate, expire, holdWhenDue, lateDecision, suppressWhenDue } from './lateDelivery.ts';
+import { deliveredLate, endAttempt, expire, holdWhenDue, lateDecision, suppressWhenDue } from './lateDelivery.ts';
 import type { Lane } from './deliveryProcessor.ts';
 
 /** One notification's messages for one provider call, with what settling them needs. */
@@ -81,6 +81,9 @@ export async function planDelivery(o: PlanContext, pe: PersistentEvent): Promise
     if (decision.kind === 'hold') return { kind: 'settled', events: await holdWhenDue(o, { notificationId, route, attempt, until: decision.until, loaded }) };
     const suppressed = decision.kind === 'suppress' ? await suppressWhenDue(o.events, { notificationId, reason: decision.reason, loaded }, o.now) : [];
     if (suppressed.length > 0) return { kind: 'settled', events: suppressed };
+    // A retry of the devices a sent push missed is a send of its own, minutes later: an opt-out
+    // made since is honoured there (the devices end unsent with its reason), not overridden.
+    if (decision.kind === 'suppress' && progress.state === 'sent') return { kind: 'settled', events: await endAttempt(o, { notificationId, attempt, reason: decision.reason }) };
   }
   const addresses = onlyUnsent(addressesFor(user, route), progress);
   const outgoing = route === 'email' && content.email ? outgoingEmail(content.email, state.request, o) : { content: content[channel] };

@@ -56,13 +56,22 @@ export async function holdWhenDue(worker: { events: EventStore; now: () => Date;
  * out; when another route already delivered it, this route ends failed with reason expired.
  */
 export async function expire(worker: { events: EventStore; now: () => Date; provider: DeliveryProvider }, job: { notificationId: string; attempt: number; loaded: Loaded<NotificationState> }): Promise<NotificationEvent[]> {
-  const { events, now, provider } = worker;
+  const { events, now } = worker;
   const { notificationId, attempt, loaded } = job;
-  const stream = notificationStream(notificationId);
   const suppressed = await suppressWhenDue(events, { notificationId, reason: 'expired', loaded }, now);
   if (suppressed.length > 0) return suppressed;
-  const outcome = { kind: 'failed' as const, provider: provider.id, reason: 'expired', permanent: true, rejected: [] };
-  return (await handle(events, stream, notificationAggregate, { type: 'RecordDelivery', data: { notificationId, route: provider.route, attempt, maxAttempts: attempt, retryAt: now().toISOString(), outcome } }, { now })).events;
+  return endAttempt(worker, { notificationId, attempt, reason: 'expired' });
+}
+
+/**
+ * Ends this attempt of a route, sending nothing, for `reason`: a pending route fails; a retry of a
+ * sent route's unsent devices ends, each of them listed with the reason (UnsentDevicesRetried).
+ */
+export async function endAttempt(worker: { events: EventStore; now: () => Date; provider: DeliveryProvider }, job: { notificationId: string; attempt: number; reason: string }): Promise<NotificationEvent[]> {
+  const { events, now, provider } = worker;
+  const { notificationId, attempt, reason } = job;
+  const outcome = { kind: 'failed' as const, provider: provider.id, reason, permanent: true, rejected: [] };
+  return (await handle(events, notificationStream(notificationId), notificationAggregate, { type: 'RecordDelivery', data: { notificationId, route: provider.route, attempt, maxAttempts: attempt, retryAt: now().toISOString(), outcome } }, { now })).events;
 }
 
 /**

@@ -10,6 +10,7 @@ import { encodeEvent } from '../../src/codec/events.ts';
 import { handle } from '../../src/commands/handle.ts';
 import { notificationAggregate } from '../../src/commands/sendNotification.ts';
 import type { HeraldEvent } from '../../src/domain/events.ts';
+import { defaultPreferences } from '../../src/domain/preferences.ts';
 import { planDelivery, type Plan } from '../../src/processors/deliveryPlan.ts';
 
 const at = '2026-11-23T10:00:00.000Z';
@@ -57,6 +58,28 @@ describe('a retry of the devices a sent push did not reach', () => {
       const recorded = await handle(events, stream, notificationAggregate, { type: 'RecordDelivery', data: { notificationId: id, route: 'apns', attempt: 2, maxAttempts: 3, retryAt: at, outcome } }, { now });
       assert.deepEqual(recorded.events.map((e) => e.type), ['UnsentDevicesRetried']);
       assert.equal(sentTo(await plan(due)), 'skip', 'the same retry handed out twice sends once');
+    });
+  });
+
+  it('ends without sending when the user opted out of the category since: the devices are listed with that reason', async () => {
+    await withStore(async (events) => {
+      const provider = createSandboxProvider('apns', { outboxFile: '/dev/null' });
+      const id = '00000000-0000-4000-8000-0000000000d3';
+      const stream = `notification-${id}`;
+      await events.append('user-u-5', ([
+        ...[phone, tablet].map((token): HeraldEvent => ({ type: 'DeviceRegistered', data: { userId: 'u-5', token, platform: 'ios', at } })),
+        { type: 'PreferencesUpdated', data: { userId: 'u-5', preferences: { ...defaultPreferences(), categories: { news: false } }, at } },
+      ] satisfies HeraldEvent[]).map((e) => encodeEvent(e)), 'no_stream');
+      await events.append(stream, ([
+        { type: 'NotificationRequested', data: { notificationId: id, userId: 'u-5', channel: 'push', category: 'news', content: { push: { title: 't', body: 'b' } }, routes: ['apns'], priority: 'normal', at } },
+        { type: 'NotificationSent', data: { notificationId: id, route: 'apns', provider: 'sandbox', attempt: 1, deliveries: [{ to: 'aaaa…(64)', providerMessageId: 'm1' }], rejected: [], unsent: [{ to: 'bbbb…(64)', reason: 'timeout', tokenDigest: digest(tablet) }], retryAt: at, at } },
+        { type: 'DeliveryDue', data: { notificationId: id, route: 'apns', attempt: 2, at } },
+      ] satisfies HeraldEvent[]).map((e) => encodeEvent(e)), 'no_stream');
+      const due = (await events.readStream(stream)).at(-1)!;
+      const plan = await planDelivery({ events, provider, now }, { event: due, retryCount: 0 });
+      assert.equal(plan.kind, 'settled');
+      const last = (await events.readStream(stream)).at(-1)!;
+      assert.deepEqual([last.type, last.data.unsent, last.data.retryAt], ['UnsentDevicesRetried', [{ to: 'bbbb…(64)', reason: 'category_opted_out', tokenDigest: digest(tablet) }], undefined]);
     });
   });
 
