@@ -53,6 +53,11 @@ export type OptInContactCommand = { type: 'OptInContact'; data: OptInData };
 /** Email addresses compare case-insensitively (in practice); phone numbers are E.164 already. */
 const normal = (channel: OptOutChannel, address: string) => (channel === 'email' ? address.trim().toLowerCase() : address.trim());
 
+/** Whether `address` is `current` (the user's address on that channel now), compared as opt-outs compare. */
+export function isSameAddress(channel: OptOutChannel, current: string | null | undefined, address: string): boolean {
+  return !!current && normal(channel, current) === normal(channel, address);
+}
+
 export function isOptedOut(optedOut: readonly OptOut[], channel: OptOutChannel, address: string | null | undefined): boolean {
   if (!address) return false;
   const wanted = normal(channel, address);

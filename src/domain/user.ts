@@ -4,7 +4,7 @@
 import type { Channel, Platform, Route } from './channels.ts';
 import { routeOfPlatform } from './channels.ts';
 import { decidePreferences, defaultPreferences, type PatchPreferencesCommand, type Preferences, type PreferencesUpdatedEvent, type SetPreferencesCommand } from './preferences.ts';
-import { decideOptIn, decideOptOut, evolveOptOuts, isOptedOut, type ContactOptedInEvent, type ContactOptedOutEvent, type OptInContactCommand, type OptOut, type OptOutContactCommand } from './contactOptOut.ts';
+import { decideOptIn, decideOptOut, evolveOptOuts, isOptedOut, isSameAddress, type ContactOptedInEvent, type ContactOptedOutEvent, type OptInContactCommand, type OptOut, type OptOutContactCommand } from './contactOptOut.ts';
 
 export const userStream = (userId: string) => `user-${userId}`;
 
@@ -159,8 +159,14 @@ export function decideUser(command: UserCommand, state: UserState, now: string):
       const held = state.devices.find((d) => d.active && sameDevice(d, command.data.token));
       return held ? [{ type: 'DeviceTokenInvalidated', data: { ...command.data, token: held.token, at: now } }] : [];
     }
-    case 'OptOutContact':
-      return state.exists ? decideOptOut(state.optedOut, command, now) : [];
+    case 'OptOutContact': {
+      // Only the address the user has now: a refusal, bounce or callback can arrive after the user
+      // replaced it, and says nothing about the new one; kept for the old one it would be listed on
+      // the user (and suppress it should it come back) on the word of a report about another line.
+      const { channel, address } = command.data;
+      const current = channel === 'sms' ? state.profile.phone : state.profile.email;
+      return state.exists && isSameAddress(channel, current, address) ? decideOptOut(state.optedOut, command, now) : [];
+    }
     case 'OptInContact':
       return decideOptIn(state.optedOut, command, now);
     case 'SetPreferences':

@@ -98,6 +98,14 @@ describe('address opt-outs on the user decider', () => {
     assert.deepEqual(routesFor(fold(events), 'email'), ['email']);
   });
 
+  it('given an address the user has since replaced, then an opt-out of the old one records nothing', () => {
+    const changed: UserEvent[] = [profile, { type: 'UserProfileUpdated', data: { userId: 'u1', phone: '+14155550199', email: 'ada@new.example', at: now } }];
+    assert.deepEqual(decideUser(optOut('sms', '+14155550123'), fold(changed), now), []);
+    assert.deepEqual(decideUser(optOut('email', 'ada@example.com'), fold(changed), now), []);
+    assert.equal(decideUser(optOut('sms', '+14155550199'), fold(changed), now).length, 1);
+    assert.equal(decideUser(optOut('email', 'Ada@New.Example'), fold(changed), now).length, 1, 'an email in any case');
+  });
+
   it('given no user, then an opt-out records nothing', () => {
     assert.deepEqual(decideUser(optOut('email', 'x@example.com'), initialUserState(), now), []);
   });
