@@ -50,6 +50,17 @@ interface OptInData {
 export type ContactOptedInEvent = { type: 'ContactOptedIn'; data: OptInData & { at: string } };
 export type OptInContactCommand = { type: 'OptInContact'; data: OptInData };
 
+/**
+ * What a provider's permanent refusal of an address (a `rejected` delivery result's reason) says
+ * about it: an invalid address, or a number whose owner opted out at the carrier. Other refusals
+ * (blocked routes, bad content) are about the message or the sender, not the address. One rule for
+ * refusals at send time and for those a provider reports later (a Twilio status callback).
+ */
+export function optOutReasonOfRefusal(channel: OptOutChannel, refusal: string): OptOutReason | undefined {
+  if (refusal === 'invalid_address') return 'invalid_address';
+  return channel === 'sms' && refusal === 'unsubscribed' ? 'carrier_opt_out' : undefined;
+}
+
 /** Email addresses compare case-insensitively (in practice); phone numbers are E.164 already. */
 const normal = (channel: OptOutChannel, address: string) => (channel === 'email' ? address.trim().toLowerCase() : address.trim());
 

@@ -1,6 +1,7 @@
 import type { DeliveryMessage, DeliveryResult } from '../ports/deliveryProvider.ts';
 import type { DeliveryOutcome, Rejection, Unsent } from '../domain/notification.ts';
 import type { UserCommand } from '../domain/user.ts';
+import { optOutReasonOfRefusal } from '../domain/contactOptOut.ts';
 import { addressDigest, maskAddress } from '../mask.ts';
 
 /**
@@ -46,7 +47,7 @@ export function addressCommands(job: { userId: string; notificationId: string },
       return [{ type: 'InvalidateDeviceToken', data: { userId, token: m.to, reason: r.reason, notificationId } }];
     }
     const channel = m.route === 'sms' || m.route === 'email' ? m.route : undefined;
-    const reason = r.reason === 'invalid_address' ? 'invalid_address' : channel === 'sms' && r.reason === 'unsubscribed' ? 'carrier_opt_out' : undefined;
+    const reason = channel && optOutReasonOfRefusal(channel, r.reason);
     return channel && reason ? [{ type: 'OptOutContact', data: { userId, channel, address: m.to, reason, source: provider, notificationId } }] : [];
   });
 }

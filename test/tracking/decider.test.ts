@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decideNotification, evolveNotification, initialNotificationState, NotificationNotFoundError, type NotificationCommand, type NotificationEvent, type RequestData } from '../../src/domain/notification.ts';
 import type { TrackingFact } from '../../src/domain/tracking.ts';
+import { optOutReasonOfRefusal } from '../../src/domain/contactOptOut.ts';
 import { decideUser, evolveUser, initialUserState, routesFor, addressesFor, type UserCommand, type UserEvent } from '../../src/domain/user.ts';
 
 const now = '2026-11-23T10:00:00.000Z';
@@ -104,6 +105,14 @@ describe('address opt-outs on the user decider', () => {
     assert.deepEqual(decideUser(optOut('email', 'ada@example.com'), fold(changed), now), []);
     assert.equal(decideUser(optOut('sms', '+14155550199'), fold(changed), now).length, 1);
     assert.equal(decideUser(optOut('email', 'Ada@New.Example'), fold(changed), now).length, 1, 'an email in any case');
+  });
+
+  it('given a provider\'s permanent refusal, then only an invalid address or a carrier opt-out says something about the address', () => {
+    assert.equal(optOutReasonOfRefusal('sms', 'invalid_address'), 'invalid_address');
+    assert.equal(optOutReasonOfRefusal('email', 'invalid_address'), 'invalid_address');
+    assert.equal(optOutReasonOfRefusal('sms', 'unsubscribed'), 'carrier_opt_out');
+    for (const refusal of ['blocked', 'invalid_content']) assert.equal(optOutReasonOfRefusal('sms', refusal), undefined, refusal);
+    assert.equal(optOutReasonOfRefusal('email', 'unsubscribed'), undefined, 'a carrier opt-out is an SMS refusal');
   });
 
   it('given no user, then an opt-out records nothing', () => {
