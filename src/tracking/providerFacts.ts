@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import type { TrackingFact } from '../domain/tracking.ts';
 import type { OptOutChannel, OptOutReason } from '../domain/contactOptOut.ts';
+import { optOutReasonOfRefusal } from '../domain/contactOptOut.ts';
+import { twilioCodeResult } from '../adapters/providers/twilio/errors.ts';
 import { maskAddress } from '../mask.ts';
 
 export type TrackingProvider = 'sendgrid' | 'twilio';
@@ -93,8 +95,17 @@ export function fromSendgrid(e: SendgridEvent): ProviderFact | null {
   };
 }
 
-/** Twilio error 21610: the recipient replied STOP earlier; the carrier refuses on their behalf. */
-const UNSUBSCRIBED_RECIPIENT = '21610';
+/**
+ * The opt-out a status callback's ErrorCode calls for, read as a refusal of the same code at send
+ * time is (the Twilio adapter's table, the domain's rule): 21610 (the recipient texted STOP) opts
+ * the number out as carrier_opt_out, 30005 (unknown number) and 30006 (landline) as invalid_address.
+ */
+function twilioOptOut(errorCode: string | undefined): ProviderFact['optOut'] {
+  if (!errorCode || !/^\d{1,6}$/.test(errorCode)) return undefined;
+  const result = twilioCodeResult(Number(errorCode));
+  const reason = result?.status === 'rejected' ? optOutReasonOfRefusal('sms', result.reason) : undefined;
+  return reason ? { channel: 'sms', reason } : undefined;
+}
 
 /** A Twilio status callback as a fact; queued, sending, sent, accepted are progress, not tracked. */
 export function fromTwilioStatus(params: URLSearchParams): ProviderFact | null {
@@ -108,7 +119,8 @@ export function fromTwilioStatus(params: URLSearchParams): ProviderFact | null {
   if (status === 'delivered') return { ...common, fact: { ...base, kind: 'delivered' } };
   if (status === 'undelivered' || status === 'failed') {
     const reason = errorCode ? `twilio_${errorCode}` : status;
-    return { ...common, fact: { ...base, kind: 'undelivered', reason }, ...(errorCode === UNSUBSCRIBED_RECIPIENT ? { optOut: { channel: 'sms', reason: 'carrier_opt_out' } } : {}) };
+    const optOut = twilioOptOut(errorCode);
+    return { ...common, fact: { ...base, kind: 'undelivered', reason }, ...(optOut ? { optOut } : {}) };
   }
   return null;
 }

@@ -230,6 +230,46 @@ describe('tracking: email pixel and links, SendGrid and Twilio webhooks, opt-out
     await until(n.id, 'delivered', (d) => d.delivered === true);
   });
 
+  it('opts a number out on a status callback that says it will never take SMS, only while it is still the user\'s phone', async () => {
+    const sendSms = async (userId: string, body: string) => {
+      const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId }], channels: ['sms'], category: 'news', content: { sms: { body } } } });
+      assert.equal(res.statusCode, 202, res.body);
+      return res.json<{ notifications: { id: string; status: string }[] }>().notifications[0]!;
+    };
+    const sidOf = async (id: string) => {
+      const doc = await until(id, 'sent', (d) => d.status === 'sent');
+      const sid = doc.events.find((e) => e.type === 'NotificationSent')!.deliveries![0]!.providerMessageId;
+      await eventually(5000, 'provider_messages row', async () => ((await h.herald.readModels.find('provider_messages', { where: { providerMessageId: sid } })).length > 0 ? true : undefined));
+      return sid;
+    };
+    const optOuts = async (userId: string) => (await h.herald.events.readStream(`user-${userId}`)).filter((e) => e.type === 'ContactOptedOut').map((e) => [e.data.address, e.data.reason]);
+    const users = { landline: '+14155550161', moved: '+14155550162', blocked: '+14155550163' } as const;
+    for (const [userId, phone] of Object.entries(users)) assert.equal((await h.app.inject({ method: 'PUT', url: `/v1/users/${userId}`, headers: auth, payload: { phone } })).statusCode, 200);
+    const landline = await sendSms('landline', 'one');
+    const moved = await sendSms('moved', 'two');
+    const blocked = await sendSms('blocked', 'three');
+    const sids = { landline: await sidOf(landline.id), moved: await sidOf(moved.id), blocked: await sidOf(blocked.id) };
+    // The user gives a new number before Twilio's callback about the old one arrives.
+    assert.equal((await h.app.inject({ method: 'PUT', url: '/v1/users/moved', headers: auth, payload: { phone: '+14155550169' } })).statusCode, 200);
+
+    const landlineCallback = await twilio('/v1/webhooks/twilio/status', { MessageSid: sids.landline, MessageStatus: 'undelivered', ErrorCode: '30006', To: users.landline });
+    assert.equal(landlineCallback.statusCode, 200, landlineCallback.body);
+    assert.deepEqual(landlineCallback.json<{ recorded: number; optedOut: number }>(), { received: 1, recorded: 1, duplicates: 0, unmatched: 0, optedOut: 1, ignored: 0 });
+    assert.deepEqual(await optOuts('landline'), [[users.landline, 'invalid_address']]);
+    assert.equal((await sendSms('landline', 'again')).status, 'suppressed');
+
+    const movedCallback = await twilio('/v1/webhooks/twilio/status', { MessageSid: sids.moved, MessageStatus: 'undelivered', ErrorCode: '30005', To: users.moved });
+    assert.equal(movedCallback.json<{ optedOut: number }>().optedOut, 0, movedCallback.body);
+    assert.deepEqual(await optOuts('moved'), [], 'the old number is no longer the user\'s: nothing to opt out');
+    assert.equal((await sendSms('moved', 'to the new number')).status, 'requested');
+
+    const blockedCallback = await twilio('/v1/webhooks/twilio/status', { MessageSid: sids.blocked, MessageStatus: 'undelivered', ErrorCode: '30004', To: users.blocked });
+    assert.equal(blockedCallback.json<{ optedOut: number }>().optedOut, 0, blockedCallback.body);
+    assert.deepEqual(await optOuts('blocked'), []);
+    const doc = await until(blocked.id, 'undelivered', (d) => d.events.some((e) => e.type === 'NotificationUndelivered'));
+    assert.equal(doc.events.find((e) => e.type === 'NotificationUndelivered')?.source, 'twilio');
+  });
+
   it('opts the number out of SMS on a STOP reply; the next SMS is suppressed', async () => {
     const res = await twilio('/v1/webhooks/twilio/inbound', { From: '+14155550123', To: '+15005550006', Body: 'Stop', MessageSid: 'SMstop1' });
     assert.equal(res.statusCode, 200, res.body);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fromSendgrid, fromTwilioStatus, inboundKeyword } from '../../src/tracking/providerFacts.ts';
+import { twilioErrorToResult } from '../../src/adapters/providers/twilio/errors.ts';
+import { optOutReasonOfRefusal } from '../../src/domain/contactOptOut.ts';
 import { providerMessages } from '../../src/projections/providerMessages.ts';
 import type { Recorded } from '../../src/domain/events.ts';
 
@@ -42,6 +44,27 @@ describe('provider webhook events as tracking facts', () => {
     assert.deepEqual(failed?.fact, { source: 'twilio', providerEventId: 'SM1:undelivered', kind: 'undelivered', reason: 'twilio_30003' });
     assert.deepEqual(fromTwilioStatus(form({ MessageSid: 'SM1', MessageStatus: 'failed', ErrorCode: '21610', To: '+14155550123' }))?.optOut, { channel: 'sms', reason: 'carrier_opt_out' });
     for (const status of ['queued', 'sending', 'sent']) assert.equal(fromTwilioStatus(form({ MessageSid: 'SM1', MessageStatus: status })), null);
+  });
+
+  it('opts the number out on a callback error that means it will never take SMS: unknown number, landline, STOP at Twilio', () => {
+    const optOut = (status: string, ErrorCode?: string) => fromTwilioStatus(form({ MessageSid: 'SM1', MessageStatus: status, To: '+14155550123', ...(ErrorCode === undefined ? {} : { ErrorCode }) }))?.optOut;
+    assert.deepEqual(optOut('undelivered', '30005'), { channel: 'sms', reason: 'invalid_address' });
+    assert.deepEqual(optOut('undelivered', '30006'), { channel: 'sms', reason: 'invalid_address' });
+    assert.deepEqual(optOut('failed', '30006'), { channel: 'sms', reason: 'invalid_address' });
+    assert.deepEqual(optOut('failed', '21610'), { channel: 'sms', reason: 'carrier_opt_out' });
+    // Handset off, blocked for a reason Twilio cannot name, content filtered, unknown: the number may work tomorrow.
+    for (const code of ['30003', '30004', '30007', '30008', '21612', 'x30005', undefined]) assert.equal(optOut('undelivered', code), undefined, String(code));
+    const landline = fromTwilioStatus(form({ MessageSid: 'SM1', MessageStatus: 'undelivered', ErrorCode: '30006' }))?.fact;
+    assert.deepEqual(landline, { source: 'twilio', providerEventId: 'SM1:undelivered', kind: 'undelivered', reason: 'twilio_30006' }, 'the fact names the code');
+  });
+
+  it('reads a callback\'s error code as the adapter reads the same code refused at send time, so the two cannot disagree', () => {
+    for (const code of [21211, 21614, 21610, 21612, 21408, 21602, 30005, 30006, 30003, 30004]) {
+      const atSend = twilioErrorToResult({ status: 400, code });
+      const expected = atSend.status === 'rejected' ? optOutReasonOfRefusal('sms', atSend.reason) : undefined;
+      const later = fromTwilioStatus(form({ MessageSid: 'SM1', MessageStatus: 'failed', ErrorCode: String(code), To: '+14155550123' }))?.optOut;
+      assert.deepEqual(later, expected ? { channel: 'sms', reason: expected } : undefined, String(code));
+    }
   });
 
   it('recognises STOP and START keywords, whatever the case, and nothing else', () => {

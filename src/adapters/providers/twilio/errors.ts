@@ -15,9 +15,22 @@ const AUTH_FAILED: Outcome = {
   detail: 'Twilio rejected the credentials: check HERALD_TWILIO_ACCOUNT_SID and its auth token or API key',
 };
 
-/** Twilio error codes, https://www.twilio.com/docs/api/errors/<code>. */
+/**
+ * Twilio error codes, https://www.twilio.com/docs/api/errors/<code>: those a send is refused with,
+ * and those a status callback reports after Twilio accepted the message (30xxx, ErrorCode of an
+ * undelivered or failed message), read through the same table (twilioCodeResult) so the two
+ * cannot disagree about a number. Only what means "this number will never take SMS" is rejected:
+ * not 30003 (handset off or out of coverage), 30004 (blocked: an opt-out, a do-not-disturb list,
+ * carrier filtering or an unreachable device, Twilio cannot say which), 30007 (content filtered)
+ * or 30008 (unknown carrier error).
+ */
 const BY_TWILIO_CODE = new Map<number, Outcome>([
   [21211, { status: 'rejected', reason: 'invalid_address', detail: "21211: invalid 'To' number" }],
+  // The carrier does not know the number: it does not exist or is no longer in service.
+  [30005, { status: 'rejected', reason: 'invalid_address', detail: '30005: unknown destination handset' }],
+  // A landline (or, from a short code, a carrier that short code cannot reach): Twilio's advice is
+  // to stop sending SMS to it. invalid_address, so an operator may clear it if the number was misjudged.
+  [30006, { status: 'rejected', reason: 'invalid_address', detail: '30006: landline or unreachable carrier' }],
   [21614, { status: 'rejected', reason: 'invalid_address', detail: '21614: not a mobile number' }],
   [21610, { status: 'rejected', reason: 'unsubscribed', detail: '21610: recipient replied STOP' }],
   [21612, { status: 'rejected', reason: 'blocked', detail: '21612: number not reachable from this sender' }],
@@ -79,6 +92,11 @@ function fromNetwork(error: unknown): Outcome | undefined {
   }
   if (NETWORK_CODES.has(code)) return { status: 'failed', reason: 'network', detail: code };
   return undefined;
+}
+
+/** What a Twilio error code alone says (a status callback's ErrorCode), or undefined when the table does not know it. */
+export function twilioCodeResult(code: number): Outcome | undefined {
+  return BY_TWILIO_CODE.get(code);
 }
 
 /** Maps anything the SDK threw while creating one message to that message's result. */
