@@ -41,8 +41,15 @@ export const sendgridEvent = z.looseObject({
 export const sendgridBatch = z.array(sendgridEvent).max(10_000);
 export type SendgridEvent = z.infer<typeof sendgridEvent>;
 
-/** A dropped event's reason when SendGrid dropped the mail for an address on one of its suppression lists. */
+/**
+ * A dropped event's reason when SendGrid dropped the mail for an address on one of its suppression
+ * lists, each of which SendGrid drops every later mail to. "Invalid" is its Invalid Emails list
+ * (malformed, or no such mailbox at the receiving server). The other reasons are about the message
+ * or the account, not the address: "Invalid SMTPAPI header" (the request), "Spam Content",
+ * "Recipient List over Package Quota".
+ */
 const DROPPED_SUPPRESSION: Record<string, OptOutReason> = {
+  invalid: 'invalid_address',
   'bounced address': 'hard_bounce',
   'spam reporting address': 'spam_report',
   'unsubscribed address': 'unsubscribed',

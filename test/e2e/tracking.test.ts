@@ -217,6 +217,22 @@ describe('tracking: email pixel and links, SendGrid and Twilio webhooks, opt-out
     assert.deepEqual(retry.json(), { matched: 0, unmatched: 1 });
   });
 
+  it('opts an address out when SendGrid drops mail to it as Invalid; not for a drop about the message', async () => {
+    for (const [userId, email] of [['invalid-mail', 'no-such-mailbox@example.net'], ['bad-header', 'fine@example.net']] as const) {
+      assert.equal((await h.app.inject({ method: 'PUT', url: `/v1/users/${userId}`, headers: auth, payload: { email } })).statusCode, 200);
+    }
+    // Matched by address alone (no notification): through the contacts read model, which trails the log.
+    await eventually(8000, 'both users in the contacts read model', async () => ((await h.herald.readModels.find('contacts', { where: { emailKey: 'fine@example.net' } })).length === 1 && (await h.herald.readModels.find('contacts', { where: { emailKey: 'no-such-mailbox@example.net' } })).length === 1 ? true : undefined));
+    const optOuts = async (userId: string) => (await h.herald.events.readStream(`user-${userId}`)).filter((e) => e.type === 'ContactOptedOut').map((e) => e.data.reason);
+    const res = await sendgrid([
+      { event: 'dropped', reason: 'Invalid', email: 'no-such-mailbox@example.net', sg_message_id: 'DROP1.filter1', sg_event_id: 'drop-invalid' },
+      { event: 'dropped', reason: 'Invalid SMTPAPI header', email: 'fine@example.net', sg_message_id: 'DROP2.filter1', sg_event_id: 'drop-header' },
+    ]);
+    assert.equal(res.json<{ optedOut: number }>().optedOut, 1, res.body);
+    assert.deepEqual(await optOuts('invalid-mail'), ['invalid_address']);
+    assert.deepEqual(await optOuts('bad-header'), []);
+  });
+
   it('records a signed Twilio delivered callback, matched by MessageSid', async () => {
     const n = await send('sms', { body: 'code 1234' });
     const doc = await until(n.id, 'sent', (d) => d.status === 'sent');

@@ -35,7 +35,8 @@ describe('provider webhook events as tracking facts', () => {
     assert.deepEqual(fromSendgrid({ event: 'dropped', reason: 'Bounced Address' })?.optOut, { channel: 'email', reason: 'hard_bounce' });
     assert.deepEqual(fromSendgrid({ event: 'dropped', reason: 'Spam Reporting Address' })?.optOut, { channel: 'email', reason: 'spam_report' });
     assert.deepEqual(fromSendgrid({ event: 'dropped', reason: 'Unsubscribed Address' })?.optOut, { channel: 'email', reason: 'unsubscribed' });
-    for (const reason of ['Invalid SMTPAPI header', 'Recipient List over Package Quota', undefined]) assert.equal(fromSendgrid({ event: 'dropped', ...(reason ? { reason } : {}) })?.optOut, undefined, String(reason));
+    assert.deepEqual(fromSendgrid({ event: 'dropped', reason: 'Invalid' })?.optOut, { channel: 'email', reason: 'invalid_address' }, 'on SendGrid\'s Invalid Emails list');
+    for (const reason of ['Invalid SMTPAPI header', 'Spam Content', 'Recipient List over Package Quota', undefined]) assert.equal(fromSendgrid({ event: 'dropped', ...(reason ? { reason } : {}) })?.optOut, undefined, String(reason));
   });
 
   it('maps Twilio statuses: delivered and undelivered/failed are facts, progress is not', () => {
