@@ -113,7 +113,10 @@ export async function ingestProviderFacts(ctx: TrackingContext, items: readonly 
       const added = await recordTracking(ctx, found.notificationId, item.fact, { provider: item.provider });
       result[added ? 'recorded' : 'duplicates'] += 1;
     } else {
-      late?.later(item.provider, await storeUnmatched(ctx, item));
+      // Stored first, whether or not a late matcher is given: in `late?.later(…)` the call's
+      // arguments are not evaluated at all when `late` is undefined.
+      const stored = await storeUnmatched(ctx, item);
+      late?.later(item.provider, stored);
       result.unmatched += 1;
     }
     if (item.optOut && item.to) {

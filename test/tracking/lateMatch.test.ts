@@ -65,6 +65,11 @@ describe('provider events that arrive before their send is known', () => {
     }
   }));
 
+  it('one that matches nothing is stored even where no late matcher is given', () => withStores(async (ctx) => {
+    assert.equal((await ingestProviderFacts(ctx, [delivered('SM-X')])).unmatched, 1);
+    assert.deepEqual((await listUnmatched(ctx, 'twilio')).map((u) => u.data.providerMessageId), ['SM-X']);
+  }));
+
   it('one that never matches stays stored for the retry endpoint once its tries are spent, and no more than maxPending wait at once', () => withStores(async (ctx) => {
     const late = new LateMatcher(ctx, createLogger('silent'), { delaysMs: [10, 10], maxPending: 2 });
     try {
