@@ -63,6 +63,21 @@ export function maskedUrl(url: string): string {
   return `${maskedPath(path)}${query === undefined ? '' : `?${maskedQuery(query)}`}`;
 }
 
+/**
+ * A link someone clicked (a provider's click event) as it may be stored or logged: its scheme and
+ * host, and its path, query and fragment as maskedUrl shows a request URL (contact details and
+ * tracking tokens in the path masked, only the query's parameter names), so it still says which
+ * link it was. Credentials before the host and the fragment, where sign-in links put tokens, are
+ * dropped. A value that is not an absolute URL is masked as a path.
+ */
+export function maskedLink(url: string): string {
+  const hash = url.indexOf('#');
+  const [link, fragment] = hash === -1 ? [url, undefined] : [url.slice(0, hash), url.slice(hash + 1)];
+  const origin = /^([a-z][a-z\d+.-]*:\/\/)(?:[^/?#@]*@)?([^/?#]*)/i.exec(link);
+  const masked = origin ? `${origin[1]}${origin[2]}${maskedUrl(link.slice(origin[0].length))}` : maskedUrl(link);
+  return fragment === undefined ? masked : `${masked}#…`;
+}
+
 /** A query parameter's name: what a client may name one, and no address or token. */
 const PARAMETER_NAME = /^[a-z][\w.[\]-]{0,31}$/i;
 

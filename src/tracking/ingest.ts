@@ -15,7 +15,7 @@ import type { TrackingFact } from '../domain/tracking.ts';
 import { openUnmatched, providerEventsStream, type OpenUnmatched, type ProviderEvent } from '../domain/providerEvents.ts';
 import { contacts } from '../projections/contacts.ts';
 import { providerMessages, type ProviderMessageDoc } from '../projections/providerMessages.ts';
-import { maskAddress } from '../mask.ts';
+import { maskAddress, maskedLink } from '../mask.ts';
 import type { ProviderFact } from './providerFacts.ts';
 
 export interface TrackingContext {
@@ -92,7 +92,9 @@ async function storeUnmatched(ctx: TrackingContext, item: ProviderFact): Promise
       provider: item.provider,
       ...(item.providerMessageId ? { providerMessageId: item.providerMessageId } : {}),
       ...(item.notificationId ? { notificationId: item.notificationId } : {}),
-      fact: item.fact,
+      // A clicked link's query can hold the recipient's address or a sign-in token: stored as the
+      // logs show URLs (a late match records it so too), which still tells which link it was.
+      fact: item.fact.kind === 'clicked' && item.fact.url ? { ...item.fact, url: maskedLink(item.fact.url) } : item.fact,
       ...(item.to ? { to: maskAddress(item.to) } : {}),
       at: ctx.now().toISOString(),
     },

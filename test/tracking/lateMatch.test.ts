@@ -9,7 +9,7 @@ import { encodeEvent } from '../../src/codec/events.ts';
 import { createLogger } from '../../src/logger.ts';
 import { applyBatch } from '../../src/processors/projector.ts';
 import { providerMessages } from '../../src/projections/providerMessages.ts';
-import { ingestProviderFacts, listUnmatched, type TrackingContext } from '../../src/tracking/ingest.ts';
+import { ingestProviderFacts, listUnmatched, retryUnmatched, type TrackingContext } from '../../src/tracking/ingest.ts';
 import { LateMatcher } from '../../src/tracking/lateMatch.ts';
 import type { ProviderFact } from '../../src/tracking/providerFacts.ts';
 import { eventually } from '../support/wait.ts';
@@ -68,6 +68,25 @@ describe('provider events that arrive before their send is known', () => {
   it('one that matches nothing is stored even where no late matcher is given', () => withStores(async (ctx) => {
     assert.equal((await ingestProviderFacts(ctx, [delivered('SM-X')])).unmatched, 1);
     assert.deepEqual((await listUnmatched(ctx, 'twilio')).map((u) => u.data.providerMessageId), ['SM-X']);
+  }));
+
+  it('a click stored unmatched keeps its link masked as the logs show URLs, and is recorded so when matched late', () => withStores(async (ctx) => {
+    const click: ProviderFact = { provider: 'sendgrid', providerMessageId: 'XMSG', to: 'ada@example.com', fact: { source: 'sendgrid', providerEventId: 'c1', kind: 'clicked', url: 'https://shop.example/reset?email=ada@example.com&token=s3cr3t#access_token=abc' } };
+    assert.equal((await ingestProviderFacts(ctx, [click])).unmatched, 1);
+    const stored = JSON.stringify((await ctx.events.readStream('provider-events-sendgrid')).map((e) => e.data));
+    for (const secret of ['ada@example.com', 's3cr3t', 'access_token=abc']) assert.ok(!stored.includes(secret), `${secret} is not stored`);
+    const [open] = await listUnmatched(ctx, 'sendgrid');
+    const masked = 'https://shop.example/reset?email=…&token=…#…';
+    assert.deepEqual(open?.data.fact, { source: 'sendgrid', providerEventId: 'c1', kind: 'clicked', url: masked });
+    // Its send becomes known: the click is recorded on the notification as stored.
+    await ctx.events.append(`notification-${id}`, [
+      encodeEvent({ type: 'NotificationRequested', data: { notificationId: id, userId: 'u1', channel: 'email', category: 'news', content: { email: { subject: 's', text: 't' } }, routes: ['email'], priority: 'normal', at } }),
+      encodeEvent({ type: 'NotificationSent', data: { notificationId: id, route: 'email', provider: 'sendgrid', deliveries: [{ to: 'a***@e***.com', providerMessageId: 'XMSG' }], rejected: [], at } }),
+    ], 'no_stream');
+    await applyBatch(ctx.readModels, providerMessages, providerMessages.collection.name, await ctx.events.readAll(), createLogger('silent'));
+    assert.deepEqual(await retryUnmatched(ctx, 'sendgrid'), { matched: 1, unmatched: 0 });
+    const clicked = (await ctx.events.readStream(`notification-${id}`)).find((e) => e.type === 'NotificationClicked');
+    assert.equal(clicked?.data.url, masked);
   }));
 
   it('one that never matches stays stored for the retry endpoint once its tries are spent, and no more than maxPending wait at once', () => withStores(async (ctx) => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { maskContactsIn, maskedUrl, maskIfContact } from '../../src/mask.ts';
+import { maskContactsIn, maskedLink, maskedUrl, maskIfContact } from '../../src/mask.ts';
 
 describe('masking for logs and error bodies', () => {
   it('masks email addresses and phone numbers, and leaves other values as they are', () => {
@@ -38,6 +38,15 @@ describe('masking for logs and error bodies', () => {
     assert.equal(maskedUrl('/v1/users/ada.lovelace%40example.com%E0'), '/v1/users/a***@e***.com%E0', '… also when they are percent-encoded');
     assert.equal(maskedUrl('/v1/users/%2B1%20415%20555%200123%E0'), '/v1/users/+14******23%E0');
     assert.equal(maskedUrl('/v1/users/b%C3%BCcher%2Dfan%E0'), '/v1/users/b%C3%BCcher%2Dfan%E0', 'a segment without a contact detail is still shown as sent');
+  });
+
+  it('shows a clicked link by its origin, path and parameter names: no query values, credentials or fragment', () => {
+    assert.equal(maskedLink('https://shop.example/reset?email=ada@example.com&token=s3cr3t#access_token=abc'), 'https://shop.example/reset?email=…&token=…#…');
+    assert.equal(maskedLink('https://ada:hunter2@shop.example:8443/orders/42?utm_source=email'), 'https://shop.example:8443/orders/42?utm_source=…');
+    assert.equal(maskedLink('https://shop.example/users/ada@example.com/profile'), 'https://shop.example/users/a***@e***.com/profile');
+    assert.equal(maskedLink('https://herald.example.com/t/c/eyJub3RpZmljYXRpb24iOiJ4In0.mac'), 'https://herald.example.com/t/c/eyJu…(31)', 'a Herald click token carries its destination');
+    assert.equal(maskedLink('https://shop.example'), 'https://shop.example');
+    assert.equal(maskedLink('mailto:ada@example.com'), 'm***@e***.com', 'not an http(s) URL: masked as a path');
   });
 
   it('masks whatever follows …/devices/ as a device token, however the client spelt the slashes', () => {
