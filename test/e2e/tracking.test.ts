@@ -379,6 +379,28 @@ describe('Twilio callbacks are verified against the URL Twilio calls', () => {
     }
   });
 
+  it('accepts callbacks signed as Twilio signs them: credentials in the callback URL left out, a default port written or not', async () => {
+    const token = AUTH_TOKEN;
+    const h = await startTestHerald({ ...smsEnv(fake.baseUrl), HERALD_PUBLIC_URL: PUBLIC_URL, HERALD_TWILIO_STATUS_CALLBACK_URL: 'https://twilio:s3cret@hooks.herald.test/v1/webhooks/twilio/status' });
+    try {
+      const post = (path: string, fields: Record<string, string>, signedUrl: string) => h.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSdk.getExpectedTwilioSignature(token, signedUrl, fields) }, payload: new URLSearchParams(fields).toString() });
+      const status = { MessageSid: 'SMnotours', MessageStatus: 'delivered', To: '+14155550123' };
+      // Twilio calls https://twilio:s3cret@hooks.herald.test/… with those credentials, and signs the URL without them.
+      const withoutCredentials = await post('/v1/webhooks/twilio/status', status, 'https://hooks.herald.test/v1/webhooks/twilio/status');
+      assert.equal(withoutCredentials.statusCode, 200, withoutCredentials.body);
+      assert.equal(withoutCredentials.json<{ unmatched: number }>().unmatched, 1);
+      const withPort = await post('/v1/webhooks/twilio/status', status, 'https://hooks.herald.test:443/v1/webhooks/twilio/status');
+      assert.equal(withPort.statusCode, 200, withPort.body);
+      // The inbound webhook configured in Twilio as https://herald.test:443/…: Twilio keeps the port it was given.
+      const inbound = await post('/v1/webhooks/twilio/inbound', { From: '+14155550177', To: '+15005550006', Body: 'hello', MessageSid: 'SMport1' }, `${PUBLIC_URL}:443/v1/webhooks/twilio/inbound`);
+      assert.equal(inbound.statusCode, 200, inbound.body);
+      const elsewhere = await post('/v1/webhooks/twilio/inbound', { From: '+14155550177', To: '+15005550006', Body: 'hello', MessageSid: 'SMport2' }, `${PUBLIC_URL}:8443/v1/webhooks/twilio/inbound`);
+      assert.equal(elsewhere.statusCode, 403);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('refuses to start, naming HERALD_PUBLIC_URL, where STOP replies could never verify', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'herald-twilio-url-'));
     try {

@@ -57,6 +57,34 @@ describe('Twilio X-Twilio-Signature verification', () => {
     assert.ok(verifyTwilioSignature(token, url, params, twilio.getExpectedTwilioSignature(token, url, Object.fromEntries(params))));
   });
 
+  // Twilio signs over the URL it was configured with, port as written, basic-auth credentials
+  // dropped (docs: Secure webhooks); the SDK's validateRequest also tries the URL with and without
+  // its default port. Each case: [URL Herald knows, URL Twilio signed over].
+  const signedAs = (signedUrl: string) => twilio.getExpectedTwilioSignature(token, signedUrl, Object.fromEntries(params));
+  const host = 'herald.example.com/v1/webhooks/twilio/status?via=twilio';
+  const tolerated: [known: string, signed: string][] = [
+    [`https://${host}`, `https://${host}`],
+    [`https://${host.replace('.com/', '.com:443/')}`, `https://${host}`],
+    [`https://${host}`, `https://${host.replace('.com/', '.com:443/')}`],
+    [`http://${host.replace('.com/', '.com:80/')}`, `http://${host}`],
+    [`http://${host}`, `http://${host.replace('.com/', '.com:80/')}`],
+    [`https://twilio:s3cret@${host}`, `https://${host}`],
+    [`https://twilio:s3cret@${host.replace('.com/', '.com:443/')}`, `https://${host}`],
+    [`https://twilio:s3cret@${host}`, `https://${host.replace('.com/', '.com:443/')}`],
+    [`https://twilio:s3cret@${host}`, `https://twilio:s3cret@${host}`],
+  ];
+  for (const [known, signed] of tolerated) {
+    it(`accepts a request signed over ${signed} where Herald knows ${known}`, () => {
+      assert.ok(verifyTwilioSignature(token, known, params, signedAs(signed)));
+    });
+  }
+
+  it('still rejects a signature over another port, host, scheme or path', () => {
+    for (const signed of [`https://${host.replace('.com/', '.com:8443/')}`, `https://other.example.com/v1/webhooks/twilio/status?via=twilio`, `http://${host}`, `https://${host.replace('status', 'inbound')}`]) {
+      assert.equal(verifyTwilioSignature(token, `https://twilio:s3cret@${host}`, params, signedAs(signed)), false, signed);
+    }
+  });
+
   it('rejects a changed parameter, another URL, another token and a missing header', () => {
     const good = twilioSignature(token, url, params);
     const changed = new URLSearchParams(params);

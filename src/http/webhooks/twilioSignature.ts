@@ -1,22 +1,38 @@
 /**
  * Twilio's X-Twilio-Signature: base64 HMAC-SHA1, keyed with the account's auth token, of the full
  * URL Twilio requested followed by every POST parameter as name + value, names sorted (a repeated
- * name contributes each of its values, sorted). The same algorithm as twilio-node's
- * getExpectedTwilioSignature, written out here so the SDK stays inside its one adapter file.
+ * name contributes each of its values, sorted). Checked by the SDK's validateRequest through the
+ * Twilio adapter (the one file that imports the SDK), which tolerates a default port written or
+ * left out; what it does not do, dropping basic-auth credentials from the URL, is done here.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { isTwilioSignature } from '../../adapters/providers/twilio/client.ts';
 
 export const TWILIO_SIGNATURE_HEADER = 'x-twilio-signature';
 
+/** The signature Twilio sends for `url` and `params`, as twilio-node's getExpectedTwilioSignature computes it (tests sign with it). */
 export function twilioSignature(authToken: string, url: string, params: URLSearchParams): string {
   const names = [...new Set(params.keys())].sort();
   const data = names.reduce((acc, name) => acc + params.getAll(name).sort().map((v) => name + v).join(''), url);
   return createHmac('sha1', authToken).update(Buffer.from(data, 'utf8')).digest('base64');
 }
 
+/** `url` without the `user:password@` before its host. */
+const withoutCredentials = (url: string) => url.replace(/^([a-z][a-z\d+.-]*:\/\/)[^/?#@]*@/i, '$1');
+
+/**
+ * Whether `signature` is Twilio's for a request to `url` (the URL Herald was told Twilio calls)
+ * with these form fields. Twilio calls a URL with basic-auth credentials in it using them, but
+ * signs the URL without them (docs: Secure webhooks), so that is tried first; the URL as given too,
+ * as the SDK would check it.
+ */
 export function verifyTwilioSignature(authToken: string, url: string, params: URLSearchParams, signature: string | undefined): boolean {
   if (!signature) return false;
-  const expected = Buffer.from(twilioSignature(authToken, url, params));
-  const given = Buffer.from(signature);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  const fields: Record<string, string | string[]> = {};
+  for (const name of new Set(params.keys())) {
+    const values = params.getAll(name);
+    fields[name] = values.length === 1 ? values[0]! : values;
+  }
+  const candidates = new Set([withoutCredentials(url), url]);
+  return [...candidates].some((candidate) => isTwilioSignature(authToken, signature, candidate, fields));
 }

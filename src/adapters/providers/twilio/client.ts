@@ -1,6 +1,7 @@
 /**
  * The only file that imports the Twilio SDK. It turns "create one message" into a value:
- * the message SID, or the SDK's error plus the Retry-After the response carried.
+ * the message SID, or the SDK's error plus the Retry-After the response carried; and it lends the
+ * SDK's webhook signature check to the webhook routes (isTwilioSignature).
  *
  * Why a RequestClient subclass is the seam: the SDK has no base-URL option (only region/edge,
  * which still point at twilio.com), and its RestException drops the response headers, so
@@ -197,4 +198,18 @@ export function createTwilioGateway(config: TwilioConfig): TwilioGateway {
   }
 
   return { send, close: () => httpClient.destroy() };
+}
+
+/**
+ * Whether `signature` (X-Twilio-Signature) is Twilio's over `url` and the form fields, checked by
+ * the SDK's validateRequest: the URL as given, with and without its default port (:443, :80), then
+ * as `new URL()` normalises it. The SDK's own function rather than a copy, so its tolerance follows
+ * Twilio's fixes. False, never a throw, for a URL the SDK cannot parse.
+ */
+export function isTwilioSignature(authToken: string, signature: string, url: string, fields: Record<string, string | string[]>): boolean {
+  try {
+    return twilio.validateRequest(authToken, signature, url, fields);
+  } catch {
+    return false;
+  }
 }
