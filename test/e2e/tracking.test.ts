@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config.ts';
 import { ConfigError } from '../../src/configError.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startHerald } from '../../src/service.ts';
-import { twilioSignature } from '../../src/http/webhooks/twilioSignature.ts';
+import { signedByTwilio } from '../support/twilioSign.ts';
 import { signLinkToken } from '../../src/tracking/linkToken.ts';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilioServer.ts';
 import { auth, startTestHerald } from '../support/herald.ts';
@@ -43,7 +43,7 @@ describe('tracking: email pixel and links, SendGrid and Twilio webhooks, opt-out
   };
   const twilio = (path: string, fields: Record<string, string>, token = TWILIO_TOKEN) => {
     const params = new URLSearchParams(fields);
-    return h.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSignature(token, `${PUBLIC_URL}${path}`, params) }, payload: params.toString() });
+    return h.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signedByTwilio(token, `${PUBLIC_URL}${path}`, params) }, payload: params.toString() });
   };
   const userEvents = async (userId: string) => (await h.herald.events.readStream(`user-${userId}`)).map((e) => e.type);
 

@@ -3,7 +3,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { twilioSignature } from '../../src/http/webhooks/twilioSignature.ts';
+import { signedByTwilio } from '../support/twilioSign.ts';
 import { auth, startTestHerald } from '../support/herald.ts';
 import { eventually } from '../support/wait.ts';
 import { bearer, createApp, type Harness } from './helpers.ts';
@@ -58,7 +58,7 @@ describe('provider webhooks and the per-app request rate limit', () => {
   };
   const twilio = (path: string, fields: Record<string, string>) => {
     const params = new URLSearchParams(fields);
-    return h.app.inject({ method: 'POST', url: path, remoteAddress: LB, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSignature(TWILIO_TOKEN, `${PUBLIC_URL}${path}`, params) }, payload: params.toString() });
+    return h.app.inject({ method: 'POST', url: path, remoteAddress: LB, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signedByTwilio(TWILIO_TOKEN, `${PUBLIC_URL}${path}`, params) }, payload: params.toString() });
   };
 
   it('never answers a provider 429: SendGrid batches, Twilio receipts and a STOP from one address all pass, while apps keep their limit', async () => {

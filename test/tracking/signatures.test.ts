@@ -3,7 +3,8 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, it } from 'node:test';
 import twilio from 'twilio';
 import { verifySendgridSignature } from '../../src/http/webhooks/sendgridSignature.ts';
-import { twilioSignature, verifyTwilioSignature } from '../../src/http/webhooks/twilioSignature.ts';
+import { verifyTwilioSignature } from '../../src/http/webhooks/twilioSignature.ts';
+import { signedByTwilio } from '../support/twilioSign.ts';
 import { parseSendgridPublicKey } from '../../src/tracking/config.ts';
 
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -52,8 +53,7 @@ describe('Twilio X-Twilio-Signature verification', () => {
   const url = 'https://herald.example.com/v1/webhooks/twilio/status';
   const params = new URLSearchParams({ MessageSid: 'SM123', MessageStatus: 'delivered', To: '+14155550123', ErrorCode: '' });
 
-  it('computes the same signature as the Twilio SDK', () => {
-    assert.equal(twilioSignature(token, url, params), twilio.getExpectedTwilioSignature(token, url, Object.fromEntries(params)));
+  it('accepts the signature the Twilio SDK computes', () => {
     assert.ok(verifyTwilioSignature(token, url, params, twilio.getExpectedTwilioSignature(token, url, Object.fromEntries(params))));
   });
 
@@ -86,7 +86,7 @@ describe('Twilio X-Twilio-Signature verification', () => {
   });
 
   it('rejects a changed parameter, another URL, another token and a missing header', () => {
-    const good = twilioSignature(token, url, params);
+    const good = signedByTwilio(token, url, params);
     const changed = new URLSearchParams(params);
     changed.set('MessageStatus', 'undelivered');
     assert.equal(verifyTwilioSignature(token, url, changed, good), false);

@@ -5,17 +5,9 @@
  * Twilio adapter (the one file that imports the SDK), which tolerates a default port written or
  * left out; what it does not do, dropping basic-auth credentials from the URL, is done here.
  */
-import { createHmac } from 'node:crypto';
 import { isTwilioSignature } from '../../adapters/providers/twilio/client.ts';
 
 export const TWILIO_SIGNATURE_HEADER = 'x-twilio-signature';
-
-/** The signature Twilio sends for `url` and `params`, as twilio-node's getExpectedTwilioSignature computes it (tests sign with it). */
-export function twilioSignature(authToken: string, url: string, params: URLSearchParams): string {
-  const names = [...new Set(params.keys())].sort();
-  const data = names.reduce((acc, name) => acc + params.getAll(name).sort().map((v) => name + v).join(''), url);
-  return createHmac('sha1', authToken).update(Buffer.from(data, 'utf8')).digest('base64');
-}
 
 /** `url` without the `user:password@` before its host. */
 const withoutCredentials = (url: string) => url.replace(/^([a-z][a-z\d+.-]*:\/\/)[^/?#@]*@/i, '$1');
