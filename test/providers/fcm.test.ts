@@ -16,7 +16,8 @@ import {
   type FcmConfig,
   type FcmTransport,
 } from '../../src/adapters/providers/fcm/index.ts';
-import { FCM_FAILURES, startFakeFcm, type FakeFcm, type FcmFailureKind } from '../fakes/fcmServer.ts';
+import { FCM_FAILURES, FakeRouteAgent, startFakeFcm, type FakeFcm, type FcmFailureKind } from '../fakes/fcmServer.ts';
+import { eventually } from '../support/wait.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-fcm-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -205,7 +206,7 @@ for (const transport of TRANSPORTS) describe(`FCM provider against the fake FCM 
     // firebase-admin 13.10: when FCM closes the connection of an HTTP/2 call mid-call, the call
     // never settles. The provider bounds it, so the worker gets its slot back and retries.
     it('fails a call whose connection is lost mid-call as timeout once its bound passes, instead of hanging', async () => {
-      const bounded = createFcmProvider({ ...config, transport }, logger, { credential: fake.credential, http2CallTimeoutMs: 1_000 });
+      const bounded = createFcmProvider({ ...config, transport }, logger, { credential: fake.credential, callTimeoutMs: 1_000 });
       try {
         fake.dropConnectionOn(token('drop'), 150);
         const started = Date.now();
@@ -361,6 +362,64 @@ describe('mapFcmError, the table itself', () => {
   it('treats anything without a known code as transient', () => {
     assert.deepEqual(pick(mapFcmError(new Error('boom'))), ['failed', 'unknown_error']);
     assert.deepEqual(pick(mapFcmError('weird')), ['failed', 'unknown_error']);
+  });
+});
+
+// firebase-admin's HTTP/1.1 client takes no timeout or retry configuration from us: it waits out
+// each 503's Retry-After (up to 60 s) four times over. The provider bounds the whole call.
+describe('FCM over http1 during an outage: one call is bounded like on http2', () => {
+  let fake: FakeFcm;
+  const logger = recordingLogger();
+  const config = () => ({ projectId: fake.projectId, clientEmail: 'e@x.iam.gserviceaccount.com', privateKey, transport: 'http1' as const });
+  const attempts = (t: string): number => fake.requests.filter((r) => r.token === t).length;
+  before(async () => {
+    fake = await startFakeFcm();
+  });
+  after(() => fake.close());
+
+  it('fails a call still waiting out a 503\'s Retry-After as timeout, with that Retry-After, and sends nothing more for it', async () => {
+    const provider = createFcmProvider(config(), logger, { credential: fake.credential, httpAgent: fake.httpAgent, callTimeoutMs: 300 });
+    try {
+      fake.failToken(token('outage'), 'unavailable', { retryAfterSeconds: 1 });
+      const results = await provider.send([push(token('outage'))]);
+      assert.deepEqual(results.map((r) => (r.status === 'failed' ? [r.reason, r.retryAfterMs] : [r.status])), [['timeout', 1_000]]);
+      assert.ok(logger.lines.some((l) => l.includes('did not settle in time')), 'the bounded call is logged');
+      // The SDK's retry was due 1 s after the 503: past it, the given-up call has sent no second attempt.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      assert.equal(attempts(token('outage')), 1);
+    } finally {
+      await provider.close();
+    }
+  });
+
+  it('cuts the request of a call FCM never answers once the bound passes, and fails it as timeout', async () => {
+    // A pool of its own, so the fake's count of open connections is this call's.
+    const agent = new FakeRouteAgent(fake.port, fake.ca);
+    const provider = createFcmProvider(config(), logger, { credential: fake.credential, httpAgent: agent, callTimeoutMs: 300 });
+    const open = fake.connections().open;
+    try {
+      fake.delay(600_000);
+      const results = await provider.send([push(token('stalled'))]);
+      assert.deepEqual(results.map((r) => (r.status === 'failed' ? r.reason : r.status)), ['timeout']);
+      await eventually(5_000, 'the stalled request\'s connection to close', () => (fake.connections().open === open ? true : undefined));
+      assert.equal(attempts(token('stalled')), 1);
+    } finally {
+      fake.delay(0);
+      await provider.close();
+      agent.destroy();
+    }
+  });
+
+  it('passes on a Retry-After longer than the SDK waits (60 s), which it gives up on at once', async () => {
+    const provider = createFcmProvider(config(), logger, { credential: fake.credential, httpAgent: fake.httpAgent, callTimeoutMs: 5_000 });
+    try {
+      fake.failToken(token('long-wait'), 'unavailable', { retryAfterSeconds: 120 });
+      const [result] = await provider.send([push(token('long-wait'))]);
+      assert.deepEqual(result?.status === 'failed' ? [result.reason, result.retryAfterMs] : [result?.status], ['provider_unavailable', 120_000]);
+      assert.equal(attempts(token('long-wait')), 1);
+    } finally {
+      await provider.close();
+    }
   });
 });
 

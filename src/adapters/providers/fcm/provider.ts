@@ -2,14 +2,14 @@
  * FCM delivery through firebase-admin (HTTP v1). One firebase App per provider instance, i.e.
  * per credential set, created here and deleted in close(); never one per send.
  */
-import { Agent as HttpsAgent } from 'node:https';
-import type { Agent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import { cert, deleteApp, initializeApp, type Credential } from 'firebase-admin/app';
 import { getMessaging, type BatchResponse, type Message, type Messaging } from 'firebase-admin/messaging';
 import type { DeliveryMessage, DeliveryProvider, DeliveryResult } from '../../../ports/deliveryProvider.ts';
 import type { Logger } from '../../../ports/logger.ts';
 import { maskSecret } from '../../../mask.ts';
 import { FCM_DEFAULT_MAX_SOCKETS, FCM_DEFAULT_TRANSPORT, type FcmConfig } from './config.ts';
+import { DeadlineAgent, withinDeadline } from './callDeadline.ts';
 import { mapFcmError } from './errors.ts';
 import { isFcmMessage, toFcmMessage } from './message.ts';
 
@@ -17,26 +17,27 @@ import { isFcmMessage, toFcmMessage } from './message.ts';
 export const FCM_MAX_BATCH_SIZE = 500;
 
 /**
- * On http2, how long a sendEach call may stay unsettled before its messages are failed as
- * `timeout` (and retried). firebase-admin 13.10's HTTP/2 call never settles when FCM closes the
- * connection mid-call without an error; without this bound the worker's slot would be held for
- * good. Under the delivery group's 60 s message timeout, so Herald retries before the group
- * hands the event out again.
+ * How long a sendEach call may stay unsettled before its messages are failed as `timeout` (and
+ * retried by Herald, no sooner than a Retry-After FCM sent). On http2, firebase-admin 13.10's call
+ * never settles when FCM closes the connection mid-call without an error; on http1, the SDK waits
+ * out each 503's Retry-After (up to 60 s) four times over, about four minutes. Either would hold
+ * the worker's slot. Under the delivery group's 60 s message timeout, so Herald retries before the
+ * group hands the event out again.
  */
-export const FCM_HTTP2_CALL_TIMEOUT_MS = 30_000;
+export const FCM_CALL_TIMEOUT_MS = 30_000;
 
 export interface FcmProviderOptions {
   /**
-   * Test seam for the http1 transport: the agent that opens the connections (one that routes them
-   * to a local fake). Without it, http1 uses a pool of `maxSockets` kept-alive connections to
-   * Google. The http2 transport ignores it: the SDK opens its own HTTP/2 connection to the fixed
+   * Test seam for the http1 transport: the agent whose createConnection opens the connections
+   * (one that routes them to a local fake), its maxSockets the pool's size. Without it, http1 uses
+   * a pool of `maxSockets` kept-alive connections to Google. The http2 transport ignores it: the SDK opens its own HTTP/2 connection to the fixed
    * fcm.googleapis.com, which tests reroute in test/fakes/fcmServer.ts.
    */
-  httpAgent?: Agent;
+  httpAgent?: HttpsAgent;
   /** Replaces the service-account OAuth exchange, so no token request leaves the machine. */
   credential?: Credential;
-  /** Test seam: FCM_HTTP2_CALL_TIMEOUT_MS by default. */
-  http2CallTimeoutMs?: number;
+  /** The bound on one sendEach call, either transport: FCM_CALL_TIMEOUT_MS by default (tests shorten it). */
+  callTimeoutMs?: number;
 }
 
 /** Distinguishes apps when several providers live in one process (tests, hot reload). */
@@ -52,9 +53,10 @@ export function createFcmProvider(
   const transport = config.transport ?? FCM_DEFAULT_TRANSPORT;
   const log = logger.child({ provider: 'fcm', projectId: config.projectId, transport });
   appCount += 1;
-  // http1: every call reuses the pool's connections (the OAuth token exchange goes through it too).
-  const ownAgent = transport === 'http1' && !options.httpAgent ? new HttpsAgent({ keepAlive: true, maxSockets: config.maxSockets ?? FCM_DEFAULT_MAX_SOCKETS }) : undefined;
-  const agent = transport === 'http1' ? (options.httpAgent ?? ownAgent) : undefined;
+  // http1: every call reuses the pool's connections (the OAuth token exchange goes through it too),
+  // and the pool is where a call past its deadline is cut (see callDeadline.ts).
+  const maxSockets = options.httpAgent?.maxSockets ?? config.maxSockets ?? FCM_DEFAULT_MAX_SOCKETS;
+  const agent = transport === 'http1' ? new DeadlineAgent({ keepAlive: true, maxSockets }, options.httpAgent) : undefined;
   const app = initializeApp(
     {
       credential: options.credential ?? cert(config, agent),
@@ -90,10 +92,14 @@ export function createFcmProvider(
       }
     });
     if (items.length > 0) {
-      const call = sendEach(messaging, items);
-      const callTimeoutMs = options.http2CallTimeoutMs ?? FCM_HTTP2_CALL_TIMEOUT_MS;
-      const mapped = transport === 'http1' ? await call : await withinCallTimeout(call, items, callTimeoutMs, () =>
-        log.warn({ messages: items.length, afterMs: callTimeoutMs }, 'fcm: an HTTP/2 sendEach call did not settle (its connection lost mid-call?); its messages fail as timeout and are retried, so some may arrive twice'));
+      const callTimeoutMs = options.callTimeoutMs ?? FCM_CALL_TIMEOUT_MS;
+      const bounded = await withinDeadline(callTimeoutMs, () => sendEach(messaging, items));
+      if (!bounded.settled) {
+        log.warn({ messages: items.length, afterMs: callTimeoutMs, retryAfterMs: bounded.retryAfterMs }, 'fcm: a sendEach call did not settle in time (FCM unavailable while the SDK waits out its Retry-After, or a connection lost mid-call); its messages fail as timeout and are retried, so some may arrive twice');
+      }
+      const mapped = bounded.settled
+        ? bounded.value.map((r) => withRetryAfter(r, bounded.retryAfterMs))
+        : items.map((): DeliveryResult => withRetryAfter({ status: 'failed', reason: 'timeout', detail: `sendEach unsettled after ${callTimeoutMs} ms` }, bounded.retryAfterMs));
       items.forEach((item, i) => {
         const result = mapped[i] ?? { status: 'failed', reason: 'missing_response' };
         results[item.index] = result;
@@ -121,7 +127,7 @@ export function createFcmProvider(
       return results;
     },
     close() {
-      closing ??= deleteApp(app).finally(() => ownAgent?.destroy());
+      closing ??= deleteApp(app).finally(() => agent?.destroy());
       return closing;
     },
   };
@@ -136,23 +142,17 @@ function precheck(message: DeliveryMessage): DeliveryResult | undefined {
   return undefined;
 }
 
+/** The failures an unavailable FCM causes, which its Retry-After is about. */
+const WAIT_FOR_FCM = new Set(['timeout', 'provider_unavailable']);
+
 /**
- * The call's results, or, once `ms` have passed, every item failed as `timeout` (which of them FCM
- * took is then unknown, so a retry may send some twice).
+ * An unavailable-FCM failure no sooner than the Retry-After FCM sent during the call (the SDK
+ * reads it for its own retries and drops it). Per call, not per message: which request it came
+ * with is not known, but it is the same service at the same moment.
  */
-async function withinCallTimeout(call: Promise<DeliveryResult[]>, items: readonly Indexed[], ms: number, onExpiry: () => void): Promise<DeliveryResult[]> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<DeliveryResult[]>((resolve) => {
-    timer = setTimeout(() => {
-      onExpiry();
-      resolve(items.map(() => ({ status: 'failed', reason: 'timeout', detail: `sendEach over HTTP/2 unsettled after ${ms} ms` })));
-    }, ms);
-  });
-  try {
-    return await Promise.race([call, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
+function withRetryAfter(result: DeliveryResult, retryAfterMs: number | undefined): DeliveryResult {
+  if (result.status !== 'failed' || !WAIT_FOR_FCM.has(result.reason) || retryAfterMs === undefined || (result.retryAfterMs ?? 0) >= retryAfterMs) return result;
+  return { ...result, retryAfterMs };
 }
 
 /** One result per item, in order. Transport failures of the whole call become per-item failures. */
