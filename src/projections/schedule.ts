@@ -66,7 +66,9 @@ export function evolveSchedule(doc: ScheduleDoc | null, event: Recorded): Schedu
 
 export const schedule: Projection<ScheduleDoc> = {
   name: 'schedule',
-  version: 1,
+  // 2: DeliveryHeld. A build before it skipped the event and moved its checkpoint past it (after a
+  // rollback, or beside a newer worker): v1 documents may lack a held attempt, so they are rebuilt.
+  version: 2,
   // Sparse: the scheduler asks for a range of nextDueAt, and a delivered notification's tombstone has none.
   collection: { name: 'schedule', indexes: [{ fields: ['nextDueAt'], sparse: true }] },
   eventTypes: ['NotificationRequested', 'DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryHeld', 'NotificationSent', 'UnsentDevicesRetried', 'NotificationFailed', 'DeliveryRedriven', 'NotificationCancelled', 'NotificationSuppressed'],

@@ -11,6 +11,7 @@ import { createLogger } from '../../src/logger.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import { checkpointName, Projector } from '../../src/processors/projector.ts';
 import { contacts, type ContactsDoc } from '../../src/projections/contacts.ts';
+import { schedule } from '../../src/projections/schedule.ts';
 import type { Projection } from '../../src/projections/projection.ts';
 import { eventually } from '../support/wait.ts';
 
@@ -82,4 +83,44 @@ describe('projection versioning', () => {
     assert.equal((await readModels.find('contacts')).length, 10, 'v1 still serves');
     await second.stop();
   }));
+
+  // The build before DeliveryHeld (schedule v1) skips the event: its type is unknown to it. Run
+  // against a log that holds one (a rollback, an old projector beside a new worker, or a stop with
+  // the projector behind), it moves the checkpoint past it; the build after must not resume from
+  // that checkpoint, or the held attempt never comes due.
+  it('rebuilds the schedule when coming back from a build that skipped DeliveryHeld, so a held attempt comes due', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-version-'));
+    const events = new SqliteEventStore(join(dir, 'e.db'));
+    const readModels = new SqliteReadModelStore(join(dir, 'r.db'));
+    const logger = createLogger('warn', new Writable({ write: (_chunk: Buffer, _e, done) => done() }));
+    const beforeHeld = { ...schedule, version: 1, eventTypes: schedule.eventTypes.filter((t) => t !== 'DeliveryHeld'), evolve: (doc, e) => (e.type === 'DeliveryHeld' ? doc : schedule.evolve(doc, e)) } satisfies typeof schedule;
+    try {
+      const notificationId = 'n-held';
+      const until = '2026-11-24T07:00:00.000Z';
+      await events.append(`notification-${notificationId}`, [
+        encodeEvent({ type: 'NotificationRequested', data: { notificationId, userId: 'u1', channel: 'push', category: 'reminders', content: { push: { title: 't', body: 'b' } }, routes: ['fcm'], priority: 'normal', sendAt: '2026-11-23T22:00:00.000Z', at } }),
+        encodeEvent({ type: 'DeliveryDue', data: { notificationId, route: 'fcm', attempt: 1, at: '2026-11-23T22:00:00.000Z' } }),
+        encodeEvent({ type: 'DeliveryHeld', data: { notificationId, route: 'fcm', attempt: 1, until, reason: 'quiet_hours', at: '2026-11-23T22:00:00.100Z' } }),
+      ], 'no_stream');
+      // Another notification after it: what moves a checkpoint past the events a build ignores.
+      const { position } = await events.append('notification-n-later', [
+        encodeEvent({ type: 'NotificationRequested', data: { notificationId: 'n-later', userId: 'u2', channel: 'push', category: 'reminders', content: { push: { title: 't', body: 'b' } }, routes: ['fcm'], priority: 'normal', sendAt: until, at } }),
+      ], 'no_stream');
+      const old = new Projector(events, readModels, [beforeHeld], logger);
+      await old.start();
+      await eventually(5000, 'the old build past DeliveryHeld', async () => ((await readModels.getCheckpoint(checkpointName(beforeHeld as unknown as Projection))) >= position ? true : undefined));
+      await old.stop();
+      assert.equal(await readModels.get('schedule', notificationId), null, 'the old build lists nothing due');
+
+      const current = new Projector(events, readModels, [schedule], logger);
+      await current.start();
+      await eventually(5000, 'the schedule caught up', async () => ((await readModels.getCheckpoint(checkpointName(schedule as unknown as Projection))) >= position ? true : undefined));
+      await current.stop();
+      assert.deepEqual((await readModels.get('schedule', notificationId))?.doc.due, [{ route: 'fcm', attempt: 1, dueAt: until }]);
+    } finally {
+      await events.close();
+      await readModels.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
