@@ -18,7 +18,7 @@ import type { Duplex } from 'node:stream';
 import { parseRetryAfter } from '../retryAfter.ts';
 
 /** Not among the SDK's retried codes (ECONNRESET, ETIMEDOUT): a cut request ends its message's retries. */
-export const CALL_DEADLINE_CODE = 'ERR_HERALD_FCM_CALL_DEADLINE';
+export const CALL_DEADLINE_CODE = 'ERR_FCM_CALL_PAST_DEADLINE';
 
 class CallDeadlineError extends Error {
   readonly code = CALL_DEADLINE_CODE;
