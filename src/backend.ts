@@ -17,6 +17,7 @@ import { PROJECTIONS } from './projections/index.ts';
 import { groupsReady } from './http/routes/operations.ts';
 import type { DeliveryMetrics } from './metrics.ts';
 import type { EmailTrackingOptions } from './tracking/emailTracking.ts';
+import { CallsInFlight, settlesWithin, StopDeadlineError } from './stopDeadline.ts';
 import type { ListUnsubscribeOptions } from './tracking/listUnsubscribe.ts';
 
 export interface BackendDeps {
@@ -36,6 +37,10 @@ export interface Backend {
   groups: readonly string[];
   projector: Projector;
   ready(): Promise<Record<string, boolean>>;
+  /**
+   * Stops; rejects with a StopDeadlineError, after stopping the projector, when the workers did
+   * not stop within config.stopTimeoutMs. The caller closes providers and stores either way.
+   */
   stop(): Promise<void>;
 }
 
@@ -50,9 +55,10 @@ export async function startBackend(config: Config, parts: { worker: boolean; pro
   const gather = { minMs: Math.min(20, config.projectorMaxPauseMs), maxMs: config.projectorMaxPauseMs };
   const projector = new Projector(events, readModels, PROJECTIONS, logger.child({ component: 'projector' }), gather);
   if (parts.projector) await projector.start();
+  const calls = new CallsInFlight();
   const processors = parts.worker
     ? config.workerRoutes.flatMap((route) => {
-      const provider = providerFor(providers, route);
+      const provider = calls.track(providerFor(providers, route));
       // One limiter for both lanes: a provider's rate is per account or sender, not per lane.
       const limiter = provider.limits.ratePerSecond ? { limiter: new RateLimiter(provider.limits.ratePerSecond) } : {};
       return LANES.map((lane) => new DeliveryProcessor({ events, provider, logger, now, batchWindowMs: config.batchWindowMs, retryPolicy: config.retry, lane, metrics, ...limiter, ...(deps.emailTracking ? { emailTracking: deps.emailTracking } : {}), ...(deps.listUnsubscribe ? { listUnsubscribe: deps.listUnsubscribe } : {}) }));
@@ -70,9 +76,18 @@ export async function startBackend(config: Config, parts: { worker: boolean; pro
     ready: () => groupsReady(events, groups),
     async stop() {
       alert?.stop();
-      await scheduler?.stop();
-      await Promise.all(processors.map((p) => p.stop()));
+      const drained = await settlesWithin((async () => {
+        await scheduler?.stop();
+        await Promise.all(processors.map((p) => p.stop()));
+      })(), config.stopTimeoutMs);
+      const inFlight = calls.byRoute();
+      if (!drained) {
+        const count = Object.values(inFlight).reduce((sum, n) => sum + n, 0);
+        logger.error({ inFlight, deadlineMs: config.stopTimeoutMs }, `stop deadline passed with ${count} ${count === 1 ? 'message' : 'messages'} still with their provider (${Object.entries(inFlight).map(([route, n]) => `${route}: ${n}`).join(', ') || 'none: a worker or the scheduler did not stop'}): their events are handed back to their groups as the stores close and sent at the next start, so some may arrive twice`);
+      }
+      // Its checkpoints are written either way: the outcomes recorded before the deadline stay applied.
       await projector.stop();
+      if (!drained) throw new StopDeadlineError(config.stopTimeoutMs, inFlight);
     },
   };
 }

@@ -13,6 +13,7 @@ import { ConfigError } from './configError.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './ports/logger.ts';
 import type { Route } from './ports/deliveryProvider.ts';
+import { StopDeadlineError } from './stopDeadline.ts';
 
 /** Where the worker thread gets its providers from when not from the configuration (the benchmark's fakes). */
 export interface ProvidersModule {
@@ -35,6 +36,10 @@ export interface BackendThreadData {
 }
 
 export type ToWorker = { id: number; kind: 'ready' | 'metrics' | 'stop' };
+/** The worker's answer to `stop` when its workers did not stop within the deadline (else true, or false when unclean). */
+export const STOPPED_PAST_DEADLINE = 'past_deadline';
+/** How long past the stop's deadline the main thread waits for the worker's answer before terminating it. */
+const STOP_ANSWER_GRACE_MS = 10_000;
 export type FromWorker =
   | { kind: 'started'; providers: { route: Route; id: string }[]; tid?: number }
   | { kind: 'failed'; message: string; configError: boolean }
@@ -52,6 +57,16 @@ export interface BackendThread {
   /** The worker's metrics (deliveries, retries, subscription gauges) as prom-client JSON, to aggregate. */
   metrics(): Promise<object[]>;
   stop(): Promise<void>;
+}
+
+/** The promise's value, or undefined once `ms` have passed. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Starts the worker thread and resolves once its backend runs; a thread that dies later ends the process. */
@@ -89,8 +104,10 @@ export function startBackendThread(data: BackendThreadData, logger: Logger, onCr
           metrics: async () => (await ask('metrics')) as object[],
           async stop() {
             stopping = true;
-            await ask('stop');
+            // The worker bounds its own stop; this bounds a worker that cannot even answer (its stores' close hanging).
+            const answer = await within(ask('stop'), data.config.stopTimeoutMs + STOP_ANSWER_GRACE_MS);
             await worker.terminate();
+            if (answer === STOPPED_PAST_DEADLINE || answer === undefined) throw new StopDeadlineError(data.config.stopTimeoutMs);
           },
         });
       }

@@ -54,6 +54,7 @@ const schema = z.object({
   HERALD_BACKGROUND_NICE: z.coerce.number().int().min(0).max(19).default(0),
   HERALD_SEMI_SPACE_MB: z.coerce.number().int().min(1).max(1024).default(64),
   HERALD_SCHEDULER_TICK_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  HERALD_STOP_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   HERALD_PROJECTOR_MAX_PAUSE_MS: z.coerce.number().int().min(0).max(5_000).default(250),
   HERALD_DEAD_LETTER_ALERT_THRESHOLD: z.coerce.number().int().min(1).default(100),
   HERALD_ALERT_WEBHOOK_URL: z.url().optional(),
@@ -86,6 +87,11 @@ export interface Config {
   /** The per-user limit over every category together (not transactional ones); null when HERALD_USER_RATE_LIMIT_MAX is unset. */
   userRateLimit: RateLimit | null;
   schedulerTickMs: number;
+  /**
+   * How long a stop waits for the deliveries in flight (HERALD_STOP_TIMEOUT_MS); past it, what is
+   * still with a provider is logged and handed back, the stores are closed and the exit is 1.
+   */
+  stopTimeoutMs: number;
   /** The projector's longest pause between batches under load: how far read models may trail the log, to commit more at once. */
   projectorMaxPauseMs: number;
   /** Embedded default only: deliveries and projections on background threads (HERALD_WORKER_THREAD=on). */
@@ -168,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: string = 'all', channel
       maxAttempts: { apns: e.HERALD_MAX_ATTEMPTS_APNS, fcm: e.HERALD_MAX_ATTEMPTS_FCM, sms: e.HERALD_MAX_ATTEMPTS_SMS, email: e.HERALD_MAX_ATTEMPTS_EMAIL },
     },
     schedulerTickMs: e.HERALD_SCHEDULER_TICK_MS,
+    stopTimeoutMs: e.HERALD_STOP_TIMEOUT_MS,
     projectorMaxPauseMs: e.HERALD_PROJECTOR_MAX_PAUSE_MS,
     workerThread: e.HERALD_WORKER_THREAD === 'on',
     backgroundNice: e.HERALD_BACKGROUND_NICE,

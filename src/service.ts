@@ -20,6 +20,7 @@ import { ConfigError } from './configError.ts';
 import { WriteLock } from './adapters/eventStore/sqlite/writeLock.ts';
 import { DurableMarks } from './adapters/eventStore/sqlite/durability.ts';
 import { lockDataDir } from './adapters/dataDirLock.ts';
+import { closeProviders as closeAllProviders } from './stopDeadline.ts';
 
 export interface Herald {
   app?: FastifyInstance;
@@ -115,7 +116,7 @@ async function startLocked(config: Config, logger: Pino, overrides: Overrides, t
   } else {
     const delivery = { ...providersFromConfig(config, logger), ...overrides.providers };
     providers = delivery;
-    closeProviders = async () => void (await Promise.all(Object.values(delivery).map((p) => p.close())));
+    closeProviders = () => closeAllProviders(Object.values(delivery));
     inline = runs.worker || runs.projector
       ? await startBackend(config, runs, { events, readModels, providers: delivery, logger, now, metrics, ...emailAdditions(tracking) })
       : undefined;
@@ -139,14 +140,25 @@ async function startLocked(config: Config, logger: Pino, overrides: Overrides, t
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
-      await app?.close();
+      // Each part is stopped even when one before it failed or passed the stop's deadline: the
+      // stores are closed (checkpoints saved, the unsettled handed back) and the first error told.
+      const errors: unknown[] = [];
+      const step = async (part: () => Promise<unknown> | undefined) => {
+        try {
+          await part();
+        } catch (error) {
+          errors.push(error);
+        }
+      };
+      await step(() => app?.close());
       // Deliveries first: the projector then applies the outcomes they appended while stopping.
-      for (const part of ['delivery', 'projections'] as const) await threads.find((t) => t.part === part)?.stop();
-      await inline?.stop();
-      await closeProviders();
-      await readModels.close();
-      await events.close();
+      for (const part of ['delivery', 'projections'] as const) await step(() => threads.find((t) => t.part === part)?.stop());
+      await step(() => inline?.stop());
+      await step(closeProviders);
+      await step(() => readModels.close());
+      await step(() => events.close());
       unlock();
+      if (errors.length > 0) throw errors[0];
     })());
   return { ...(app ? { app } : {}), events, readModels, providers, backend: threaded ? 'thread' : inline ? 'inline' : 'none', issueFirstKey: async () => apiKeys?.issueFirstKey(), ...(threaded ? { threads: threadInfo } : {}), stop };
 }

@@ -2,7 +2,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DeliveryProvider, Route } from './ports/deliveryProvider.ts';
 import type { Logger } from './ports/logger.ts';
-import type { BackendThreadData, FromWorker, ToWorker } from './backendThread.ts';
+import { STOPPED_PAST_DEADLINE, type BackendThreadData, type FromWorker, type ToWorker } from './backendThread.ts';
+import { closeProviders, StopDeadlineError } from './stopDeadline.ts';
 import { createLogger } from './logger.ts';
 import { ConfigError } from './configError.ts';
 import { openStores } from './adapters/stores.ts';
@@ -47,11 +48,16 @@ try {
     if (message.kind === 'metrics') void metrics.registry.getMetricsAsJSON().then(reply, () => reply([]));
     if (message.kind === 'stop') {
       void (async () => {
-        await backend.stop();
-        await Promise.all(Object.values(delivery).map((p) => p.close()));
-        await readModels.close();
-        await events.close();
+        try {
+          await backend.stop();
+        } finally {
+          // Past the stop's deadline too: closing the stores saves the groups' checkpoints and hands back what is unsettled.
+          await closeProviders(Object.values(delivery));
+          await readModels.close();
+          await events.close();
+        }
       })().then(() => reply(true), (error: unknown) => {
+        if (error instanceof StopDeadlineError) return reply(STOPPED_PAST_DEADLINE);
         logger.error({ err: error }, 'unclean stop of the background thread');
         reply(false);
       });

@@ -30,6 +30,19 @@ describe('configuration: the background threads\' semi-space', () => {
   });
 });
 
+describe('configuration: the stop\'s deadline', () => {
+  it('defaults to 20 s and takes HERALD_STOP_TIMEOUT_MS', () => {
+    assert.equal(loadConfig({}).stopTimeoutMs, 20_000);
+    assert.equal(loadConfig({ HERALD_STOP_TIMEOUT_MS: '90000' }).stopTimeoutMs, 90_000);
+  });
+
+  it('refuses a value outside 100 ms–10 min, naming the variable', () => {
+    for (const bad of ['0', '99', '600001', 'later']) {
+      assert.throws(() => loadConfig({ HERALD_STOP_TIMEOUT_MS: bad }), (e: unknown) => e instanceof ConfigError && /HERALD_STOP_TIMEOUT_MS/.test(e.message));
+    }
+  });
+});
+
 describe('configuration: the devices a user may hold', () => {
   it('defaults to 100 and takes HERALD_MAX_DEVICES_PER_USER; refuses a value outside 1–10,000, naming the variable', () => {
     assert.equal(loadConfig({}).limits.maxDevicesPerUser, 100);
