@@ -377,7 +377,7 @@ describe('FCM over http1 during an outage: one call is bounded like on http2', (
   });
   after(() => fake.close());
 
-  it('fails a call still waiting out a 503\'s Retry-After as timeout, with that Retry-After, and sends nothing more for it', async () => {
+  it('fails a call still waiting out a 503\'s Retry-After as timeout, with that Retry-After, sends nothing more for it, and sends the next call', async () => {
     const provider = createFcmProvider(config(), logger, { credential: fake.credential, httpAgent: fake.httpAgent, callTimeoutMs: 300 });
     try {
       fake.failToken(token('outage'), 'unavailable', { retryAfterSeconds: 1 });
@@ -387,6 +387,8 @@ describe('FCM over http1 during an outage: one call is bounded like on http2', (
       // The SDK's retry was due 1 s after the 503: past it, the given-up call has sent no second attempt.
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       assert.equal(attempts(token('outage')), 1);
+      const [next] = await provider.send([push(token('after-outage'))]);
+      assert.equal(next?.status, 'sent', 'the next call goes through a new pool');
     } finally {
       await provider.close();
     }

@@ -1,17 +1,18 @@
 /**
- * A deadline for one sendEach call over the http1 transport, through the one seam firebase-admin
- * offers: the `httpAgent` its HTTP requests go through. Its HttpClient takes neither a retry
- * configuration nor a timeout from us (firebase-admin-node#1615): each request gets 15 s, and a
- * 503 is retried four times, each after its Retry-After of up to 60 s, so an outage holds a call
- * for about four minutes. The call is raced against the deadline; past it, its requests still
- * open are cut and any retry it starts later is refused before it is written, so a given-up call
- * sends nothing more (a message Herald retries must not also go out with the SDK's own retry a
- * minute later).
+ * The bound on one sendEach call, and what lets the http1 transport end a given-up call for good.
  *
- * Requests are told apart by the async context they were made in: everything the SDK does for a
- * call, its retries after a timer included, runs in the context `withinDeadline` opened for it.
+ * firebase-admin's HttpClient takes neither a retry configuration nor a timeout from us
+ * (firebase-admin-node#1615): each request gets 15 s, and a 503 is retried four times, each after
+ * its Retry-After of up to 60 s, so an outage holds a call for about four minutes. The call is
+ * raced against the deadline. Past it, on http1, the connection pool the call's app sends through
+ * (its `httpAgent`, the one seam the SDK offers) is retired: its requests still open are cut and
+ * any retry the SDK starts later is refused before a byte is written, so a given-up call sends
+ * nothing more (a message Herald retries must not also go out with the SDK's own retry a minute
+ * later). The provider then sends through a new app and pool (provider.ts).
+ *
+ * Why a pool per app and not per call: telling a call's requests apart (AsyncLocalStorage) turns
+ * on async hooks for every promise of the delivery thread on Node 20 (see twilio/client.ts).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import type { Duplex } from 'node:stream';
@@ -24,22 +25,18 @@ class CallDeadlineError extends Error {
   readonly code = CALL_DEADLINE_CODE;
 }
 
-interface CallScope {
-  expired: boolean;
-  open: Set<ClientRequest>;
-  /** The latest Retry-After FCM sent during the call, in ms. */
-  retryAfterMs?: number;
-}
-
-const scopes = new AsyncLocalStorage<CallScope>();
-
 type CreateConnection = (options: object, callback: (err: Error | null, socket: Duplex) => void) => Duplex | undefined;
 
 /**
- * The http1 pool. `connect`, when given, opens its connections (a test's or the benchmark's agent
- * routing them to a local fake); else they go where the SDK asks, like any https.Agent's.
+ * The http1 pool of one firebase app. `connect`, when given, opens its connections (a test's or
+ * the benchmark's agent routing them to a local fake); else they go where the SDK asks.
  */
 export class DeadlineAgent extends HttpsAgent {
+  private retired = false;
+  private readonly open = new Set<ClientRequest>();
+  /** The latest Retry-After FCM sent, in ms, and when it came (performance.now()). */
+  private retryAfter?: { ms: number; at: number };
+
   constructor(options: AgentOptions, private readonly connect?: HttpsAgent) {
     super(options);
   }
@@ -49,49 +46,43 @@ export class DeadlineAgent extends HttpsAgent {
     return opener.createConnection.call(this.connect ?? this, options, callback);
   }
 
-  /**
-   * Node's Agent hands every request of the pool through here, synchronously while the request
-   * is made (so in its caller's async context) and before a byte of it is written.
-   */
+  /** Node's Agent hands every request of the pool through here, before a byte of it is written. */
   addRequest(request: ClientRequest, options: object): void {
-    const scope = scopes.getStore();
-    if (scope?.expired) {
+    if (this.retired) {
       // Not yet given a socket: nothing is sent, and the SDK sees an error it does not retry.
-      process.nextTick(() => request.destroy(new CallDeadlineError('the sendEach call is past its deadline: no more attempts')));
+      process.nextTick(() => request.destroy(new CallDeadlineError('a call through this pool passed its deadline: no more attempts')));
       return;
     }
-    if (scope) {
-      scope.open.add(request);
-      request.once('close', () => scope.open.delete(request));
-      request.once('response', (response: IncomingMessage) => {
-        const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
-        if (retryAfterMs !== undefined) scope.retryAfterMs = retryAfterMs;
-      });
-    }
+    this.open.add(request);
+    request.once('close', () => this.open.delete(request));
+    request.once('response', (response: IncomingMessage) => {
+      const ms = parseRetryAfter(response.headers['retry-after']);
+      if (ms !== undefined) this.retryAfter = { ms, at: performance.now() };
+    });
     (HttpsAgent.prototype as unknown as { addRequest(r: ClientRequest, o: object): void }).addRequest.call(this, request, options);
+  }
+
+  /** The latest Retry-After FCM sent since `since` (performance.now()), in ms. */
+  retryAfterSince(since: number): number | undefined {
+    return this.retryAfter && this.retryAfter.at >= since ? this.retryAfter.ms : undefined;
+  }
+
+  /** Cuts every request still open and refuses every later one; then lets its connections go. */
+  retire(reason: string): void {
+    this.retired = true;
+    for (const request of this.open) request.destroy(new CallDeadlineError(reason));
+    this.destroy();
   }
 }
 
-export type Bounded<T> = { settled: true; value: T; retryAfterMs?: number } | { settled: false; retryAfterMs?: number };
-
-/**
- * Runs `call` with a deadline of `ms`. Settled: its value, with the last Retry-After FCM sent
- * (the SDK drops it). Not settled: what is known, with the call's requests through a
- * DeadlineAgent cut and their retries refused.
- */
-export async function withinDeadline<T>(ms: number, call: () => Promise<T>): Promise<Bounded<T>> {
-  const scope: CallScope = { expired: false, open: new Set() };
+/** The call's value, or undefined once `ms` have passed (the call is then left to whoever can end it). */
+export async function withinDeadline<T>(ms: number, call: Promise<T>): Promise<{ value: T } | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<'expired'>((resolve) => {
-    timer = setTimeout(() => resolve('expired'), ms);
+  const expired = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
   });
-  const retryAfter = () => (scope.retryAfterMs === undefined ? {} : { retryAfterMs: scope.retryAfterMs });
   try {
-    const outcome = await Promise.race([scopes.run(scope, call).then((value) => ({ value })), expired]);
-    if (outcome !== 'expired') return { settled: true, value: outcome.value, ...retryAfter() };
-    scope.expired = true;
-    for (const request of scope.open) request.destroy(new CallDeadlineError(`the sendEach call is past its deadline of ${ms} ms`));
-    return { settled: false, ...retryAfter() };
+    return await Promise.race([call.then((value) => ({ value })), expired]);
   } finally {
     clearTimeout(timer);
   }

@@ -45,6 +45,14 @@ let appCount = 0;
 
 type Indexed = { index: number; message: Message; to: string; notificationId: string };
 
+/** One firebase app: one per provider, but on http1 a new one after a call passes its deadline (callDeadline.ts). */
+interface FcmApp {
+  messaging: Messaging;
+  /** The http1 pool; absent on http2. */
+  agent?: DeadlineAgent;
+  close(): Promise<void>;
+}
+
 export function createFcmProvider(
   config: FcmConfig,
   logger: Logger,
@@ -52,24 +60,29 @@ export function createFcmProvider(
 ): DeliveryProvider {
   const transport = config.transport ?? FCM_DEFAULT_TRANSPORT;
   const log = logger.child({ provider: 'fcm', projectId: config.projectId, transport });
-  appCount += 1;
-  // http1: every call reuses the pool's connections (the OAuth token exchange goes through it too),
-  // and the pool is where a call past its deadline is cut (see callDeadline.ts).
+  // http1: every call reuses the pool's connections (the OAuth token exchange goes through it too).
   const maxSockets = options.httpAgent?.maxSockets ?? config.maxSockets ?? FCM_DEFAULT_MAX_SOCKETS;
-  const agent = transport === 'http1' ? new DeadlineAgent({ keepAlive: true, maxSockets }, options.httpAgent) : undefined;
-  const app = initializeApp(
-    {
-      credential: options.credential ?? cert(config, agent),
-      projectId: config.projectId,
-      ...(agent ? { httpAgent: agent } : {}),
-    },
-    `herald-fcm-${config.projectId}-${appCount}`,
-  );
-  const messaging = getMessaging(app);
-  // The SDK marks its HTTP/1.1 transport deprecated; it is the one that can reuse connections
-  // across calls (its HTTP/2 one opens a connection per sendEach call). See docs/providers/fcm.md.
+  const openApp = (): FcmApp => {
+    appCount += 1;
+    const agent = transport === 'http1' ? new DeadlineAgent({ keepAlive: true, maxSockets }, options.httpAgent) : undefined;
+    const app = initializeApp(
+      {
+        credential: options.credential ?? cert(config, agent),
+        projectId: config.projectId,
+        ...(agent ? { httpAgent: agent } : {}),
+      },
+      `herald-fcm-${config.projectId}-${appCount}`,
+    );
+    const messaging = getMessaging(app);
+    // The SDK marks its HTTP/1.1 transport deprecated; it is the one that can reuse connections
+    // across calls (its HTTP/2 one opens a connection per sendEach call). See docs/providers/fcm.md.
+    if (transport === 'http1') messaging.enableLegacyHttpTransport();
+    return { messaging, ...(agent ? { agent } : {}), close: () => deleteApp(app).finally(() => agent?.destroy()) };
+  };
+  /** The app calls go through; on http1 replaced by a new one when a call passes its deadline. */
+  let current = openApp();
+  const retired: Promise<void>[] = [];
   if (transport === 'http1') {
-    messaging.enableLegacyHttpTransport();
     log.info({ maxSockets: options.httpAgent ? 'given' : (config.maxSockets ?? FCM_DEFAULT_MAX_SOCKETS) }, 'fcm over HTTP/1.1: a pool of kept-alive connections, reused by every call');
   } else {
     log.info({}, 'fcm over HTTP/2, the SDK\'s own transport: one new connection per sendEach call');
@@ -93,13 +106,23 @@ export function createFcmProvider(
     });
     if (items.length > 0) {
       const callTimeoutMs = options.callTimeoutMs ?? FCM_CALL_TIMEOUT_MS;
-      const bounded = await withinDeadline(callTimeoutMs, () => sendEach(messaging, items));
-      if (!bounded.settled) {
-        log.warn({ messages: items.length, afterMs: callTimeoutMs, retryAfterMs: bounded.retryAfterMs }, 'fcm: a sendEach call did not settle in time (FCM unavailable while the SDK waits out its Retry-After, or a connection lost mid-call); its messages fail as timeout and are retried, so some may arrive twice');
+      const used = current;
+      const started = performance.now();
+      const settled = await withinDeadline(callTimeoutMs, sendEach(used.messaging, items));
+      const retryAfterMs = used.agent?.retryAfterSince(started);
+      if (!settled) {
+        const pool = used === current ? used.agent : undefined;
+        log.warn({ messages: items.length, afterMs: callTimeoutMs, retryAfterMs, retiresPool: pool !== undefined }, 'fcm: a sendEach call did not settle in time (FCM unavailable while the SDK waits out its Retry-After, or a connection lost mid-call); its messages fail as timeout and are retried, so some may arrive twice');
+        // Its retries are refused from here on; the other calls through the same pool end as connection errors, also retried.
+        if (pool) {
+          current = openApp();
+          pool.retire(`a sendEach call passed its deadline of ${callTimeoutMs} ms`);
+          retired.push(used.close().catch(() => undefined));
+        }
       }
-      const mapped = bounded.settled
-        ? bounded.value.map((r) => withRetryAfter(r, bounded.retryAfterMs))
-        : items.map((): DeliveryResult => withRetryAfter({ status: 'failed', reason: 'timeout', detail: `sendEach unsettled after ${callTimeoutMs} ms` }, bounded.retryAfterMs));
+      const mapped = settled
+        ? settled.value.map((r) => withRetryAfter(r, retryAfterMs))
+        : items.map((): DeliveryResult => withRetryAfter({ status: 'failed', reason: 'timeout', detail: `sendEach unsettled after ${callTimeoutMs} ms` }, retryAfterMs));
       items.forEach((item, i) => {
         const result = mapped[i] ?? { status: 'failed', reason: 'missing_response' };
         results[item.index] = result;
@@ -127,7 +150,7 @@ export function createFcmProvider(
       return results;
     },
     close() {
-      closing ??= deleteApp(app).finally(() => agent?.destroy());
+      closing ??= Promise.all([current.close(), ...retired]).then(() => undefined);
       return closing;
     },
   };
