@@ -106,6 +106,7 @@ export function startBackendThread(data: BackendThreadData, logger: Logger, onCr
             stopping = true;
             // The worker bounds its own stop; this bounds a worker that cannot even answer (its stores' close hanging).
             const answer = await within(ask('stop'), data.config.stopTimeoutMs + STOP_ANSWER_GRACE_MS);
+            if (answer === undefined) logger.error({ thread: data.part, waitedMs: data.config.stopTimeoutMs + STOP_ANSWER_GRACE_MS }, `the ${data.part} thread did not answer its stop: terminated with its stores open (the checkpoints last saved stand; the events it held after them are handed out again at the next start)`);
             await worker.terminate();
             if (answer === STOPPED_PAST_DEADLINE || answer === undefined) throw new StopDeadlineError(data.config.stopTimeoutMs);
           },
