@@ -66,8 +66,9 @@ export function evolveSchedule(doc: ScheduleDoc | null, event: Recorded): Schedu
 
 export const schedule: Projection<ScheduleDoc> = {
   name: 'schedule',
-  // 2: DeliveryHeld. A build before it skipped the event and moved its checkpoint past it (after a
-  // rollback, or beside a newer worker): v1 documents may lack a held attempt, so they are rebuilt.
+  // 2: DeliveryHeld and UnsentDevicesRetried. A build before them skipped those events and moved its
+  // checkpoint past them (after a rollback, or beside a newer worker): v1 documents may lack a held
+  // attempt or a device retry, so they are rebuilt.
   version: 2,
   // Sparse: the scheduler asks for a range of nextDueAt, and a delivered notification's tombstone has none.
   collection: { name: 'schedule', indexes: [{ fields: ['nextDueAt'], sparse: true }] },
