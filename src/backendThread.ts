@@ -109,6 +109,8 @@ export function startBackendThread(data: BackendThreadData, logger: Logger, onCr
             if (answer === undefined) logger.error({ thread: data.part, waitedMs: data.config.stopTimeoutMs + STOP_ANSWER_GRACE_MS }, `the ${data.part} thread did not answer its stop: terminated with its stores open (the checkpoints last saved stand; the events it held after them are handed out again at the next start)`);
             await worker.terminate();
             if (answer === STOPPED_PAST_DEADLINE || answer === undefined) throw new StopDeadlineError(data.config.stopTimeoutMs);
+            // false: the thread logged why; the process must not then say it stopped cleanly and exit 0.
+            if (answer === false) throw new Error(`the ${data.part} thread did not stop cleanly (its error line above says why)`);
           },
         });
       }
