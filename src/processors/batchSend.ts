@@ -9,12 +9,28 @@ export interface BatchSendContext {
   /** The worker is stopping: send nothing more that can be handed back instead. */
   stopping: AbortSignal;
   log: Logger;
+  /**
+   * Checks again, once their turn has come, the jobs whose stream was read at least `afterMs` ago
+   * (see waitedJobs.ts); `drop` resolves with those no longer to be sent, having settled them.
+   */
+  recheck?: { afterMs: number; drop: (waited: readonly Job[]) => Promise<ReadonlySet<Job>> };
 }
 
-/** What became of a batch: the jobs the provider answered, with their results, and those never sent. */
+/**
+ * What became of a batch: the jobs the provider answered, with their results, those never sent,
+ * and those dropped unsent by the check of jobs that waited (theirs to acknowledge).
+ */
 export interface BatchSent {
   answered: { job: Job; results: DeliveryResult[] }[];
   unsent: Job[];
+  dropped: Job[];
+}
+
+/** A message of the batch, with its job; `first`: the job's first message. */
+interface Queued {
+  job: Job;
+  message: DeliveryMessage;
+  first: boolean;
 }
 
 /**
@@ -23,48 +39,66 @@ export interface BatchSent {
  * sent, nor is any after it: their jobs come back unsent, for the group to hand out again. Only
  * the rest of a job already partly with the provider (a user with two devices, in two calls) is
  * still sent, at the rate: handing that job back would send its first messages again.
+ *
+ * Once a chunk's turn has come, the jobs that start in it and waited long are checked again, in
+ * one pass; those dropped leave the batch (all their messages) and give their tokens back, so the
+ * next job need not wait for a slot nothing used. A job already partly sent is not checked: the
+ * rest of it goes out, as a suppression that comes after a route delivered lets it.
  */
 export async function sendBatch(jobs: readonly Job[], o: BatchSendContext): Promise<BatchSent> {
-  const messages = jobs.flatMap((j) => j.messages);
-  const starts = jobStarts(jobs);
-  const results: DeliveryResult[] = [];
-  let end = messages.length;
+  const queue: Queued[] = jobs.flatMap((job) => job.messages.map((message, i) => ({ job, message, first: i === 0 })));
+  const results = new Map<Job, DeliveryResult[]>();
+  const dropped = new Set<Job>();
   let stopped = false;
-  for (let from = 0; from < end; ) {
-    const chunk = messages.slice(from, Math.min(end, from + o.provider.maxBatchSize));
-    if (await turn(o, chunk.length, stopped ? undefined : o.stopping)) {
-      const got = await call(o, chunk);
-      results.push(...chunk.map((_, i) => got[i] ?? NO_RESULT));
-      from += chunk.length;
-    } else {
+  for (let from = 0; from < queue.length; ) {
+    let chunk = queue.slice(from, from + o.provider.maxBatchSize);
+    if (!(await turn(o, chunk.length, stopped ? undefined : o.stopping))) {
       stopped = true;
-      end = starts.includes(from) ? from : (starts.find((s) => s > from) ?? messages.length);
+      // Keep only the rest of the job under way, if the chunk starts inside one.
+      const next = queue.findIndex((q, i) => i >= from && q.first);
+      if (next >= 0) queue.length = next;
+      continue;
     }
+    const gone = await recheckWaited(o, chunk);
+    if (gone.size > 0) {
+      for (const job of gone) dropped.add(job);
+      const kept = chunk.filter((q) => !gone.has(q.job));
+      o.limiter?.giveBack(chunk.length - kept.length);
+      // A dropped job starts in this chunk: all of its messages lie from here on.
+      queue.splice(from, queue.length - from, ...queue.slice(from).filter((q) => !gone.has(q.job)));
+      chunk = kept;
+      if (chunk.length === 0) continue;
+    }
+    const got = await call(o, chunk.map((q) => q.message));
+    chunk.forEach((q, i) => {
+      const own = results.get(q.job) ?? [];
+      own.push(got[i] ?? NO_RESULT);
+      results.set(q.job, own);
+    });
+    from += chunk.length;
   }
   const answered: BatchSent['answered'] = [];
   const unsent: Job[] = [];
-  let offset = 0;
   for (const job of jobs) {
-    const start = offset;
-    offset += job.messages.length;
-    if (job.messages.length > 0 && start >= results.length) unsent.push(job);
-    else answered.push({ job, results: results.slice(start, offset) });
+    if (dropped.has(job)) continue;
+    if (job.messages.length > 0 && !results.has(job)) unsent.push(job);
+    else answered.push({ job, results: results.get(job) ?? [] });
   }
-  return { answered, unsent };
+  return { answered, unsent, dropped: [...dropped] };
+}
+
+const NONE: ReadonlySet<Job> = new Set();
+
+/** The jobs starting in the chunk whose stream was read `afterMs` ago or more, checked again; the ones to drop. */
+async function recheckWaited(o: BatchSendContext, chunk: readonly Queued[]): Promise<ReadonlySet<Job>> {
+  if (!o.recheck) return NONE;
+  const now = performance.now();
+  const { afterMs, drop } = o.recheck;
+  const waited = chunk.filter((q) => q.first && now - q.job.readAt >= afterMs).map((q) => q.job);
+  return waited.length > 0 ? drop(waited) : NONE;
 }
 
 const NO_RESULT: DeliveryResult = { status: 'failed', reason: 'no_result_from_provider' };
-
-/** Where each job's messages start in the batch, in order (a job without messages starts nowhere). */
-function jobStarts(jobs: readonly Job[]): number[] {
-  const starts: number[] = [];
-  let offset = 0;
-  for (const job of jobs) {
-    if (job.messages.length > 0) starts.push(offset);
-    offset += job.messages.length;
-  }
-  return starts;
-}
 
 /** Waits for the rate to allow `n` sends; false, at once, when `stopping` aborts first. */
 async function turn(o: BatchSendContext, n: number, stopping: AbortSignal | undefined): Promise<boolean> {

@@ -22,6 +22,8 @@ export interface Job {
   messages: DeliveryMessage[];
   /** The stream as read before sending: recording the outcome needs no second read. */
   loaded: Loaded<NotificationState>;
+  /** When that read was made (performance.now()): a job that waited long since is checked again before it goes out. */
+  readAt: number;
 }
 
 /** What a worker does with an event it took: nothing, what was settled without a send, or a send. */
@@ -60,13 +62,16 @@ function onlyUnsent(addresses: string[], progress: RouteProgress): string[] {
  * Decides whether the event needs a send at all. At-least-once delivery: an event for an attempt
  * already made, or for a notification cancelled, suppressed or settled meanwhile, sends nothing.
  * Past its expiry, or late and ruled out by the user's choices as they are now, it is settled here.
+ * `waited`: planned again for a job that waited its turn (waitedJobs.ts), which is late whatever
+ * its trigger says.
  */
-export async function planDelivery(o: PlanContext, pe: PersistentEvent): Promise<Plan> {
+export async function planDelivery(o: PlanContext, pe: PersistentEvent, waited = false): Promise<Plan> {
   const route = o.provider.route;
   const wanted = attemptOf(pe, route, o.lane ?? 'normal');
   if (!wanted) return SKIP;
   const { notificationId, attempt } = wanted;
   const loaded = await load(o.events, notificationStream(notificationId), notificationAggregate);
+  const readAt = performance.now();
   const { state } = loaded;
   const progress = state.exists ? state.routes[route] : undefined;
   // Held for quiet hours: only the DeliveryDue made when they end (which lifts the hold) sends it.
@@ -74,7 +79,7 @@ export async function planDelivery(o: PlanContext, pe: PersistentEvent): Promise
   const { userId, channel, content, priority, expiresAt } = state.request;
   if (expiresAt && o.now().toISOString() >= expiresAt) return { kind: 'settled', events: await expire(o, { notificationId, attempt, loaded }) };
   const user = await loadUser(o.events, userId);
-  if (deliveredLate(state.request, attempt, pe, o.now())) {
+  if (waited || deliveredLate(state.request, attempt, pe, o.now())) {
     const decision = await lateDecision(o.events, state.request, user, o.now());
     // A hold never sends now, even when another worker recorded it first; a suppression that comes
     // too late (a route already delivered it) lets the rest go out.
@@ -88,5 +93,5 @@ export async function planDelivery(o: PlanContext, pe: PersistentEvent): Promise
   const addresses = onlyUnsent(addressesFor(user, route), progress);
   const outgoing = route === 'email' && content.email ? outgoingEmail(content.email, state.request, o) : { content: content[channel] };
   const messages = addresses.map((to) => ({ route, notificationId, to, ...outgoing, priority, ...(expiresAt ? { expiresAt } : {}) }) as DeliveryMessage);
-  return { kind: 'send', job: { pe, notificationId, userId, attempt, messages, loaded } };
+  return { kind: 'send', job: { pe, notificationId, userId, attempt, messages, loaded, readAt } };
 }

@@ -17,6 +17,7 @@ import type { ListUnsubscribeOptions } from '../tracking/listUnsubscribe.ts';
 import { planDelivery, type Job } from './deliveryPlan.ts';
 import { deliveryMaxInFlight, MESSAGE_TIMEOUT_MS } from './deliveryInFlight.ts';
 import { isStoreOutage, OutageWarnings, outageWaitMs, throughOutages, waitOutOutage } from './storeOutage.ts';
+import { noLongerWanted, RECHECK_AFTER_MS } from './waitedJobs.ts';
 
 export interface DeliveryProcessorOptions {
   events: EventStore;
@@ -159,8 +160,15 @@ export class DeliveryProcessor {
   }
 
   private async deliver(jobs: Job[]): Promise<void> {
-    const { answered, unsent } = await sendBatch(jobs, { provider: this.o.provider, limiter: this.limiter, stopping: this.stopping.signal, log: this.log });
-    await Promise.all([...answered.map(({ job, results }) => this.settle(job, results)), ...unsent.map((job) => this.handBack(job))]);
+    const recheck = { afterMs: RECHECK_AFTER_MS, drop: (waited: readonly Job[]) => noLongerWanted({ ...this.o, log: this.log, settled: (events, job) => this.settledEarly(events, job.pe) }, waited) };
+    const { answered, unsent, dropped } = await sendBatch(jobs, { provider: this.o.provider, limiter: this.limiter, stopping: this.stopping.signal, log: this.log, recheck });
+    await Promise.all([...answered.map(({ job, results }) => this.settle(job, results)), ...unsent.map((job) => this.handBack(job)), ...dropped.map((job) => this.letGo(job))]);
+  }
+
+  /** Acks a job its check dropped unsent; an ack that does not count hands it out again, and its check then finds it settled. */
+  private async letGo(job: Job): Promise<void> {
+    await this.sub!.ack(job.pe).catch((err: unknown) => this.log.warn({ err, notificationId: job.notificationId }, 'cannot ack a delivery dropped unsent; it is handed out again and found settled'));
+    this.held.delete(job.pe.event.position);
   }
 
   /** Lets go of a job the worker stopped before sending: the group hands it out again, to another instance or at the next start. */

@@ -37,6 +37,14 @@ export class RateLimiter {
       await pause(Math.ceil(((need - this.tokens) / this.ratePerSecond) * 1000), signal);
     }
   }
+
+  /**
+   * Returns `n` tokens taken for sends that did not happen (a job dropped once its turn came), up
+   * to a full bucket: the next send need not wait for a slot nothing used.
+   */
+  giveBack(n: number): void {
+    if (n > 0) this.tokens = Math.min(this.capacity, this.tokens + n);
+  }
 }
 
 /** Waits `ms`, or less when `signal` aborts; either way leaves neither the timer nor the listener behind. */

@@ -9,9 +9,10 @@ import { within } from '../support/wait.ts';
 
 const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => quiet };
 
-/** A notification's job with one SMS per phone number; only its messages matter to a send. */
-const job = (notificationId: string, phones: number): Job => ({
+/** A notification's job with one SMS per phone number, its stream read `readAgoMs` ago; only those matter to a send. */
+const job = (notificationId: string, phones: number, readAgoMs = 0): Job => ({
   notificationId,
+  readAt: performance.now() - readAgoMs,
   messages: Array.from({ length: phones }, (_, i): DeliveryMessage => ({ route: 'sms', notificationId, to: `+1555000000${i}`, content: { body: 'b' } })),
 }) as Job;
 
@@ -60,5 +61,30 @@ describe('sending a batch', () => {
     const { provider: p } = provider((messages, call) => (call === 1 ? [] : sent(messages.length)));
     const result = await sendBatch([job('a', 1), job('b', 1)], { provider: p, limiter: undefined, stopping: new AbortController().signal, log: quiet });
     assert.deepEqual(result.answered.map((a) => [a.job.notificationId, a.results.map((r) => r.status)]), [['a', ['failed']], ['b', ['sent']]]);
+  });
+
+  it('once a chunk\'s turn comes, checks again the jobs starting in it that waited long, in one pass, and never a job partly sent', async () => {
+    const { provider: p, calls } = provider((messages) => sent(messages.length));
+    const checked: string[][] = [];
+    const recheck = { afterMs: 1000, drop: async (waited: readonly Job[]) => (checked.push(waited.map((j) => j.notificationId)), new Set<Job>()) };
+    const result = await sendBatch([job('a', 2, 5000), job('fresh', 1, 0), job('b', 1, 5000)], { provider: { ...p, maxBatchSize: 2 }, limiter: undefined, stopping: new AbortController().signal, log: quiet, recheck });
+    assert.deepEqual(checked, [['a'], ['b']], 'a at its first chunk only; the fresh job not at all');
+    assert.deepEqual(calls, [['a +15550000000', 'a +15550000001'], ['fresh +15550000000', 'b +15550000000']]);
+    assert.deepEqual(result.answered.map((a) => [a.job.notificationId, a.results.length]), [['a', 2], ['fresh', 1], ['b', 1]]);
+    assert.deepEqual(result.dropped, []);
+  });
+
+  it('a job its check drops sends none of its messages, comes back as dropped, and gives its token to the next job', async () => {
+    const { provider: p, calls } = provider((messages) => sent(messages.length));
+    const [two, kept] = [job('a', 2, 5000), job('b', 1, 5000)];
+    // One token and a clock that never moves: the second job goes only on the token the first gives back.
+    const limiter = new RateLimiter(1, () => 0);
+    const recheck = { afterMs: 1000, drop: async (waited: readonly Job[]) => new Set(waited.filter((j) => j === two)) };
+    const stopping = new AbortController();
+    const result = await within(2000, 'the batch', sendBatch([two, kept], { provider: p, limiter, stopping: stopping.signal, log: quiet, recheck })).finally(() => stopping.abort());
+    assert.deepEqual(calls, [['b +15550000000']]);
+    assert.deepEqual(result.dropped.map((j) => j.notificationId), ['a']);
+    assert.deepEqual(result.answered.map((a) => [a.job.notificationId, a.results.map((r) => r.status)]), [['b', ['sent']]]);
+    assert.deepEqual(result.unsent, []);
   });
 });

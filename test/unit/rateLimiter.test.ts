@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RateLimiter } from '../../src/processors/rateLimiter.ts';
+import { within } from '../support/wait.ts';
 
 const settled = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -72,5 +73,14 @@ describe('the rate limiter', () => {
     assert.equal(timers(), before, 'the timer is cleared');
     now = 1000;
     assert.equal(await limiter.take(1), true, 'the token that came meanwhile is there for the next send');
+  });
+
+  it('takes back tokens given back, up to a full bucket', async () => {
+    const limiter = new RateLimiter(2, () => 0);
+    assert.equal(await limiter.take(2), true);
+    limiter.giveBack(5);
+    assert.equal(await within(1000, 'two tokens given back', limiter.take(2)), true);
+    // The clock never moves: a third token could only have come back with the others.
+    assert.equal(await limiter.take(1, AbortSignal.timeout(200)), false, 'no more than the bucket holds came back');
   });
 });
