@@ -1,7 +1,7 @@
 /**
  * The event store port. It mirrors EventStoreDB's model so that its adapter is a thin mapping:
  * streams with revisions, an ordered global log ($all) with positions, catch-up subscriptions and
- * persistent subscription groups (competing consumers) with ack / nack(retry | park | skip).
+ * persistent subscription groups (competing consumers) with ack / nack(retry | park | skip | release).
  *
  * Numbering, which every adapter agrees on:
  * - a stream's first event has revision 0; `nextExpectedRevision` after appending is the revision
@@ -113,11 +113,18 @@ export interface PersistentSubscriptionSettings {
 
 export interface PersistentEvent {
   event: RecordedEvent;
-  /** How many times this event was delivered before (0 on first delivery). */
+  /** How many times this event was delivered before (0 on first delivery), less the releases where a store leaves those out. */
   retryCount: number;
 }
 
-export type NackAction = 'retry' | 'park' | 'skip';
+/**
+ * `retry`: deliver it again, counted against maxRetryCount (past it, parked); `park`; `skip`;
+ * `release`: hand it back unworked (a stopping consumer that never got to it), delivered again as
+ * a retry is, but not counted: a delivery never tried must not be parked because its workers kept
+ * stopping. Only where the store can: the embedded store does; EventStoreDB's server counts every
+ * nack and every dropped consumer's events as a retry, so there a release is a retry.
+ */
+export type NackAction = 'retry' | 'park' | 'skip' | 'release';
 
 export interface PersistentSubscription extends Subscription<PersistentEvent> {
   /**

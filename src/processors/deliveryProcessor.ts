@@ -174,7 +174,8 @@ export class DeliveryProcessor {
   /** Lets go of a job the worker stopped before sending: the group hands it out again, to another instance or at the next start. */
   private async handBack(job: Job): Promise<void> {
     this.handedBack += 1;
-    await this.sub!.nack('retry', 'the worker stopped before sending it', job.pe).catch(() => undefined);
+    // Not a retry: it was never tried (on EventStoreDB it counts all the same; see NackAction).
+    await this.sub!.nack('release', 'the worker stopped before sending it', job.pe).catch(() => undefined);
     this.held.delete(job.pe.event.position);
   }
 

@@ -42,6 +42,8 @@ export async function takeN(sub: PersistentSubscription, n: number, ms = 5000): 
 export interface EventStoreCapabilities {
   /** It implements `readStreamsInOrder`. */
   streamsInOrder?: boolean;
+  /** A nack 'release' does not count as a retry (EventStoreDB's server counts it). */
+  uncountedRelease?: boolean;
 }
 
 export function eventStoreContract(adapter: string, makeHarness: () => Promise<EventStoreHarness>, capabilities: EventStoreCapabilities = {}): void {
@@ -230,7 +232,7 @@ export function eventStoreContract(adapter: string, makeHarness: () => Promise<E
       }));
     }
 
-    persistentContract(makeHarness);
+    persistentContract(makeHarness, capabilities);
   });
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { EventNotHeldError, type EventStore, type PersistentSubscriptionSettings } from '../../src/ports/eventStore.ts';
 import { nothingWithin, within, eventually } from '../support/wait.ts';
-import { ev, takeN, uniquePrefix, withStore, type EventStoreHarness } from './eventStore.contract.ts';
+import { ev, takeN, uniquePrefix, withStore, type EventStoreCapabilities, type EventStoreHarness } from './eventStore.contract.ts';
 
 async function group(store: EventStore, settings: PersistentSubscriptionSettings = {}) {
   const prefix = uniquePrefix();
@@ -13,7 +13,7 @@ async function group(store: EventStore, settings: PersistentSubscriptionSettings
   return { name, prefix, append };
 }
 
-export function persistentContract(makeHarness: () => Promise<EventStoreHarness>): void {
+export function persistentContract(makeHarness: () => Promise<EventStoreHarness>, capabilities: EventStoreCapabilities = {}): void {
   const run = (body: (store: EventStore, h: EventStoreHarness) => Promise<void>) => () => withStore(makeHarness, body);
 
   it('persistent: competing consumers each get a share and every event exactly once when acked', run(async (store) => {
@@ -110,6 +110,35 @@ export function persistentContract(makeHarness: () => Promise<EventStoreHarness>
     assert.deepEqual(replayed.map((p) => p.event.position).sort((a, b) => a - b), positions);
     for (const e of replayed) await sub.ack(e);
     await eventually(3000, 'parked list emptied', async () => ((await store.listParked(g.name)).length === 0 ? true : undefined));
+    await sub.close();
+  }));
+
+  it(capabilities.uncountedRelease
+    ? 'persistent: a released event is delivered again, its retry count unchanged, and never parked for being released'
+    : 'persistent: a released event is delivered again, counted as a retry (the server counts every nack), and parked past maxRetryCount', run(async (store) => {
+    const g = await group(store, { maxRetryCount: 2 });
+    await g.append(1);
+    const sub = store.connectPersistentSubscription(g.name);
+    const counts: number[] = [];
+    for (let n = 0; n < 3; n++) {
+      const [e] = await takeN(sub, 1);
+      counts.push(e!.retryCount);
+      await sub.nack('release', 'stopping before working on it', e!);
+    }
+    if (capabilities.uncountedRelease) {
+      assert.deepEqual(counts, [0, 0, 0]);
+      const [again] = await takeN(sub, 1);
+      assert.equal(again?.retryCount, 0, 'a fourth delivery, past maxRetryCount releases');
+      await sub.ack(again);
+      assert.equal((await store.persistentSubscriptionInfo(g.name)).parked, 0);
+    } else {
+      assert.deepEqual(counts, [0, 1, 2]);
+      const parked = await eventually(3000, 'the released event parked', async () => {
+        const list = await store.listParked(g.name);
+        return list.length === 1 ? list : undefined;
+      });
+      assert.equal(parked[0]?.event.data.n, 1);
+    }
     await sub.close();
   }));
 

@@ -9,6 +9,7 @@ import { createSandboxProvider } from '../../src/adapters/providers/sandbox/sand
 import type { DeliveryProvider } from '../../src/ports/deliveryProvider.ts';
 import type { EventStore } from '../../src/ports/eventStore.ts';
 import { DeliveryProcessor } from '../../src/processors/deliveryProcessor.ts';
+import { RateLimiter } from '../../src/processors/rateLimiter.ts';
 import { esdbServer } from '../support/esdbServer.ts';
 import { capturingLogger } from '../support/logLines.ts';
 import { eventually, within } from '../support/wait.ts';
@@ -137,3 +138,37 @@ for (const [name, setUp] of Object.entries(stores)) {
     });
   });
 }
+
+describe('a delivery handed back by a worker stopped before sending it, many times in a row (a crash-looping or often redeployed instance), on the embedded store', () => {
+  it('is not parked as if it had failed: the hand-backs do not count as retries, and the next worker sends it once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-handbacks-'));
+    const store = new SqliteEventStore(join(dir, 'e.db'));
+    const outbox = join(dir, 'outbox.jsonl');
+    const counted = oneByOne(createSandboxProvider('email', { outboxFile: outbox }));
+    const { logger } = capturingLogger();
+    // The route's only token is spent and the next is a hundred seconds away: each worker holds the delivery until it stops.
+    const limiter = new RateLimiter(0.01);
+    await limiter.take(1);
+    const stops = 12;
+    let last: DeliveryProcessor | undefined;
+    try {
+      await appendEmailRequest(store, id, at);
+      for (let i = 0; i < stops; i++) {
+        const worker = new DeliveryProcessor({ events: store, provider: counted.provider, logger, now: () => new Date(), batchWindowMs: 1, ratePerSecond: 0.01, limiter });
+        await worker.start();
+        await eventually(3000, `the delivery held by worker ${i + 1}`, async () => ((await store.persistentSubscriptionInfo(worker.group)).inFlight === 1 ? true : undefined));
+        await worker.stop();
+      }
+      assert.equal(counted.calls, 0, 'never sent');
+      last = new DeliveryProcessor({ events: store, provider: counted.provider, logger, now: () => new Date(), batchWindowMs: 1 });
+      assert.deepEqual(await store.listParked(last.group), [], `not parked after ${stops} hand-backs (maxRetryCount is 10)`);
+      await last.start();
+      await eventually(5000, 'the delivery sent', async () => ((await store.readStream(`notification-${id}`)).some((e) => e.type === 'NotificationSent') ? true : undefined));
+      assert.equal(counted.calls, 1);
+    } finally {
+      await last?.stop();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

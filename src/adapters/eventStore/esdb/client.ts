@@ -188,7 +188,9 @@ export class EsdbClient {
         sub.destroy();
       },
       ack: (ackId) => settle(ackId, (r) => sub.ack(r)),
-      nack: (action, reason, ackId) => settle(ackId, (r) => sub.nack(action, reason, r)),
+      // The server has no uncounted hand-back (its Stop action does nothing; a dropped consumer's
+      // events are counted retries too): a release is a retry, parked past maxRetryCount.
+      nack: (action, reason, ackId) => settle(ackId, (r) => sub.nack(action === 'release' ? 'retry' : action, reason, r)),
     };
   }
 

@@ -90,6 +90,8 @@ export class PersistentGroup {
     if (!entry || entry.holder === undefined) return; // late answer for an event already redelivered
     this.release(entry);
     if (action === 'retry') this.retry(entry, reason);
+    // Handed back unworked: next in line again, its retry count as it was.
+    else if (action === 'release') this.ready.unshift(entry);
     else if (action === 'park') this.finish(entry, reason);
     else this.finish(entry, undefined);
   }

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { EventFilter } from '../../../ports/eventFilter.ts';
 import {
   EventNotHeldError,
+  type NackAction,
   type ParkedEvent,
   type PersistentEvent,
   type PersistentSubscription,
@@ -212,7 +213,7 @@ class Consumer implements PersistentSubscription {
     this.group.settle(e.event.position, 'ack', '');
   }
 
-  async nack(action: 'retry' | 'park' | 'skip', reason: string, e: PersistentEvent): Promise<void> {
+  async nack(action: NackAction, reason: string, e: PersistentEvent): Promise<void> {
     if (this.closed) throw new EventNotHeldError(e.event.position, 'this consumer was closed');
     this.group.settle(e.event.position, action, reason);
   }
