@@ -8,6 +8,8 @@ export class RateLimiter {
   private tokens: number;
   private last: number;
   private readonly capacity: number;
+  /** Wakes the takes waiting for tokens, to look again (tokens were given back). */
+  private readonly waiting = new Set<() => void>();
 
   constructor(
     private readonly ratePerSecond: number,
@@ -34,28 +36,33 @@ export class RateLimiter {
         this.tokens -= need;
         return true;
       }
-      await pause(Math.ceil(((need - this.tokens) / this.ratePerSecond) * 1000), signal);
+      await pause(Math.ceil(((need - this.tokens) / this.ratePerSecond) * 1000), signal, this.waiting);
     }
   }
 
   /**
    * Returns `n` tokens taken for sends that did not happen (a job dropped once its turn came), up
-   * to a full bucket: the next send need not wait for a slot nothing used.
+   * to a full bucket: the next send need not wait for a slot nothing used, so the takes waiting
+   * look again now rather than at the end of the wait each worked out before.
    */
   giveBack(n: number): void {
-    if (n > 0) this.tokens = Math.min(this.capacity, this.tokens + n);
+    if (n <= 0) return;
+    this.tokens = Math.min(this.capacity, this.tokens + n);
+    for (const wake of [...this.waiting]) wake();
   }
 }
 
-/** Waits `ms`, or less when `signal` aborts; either way leaves neither the timer nor the listener behind. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** Waits `ms`, or less when `signal` aborts or it is woken (through `wakers`); either way leaves neither the timer, the listener nor the waker behind. */
+function pause(ms: number, signal: AbortSignal | undefined, wakers: Set<() => void>): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', done);
+      wakers.delete(done);
       resolve();
     };
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
+    wakers.add(done);
   });
 }

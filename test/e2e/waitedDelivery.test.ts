@@ -1,6 +1,6 @@
 /**
  * A delivery that waited its turn behind the route's rate limit is checked again before it goes
- * out: through the real Twilio adapter against its fake, at one SMS every two seconds, a
+ * out: through the real Twilio adapter against its fake, at one SMS every four seconds, a
  * notification cancelled, opted out of or expired while its job waited is not sent, and what the
  * domain needs is recorded; the ones still wanted go out, each once.
  */
@@ -35,7 +35,7 @@ describe('a delivery that waited for its turn at the route\'s rate', () => {
 
   before(async () => {
     twilio = await startFakeTwilio({ accountSid: ACCOUNT_SID, password: AUTH_TOKEN });
-    const sms = createTwilioProvider({ accountSid: ACCOUNT_SID, auth: { kind: 'authToken', authToken: AUTH_TOKEN }, sender: { kind: 'from', from: '+15005550006' }, statusCallbackUrl: undefined, baseUrl: twilio.baseUrl, ratePerSecond: 0.5, timeoutMs: 2000 }, createLogger('silent'));
+    const sms = createTwilioProvider({ accountSid: ACCOUNT_SID, auth: { kind: 'authToken', authToken: AUTH_TOKEN }, sender: { kind: 'from', from: '+15005550006' }, statusCallbackUrl: undefined, baseUrl: twilio.baseUrl, ratePerSecond: 0.25, timeoutMs: 2000 }, createLogger('silent'));
     h = await startTestHerald({}, { providers: { sms }, now });
     for (const [userId, phone] of Object.entries(phones)) {
       const res = await h.app.inject({ method: 'PUT', url: `/v1/users/${userId}`, headers: auth, payload: { phone, timezone: 'UTC' } });
@@ -49,7 +49,7 @@ describe('a delivery that waited for its turn at the route\'s rate', () => {
 
   it('is not sent once cancelled, opted out of or expired meanwhile; the rest go out once each', async () => {
     const first = await send('first');
-    // The first text takes the route's only token: every later one waits about two seconds.
+    // The first text takes the route's only token: every later one waits about four seconds.
     await eventually(5000, 'the first text at Twilio', () => (texted().length === 1 ? true : undefined));
     const cancelled = await send('cancelled');
     const optedOut = await send('optedOut');

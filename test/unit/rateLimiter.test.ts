@@ -83,4 +83,15 @@ describe('the rate limiter', () => {
     // The clock never moves: a third token could only have come back with the others.
     assert.equal(await limiter.take(1, AbortSignal.timeout(200)), false, 'no more than the bucket holds came back');
   });
+
+  it('a token given back goes at once to a take already waiting for one', async () => {
+    const limiter = new RateLimiter(0.001, () => 0);
+    assert.equal(await limiter.take(1), true);
+    // Its wait, worked out now, would be a thousand seconds.
+    const stop = new AbortController();
+    const waiting = limiter.take(1, stop.signal);
+    await settled();
+    limiter.giveBack(1);
+    assert.equal(await within(1000, 'the waiting take', waiting).finally(() => stop.abort()), true);
+  });
 });
