@@ -10,10 +10,11 @@ import { planDelivery, type Job, type PlanContext } from './deliveryPlan.ts';
 
 /**
  * A job whose stream was read longer ago than this is read again before its send. A second: a
- * shorter wait leaves a window no longer than the provider call itself, which no check closes,
- * and a route without a rate to wait for never reaches it, so the reads (the notification's
+ * shorter wait leaves a window no longer than the provider call itself, which no check closes.
+ * A job reaches it behind a rate, or behind earlier chunks of its batch at a slow provider (an
+ * outage's long calls); a route that waits for neither does not, so the reads (the notification's
  * stream, and the user's and the category's for their choices) are paid only where sends are
- * held back, and there are fewer of them than the sends they guard, at most one each.
+ * held back, at most once per job.
  */
 export const RECHECK_AFTER_MS = 1_000;
 
