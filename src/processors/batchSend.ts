@@ -2,6 +2,7 @@ import type { DeliveryMessage, DeliveryProvider, DeliveryResult } from '../ports
 import type { Logger } from '../ports/logger.ts';
 import type { Job } from './deliveryPlan.ts';
 import type { RateLimiter } from './rateLimiter.ts';
+import type { Rechecked } from './waitedJobs.ts';
 
 export interface BatchSendContext {
   provider: DeliveryProvider;
@@ -11,19 +12,22 @@ export interface BatchSendContext {
   log: Logger;
   /**
    * Checks again, once their turn has come, the jobs whose stream was read at least `afterMs` ago
-   * (see waitedJobs.ts); `drop` resolves with those no longer to be sent, having settled them.
+   * (see waitedJobs.ts); `drop` resolves with those no longer to be sent, having settled them, and
+   * those whose addresses changed meanwhile, to be planned again.
    */
-  recheck?: { afterMs: number; drop: (waited: readonly Job[]) => Promise<ReadonlySet<Job>> };
+  recheck?: { afterMs: number; drop: (waited: readonly Job[]) => Promise<Rechecked> };
 }
 
 /**
  * What became of a batch: the jobs the provider answered, with their results, those never sent,
- * and those dropped unsent by the check of jobs that waited (theirs to acknowledge).
+ * those dropped unsent by the check of jobs that waited (theirs to acknowledge), and those that
+ * check found planned for addresses no longer the user's (theirs to hand back, to be planned again).
  */
 export interface BatchSent {
   answered: { job: Job; results: DeliveryResult[] }[];
   unsent: Job[];
   dropped: Job[];
+  stale: Job[];
 }
 
 /** A message of the batch, with its job; `first`: the job's first message. */
@@ -49,6 +53,7 @@ export async function sendBatch(jobs: readonly Job[], o: BatchSendContext): Prom
   const queue: Queued[] = jobs.flatMap((job) => job.messages.map((message, i) => ({ job, message, first: i === 0 })));
   const results = new Map<Job, DeliveryResult[]>();
   const dropped = new Set<Job>();
+  const stale = new Set<Job>();
   let stopped = false;
   for (let from = 0; from < queue.length; ) {
     let chunk = queue.slice(from, from + o.provider.maxBatchSize);
@@ -59,12 +64,14 @@ export async function sendBatch(jobs: readonly Job[], o: BatchSendContext): Prom
       if (next >= 0) queue.length = next;
       continue;
     }
-    const gone = await recheckWaited(o, chunk);
+    const rechecked = await recheckWaited(o, chunk);
+    const gone = new Set([...rechecked.gone, ...rechecked.stale]);
     if (gone.size > 0) {
-      for (const job of gone) dropped.add(job);
+      for (const job of rechecked.gone) dropped.add(job);
+      for (const job of rechecked.stale) stale.add(job);
       const kept = chunk.filter((q) => !gone.has(q.job));
       o.limiter?.giveBack(chunk.length - kept.length);
-      // A dropped job starts in this chunk: all of its messages lie from here on.
+      // A dropped (or stale) job starts in this chunk: all of its messages lie from here on.
       queue.splice(from, queue.length - from, ...queue.slice(from).filter((q) => !gone.has(q.job)));
       chunk = kept;
       if (chunk.length === 0) continue;
@@ -80,17 +87,17 @@ export async function sendBatch(jobs: readonly Job[], o: BatchSendContext): Prom
   const answered: BatchSent['answered'] = [];
   const unsent: Job[] = [];
   for (const job of jobs) {
-    if (dropped.has(job)) continue;
+    if (dropped.has(job) || stale.has(job)) continue;
     if (job.messages.length > 0 && !results.has(job)) unsent.push(job);
     else answered.push({ job, results: results.get(job) ?? [] });
   }
-  return { answered, unsent, dropped: [...dropped] };
+  return { answered, unsent, dropped: [...dropped], stale: [...stale] };
 }
 
-const NONE: ReadonlySet<Job> = new Set();
+const NONE: Rechecked = { gone: new Set(), stale: new Set() };
 
 /** The jobs starting in the chunk whose stream was read `afterMs` ago or more, checked again; the ones to drop. */
-async function recheckWaited(o: BatchSendContext, chunk: readonly Queued[]): Promise<ReadonlySet<Job>> {
+async function recheckWaited(o: BatchSendContext, chunk: readonly Queued[]): Promise<Rechecked> {
   if (!o.recheck) return NONE;
   const now = performance.now();
   const { afterMs, drop } = o.recheck;

@@ -161,8 +161,14 @@ export class DeliveryProcessor {
 
   private async deliver(jobs: Job[]): Promise<void> {
     const recheck = { afterMs: RECHECK_AFTER_MS, drop: (waited: readonly Job[]) => noLongerWanted({ ...this.o, log: this.log, settled: (events, job) => this.settledEarly(events, job.pe) }, waited) };
-    const { answered, unsent, dropped } = await sendBatch(jobs, { provider: this.o.provider, limiter: this.limiter, stopping: this.stopping.signal, log: this.log, recheck });
-    await Promise.all([...answered.map(({ job, results }) => this.settle(job, results)), ...unsent.map((job) => this.handBack(job)), ...dropped.map((job) => this.letGo(job))]);
+    const { answered, unsent, dropped, stale } = await sendBatch(jobs, { provider: this.o.provider, limiter: this.limiter, stopping: this.stopping.signal, log: this.log, recheck });
+    await Promise.all([...answered.map(({ job, results }) => this.settle(job, results)), ...unsent.map((job) => this.handBack(job)), ...dropped.map((job) => this.letGo(job)), ...stale.map((job) => this.planAgain(job))]);
+  }
+
+  /** Hands back a job whose addresses changed while it waited: delivered again, it is planned from the user as they are now. */
+  private async planAgain(job: Job): Promise<void> {
+    await this.sub!.nack('release', 'its addresses changed while it waited for its turn; planned again', job.pe).catch(() => undefined);
+    this.held.delete(job.pe.event.position);
   }
 
   /** Acks a job its check dropped unsent; an ack that does not count hands it out again, and its check then finds it settled. */

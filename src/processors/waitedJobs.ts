@@ -24,20 +24,35 @@ export interface RecheckContext extends PlanContext {
   settled: (events: readonly NotificationEvent[], job: Job) => void;
 }
 
+/** What a check of waited jobs found: those no longer to be sent, and those to plan again. */
+export interface Rechecked {
+  gone: ReadonlySet<Job>;
+  stale: ReadonlySet<Job>;
+}
+
 /**
  * Plans each job again, as late (the user's choices as they are now apply), and returns those no
- * longer to be sent: cancelled, suppressed, already sent or failed by another worker (its event
- * handed out again while this one waited), or settled now as expired, suppressed or held for
- * quiet hours, what the domain needs being appended here. The caller acks them unsent. A job that
- * cannot be checked (the store cannot be read) goes out as it was planned, as before the check.
+ * longer to be sent (`gone`): cancelled, suppressed, already sent or failed by another worker (its
+ * event handed out again while this one waited), or settled now as expired, suppressed or held for
+ * quiet hours, what the domain needs being appended here. The caller acks them unsent. Those still
+ * to be sent, but no longer to the same addresses (one opted out by a bounce, a STOP or a spam
+ * report, a phone or email replaced, a device removed), are `stale`: the caller hands them back, to
+ * be planned again from the user as they are now. A job that cannot be checked (the store cannot
+ * be read) goes out as it was planned, as before the check.
  */
-export async function noLongerWanted(o: RecheckContext, jobs: readonly Job[]): Promise<ReadonlySet<Job>> {
+export async function noLongerWanted(o: RecheckContext, jobs: readonly Job[]): Promise<Rechecked> {
   const gone = new Set<Job>();
+  const stale = new Set<Job>();
   await Promise.all(jobs.map(async (job) => {
     const waitedMs = Math.round(performance.now() - job.readAt);
     try {
       const plan = await planDelivery(o, job.pe, true);
-      if (plan.kind === 'send') return;
+      if (plan.kind === 'send') {
+        if (sameAddresses(plan.job, job)) return;
+        stale.add(job);
+        o.log.debug({ notificationId: job.notificationId, attempt: job.attempt, waitedMs }, 'a delivery that waited its turn is planned again: its addresses changed meanwhile');
+        return;
+      }
       if (plan.kind === 'settled') o.settled(plan.events, job);
       gone.add(job);
       o.log.debug({ notificationId: job.notificationId, attempt: job.attempt, waitedMs, settled: plan.kind === 'settled' ? plan.events.map((e) => e.type) : [] }, 'a delivery that waited its turn is no longer to be sent');
@@ -45,5 +60,11 @@ export async function noLongerWanted(o: RecheckContext, jobs: readonly Job[]): P
       o.log.warn({ err: error, notificationId: job.notificationId, waitedMs }, 'cannot check again a delivery that waited its turn; it is sent as planned');
     }
   }));
-  return gone;
+  return { gone, stale };
+}
+
+/** Whether two plans of a job send to the same addresses (in any order). */
+function sameAddresses(a: Job, b: Job): boolean {
+  const to = (job: Job) => job.messages.map((m) => m.to).sort().join('\n');
+  return to(a) === to(b);
 }

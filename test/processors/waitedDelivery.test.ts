@@ -30,8 +30,8 @@ async function waitingWorker() {
   const dir = await mkdtemp(join(tmpdir(), 'herald-waited-'));
   const store = new SqliteEventStore(join(dir, 'e.db'));
   const sandbox = createSandboxProvider('email', { outboxFile: join(dir, 'outbox.jsonl') });
-  const counted = { calls: 0 };
-  const provider: DeliveryProvider = { ...sandbox, send: (messages) => ((counted.calls += 1), sandbox.send(messages)) };
+  const counted = { calls: 0, to: [] as string[] };
+  const provider: DeliveryProvider = { ...sandbox, send: (messages) => ((counted.calls += 1), counted.to.push(...messages.map((m) => m.to)), sandbox.send(messages)) };
   const limiter = new RateLimiter(0.25);
   await limiter.take(1);
   const worker = new DeliveryProcessor({ events: store, provider, logger: capturingLogger().logger, now, batchWindowMs: 1, ratePerSecond: 0.25, limiter });
@@ -76,6 +76,32 @@ describe('a delivery that waited its turn at the route\'s rate', () => {
       assert.equal(w.counted.calls, 0, 'the provider was not called');
       const held = (await w.store.readStream(`notification-${id}`)).find((e) => e.type === 'DeliveryHeld');
       assert.deepEqual(held?.data, { notificationId: id, route: 'email', attempt: 1, until: '2026-11-30T07:00:00.000Z', reason: 'quiet_hours', at: now().toISOString() });
+    } finally {
+      await w.done();
+    }
+  });
+
+  it('is not sent to an address opted out meanwhile (a spam report, a bounce, a STOP): planned again, it finds none', async () => {
+    const w = await waitingWorker();
+    try {
+      await w.waiting();
+      await handleUserCommand({ store: w.store, now }, { type: 'OptOutContact', data: { userId: 'u1', channel: 'email', address: 'u1@example.com', reason: 'spam_report', source: 'sendgrid' } });
+      await w.settled();
+      assert.deepEqual(w.counted.to, [], 'nothing went to the opted-out address');
+      assert.deepEqual(await w.types(), ['NotificationRequested', 'NotificationFailed']);
+    } finally {
+      await w.done();
+    }
+  });
+
+  it('goes to the address the user gave meanwhile, not to the one it was planned for', async () => {
+    const w = await waitingWorker();
+    try {
+      await w.waiting();
+      await handleUserCommand({ store: w.store, now }, { type: 'UpdateProfile', data: { userId: 'u1', email: 'new@example.com', phone: null, locale: null, timezone: null } });
+      await w.settled();
+      assert.deepEqual(w.counted.to, ['new@example.com']);
+      assert.deepEqual(await w.types(), ['NotificationRequested', 'NotificationSent']);
     } finally {
       await w.done();
     }

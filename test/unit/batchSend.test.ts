@@ -66,7 +66,7 @@ describe('sending a batch', () => {
   it('once a chunk\'s turn comes, checks again the jobs starting in it that waited long, in one pass, and never a job partly sent', async () => {
     const { provider: p, calls } = provider((messages) => sent(messages.length));
     const checked: string[][] = [];
-    const recheck = { afterMs: 1000, drop: async (waited: readonly Job[]) => (checked.push(waited.map((j) => j.notificationId)), new Set<Job>()) };
+    const recheck = { afterMs: 1000, drop: async (waited: readonly Job[]) => (checked.push(waited.map((j) => j.notificationId)), { gone: new Set<Job>(), stale: new Set<Job>() }) };
     const result = await sendBatch([job('a', 2, 5000), job('fresh', 1, 0), job('b', 1, 5000)], { provider: { ...p, maxBatchSize: 2 }, limiter: undefined, stopping: new AbortController().signal, log: quiet, recheck });
     assert.deepEqual(checked, [['a'], ['b']], 'a at its first chunk only; the fresh job not at all');
     assert.deepEqual(calls, [['a +15550000000', 'a +15550000001'], ['fresh +15550000000', 'b +15550000000']]);
@@ -79,7 +79,7 @@ describe('sending a batch', () => {
     const [two, kept] = [job('a', 2, 5000), job('b', 1, 5000)];
     // One token and a clock that never moves: the second job goes only on the token the first gives back.
     const limiter = new RateLimiter(1, () => 0);
-    const recheck = { afterMs: 1000, drop: async (waited: readonly Job[]) => new Set(waited.filter((j) => j === two)) };
+    const recheck = { afterMs: 1000, drop: async (waited: readonly Job[]) => ({ gone: new Set(waited.filter((j) => j === two)), stale: new Set<Job>() }) };
     const stopping = new AbortController();
     const result = await within(2000, 'the batch', sendBatch([two, kept], { provider: p, limiter, stopping: stopping.signal, log: quiet, recheck })).finally(() => stopping.abort());
     assert.deepEqual(calls, [['b +15550000000']]);
