@@ -73,9 +73,21 @@ export function maskedUrl(url: string): string {
 export function maskedLink(url: string): string {
   const hash = url.indexOf('#');
   const [link, fragment] = hash === -1 ? [url, undefined] : [url.slice(0, hash), url.slice(hash + 1)];
-  const origin = /^([a-z][a-z\d+.-]*:\/\/)(?:[^/?#@]*@)?([^/?#]*)/i.exec(link);
-  const masked = origin ? `${origin[1]}${origin[2]}${maskedUrl(link.slice(origin[0].length))}` : maskedUrl(link);
+  // Credentials end at the authority's last @ (as URL parsers read it: https://a@b.com:pw@host/).
+  const origin = /^([a-z][a-z\d+.-]*:\/\/)(?:[^/?#]*@)?([^/?#@]*)/i.exec(link);
+  const rest = origin ? link.slice(origin[0].length) : link;
+  const masked = `${origin ? `${origin[1]}${origin[2]}` : ''}${withoutOpaqueSegments(maskedUrl(rest))}`;
   return fragment === undefined ? masked : `${masked}#…`;
+}
+
+/**
+ * The path with long opaque segments (16 characters or more, with a digit: the token of a
+ * password-reset or magic sign-in link, a signed id) masked; words (/password/reset/) are kept.
+ */
+function withoutOpaqueSegments(pathAndQuery: string): string {
+  const at = pathAndQuery.indexOf('?');
+  const [path, query] = at === -1 ? [pathAndQuery, ''] : [pathAndQuery.slice(0, at), pathAndQuery.slice(at)];
+  return path.split('/').map((segment) => (segment.length >= 16 && /\d/.test(segment) ? maskSecret(segment) : segment)).join('/') + query;
 }
 
 /** A query parameter's name: what a client may name one, and no address or token. */

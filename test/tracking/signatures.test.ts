@@ -72,6 +72,8 @@ describe('Twilio X-Twilio-Signature verification', () => {
     [`https://twilio:s3cret@${host.replace('.com/', '.com:443/')}`, `https://${host}`],
     [`https://twilio:s3cret@${host}`, `https://${host.replace('.com/', '.com:443/')}`],
     [`https://twilio:s3cret@${host}`, `https://twilio:s3cret@${host}`],
+    // An @ left unencoded in the password: the credentials end at the last @, as URL parsers read it.
+    [`https://twilio:p@ss@${host}`, `https://${host}`],
   ];
   for (const [known, signed] of tolerated) {
     it(`accepts a request signed over ${signed} where Herald knows ${known}`, () => {

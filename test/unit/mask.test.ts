@@ -46,6 +46,11 @@ describe('masking for logs and error bodies', () => {
     assert.equal(maskedLink('https://shop.example/users/ada@example.com/profile'), 'https://shop.example/users/a***@e***.com/profile');
     assert.equal(maskedLink('https://herald.example.com/t/c/eyJub3RpZmljYXRpb24iOiJ4In0.mac'), 'https://herald.example.com/t/c/eyJu…(31)', 'a Herald click token carries its destination');
     assert.equal(maskedLink('https://shop.example'), 'https://shop.example');
+    // Credentials end at the authority's last @, as URL parsers (and browsers) read it.
+    assert.equal(maskedLink('https://alice@example.com:hunter2@app.example.org/welcome'), 'https://app.example.org/welcome');
+    assert.equal(maskedLink('https://x@alice@example.com/'), 'https://example.com/');
+    // A password-reset or magic-link token in the path is masked; the words around it are kept.
+    assert.equal(maskedLink('https://app.example.org/password/reset/8f14e45fceea167a5a36dedd4bea2543'), 'https://app.example.org/password/reset/8f14…(32)');
     assert.equal(maskedLink('mailto:ada@example.com'), 'm***@e***.com', 'not an http(s) URL: masked as a path');
   });
 
