@@ -134,7 +134,9 @@ export const notificationLog: Projection<NotificationLogDoc> = {
   name: 'notifications',
   // v3: DeliveryAttemptFailed, DeliveryDue and DeliveryRedriven reach the document (v2 dropped them in keyOf).
   // v4: a suppressed or cancelled notification's untried routes show `suppressed` / `cancelled`, not `pending`.
-  version: 4,
+  // v5: UnsentDevicesRetried (and NotificationSent's retryAt): a build before it skipped them, and
+  // its documents would show devices still being tried, for good (docs/replay.md, versions).
+  version: 5,
   // A notification's user, app and time never change: stable, so its status updates leave those indexes alone.
   collection: { name: 'notifications', indexes: [{ fields: ['userId', 'requestedAt'], stable: true }, 'status', { fields: ['appId', 'requestedAt'], stable: true }] },
   eventTypes: ['NotificationRequested', 'NotificationSuppressed', 'NotificationSent', 'UnsentDevicesRetried', 'NotificationFailed', 'DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryHeld', 'DeliveryRedriven', 'NotificationCancelled', ...TRACKING_EVENT_TYPES],
