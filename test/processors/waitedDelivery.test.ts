@@ -35,7 +35,6 @@ async function waitingWorker() {
   const limiter = new RateLimiter(0.25);
   await limiter.take(1);
   const worker = new DeliveryProcessor({ events: store, provider, logger: capturingLogger().logger, now, batchWindowMs: 1, ratePerSecond: 0.25, limiter });
-  const types = async () => (await store.readStream(`notification-${id}`)).map((e) => e.type);
   const waiting = async () => {
     await appendEmailRequest(store, id, now().toISOString());
     await worker.start();
@@ -49,61 +48,46 @@ async function waitingWorker() {
     await store.close();
     await rm(dir, { recursive: true, force: true });
   };
-  return { store, counted, types, waiting, settled, done };
+  return { store, counted, waiting, settled, done };
+}
+
+/** What came of the waiting delivery once `change` was made while it waited: the provider's calls and the stream. */
+async function changedWhileWaiting(change: (store: SqliteEventStore) => Promise<unknown>) {
+  const w = await waitingWorker();
+  try {
+    await w.waiting();
+    await change(w.store);
+    await w.settled();
+    return { calls: w.counted.calls, to: w.counted.to, events: await w.store.readStream(`notification-${id}`) };
+  } finally {
+    await w.done();
+  }
 }
 
 describe('a delivery that waited its turn at the route\'s rate', () => {
   it('is not sent again when another worker sent it meanwhile (its event handed out again after the message timeout)', async () => {
-    const w = await waitingWorker();
-    try {
-      await w.waiting();
-      const outcome = { kind: 'sent' as const, provider: 'sandbox', deliveries: [{ to: 'u***@example.com', providerMessageId: 'other-worker' }], rejected: [] };
-      await handle(w.store, `notification-${id}`, notificationAggregate, { type: 'RecordDelivery', data: { notificationId: id, route: 'email', attempt: 1, maxAttempts: 12, retryAt: now().toISOString(), outcome } }, { now });
-      await w.settled();
-      assert.equal(w.counted.calls, 0, 'the provider was not called');
-      assert.deepEqual(await w.types(), ['NotificationRequested', 'NotificationSent']);
-    } finally {
-      await w.done();
-    }
+    const outcome = { kind: 'sent' as const, provider: 'sandbox', deliveries: [{ to: 'u***@example.com', providerMessageId: 'other-worker' }], rejected: [] };
+    const got = await changedWhileWaiting((store) => handle(store, `notification-${id}`, notificationAggregate, { type: 'RecordDelivery', data: { notificationId: id, route: 'email', attempt: 1, maxAttempts: 12, retryAt: now().toISOString(), outcome } }, { now }));
+    assert.equal(got.calls, 0, 'the provider was not called');
+    assert.deepEqual(got.events.map((e) => e.type), ['NotificationRequested', 'NotificationSent']);
   });
 
   it('waits for the end of quiet hours the user set meanwhile instead of going out in them', async () => {
-    const w = await waitingWorker();
-    try {
-      await w.waiting();
-      await handleUserCommand({ store: w.store, now }, { type: 'SetPreferences', data: { userId: 'u1', preferences: { ...defaultPreferences(), quietHours: { start: '22:00', end: '07:00' } } } });
-      await w.settled();
-      assert.equal(w.counted.calls, 0, 'the provider was not called');
-      const held = (await w.store.readStream(`notification-${id}`)).find((e) => e.type === 'DeliveryHeld');
-      assert.deepEqual(held?.data, { notificationId: id, route: 'email', attempt: 1, until: '2026-11-30T07:00:00.000Z', reason: 'quiet_hours', at: now().toISOString() });
-    } finally {
-      await w.done();
-    }
+    const got = await changedWhileWaiting((store) => handleUserCommand({ store, now }, { type: 'SetPreferences', data: { userId: 'u1', preferences: { ...defaultPreferences(), quietHours: { start: '22:00', end: '07:00' } } } }));
+    assert.equal(got.calls, 0, 'the provider was not called');
+    const held = got.events.find((e) => e.type === 'DeliveryHeld');
+    assert.deepEqual(held?.data, { notificationId: id, route: 'email', attempt: 1, until: '2026-11-30T07:00:00.000Z', reason: 'quiet_hours', at: now().toISOString() });
   });
 
   it('is not sent to an address opted out meanwhile (a spam report, a bounce, a STOP): planned again, it finds none', async () => {
-    const w = await waitingWorker();
-    try {
-      await w.waiting();
-      await handleUserCommand({ store: w.store, now }, { type: 'OptOutContact', data: { userId: 'u1', channel: 'email', address: 'u1@example.com', reason: 'spam_report', source: 'sendgrid' } });
-      await w.settled();
-      assert.deepEqual(w.counted.to, [], 'nothing went to the opted-out address');
-      assert.deepEqual(await w.types(), ['NotificationRequested', 'NotificationFailed']);
-    } finally {
-      await w.done();
-    }
+    const got = await changedWhileWaiting((store) => handleUserCommand({ store, now }, { type: 'OptOutContact', data: { userId: 'u1', channel: 'email', address: 'u1@example.com', reason: 'spam_report', source: 'sendgrid' } }));
+    assert.deepEqual(got.to, [], 'nothing went to the opted-out address');
+    assert.deepEqual(got.events.map((e) => e.type), ['NotificationRequested', 'NotificationFailed']);
   });
 
   it('goes to the address the user gave meanwhile, not to the one it was planned for', async () => {
-    const w = await waitingWorker();
-    try {
-      await w.waiting();
-      await handleUserCommand({ store: w.store, now }, { type: 'UpdateProfile', data: { userId: 'u1', email: 'new@example.com', phone: null, locale: null, timezone: null } });
-      await w.settled();
-      assert.deepEqual(w.counted.to, ['new@example.com']);
-      assert.deepEqual(await w.types(), ['NotificationRequested', 'NotificationSent']);
-    } finally {
-      await w.done();
-    }
+    const got = await changedWhileWaiting((store) => handleUserCommand({ store, now }, { type: 'UpdateProfile', data: { userId: 'u1', email: 'new@example.com', phone: null, locale: null, timezone: null } }));
+    assert.deepEqual(got.to, ['new@example.com']);
+    assert.deepEqual(got.events.map((e) => e.type), ['NotificationRequested', 'NotificationSent']);
   });
 });
