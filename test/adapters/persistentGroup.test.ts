@@ -9,6 +9,7 @@ const event = (position: number): RecordedEvent => ({ position, id: `e${position
 function storage(events: RecordedEvent[]) {
   const saved: number[] = [];
   const parked: number[] = [];
+  const unparked: number[] = [];
   let full = true;
   const waiting: (() => void)[] = [];
   const io: GroupIo = {
@@ -25,13 +26,13 @@ function storage(events: RecordedEvent[]) {
       if (full) waiting.push(write);
       else write();
     }),
-    unpark: () => undefined,
+    unpark: (position) => void unparked.push(position),
   };
   const space = () => {
     full = false;
     for (const write of waiting.splice(0)) write();
   };
-  return { io, saved, parked, space };
+  return { io, saved, parked, unparked, space };
 }
 
 describe('a persistent group parking an event', () => {
@@ -55,6 +56,23 @@ describe('a persistent group parking an event', () => {
     assert.deepEqual(s.parked, [2]);
     assert.equal(group.checkpoint, 3);
     assert.deepEqual(s.saved, [1, 3]);
+  });
+
+  it('takes the ack of a replayed event though its park has not finished yet (the row listed, the write not yet settled)', async () => {
+    const s = storage([event(1)]);
+    const group = new PersistentGroup('g', withDefaults({}), 0, s.io);
+    group.take(1, 1, Date.now());
+    group.settle(1, 'park', 'poison');
+    // Replayed before the park's write settled: the parked event and its replay share a position.
+    group.replay([{ event: event(1), retryCount: 0, deadline: 0, replayed: true }]);
+    const [replayed] = group.take(1, 1, Date.now());
+    assert.equal(replayed?.replayed, true);
+    group.settle(1, 'ack', '');
+    assert.deepEqual(s.unparked, [1], 'the ack reached the replayed entry: its parked row goes');
+    assert.equal(group.counts().inFlight, 0);
+    s.space();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(group.checkpoint, 1);
   });
 
   it('keeps the checkpoint below an event whose park was never written (the store closed first)', async () => {

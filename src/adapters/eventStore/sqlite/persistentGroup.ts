@@ -86,8 +86,10 @@ export class PersistentGroup {
   }
 
   settle(position: number, action: 'ack' | NackAction, reason: string): void {
-    const entry = this.outstanding.get(position) ?? this.replaying.get(position);
-    if (!entry || entry.holder === undefined) return; // late answer for an event already redelivered
+    // The held one: a parked event replayed before its park's write settled is in both maps, the
+    // parked entry no longer held (an ack found there would be dropped, and its row left parked).
+    const entry = [this.outstanding.get(position), this.replaying.get(position)].find((e) => e?.holder !== undefined);
+    if (!entry) return; // late answer for an event already redelivered
     this.release(entry);
     if (action === 'retry') this.retry(entry, reason);
     // Handed back unworked: next in line again, its retry count as it was.
