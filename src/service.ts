@@ -10,7 +10,7 @@ import { pooledUuidV7 } from './adapters/ids.ts';
 import { providersFromConfig } from './adapters/providers/fromConfig.ts';
 import { buildApp } from './http/app.ts';
 import { ApiKeys } from './http/apiKeys.ts';
-import { LANES, deliveryGroup } from './processors/deliveryProcessor.ts';
+import { LANES, deliveryGroup } from './processors/deliveryGroups.ts';
 import { Metrics } from './metrics.ts';
 import { startBackend, type Backend } from './backend.ts';
 import { startBackendThread, type BackendPart, type BackendThread, type ProvidersModule } from './backendThread.ts';

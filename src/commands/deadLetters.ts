@@ -4,7 +4,7 @@ import type { Route } from '../ports/deliveryProvider.ts';
 import { ROUTES } from '../ports/deliveryProvider.ts';
 import { notificationStream } from '../domain/notification.ts';
 import { deadLetters } from '../projections/deadLetters.ts';
-import { deliveryGroup, LANES } from '../processors/deliveryProcessor.ts';
+import { deliveryGroup, LANES } from '../processors/deliveryGroups.ts';
 
 const GROUPS = ROUTES.flatMap((route) => LANES.map((lane) => ({ route, group: deliveryGroup(route, lane) })));
 import { handle } from './handle.ts';

@@ -1,7 +1,7 @@
 import type { Route } from '../ports/deliveryProvider.ts';
 import type { PersistentEvent } from '../ports/eventStore.ts';
 import { decodeEvent } from '../codec/events.ts';
-import type { Lane } from './deliveryProcessor.ts';
+import type { Lane } from './deliveryGroups.ts';
 
 /** Which attempt of `route` a delivery group's event asks for, or null when it is not for that lane's worker now. */
 export function attemptOf(pe: PersistentEvent, route: Route, lane: Lane): { notificationId: string; attempt: number } | null {

@@ -11,7 +11,7 @@ import type { ListUnsubscribeOptions } from '../tracking/listUnsubscribe.ts';
 import { outgoingEmail } from '../tracking/outgoingEmail.ts';
 import { attemptOf } from './deliveryAttempt.ts';
 import { deliveredLate, endAttempt, expire, holdWhenDue, lateDecision, suppressWhenDue } from './lateDelivery.ts';
-import type { Lane } from './deliveryProcessor.ts';
+import type { Lane } from './deliveryGroups.ts';
 
 /** One notification's messages for one provider call, with what settling them needs. */
 export interface Job {

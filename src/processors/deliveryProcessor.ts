@@ -18,6 +18,7 @@ import { planDelivery, type Job } from './deliveryPlan.ts';
 import { deliveryMaxInFlight, MESSAGE_TIMEOUT_MS } from './deliveryInFlight.ts';
 import { isStoreOutage, OutageWarnings, outageWaitMs, throughOutages, waitOutOutage } from './storeOutage.ts';
 import { noLongerWanted, RECHECK_AFTER_MS } from './waitedJobs.ts';
+import { DELIVERY_TRIGGERS, deliveryGroup, type Lane } from './deliveryGroups.ts';
 
 export interface DeliveryProcessorOptions {
   events: EventStore;
@@ -44,15 +45,7 @@ export interface DeliveryProcessorOptions {
   limiter?: RateLimiter;
 }
 
-export type Lane = 'normal' | 'priority';
-export const LANES: readonly Lane[] = ['normal', 'priority'];
-
 type RecordDelivery = Extract<NotificationCommand, { type: 'RecordDelivery' }>;
-
-/** The events that ask a route's worker to deliver, and which attempt each one is. */
-export const DELIVERY_TRIGGERS = ['NotificationRequested', 'DeliveryDue', 'DeliveryRedriven'] as const;
-
-export const deliveryGroup = (route: string, lane: Lane = 'normal') => (lane === 'priority' ? `delivery-${route}-priority` : `delivery-${route}`);
 
 /**
  * One route's delivery worker: a competing consumer of the route's persistent subscription group.
@@ -234,7 +227,8 @@ export class DeliveryProcessor {
    * connection, then closes, which hands back the rest. Closing first would hand the events still
    * being sent to another instance at once (EventStoreDB does), which would send them again. What
    * is not yet with the provider (waiting for the rate limiter, or its turn) is handed back at
-   * once, unsent (nack 'retry'): a route at 1 SMS/s would otherwise stop only after sending it all.
+   * once, unsent (nack 'release', not counted as a retry where the store can tell): a route at
+   * 1 SMS/s would otherwise stop only after sending it all.
    */
   async stop(): Promise<void> {
     this.stopping.abort();

@@ -6,7 +6,7 @@ import { ParkedEventsUnreadableError } from '../../src/ports/eventStore.ts';
 import { DeadLetterAlert } from '../../src/processors/deadLetterAlert.ts';
 import { deadLetters } from '../../src/projections/deadLetters.ts';
 import { ROUTES } from '../../src/ports/deliveryProvider.ts';
-import { LANES } from '../../src/processors/deliveryProcessor.ts';
+import { LANES } from '../../src/processors/deliveryGroups.ts';
 import { accessDenied } from '../fakes/esdb/faults.ts';
 import { esdbServer } from '../support/esdbServer.ts';
 import { auth, startTestHerald } from '../support/herald.ts';

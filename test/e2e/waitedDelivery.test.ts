@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTwilioProvider } from '../../src/adapters/providers/twilio/index.ts';
 import { createLogger } from '../../src/logger.ts';
-import { deliveryGroup } from '../../src/processors/deliveryProcessor.ts';
+import { deliveryGroup } from '../../src/processors/deliveryGroups.ts';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilioServer.ts';
 import { auth, startTestHerald } from '../support/herald.ts';
 import { eventually } from '../support/wait.ts';

@@ -10,7 +10,7 @@ import type { Route } from '../../ports/deliveryProvider.ts';
 import { ROUTES } from '../../ports/deliveryProvider.ts';
 import { notificationStream } from '../../domain/notification.ts';
 import { routeOfPlatform } from '../../domain/channels.ts';
-import { deliveryGroup, LANES } from '../../processors/deliveryProcessor.ts';
+import { deliveryGroup, LANES } from '../../processors/deliveryGroups.ts';
 import { applyBatch } from '../../processors/projector.ts';
 import { PROJECTIONS } from '../../projections/index.ts';
 import { createLogger } from '../../logger.ts';
