@@ -74,21 +74,29 @@ export function maskedLink(url: string): string {
   const hash = url.indexOf('#');
   const [link, fragment] = hash === -1 ? [url, undefined] : [url.slice(0, hash), url.slice(hash + 1)];
   // Credentials end at the authority's last @ (as URL parsers read it: https://a@b.com:pw@host/).
-  const origin = /^([a-z][a-z\d+.-]*:\/\/)(?:[^/?#]*@)?([^/?#@]*)/i.exec(link);
+  // A backslash ends the authority too (URL parsers read it as a slash in http(s) URLs).
+  const origin = /^([a-z][a-z\d+.-]*:\/\/)(?:[^/?#\\]*@)?([^/?#@\\]*)/i.exec(link);
   const rest = origin ? link.slice(origin[0].length) : link;
   const masked = `${origin ? `${origin[1]}${origin[2]}` : ''}${withoutOpaqueSegments(maskedUrl(rest))}`;
   return fragment === undefined ? masked : `${masked}#…`;
 }
 
 /**
- * The path with long opaque segments (16 characters or more, with a digit: the token of a
- * password-reset or magic sign-in link, a signed id) masked; words (/password/reset/) are kept.
+ * The path with long opaque segments (16 characters or more that are not a slug: the token of a
+ * password-reset or magic sign-in link, a signed id, a UUID) masked; words and slugs
+ * (/password/reset/, /blog/2026-11-29-release-notes) are kept.
  */
 function withoutOpaqueSegments(pathAndQuery: string): string {
   const at = pathAndQuery.indexOf('?');
   const [path, query] = at === -1 ? [pathAndQuery, ''] : [pathAndQuery.slice(0, at), pathAndQuery.slice(at)];
-  return path.split('/').map((segment) => (segment.length >= 16 && /\d/.test(segment) ? maskSecret(segment) : segment)).join('/') + query;
+  return path.split(/(?=[/\\])/).map((part) => {
+    const segment = part.replace(/^[/\\]/, '');
+    return segment.length >= 16 && !isSlug(segment) ? `${part.slice(0, part.length - segment.length)}${maskSecret(segment)}` : part;
+  }).join('') + query;
 }
+
+/** Words and numbers joined by - _ . or ~, none longer than 12: what people write in a path, unlike a random token. */
+const isSlug = (segment: string) => segment.split(/[-_.~]/).every((word) => word.length <= 12 && /^(?:[a-z]*|\d*)$/i.test(word));
 
 /** A query parameter's name: what a client may name one, and no address or token. */
 const PARAMETER_NAME = /^[a-z][\w.[\]-]{0,31}$/i;

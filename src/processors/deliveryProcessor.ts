@@ -160,8 +160,9 @@ export class DeliveryProcessor {
 
   /** Hands back a job whose addresses changed while it waited: delivered again, it is planned from the user as they are now. */
   private async planAgain(job: Job): Promise<void> {
-    await this.sub!.nack('release', 'its addresses changed while it waited for its turn; planned again', job.pe).catch(() => undefined);
+    // Let go before the nack: handed straight back to this worker, it must not be taken for one still held.
     this.held.delete(job.pe.event.position);
+    await this.sub!.nack('release', 'its addresses changed while it waited for its turn; planned again', job.pe).catch(() => undefined);
   }
 
   /** Acks a job its check dropped unsent; an ack that does not count hands it out again, and its check then finds it settled. */

@@ -51,6 +51,14 @@ describe('masking for logs and error bodies', () => {
     assert.equal(maskedLink('https://x@alice@example.com/'), 'https://example.com/');
     // A password-reset or magic-link token in the path is masked; the words around it are kept.
     assert.equal(maskedLink('https://app.example.org/password/reset/8f14e45fceea167a5a36dedd4bea2543'), 'https://app.example.org/password/reset/8f14…(32)');
+    assert.equal(maskedLink('https://app.example.com/reset/AbCdEfGhIjKlMnOpQrStUv'), 'https://app.example.com/reset/AbCd…(22)', 'a token without a digit');
+    assert.equal(maskedLink('https://app.example.com/magic/3f2a9c1e-8b7d-4e6f-a5b4-c3d2e1f0a9b8'), 'https://app.example.com/magic/3f2a…(36)', 'a UUID');
+    // Slugs say which link it was, and are kept.
+    assert.equal(maskedLink('https://shop.example.com/blog/2026-11-29-release-notes'), 'https://shop.example.com/blog/2026-11-29-release-notes');
+    assert.equal(maskedLink('https://shop.example.com/p/iphone-15-pro-max-review'), 'https://shop.example.com/p/iphone-15-pro-max-review');
+    // A backslash ends the host, as URL parsers read it: the credentials end before it.
+    assert.equal(maskedLink('https://user:pw@shop.example.com\\reset\\x@evil.com/y'), 'https://shop.example.com\\***@e***.com/y');
+    assert.equal(maskedLink('https://app.example.com\\reset\\abc123def456ghi789jkl'), 'https://app.example.com\\reset\\abc1…(21)');
     assert.equal(maskedLink('mailto:ada@example.com'), 'm***@e***.com', 'not an http(s) URL: masked as a path');
   });
 

@@ -10,7 +10,7 @@ import { isTwilioSignature } from '../../adapters/providers/twilio/client.ts';
 export const TWILIO_SIGNATURE_HEADER = 'x-twilio-signature';
 
 /** `url` without the `user:password@` before its host (up to the authority's last @, as URL parsers read it). */
-const withoutCredentials = (url: string) => url.replace(/^([a-z][a-z\d+.-]*:\/\/)[^/?#]*@/i, '$1');
+const withoutCredentials = (url: string) => url.replace(/^([a-z][a-z\d+.-]*:\/\/)[^/?#\\]*@/i, '$1');
 
 /**
  * Whether `signature` is Twilio's for a request to `url` (the URL Herald was told Twilio calls)
