@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { WrongExpectedRevisionError, type EventStore } from '../ports/eventStore.ts';
 import { decideDevice, deviceStream, evolveDevice, initialDeviceState, type ClaimDeviceCommand, type DeviceClaimedEvent, type DeviceState } from '../domain/device.ts';
 import { decideUser, evolveUser, initialUserState, userStream, type UserCommand, type UserState } from '../domain/user.ts';
 import type { UserEvent } from '../domain/user.ts';
 import { handle, load, type Aggregate } from './handle.ts';
 import { serially } from './serially.ts';
+import { addressDigest } from '../mask.ts';
 
 export const userAggregate: Aggregate<UserState, UserCommand, UserEvent> = {
   initial: initialUserState,
@@ -41,9 +41,6 @@ type Registration = Extract<UserCommand, { type: 'RegisterDevice' }>['data'];
 /** Devices a user may hold unless HERALD_MAX_DEVICES_PER_USER says otherwise: phones, tablets and browsers, with room to spare. */
 export const DEFAULT_MAX_DEVICES_PER_USER = 100;
 
-/** A device's claim stream is named by its token's digest: tokens are long, and contact details. */
-const digestOf = (token: string) => createHash('sha256').update(token).digest('hex');
-
 /**
  * Registers a device for a user and takes it from the user who had it before, so their
  * notifications stop reaching a phone someone else now uses. In this order, so that a crash
@@ -56,7 +53,9 @@ const digestOf = (token: string) => createHash('sha256').update(token).digest('h
  */
 export async function registerDevice(ctx: CommandContext, data: Registration, maxDevices = DEFAULT_MAX_DEVICES_PER_USER) {
   if (data.platform === 'ios') await takeFromCapitalsOwner(ctx, data);
-  const tokenDigest = digestOf(data.token);
+  // The claim stream is named by the token's digest (tokens are long, and contact details); a
+  // retry of unsent devices picks tokens out by the same digest (deliveryPlan.ts).
+  const tokenDigest = addressDigest(data.token);
   const stream = deviceStream(tokenDigest);
   for (let attempt = 1; ; attempt++) {
     const device = await load(ctx.store, stream, deviceAggregate);
@@ -84,7 +83,7 @@ export async function registerDevice(ctx: CommandContext, data: Registration, ma
 async function takeFromCapitalsOwner(ctx: CommandContext, data: Registration): Promise<void> {
   const capitals = data.token.toUpperCase();
   if (capitals === data.token) return;
-  const { state } = await load(ctx.store, deviceStream(digestOf(capitals)), deviceAggregate);
+  const { state } = await load(ctx.store, deviceStream(addressDigest(capitals)), deviceAggregate);
   if (state.owner !== null && state.owner !== data.userId) {
     await handleUserCommand(ctx, { type: 'RemoveDevice', data: { userId: state.owner, token: data.token, reason: 'claimed_by_another_user' } });
   }
