@@ -14,6 +14,7 @@ import type { Config } from './config.ts';
 import type { Logger } from './ports/logger.ts';
 import type { Route } from './ports/deliveryProvider.ts';
 import { StopDeadlineError } from './stopDeadline.ts';
+import { withinDeadline } from './withinDeadline.ts';
 
 /** Where the worker thread gets its providers from when not from the configuration (the benchmark's fakes). */
 export interface ProvidersModule {
@@ -59,16 +60,6 @@ export interface BackendThread {
   stop(): Promise<void>;
 }
 
-/** The promise's value, or undefined once `ms` have passed. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Starts the worker thread and resolves once its backend runs; a thread that dies later ends the process. */
 export function startBackendThread(data: BackendThreadData, logger: Logger, onCrash: (error: Error) => void): Promise<BackendThread> {
   // V8 sizes a young generation as two semi-spaces plus as much again for large objects.
@@ -105,7 +96,7 @@ export function startBackendThread(data: BackendThreadData, logger: Logger, onCr
           async stop() {
             stopping = true;
             // The worker bounds its own stop; this bounds a worker that cannot even answer (its stores' close hanging).
-            const answer = await within(ask('stop'), data.config.stopTimeoutMs + STOP_ANSWER_GRACE_MS);
+            const answer = (await withinDeadline(data.config.stopTimeoutMs + STOP_ANSWER_GRACE_MS, ask('stop')))?.value;
             if (answer === undefined) logger.error({ thread: data.part, waitedMs: data.config.stopTimeoutMs + STOP_ANSWER_GRACE_MS }, `the ${data.part} thread did not answer its stop: terminated with its stores open (the checkpoints last saved stand; the events it held after them are handed out again at the next start)`);
             await worker.terminate();
             if (answer === STOPPED_PAST_DEADLINE || answer === undefined) throw new StopDeadlineError(data.config.stopTimeoutMs);

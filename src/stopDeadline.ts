@@ -8,6 +8,7 @@
  * so the process exits non-zero.
  */
 import type { DeliveryProvider, Route } from './ports/deliveryProvider.ts';
+import { withinDeadline } from './withinDeadline.ts';
 
 export class StopDeadlineError extends Error {
   readonly code = 'stop_deadline_passed';
@@ -22,15 +23,7 @@ export class StopDeadlineError extends Error {
 
 /** True when `work` settles (either way) within `ms`; false when the deadline came first. */
 export async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([work.then(() => true, () => true), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return (await withinDeadline(ms, work.then(() => true, () => true))) !== undefined;
 }
 
 /**

@@ -74,16 +74,3 @@ export class DeadlineAgent extends HttpsAgent {
     this.destroy();
   }
 }
-
-/** The call's value, or undefined once `ms` have passed (the call is then left to whoever can end it). */
-export async function withinDeadline<T>(ms: number, call: Promise<T>): Promise<{ value: T } | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    return await Promise.race([call.then((value) => ({ value })), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

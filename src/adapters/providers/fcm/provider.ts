@@ -9,7 +9,8 @@ import type { DeliveryMessage, DeliveryProvider, DeliveryResult } from '../../..
 import type { Logger } from '../../../ports/logger.ts';
 import { maskSecret } from '../../../mask.ts';
 import { FCM_DEFAULT_MAX_SOCKETS, FCM_DEFAULT_TRANSPORT, type FcmConfig } from './config.ts';
-import { DeadlineAgent, withinDeadline } from './callDeadline.ts';
+import { DeadlineAgent } from './callDeadline.ts';
+import { withinDeadline } from '../../../withinDeadline.ts';
 import { mapFcmError } from './errors.ts';
 import { isFcmMessage, toFcmMessage } from './message.ts';
 
