@@ -70,7 +70,7 @@ export async function sendBatch(jobs: readonly Job[], o: BatchSendContext): Prom
       for (const job of rechecked.gone) dropped.add(job);
       for (const job of rechecked.stale) stale.add(job);
       const kept = chunk.filter((q) => !gone.has(q.job));
-      o.limiter?.giveBack(chunk.length - kept.length);
+      o.limiter?.giveBack(chunk.length - kept.length, chunk.length);
       // A dropped (or stale) job starts in this chunk: all of its messages lie from here on.
       queue.splice(from, queue.length - from, ...queue.slice(from).filter((q) => !gone.has(q.job)));
       chunk = kept;

@@ -41,13 +41,18 @@ export class RateLimiter {
   }
 
   /**
-   * Returns `n` tokens taken for sends that did not happen (a job dropped once its turn came), up
-   * to a full bucket: the next send need not wait for a slot nothing used, so the takes waiting
-   * look again now rather than at the end of the wait each worked out before.
+   * Gives back the tokens of the `unsent` sends, out of the `taken` of one take, that did not
+   * happen (jobs dropped once their turn came): the next send need not wait for a slot nothing used, so the
+   * takes waiting look again now rather than at the end of the wait each worked out before. The
+   * bucket ends as if only the sends that happen had been taken, never with more: a take larger
+   * than the bucket paid only a full bucket, so giving back one token per unsent message would
+   * hand the sends that do happen their tokens back, and let the rate be exceeded.
    */
-  giveBack(n: number): void {
-    if (n <= 0) return;
-    this.tokens = Math.min(this.capacity, this.tokens + n);
+  giveBack(unsent: number, taken: number): void {
+    const sent = taken - Math.min(Math.max(unsent, 0), taken);
+    const back = Math.min(taken, this.capacity) - Math.min(sent, this.capacity);
+    if (back <= 0) return;
+    this.tokens = Math.min(this.capacity, this.tokens + back);
     for (const wake of [...this.waiting]) wake();
   }
 }

@@ -75,13 +75,27 @@ describe('the rate limiter', () => {
     assert.equal(await limiter.take(1), true, 'the token that came meanwhile is there for the next send');
   });
 
-  it('takes back tokens given back, up to a full bucket', async () => {
+  it('takes back the tokens of sends that did not happen', async () => {
     const limiter = new RateLimiter(2, () => 0);
     assert.equal(await limiter.take(2), true);
-    limiter.giveBack(5);
+    limiter.giveBack(2, 2);
     assert.equal(await within(1000, 'two tokens given back', limiter.take(2)), true);
     // The clock never moves: a third token could only have come back with the others.
-    assert.equal(await limiter.take(1, AbortSignal.timeout(200)), false, 'no more than the bucket holds came back');
+    assert.equal(await limiter.take(1, AbortSignal.timeout(200)), false, 'no more than was taken came back');
+  });
+
+  it('never gives back more than the take took: a batch larger than the bucket paid a full bucket, and the sends that happen keep it', async () => {
+    const limiter = new RateLimiter(2, () => 0);
+    // Five sends, a chunk larger than the bucket, take its two tokens; three of them are dropped.
+    assert.equal(await limiter.take(5), true);
+    limiter.giveBack(3, 5);
+    assert.equal(await limiter.take(1, AbortSignal.timeout(200)), false, 'the two sent still cost the two tokens taken');
+    // Four of five dropped: the one sent costs one token, the other comes back.
+    const other = new RateLimiter(2, () => 0);
+    assert.equal(await other.take(5), true);
+    other.giveBack(4, 5);
+    assert.equal(await within(1000, 'the token the dropped sends did not use', other.take(1)), true);
+    assert.equal(await other.take(1, AbortSignal.timeout(200)), false, 'and only that one');
   });
 
   it('a token given back goes at once to a take already waiting for one', async () => {
@@ -91,7 +105,7 @@ describe('the rate limiter', () => {
     const stop = new AbortController();
     const waiting = limiter.take(1, stop.signal);
     await settled();
-    limiter.giveBack(1);
+    limiter.giveBack(1, 1);
     assert.equal(await within(1000, 'the waiting take', waiting).finally(() => stop.abort()), true);
   });
 });
