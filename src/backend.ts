@@ -18,7 +18,7 @@ import { PROJECTIONS } from './projections/index.ts';
 import { groupsReady } from './http/routes/operations.ts';
 import type { DeliveryMetrics } from './metrics.ts';
 import type { EmailTrackingOptions } from './tracking/emailTracking.ts';
-import { CallsInFlight, settlesWithin, StopDeadlineError } from './stopDeadline.ts';
+import { CallsInFlight, settlesWithin, StopBudget, StopDeadlineError } from './stopDeadline.ts';
 import type { ListUnsubscribeOptions } from './tracking/listUnsubscribe.ts';
 
 export interface BackendDeps {
@@ -39,10 +39,14 @@ export interface Backend {
   projector: Projector;
   ready(): Promise<Record<string, boolean>>;
   /**
-   * Stops; rejects with a StopDeadlineError, after stopping the projector, when the workers did
-   * not stop within config.stopTimeoutMs. The caller closes providers and stores either way.
+   * Stops the delivery workers, the scheduler and the alert, within what is left of the stop's
+   * deadline; rejects with a StopDeadlineError when the workers did not stop within it.
    */
-  stop(): Promise<void>;
+  stopDelivery(budget: StopBudget): Promise<void>;
+  /** Stops the projector, its checkpoints written (the outcomes recorded before the deadline stay applied). */
+  stopProjector(): Promise<void>;
+  /** Both, in that order, so that the projector applies the outcomes the workers appended while stopping; the projector is stopped either way. */
+  stop(budget?: StopBudget): Promise<void>;
 }
 
 function providerFor(providers: BackendDeps['providers'], route: Route): DeliveryProvider {
@@ -71,24 +75,31 @@ export async function startBackend(config: Config, parts: { worker: boolean; pro
   const alert = parts.worker ? new DeadLetterAlert(events, readModels, logger.child({ component: 'alerts' }), { threshold: config.alerts.deadLetterThreshold, intervalMs: config.alerts.intervalMs, ...(config.alerts.webhookUrl ? { webhookUrl: config.alerts.webhookUrl } : {}) }) : undefined;
   alert?.start();
   const groups = processors.map((p) => p.group);
+  const stopDelivery = async (budget: StopBudget): Promise<void> => {
+    alert?.stop();
+    if (!scheduler && processors.length === 0) return;
+    const drained = await settlesWithin((async () => {
+      await scheduler?.stop();
+      await Promise.all(processors.map((p) => p.stop()));
+    })(), budget.left());
+    if (drained) return;
+    const inFlight = calls.byRoute();
+    const count = Object.values(inFlight).reduce((sum, n) => sum + n, 0);
+    logger.error({ inFlight, deadlineMs: budget.deadlineMs }, `stop deadline passed with ${count} ${count === 1 ? 'message' : 'messages'} still with their provider (${Object.entries(inFlight).map(([route, n]) => `${route}: ${n}`).join(', ') || 'none: a worker or the scheduler did not stop'}): their events are handed back to their groups as the stores close and sent at the next start, so some may arrive twice`);
+    throw new StopDeadlineError(budget.deadlineMs, ['delivery'], inFlight);
+  };
   return {
     groups,
     projector,
     ready: () => groupsReady(events, groups),
-    async stop() {
-      alert?.stop();
-      const drained = await settlesWithin((async () => {
-        await scheduler?.stop();
-        await Promise.all(processors.map((p) => p.stop()));
-      })(), config.stopTimeoutMs);
-      const inFlight = calls.byRoute();
-      if (!drained) {
-        const count = Object.values(inFlight).reduce((sum, n) => sum + n, 0);
-        logger.error({ inFlight, deadlineMs: config.stopTimeoutMs }, `stop deadline passed with ${count} ${count === 1 ? 'message' : 'messages'} still with their provider (${Object.entries(inFlight).map(([route, n]) => `${route}: ${n}`).join(', ') || 'none: a worker or the scheduler did not stop'}): their events are handed back to their groups as the stores close and sent at the next start, so some may arrive twice`);
+    stopDelivery,
+    stopProjector: () => projector.stop(),
+    async stop(budget = new StopBudget(config.stopTimeoutMs)) {
+      try {
+        await stopDelivery(budget);
+      } finally {
+        await projector.stop();
       }
-      // Its checkpoints are written either way: the outcomes recorded before the deadline stay applied.
-      await projector.stop();
-      if (!drained) throw new StopDeadlineError(config.stopTimeoutMs, inFlight);
     },
   };
 }

@@ -13,7 +13,7 @@ import { ConfigError } from './configError.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './ports/logger.ts';
 import type { Route } from './ports/deliveryProvider.ts';
-import { StopDeadlineError } from './stopDeadline.ts';
+import { STORES_CLOSE_MS, StopDeadlineError, type StopBudget } from './stopDeadline.ts';
 import { withinDeadline } from './withinDeadline.ts';
 
 /** Where the worker thread gets its providers from when not from the configuration (the benchmark's fakes). */
@@ -36,11 +36,11 @@ export interface BackendThreadData {
   providersModule?: ProvidersModule;
 }
 
-export type ToWorker = { id: number; kind: 'ready' | 'metrics' | 'stop' };
+/** What the main thread asks a worker; `stop` carries what is left of the stop's deadline, in ms. */
+type Request = { kind: 'ready' | 'metrics' } | { kind: 'stop'; leftMs: number };
+export type ToWorker = Request & { id: number };
 /** The worker's answer to `stop` when its workers did not stop within the deadline (else true, or false when unclean). */
 export const STOPPED_PAST_DEADLINE = 'past_deadline';
-/** How long past the stop's deadline the main thread waits for the worker's answer before terminating it. */
-const STOP_ANSWER_GRACE_MS = 10_000;
 export type FromWorker =
   | { kind: 'started'; providers: { route: Route; id: string }[]; tid?: number }
   | { kind: 'failed'; message: string; configError: boolean }
@@ -57,7 +57,8 @@ export interface BackendThread {
   ready(): Promise<Record<string, boolean>>;
   /** The worker's metrics (deliveries, retries, subscription gauges) as prom-client JSON, to aggregate. */
   metrics(): Promise<object[]>;
-  stop(): Promise<void>;
+  /** Stops the thread within what is left of the stop's deadline; past it, waits STORES_CLOSE_MS for its stores' close, then terminates it. */
+  stop(budget: StopBudget): Promise<void>;
 }
 
 /** Starts the worker thread and resolves once its backend runs; a thread that dies later ends the process. */
@@ -68,11 +69,11 @@ export function startBackendThread(data: BackendThreadData, logger: Logger, onCr
   const waiting = new Map<number, (value: unknown) => void>();
   let nextId = 1;
   let stopping = false;
-  const ask = (kind: ToWorker['kind']) =>
+  const ask = (message: Request) =>
     new Promise<unknown>((resolve) => {
       const id = nextId++;
       waiting.set(id, resolve);
-      worker.postMessage({ id, kind } satisfies ToWorker);
+      worker.postMessage({ ...message, id } satisfies ToWorker);
     });
 
   return new Promise((resolve, reject) => {
@@ -91,15 +92,15 @@ export function startBackendThread(data: BackendThreadData, logger: Logger, onCr
           providers: message.providers,
           ...(message.tid === undefined ? {} : { tid: message.tid }),
           youngGenerationMb: worker.resourceLimits?.maxYoungGenerationSizeMb ?? 0,
-          ready: async () => (await ask('ready')) as Record<string, boolean>,
-          metrics: async () => (await ask('metrics')) as object[],
-          async stop() {
+          ready: async () => (await ask({ kind: 'ready' })) as Record<string, boolean>,
+          metrics: async () => (await ask({ kind: 'metrics' })) as object[],
+          async stop(budget) {
             stopping = true;
-            // The worker bounds its own stop; this bounds a worker that cannot even answer (its stores' close hanging).
-            const answer = (await withinDeadline(data.config.stopTimeoutMs + STOP_ANSWER_GRACE_MS, ask('stop')))?.value;
-            if (answer === undefined) logger.error({ thread: data.part, waitedMs: data.config.stopTimeoutMs + STOP_ANSWER_GRACE_MS }, `the ${data.part} thread did not answer its stop: terminated with its stores open (the checkpoints last saved stand; the events it held after them are handed out again at the next start)`);
+            // The worker bounds its own stop by the deadline; this bounds a worker that cannot even answer (its stores' close hanging).
+            const answer = (await withinDeadline(budget.left(STORES_CLOSE_MS), ask({ kind: 'stop', leftMs: budget.left() })))?.value;
+            if (answer === undefined) logger.error({ thread: data.part, deadlineMs: budget.deadlineMs, pastDeadlineMs: STORES_CLOSE_MS }, `the ${data.part} thread did not answer its stop: terminated with its stores open (the checkpoints last saved stand; the events it held after them are handed out again at the next start)`);
             await worker.terminate();
-            if (answer === STOPPED_PAST_DEADLINE || answer === undefined) throw new StopDeadlineError(data.config.stopTimeoutMs);
+            if (answer === STOPPED_PAST_DEADLINE || answer === undefined) throw new StopDeadlineError(budget.deadlineMs, [data.part]);
             // false: the thread logged why; the process must not then say it stopped cleanly and exit 0.
             if (answer === false) throw new Error(`the ${data.part} thread did not stop cleanly (its error line above says why)`);
           },

@@ -88,8 +88,9 @@ export interface Config {
   userRateLimit: RateLimit | null;
   schedulerTickMs: number;
   /**
-   * How long a stop waits for the deliveries in flight (HERALD_STOP_TIMEOUT_MS); past it, what is
-   * still with a provider is logged and handed back, the stores are closed and the exit is 1.
+   * The one deadline of a stop, from the signal, for the HTTP requests and deliveries in flight
+   * (HERALD_STOP_TIMEOUT_MS); past it, what is unfinished is logged and handed back, the stores are
+   * closed and the exit is 1.
    */
   stopTimeoutMs: number;
   /** The projector's longest pause between batches under load: how far read models may trail the log, to commit more at once. */

@@ -3,12 +3,10 @@ import { loadConfig } from './config.ts';
 import { ConfigError } from './configError.ts';
 import { createLogger } from './logger.ts';
 import { startHerald } from './service.ts';
-import { StopDeadlineError } from './stopDeadline.ts';
+import { STOP_BACKSTOP_MS, StopDeadlineError } from './stopDeadline.ts';
 
 /** A signal this soon after the first is the same one relayed by a parent process, not an operator's second. */
 const RELAYED_SIGNAL_MS = 250;
-/** How long past HERALD_STOP_TIMEOUT_MS the process waits for a stop that bounds its parts itself. */
-const STOP_BACKSTOP_MS = 15_000;
 
 const USAGE = `usage: herald [all|api|worker|projector] [--channels push,sms,email]
   all        everything in one process (the default; npm start runs it)
@@ -55,7 +53,7 @@ async function main(): Promise<void> {
     }
     stoppingSince = performance.now();
     logger.info({ signal, deadlineMs: config.stopTimeoutMs }, 'stopping: no new requests, finishing in-flight deliveries');
-    // The stop bounds its parts itself; this bounds what it does not (a store's close that hangs).
+    // The stop bounds its parts by the deadline itself; this bounds what it does not (a store's close that hangs).
     setTimeout(() => {
       logger.error({ deadlineMs: config.stopTimeoutMs }, 'the stop is still not done well past its deadline: exiting without it');
       process.exit(1);
@@ -67,7 +65,7 @@ async function main(): Promise<void> {
       },
       (error: unknown) => {
         if (error instanceof StopDeadlineError) {
-          logger.error({ deadlineMs: error.deadlineMs }, 'stopped past the deadline (HERALD_STOP_TIMEOUT_MS): stores closed and checkpoints written; what was still with a provider is sent again at the next start');
+          logger.error({ deadlineMs: error.deadlineMs, unfinished: error.unfinished }, `stopped past the deadline (HERALD_STOP_TIMEOUT_MS) with ${error.unfinished.join(', ')} unfinished: stores closed and checkpoints written; what was still with a provider is sent again at the next start`);
         } else {
           logger.error({ err: error }, 'unclean stop');
         }

@@ -20,7 +20,9 @@ import { ConfigError } from './configError.ts';
 import { WriteLock } from './adapters/eventStore/sqlite/writeLock.ts';
 import { DurableMarks } from './adapters/eventStore/sqlite/durability.ts';
 import { lockDataDir } from './adapters/dataDirLock.ts';
-import { closeProviders as closeAllProviders } from './stopDeadline.ts';
+import { closeProviders as closeAllProviders, StopBudget } from './stopDeadline.ts';
+import { stopParts } from './stopParts.ts';
+import { closerWithin } from './http/closeWithin.ts';
 
 export interface Herald {
   app?: FastifyInstance;
@@ -92,7 +94,7 @@ async function startLocked(config: Config, logger: Pino, overrides: Overrides, t
   let inline: Backend | undefined;
   let threads: BackendThread[] = [];
   let providers: Record<Route, Pick<DeliveryProvider, 'id' | 'route'>>;
-  let closeProviders = async () => {};
+  let closeProviders = async (_budget: StopBudget) => {};
   if (shared) {
     const crashed = (error: Error) => {
       logger.fatal({ err: error }, 'a background thread stopped: exiting so a supervisor restarts Herald');
@@ -105,7 +107,8 @@ async function startLocked(config: Config, logger: Pino, overrides: Overrides, t
     threads = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {
-      for (const thread of threads) await thread.stop();
+      const budget = new StopBudget(config.stopTimeoutMs);
+      for (const thread of threads) await thread.stop(budget);
       await readModels.close();
       await events.close();
       throw failed.reason;
@@ -116,7 +119,7 @@ async function startLocked(config: Config, logger: Pino, overrides: Overrides, t
   } else {
     const delivery = { ...providersFromConfig(config, logger), ...overrides.providers };
     providers = delivery;
-    closeProviders = () => closeAllProviders(Object.values(delivery));
+    closeProviders = (budget) => closeAllProviders(Object.values(delivery), budget);
     inline = runs.worker || runs.projector
       ? await startBackend(config, runs, { events, readModels, providers: delivery, logger, now, metrics, ...emailAdditions(tracking) })
       : undefined;
@@ -137,28 +140,16 @@ async function startLocked(config: Config, logger: Pino, overrides: Overrides, t
     app = await buildApp({ events, readModels, apiKeys, now, ids, logger, limits: config.limits, security: config.security, metrics, readiness, tracking, policy: { defaultRateLimit: config.defaultRateLimit, userRateLimit: config.userRateLimit } });
   }
 
+  const closeHttp = app ? closerWithin(app, logger) : undefined;
+  const thread = (part: BackendPart) => threads.find((t) => t.part === part);
   let stopped: Promise<void> | undefined;
+  // One deadline for the whole stop, from its start (the signal): each part gets what is left of it.
   const stop = () =>
-    (stopped ??= (async () => {
-      // Each part is stopped even when one before it failed or passed the stop's deadline: the
-      // stores are closed (checkpoints saved, the unsettled handed back) and the first error told.
-      const errors: unknown[] = [];
-      const step = async (part: () => Promise<unknown> | undefined) => {
-        try {
-          await part();
-        } catch (error) {
-          errors.push(error);
-        }
-      };
-      await step(() => app?.close());
-      // Deliveries first: the projector then applies the outcomes they appended while stopping.
-      for (const part of ['delivery', 'projections'] as const) await step(() => threads.find((t) => t.part === part)?.stop());
-      await step(() => inline?.stop());
-      await step(closeProviders);
-      await step(() => readModels.close());
-      await step(() => events.close());
-      unlock();
-      if (errors.length > 0) throw errors[0];
-    })());
+    (stopped ??= stopParts(new StopBudget(config.stopTimeoutMs), {
+      ...(closeHttp ? { http: closeHttp } : {}),
+      delivery: (budget) => thread('delivery')?.stop(budget) ?? inline?.stopDelivery(budget),
+      projections: (budget) => thread('projections')?.stop(budget) ?? inline?.stopProjector(),
+      close: [closeProviders, () => readModels.close(), () => events.close(), unlock],
+    }));
   return { ...(app ? { app } : {}), events, readModels, providers, backend: threaded ? 'thread' : inline ? 'inline' : 'none', issueFirstKey: async () => apiKeys?.issueFirstKey(), ...(threaded ? { threads: threadInfo } : {}), stop };
 }

@@ -1,23 +1,60 @@
 /**
- * A stop's deadline (HERALD_STOP_TIMEOUT_MS). A stop waits for the provider calls under way, so
- * that their outcomes are recorded and no other instance is handed a delivery still being sent;
- * but a provider that never answers would hold it forever, until the supervisor's SIGKILL, which
- * leaves no checkpoint written and no word of what was in flight. Past the deadline the stop goes
- * on without those calls: it says what is still with a provider, closes the stores (which hands
- * their events back to their groups, to be sent at the next start) and ends in a StopDeadlineError,
- * so the process exits non-zero.
+ * A stop's deadline (HERALD_STOP_TIMEOUT_MS), one for the whole stop, measured from the signal.
+ * A stop waits for the HTTP requests and the provider calls under way, so that their outcomes are
+ * recorded and no other instance is handed a delivery still being sent; but a provider that never
+ * answers (or a client that never finishes its request) would hold it forever, until the
+ * supervisor's SIGKILL, which leaves no checkpoint written and no word of what was in flight. Each
+ * part gets what is left of the one deadline; past it the stop goes on without what is unfinished:
+ * it says what that was, per part, closes the stores (which hands their events back to their
+ * groups, to be sent at the next start) and ends in a StopDeadlineError, so the process exits
+ * non-zero.
  */
 import type { DeliveryProvider, Route } from './ports/deliveryProvider.ts';
 import { withinDeadline } from './withinDeadline.ts';
+
+/** The parts of a stop that can outlast its deadline. */
+export type StopPart = 'http' | 'delivery' | 'projections';
+
+/**
+ * How long past the deadline a part may take to close: a background thread its stores (checkpoints
+ * written) before it is terminated, the HTTP server its cut connections.
+ */
+export const STORES_CLOSE_MS = 3_000;
+/**
+ * How long past the deadline the process waits for its stop before exiting without it (main.ts):
+ * the threads' STORES_CLOSE_MS, then the main thread's own stores.
+ */
+export const STOP_BACKSTOP_MS = 5_000;
 
 export class StopDeadlineError extends Error {
   readonly code = 'stop_deadline_passed';
   constructor(
     readonly deadlineMs: number,
+    /** The parts that had not finished at the deadline. */
+    readonly unfinished: readonly StopPart[],
     /** Messages still inside a provider's send, by route. */
     readonly inFlight: Partial<Record<Route, number>> = {},
   ) {
-    super(`the stop did not finish within its deadline of ${deadlineMs} ms (HERALD_STOP_TIMEOUT_MS)`);
+    super(`the stop did not finish within its deadline of ${deadlineMs} ms (HERALD_STOP_TIMEOUT_MS): ${unfinished.join(', ')} unfinished`);
+  }
+}
+
+/** The one deadline of a stop, from its start: every part of the stop gets what is left of it. */
+export class StopBudget {
+  private readonly end: number;
+
+  constructor(
+    readonly deadlineMs: number,
+    /** What is left of it now (less than all of it on a thread the stop reached later). */
+    leftMs = deadlineMs,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.end = now() + leftMs;
+  }
+
+  /** The milliseconds left until the deadline, or until `pastMs` after it; never below 0. */
+  left(pastMs = 0): number {
+    return Math.max(0, this.end + pastMs - this.now());
   }
 }
 
@@ -32,9 +69,9 @@ export async function settlesWithin(work: Promise<unknown>, ms: number): Promise
  */
 export const PROVIDERS_CLOSE_MS = 2_000;
 
-/** Closes the providers, for PROVIDERS_CLOSE_MS at most. */
-export async function closeProviders(providers: readonly DeliveryProvider[]): Promise<void> {
-  await settlesWithin(Promise.all(providers.map((p) => p.close())), PROVIDERS_CLOSE_MS);
+/** Closes the providers, for PROVIDERS_CLOSE_MS at most, and not past the stop's deadline: the process ends soon after it. */
+export async function closeProviders(providers: readonly DeliveryProvider[], budget: StopBudget): Promise<void> {
+  await settlesWithin(Promise.all(providers.map((p) => p.close())), Math.min(PROVIDERS_CLOSE_MS, budget.left()));
 }
 
 /** Counts the messages inside each provider's `send`: what a stop past its deadline reports. */

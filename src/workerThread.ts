@@ -3,7 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { DeliveryProvider, Route } from './ports/deliveryProvider.ts';
 import type { Logger } from './ports/logger.ts';
 import { STOPPED_PAST_DEADLINE, type BackendThreadData, type FromWorker, type ToWorker } from './backendThread.ts';
-import { closeProviders, StopDeadlineError } from './stopDeadline.ts';
+import { closeProviders, StopBudget, StopDeadlineError } from './stopDeadline.ts';
 import { createLogger } from './logger.ts';
 import { ConfigError } from './configError.ts';
 import { openStores } from './adapters/stores.ts';
@@ -47,12 +47,14 @@ try {
     if (message.kind === 'ready') void backend.ready().then(reply, () => reply({ background: false }));
     if (message.kind === 'metrics') void metrics.registry.getMetricsAsJSON().then(reply, () => reply([]));
     if (message.kind === 'stop') {
+      // What is left of the stop's one deadline, counted from now: this thread's clock is not the main thread's.
+      const budget = new StopBudget(config.stopTimeoutMs, message.leftMs);
       void (async () => {
         try {
-          await backend.stop();
+          await backend.stop(budget);
         } finally {
           // Past the stop's deadline too: closing the stores saves the groups' checkpoints and hands back what is unsettled.
-          await closeProviders(Object.values(delivery));
+          await closeProviders(Object.values(delivery), budget);
           await readModels.close();
           await events.close();
         }

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StopBudget, StopDeadlineError } from '../../src/stopDeadline.ts';
+import { stopParts } from '../../src/stopParts.ts';
+
+/** A part that takes `ms`, or until the deadline when it would take longer, then says it passed it: as each real part does. */
+const part = (name: 'http' | 'delivery' | 'projections', ms: number, log: string[]) => async (budget: StopBudget) => {
+  log.push(`${name} started`);
+  const late = ms > budget.left();
+  await sleep(Math.min(ms, budget.left()));
+  log.push(`${name} done`);
+  if (late) throw new StopDeadlineError(budget.deadlineMs, [name]);
+};
+
+describe('the parts of a stop', () => {
+  it('stops the HTTP API and the deliveries side by side, then the projector, then closes', async () => {
+    const log: string[] = [];
+    const started = performance.now();
+    await stopParts(new StopBudget(2_000), {
+      http: part('http', 300, log),
+      delivery: part('delivery', 300, log),
+      projections: part('projections', 0, log),
+      close: [() => void log.push('closed')],
+    });
+    const tookMs = performance.now() - started;
+    assert.deepEqual(log.slice(0, 2), ['http started', 'delivery started'], 'both at once');
+    assert.deepEqual(log.slice(4), ['projections started', 'projections done', 'closed']);
+    assert.ok(tookMs < 550, `one wait, not two after each other: ${Math.round(tookMs)} ms`);
+  });
+
+  it('past the deadline: the projector stops at the deadline, every part still stopped and closed, one error naming what was unfinished', async () => {
+    const log: string[] = [];
+    const budget = new StopBudget(300);
+    const started = performance.now();
+    const stopped = stopParts(budget, {
+      // A part that does not even end at the deadline (a thread still closing its stores).
+      http: async (b) => {
+        log.push('http started');
+        await sleep(500);
+        log.push('http ended');
+        throw new StopDeadlineError(b.deadlineMs, ['http']);
+      },
+      delivery: part('delivery', 10_000, log),
+      projections: part('projections', 0, log),
+      close: [() => void log.push('closed')],
+    });
+    await assert.rejects(stopped, (error: unknown) => error instanceof StopDeadlineError && error.unfinished.join() === 'http,delivery' && error.deadlineMs === 300);
+    const tookMs = performance.now() - started;
+    assert.ok(log.indexOf('projections started') < log.indexOf('http ended'), `the projector did not wait for the part stuck past the deadline: ${log.join()}`);
+    assert.equal(log.at(-1), 'closed');
+    assert.ok(tookMs < 500 + 250, `no longer than the stuck part: ${Math.round(tookMs)} ms`);
+  });
+
+  it('an unexpected failure of one part is told, after every part stopped and closed', async () => {
+    const log: string[] = [];
+    const broken = new Error('the delivery thread did not stop cleanly');
+    await assert.rejects(stopParts(new StopBudget(1_000), {
+      delivery: () => Promise.reject(broken),
+      projections: part('projections', 0, log),
+      close: [() => void log.push('closed')],
+    }), broken);
+    assert.deepEqual(log, ['projections started', 'projections done', 'closed']);
+  });
+});
