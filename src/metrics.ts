@@ -232,6 +232,14 @@ export function recordSettlement(metrics: DeliveryMetrics, route: string, provid
         metrics.retry(route);
       } else metrics.delivery(route, provider, unsent.length > 0 ? 'unsent_given_up' : 'unsent_settled');
     }
+    // The provider reported the message undelivered for a passing reason (or its resend did not go
+    // out): the route is sent again later, or given up.
+    if (e.type === 'MessageUndelivered') {
+      if ((e.data as { retryAt?: string }).retryAt !== undefined) {
+        metrics.delivery(route, provider, 'undelivered_retrying');
+        metrics.retry(route);
+      } else metrics.delivery(route, provider, 'undelivered_given_up');
+    }
     // Not sent after all, on purpose: expired, or the user opted out since the request (lateDelivery.ts).
     if (e.type === 'NotificationSuppressed') metrics.delivery(route, provider, 'suppressed');
     // Came due inside the user's quiet hours: waits for their end, then is delivered again.

@@ -86,6 +86,15 @@ export const eventSchemas = {
     rejected: z.array(rejection),
     at,
   }),
+  MessageUndelivered: z.object({
+    notificationId: z.string(),
+    route,
+    attempt: z.number().int().min(1),
+    reason: z.string(),
+    providerMessageId: z.string().optional(),
+    retryAt: z.string().optional(),
+    at,
+  }),
   DeliveryAttemptFailed: z.object({
     notificationId: z.string(),
     route,

@@ -6,6 +6,7 @@ import type { Route } from '../ports/deliveryProvider.ts';
 import type { Delivery, NotificationEvent, Rejection, RequestData, Status, SuppressReason, Unsent } from './notificationEvents.ts';
 import { exhaustive } from './user.ts';
 import { decideTracking, trackingKeys, type TrackingFact } from './tracking.ts';
+import { reportUndelivered, resendFailed, type ReportUndeliveredData } from './resend.ts';
 
 export * from './notificationEvents.ts';
 
@@ -31,7 +32,9 @@ export type NotificationCommand =
   | { type: 'Suppress'; data: { notificationId: string; reason: SuppressReason } }
   | { type: 'RecordOpen'; data: { notificationId: string } }
   /** A tracking fact from the app, an email pixel or link, or a provider webhook; idempotent. */
-  | { type: 'RecordTracking'; data: { notificationId: string; fact: TrackingFact } };
+  | { type: 'RecordTracking'; data: { notificationId: string; fact: TrackingFact } }
+  /** The provider reported a sent message undelivered for a passing reason (domain/resend.ts). */
+  | { type: 'ReportUndelivered'; data: ReportUndeliveredData };
 
 export type RouteState = 'pending' | 'sent' | 'failed';
 
@@ -48,6 +51,13 @@ export interface RouteProgress {
    * and the last attempt made at the route: the next one is `attempt + 1`.
    */
   unsentDevices?: { unsent: Unsent[]; attempt: number };
+  /**
+   * On a sent route, its latest message (the provider's id) and the attempt that sent it, until an
+   * undelivered report on it was acted on: a report on any other message is about an older one.
+   */
+  latestMessage?: { id: string; attempt: number };
+  /** On a sent route whose latest message was reported undelivered: the whole route is sent again as this attempt. */
+  resend?: { attempt: number };
 }
 
 export type NotificationState =
@@ -118,7 +128,9 @@ export function evolveNotification(state: NotificationState, event: Notification
     case 'NotificationCancelled':
       return { ...state, status: 'cancelled' };
     case 'NotificationSent':
-      return withRoute(state, event.data.route, { state: 'sent', unsentDevices: stillUnsent(event.data) });
+      return withRoute(state, event.data.route, { state: 'sent', unsentDevices: stillUnsent(event.data), latestMessage: latestOf(event.data), resend: undefined });
+    case 'MessageUndelivered':
+      return withRoute(state, event.data.route, { latestMessage: undefined, resend: event.data.retryAt === undefined ? undefined : { attempt: event.data.attempt + 1 } });
     case 'UnsentDevicesRetried':
       return withRoute(state, event.data.route, { unsentDevices: stillUnsent(event.data) });
     case 'NotificationFailed':
@@ -158,12 +170,18 @@ function stillUnsent(data: { attempt?: number; unsent?: Unsent[]; retryAt?: stri
   return unsent.length > 0 ? { unsent, attempt: data.attempt ?? 1 } : undefined;
 }
 
+function latestOf(data: { attempt?: number; deliveries: Delivery[] }): RouteProgress['latestMessage'] {
+  const id = data.deliveries[0]?.providerMessageId;
+  return id === undefined ? undefined : { id, attempt: data.attempt ?? 1 };
+}
+
 /**
  * The attempt a route waits for: the next after its failed ones while pending, the next retry of
- * its unsent devices once sent; none when it is settled.
+ * its unsent devices once sent, or its resend after an undelivered report; none when it is settled.
  */
 export function nextAttempt(progress: RouteProgress | undefined): number | undefined {
   if (progress?.state === 'pending') return progress.failedAttempts + 1;
+  if (progress?.state === 'sent' && progress.resend) return progress.resend.attempt;
   if (progress?.state === 'sent' && progress.unsentDevices) return progress.unsentDevices.attempt + 1;
   return undefined;
 }
@@ -189,9 +207,24 @@ function retryUnsentDevices(waiting: NonNullable<RouteProgress['unsentDevices']>
   return [{ type: 'UnsentDevicesRetried', data: { notificationId, route, provider, attempt, deliveries, rejected, unsent, ...(again ? { retryAt } : {}), at } }];
 }
 
+function sentEvent(state: Existing, data: RecordDeliveryData, at: string): NotificationEvent {
+  const { notificationId, route, attempt, maxAttempts, retryAt, outcome } = data;
+  const { provider, rejected } = outcome;
+  const unsent = outcome.unsent?.length ? { unsent: outcome.unsent } : {};
+  // The devices it did not reach are tried again, alone, as the route would have been.
+  const again = attempt < maxAttempts && !settled(state) && outcome.unsent?.some((u) => u.tokenDigest !== undefined) ? { retryAt } : {};
+  const deliveries = outcome.kind === 'sent' ? outcome.deliveries : [];
+  return { type: 'NotificationSent', data: { notificationId, route, provider, attempt, deliveries, rejected, ...unsent, ...again, at } };
+}
+
 function recordDelivery(state: Existing, data: RecordDeliveryData, at: string): NotificationEvent[] {
   const { notificationId, route, attempt, maxAttempts, retryAt, outcome } = data;
   const progress = state.routes[route];
+  // A resend after an undelivered report: recorded once, as the attempt the route waits for.
+  if (progress?.state === 'sent' && progress.resend) {
+    if (progress.resend.attempt !== attempt) return [];
+    return outcome.kind === 'sent' ? [sentEvent(state, data, at)] : resendFailed({ notificationId, route, attempt, maxAttempts, retryAt, reason: outcome.reason, permanent: outcome.permanent }, at);
+  }
   // Idempotent too: only the retry of unsent devices the route waits for is recorded, once.
   if (progress?.state === 'sent') return progress.unsentDevices && nextAttempt(progress) === attempt ? retryUnsentDevices(progress.unsentDevices, data, at) : [];
   // Idempotent: a redelivered message for an attempt that already has its outcome adds nothing.
@@ -199,12 +232,7 @@ function recordDelivery(state: Existing, data: RecordDeliveryData, at: string): 
   const { provider, rejected } = outcome;
   // Cancelled or suppressed while a worker already had it in hand: a send that went out all the
   // same is recorded (the timeline must not hide a message the user got); a failure is not retried.
-  if (outcome.kind === 'sent') {
-    const unsent = outcome.unsent?.length ? { unsent: outcome.unsent } : {};
-    // The devices it did not reach are tried again, alone, as the route would have been.
-    const again = attempt < maxAttempts && !settled(state) && outcome.unsent?.some((u) => u.tokenDigest !== undefined) ? { retryAt } : {};
-    return [{ type: 'NotificationSent', data: { notificationId, route, provider, attempt, deliveries: outcome.deliveries, rejected, ...unsent, ...again, at } }];
-  }
+  if (outcome.kind === 'sent') return [sentEvent(state, data, at)];
   if (settled(state)) return [];
   if (!outcome.permanent && attempt < maxAttempts) {
     return [{ type: 'DeliveryAttemptFailed', data: { notificationId, route, provider, attempt, reason: outcome.reason, retryAt, rejected, at } }];
@@ -268,6 +296,8 @@ export function decideNotification(command: NotificationCommand, state: Notifica
       // Providers and Herald's own links report only what was sent; an app may report any id.
       if (command.data.fact.source === 'app' && !reachable(state)) throw new NotificationNotDeliveredError(notificationId, state.status);
       return decideTracking(state.tracked, notificationId, command.data.fact, now);
+    case 'ReportUndelivered':
+      return reportUndelivered(state.routes, command.data, settled(state), now);
     default:
       return exhaustive(command);
   }

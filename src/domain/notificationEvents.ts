@@ -82,6 +82,15 @@ export type NotificationEvent =
    * The route stays `sent` throughout.
    */
   | { type: 'UnsentDevicesRetried'; data: Ref & { route: Route; provider: string; attempt: number; deliveries: Delivery[]; rejected: Rejection[]; unsent: Unsent[]; retryAt?: string } }
+  /**
+   * The route's message of attempt `attempt` did not reach the recipient, for a reason that may
+   * pass: the provider reported its latest message (`providerMessageId`) undelivered after taking
+   * it (Twilio 30003, handset off; see docs/tracking.md), or a resend after such a report failed or
+   * was not made (expired, opted out since, no number any more: `reason` says so). With `retryAt`
+   * the whole route is sent again then, as attempt `attempt + 1`; without it the route is given up
+   * (attempts ran out, or the failure was permanent). The route stays `sent` throughout.
+   */
+  | { type: 'MessageUndelivered'; data: Ref & { route: Route; attempt: number; reason: string; providerMessageId?: string; retryAt?: string } }
   /** A transient failure with attempts left: the route is retried at `retryAt`. */
   | { type: 'DeliveryAttemptFailed'; data: Ref & { route: Route; provider: string; attempt: number; reason: string; retryAt: string; rejected: Rejection[] } }
   /** A scheduled send or a retry came due: the route's worker delivers attempt `attempt` now. */

@@ -42,7 +42,8 @@ const SKIP: Plan = { kind: 'skip' };
 
 /**
  * Whether the route still waits for this attempt: a pending route any attempt not yet made (a
- * request's, a retry's, a redrive's); a sent one only the next retry of its unsent devices.
+ * request's, a retry's, a redrive's); a sent one only the next retry of its unsent devices, or its
+ * resend after an undelivered report.
  */
 function waitsFor(progress: RouteProgress, attempt: number): boolean {
   return progress.state === 'pending' ? progress.failedAttempts < attempt : progress.state === 'sent' && nextAttempt(progress) === attempt;
@@ -53,7 +54,8 @@ function waitsFor(progress: RouteProgress, attempt: number): boolean {
  * again a device that has it, nor one removed or invalidated since.
  */
 function onlyUnsent(addresses: string[], progress: RouteProgress): string[] {
-  if (progress.state !== 'sent') return addresses;
+  // A resend after an undelivered report goes to the user's address as it is now, as a first send would.
+  if (progress.state !== 'sent' || progress.resend) return addresses;
   const wanted = new Set(progress.unsentDevices?.unsent.map((u) => u.tokenDigest));
   return addresses.filter((to) => wanted.has(addressDigest(to)));
 }

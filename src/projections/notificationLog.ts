@@ -136,10 +136,11 @@ export const notificationLog: Projection<NotificationLogDoc> = {
   // v4: a suppressed or cancelled notification's untried routes show `suppressed` / `cancelled`, not `pending`.
   // v5: UnsentDevicesRetried (and NotificationSent's retryAt): a build before it skipped them, and
   // its documents would show devices still being tried, for good (docs/replay.md, versions).
-  version: 5,
+  // v6: MessageUndelivered (an undelivered report acted on: resent, or given up) on the timeline.
+  version: 6,
   // A notification's user, app and time never change: stable, so its status updates leave those indexes alone.
   collection: { name: 'notifications', indexes: [{ fields: ['userId', 'requestedAt'], stable: true }, 'status', { fields: ['appId', 'requestedAt'], stable: true }] },
-  eventTypes: ['NotificationRequested', 'NotificationSuppressed', 'NotificationSent', 'UnsentDevicesRetried', 'NotificationFailed', 'DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryHeld', 'DeliveryRedriven', 'NotificationCancelled', ...TRACKING_EVENT_TYPES],
+  eventTypes: ['NotificationRequested', 'NotificationSuppressed', 'NotificationSent', 'UnsentDevicesRetried', 'MessageUndelivered', 'NotificationFailed', 'DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryHeld', 'DeliveryRedriven', 'NotificationCancelled', ...TRACKING_EVENT_TYPES],
   keyOf: (event) => {
     const id = (event.data as { notificationId?: unknown }).notificationId;
     return typeof id === 'string' ? id : null;

@@ -8,8 +8,8 @@ export interface DueEntry {
 }
 
 /**
- * What is waiting for a time: scheduled sends (sendAt), retries (retryAt, of a route or of the
- * devices a sent route did not reach) and quiet-hours holds (until), per notification.
+ * What is waiting for a time: scheduled sends (sendAt), retries (retryAt, of a route, of the
+ * devices a sent route did not reach, or of a sent route whose message was reported undelivered) and quiet-hours holds (until), per notification.
  */
 export type ScheduleDoc = {
   notificationId: string;
@@ -47,8 +47,9 @@ export function evolveSchedule(doc: ScheduleDoc | null, event: Recorded): Schedu
       return withDue(notificationId, [...without(current, route), { route, attempt, dueAt: until }]);
     }
     case 'NotificationSent':
-    case 'UnsentDevicesRetried': {
-      // Its unsent devices are tried again at retryAt, as the route's next attempt.
+    case 'UnsentDevicesRetried':
+    case 'MessageUndelivered': {
+      // Its unsent devices, or the whole route after an undelivered report, are tried again at retryAt, as the route's next attempt.
       const { route, attempt, retryAt, notificationId } = event.data;
       const rest = without(current, route);
       return withDue(notificationId, retryAt === undefined ? rest : [...rest, { route, attempt: (attempt ?? 1) + 1, dueAt: retryAt }]);
@@ -69,10 +70,11 @@ export const schedule: Projection<ScheduleDoc> = {
   // 2: DeliveryHeld and UnsentDevicesRetried. A build before them skipped those events and moved its
   // checkpoint past them (after a rollback, or beside a newer worker): v1 documents may lack a held
   // attempt or a device retry, so they are rebuilt.
-  version: 2,
+  // 3: MessageUndelivered (a resend after an undelivered report): v2 documents may lack one.
+  version: 3,
   // Sparse: the scheduler asks for a range of nextDueAt, and a delivered notification's tombstone has none.
   collection: { name: 'schedule', indexes: [{ fields: ['nextDueAt'], sparse: true }] },
-  eventTypes: ['NotificationRequested', 'DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryHeld', 'NotificationSent', 'UnsentDevicesRetried', 'NotificationFailed', 'DeliveryRedriven', 'NotificationCancelled', 'NotificationSuppressed'],
+  eventTypes: ['NotificationRequested', 'DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryHeld', 'NotificationSent', 'UnsentDevicesRetried', 'MessageUndelivered', 'NotificationFailed', 'DeliveryRedriven', 'NotificationCancelled', 'NotificationSuppressed'],
   // By the field, not by the event type's name: UnsentDevicesRetried is neither Notification… nor Delivery….
   keyOf: (event) => {
     const id = (event.data as { notificationId?: unknown }).notificationId;

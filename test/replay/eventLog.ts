@@ -54,6 +54,11 @@ function notificationLife(i: number): Sample[] {
     out.push(ev('UnsentDevicesRetried', { route, provider: 'fcm', attempt: 2, deliveries: [], rejected: [], unsent: unsent('timeout'), retryAt: at(3200), at: at(1300) }));
     out.push(ev('DeliveryDue', { route, attempt: 3, at: at(3200) }));
     out.push(ev('UnsentDevicesRetried', { route, provider: 'fcm', attempt: 3, deliveries: [{ to: 'tok-…(64)', providerMessageId: `pm-${i}-3` }], rejected: [], unsent: [], at: at(3300) }));
+  } else if (route === 'sms' && i % 13 === 5) {
+    // Twilio took it, then reported it undelivered (handset off): sent again, and that one arrived.
+    out.push(sent(200), ev('MessageUndelivered', { route, attempt: 1, reason: 'twilio_30003', providerMessageId: `pm-${i}`, retryAt: at(5000), at: at(4000) }));
+    out.push(ev('DeliveryDue', { route, attempt: 2, at: at(5000) }));
+    out.push(ev('NotificationSent', { route, provider: 'twilio', attempt: 2, deliveries: [{ to: '***1234', providerMessageId: `pm-${i}-2` }], rejected: [], at: at(5100) }));
   } else out.push(sent(held ? 28_800_250 : scheduled ? 3_600_250 : 150 + (i % 400)));
   const tracked = (type: string, ms: number, extra: JsonObject = {}) => ev(type, { source: channel === 'email' ? 'sendgrid' : 'app', ...extra, at: at(ms) });
   if (i % 5 !== 0) out.push(tracked('NotificationDelivered', 2000 + (i % 3000)));

@@ -10,9 +10,9 @@ import { it } from 'node:test';
 import { PROJECTIONS } from '../../src/projections/index.ts';
 
 const KNOWN: Record<string, { version: number; eventTypes: string[] }> = {
-  notifications: { version: 5, eventTypes: ['DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryHeld', 'DeliveryRedriven', 'NotificationBounced', 'NotificationCancelled', 'NotificationClicked', 'NotificationDelivered', 'NotificationFailed', 'NotificationMarkedAsSpam', 'NotificationOpened', 'NotificationRequested', 'NotificationSent', 'NotificationSuppressed', 'NotificationUndelivered', 'NotificationUnsubscribed', 'UnsentDevicesRetried'] },
+  notifications: { version: 6, eventTypes: ['DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryHeld', 'DeliveryRedriven', 'MessageUndelivered', 'NotificationBounced', 'NotificationCancelled', 'NotificationClicked', 'NotificationDelivered', 'NotificationFailed', 'NotificationMarkedAsSpam', 'NotificationOpened', 'NotificationRequested', 'NotificationSent', 'NotificationSuppressed', 'NotificationUndelivered', 'NotificationUnsubscribed', 'UnsentDevicesRetried'] },
   contacts: { version: 2, eventTypes: ['DeviceRegistered', 'DeviceRemoved', 'DeviceTokenInvalidated', 'UserProfileUpdated'] },
-  schedule: { version: 2, eventTypes: ['DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryHeld', 'DeliveryRedriven', 'NotificationCancelled', 'NotificationFailed', 'NotificationRequested', 'NotificationSent', 'NotificationSuppressed', 'UnsentDevicesRetried'] },
+  schedule: { version: 3, eventTypes: ['DeliveryAttemptFailed', 'DeliveryDue', 'DeliveryHeld', 'DeliveryRedriven', 'MessageUndelivered', 'NotificationCancelled', 'NotificationFailed', 'NotificationRequested', 'NotificationSent', 'NotificationSuppressed', 'UnsentDevicesRetried'] },
   dead_letters: { version: 1, eventTypes: ['DeliveryRedriven', 'NotificationFailed', 'NotificationSent'] },
   provider_messages: { version: 1, eventTypes: ['NotificationSent'] },
   analytics: { version: 1, eventTypes: ['DeliveryRedriven', 'NotificationBounced', 'NotificationCancelled', 'NotificationClicked', 'NotificationDelivered', 'NotificationFailed', 'NotificationMarkedAsSpam', 'NotificationOpened', 'NotificationRequested', 'NotificationSent', 'NotificationSuppressed', 'NotificationUndelivered', 'NotificationUnsubscribed'] },

@@ -1,0 +1,51 @@
+/**
+ * Sending a whole route again after its provider reported the message undelivered for a passing
+ * reason (Twilio's status callback: 30003 handset off, 30008 unknown error, …), under the route's
+ * retry policy. Pure. Only a report on the route's latest message counts, once: Twilio repeats
+ * callbacks and may report both `undelivered` and `failed`, and an older attempt's message says
+ * nothing about the latest one.
+ */
+import type { Route } from '../ports/deliveryProvider.ts';
+import type { NotificationEvent } from './notificationEvents.ts';
+
+/** What the route's progress keeps for this: see RouteProgress. */
+export interface ResendProgress {
+  state: 'pending' | 'sent' | 'failed';
+  latestMessage?: { id: string; attempt: number };
+  resend?: { attempt: number };
+}
+
+export interface ReportUndeliveredData {
+  notificationId: string;
+  providerMessageId: string;
+  reason: string;
+  maxAttempts: number;
+  /** When to send again if attempts are left (the route's backoff after the reported attempt). */
+  retryAt: string;
+}
+
+/** The route whose latest message this is, if any. */
+export function routeOfMessage(routes: Partial<Record<Route, ResendProgress>>, providerMessageId: string): Route | undefined {
+  return (Object.keys(routes) as Route[]).find((r) => routes[r]?.state === 'sent' && routes[r]?.latestMessage?.id === providerMessageId);
+}
+
+/**
+ * A passing undelivered report: the route is sent again at `retryAt` while attempts are left,
+ * otherwise given up (a MessageUndelivered without retryAt). Nothing for a report on another
+ * message, or one already acted on.
+ */
+export function reportUndelivered(routes: Partial<Record<Route, ResendProgress>>, data: ReportUndeliveredData, settled: boolean, at: string): NotificationEvent[] {
+  const { notificationId, providerMessageId, reason, maxAttempts, retryAt } = data;
+  const route = routeOfMessage(routes, providerMessageId);
+  const latest = route && routes[route]?.latestMessage;
+  if (!route || !latest) return [];
+  const again = !settled && latest.attempt < maxAttempts ? { retryAt } : {};
+  return [{ type: 'MessageUndelivered', data: { notificationId, route, attempt: latest.attempt, reason, providerMessageId, ...again, at } }];
+}
+
+/** A resend that did not go out (failed, or not made: expired, opted out since): again while attempts are left and the failure may pass. */
+export function resendFailed(data: { notificationId: string; route: Route; attempt: number; maxAttempts: number; retryAt: string; reason: string; permanent: boolean }, at: string): NotificationEvent[] {
+  const { notificationId, route, attempt, maxAttempts, retryAt, reason, permanent } = data;
+  const again = !permanent && attempt < maxAttempts ? { retryAt } : {};
+  return [{ type: 'MessageUndelivered', data: { notificationId, route, attempt, reason, ...again, at } }];
+}
