@@ -137,7 +137,7 @@ async function startLocked(config: Config, logger: Pino, overrides: Overrides, t
     const readiness = threaded
       ? async () => Object.assign({}, ...(await Promise.all(threads.map((t) => t.ready())))) as Record<string, boolean>
       : () => inline?.ready() ?? Promise.resolve({});
-    app = await buildApp({ events, readModels, apiKeys, now, ids, logger, limits: config.limits, security: config.security, metrics, readiness, tracking, policy: { defaultRateLimit: config.defaultRateLimit, userRateLimit: config.userRateLimit } });
+    app = await buildApp({ events, readModels, apiKeys, now, ids, logger, limits: config.limits, security: config.security, metrics, readiness, tracking, retryPolicy: config.retry, policy: { defaultRateLimit: config.defaultRateLimit, userRateLimit: config.userRateLimit } });
   }
 
   const closeHttp = app ? closerWithin(app, logger) : undefined;

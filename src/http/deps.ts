@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics.ts';
 import type { ApiKeys } from './apiKeys.ts';
 import type { TrackingConfig } from '../tracking/config.ts';
 import type { RateLimit } from '../domain/category.ts';
+import type { RetryPolicy } from '../processors/retryPolicy.ts';
 
 export interface AppDeps {
   events: EventStore;
@@ -40,6 +41,8 @@ export interface AppDeps {
   readiness?: () => Promise<Record<string, boolean>>;
   /** Send policy defaults: the rate limit for categories without one of their own. */
   policy?: { defaultRateLimit: RateLimit | null; userRateLimit?: RateLimit | null };
+  /** The delivery retry policy, which a resend after an undelivered report follows too (default DEFAULT_RETRY_POLICY). */
+  retryPolicy?: RetryPolicy;
   /** Email pixel/link secret and webhook keys; absent: no /t/* or /v1/webhooks/* routes. */
   tracking?: TrackingConfig;
 }

@@ -17,11 +17,19 @@ import { contacts } from '../projections/contacts.ts';
 import { providerMessages, type ProviderMessageDoc } from '../projections/providerMessages.ts';
 import { maskAddress, maskedLink } from '../mask.ts';
 import type { ProviderFact } from './providerFacts.ts';
+import type { RetryPolicy } from '../processors/retryPolicy.ts';
+import type { DeliveryMetrics } from '../metrics.ts';
+import { resendIfPassing } from './undeliveredResend.ts';
 
 export interface TrackingContext {
   events: EventStore;
   readModels: ReadModelStore;
   now: () => Date;
+  /** The delivery retry policy an undelivered report's resend follows (default: DEFAULT_RETRY_POLICY). */
+  retryPolicy?: RetryPolicy;
+  random?: () => number;
+  /** Counts undelivered reports acted on (herald_deliveries_total outcomes undelivered_*). */
+  metrics?: DeliveryMetrics;
 }
 
 export interface IngestResult {
@@ -114,6 +122,8 @@ export async function ingestProviderFacts(ctx: TrackingContext, items: readonly 
     if (found) {
       const added = await recordTracking(ctx, found.notificationId, item.fact, { provider: item.provider });
       result[added ? 'recorded' : 'duplicates'] += 1;
+      // Apart from the tracking fact, which is kept once per notification: each message's report counts.
+      await resendIfPassing(ctx, found.notificationId, item);
     } else {
       // Stored first, whether or not a late matcher is given: in `late?.later(…)` the call's
       // arguments are not evaluated at all when `late` is undefined.
@@ -149,6 +159,7 @@ export async function settleUnmatched(ctx: TrackingContext, provider: string, { 
   const found = await match(ctx, data);
   if (!found) return null;
   await recordTracking(ctx, found.notificationId, data.fact, { provider });
+  await resendIfPassing(ctx, found.notificationId, { ...data, provider: data.provider as ProviderFact['provider'] });
   const event: ProviderEvent = { type: 'ProviderEventMatched', data: { provider, revision, notificationId: found.notificationId, at: ctx.now().toISOString() } };
   await ctx.events.append(providerEventsStream(provider), [encodeEvent(event)], 'any');
   return found.notificationId;

@@ -114,6 +114,17 @@ function twilioOptOut(errorCode: string | undefined): ProviderFact['optOut'] {
   return reason ? { channel: 'sms', reason } : undefined;
 }
 
+/**
+ * Whether an undelivered report's reason may pass, so the message is worth sending again: for
+ * Twilio, an ErrorCode the adapter's table reads as a passing failure (30001, 30003, 30008, 30017,
+ * 30500). Any other code (30004 blocked, 30007 filtered, 30034 unregistered sender, an unknown
+ * one) is only recorded: sending again would pay for the same refusal.
+ */
+export function passingUndelivered(provider: TrackingProvider, fact: Extract<TrackingFact, { kind: 'undelivered' }>): boolean {
+  const code = provider === 'twilio' ? /^twilio_(\d{1,6})$/.exec(fact.reason ?? '')?.[1] : undefined;
+  return code !== undefined && twilioCodeResult(Number(code))?.status === 'failed';
+}
+
 /** A Twilio status callback as a fact; queued, sending, sent, accepted are progress, not tracked. */
 export function fromTwilioStatus(params: URLSearchParams): ProviderFact | null {
   const sid = params.get('MessageSid') ?? params.get('SmsSid');

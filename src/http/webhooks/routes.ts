@@ -32,7 +32,7 @@ const invalidSignature = () => new Problem(403, 'webhook_signature_invalid', 'Fo
  * content-type parser scoped to it, and parses them itself after verification.
  */
 export function webhookRoutes(deps: AppDeps, tracking: TrackingConfig): FastifyPluginAsyncZod {
-  const ctx: TrackingContext = { events: deps.events, readModels: deps.readModels, now: deps.now };
+  const ctx: TrackingContext = { events: deps.events, readModels: deps.readModels, now: deps.now, ...(deps.retryPolicy ? { retryPolicy: deps.retryPolicy } : {}), ...(deps.metrics ? { metrics: deps.metrics } : {}) };
   const summary = (result: Awaited<ReturnType<typeof ingestProviderFacts>>, ignored: number) => ({ ...result, ignored });
 
   /** Verifies Twilio's signature over the URL Twilio called (config.ts: twilioSignedUrl) and returns the form fields. */

@@ -22,7 +22,9 @@ const AUTH_FAILED: Outcome = {
  * cannot disagree about a number. Only what means "this number will never take SMS" is rejected:
  * not 30003 (handset off or out of coverage), 30004 (blocked: an opt-out, a do-not-disturb list,
  * carrier filtering or an unreachable device, Twilio cannot say which), 30007 (content filtered)
- * or 30008 (unknown carrier error).
+ * or 30008 (unknown carrier error). A callback code listed `failed` is a passing one: the message
+ * is sent again (tracking/undeliveredResend.ts); one not listed (30004, 30007, 30034 unregistered
+ * sender, …) is only recorded, since sending it again would meet the same refusal.
  */
 const BY_TWILIO_CODE = new Map<number, Outcome>([
   [21211, { status: 'rejected', reason: 'invalid_address', detail: "21211: invalid 'To' number" }],
@@ -47,6 +49,12 @@ const BY_TWILIO_CODE = new Map<number, Outcome>([
   // The sender's queue holds 10 hours of messages; it drains, so this is worth retrying.
   [21611, { status: 'failed', reason: 'queue_full', detail: '21611: sender queue is full' }],
   [20003, AUTH_FAILED],
+  // Callback codes Twilio's error pages advise sending again for: the cause passes.
+  [30001, { status: 'failed', reason: 'queue_overflow', detail: '30001: queue overflow; send again after a while' }],
+  [30003, { status: 'failed', reason: 'handset_unreachable', detail: '30003: handset off, out of coverage or otherwise unreachable for now' }],
+  [30008, { status: 'failed', reason: 'carrier_unknown_error', detail: '30008: unknown carrier error' }],
+  [30017, { status: 'failed', reason: 'carrier_congestion', detail: '30017: carrier network congestion' }],
+  [30500, { status: 'failed', reason: 'provider_unavailable', detail: '30500: Twilio internal error; send again' }],
 ]);
 
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);

@@ -1,0 +1,31 @@
+/**
+ * An undelivered report on a message the provider had taken, for a reason that may pass (Twilio
+ * 30003: the handset was off): the route is sent again under its retry policy (domain/resend.ts),
+ * planned by the delivery worker from the user as they are then, as any retry is.
+ */
+import { handle, load } from '../commands/handle.ts';
+import { notificationAggregate } from '../commands/sendNotification.ts';
+import { notificationStream, type NotificationEvent } from '../domain/notification.ts';
+import { routeOfMessage } from '../domain/resend.ts';
+import type { TrackingFact } from '../domain/tracking.ts';
+import { recordSettlement } from '../metrics.ts';
+import { DEFAULT_RETRY_POLICY, retryDelayMs } from '../processors/retryPolicy.ts';
+import type { TrackingContext } from './ingest.ts';
+import { passingUndelivered, type TrackingProvider } from './providerFacts.ts';
+
+/** Acts on the report when it is a passing one about the route's latest message; returns what it appended. */
+export async function resendIfPassing(ctx: TrackingContext, notificationId: string, item: { provider: TrackingProvider; providerMessageId?: string; fact: TrackingFact }): Promise<NotificationEvent[]> {
+  const { provider, providerMessageId, fact } = item;
+  if (!providerMessageId || fact.kind !== 'undelivered' || !passingUndelivered(provider, fact)) return [];
+  const stream = notificationStream(notificationId);
+  const loaded = await load(ctx.events, stream, notificationAggregate);
+  const route = loaded.state.exists ? routeOfMessage(loaded.state.routes, providerMessageId) : undefined;
+  const latest = route && loaded.state.exists ? loaded.state.routes[route]?.latestMessage : undefined;
+  if (!route || !latest) return [];
+  const policy = ctx.retryPolicy ?? DEFAULT_RETRY_POLICY;
+  const retryAt = new Date(ctx.now().getTime() + retryDelayMs(policy, latest.attempt, undefined, ctx.random ?? Math.random)).toISOString();
+  const data = { notificationId, providerMessageId, reason: fact.reason ?? 'undelivered', maxAttempts: policy.maxAttempts[route], retryAt };
+  const { events } = await handle(ctx.events, stream, notificationAggregate, { type: 'ReportUndelivered', data }, { now: ctx.now, known: loaded, metadata: { provider } });
+  if (ctx.metrics) recordSettlement(ctx.metrics, route, provider, events, 0);
+  return events;
+}
