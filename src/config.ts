@@ -8,7 +8,7 @@ import { ConfigError } from './configError.ts';
 import { unknownSettings } from './settingNames.ts';
 import { ROUTES, type Route } from './ports/deliveryProvider.ts';
 import type { RateLimit } from './domain/category.ts';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './processors/retryPolicy.ts';
+import { DEFAULT_RESEND_DELAY_MS, DEFAULT_RETRY_POLICY, type RetryPolicy } from './processors/retryPolicy.ts';
 import { DEFAULT_MAX_SEND_AHEAD_DAYS } from './commands/sendErrors.ts';
 import { DEFAULT_MAX_DEVICES_PER_USER } from './commands/users.ts';
 
@@ -38,6 +38,7 @@ const schema = z.object({
   HERALD_SANDBOX_LATENCY_MS: z.coerce.number().int().min(0).default(0),
   HERALD_RETRY_BASE_DELAY_MS: z.coerce.number().int().min(1).default(DEFAULT_RETRY_POLICY.baseDelayMs),
   HERALD_RETRY_MAX_DELAY_MS: z.coerce.number().int().min(1).default(DEFAULT_RETRY_POLICY.maxDelayMs),
+  HERALD_RESEND_DELAY_MS: z.coerce.number().int().min(0).default(DEFAULT_RESEND_DELAY_MS),
   HERALD_MAX_ATTEMPTS_APNS: z.coerce.number().int().min(1).max(100).default(DEFAULT_RETRY_POLICY.maxAttempts.apns),
   HERALD_MAX_ATTEMPTS_FCM: z.coerce.number().int().min(1).max(100).default(DEFAULT_RETRY_POLICY.maxAttempts.fcm),
   HERALD_MAX_ATTEMPTS_SMS: z.coerce.number().int().min(1).max(100).default(DEFAULT_RETRY_POLICY.maxAttempts.sms),
@@ -172,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: string = 'all', channel
     retry: {
       baseDelayMs: e.HERALD_RETRY_BASE_DELAY_MS,
       maxDelayMs: e.HERALD_RETRY_MAX_DELAY_MS,
+      resendDelayMs: e.HERALD_RESEND_DELAY_MS,
       maxAttempts: { apns: e.HERALD_MAX_ATTEMPTS_APNS, fcm: e.HERALD_MAX_ATTEMPTS_FCM, sms: e.HERALD_MAX_ATTEMPTS_SMS, email: e.HERALD_MAX_ATTEMPTS_EMAIL },
     },
     schedulerTickMs: e.HERALD_SCHEDULER_TICK_MS,

@@ -58,6 +58,8 @@ export interface RouteProgress {
   latestMessage?: { id: string; attempt: number };
   /** On a sent route whose latest message was reported undelivered: the whole route is sent again as this attempt. */
   resend?: { attempt: number };
+  /** How many times undelivered reports made the route be sent again (MAX_RESENDS caps it). */
+  resends?: number;
 }
 
 export type NotificationState =
@@ -130,7 +132,7 @@ export function evolveNotification(state: NotificationState, event: Notification
     case 'NotificationSent':
       return withRoute(state, event.data.route, { state: 'sent', unsentDevices: stillUnsent(event.data), latestMessage: latestOf(event.data), resend: undefined });
     case 'MessageUndelivered':
-      return withRoute(state, event.data.route, { latestMessage: undefined, resend: event.data.retryAt === undefined ? undefined : { attempt: event.data.attempt + 1 } });
+      return withRoute(state, event.data.route, { latestMessage: undefined, resend: event.data.retryAt === undefined ? undefined : { attempt: event.data.attempt + 1 }, resends: resendsAfter(state.routes[event.data.route], event.data) });
     case 'UnsentDevicesRetried':
       return withRoute(state, event.data.route, { unsentDevices: stillUnsent(event.data) });
     case 'NotificationFailed':
@@ -168,6 +170,12 @@ export function evolveNotification(state: NotificationState, event: Notification
 function stillUnsent(data: { attempt?: number; unsent?: Unsent[]; retryAt?: string }): RouteProgress['unsentDevices'] {
   const unsent = data.retryAt === undefined ? [] : (data.unsent ?? []).filter((u) => u.tokenDigest !== undefined);
   return unsent.length > 0 ? { unsent, attempt: data.attempt ?? 1 } : undefined;
+}
+
+/** A report acted on with a resend counts one more; a resend's own transient failure retries the same one. */
+function resendsAfter(progress: RouteProgress | undefined, data: { providerMessageId?: string; retryAt?: string }): number | undefined {
+  const before = progress?.resends;
+  return data.providerMessageId !== undefined && data.retryAt !== undefined ? (before ?? 0) + 1 : before;
 }
 
 function latestOf(data: { attempt?: number; deliveries: Delivery[] }): RouteProgress['latestMessage'] {

@@ -13,6 +13,24 @@ export interface ResendProgress {
   state: 'pending' | 'sent' | 'failed';
   latestMessage?: { id: string; attempt: number };
   resend?: { attempt: number };
+  resends?: number;
+}
+
+/**
+ * At most this many resends after undelivered reports, whatever attempts the route has left. Each
+ * resend is a new paid message, and some passing codes do not say that the first never arrived
+ * (30008 unknown error): a handset that stays off for hours must not collect a message per attempt.
+ */
+export const MAX_RESENDS = 2;
+
+/**
+ * The least wait before a resend (the route's backoff when longer): `firstMs` before the first, ten
+ * times that before the second. A report comes once the carrier gave up on the message, and a
+ * handset that was off a moment ago is rarely back within seconds. A time-critical message (a
+ * sign-in code) should carry an expiry: past it nothing is resent.
+ */
+export function resendFloorMs(firstMs: number, resendsSoFar: number): number {
+  return resendsSoFar === 0 ? firstMs : firstMs * 10;
 }
 
 export interface ReportUndeliveredData {
@@ -30,8 +48,8 @@ export function routeOfMessage(routes: Partial<Record<Route, ResendProgress>>, p
 }
 
 /**
- * A passing undelivered report: the route is sent again at `retryAt` while attempts are left,
- * otherwise given up (a MessageUndelivered without retryAt). Nothing for a report on another
+ * A passing undelivered report: the route is sent again at `retryAt` while attempts and resends
+ * (MAX_RESENDS) are left, otherwise given up (a MessageUndelivered without retryAt). Nothing for a report on another
  * message, or one already acted on.
  */
 export function reportUndelivered(routes: Partial<Record<Route, ResendProgress>>, data: ReportUndeliveredData, settled: boolean, at: string): NotificationEvent[] {
@@ -39,7 +57,7 @@ export function reportUndelivered(routes: Partial<Record<Route, ResendProgress>>
   const route = routeOfMessage(routes, providerMessageId);
   const latest = route && routes[route]?.latestMessage;
   if (!route || !latest) return [];
-  const again = !settled && latest.attempt < maxAttempts ? { retryAt } : {};
+  const again = !settled && latest.attempt < maxAttempts && (routes[route]?.resends ?? 0) < MAX_RESENDS ? { retryAt } : {};
   return [{ type: 'MessageUndelivered', data: { notificationId, route, attempt: latest.attempt, reason, providerMessageId, ...again, at } }];
 }
 

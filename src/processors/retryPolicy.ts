@@ -4,6 +4,11 @@ export interface RetryPolicy {
   maxAttempts: Record<Route, number>;
   baseDelayMs: number;
   maxDelayMs: number;
+  /**
+   * The least wait before the first resend of a message its provider reported undelivered for a
+   * passing reason (domain/resend.ts); the second waits at least ten times that.
+   */
+  resendDelayMs?: number;
 }
 
 /**
@@ -14,10 +19,14 @@ export interface RetryPolicy {
  * outage dead-lettered everything sent in it, and the 15-minute cap was never reached. SMS gets
  * fewer: a text is more often worthless late (a one-time code), and `expiresAt` says so per message.
  */
+/** RetryPolicy.resendDelayMs unless configured (HERALD_RESEND_DELAY_MS). */
+export const DEFAULT_RESEND_DELAY_MS = 60_000;
+
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxAttempts: { apns: 12, fcm: 12, sms: 10, email: 12 },
   baseDelayMs: 1000,
   maxDelayMs: 15 * 60_000,
+  resendDelayMs: DEFAULT_RESEND_DELAY_MS,
 };
 
 /** The longest a route can be retried before it fails: the sum of the delays' ceilings. */

@@ -6,10 +6,10 @@
 import { handle, load } from '../commands/handle.ts';
 import { notificationAggregate } from '../commands/sendNotification.ts';
 import { notificationStream, type NotificationEvent } from '../domain/notification.ts';
-import { routeOfMessage } from '../domain/resend.ts';
+import { resendFloorMs, routeOfMessage } from '../domain/resend.ts';
 import type { TrackingFact } from '../domain/tracking.ts';
 import { recordSettlement } from '../metrics.ts';
-import { DEFAULT_RETRY_POLICY, retryDelayMs } from '../processors/retryPolicy.ts';
+import { DEFAULT_RESEND_DELAY_MS, DEFAULT_RETRY_POLICY, retryDelayMs } from '../processors/retryPolicy.ts';
 import type { TrackingContext } from './ingest.ts';
 import { passingUndelivered, type TrackingProvider } from './providerFacts.ts';
 
@@ -20,10 +20,12 @@ export async function resendIfPassing(ctx: TrackingContext, notificationId: stri
   const stream = notificationStream(notificationId);
   const loaded = await load(ctx.events, stream, notificationAggregate);
   const route = loaded.state.exists ? routeOfMessage(loaded.state.routes, providerMessageId) : undefined;
-  const latest = route && loaded.state.exists ? loaded.state.routes[route]?.latestMessage : undefined;
+  const progress = route && loaded.state.exists ? loaded.state.routes[route] : undefined;
+  const latest = progress?.latestMessage;
   if (!route || !latest) return [];
   const policy = ctx.retryPolicy ?? DEFAULT_RETRY_POLICY;
-  const retryAt = new Date(ctx.now().getTime() + retryDelayMs(policy, latest.attempt, undefined, ctx.random ?? Math.random)).toISOString();
+  const backoff = retryDelayMs(policy, latest.attempt, undefined, ctx.random ?? Math.random);
+  const retryAt = new Date(ctx.now().getTime() + Math.max(backoff, resendFloorMs(policy.resendDelayMs ?? DEFAULT_RESEND_DELAY_MS, progress.resends ?? 0))).toISOString();
   const data = { notificationId, providerMessageId, reason: fact.reason ?? 'undelivered', maxAttempts: policy.maxAttempts[route], retryAt };
   const { events } = await handle(ctx.events, stream, notificationAggregate, { type: 'ReportUndelivered', data }, { now: ctx.now, known: loaded, metadata: { provider } });
   if (ctx.metrics) recordSettlement(ctx.metrics, route, provider, events, 0);

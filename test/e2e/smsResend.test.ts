@@ -24,7 +24,7 @@ describe('an SMS Twilio reports undelivered for a passing reason is sent again (
       HERALD_WORKER_THREAD: 'off', HERALD_PUBLIC_URL: PUBLIC_URL,
       HERALD_TWILIO_ACCOUNT_SID: ACCOUNT_SID, HERALD_TWILIO_AUTH_TOKEN: AUTH_TOKEN, HERALD_TWILIO_FROM: '+15005550006', HERALD_TWILIO_BASE_URL: fake.baseUrl,
       // Retries come due within about 100 ms, so the test does not wait out the real backoff.
-      HERALD_RETRY_BASE_DELAY_MS: '100',
+      HERALD_RETRY_BASE_DELAY_MS: '100', HERALD_RESEND_DELAY_MS: '100',
     });
   });
   after(async () => {

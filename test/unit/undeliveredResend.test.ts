@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decideNotification, evolveNotification, initialNotificationState, nextAttempt, type DeliveryOutcome, type NotificationCommand, type NotificationEvent, type RequestData } from '../../src/domain/notification.ts';
+import { MAX_RESENDS, resendFloorMs } from '../../src/domain/resend.ts';
 import { evolveSchedule } from '../../src/projections/schedule.ts';
 import { passingUndelivered } from '../../src/tracking/providerFacts.ts';
 
@@ -61,6 +62,23 @@ describe('sending an SMS again after Twilio reported it undelivered for a passin
     assert.ok(state.exists);
     assert.equal(state.routes.sms?.state, 'sent');
     assert.equal(nextAttempt(state.routes.sms), undefined);
+  });
+
+  it(`at most ${MAX_RESENDS} resends, however many attempts are left: a handset off for hours gets no message per attempt`, () => {
+    let history = [requested, sentAs('SM1')];
+    for (let n = 1; n <= MAX_RESENDS; n++) {
+      const reported = when(history, report(`SM${n}`));
+      assert.equal((reported[0]?.data as { retryAt?: string }).retryAt, retryAt, `resend ${n} scheduled`);
+      history = [...history, ...reported, ...when([...history, ...reported], record(n + 1, sent(`SM${n + 1}`)))];
+    }
+    const last = when(history, report(`SM${MAX_RESENDS + 1}`));
+    assert.deepEqual(last.map((e) => [e.type, (e.data as { retryAt?: string }).retryAt]), [['MessageUndelivered', undefined]]);
+    const state = given([...history, ...last]);
+    assert.equal(state.exists && nextAttempt(state.routes.sms), undefined);
+  });
+
+  it('a resend waits at least the configured delay, the second ten times that', () => {
+    assert.deepEqual([resendFloorMs(60_000, 0), resendFloorMs(60_000, 1)], [60_000, 600_000]);
   });
 
   it('only passing Twilio codes are resent: not blocked, filtered, unregistered sender, opt-out codes or unknown ones', () => {
