@@ -42,10 +42,15 @@ export function dataMatches(matches: readonly DataMatch[] | undefined, data: Jso
  * persistent subscription settings, `PersistentConfig1` in `$persistentSubscriptionConfig`).
  */
 export function matchesFilter(filter: EventFilter | undefined, e: { streamName: string; type: string; data: JsonObject }): boolean {
-  if (e.type.startsWith('$') || e.streamName.startsWith('$')) return false;
+  if (isSystemEvent(e)) return false;
   const types = filter?.eventTypes ?? [];
   if (types.length > 0 && !types.includes(e.type)) return false;
   const prefixes = filter?.streamPrefixes ?? [];
   if (prefixes.length > 0 && !prefixes.some((p) => e.streamName.startsWith(p))) return false;
   return dataMatches(filter?.dataMatches, e.data);
+}
+
+/** One of the store's own events (see matchesFilter), never an application event. */
+export function isSystemEvent(e: { streamName: string; type: string }): boolean {
+  return e.type.startsWith('$') || e.streamName.startsWith('$');
 }

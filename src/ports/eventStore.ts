@@ -179,7 +179,11 @@ export interface EventStore {
    * that cannot list its streams that way leaves it out, and rebuilds read `$all` in order.
    */
   readStreamsInOrder?(options: ReadStreamsOptions): Promise<StreamsPage>;
-  /** Position of the last event in $all (0 when empty). */
+  /**
+   * Position of the last application event in $all (0 when there is none): the last one a
+   * subscription would hand out. A store's own system events (EventStoreDB's checkpoints) do not
+   * count, so that a caught-up reader is at the head.
+   */
   headPosition(): Promise<number>;
   /** Catch-up subscription to $all: history after `fromPosition`, then live events. */
   subscribeToAll(options?: ReadAllOptions): Subscription<RecordedEvent>;

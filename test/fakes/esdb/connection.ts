@@ -24,6 +24,8 @@ export class Connection {
     group: string,
     private readonly bufferSize: number,
     private readonly call: grpc.ServerDuplexStream<unknown, unknown>,
+    /** After events were settled (the group's checkpoint may have moved): see checkpoints.ts. */
+    private readonly afterSettle: () => Promise<void>,
   ) {
     this.consumer = store.connectPersistentSubscription(engine);
     void this.pump(group);
@@ -41,6 +43,7 @@ export class Connection {
       if (!e) break;
       if (!this.matches(e.event)) {
         await this.consumer.ack(e).catch(() => undefined); // outside the group's filter: settled without delivery, as ESDB does
+        await this.afterSettle().catch(() => undefined);
         continue;
       }
       // A replayed event goes out resolved from its parked link, carrying the link's position; the client acks the link's id.
@@ -60,13 +63,15 @@ export class Connection {
   }
 
   settle(ids: string[], action: 'ack' | NackAction, reason: string): void {
+    const settling: Promise<unknown>[] = [];
     for (const id of ids) {
       const e = this.held.get(id);
       if (!e) continue;
       this.held.delete(id);
       // Late answers after this connection closed count for nothing, as on ESDB.
-      void (action === 'ack' ? this.consumer.ack(e) : this.consumer.nack(action, reason, e)).catch(() => undefined);
+      settling.push((action === 'ack' ? this.consumer.ack(e) : this.consumer.nack(action, reason, e)).catch(() => undefined));
     }
+    if (settling.length > 0) void Promise.all(settling).then(this.afterSettle).catch(() => undefined);
     this.wake();
   }
 

@@ -10,6 +10,7 @@ import type { SqliteEventStore } from '../../../src/adapters/eventStore/sqlite/s
 import type { NackAction, RecordedEvent } from '../../../src/ports/eventStore.ts';
 import type { Faults } from './faults.ts';
 import { settingsOf, sourceOf, type Groups } from './groups.ts';
+import { CheckpointEvents, reportedCheckpoint } from './checkpoints.ts';
 import { Connection } from './connection.ts';
 import { parkedLink, type Link } from './parked.ts';
 import { esdbError, persistentPb, toWire } from './proto.ts';
@@ -42,6 +43,7 @@ export function persistentService(store: SqliteEventStore, groups: Groups, fault
   };
   /** Open consumer calls, with their group once they have named it. */
   const reads = new Map<ReadCall, string | undefined>();
+  const checkpoints = new CheckpointEvents(store);
   const drop = (error: grpc.ServiceError, group?: string) => {
     for (const [call, of] of reads) if (group === undefined || of === group) call.emit('error', error);
   };
@@ -71,10 +73,11 @@ export function persistentService(store: SqliteEventStore, groups: Groups, fault
       const def = groups.get(group);
       if (!def) throw missing(group);
       const info = await store.persistentSubscriptionInfo(def.engine);
+      const checkpoint = await reportedCheckpoint(store, info.checkpoint);
       const start = typeof def.startFrom === 'number' ? `C:${toWire(def.startFrom)}/P:${toWire(def.startFrom)}` : def.startFrom === 'end' ? 'C:-1/P:-1' : 'C:0/P:0';
       const s = new persistentPb.SubscriptionInfo()
         .setEventSource('$all').setGroupName(group).setStatus('Live').setStartFrom(start)
-        .setLastCheckpointedEventPosition(`C:${toWire(info.checkpoint)}/P:${toWire(info.checkpoint)}`).setLastKnownEventPosition('')
+        .setLastCheckpointedEventPosition(`C:${toWire(checkpoint)}/P:${toWire(checkpoint)}`).setLastKnownEventPosition('')
         .setTotalInFlightMessages(info.inFlight).setOutstandingMessagesCount(info.inFlight).setParkedMessageCount(String(info.parked))
         .setMaxRetryCount(def.maxRetryCount).setMessageTimeoutMilliseconds(def.messageTimeoutMs).setReadBatchSize(def.readBatchSize)
         .setBufferSize(def.historyBufferSize).setLiveBufferSize(def.liveBufferSize).setMinCheckPointCount(def.minCheckpointCount)
@@ -118,7 +121,7 @@ export function persistentService(store: SqliteEventStore, groups: Groups, fault
           if (!options.hasAll()) return call.emit('error', notAll());
           if (!groups.get(group)) return call.emit('error', missing(group));
           reads.set(call, group);
-          connection = new Connection(store, groups.matches(group), replayedLink(group), groups.engine(group), group, Math.max(1, options.getBufferSize()), call);
+          connection = new Connection(store, groups.matches(group), replayedLink(group), groups.engine(group), group, Math.max(1, options.getBufferSize()), call, () => checkpoints.settled(group, groups.engine(group)));
           return;
         }
         const ack = req.getAck();

@@ -1,7 +1,7 @@
 /**
  * Test fixture, not product: the Streams service of the EventStoreDB gRPC test server. Covers
  * Append (client streaming; conflicts answered in the body, as ESDB does), Read of a stream
- * (forwards) and of $all (forwards; backwards only from the end), and subscriptions to $all
+ * (forwards) and of $all (both ways), and subscriptions to $all
  * (history then live, Confirmation first, ESDB filters). Parked-message streams are served from
  * the embedded engine's parked list (see parked.ts).
  */
@@ -108,14 +108,27 @@ async function readAll(call: Call, options: Options, store: SqliteEventStore): P
   const all = options.getAll()!;
   const count = Number(options.getCount());
   if (options.getReadDirection() === streamsPb.ReadReq.Options.ReadDirection.BACKWARDS) {
-    if (!all.hasEnd() || count !== 1) throw esdbError(grpc.status.UNIMPLEMENTED, 'unsupported', 'test server: backwards reads of $all only from the end, one event');
-    const head = await store.headPosition();
-    for (const e of await store.readAll({ fromPosition: head - 1, maxCount: 1 })) await send(call, eventResp(e));
+    const before = all.hasPosition() ? fromWire(Number(all.getPosition()!.getCommitPosition())) : (await store.headPosition()) + 1;
+    for (const e of await readBackwards(store, before, count)) if (!(await send(call, eventResp(e)))) return;
     return;
   }
   const from = all.hasPosition() ? fromWire(Number(all.getPosition()!.getCommitPosition())) - 1 : all.hasEnd() ? await store.headPosition() : 0;
   for (const e of await store.readAll({ fromPosition: Math.max(0, from), maxCount: count })) {
     if (!(await send(call, eventResp(e)))) return;
+  }
+}
+
+/**
+ * ESDB reads $all backwards from a post-position, the end of a record (KurrentDB, IAllReader
+ * .ReadAllEventsBackward: "Positions is specified as post-positions (pointer after the end of
+ * record)"): from an event's position, the events before it, newest first, system events included.
+ */
+export async function readBackwards(store: SqliteEventStore, before: number, count: number): Promise<RecordedEvent[]> {
+  if (before <= 1) return [];
+  for (let window = Math.min(count, before); ; window *= 2) {
+    const from = Math.max(0, before - 1 - window);
+    const events = (await store.readAll({ fromPosition: from, maxCount: before - 1 - from })).filter((e) => e.position < before);
+    if (events.length >= count || from === 0) return events.reverse().slice(0, count);
   }
 }
 

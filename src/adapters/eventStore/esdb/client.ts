@@ -15,6 +15,7 @@ import {
   type AppendResult, type EventData, type ExpectedRevision, type NackAction,
   type PersistentSubscriptionSettings, type RecordedEvent,
 } from '../../../ports/eventStore.ts';
+import { isSystemEvent } from '../../../ports/eventFilter.ts';
 import type { ServerFilter } from './filters.ts';
 import { isMissingGroup, toPortError } from './errors.ts';
 import { originalPosition } from './links.ts';
@@ -35,6 +36,9 @@ export interface GroupFeed extends LiveFeed<GroupDelivery> {
   ack(ackId: string): Promise<void>;
   nack(action: NackAction, reason: string, ackId: string): Promise<void>;
 }
+
+/** Events per backwards read when looking for the head past system events. */
+const HEAD_PAGE = 100;
 
 /** Port position p as an SDK position; reads from it are inclusive, callers drop events at p. */
 const at = (p: number): ReadPosition => (p <= 0 ? START : { commit: BigInt(p), prepare: BigInt(p) });
@@ -104,19 +108,35 @@ export class EsdbClient {
   }
 
   /**
-   * Reads the one event to the end of the call rather than returning from inside the loop: a read
-   * left before its end stays among the SDK's open streams, and dispose() waits for it forever.
+   * Position of the last event that is not a system event (0 when there is none): what a
+   * subscription would hand out last. $all's own last position is often a system event's (a
+   * group's `$SubscriptionCheckpoint`, written each time it checkpoints), which would keep
+   * "head - checkpoint" above 0 while every group is caught up. This client's readAll takes no
+   * filter, so $all is read backwards in pages, from the end; reading backwards from an event's
+   * position gives the events before it (ESDB's backward reads start at a record's end). Each page
+   * is read to the end of its call: a read left before its end stays among the SDK's open
+   * streams, and dispose() waits for it forever.
    */
   async head(): Promise<number> {
-    let head = 0;
+    let from: ReadPosition = END;
     try {
-      for await (const r of this.client.readAll({ fromPosition: END, direction: BACKWARDS, maxCount: 1 })) {
-        if (r.event) head = Number(r.event.position.commit);
+      for (;;) {
+        let found = 0;
+        let oldest: RecordedEvent | undefined;
+        let count = 0;
+        for await (const r of this.client.readAll({ fromPosition: from, direction: BACKWARDS, maxCount: HEAD_PAGE })) {
+          count += 1;
+          if (!r.event) continue;
+          oldest = toRecorded(r.event);
+          if (found === 0 && !isSystemEvent(oldest)) found = oldest.position;
+        }
+        if (found > 0) return found;
+        if (count < HEAD_PAGE || !oldest) return 0;
+        from = at(oldest.position);
       }
     } catch (error) {
       throw toPortError(error);
     }
-    return head;
   }
 
   subscribeAll(after: number, filter: ServerFilter): LiveFeed<RecordedEvent> {
