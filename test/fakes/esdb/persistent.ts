@@ -86,14 +86,19 @@ export function persistentService(store: SqliteEventStore, groups: Groups, fault
       return new persistentPb.GetInfoResp().setSubscriptionInfo(s);
     }),
 
-    /** Deletes the group, its checkpoint and parked list; its consumers are dropped, as ESDB does. */
+    /**
+     * Deletes the group, its checkpoint and parked list; its consumers are dropped, as ESDB does,
+     * with "does not exist": EventStore's src/EventStore.Core/Services/Transport/Grpc/
+     * PersistentSubscriptions.Read.cs answers the drop reason PersistentSubscriptionDeleted with
+     * RpcExceptions.PersistentSubscriptionDoesNotExist (and only Unsubscribed with ...Dropped).
+     */
     delete: unary(async (req: InstanceType<Pb['DeleteReq']>) => {
       const o = req.getOptions();
       if (!o?.hasAll()) throw notAll();
       const group = o.getGroupName();
       if (!groups.get(group)) throw missing(group);
       groups.delete(group);
-      drop(esdbError(grpc.status.CANCELLED, 'persistent-subscription-dropped', `Subscription group ${group} on stream $all was deleted.`, { 'stream-name': '$all', 'group-name': group }), group);
+      drop(missing(group), group);
       return new persistentPb.DeleteResp();
     }),
 

@@ -99,6 +99,30 @@ export async function ensureGroup(client: EsdbClient, group: string, settings: P
   throw new Error(`persistent subscription group ${group}: its filter kept changing while this instance set it (${ATTEMPTS} tries); other instances are starting with other filters`);
 }
 
+/** The group was set to another filter (by another version) after this process set it: its consumers here must not go on with theirs. */
+export class GroupFilterChangedError extends Error {
+  constructor(group: string, recorded: ServerFilter | null, own: ServerFilter | null) {
+    super(
+      `persistent subscription group ${group} was recreated with another filter (${JSON.stringify(recorded)}; this instance's: ${JSON.stringify(own)}), ` +
+      'by another version of Herald: this consumer stops rather than take the group\'s events with its own filter; run one version, or restart this instance with the version that set the filter',
+    );
+    this.name = 'GroupFilterChangedError';
+  }
+}
+
+/**
+ * Brings back the group this process set, after the server dropped a consumer of it (the group
+ * deleted, or deleted and created again): created again if it is missing, as at start-up, unless
+ * the record says another filter was set since, when GroupFilterChangedError is thrown instead
+ * (setting this process's filter back would undo another version's change, and taking events
+ * with it would ack the new ones unseen).
+ */
+export async function restoreGroup(client: EsdbClient, group: string, settings: PersistentSubscriptionSettings, filter: ServerFilter, logger?: Logger): Promise<void> {
+  const { record } = await readRecord(client, group);
+  if (record && !sameFilter(record.filter, filter ?? null)) throw new GroupFilterChangedError(group, record.filter, filter ?? null);
+  await ensureGroup(client, group, settings, filter, logger);
+}
+
 async function recreate(client: EsdbClient, group: string, settings: PersistentSubscriptionSettings, filter: ServerFilter, from: NonNullable<GroupRecord['from']>): Promise<void> {
   await client.deleteGroup(group);
   await client.createGroup(group, settings, filter, from); // false: another instance finishing the same recreation got there first

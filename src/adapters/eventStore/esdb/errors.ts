@@ -37,6 +37,14 @@ export function isTransient(error: unknown): boolean {
 export const isMissingGroup = (error: unknown): boolean =>
   error instanceof Error && (error as { type?: unknown }).type === 'persistent-subscription-does-not-exist';
 
+/**
+ * The server ended a consumer because of its group: deleted (ESDB answers the consumers "does not
+ * exist") or its subscription stopped ("dropped"); EventStore's PersistentSubscriptions.Read.cs
+ * maps the drop reasons PersistentSubscriptionDeleted/NotFound and Unsubscribed so.
+ */
+export const isDroppedByGroup = (error: unknown): boolean =>
+  isMissingGroup(error) || (error instanceof Error && (error as { type?: unknown }).type === 'persistent-subscription-dropped');
+
 /** The port's error for a transient failure; any other error as it is. */
 export function toPortError(error: unknown): unknown {
   if (isTransient(error) && !(error instanceof EventStoreUnavailableError)) {

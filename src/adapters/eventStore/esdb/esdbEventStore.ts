@@ -17,10 +17,10 @@ import {
   type StreamAppend,
   type Subscription,
 } from '../../../ports/eventStore.ts';
-import { matchesFilter, type EventFilter } from '../../../ports/eventFilter.ts';
+import { matchesFilter } from '../../../ports/eventFilter.ts';
 import { EsdbCatchUpSubscription } from './catchUpSubscription.ts';
 import { EsdbClient } from './client.ts';
-import { ensureGroup } from './ensureGroup.ts';
+import { ensureGroup, restoreGroup } from './ensureGroup.ts';
 import { readParked } from './links.ts';
 import { serverFilter } from './filters.ts';
 import { EsdbPersistentSubscription } from './persistentSubscription.ts';
@@ -35,7 +35,7 @@ const READ_ALL_PAGE = 500;
 export class EsdbEventStore implements EventStore {
   private readonly client: EsdbClient;
   /** What ensurePersistentSubscription was told, for consumers of the same group in this process. */
-  private readonly groups = new Map<string, { filter: EventFilter | undefined; maxInFlight: number | undefined }>();
+  private readonly groups = new Map<string, PersistentSubscriptionSettings>();
   private readonly open = new Set<{ close(): Promise<void> }>();
   private closing: Promise<void> | undefined;
 
@@ -92,7 +92,7 @@ export class EsdbEventStore implements EventStore {
 
   async ensurePersistentSubscription(group: string, settings: PersistentSubscriptionSettings): Promise<void> {
     await ensureGroup(this.client, group, settings, serverFilter(settings.filter), this.logger?.child({ group }));
-    this.groups.set(group, { filter: settings.filter, maxInFlight: settings.maxInFlight });
+    this.groups.set(group, settings);
   }
 
   /** bufferSize = maxInFlight: ESDB bounds unacknowledged events per consumer, not per group. */
@@ -102,7 +102,10 @@ export class EsdbEventStore implements EventStore {
       const bufferSize = known?.maxInFlight ?? (await this.client.groupInfo(group)).readBatchSize;
       return this.client.subscribeGroup(group, Math.max(1, bufferSize));
     };
-    return this.track(new EsdbPersistentSubscription(open, (e) => matchesFilter(known?.filter, e), this.logger?.child({ group })));
+    const logger = this.logger?.child({ group });
+    // Without the settings this process set the group with, a deleted group cannot be made again here.
+    const restore = known && (() => restoreGroup(this.client, group, known, serverFilter(known.filter), logger));
+    return this.track(new EsdbPersistentSubscription(open, (e) => matchesFilter(known?.filter, e), logger, restore));
   }
 
   async persistentSubscriptionInfo(group: string): Promise<PersistentSubscriptionInfo> {

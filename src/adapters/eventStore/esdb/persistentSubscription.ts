@@ -1,7 +1,7 @@
 import type { Logger } from '../../../ports/logger.ts';
 import { EventNotHeldError, type NackAction, type PersistentEvent, type PersistentSubscription, type RecordedEvent } from '../../../ports/eventStore.ts';
 import type { GroupDelivery, GroupFeed } from './client.ts';
-import { isMissingGroup, isTransient, toPortError } from './errors.ts';
+import { isDroppedByGroup, isTransient, toPortError } from './errors.ts';
 import { backoffMs, Feed, sleep } from './feed.ts';
 import { iterateBatches } from '../batches.ts';
 
@@ -24,6 +24,8 @@ interface Holder {
  * `bufferSize` unacknowledged events; a pump moves them into a feed the port pulls from. Events
  * the server-side filter let through but the port's full filter rejects are acked at once.
  * A dropped connection is re-established with backoff; the group redelivers what was not acked.
+ * A consumer the server dropped because of its group (deleted, or deleted and created again)
+ * first restores the group (created again if missing), unless another filter was set since.
  *
  * Each connection is a generation. When one drops (or the consumer closes), the server has
  * already handed its unacknowledged events to other consumers: what it had buffered here is
@@ -46,6 +48,12 @@ export class EsdbPersistentSubscription implements PersistentSubscription {
     private readonly open: () => Promise<GroupFeed>,
     private readonly matches: (e: RecordedEvent) => boolean,
     private readonly logger: Logger | undefined,
+    /**
+     * Brings the group back as this process set it (see restoreGroup), before resubscribing after
+     * the server dropped the consumer because of its group. Absent (the group was not set in this
+     * process): such a drop fails the subscription.
+     */
+    private readonly restore?: () => Promise<void>,
   ) {
     this.stopped = new Promise((resolve) => (this.stop = resolve));
     this.done = this.pump();
@@ -53,8 +61,13 @@ export class EsdbPersistentSubscription implements PersistentSubscription {
 
   private async pump(): Promise<void> {
     let attempt = 0;
+    let restoring = false;
     while (!this.closed) {
       try {
+        if (restoring) {
+          await this.restore!();
+          restoring = false;
+        }
         const connection = await this.open();
         this.current = connection;
         if (this.closed) break;
@@ -70,13 +83,17 @@ export class EsdbPersistentSubscription implements PersistentSubscription {
         this.lose();
         // A consumer that stopped taking holds only what its old connection gave: nothing to reconnect for.
         if (this.closed || !this.taking) break;
-        if (isMissingGroup(error) || !(isTransient(error) || error instanceof EndedByServer)) {
+        const dropped = this.restore !== undefined && isDroppedByGroup(error);
+        if (!dropped && !(isTransient(error) || error instanceof EndedByServer)) {
           await this.current?.stop().catch(() => undefined);
           this.feed.fail(toPortError(error));
           return;
         }
+        restoring ||= dropped;
         const delayMs = backoffMs(attempt++);
-        this.logger?.warn({ err: error, delayMs, attempt }, 'EventStoreDB persistent subscription dropped; reconnecting');
+        this.logger?.warn({ err: error, delayMs, attempt }, dropped
+          ? 'EventStoreDB dropped this persistent subscription consumer because of its group (deleted, or recreated); restoring the group if it is missing and resubscribing'
+          : 'EventStoreDB persistent subscription dropped; reconnecting');
         await this.current?.stop().catch(() => undefined);
         await sleep(delayMs, this.stopped);
       }
