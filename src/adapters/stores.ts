@@ -36,14 +36,14 @@ export async function openStores(config: Config, logger: Logger, options: StoreO
 async function openEventStore(config: Config, logger: Logger, shared: SharedWriters): Promise<EventStore> {
   if (config.eventStore.kind === 'embedded') return new SqliteEventStore(config.eventStore.file, { ...shared, logger: logger.child({ component: 'event-store' }) });
   const { createEsdbEventStore } = await import('./eventStore/esdb/esdbEventStore.ts');
-  let store: EventStore;
+  let store: ReturnType<typeof createEsdbEventStore>;
   try {
     store = createEsdbEventStore(config.eventStore.url, logger.child({ component: 'eventstoredb' }));
   } catch (error) {
     throw new ConfigError(`EVENTSTORE_URL is not a valid EventStoreDB connection string (${describe(error)}); use e.g. esdb://localhost:2113?tls=false`);
   }
   try {
-    await store.headPosition();
+    await store.ready();
     return store;
   } catch (error) {
     await store.close().catch(() => undefined);

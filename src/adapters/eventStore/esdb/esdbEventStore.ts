@@ -2,6 +2,7 @@ import type { Logger } from '../../../ports/logger.ts';
 import { AccessDeniedError } from '@eventstore/db-client';
 import {
   appendOneByOne,
+  EventStoreUnavailableError,
   ParkedEventsUnreadableError,
   type AppendResult,
   type EventData,
@@ -18,6 +19,7 @@ import {
   type Subscription,
 } from '../../../ports/eventStore.ts';
 import { matchesFilter } from '../../../ports/eventFilter.ts';
+import { withinDeadline } from '../../../withinDeadline.ts';
 import { EsdbCatchUpSubscription } from './catchUpSubscription.ts';
 import { EsdbClient } from './client.ts';
 import { ensureGroup, restoreGroup } from './ensureGroup.ts';
@@ -27,6 +29,22 @@ import { EsdbPersistentSubscription } from './persistentSubscription.ts';
 
 /** Raw events fetched per readAll round trip; the port's filter is applied to each page. */
 const READ_ALL_PAGE = 500;
+
+/**
+ * How long start-up waits for EventStoreDB: its first answer (`ready()`) and the set-up of each
+ * persistent subscription group, which may wait up to 10 s for another instance recreating it
+ * (docs/esdb.md, "Start-up deadline"). The SDK's first call fetches the server's features with no
+ * deadline, and its reads have none, so without this a server that takes the connection and
+ * never answers holds start-up for ever.
+ */
+export const STARTUP_DEADLINE_MS = 30_000;
+
+function noAnswer(what: string, ms: number): EventStoreUnavailableError {
+  return new EventStoreUnavailableError(
+    `EventStoreDB did not answer within ${ms / 1000} s ${what}: something at EVENTSTORE_URL's host and port takes the connection but does not answer as EventStoreDB does. ` +
+    'Check that the port is the server\'s gRPC port (2113 unless changed), that a proxy or load balancer there has a healthy node behind it, and that the node has finished starting; then start Herald again',
+  );
+}
 
 /**
  * The production event store: EventStoreDB over gRPC. The port mirrors ESDB, so this is a thin
@@ -39,8 +57,16 @@ export class EsdbEventStore implements EventStore {
   private readonly open = new Set<{ close(): Promise<void> }>();
   private closing: Promise<void> | undefined;
 
-  constructor(connectionString: string, private readonly logger?: Logger) {
+  private readonly startupDeadlineMs: number;
+
+  constructor(connectionString: string, private readonly logger?: Logger, options: { startupDeadlineMs?: number } = {}) {
     this.client = new EsdbClient(connectionString);
+    this.startupDeadlineMs = options.startupDeadlineMs ?? STARTUP_DEADLINE_MS;
+  }
+
+  /** Resolves once the server answers (a read of the head), or rejects after the start-up deadline. */
+  async ready(): Promise<void> {
+    if (!(await withinDeadline(this.startupDeadlineMs, this.client.head()))) throw noAnswer('to its first call', this.startupDeadlineMs);
   }
 
   append(stream: string, events: readonly EventData[], expected: ExpectedRevision): Promise<AppendResult> {
@@ -91,7 +117,8 @@ export class EsdbEventStore implements EventStore {
   }
 
   async ensurePersistentSubscription(group: string, settings: PersistentSubscriptionSettings): Promise<void> {
-    await ensureGroup(this.client, group, settings, serverFilter(settings.filter), this.logger?.child({ group }));
+    const set = ensureGroup(this.client, group, settings, serverFilter(settings.filter), this.logger?.child({ group }));
+    if (!(await withinDeadline(this.startupDeadlineMs, set))) throw noAnswer(`while setting up persistent subscription group ${group}`, this.startupDeadlineMs);
     this.groups.set(group, settings);
   }
 
@@ -145,6 +172,6 @@ export class EsdbEventStore implements EventStore {
   }
 }
 
-export function createEsdbEventStore(connectionString: string, logger?: Logger): EsdbEventStore {
-  return new EsdbEventStore(connectionString, logger);
+export function createEsdbEventStore(connectionString: string, logger?: Logger, options: { startupDeadlineMs?: number } = {}): EsdbEventStore {
+  return new EsdbEventStore(connectionString, logger, options);
 }
