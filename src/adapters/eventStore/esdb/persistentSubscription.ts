@@ -65,7 +65,9 @@ export class EsdbPersistentSubscription implements PersistentSubscription {
     while (!this.closed) {
       try {
         if (restoring) {
-          await this.restore!();
+          // close() must not wait for a server that stopped answering.
+          await Promise.race([this.restore!(), this.stopped]);
+          if (this.closed) break;
           restoring = false;
         }
         const connection = await this.open();
