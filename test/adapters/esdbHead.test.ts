@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { createEsdbEventStore } from '../../src/adapters/eventStore/esdb/esdbEventStore.ts';
 import { Metrics } from '../../src/metrics.ts';
 import { ev, takeN, uniquePrefix } from '../contracts/eventStore.contract.ts';
+import { toWire } from '../fakes/esdb/proto.ts';
 import { esdbServer } from '../support/esdbServer.ts';
 import { eventually } from '../support/wait.ts';
 
@@ -42,6 +43,23 @@ describe('EventStoreDB adapter: the head of $all', () => {
       await server.store.append('$persistentsubscription-$all::g-checkpoint', system, 'any');
       await server.store.append('$persistentSubscriptionConfig', [{ type: 'PersistentConfig1', data: { version: '2', entries: [] } }], 'any');
       assert.equal(await store.headPosition(), position);
+    } finally {
+      await store.close();
+      await cleanup();
+    }
+  });
+
+  it('stops looking after 20 pages of system events: the oldest position read stands in, at or past the last application event', async () => {
+    const { server, cleanup } = await esdbServer();
+    const store = createEsdbEventStore(server.url);
+    try {
+      const { position } = await store.append(`${uniquePrefix()}s`, [ev('A', 1)], 'no_stream');
+      const system = Array.from({ length: 2_500 }, (_, n) => ({ type: '$statsCollected', data: { n } }));
+      await server.store.append('$stats-127.0.0.1:2113', system, 'any');
+      const end = await server.store.headPosition();
+      // 2,000 read backwards from the end: the position of the 2,000th system event from the end.
+      assert.equal(await store.headPosition(), toWire(end - 1_999));
+      assert.ok(toWire(end - 1_999) > position);
     } finally {
       await store.close();
       await cleanup();

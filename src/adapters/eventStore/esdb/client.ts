@@ -39,6 +39,11 @@ export interface GroupFeed extends LiveFeed<GroupDelivery> {
 
 /** Events per backwards read when looking for the head past system events. */
 const HEAD_PAGE = 100;
+/**
+ * Pages read at most: a server busy with its own events ($stats, group checkpoints) and no
+ * application event for a long while must not make each /metrics scrape read its whole log.
+ */
+const HEAD_MAX_PAGES = 20;
 
 /** Port position p as an SDK position; reads from it are inclusive, callers drop events at p. */
 const at = (p: number): ReadPosition => (p <= 0 ? START : { commit: BigInt(p), prepare: BigInt(p) });
@@ -115,12 +120,14 @@ export class EsdbClient {
    * filter, so $all is read backwards in pages, from the end; reading backwards from an event's
    * position gives the events before it (ESDB's backward reads start at a record's end). Each page
    * is read to the end of its call: a read left before its end stays among the SDK's open
-   * streams, and dispose() waits for it forever.
+   * streams, and dispose() waits for it forever. Past HEAD_MAX_PAGES pages of system events only,
+   * the oldest position read stands in: at or past the last application event, so a lag measured
+   * against it is too high by at most those pages, never hidden.
    */
   async head(): Promise<number> {
     let from: ReadPosition = END;
     try {
-      for (;;) {
+      for (let page = 1; ; page++) {
         let found = 0;
         let oldest: RecordedEvent | undefined;
         let count = 0;
@@ -132,6 +139,7 @@ export class EsdbClient {
         }
         if (found > 0) return found;
         if (count < HEAD_PAGE || !oldest) return 0;
+        if (page === HEAD_MAX_PAGES) return oldest.position;
         from = at(oldest.position);
       }
     } catch (error) {
