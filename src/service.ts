@@ -19,6 +19,7 @@ import { loadSendgridConfig } from './adapters/providers/sendgrid/index.ts';
 import { ConfigError } from './configError.ts';
 import { WriteLock } from './adapters/eventStore/sqlite/writeLock.ts';
 import { DurableMarks } from './adapters/eventStore/sqlite/durability.ts';
+import { WAL_FALLBACK_PAGES, WalCheckpointer } from './adapters/eventStore/sqlite/walCheckpointer.ts';
 import { lockDataDir } from './adapters/dataDirLock.ts';
 import { closeProviders as closeAllProviders, StopBudget } from './stopDeadline.ts';
 import { stopParts } from './stopParts.ts';
@@ -83,7 +84,11 @@ async function startLocked(config: Config, logger: Pino, overrides: Overrides, t
   // And Twilio callbacks (STOP replies, receipts) whose signatures could never verify.
   const twilioProblem = twilioWebhookProblem(tracking, config.role === 'all' || config.role === 'api');
   if (twilioProblem) throw new ConfigError(twilioProblem);
-  const { events, readModels } = await openStores(config, logger, shared ?? {});
+  // events.db's WAL is checkpointed on a thread of its own, not in the API's commits; every writer
+  // of the file holds the lock it holds for the pass that lets them restart the WAL (walCheckpointer.ts).
+  const walLock = config.eventStore.kind === 'embedded' ? (shared?.writeLock ?? new WriteLock()) : undefined;
+  const { events, readModels } = await openStores(config, logger, { ...shared, ...(walLock ? { writeLock: walLock, selfCheckpointPages: WAL_FALLBACK_PAGES } : {}) });
+  const walCheckpointer = walLock && config.eventStore.kind === 'embedded' ? new WalCheckpointer(config.eventStore.file, walLock, logger.child({ component: 'wal-checkpoints' })) : undefined;
   const now = overrides.now ?? (() => new Date());
   const ids = pooledUuidV7();
   const runs = { api: config.role === 'all' || config.role === 'api', worker: config.role === 'all' || config.role === 'worker', projector: config.role === 'all' || config.role === 'projector' };
@@ -111,6 +116,7 @@ async function startLocked(config: Config, logger: Pino, overrides: Overrides, t
       for (const thread of threads) await thread.stop(budget);
       await readModels.close();
       await events.close();
+      await walCheckpointer?.close();
       throw failed.reason;
     }
     const delivery = threads.find((t) => t.part === 'delivery')!;
@@ -149,7 +155,8 @@ async function startLocked(config: Config, logger: Pino, overrides: Overrides, t
       ...(closeHttp ? { http: closeHttp } : {}),
       delivery: (budget) => thread('delivery')?.stop(budget) ?? inline?.stopDelivery(budget),
       projections: (budget) => thread('projections')?.stop(budget) ?? inline?.stopProjector(),
-      close: [closeProviders, () => readModels.close(), () => events.close(), unlock],
+      // Last before the lock: the checkpointer's connection's close writes the final checkpoint and removes the WAL.
+      close: [closeProviders, () => readModels.close(), () => events.close(), () => walCheckpointer?.close(), unlock],
     }));
   return { ...(app ? { app } : {}), events, readModels, providers, backend: threaded ? 'thread' : inline ? 'inline' : 'none', issueFirstKey: async () => apiKeys?.issueFirstKey(), ...(threaded ? { threads: threadInfo } : {}), stop };
 }

@@ -9,6 +9,7 @@ import { ConfigError } from './configError.ts';
 import { openStores } from './adapters/stores.ts';
 import { WriteLock } from './adapters/eventStore/sqlite/writeLock.ts';
 import { DurableMarks } from './adapters/eventStore/sqlite/durability.ts';
+import { WAL_FALLBACK_PAGES } from './adapters/eventStore/sqlite/walCheckpointer.ts';
 import { providersFromConfig } from './adapters/providers/fromConfig.ts';
 import { startBackend } from './backend.ts';
 import { Metrics } from './metrics.ts';
@@ -31,7 +32,8 @@ async function providers(): Promise<Record<Route, DeliveryProvider>> {
 }
 
 try {
-  const { events, readModels } = await openStores(config, logger, { writeLock: new WriteLock(writeLock), durableMarks: new DurableMarks(durableMarks) });
+  // The main thread runs a WalCheckpointer for the embedded event store, the only one with these threads.
+  const { events, readModels } = await openStores(config, logger, { writeLock: new WriteLock(writeLock), durableMarks: new DurableMarks(durableMarks), selfCheckpointPages: WAL_FALLBACK_PAGES });
   const delivery: Partial<Record<Route, DeliveryProvider>> = delivers ? await providers() : {};
   // Process-wide metrics (memory, CPU) come from the main thread's registry; these are summed into it.
   const metrics = new Metrics({ processMetrics: false });

@@ -6,11 +6,16 @@ import Database from 'better-sqlite3';
  * then fdatasyncs the WAL off the event loop (WalSync in durability.ts) and resolves an append,
  * and lets readers see its events, only once that returns. So the API still answers 202 only for
  * events that survive a power cut, without blocking a thread (and the write lock) on each fsync.
+ *
+ * `selfCheckpointPages`: set when a WalCheckpointer keeps this file's WAL short (walCheckpointer.ts);
+ * the connection then checkpoints in its own commit only once the WAL holds that many pages, a
+ * bound should the checkpointer stall. Absent: SQLite's default, every 1000 pages.
  */
-export function openEventDb(file: string): Database.Database {
+export function openEventDb(file: string, selfCheckpointPages?: number): Database.Database {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  if (selfCheckpointPages !== undefined) db.pragma(`wal_autocheckpoint = ${Math.floor(selfCheckpointPages)}`);
   db.pragma('busy_timeout = 5000');
   // SQLite's default 2 MB page cache thrashes once the log outgrows it; subscribers read near the head.
   db.pragma('cache_size = -65536');

@@ -37,6 +37,8 @@ import { LogTail } from './logTail.ts';
 export interface SharedWriters {
   writeLock?: WriteLock;
   durableMarks?: DurableMarks;
+  /** A WalCheckpointer runs for this file: the WAL pages past which this connection checkpoints anyway (schema.ts). */
+  selfCheckpointPages?: number;
 }
 
 export interface SqliteEventStoreOptions extends SharedWriters {
@@ -67,7 +69,7 @@ export class SqliteEventStore implements EventStore {
   private readonly appendedTypes = new Set<string>();
 
   constructor(file: string, options: SqliteEventStoreOptions = {}) {
-    this.db = openEventDb(file);
+    this.db = openEventDb(file, options.selfCheckpointPages);
     this.log = new LogReads(this.db);
     this.marks = options.durableMarks ?? new DurableMarks();
     this.sync = new WalSync(`${file}-wal`, this.marks);
