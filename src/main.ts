@@ -65,7 +65,7 @@ async function main(): Promise<void> {
       },
       (error: unknown) => {
         if (error instanceof StopDeadlineError) {
-          logger.error({ deadlineMs: error.deadlineMs, unfinished: error.unfinished }, `stopped past the deadline (HERALD_STOP_TIMEOUT_MS) with ${error.unfinished.join(', ')} unfinished: stores closed and checkpoints written; what was still with a provider is sent again at the next start`);
+          logger.error({ deadlineMs: error.deadlineMs, unfinished: error.unfinished }, error.summary());
         } else {
           logger.error({ err: error }, 'unclean stop');
         }

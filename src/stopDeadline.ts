@@ -37,6 +37,17 @@ export class StopDeadlineError extends Error {
   ) {
     super(`the stop did not finish within its deadline of ${deadlineMs} ms (HERALD_STOP_TIMEOUT_MS): ${unfinished.join(', ')} unfinished`);
   }
+
+  /** The stop's last log line: what was cut, and what becomes of it. */
+  summary(): string {
+    const fates = [
+      'stores closed and checkpoints written',
+      ...(this.unfinished.includes('http') ? ['the requests cut got no answer: their clients may send them again (an Idempotency-Key makes that safe)'] : []),
+      ...(this.unfinished.includes('delivery') ? ['what was still with a provider is sent again at the next start'] : []),
+      ...(this.unfinished.includes('projections') ? ['the read models catch up from their checkpoints at the next start'] : []),
+    ];
+    return `stopped past the deadline (HERALD_STOP_TIMEOUT_MS) with ${this.unfinished.join(', ')} unfinished: ${fates.join('; ')}`;
+  }
 }
 
 /** The one deadline of a stop, from its start: every part of the stop gets what is left of it. */

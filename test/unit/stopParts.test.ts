@@ -62,4 +62,13 @@ describe('the parts of a stop', () => {
     }), broken);
     assert.deepEqual(log, ['projections started', 'projections done', 'closed']);
   });
+
+  it('the last log line says what becomes of each unfinished part, and only of those', () => {
+    const http = new StopDeadlineError(20_000, ['http']).summary();
+    assert.match(http, /with http unfinished: stores closed and checkpoints written; the requests cut got no answer/);
+    assert.doesNotMatch(http, /provider/);
+    const delivery = new StopDeadlineError(20_000, ['delivery', 'projections']).summary();
+    assert.match(delivery, /with delivery, projections unfinished: .*sent again at the next start; the read models catch up/);
+    assert.doesNotMatch(delivery, /requests cut/);
+  });
 });
