@@ -8,7 +8,7 @@ import { notificationAggregate } from '../commands/sendNotification.ts';
 import { notificationStream, type NotificationEvent } from '../domain/notification.ts';
 import { resendFloorMs, routeOfMessage } from '../domain/resend.ts';
 import type { TrackingFact } from '../domain/tracking.ts';
-import { recordSettlement } from '../metrics.ts';
+import { recordSettlement } from '../settlementMetrics.ts';
 import { DEFAULT_RESEND_DELAY_MS, DEFAULT_RETRY_POLICY, retryDelayMs } from '../processors/retryPolicy.ts';
 import type { TrackingContext } from './ingest.ts';
 import { passingUndelivered, type TrackingProvider } from './providerFacts.ts';
