@@ -24,6 +24,13 @@ export interface ResendProgress {
 export const MAX_RESENDS = 2;
 
 /**
+ * A report older than this when it is matched (one stored unmatched, matched again by an operator
+ * with POST /v1/tracking/unmatched/retry) is recorded and given up: a resend that late is worth
+ * less than the message it costs, and may surprise a user who has moved on.
+ */
+export const MAX_REPORT_AGE_MS = 60 * 60_000;
+
+/**
  * The least wait before a resend (the route's backoff when longer): `firstMs` before the first, ten
  * times that before the second. A report comes once the carrier gave up on the message, and a
  * handset that was off a moment ago is rarely back within seconds. A time-critical message (a

@@ -6,7 +6,7 @@
 import { handle, load } from '../commands/handle.ts';
 import { notificationAggregate } from '../commands/sendNotification.ts';
 import { notificationStream, type NotificationEvent } from '../domain/notification.ts';
-import { resendFloorMs, routeOfMessage } from '../domain/resend.ts';
+import { MAX_REPORT_AGE_MS, resendFloorMs, routeOfMessage } from '../domain/resend.ts';
 import type { TrackingFact } from '../domain/tracking.ts';
 import { recordSettlement } from '../settlementMetrics.ts';
 import { DEFAULT_RESEND_DELAY_MS, DEFAULT_RETRY_POLICY, retryDelayMs } from '../processors/retryPolicy.ts';
@@ -14,7 +14,7 @@ import type { TrackingContext } from './ingest.ts';
 import { passingUndelivered, type TrackingProvider } from './providerFacts.ts';
 
 /** Acts on the report when it is a passing one about the route's latest message; returns what it appended. */
-export async function resendIfPassing(ctx: TrackingContext, notificationId: string, item: { provider: TrackingProvider; providerMessageId?: string; fact: TrackingFact }): Promise<NotificationEvent[]> {
+export async function resendIfPassing(ctx: TrackingContext, notificationId: string, item: { provider: TrackingProvider; providerMessageId?: string; fact: TrackingFact; at?: string }): Promise<NotificationEvent[]> {
   const { provider, providerMessageId, fact } = item;
   if (!providerMessageId || fact.kind !== 'undelivered' || !passingUndelivered(provider, fact)) return [];
   const stream = notificationStream(notificationId);
@@ -26,7 +26,9 @@ export async function resendIfPassing(ctx: TrackingContext, notificationId: stri
   const policy = ctx.retryPolicy ?? DEFAULT_RETRY_POLICY;
   const backoff = retryDelayMs(policy, latest.attempt, undefined, ctx.random ?? Math.random);
   const retryAt = new Date(ctx.now().getTime() + Math.max(backoff, resendFloorMs(policy.resendDelayMs ?? DEFAULT_RESEND_DELAY_MS, progress.resends ?? 0))).toISOString();
-  const data = { notificationId, providerMessageId, reason: fact.reason ?? 'undelivered', maxAttempts: policy.maxAttempts[route], retryAt };
+  // A report stored unmatched and matched much later (POST /v1/tracking/unmatched/retry) is recorded and given up.
+  const late = item.at !== undefined && ctx.now().getTime() - Date.parse(item.at) > MAX_REPORT_AGE_MS;
+  const data = { notificationId, providerMessageId, reason: fact.reason ?? 'undelivered', maxAttempts: late ? 0 : policy.maxAttempts[route], retryAt };
   const { events } = await handle(ctx.events, stream, notificationAggregate, { type: 'ReportUndelivered', data }, { now: ctx.now, known: loaded, metadata: { provider } });
   if (ctx.metrics) recordSettlement(ctx.metrics, route, provider, events, 0);
   return events;

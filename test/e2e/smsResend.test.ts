@@ -5,6 +5,8 @@ import { signedByTwilio } from '../support/twilioSign.ts';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilioServer.ts';
 import { auth, startTestHerald } from '../support/herald.ts';
 import { eventually } from '../support/wait.ts';
+import { encodeEvent } from '../../src/codec/events.ts';
+import { providerEventsStream } from '../../src/domain/providerEvents.ts';
 
 type Entry = { type: string; attempt?: number; reason?: string; retryAt?: string; providerMessageId?: string; deliveries?: { providerMessageId: string }[] };
 type Doc = { id: string; status: string; delivered?: boolean; events: Entry[] };
@@ -114,5 +116,31 @@ describe('an SMS Twilio reports undelivered for a passing reason is sent again (
     const filteredDoc = await get(filtered.id);
     assert.equal(of(filteredDoc, 'NotificationUndelivered').length, 1);
     assert.equal(of(filteredDoc, 'MessageUndelivered').length, 0);
+  });
+
+  it('a report matched later by an operator (POST /v1/tracking/unmatched/retry) is resent under the same policy and counted; one matched over an hour late is given up', async () => {
+    const unmatched = async (sid: string, at: string) => {
+      const fact = { source: 'twilio', providerEventId: `${sid}:undelivered`, kind: 'undelivered', reason: 'twilio_30003' };
+      await h.herald.events.append(providerEventsStream('twilio'), [encodeEvent({ type: 'ProviderEventUnmatched', data: { provider: 'twilio', providerMessageId: sid, fact, to: '***0105', at } } as never)], 'any');
+    };
+    const retry = async () => {
+      const res = await h.app.inject({ method: 'POST', url: '/v1/tracking/unmatched/retry', headers: auth, payload: { provider: 'twilio' } });
+      assert.equal(res.statusCode, 200, res.body);
+    };
+    const retrying = async () => Number(/herald_deliveries_total\{route="sms",provider="twilio",outcome="undelivered_retrying"\} (\d+)/.exec((await h.app.inject({ method: 'GET', url: '/metrics' })).body)?.[1] ?? 0);
+    await user('u-late', '+14155550105');
+    const recent = await send('u-late', 'matched by an operator');
+    const before = await retrying();
+    await unmatched(recent.sid, new Date().toISOString());
+    await retry();
+    await mapped('matched by an operator', 2);
+    assert.equal(await retrying(), before + 1);
+    const old = await send('u-late', 'matched a week late');
+    await unmatched(old.sid, new Date(Date.now() - 7 * 24 * 60 * 60_000).toISOString());
+    await retry();
+    const doc = await until(old.id, 'given up', (d) => of(d, 'MessageUndelivered').length > 0);
+    assert.deepEqual(of(doc, 'MessageUndelivered').map((e) => [e.attempt, e.reason, e.retryAt]), [[1, 'twilio_30003', undefined]]);
+    await sleep(500);
+    assert.equal(atTwilio('matched a week late').length, 1);
   });
 });

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { NotificationNotFoundError } from '../../domain/notification.ts';
-import { listUnmatched, recordTracking, retryUnmatched, type TrackingContext } from '../../tracking/ingest.ts';
+import { listUnmatched, recordTracking, retryUnmatched } from '../../tracking/ingest.ts';
 import type { LinkToken } from '../../tracking/linkToken.ts';
 import type { TrackingConfig } from '../../tracking/config.ts';
 import type { AppDeps } from '../deps.ts';
 import { queryInt, queryParams } from '../query.ts';
 import { linkTokenOf } from '../linkTokens.ts';
+import { trackingContext } from '../trackingContext.ts';
 
 /** The smallest transparent GIF. */
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
@@ -20,7 +21,7 @@ const unmatched = z.object({ revision: z.number(), provider: z.string(), provide
  * only the request line's limit bounds (named parameters stop at the router's maxParamLength, app.ts).
  */
 export function trackingRoutes(deps: AppDeps, tracking: TrackingConfig): FastifyPluginAsyncZod {
-  const ctx: TrackingContext = { events: deps.events, readModels: deps.readModels, now: deps.now };
+  const ctx = trackingContext(deps);
   const tokenOf = <K extends LinkToken['kind']>(raw: string, kind: K) => linkTokenOf(tracking.secret, raw, kind);
   /** A failure to record must never cost the recipient their image or their destination. */
   const record = async (token: LinkToken, fact: Parameters<typeof recordTracking>[2], log: { warn(o: object, m: string): void }) => {

@@ -15,10 +15,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { TrackingConfig } from '../../tracking/config.ts';
 import { NotificationNotFoundError } from '../../domain/notification.ts';
 import { categoryOf, unsubscribeFromCategory } from '../../tracking/unsubscribe.ts';
-import type { TrackingContext } from '../../tracking/ingest.ts';
 import type { AppDeps } from '../deps.ts';
 import { linkTokenOf } from '../linkTokens.ts';
 import { Problem } from '../problem.ts';
+import { trackingContext } from '../trackingContext.ts';
 
 /** A form post of `List-Unsubscribe=One-Click` is 26 bytes; multipart adds a boundary or two. */
 const FORM_BODY_LIMIT = 4096;
@@ -30,7 +30,7 @@ const page = (title: string, body: string) =>
 const named = (category: string) => `&ldquo;${Handlebars.Utils.escapeExpression(category)}&rdquo;`;
 
 export function unsubscribeRoutes(deps: AppDeps, tracking: TrackingConfig): FastifyPluginAsyncZod {
-  const ctx: TrackingContext = { events: deps.events, readModels: deps.readModels, now: deps.now };
+  const ctx = trackingContext(deps);
   /** A link whose notification is gone is as good as a forged one. */
   const notFound = (error: unknown): never => {
     if (error instanceof NotificationNotFoundError) throw new Problem(404, 'tracking_link_not_found', 'Not found', 'this unsubscribe link is not valid');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
-import { ingestProviderFacts, type TrackingContext } from '../../tracking/ingest.ts';
+import { ingestProviderFacts } from '../../tracking/ingest.ts';
 import { handleInboundReply } from '../../tracking/inboundReply.ts';
 import { LateMatcher } from '../../tracking/lateMatch.ts';
 import { fromSendgrid, fromTwilioStatus, inboundKeyword, sendgridBatch, type ProviderFact } from '../../tracking/providerFacts.ts';
@@ -10,6 +10,7 @@ import type { AppDeps } from '../deps.ts';
 import { Problem } from '../problem.ts';
 import { SENDGRID_SIGNATURE_HEADER, SENDGRID_TIMESTAMP_HEADER, verifySendgridSignature } from './sendgridSignature.ts';
 import { TWILIO_SIGNATURE_HEADER, verifyTwilioSignature } from './twilioSignature.ts';
+import { trackingContext } from '../trackingContext.ts';
 
 const ingestResult = z.object({ received: z.number(), recorded: z.number(), duplicates: z.number(), unmatched: z.number(), optedOut: z.number(), ignored: z.number() });
 /** SendGrid posts batches of up to about 768 KB; leave room above the API's default body limit. */
@@ -32,7 +33,7 @@ const invalidSignature = () => new Problem(403, 'webhook_signature_invalid', 'Fo
  * content-type parser scoped to it, and parses them itself after verification.
  */
 export function webhookRoutes(deps: AppDeps, tracking: TrackingConfig): FastifyPluginAsyncZod {
-  const ctx: TrackingContext = { events: deps.events, readModels: deps.readModels, now: deps.now, ...(deps.retryPolicy ? { retryPolicy: deps.retryPolicy } : {}), ...(deps.metrics ? { metrics: deps.metrics } : {}) };
+  const ctx = trackingContext(deps);
   const summary = (result: Awaited<ReturnType<typeof ingestProviderFacts>>, ignored: number) => ({ ...result, ignored });
 
   /** Verifies Twilio's signature over the URL Twilio called (config.ts: twilioSignedUrl) and returns the form fields. */
