@@ -43,6 +43,36 @@ describe('EventStoreDB adapter: a consumer whose group the server dropped', () =
     }
   });
 
+  it('an update by another instance (which restarts the group) is a plain resubscribe: the two do not update it back and forth', async () => {
+    const { server, cleanup } = await esdbServer();
+    const a = createEsdbEventStore(server.url, recordingLogger([]));
+    const b = createEsdbEventStore(server.url, recordingLogger([]));
+    try {
+      const prefix = uniquePrefix();
+      const group = `${prefix}g`;
+      await a.ensurePersistentSubscription(group, { filter: { streamPrefixes: [prefix] }, maxInFlight: 10 });
+      const subA = a.connectPersistentSubscription(group);
+      await a.append(`${prefix}0`, [ev('A', 0)], 'no_stream');
+      await until(subA, 0);
+      // Another instance with other sizes (a rolling deploy, another rate): its start-up updates the group once.
+      await b.ensurePersistentSubscription(group, { filter: { streamPrefixes: [prefix] }, maxInFlight: 20 });
+      const subB = b.connectPersistentSubscription(group);
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      assert.equal(server.groupUpdates.get(group), 1, 'only the second instance\'s start-up updated the group');
+      // Still subscribed: the group's next events reach its consumers (round robin: A gets one of two).
+      await a.append(`${prefix}1`, [ev('A', 1)], 'no_stream');
+      await a.append(`${prefix}2`, [ev('A', 2)], 'no_stream');
+      const [first] = await takeN(subA, 1, 10_000);
+      await subA.ack(first!);
+      await subA.close();
+      await subB.close();
+    } finally {
+      await a.close();
+      await b.close();
+      await cleanup();
+    }
+  });
+
   it('stops, and leaves the group as it is, when another version recreated it with another filter', async () => {
     const { server, cleanup } = await esdbServer();
     const store = createEsdbEventStore(server.url, recordingLogger([]));

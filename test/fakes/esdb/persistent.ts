@@ -44,6 +44,8 @@ export function persistentService(store: SqliteEventStore, groups: Groups, fault
   /** Open consumer calls, with their group once they have named it. */
   const reads = new Map<ReadCall, string | undefined>();
   const checkpoints = new CheckpointEvents(store);
+  /** Per group, how many times its settings were updated (each a restart that dropped its consumers). */
+  const updates = new Map<string, number>();
   const drop = (error: grpc.ServiceError, group?: string) => {
     for (const [call, of] of reads) if (group === undefined || of === group) call.emit('error', error);
   };
@@ -58,13 +60,21 @@ export function persistentService(store: SqliteEventStore, groups: Groups, fault
       return new persistentPb.CreateResp();
     }),
 
-    /** Changes settings; the source (start, filter) stays, as ESDB's Update of $all cannot change the filter. */
+    /**
+     * Changes settings; the source (start, filter) stays, as ESDB's Update of $all cannot change the
+     * filter. ESDB restarts the group to apply them, which drops its consumers with reason
+     * Unsubscribed, sent as "persistent-subscription-dropped" (PersistentSubscriptions.Read.cs, as
+     * for Delete above); docs/esdb.md relies on it ("an update restarts the group").
+     */
     update: unary(async (req: InstanceType<Pb['UpdateReq']>) => {
       const o = req.getOptions();
       if (!o?.hasAll()) throw notAll();
-      const current = groups.get(o.getGroupName());
-      if (!current) throw missing(o.getGroupName());
-      await groups.put(o.getGroupName(), { ...current, ...settingsOf(o.getSettings()) });
+      const group = o.getGroupName();
+      const current = groups.get(group);
+      if (!current) throw missing(group);
+      await groups.put(group, { ...current, ...settingsOf(o.getSettings()) });
+      updates.set(group, (updates.get(group) ?? 0) + 1);
+      drop(esdbError(grpc.status.CANCELLED, 'persistent-subscription-dropped', `Subscription group ${group} on stream $all was dropped.`, { 'stream-name': '$all', 'group-name': group }), group);
       return new persistentPb.UpdateResp();
     }),
 
@@ -144,5 +154,5 @@ export function persistentService(store: SqliteEventStore, groups: Groups, fault
       call.on('error', close);
     },
   };
-  return { drop: (error: grpc.ServiceError) => drop(error), service };
+  return { drop: (error: grpc.ServiceError) => drop(error), updates, service };
 }

@@ -27,6 +27,8 @@ export interface EsdbTestServer {
   faults: Faults;
   /** Ends every persistent subscription consumer's connection with `error` (the server itself stays up). */
   dropConsumers(error: grpc.ServiceError): void;
+  /** Per group, how many times its settings were updated (each drops its consumers, as ESDB's restart does). */
+  groupUpdates: ReadonlyMap<string, number>;
   /** Drops every connection at once (as a crashed server would) and closes the database. */
   stop(): Promise<void>;
 }
@@ -69,6 +71,8 @@ export async function startEsdbTestServer(file: string, port = 0): Promise<EsdbT
     store,
     faults,
     dropConsumers: persistent.drop,
+    /** Per group, how many times its settings were updated (each drops its consumers, as ESDB's restart does). */
+    groupUpdates: persistent.updates,
     stop: () => {
       stopping ??= (async () => {
         server.forceShutdown();

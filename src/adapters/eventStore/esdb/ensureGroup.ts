@@ -112,7 +112,8 @@ export class GroupFilterChangedError extends Error {
 
 /**
  * Brings back the group this process set, after the server dropped a consumer of it (the group
- * deleted, or deleted and created again): created again if it is missing, as at start-up, unless
+ * deleted, or restarted by an update): created again if it is missing, as at start-up, and left as
+ * it is otherwise, unless
  * the record says another filter was set since, when GroupFilterChangedError is thrown instead
  * (setting this process's filter back would undo another version's change, and taking events
  * with it would ack the new ones unseen).
@@ -120,7 +121,14 @@ export class GroupFilterChangedError extends Error {
 export async function restoreGroup(client: EsdbClient, group: string, settings: PersistentSubscriptionSettings, filter: ServerFilter, logger?: Logger): Promise<void> {
   const { record } = await readRecord(client, group);
   if (record && !sameFilter(record.filter, filter ?? null)) throw new GroupFilterChangedError(group, record.filter, filter ?? null);
-  await ensureGroup(client, group, settings, filter, logger);
+  // A group that is there was restarted (another instance updated its settings), not deleted:
+  // resubscribe as it is. Updating it to this instance's settings would drop the other's
+  // consumers, whose restore would update it back, for ever.
+  const there = await client.groupInfo(group).then(() => true, (error: unknown) => {
+    if (isMissingGroup(error)) return false;
+    throw error;
+  });
+  if (!there) await ensureGroup(client, group, settings, filter, logger);
 }
 
 async function recreate(client: EsdbClient, group: string, settings: PersistentSubscriptionSettings, filter: ServerFilter, from: NonNullable<GroupRecord['from']>): Promise<void> {
