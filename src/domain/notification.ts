@@ -178,8 +178,12 @@ export function decideNotification(command: NotificationCommand, state: Notifica
       // Providers and Herald's own links report only what was sent; an app may report any id.
       if (command.data.fact.source === 'app' && !reachable(state)) throw new NotificationNotDeliveredError(notificationId, state.status);
       return decideTracking(state.tracked, notificationId, command.data.fact, now);
-    case 'ReportUndelivered':
-      return reportUndelivered(state.routes, command.data, settled(state), now);
+    case 'ReportUndelivered': {
+      // A resend due past the notification's expiry would only be ended as expired: given up now.
+      const { expiresAt } = state.request;
+      const tooLate = expiresAt !== undefined && Date.parse(expiresAt) <= Date.parse(command.data.retryAt);
+      return reportUndelivered(state.routes, command.data, settled(state) || tooLate, now);
+    }
     default:
       return exhaustive(command);
   }

@@ -77,6 +77,12 @@ describe('sending an SMS again after Twilio reported it undelivered for a passin
     assert.equal(state.exists && nextAttempt(state.routes.sms), undefined);
   });
 
+  it('a resend that would come due past the notification\'s expiry is given up at once', () => {
+    const expiring: NotificationEvent = { type: 'NotificationRequested', data: { ...request, expiresAt: '2026-11-29T10:00:01.000Z', at: now } };
+    const events = when([expiring, sentAs('SM1')], report('SM1'));
+    assert.deepEqual(events.map((e) => [e.type, (e.data as { retryAt?: string }).retryAt]), [['MessageUndelivered', undefined]]);
+  });
+
   it('a resend waits at least the configured delay, the second ten times that', () => {
     assert.deepEqual([resendFloorMs(60_000, 0), resendFloorMs(60_000, 1)], [60_000, 600_000]);
   });

@@ -26,7 +26,10 @@ export interface CheckpointThreadData {
   file: string;
   /** How often it looks at the WAL. */
   intervalMs: number;
-  /** A pass once this many frames wait: SQLite's own default, so no more fsyncs than before. */
+  /**
+   * A pass once this many frames wait (SQLite's own default), or after a second with fewer: under
+   * load as many checkpoint fsyncs as before, at a trickle up to two a second.
+   */
   passPages: number;
   restartPages: number;
   /** The writers' WriteLock (all of them must hold it): held for the pass that lets them restart the WAL. */
