@@ -66,10 +66,7 @@ export async function ensureGroup(client: EsdbClient, group: string, settings: P
       continue; // then check that filter against the one asked for
     }
     attempt += 1;
-    const info = await client.groupInfo(group).catch((error: unknown) => {
-      if (isMissingGroup(error)) return undefined;
-      throw error;
-    });
+    const info = await infoIfThere(client, group);
     const recorded = record !== undefined && sameFilter(record.filter, wanted);
     if (!info) {
       // The record goes first: a group without one is then always one an older version created.
@@ -124,11 +121,15 @@ export async function restoreGroup(client: EsdbClient, group: string, settings: 
   // A group that is there was restarted (another instance updated its settings), not deleted:
   // resubscribe as it is. Updating it to this instance's settings would drop the other's
   // consumers, whose restore would update it back, for ever.
-  const there = await client.groupInfo(group).then(() => true, (error: unknown) => {
-    if (isMissingGroup(error)) return false;
+  if (!(await infoIfThere(client, group))) await ensureGroup(client, group, settings, filter, logger);
+}
+
+/** The group's info, or undefined when the server has no such group. */
+async function infoIfThere(client: EsdbClient, group: string): Promise<Awaited<ReturnType<EsdbClient['groupInfo']>> | undefined> {
+  return client.groupInfo(group).catch((error: unknown) => {
+    if (isMissingGroup(error)) return undefined;
     throw error;
   });
-  if (!there) await ensureGroup(client, group, settings, filter, logger);
 }
 
 async function recreate(client: EsdbClient, group: string, settings: PersistentSubscriptionSettings, filter: ServerFilter, from: NonNullable<GroupRecord['from']>): Promise<void> {
