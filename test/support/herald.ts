@@ -33,8 +33,11 @@ export async function startTestHerald(env: Record<string, string> = {}, makeOver
       return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as never);
     },
     async close() {
-      await herald.stop();
-      await rm(dir, { recursive: true, force: true });
+      try {
+        await herald.stop();
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     },
   };
 }
