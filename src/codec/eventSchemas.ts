@@ -8,7 +8,10 @@ const at = z.string();
 const route = z.enum(['apns', 'fcm', 'sms', 'email']);
 const rejection = z.object({ to: z.string(), reason: z.string() });
 const content = z.object({
-  push: z.object({ title: z.string(), body: z.string(), data: z.record(z.string(), z.string()).optional(), sound: z.string().nullable().optional(), badge: z.union([z.number().int(), z.string()]).optional(), collapseKey: z.string().optional(), link: z.string().optional() }).optional(),
+  push: z.union([
+    z.object({ silent: z.literal(true), data: z.record(z.string(), z.string()).optional(), collapseKey: z.string().optional() }),
+    z.object({ title: z.string(), body: z.string(), data: z.record(z.string(), z.string()).optional(), sound: z.string().nullable().optional(), badge: z.union([z.number().int(), z.string()]).optional(), collapseKey: z.string().optional(), link: z.string().optional() }),
+  ]).optional(),
   sms: z.object({ body: z.string() }).optional(),
   email: z.object({ subject: z.string(), text: z.string().optional(), html: z.string().optional() }).optional(),
 });

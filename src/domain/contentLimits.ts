@@ -68,6 +68,7 @@ export function isReservedDataKey(key: string): boolean {
 
 /** The payload's size as APNs receives it ({"aps":{"alert":{…},"sound":…,"badge":…}, …data}); FCM's envelope of the same content is no larger. */
 export function pushPayloadBytes(content: PushContent): number {
+  if (content.silent) return new TextEncoder().encode(JSON.stringify({ aps: { 'content-available': 1 }, ...content.data })).length;
   const { title, body, data, badge } = content;
   const sound = content.sound === undefined ? 'default' : content.sound;
   return new TextEncoder().encode(JSON.stringify({ aps: { alert: { title, body }, ...(sound === null ? {} : { sound }), ...(badge === undefined ? {} : { badge }) }, ...data })).length;

@@ -6,16 +6,17 @@
  * domain stays free of.
  */
 import type { ChannelContent } from './channels.ts';
-import type { PushContent } from '../ports/deliveryProvider.ts';
+import type { AlertPush } from '../ports/deliveryProvider.ts';
 import { exhaustive } from './user.ts';
 
 export const templateStream = (templateId: string) => `template-${templateId}`;
 
 /**
  * A template's push: the inline push's shape, its strings Handlebars sources (the sound excepted:
- * a file name). The badge is a number, or a source that renders one ("{{unread}}").
+ * a file name). The badge is a number, or a source that renders one ("{{unread}}"). A template's
+ * push is always shown: a silent push (no text to localise) is sent inline.
  */
-export type TemplatePushParts = Omit<PushContent, 'badge'> & { badge?: number | string };
+export type TemplatePushParts = Omit<AlertPush, 'badge' | 'silent'> & { badge?: number | string };
 
 /**
  * One locale's parts: the same shape as inline content, but every string (push title, body, data

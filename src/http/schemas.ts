@@ -1,5 +1,6 @@
 /** zod schemas of the HTTP API: validation at the edge, and the source of the OpenAPI document. */
 import { z } from 'zod';
+import type { PushContent } from '../ports/deliveryProvider.ts';
 import { BADGE_MAX, COLLAPSE_KEY, COLLAPSE_KEY_RULE, EMAIL_SUBJECT_MAX_CHARS, HEADER_TEXT_RULE, isHeaderText, isPushLink, isReservedDataKey, PUSH_LINK_RULE, pushPayloadProblem, SMS_BODY_MAX_CHARS, smsBodyLengthProblem, SOUND_NAME } from '../domain/contentLimits.ts';
 
 /** A category's name: the same rule wherever one is named (sends, settings, preferences, filters). */
@@ -56,23 +57,45 @@ export const pushSound = z.string().regex(SOUND_NAME, 'a sound file\'s name in t
   .describe('absent: the system\'s default sound; null: none (a silent banner); else a sound file bundled with the app');
 
 const channel = z.enum(['push', 'sms', 'email']);
+/** Fields only a push the device shows has; a silent push leaves them out. */
+const SHOWN_ONLY = ['title', 'body', 'sound', 'badge', 'link'] as const;
+
+const push = z
+  .strictObject({
+    silent: z.literal(true).optional().describe('a push the device does not show: it wakes the app with its data (APNs background push, FCM data message), e.g. to sync; no title, body, sound, badge or link'),
+    title: recipientText().min(1).max(256).optional().describe('required unless silent'),
+    body: recipientText().max(4096).optional().describe('required unless silent'),
+    data: z.record(z.string(), recipientText()).optional(),
+    sound: pushSound,
+    badge: z.number().int().min(0).max(BADGE_MAX).optional().describe('the number on the app\'s icon (0 clears it)'),
+    collapseKey: z.string().regex(COLLAPSE_KEY, COLLAPSE_KEY_RULE).optional().describe('a newer push with the same key replaces the one shown, e.g. "chat-42"'),
+    link: z.string().refine(isPushLink, PUSH_LINK_RULE).optional().describe('the page a web push opens when clicked; mobile apps take their deep links from data'),
+  })
+  .superRefine((push, ctx) => {
+    if (push.silent) {
+      for (const field of SHOWN_ONLY) {
+        if (push[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: `a silent push shows nothing: leave ${field} out, or leave silent out for a push the device shows` });
+      }
+    } else {
+      for (const field of ['title', 'body'] as const) {
+        if (push[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: `required: the ${field} the device shows (or set silent: true for a push that only wakes the app with its data)` });
+      }
+    }
+    reservedDataKeys(push.data, ctx);
+    const problem = pushPayloadProblem(asPushContent(push));
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .transform(asPushContent);
+
+/** The checked body as the port's push: a silent one, or one the device shows. */
+function asPushContent(push: { silent?: true; title?: string; body?: string; data?: Record<string, string>; sound?: string | null; badge?: number; collapseKey?: string; link?: string }): PushContent {
+  const { silent, title, body, ...rest } = push;
+  if (silent) return { silent, ...(rest.data ? { data: rest.data } : {}), ...(rest.collapseKey ? { collapseKey: rest.collapseKey } : {}) };
+  return { title: title ?? '', body: body ?? '', ...rest };
+}
+
 const content = z.strictObject({
-  push: z
-    .strictObject({
-      title: recipientText().min(1).max(256),
-      body: recipientText().max(4096),
-      data: z.record(z.string(), recipientText()).optional(),
-      sound: pushSound,
-      badge: z.number().int().min(0).max(BADGE_MAX).optional().describe('the number on the app\'s icon (0 clears it)'),
-      collapseKey: z.string().regex(COLLAPSE_KEY, COLLAPSE_KEY_RULE).optional().describe('a newer push with the same key replaces the one shown, e.g. "chat-42"'),
-      link: z.string().refine(isPushLink, PUSH_LINK_RULE).optional().describe('the page a web push opens when clicked; mobile apps take their deep links from data'),
-    })
-    .superRefine((push, ctx) => {
-      reservedDataKeys(push.data, ctx);
-      const problem = pushPayloadProblem(push);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    })
-    .optional(),
+  push: push.optional(),
   sms: z.strictObject({
     body: recipientText().min(1).superRefine((body, ctx) => {
       const problem = smsBodyLengthProblem(body);

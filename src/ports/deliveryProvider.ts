@@ -8,7 +8,8 @@
 export type Route = 'apns' | 'fcm' | 'sms' | 'email';
 export const ROUTES: readonly Route[] = ['apns', 'fcm', 'sms', 'email'];
 
-export interface PushContent {
+/** A push the device shows: a banner with a title and body, perhaps a sound and a badge. */
+export interface AlertPush {
   title: string;
   body: string;
   /** String values only: FCM and APNs custom data are string maps on the wire. */
@@ -24,7 +25,18 @@ export interface PushContent {
   collapseKey?: string;
   /** The HTTPS page a web push opens when clicked (FCM webpush fcm_options.link). Mobile apps take their deep links from data. */
   link?: string;
+  silent?: undefined;
 }
+/**
+ * A push the device does not show: it wakes the app with its data (APNs background push with
+ * content-available, FCM data message), e.g. to sync. Nothing to show, so no title, sound or badge.
+ */
+export interface SilentPush {
+  silent: true;
+  data?: Record<string, string>;
+  collapseKey?: string;
+}
+export type PushContent = AlertPush | SilentPush;
 export interface SmsContent {
   body: string;
 }

@@ -5,6 +5,7 @@
  */
 import { CHANNELS, type Channel, type ChannelContent } from '../domain/channels.ts';
 import type { TemplateVersion } from '../domain/template.ts';
+import type { AlertPush } from '../ports/deliveryProvider.ts';
 import { analysisOf, guardedParams, partsOf, renderPart, TemplateRenderError } from './engine.ts';
 import { hasPath } from './parameters.ts';
 import { refuseUnsafeLinks } from './linkParams.ts';
@@ -119,14 +120,17 @@ function bodies(html: string | undefined, text: string | undefined, locale: stri
   return out;
 }
 
+/** A template's content once rendered: its push is always one the device shows. */
+export type RenderedContent = Omit<ChannelContent, 'push'> & { push?: AlertPush };
+
 /**
  * Renders every channel the template has, in the recipient's locale. Throws TemplateRenderError
  * naming the part (e.g. 'email.subject') and the parameter: `template_parameter_missing`, or
  * `template_parameter_invalid` for an object or a list printed as text.
  */
-export function renderTemplate(version: TemplateVersion, locale: string | null, given: Record<string, unknown>, channels: readonly Channel[] = CHANNELS): ChannelContent {
+export function renderTemplate(version: TemplateVersion, locale: string | null, given: Record<string, unknown>, channels: readonly Channel[] = CHANNELS): RenderedContent {
   const params = guardedParams(given);
-  const out: ChannelContent = {};
+  const out: RenderedContent = {};
   for (const channel of CHANNELS) {
     // Only what will be sent: a part of another channel (its missing parameter, its size) must
     // not refuse the send.

@@ -22,7 +22,7 @@ describe('push sound, badge and collapse key', () => {
     await h.close();
   });
 
-  it('are recorded with the notification and reach the provider as given, a silent push (sound null) included', async () => {
+  it('are recorded with the notification and reach the provider as given, a banner without sound (sound null) included', async () => {
     assert.deepEqual(await delivered({ sound: 'chime.caf', badge: 3, collapseKey: 'chat-42', link: 'https://chat.example/t/42' }), { title: 'Ada', body: 'Hi', sound: 'chime.caf', badge: 3, collapseKey: 'chat-42', link: 'https://chat.example/t/42' });
     assert.deepEqual(await delivered({ sound: null }), { title: 'Ada', body: 'Hi', sound: null });
   });
@@ -39,6 +39,33 @@ describe('push sound, badge and collapse key', () => {
     const bad = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], channels: ['push'], category: 'chat', template: { id: 'chat', params: { from: 'Ada', unread: 'lots', thread: 42 } } } });
     assert.equal(bad.statusCode, 422, bad.body);
     assert.equal(bad.json<{ code: string }>().code, 'template_parameter_invalid');
+  });
+
+  it('a silent push (silent: true) carries only its data and collapse key, and goes through the policy like any push', async () => {
+    const silent = { to: [{ userId: 'u-1' }], channels: ['push'], category: 'chat', content: { push: { silent: true, data: { sync: 'inbox' }, collapseKey: 'sync' } } };
+    const res = await h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: silent });
+    assert.equal(res.statusCode, 202, res.body);
+    const id = res.json<{ notifications: { id: string }[] }>().notifications[0]!.id;
+    assert.deepEqual(await eventually(8000, `${id} in the outbox`, async () => (await h.outbox()).find((l) => l.notificationId === id)?.content), { silent: true, data: { sync: 'inbox' }, collapseKey: 'sync' });
+    const status = await eventually(8000, `${id} sent`, async () => {
+      const view = (await h.app.inject({ method: 'GET', url: `/v1/notifications/${id}`, headers: auth })).json<{ status: string }>();
+      return view.status === 'sent' ? view : undefined;
+    });
+    assert.equal(status.status, 'sent');
+  });
+
+  it('a silent push with anything shown, or a shown one without title or body, is a 422 naming the fields', async () => {
+    const post = (push: Record<string, unknown>) => h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], channels: ['push'], category: 'chat', content: { push } } });
+    const cases: [Record<string, unknown>, string[]][] = [
+      [{ silent: true, title: 'Ada', body: 'Hi', sound: null, badge: 1, link: 'https://chat.example/t/42' }, ['/content/push/title', '/content/push/body', '/content/push/sound', '/content/push/badge', '/content/push/link']],
+      [{ data: { a: 'b' } }, ['/content/push/title', '/content/push/body']],
+      [{ silent: false, title: 'Ada', body: 'Hi' }, ['/content/push/silent']],
+    ];
+    for (const [push, paths] of cases) {
+      const res = await post(push);
+      assert.equal(res.statusCode, 422, JSON.stringify(push));
+      assert.deepEqual(res.json<{ errors: { path: string }[] }>().errors.map((e) => e.path).sort(), paths.sort(), JSON.stringify(push));
+    }
   });
 
   it('are refused with a 422 naming the field when a provider would refuse them', async () => {

@@ -107,9 +107,18 @@ function requestProblem(headers: IncomingHttpHeaders, body: unknown, expected: E
   if (headers[':method'] !== 'POST') return `method ${headers[':method']}`;
   if (!/^\/3\/device\/[0-9a-fA-F]+$/.test(headers[':path'] ?? '')) return `path ${headers[':path']}`;
   if (headers['apns-topic'] !== expected.bundleId) return 'apns-topic';
-  if (headers['apns-push-type'] !== 'alert') return 'apns-push-type';
+  const type = headers['apns-push-type'];
+  if (type !== 'alert' && type !== 'background') return 'apns-push-type';
   if (!['5', '10'].includes(String(headers['apns-priority']))) return 'apns-priority';
-  const alert = (body as { aps?: { alert?: { title?: unknown; body?: unknown } } } | undefined)?.aps?.alert;
+  const aps = (body as { aps?: { alert?: { title?: unknown; body?: unknown }; sound?: unknown; badge?: unknown; 'content-available'?: unknown } } | undefined)?.aps;
+  if (type === 'background') {
+    // Apple's "Pushing background updates to your App": priority 5 (10 is an error), an aps with
+    // content-available 1 and no alert, sound or badge.
+    if (headers['apns-priority'] !== '5') return 'apns-priority of a background push';
+    if (aps?.['content-available'] !== 1 || aps.alert !== undefined || aps.sound !== undefined || aps.badge !== undefined) return 'body.aps of a background push';
+    return jwtProblem(headers.authorization, expected);
+  }
+  const alert = aps?.alert;
   if (typeof alert?.title !== 'string' || typeof alert.body !== 'string') return 'body.aps.alert';
   return jwtProblem(headers.authorization, expected);
 }

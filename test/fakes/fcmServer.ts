@@ -92,11 +92,14 @@ function violation(req: Http2ServerRequest, record: FcmRequestRecord, projectId:
   if (record.path !== `/v1/projects/${projectId}/messages:send`) return `path ${record.path}`;
   if (record.authorization !== `Bearer ${accessToken}`) return 'authorization header';
   if (!String(req.headers['content-type']).startsWith('application/json')) return 'content-type';
-  const message = (record.body as { message?: { token?: unknown; notification?: Record<string, unknown> } }).message;
+  const message = (record.body as { message?: { token?: unknown; notification?: Record<string, unknown>; data?: Record<string, unknown> } }).message;
   if (typeof message?.token !== 'string') return 'body.message.token';
-  if (typeof message.notification?.title !== 'string' || typeof message.notification.body !== 'string') {
+  // A data message (no notification block) is a message too; FCM takes notification fields as strings.
+  if (message.notification && (typeof message.notification.title !== 'string' || typeof message.notification.body !== 'string')) {
     return 'body.message.notification';
   }
+  // FCM's data is a map of strings (anything else is INVALID_ARGUMENT).
+  if (message.data && Object.values(message.data).some((v) => typeof v !== 'string')) return 'body.message.data';
   return undefined;
 }
 

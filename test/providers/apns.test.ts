@@ -141,6 +141,18 @@ describe('APNs provider against the fake APNs server', () => {
     assert.equal(sent('snd2').headers['apns-collapse-id'], undefined);
   });
 
+  it('sends a silent push as a background push: content-available only, priority 5 whatever the sender asked, its data and collapse id', async () => {
+    const to = token('bg1');
+    const results = await provider.send([{ notificationId: 'n-bg1', route: 'apns', to, priority: 'high', content: { silent: true, data: { sync: 'inbox' }, collapseKey: 'sync' } }]);
+    assert.equal(results[0]?.status, 'sent');
+    const request = fake.requests.find((r) => r.token === to)!;
+    assert.equal(request.headers['apns-push-type'], 'background');
+    assert.equal(request.headers['apns-priority'], '5', 'Apple refuses priority 10 for a background push');
+    assert.equal(request.headers['apns-collapse-id'], 'sync');
+    assert.deepEqual(request.body, { sync: 'inbox', aps: { 'content-available': 1 } });
+    assert.deepEqual(fake.violations, []);
+  });
+
   it('tells APNs when a push expires (apns-expiration, epoch seconds), and nothing when it does not', async () => {
     const expiresAt = '2026-11-23T12:00:00.000Z';
     await provider.send([{ ...push(token('exp1')), expiresAt }, push(token('exp2'))]);

@@ -192,6 +192,15 @@ for (const transport of TRANSPORTS) describe(`FCM provider against the fake FCM 
     assert.deepEqual(fake.violations, []);
   });
 
+  it('sends a silent push as a data message: no notification block, its data and collapse key', async () => {
+    const before = fake.requests.length;
+    const results = await provider.send([{ notificationId: 'n-data', route: 'fcm', to: token('data'), priority: 'high', content: { silent: true, data: { sync: 'inbox' }, collapseKey: 'sync' } }]);
+    assert.equal(results[0]?.status, 'sent');
+    const message = (fake.requests.slice(before).find((r) => r.token === token('data'))?.body as { message: Record<string, unknown> }).message;
+    assert.deepEqual(message, { token: token('data'), data: { sync: 'inbox' }, android: { collapse_key: 'sync', priority: 'high' }, webpush: { headers: { Topic: 'sync', Urgency: 'high' } } });
+    assert.deepEqual(fake.violations, []);
+  });
+
   it('gives FCM and the browser push service the time to live left until the notification expires', async () => {
     const before = fake.requests.length;
     const results = await provider.send([push(token('ttl'), { expiresAt: new Date(Date.now() + 3_600_000).toISOString() })]);

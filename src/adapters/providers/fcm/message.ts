@@ -15,20 +15,28 @@ const MAX_TTL_MS = 28 * 86_400_000;
 const WEB_PUSH_TOPIC = /^[A-Za-z0-9_-]{1,32}$/;
 
 export function toFcmMessage(message: FcmDeliveryMessage, now = Date.now()): Message {
-  const { title, body, data, sound, badge, collapseKey, link } = message.content;
-  const fcm: Message = { token: message.to, notification: { title, body } };
+  const { data, collapseKey } = message.content;
+  const fcm: Message = { token: message.to };
   if (data) fcm.data = data;
-  // Android 8+ plays what the app's notification channel says; these are for the devices before and the channel's default.
-  const notification = {
-    ...(sound === undefined ? { defaultSound: true } : sound === null ? {} : { sound }),
-    ...(badge === undefined ? {} : { notificationCount: badge }),
-    // The tag replaces a notification still shown; the collapse key, one not yet delivered.
-    ...(collapseKey ? { tag: collapseKey } : {}),
-  };
-  fcm.android = { notification, ...(collapseKey ? { collapseKey } : {}) };
-  if (collapseKey && WEB_PUSH_TOPIC.test(collapseKey)) fcm.webpush = { headers: { Topic: collapseKey } };
-  // The page a web push opens when clicked (Android ignores webpush).
-  if (link) fcm.webpush = { ...fcm.webpush, fcmOptions: { link } };
+  if (message.content.silent) {
+    // A data message: no notification block, so the app (or the web page's service worker) gets
+    // the data and nothing is shown for it.
+    if (collapseKey) fcm.android = { collapseKey };
+  } else {
+    const { title, body, sound, badge, link } = message.content;
+    fcm.notification = { title, body };
+    // Android 8+ plays what the app's notification channel says; these are for the devices before and the channel's default.
+    const notification = {
+      ...(sound === undefined ? { defaultSound: true } : sound === null ? {} : { sound }),
+      ...(badge === undefined ? {} : { notificationCount: badge }),
+      // The tag replaces a notification still shown; the collapse key, one not yet delivered.
+      ...(collapseKey ? { tag: collapseKey } : {}),
+    };
+    fcm.android = { notification, ...(collapseKey ? { collapseKey } : {}) };
+    // The page a web push opens when clicked (Android ignores webpush).
+    if (link) fcm.webpush = { fcmOptions: { link } };
+  }
+  if (collapseKey && WEB_PUSH_TOPIC.test(collapseKey)) fcm.webpush = { ...fcm.webpush, headers: { Topic: collapseKey } };
   // Left unset, FCM picks its own default (high for notification messages on Android).
   if (message.priority) {
     fcm.android = { ...fcm.android, priority: message.priority };
