@@ -7,7 +7,7 @@ import type { Delivery, NotificationEvent, Rejection, RequestData, Status, Suppr
 import { exhaustive } from './user.ts';
 import { nextAttempt, type NotificationState, type RouteProgress } from './notificationState.ts';
 import { decideTracking, type TrackingFact } from './tracking.ts';
-import { reportUndelivered, resendFailed, type ReportUndeliveredData } from './resend.ts';
+import { reportUndelivered, resendFailed, type ResendTerms } from './resend.ts';
 
 export * from './notificationEvents.ts';
 export * from './notificationState.ts';
@@ -33,10 +33,12 @@ export type NotificationCommand =
   /** The user's choices rule out a notification delivered later than requested (processors/lateDelivery.ts). */
   | { type: 'Suppress'; data: { notificationId: string; reason: SuppressReason } }
   | { type: 'RecordOpen'; data: { notificationId: string } }
-  /** A tracking fact from the app, an email pixel or link, or a provider webhook; idempotent. */
-  | { type: 'RecordTracking'; data: { notificationId: string; fact: TrackingFact } }
-  /** The provider reported a sent message undelivered for a passing reason (domain/resend.ts). */
-  | { type: 'ReportUndelivered'; data: ReportUndeliveredData };
+  /**
+   * A tracking fact from the app, an email pixel or link, or a provider webhook; idempotent. With
+   * `resend`: a provider's report of a sent message undelivered for a passing reason, acted on
+   * (domain/resend.ts) in the same append as the fact, so that neither is kept without the other.
+   */
+  | { type: 'RecordTracking'; data: { notificationId: string; fact: TrackingFact; resend?: ResendTerms } };
 
 export class NotificationNotFoundError extends Error {
   readonly code = 'notification_not_found';
@@ -122,6 +124,13 @@ function recordDelivery(state: Existing, data: RecordDeliveryData, at: string): 
   return [{ type: 'NotificationFailed', data: { notificationId, route, provider, reason: outcome.reason, permanent: outcome.permanent, attempts: attempt, rejected, at } }];
 }
 
+/** An undelivered report acted on: resent, or given up (a resend due past the notification's expiry would only be ended as expired). */
+function decideResend(state: Existing, notificationId: string, terms: ResendTerms, now: string): NotificationEvent[] {
+  const { expiresAt } = state.request;
+  const tooLate = expiresAt !== undefined && Date.parse(expiresAt) <= Date.parse(terms.retryAt);
+  return reportUndelivered(state.routes, notificationId, terms, settled(state) || tooLate, now);
+}
+
 export function decideNotification(command: NotificationCommand, state: NotificationState, now: string): NotificationEvent[] {
   if (command.type === 'RequestNotification') {
     if (state.exists) return [];
@@ -174,15 +183,11 @@ export function decideNotification(command: NotificationCommand, state: Notifica
       if (state.opened) return [];
       if (!reachable(state)) throw new NotificationNotDeliveredError(notificationId, state.status);
       return [{ type: 'NotificationOpened', data: { notificationId, at: now } }];
-    case 'RecordTracking':
+    case 'RecordTracking': {
       // Providers and Herald's own links report only what was sent; an app may report any id.
-      if (command.data.fact.source === 'app' && !reachable(state)) throw new NotificationNotDeliveredError(notificationId, state.status);
-      return decideTracking(state.tracked, notificationId, command.data.fact, now);
-    case 'ReportUndelivered': {
-      // A resend due past the notification's expiry would only be ended as expired: given up now.
-      const { expiresAt } = state.request;
-      const tooLate = expiresAt !== undefined && Date.parse(expiresAt) <= Date.parse(command.data.retryAt);
-      return reportUndelivered(state.routes, command.data, settled(state) || tooLate, now);
+      const { fact, resend } = command.data;
+      if (fact.source === 'app' && !reachable(state)) throw new NotificationNotDeliveredError(notificationId, state.status);
+      return [...decideTracking(state.tracked, notificationId, fact, now), ...(resend ? decideResend(state, notificationId, resend, now) : [])];
     }
     default:
       return exhaustive(command);

@@ -40,8 +40,11 @@ export function resendFloorMs(firstMs: number, resendsSoFar: number): number {
   return resendsSoFar === 0 ? firstMs : firstMs * 10;
 }
 
-export interface ReportUndeliveredData {
-  notificationId: string;
+/**
+ * What the tracking layer worked out for a passing undelivered report on a route's message
+ * (RecordTracking's `resend`): the decider acts on it in the same append as the report's fact.
+ */
+export interface ResendTerms {
   providerMessageId: string;
   reason: string;
   maxAttempts: number;
@@ -59,8 +62,8 @@ export function routeOfMessage(routes: Partial<Record<Route, ResendProgress>>, p
  * (MAX_RESENDS) are left, otherwise given up (a MessageUndelivered without retryAt). Nothing for a report on another
  * message, or one already acted on.
  */
-export function reportUndelivered(routes: Partial<Record<Route, ResendProgress>>, data: ReportUndeliveredData, settled: boolean, at: string): NotificationEvent[] {
-  const { notificationId, providerMessageId, reason, maxAttempts, retryAt } = data;
+export function reportUndelivered(routes: Partial<Record<Route, ResendProgress>>, notificationId: string, terms: ResendTerms, settled: boolean, at: string): NotificationEvent[] {
+  const { providerMessageId, reason, maxAttempts, retryAt } = terms;
   const route = routeOfMessage(routes, providerMessageId);
   const latest = route && routes[route]?.latestMessage;
   if (!route || !latest) return [];

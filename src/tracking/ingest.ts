@@ -7,11 +7,11 @@
 import type { EventStore } from '../ports/eventStore.ts';
 import type { ReadModelStore } from '../ports/readModelStore.ts';
 import { decodeEvent, encodeEvent } from '../codec/events.ts';
-import { handle, load } from '../commands/handle.ts';
+import { handle, load, type Loaded } from '../commands/handle.ts';
 import { notificationAggregate } from '../commands/sendNotification.ts';
 import { handleUserCommand } from '../commands/users.ts';
-import { notificationStream } from '../domain/notification.ts';
-import type { TrackingFact } from '../domain/tracking.ts';
+import { notificationStream, type NotificationState } from '../domain/notification.ts';
+import { isTrackingEvent, type TrackingFact } from '../domain/tracking.ts';
 import { openUnmatched, providerEventsStream, type OpenUnmatched, type ProviderEvent } from '../domain/providerEvents.ts';
 import { contacts } from '../projections/contacts.ts';
 import { providerMessages, type ProviderMessageDoc } from '../projections/providerMessages.ts';
@@ -19,7 +19,8 @@ import { maskAddress, maskedLink } from '../mask.ts';
 import type { ProviderFact } from './providerFacts.ts';
 import type { RetryPolicy } from '../processors/retryPolicy.ts';
 import type { DeliveryMetrics } from '../metrics.ts';
-import { resendIfPassing } from './undeliveredResend.ts';
+import { recordSettlement } from '../settlementMetrics.ts';
+import { resendTerms } from './undeliveredResend.ts';
 
 export interface TrackingContext {
   events: EventStore;
@@ -47,8 +48,10 @@ export async function recordTracking(ctx: TrackingContext, notificationId: strin
   return events.length > 0;
 }
 
-/** The notification (and its user) a provider fact belongs to, or null when none matches for sure. */
-async function match(ctx: TrackingContext, item: Pick<ProviderFact, 'notificationId' | 'providerMessageId'>): Promise<{ notificationId: string; userId: string } | null> {
+type Matched = { notificationId: string; userId: string; loaded: Loaded<NotificationState> };
+
+/** The notification (and its user) a provider fact belongs to, as just read, or null when none matches for sure. */
+async function match(ctx: TrackingContext, item: Pick<ProviderFact, 'notificationId' | 'providerMessageId'>): Promise<Matched | null> {
   const candidates = new Set<string>();
   if (item.notificationId) candidates.add(item.notificationId);
   else if (item.providerMessageId) {
@@ -57,10 +60,25 @@ async function match(ctx: TrackingContext, item: Pick<ProviderFact, 'notificatio
     if (docs.length === 1) candidates.add((docs[0]!.doc as ProviderMessageDoc).notificationId);
   }
   for (const notificationId of candidates) {
-    const { state } = await load(ctx.events, notificationStream(notificationId), notificationAggregate);
-    if (state.exists) return { notificationId, userId: state.request.userId };
+    const loaded = await load(ctx.events, notificationStream(notificationId), notificationAggregate);
+    if (loaded.state.exists) return { notificationId, userId: loaded.state.request.userId, loaded };
   }
   return null;
+}
+
+/**
+ * Records a provider's fact on the notification it matched and, when it is a passing undelivered
+ * report on a route's latest message, that route's resend (or its giving up) in the same append:
+ * a store that fails keeps neither, so the same report coming again (an operator's retry of one
+ * stored unmatched, a repeated callback) still acts on it. True when the fact was new.
+ */
+async function recordProviderFact(ctx: TrackingContext, found: Matched, item: Pick<ProviderFact, 'provider' | 'providerMessageId' | 'fact'> & { at?: string }): Promise<boolean> {
+  const { notificationId, loaded } = found;
+  const resend = resendTerms(ctx, loaded.state, item);
+  const command = { type: 'RecordTracking' as const, data: { notificationId, fact: item.fact, ...(resend ? { resend: resend.terms } : {}) } };
+  const { events } = await handle(ctx.events, notificationStream(notificationId), notificationAggregate, command, { now: ctx.now, known: loaded, metadata: { provider: item.provider } });
+  if (resend && ctx.metrics) recordSettlement(ctx.metrics, resend.route, item.provider, events, 0);
+  return events.some(isTrackingEvent);
 }
 
 /** The users whose current contact details hold this address, an email in any case (contacts read model indexes both). */
@@ -120,10 +138,8 @@ export async function ingestProviderFacts(ctx: TrackingContext, items: readonly 
   for (const item of items) {
     const found = await match(ctx, item);
     if (found) {
-      const added = await recordTracking(ctx, found.notificationId, item.fact, { provider: item.provider });
-      result[added ? 'recorded' : 'duplicates'] += 1;
-      // Apart from the tracking fact, which is kept once per notification: each message's report counts.
-      await resendIfPassing(ctx, found.notificationId, item);
+      // The tracking fact is kept once per notification; each message's undelivered report acts all the same.
+      result[(await recordProviderFact(ctx, found, item)) ? 'recorded' : 'duplicates'] += 1;
     } else {
       // Stored first, whether or not a late matcher is given: in `late?.later(…)` the call's
       // arguments are not evaluated at all when `late` is undefined.
@@ -158,8 +174,7 @@ export async function listUnmatched(ctx: TrackingContext, provider: string): Pro
 export async function settleUnmatched(ctx: TrackingContext, provider: string, { revision, data }: OpenUnmatched): Promise<string | null> {
   const found = await match(ctx, data);
   if (!found) return null;
-  await recordTracking(ctx, found.notificationId, data.fact, { provider });
-  await resendIfPassing(ctx, found.notificationId, { ...data, provider: data.provider as ProviderFact['provider'] });
+  await recordProviderFact(ctx, found, { ...data, provider: data.provider as ProviderFact['provider'] });
   const event: ProviderEvent = { type: 'ProviderEventMatched', data: { provider, revision, notificationId: found.notificationId, at: ctx.now().toISOString() } };
   await ctx.events.append(providerEventsStream(provider), [encodeEvent(event)], 'any');
   return found.notificationId;

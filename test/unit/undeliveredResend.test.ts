@@ -12,14 +12,21 @@ const given = (events: NotificationEvent[]) => events.reduce(evolveNotification,
 const when = (events: NotificationEvent[], command: NotificationCommand) => decideNotification(command, given(events), now);
 const requested: NotificationEvent = { type: 'NotificationRequested', data: { ...request, at: now } };
 const sentAs = (sid: string, attempt = 1): NotificationEvent => ({ type: 'NotificationSent', data: { notificationId: 'n1', route: 'sms', provider: 'twilio', attempt, deliveries: [{ to: '***0123', providerMessageId: sid }], rejected: [], at: now } });
-const report = (sid: string, maxAttempts = 10): NotificationCommand => ({ type: 'ReportUndelivered', data: { notificationId: 'n1', providerMessageId: sid, reason: 'twilio_30003', maxAttempts, retryAt } });
+const fact = (sid: string) => ({ source: 'twilio' as const, providerEventId: `${sid}:undelivered`, kind: 'undelivered' as const, reason: 'twilio_30003' });
+/** Twilio's report on message `sid`, with the resend the tracking layer worked out for it. */
+const report = (sid: string, maxAttempts = 10): NotificationCommand => ({ type: 'RecordTracking', data: { notificationId: 'n1', fact: fact(sid), resend: { providerMessageId: sid, reason: 'twilio_30003', maxAttempts, retryAt } } });
+/** What a report decided about the route (the tracking fact aside). */
+const acted = (events: NotificationEvent[]) => events.filter((e) => e.type === 'MessageUndelivered');
 const record = (attempt: number, outcome: DeliveryOutcome, maxAttempts = 10): NotificationCommand => ({ type: 'RecordDelivery', data: { notificationId: 'n1', route: 'sms', attempt, maxAttempts, retryAt, outcome } });
 const sent = (sid: string): DeliveryOutcome => ({ kind: 'sent', provider: 'twilio', deliveries: [{ to: '***0123', providerMessageId: sid }], rejected: [] });
 
 describe('sending an SMS again after Twilio reported it undelivered for a passing reason', () => {
-  it('a report on the latest message schedules the route again, as the next attempt, at retryAt', () => {
+  it('a report on the latest message is recorded and schedules the route again, as the next attempt, at retryAt, in one decision', () => {
     const events = when([requested, sentAs('SM1')], report('SM1'));
-    assert.deepEqual(events, [{ type: 'MessageUndelivered', data: { notificationId: 'n1', route: 'sms', attempt: 1, reason: 'twilio_30003', providerMessageId: 'SM1', retryAt, at: now } }]);
+    assert.deepEqual(events, [
+      { type: 'NotificationUndelivered', data: { notificationId: 'n1', source: 'twilio', providerEventId: 'SM1:undelivered', reason: 'twilio_30003', at: now } },
+      { type: 'MessageUndelivered', data: { notificationId: 'n1', route: 'sms', attempt: 1, reason: 'twilio_30003', providerMessageId: 'SM1', retryAt, at: now } },
+    ]);
     const state = given([requested, sentAs('SM1'), ...events]);
     assert.ok(state.exists);
     assert.equal(state.status, 'sent');
@@ -44,10 +51,17 @@ describe('sending an SMS again after Twilio reported it undelivered for a passin
     assert.deepEqual(when(history, record(2, sent('SM3'))), []);
   });
 
+  it('a log whose report was kept without its resend (two appends, before 2026-11-29) is acted on by the next report; without resend terms a report only records', () => {
+    const keptAlone: NotificationEvent = { type: 'NotificationUndelivered', data: { notificationId: 'n1', source: 'twilio', providerEventId: 'SM1:undelivered', reason: 'twilio_30003', at: now } };
+    assert.deepEqual(when([requested, sentAs('SM1'), keptAlone], report('SM1')).map((e) => e.type), ['MessageUndelivered']);
+    const recordOnly: NotificationCommand = { type: 'RecordTracking', data: { notificationId: 'n1', fact: fact('SM1') } };
+    assert.deepEqual(when([requested, sentAs('SM1')], recordOnly).map((e) => e.type), ['NotificationUndelivered']);
+  });
+
   it('with no attempts left it is given up: recorded without a retry time, nothing scheduled', () => {
     const events = when([requested, sentAs('SM1', 3)], report('SM1', 3));
-    assert.equal(events.length, 1);
-    assert.equal((events[0]!.data as { retryAt?: string }).retryAt, undefined);
+    assert.equal(acted(events).length, 1);
+    assert.equal((acted(events)[0]!.data as { retryAt?: string }).retryAt, undefined);
     const state = given([requested, sentAs('SM1', 3), ...events]);
     assert.equal(state.exists && nextAttempt(state.routes.sms), undefined);
   });
@@ -68,7 +82,7 @@ describe('sending an SMS again after Twilio reported it undelivered for a passin
     let history = [requested, sentAs('SM1')];
     for (let n = 1; n <= MAX_RESENDS; n++) {
       const reported = when(history, report(`SM${n}`));
-      assert.equal((reported[0]?.data as { retryAt?: string }).retryAt, retryAt, `resend ${n} scheduled`);
+      assert.equal((acted(reported)[0]?.data as { retryAt?: string }).retryAt, retryAt, `resend ${n} scheduled`);
       history = [...history, ...reported, ...when([...history, ...reported], record(n + 1, sent(`SM${n + 1}`)))];
     }
     const last = when(history, report(`SM${MAX_RESENDS + 1}`));
@@ -79,7 +93,7 @@ describe('sending an SMS again after Twilio reported it undelivered for a passin
 
   it('a resend that would come due past the notification\'s expiry is given up at once', () => {
     const expiring: NotificationEvent = { type: 'NotificationRequested', data: { ...request, expiresAt: '2026-11-29T10:00:01.000Z', at: now } };
-    const events = when([expiring, sentAs('SM1')], report('SM1'));
+    const events = acted(when([expiring, sentAs('SM1')], report('SM1')));
     assert.deepEqual(events.map((e) => [e.type, (e.data as { retryAt?: string }).retryAt]), [['MessageUndelivered', undefined]]);
   });
 
