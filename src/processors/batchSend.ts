@@ -38,7 +38,9 @@ interface Queued {
 }
 
 /**
- * Calls the provider for a batch, in chunks of its batch size at the route's rate. Once the worker
+ * Calls the provider for a batch, in chunks of its batch size at the route's rate. A chunk is no
+ * larger than the limiter's bucket (a second's worth): a 500-message FCM batch on a route limited
+ * to 100 a second goes as five calls of 100, a second apart, not as one call of 500. Once the worker
  * is stopping, a chunk not yet with the provider (waiting for the limiter, or its turn) is not
  * sent, nor is any after it: their jobs come back unsent, for the group to hand out again. Only
  * the rest of a job already partly with the provider (a user with two devices, in two calls) is
@@ -55,8 +57,9 @@ export async function sendBatch(jobs: readonly Job[], o: BatchSendContext): Prom
   const dropped = new Set<Job>();
   const stale = new Set<Job>();
   let stopped = false;
+  const chunkSize = Math.min(o.provider.maxBatchSize, o.limiter?.largestTake ?? Infinity);
   for (let from = 0; from < queue.length; ) {
-    let chunk = queue.slice(from, from + o.provider.maxBatchSize);
+    let chunk = queue.slice(from, from + chunkSize);
     if (!(await turn(o, chunk.length, stopped ? undefined : o.stopping))) {
       stopped = true;
       // Keep only the rest of the job under way, if the chunk starts inside one.

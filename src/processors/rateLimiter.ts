@@ -21,7 +21,18 @@ export class RateLimiter {
   }
 
   /**
-   * Resolves true once `n` tokens are taken; a request larger than the bucket waits for a full one.
+   * The most sends one take may pay for and still keep the rate: a second's worth (at least one).
+   * A batch larger than this goes out in chunks of it (batchSend.ts), one take each.
+   */
+  get largestTake(): number {
+    return Math.max(1, Math.floor(this.capacity));
+  }
+
+  /**
+   * Resolves true once `n` tokens are taken. A take larger than the bucket waits for a full bucket
+   * and leaves it owing the rest, so the takes after it wait until the whole amount has come in:
+   * over time the rate holds whatever the size. Within that second it does not (all `n` go at
+   * once), which is why senders split at `largestTake`.
    * Resolves false at once, taking nothing, when `signal` aborts (or has): a stopping worker hands
    * back what it has not sent rather than wait its turn, and leaves the tokens to the other lane.
    */
@@ -33,7 +44,7 @@ export class RateLimiter {
       this.last = t;
       const need = Math.min(n, this.capacity);
       if (this.tokens >= need) {
-        this.tokens -= need;
+        this.tokens -= n;
         return true;
       }
       await pause(Math.ceil(((need - this.tokens) / this.ratePerSecond) * 1000), signal, this.waiting);
@@ -42,15 +53,13 @@ export class RateLimiter {
 
   /**
    * Gives back the tokens of the `unsent` sends, out of the `taken` of one take, that did not
-   * happen (jobs dropped once their turn came): the next send need not wait for a slot nothing used, so the
-   * takes waiting look again now rather than at the end of the wait each worked out before. The
-   * bucket ends as if only the sends that happen had been taken, never with more: a take larger
-   * than the bucket paid only a full bucket, so giving back one token per unsent message would
-   * hand the sends that do happen their tokens back, and let the rate be exceeded.
+   * happen (jobs dropped once their turn came): the next send need not wait for a slot nothing
+   * used, so the takes waiting look again now rather than at the end of the wait each worked out
+   * before. The take paid one token per send (a large one by owing them), so the bucket ends as if
+   * only the sends that happen had been taken, never with more than it holds.
    */
   giveBack(unsent: number, taken: number): void {
-    const sent = taken - Math.min(Math.max(unsent, 0), taken);
-    const back = Math.min(taken, this.capacity) - Math.min(sent, this.capacity);
+    const back = Math.min(Math.max(unsent, 0), taken);
     if (back <= 0) return;
     this.tokens = Math.min(this.capacity, this.tokens + back);
     for (const wake of [...this.waiting]) wake();

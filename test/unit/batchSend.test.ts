@@ -87,4 +87,32 @@ describe('sending a batch', () => {
     assert.deepEqual(result.answered.map((a) => [a.job.notificationId, a.results.map((r) => r.status)]), [['b', ['sent']]]);
     assert.deepEqual(result.unsent, []);
   });
+
+  for (const { rate, maxBatchSize, jobs } of [{ rate: 100, maxBatchSize: 500, jobs: 500 }, { rate: 3, maxBatchSize: 10, jobs: 10 }, { rate: 2.5, maxBatchSize: 1000, jobs: 12 }]) {
+    it(`a batch larger than the route's rate keeps the rate: ${jobs} messages, batches of up to ${maxBatchSize}, ${rate}/s`, async (t) => {
+      t.mock.timers.enable({ apis: ['setTimeout'] });
+      let now = 0;
+      const sends: { at: number; n: number }[] = [];
+      const { provider: p } = provider((messages) => (sends.push({ at: now, n: messages.length }), sent(messages.length)));
+      let done = false;
+      const batch = sendBatch(Array.from({ length: jobs }, (_, i) => job(`n${i}`, 1)), { provider: { ...p, maxBatchSize }, limiter: new RateLimiter(rate, () => now), stopping: new AbortController().signal, log: quiet })
+        .finally(() => (done = true));
+      for (let step = 0; !done && step < 10_000; step++) {
+        await new Promise((r) => setImmediate(r));
+        now += 10;
+        t.mock.timers.tick(10);
+      }
+      const result = await batch;
+      assert.equal(result.answered.length, jobs, 'every message is sent');
+      // The bucket's promise: over any stretch of time, at most a second's worth plus the rate times its length.
+      const burst = Math.max(1, rate);
+      for (const first of sends) {
+        const within = sends.filter((s) => s.at >= first.at);
+        for (const last of within) {
+          const count = within.filter((s) => s.at <= last.at).reduce((sum, s) => sum + s.n, 0);
+          assert.ok(count <= burst + (rate * (last.at - first.at)) / 1000 + 1e-9, `${count} sent from ${first.at} ms to ${last.at} ms at ${rate}/s (calls: ${sends.map((s) => `${s.n}@${s.at}`).join(' ')})`);
+        }
+      }
+    });
+  }
 });

@@ -98,6 +98,30 @@ describe('the rate limiter', () => {
     assert.equal(await other.take(1, AbortSignal.timeout(200)), false, 'and only that one');
   });
 
+  it('a take larger than the bucket owes the rest: the next send waits until the whole amount has come in', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    let now = 0;
+    const limiter = new RateLimiter(2, () => now);
+    assert.equal(await limiter.take(5), true, 'a full bucket is enough to start');
+    let next = false;
+    void limiter.take(1).then(() => (next = true));
+    // The full bucket paid two of the five; the other three come in by 1.5 s, the sixth's token at 2 s.
+    for (const at of [500, 1000, 1500, 1900]) {
+      t.mock.timers.tick(at - now);
+      now = at;
+      await settled();
+      assert.equal(next, false, `not at ${at} ms`);
+    }
+    t.mock.timers.tick(100);
+    now = 2000;
+    await settled();
+    assert.equal(next, true, 'at two seconds');
+  });
+
+  it('says how large a take keeps the rate: a second\'s worth, whole, at least one', () => {
+    assert.deepEqual([100, 2.5, 1, 0.5].map((rate) => new RateLimiter(rate).largestTake), [100, 2, 1, 1]);
+  });
+
   it('a token given back goes at once to a take already waiting for one', async () => {
     const limiter = new RateLimiter(0.001, () => 0);
     assert.equal(await limiter.take(1), true);
