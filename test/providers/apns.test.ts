@@ -8,6 +8,7 @@ import { ConfigError } from '../../src/configError.ts';
 import type { DeliveryMessage, DeliveryProvider, DeliveryResult, PushContent } from '../../src/ports/deliveryProvider.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import {
+  APNS_DEFAULT_TIMEOUT_MS,
   createApnsProvider,
   loadApnsConfig,
   mapApnsFailure,
@@ -58,7 +59,7 @@ describe('loadApnsConfig', () => {
 
   it('reads a complete configuration from a .p8 file, defaulting to the sandbox host', () => {
     assert.deepEqual(loadApnsConfig(complete), {
-      key: p8, keyId: 'ABCDEF1234', teamId: 'TEAM123456', bundleId: 'com.example.herald', production: false,
+      key: p8, keyId: 'ABCDEF1234', teamId: 'TEAM123456', bundleId: 'com.example.herald', production: false, timeoutMs: APNS_DEFAULT_TIMEOUT_MS,
     });
   });
 
@@ -255,7 +256,7 @@ describe('APNs error table, row by row, through the real SDK and the fake', () =
 describe('APNs transport failures and lifecycle', () => {
   it('maps a request timeout to failed timeout', async () => {
     const fake = await startFakeApns();
-    const provider = createApnsProvider(configFor(fake), recordingLogger(), optionsFor(fake, { requestTimeoutMs: 150 }));
+    const provider = createApnsProvider({ ...configFor(fake), timeoutMs: 150 }, recordingLogger(), optionsFor(fake));
     fake.delay(600);
     assert.deepEqual(pick((await provider.send([push(token('slow'))]))[0]), ['failed', 'timeout']);
     await provider.close();
@@ -265,8 +266,7 @@ describe('APNs transport failures and lifecycle', () => {
   it('maps a refused connection to failed connection_error for every message', async () => {
     const fake = await startFakeApns();
     await fake.close();
-    const options = optionsFor(fake, { requestTimeoutMs: 200 });
-    const provider = createApnsProvider(configFor(fake), recordingLogger(), options);
+    const provider = createApnsProvider({ ...configFor(fake), timeoutMs: 200 }, recordingLogger(), optionsFor(fake));
     const results = await provider.send([push(token('r1')), push(token('r2'))]);
     assert.deepEqual(results.map(pick), [['failed', 'connection_error'], ['failed', 'connection_error']]);
     await provider.close();

@@ -215,7 +215,7 @@ for (const transport of TRANSPORTS) describe(`FCM provider against the fake FCM 
     // firebase-admin 13.10: when FCM closes the connection of an HTTP/2 call mid-call, the call
     // never settles. The provider bounds it, so the worker gets its slot back and retries.
     it('fails a call whose connection is lost mid-call as timeout once its bound passes, instead of hanging', async () => {
-      const bounded = createFcmProvider({ ...config, transport }, logger, { credential: fake.credential, callTimeoutMs: 1_000 });
+      const bounded = createFcmProvider({ ...config, transport, timeoutMs: 1_000 }, logger, { credential: fake.credential });
       try {
         fake.dropConnectionOn(token('drop'), 150);
         const started = Date.now();
@@ -387,7 +387,7 @@ describe('FCM over http1 during an outage: one call is bounded like on http2', (
   after(() => fake.close());
 
   it('fails a call still waiting out a 503\'s Retry-After as timeout, with that Retry-After, sends nothing more for it, and sends the next call', async () => {
-    const provider = createFcmProvider(config(), logger, { credential: fake.credential, httpAgent: fake.httpAgent, callTimeoutMs: 300 });
+    const provider = createFcmProvider({ ...config(), timeoutMs: 300 }, logger, { credential: fake.credential, httpAgent: fake.httpAgent });
     try {
       fake.failToken(token('outage'), 'unavailable', { retryAfterSeconds: 1 });
       const results = await provider.send([push(token('outage'))]);
@@ -406,7 +406,7 @@ describe('FCM over http1 during an outage: one call is bounded like on http2', (
   it('cuts the request of a call FCM never answers once the bound passes, and fails it as timeout', async () => {
     // A pool of its own, so the fake's count of open connections is this call's.
     const agent = new FakeRouteAgent(fake.port, fake.ca);
-    const provider = createFcmProvider(config(), logger, { credential: fake.credential, httpAgent: agent, callTimeoutMs: 300 });
+    const provider = createFcmProvider({ ...config(), timeoutMs: 300 }, logger, { credential: fake.credential, httpAgent: agent });
     const open = fake.connections().open;
     try {
       fake.delay(600_000);
@@ -422,7 +422,7 @@ describe('FCM over http1 during an outage: one call is bounded like on http2', (
   });
 
   it('passes on a Retry-After longer than the SDK waits (60 s), which it gives up on at once', async () => {
-    const provider = createFcmProvider(config(), logger, { credential: fake.credential, httpAgent: fake.httpAgent, callTimeoutMs: 5_000 });
+    const provider = createFcmProvider({ ...config(), timeoutMs: 5_000 }, logger, { credential: fake.credential, httpAgent: fake.httpAgent });
     try {
       fake.failToken(token('long-wait'), 'unavailable', { retryAfterSeconds: 120 });
       const [result] = await provider.send([push(token('long-wait'))]);

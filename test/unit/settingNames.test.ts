@@ -23,13 +23,13 @@ describe('the HERALD_* settings start-up knows', () => {
 
   it('warns about a HERALD_* variable Herald does not read, naming its family, and about nothing else', () => {
     assert.deepEqual(unknownSettings({ HERALD_FCM_SERVICE_ACCOUNT: '/x.json', HERALD_PORT: '3000', PATH: '/bin' }), [
-      'HERALD_FCM_SERVICE_ACCOUNT is not a Herald setting and is ignored; did you mean one of HERALD_FCM_CREDENTIALS, HERALD_FCM_MAX_SOCKETS, HERALD_FCM_TRANSPORT?',
+      'HERALD_FCM_SERVICE_ACCOUNT is not a Herald setting and is ignored; did you mean one of HERALD_FCM_CREDENTIALS, HERALD_FCM_MAX_SOCKETS, HERALD_FCM_TIMEOUT_MS, HERALD_FCM_TRANSPORT?',
     ]);
     assert.deepEqual(unknownSettings({ HERALD_USER_RATE_LIMIT_MAXIMUM: '3' }), [
       'HERALD_USER_RATE_LIMIT_MAXIMUM is not a Herald setting and is ignored; did you mean one of HERALD_USER_RATE_LIMIT_MAX, HERALD_USER_RATE_LIMIT_OVER, HERALD_USER_RATE_LIMIT_WINDOW, HERALD_USER_RATE_LIMIT_WINDOW_SECONDS?',
     ]);
     assert.deepEqual(unknownSettings({ HERALD_COLOUR: 'blue' }), ['HERALD_COLOUR is not a Herald setting and is ignored (README, Configuration, lists them)']);
-    assert.deepEqual(loadConfig({ HERALD_SENDGRID_KEY: 'SG.x' }).warnings, ['HERALD_SENDGRID_KEY is not a Herald setting and is ignored; did you mean one of HERALD_SENDGRID_API_KEY, HERALD_SENDGRID_BASE_URL, HERALD_SENDGRID_FROM, HERALD_SENDGRID_REPLY_TO, HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY?']);
+    assert.deepEqual(loadConfig({ HERALD_SENDGRID_KEY: 'SG.x' }).warnings, ['HERALD_SENDGRID_KEY is not a Herald setting and is ignored; did you mean one of HERALD_SENDGRID_API_KEY, HERALD_SENDGRID_BASE_URL, HERALD_SENDGRID_FROM, HERALD_SENDGRID_REPLY_TO, HERALD_SENDGRID_TIMEOUT_MS, HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY?']);
     assert.deepEqual(unknownSettings(Object.fromEntries(SETTING_NAMES.map((name) => [name, 'x']))), []);
   });
 });

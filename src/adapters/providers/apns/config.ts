@@ -7,6 +7,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../../configError.ts';
+import { callTimeoutFrom } from '../callTimeout.ts';
 
 export const APNS_ENV = {
   keyFile: 'HERALD_APNS_KEY_FILE',
@@ -16,6 +17,10 @@ export const APNS_ENV = {
   bundleId: 'HERALD_APNS_BUNDLE_ID',
   production: 'HERALD_APNS_PRODUCTION',
 } as const;
+/** Apart from APNS_ENV: set alone it configures nothing, so it does not make APNs "partly configured". */
+export const APNS_TIMEOUT_VAR = 'HERALD_APNS_TIMEOUT_MS';
+/** node-apn's own default. */
+export const APNS_DEFAULT_TIMEOUT_MS = 5_000;
 
 /** Holds the signing key: pass it to the provider, never to a logger. */
 export interface ApnsConfig {
@@ -27,6 +32,8 @@ export interface ApnsConfig {
   bundleId: string;
   /** false: api.sandbox.push.apple.com (development builds); true: api.push.apple.com. */
   production: boolean;
+  /** How long one message's request may go unanswered (HERALD_APNS_TIMEOUT_MS); default APNS_DEFAULT_TIMEOUT_MS. */
+  timeoutMs?: number;
 }
 
 const WHERE =
@@ -79,6 +86,7 @@ function missingVariables(env: NodeJS.ProcessEnv): string[] {
 }
 
 export function loadApnsConfig(env: NodeJS.ProcessEnv): ApnsConfig | undefined {
+  const timeoutMs = callTimeoutFrom(env, APNS_TIMEOUT_VAR, APNS_DEFAULT_TIMEOUT_MS, 'one request to APNs (one notification)');
   if (Object.values(APNS_ENV).every((name) => value(env, name) === undefined)) return undefined;
   const missing = missingVariables(env);
   if (missing.length > 0) {
@@ -100,5 +108,6 @@ export function loadApnsConfig(env: NodeJS.ProcessEnv): ApnsConfig | undefined {
     teamId: value(env, APNS_ENV.teamId)!,
     bundleId: value(env, APNS_ENV.bundleId)!,
     production: parseProduction(value(env, APNS_ENV.production)),
+    timeoutMs,
   };
 }

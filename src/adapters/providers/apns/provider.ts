@@ -7,7 +7,7 @@ import apn from '@parse/node-apn';
 import type { DeliveryMessage, DeliveryProvider, DeliveryResult } from '../../../ports/deliveryProvider.ts';
 import type { Logger } from '../../../ports/logger.ts';
 import { maskSecret } from '../../../mask.ts';
-import type { ApnsConfig } from './config.ts';
+import { APNS_DEFAULT_TIMEOUT_MS, type ApnsConfig } from './config.ts';
 import { mapApnsFailure } from './errors.ts';
 import { isApnsMessage, isDeviceToken, toNotification } from './notification.ts';
 
@@ -19,8 +19,6 @@ export interface ApnsProviderOptions {
   address?: string;
   port?: number;
   ca?: string[];
-  /** How long to wait for one answer (node-apn's default is 5 s). */
-  requestTimeoutMs?: number;
 }
 
 export const APNS_MAX_BATCH_SIZE = 100;
@@ -65,7 +63,7 @@ export function createApnsProvider(
   options: ApnsProviderOptions = {},
 ): DeliveryProvider {
   const log = logger.child({ provider: 'apns', bundleId: config.bundleId, production: config.production });
-  const requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
+  const requestTimeoutMs = config.timeoutMs ?? APNS_DEFAULT_TIMEOUT_MS;
   const client = createClient(config, options, requestTimeoutMs);
   let closing: Promise<void> | undefined;
   // See unproven(): APNs has not accepted a token from this configuration yet.

@@ -8,10 +8,12 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../../../configError.ts';
+import { callTimeoutFrom } from '../callTimeout.ts';
 
 export const FCM_CREDENTIALS_VAR = 'HERALD_FCM_CREDENTIALS';
 export const FCM_TRANSPORT_VAR = 'HERALD_FCM_TRANSPORT';
 export const FCM_MAX_SOCKETS_VAR = 'HERALD_FCM_MAX_SOCKETS';
+export const FCM_TIMEOUT_VAR = 'HERALD_FCM_TIMEOUT_MS';
 
 /**
  * How firebase-admin reaches FCM. `http1`: HTTP/1.1 over a pool of kept-alive TLS connections,
@@ -24,6 +26,14 @@ export const FCM_TRANSPORTS: readonly FcmTransport[] = ['http1', 'http2'];
 export const FCM_DEFAULT_TRANSPORT: FcmTransport = 'http1';
 /** Connections the http1 pool keeps at most: at 30 ms a request, 128 carry about 4,000 messages a second. */
 export const FCM_DEFAULT_MAX_SOCKETS = 128;
+/**
+ * How long a sendEach call (up to 500 messages) may stay unsettled before its messages are failed
+ * as `timeout` (and retried by Herald, no sooner than a Retry-After FCM sent). On http2,
+ * firebase-admin 13.10's call never settles when FCM closes the connection mid-call without an
+ * error; on http1, the SDK waits out each 503's Retry-After (up to 60 s) four times over, about
+ * four minutes. Either would hold the worker's slot.
+ */
+export const FCM_DEFAULT_TIMEOUT_MS = 30_000;
 
 /** Holds the private key: pass it to the provider, never to a logger. */
 export interface FcmConfig {
@@ -34,6 +44,8 @@ export interface FcmConfig {
   transport?: FcmTransport;
   /** Size of the http1 pool; default FCM_DEFAULT_MAX_SOCKETS. */
   maxSockets?: number;
+  /** The bound on one sendEach call (HERALD_FCM_TIMEOUT_MS); default FCM_DEFAULT_TIMEOUT_MS. */
+  timeoutMs?: number;
 }
 
 const ServiceAccountFile = z.object({
@@ -50,7 +62,7 @@ function fail(problem: string): never {
   throw new ConfigError(`${FCM_CREDENTIALS_VAR} ${problem}. ${HOW_TO_FIX}`);
 }
 
-function transportFrom(env: NodeJS.ProcessEnv): Pick<FcmConfig, 'transport' | 'maxSockets'> {
+function transportFrom(env: NodeJS.ProcessEnv): Pick<FcmConfig, 'transport' | 'maxSockets' | 'timeoutMs'> {
   const transport = env[FCM_TRANSPORT_VAR]?.trim() || FCM_DEFAULT_TRANSPORT;
   if (!FCM_TRANSPORTS.includes(transport as FcmTransport)) {
     throw new ConfigError(`${FCM_TRANSPORT_VAR} is "${transport}"; use http1 (a pool of kept-alive connections, the default) or http2 (the SDK's own, one connection per batch).`);
@@ -60,7 +72,8 @@ function transportFrom(env: NodeJS.ProcessEnv): Pick<FcmConfig, 'transport' | 'm
   if (!Number.isInteger(maxSockets) || maxSockets < 1 || maxSockets > 10_000) {
     throw new ConfigError(`${FCM_MAX_SOCKETS_VAR} is "${sockets}"; use a whole number of connections from 1 to 10000 (default ${FCM_DEFAULT_MAX_SOCKETS}).`);
   }
-  return { transport: transport as FcmTransport, maxSockets };
+  const timeoutMs = callTimeoutFrom(env, FCM_TIMEOUT_VAR, FCM_DEFAULT_TIMEOUT_MS, 'one sendEach call to FCM (up to 500 messages)');
+  return { transport: transport as FcmTransport, maxSockets, timeoutMs };
 }
 
 function readJson(path: string): unknown {

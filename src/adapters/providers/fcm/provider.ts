@@ -8,7 +8,7 @@ import { getMessaging, type BatchResponse, type Message, type Messaging } from '
 import type { DeliveryMessage, DeliveryProvider, DeliveryResult } from '../../../ports/deliveryProvider.ts';
 import type { Logger } from '../../../ports/logger.ts';
 import { maskSecret } from '../../../mask.ts';
-import { FCM_DEFAULT_MAX_SOCKETS, FCM_DEFAULT_TRANSPORT, type FcmConfig } from './config.ts';
+import { FCM_DEFAULT_MAX_SOCKETS, FCM_DEFAULT_TIMEOUT_MS, FCM_DEFAULT_TRANSPORT, type FcmConfig } from './config.ts';
 import { DeadlineAgent } from './callDeadline.ts';
 import { withinDeadline } from '../../../withinDeadline.ts';
 import { mapFcmError } from './errors.ts';
@@ -16,16 +16,6 @@ import { isFcmMessage, toFcmMessage } from './message.ts';
 
 /** sendEach() refuses more than 500 messages per call. */
 export const FCM_MAX_BATCH_SIZE = 500;
-
-/**
- * How long a sendEach call may stay unsettled before its messages are failed as `timeout` (and
- * retried by Herald, no sooner than a Retry-After FCM sent). On http2, firebase-admin 13.10's call
- * never settles when FCM closes the connection mid-call without an error; on http1, the SDK waits
- * out each 503's Retry-After (up to 60 s) four times over, about four minutes. Either would hold
- * the worker's slot. Under the delivery group's 60 s message timeout, so Herald retries before the
- * group hands the event out again.
- */
-export const FCM_CALL_TIMEOUT_MS = 30_000;
 
 export interface FcmProviderOptions {
   /**
@@ -37,8 +27,6 @@ export interface FcmProviderOptions {
   httpAgent?: HttpsAgent;
   /** Replaces the service-account OAuth exchange, so no token request leaves the machine. */
   credential?: Credential;
-  /** The bound on one sendEach call, either transport: FCM_CALL_TIMEOUT_MS by default (tests shorten it). */
-  callTimeoutMs?: number;
 }
 
 /** Distinguishes apps when several providers live in one process (tests, hot reload). */
@@ -106,7 +94,7 @@ export function createFcmProvider(
       }
     });
     if (items.length > 0) {
-      const callTimeoutMs = options.callTimeoutMs ?? FCM_CALL_TIMEOUT_MS;
+      const callTimeoutMs = config.timeoutMs ?? FCM_DEFAULT_TIMEOUT_MS;
       const used = current;
       const started = performance.now();
       const settled = await withinDeadline(callTimeoutMs, sendEach(used.messaging, items));

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../../../configError.ts';
+import { callTimeoutFrom } from '../callTimeout.ts';
 
 export interface EmailAddress {
   email: string;
@@ -17,8 +18,11 @@ export interface SendgridConfig {
   replyTo?: EmailAddress;
   /** Replaces https://api.sendgrid.com, for fakes and recording proxies in tests and benchmarks. */
   baseUrl?: string;
+  /** How long one mail/send request may take (HERALD_SENDGRID_TIMEOUT_MS). */
   timeoutMs: number;
 }
+
+export const SENDGRID_TIMEOUT_VAR = 'HERALD_SENDGRID_TIMEOUT_MS';
 
 const VARS = {
   apiKey: 'HERALD_SENDGRID_API_KEY',
@@ -29,7 +33,7 @@ const VARS = {
 type Key = keyof typeof VARS;
 type Raw = Partial<Record<Key, string>>;
 
-const DEFAULT_TIMEOUT_MS = 10_000;
+export const SENDGRID_DEFAULT_TIMEOUT_MS = 10_000;
 
 /** "Name <addr@example.com>" or a bare address; the name may be quoted. */
 function parseAddress(text: string): EmailAddress | undefined {
@@ -71,10 +75,11 @@ function readEnv(env: NodeJS.ProcessEnv): Raw {
 }
 
 export function loadSendgridConfig(env: NodeJS.ProcessEnv): SendgridConfig | undefined {
+  const timeoutMs = callTimeoutFrom(env, SENDGRID_TIMEOUT_VAR, SENDGRID_DEFAULT_TIMEOUT_MS, 'one mail/send request to SendGrid');
   const raw = readEnv(env);
   if (Object.keys(raw).length === 0) return undefined;
   const parsed = schema.safeParse(raw);
-  if (parsed.success) return { ...parsed.data, timeoutMs: DEFAULT_TIMEOUT_MS };
+  if (parsed.success) return { ...parsed.data, timeoutMs };
   const keys = new Set(parsed.error.issues.map((issue) => issue.path[0] as Key));
   const problems = [...keys].map((key) =>
     raw[key] === undefined ? `${VARS[key]} is missing (${HINTS[key]})` : `${VARS[key]} must be ${HINTS[key]}`,

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../../../configError.ts';
+import { callTimeoutFrom } from '../callTimeout.ts';
 
 export type TwilioAuth =
   | { kind: 'authToken'; authToken: string }
@@ -21,8 +22,11 @@ export interface TwilioConfig {
   /** Replaces https://api.twilio.com, for fakes and recording proxies in tests and benchmarks. */
   baseUrl?: string;
   ratePerSecond: number;
+  /** How long one message's request may take (HERALD_TWILIO_TIMEOUT_MS). */
   timeoutMs: number;
 }
+
+export const TWILIO_TIMEOUT_VAR = 'HERALD_TWILIO_TIMEOUT_MS';
 
 const VARS = {
   accountSid: 'HERALD_TWILIO_ACCOUNT_SID',
@@ -42,7 +46,7 @@ type Key = keyof typeof VARS;
  * a messaging service spreads over its sender pool, so it gets a higher default.
  */
 const DEFAULT_RATE = { from: 1, messagingService: 10 } as const;
-const DEFAULT_TIMEOUT_MS = 10_000;
+export const TWILIO_DEFAULT_TIMEOUT_MS = 10_000;
 
 const sid = (prefix: string) => z.string().regex(new RegExp(`^${prefix}[0-9a-fA-F]{32}$`));
 const schema = z.object({
@@ -108,6 +112,7 @@ function pickSender({ messagingServiceSid, from }: Raw): Picked<TwilioSender> {
 }
 
 export function loadTwilioConfig(env: NodeJS.ProcessEnv): TwilioConfig | undefined {
+  const timeoutMs = callTimeoutFrom(env, TWILIO_TIMEOUT_VAR, TWILIO_DEFAULT_TIMEOUT_MS, 'one request to Twilio (one SMS)');
   const raw = readEnv(env);
   if (Object.keys(raw).length === 0) return undefined;
   const auth = pickAuth(raw);
@@ -126,7 +131,7 @@ export function loadTwilioConfig(env: NodeJS.ProcessEnv): TwilioConfig | undefin
     statusCallbackUrl: parsed.data.statusCallbackUrl,
     baseUrl: parsed.data.baseUrl,
     ratePerSecond: parsed.data.ratePerSecond ?? DEFAULT_RATE[sender.value.kind],
-    timeoutMs: DEFAULT_TIMEOUT_MS,
+    timeoutMs,
   };
 }
 

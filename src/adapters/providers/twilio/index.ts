@@ -1,2 +1,2 @@
-export { loadTwilioConfig, type TwilioConfig } from './config.ts';
+export { TWILIO_DEFAULT_TIMEOUT_MS, TWILIO_TIMEOUT_VAR, loadTwilioConfig, type TwilioConfig } from './config.ts';
 export { createTwilioProvider } from './provider.ts';

@@ -1,0 +1,29 @@
+/**
+ * The one rule for HERALD_<PROVIDER>_TIMEOUT_MS: how long one call to a provider may take before
+ * its messages fail as `timeout` (transient: retried with back-off). Read even when the provider's
+ * credentials are unset, so a mistyped value fails start-up rather than the day the provider is
+ * turned on.
+ *
+ * Why at most 50 s: a delivery group hands an event out again when it is not acknowledged within
+ * 60 s (MESSAGE_TIMEOUT_MS); a call allowed longer would have its message sent a second time by
+ * the group while the first call is still waiting.
+ */
+import { ConfigError } from '../../configError.ts';
+
+export const CALL_TIMEOUT_MIN_MS = 100;
+export const CALL_TIMEOUT_MAX_MS = 50_000;
+
+/** The value of `name` in `env`, or `defaultMs` when unset; a start-up error naming the range otherwise. */
+export function callTimeoutFrom(env: NodeJS.ProcessEnv, name: string, defaultMs: number, call: string): number {
+  const raw = env[name]?.trim();
+  if (!raw) return defaultMs;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < CALL_TIMEOUT_MIN_MS || ms > CALL_TIMEOUT_MAX_MS) {
+    throw new ConfigError(
+      `${name} is "${raw}"; use a whole number of milliseconds from ${CALL_TIMEOUT_MIN_MS} to ${CALL_TIMEOUT_MAX_MS} ` +
+        `(default ${defaultMs}): how long ${call} may take before its messages fail as timeout and are retried. ` +
+        'It stays under the 60 s after which an unacknowledged delivery is handed out again; leave it unset for the default.',
+    );
+  }
+  return ms;
+}
