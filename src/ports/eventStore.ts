@@ -128,8 +128,11 @@ export type NackAction = 'retry' | 'park' | 'skip' | 'release';
 
 export interface PersistentSubscription extends Subscription<PersistentEvent> {
   /**
-   * Settles an event this consumer took. Rejects with EventNotHeldError when the consumer no longer
-   * holds it (closed, or its connection was lost): nothing was settled, the group hands it out again.
+   * Settles an event this consumer took. Rejects with EventNotHeldError when the consumer does not
+   * hold it (closed, its connection was lost, it settled it already, or another consumer took it):
+   * nothing was settled; the group hands it out again, or its holder settles it. The embedded
+   * store also rejects the late answer of a consumer whose message timed out; EventStoreDB's
+   * server takes that one (docs/esdb.md).
    */
   ack(e: PersistentEvent): Promise<void>;
   nack(action: NackAction, reason: string, e: PersistentEvent): Promise<void>;

@@ -41,9 +41,9 @@ describe('a persistent group parking an event', () => {
     const group = new PersistentGroup('g', withDefaults({}), 0, s.io);
     const taken = group.take(1, 3, Date.now());
     assert.deepEqual(taken.map((e) => e.event.position), [1, 2, 3]);
-    group.settle(1, 'ack', '');
-    group.settle(2, 'park', 'poison');
-    group.settle(3, 'ack', '');
+    group.settle(1, 1, 'ack', '');
+    group.settle(1, 2, 'park', 'poison');
+    group.settle(1, 3, 'ack', '');
     await new Promise((resolve) => setImmediate(resolve));
     // 1 is done; 2 is not parked yet (the write waits for space), so nothing past it may be checkpointed.
     assert.equal(group.checkpoint, 1);
@@ -62,12 +62,12 @@ describe('a persistent group parking an event', () => {
     const s = storage([event(1)]);
     const group = new PersistentGroup('g', withDefaults({}), 0, s.io);
     group.take(1, 1, Date.now());
-    group.settle(1, 'park', 'poison');
+    group.settle(1, 1, 'park', 'poison');
     // Replayed before the park's write settled: the parked event and its replay share a position.
     group.replay([{ event: event(1), retryCount: 0, deadline: 0, replayed: true }]);
     const [replayed] = group.take(1, 1, Date.now());
     assert.equal(replayed?.replayed, true);
-    group.settle(1, 'ack', '');
+    group.settle(1, 1, 'ack', '');
     assert.deepEqual(s.unparked, [1], 'the ack reached the replayed entry: its parked row goes');
     assert.equal(group.counts().inFlight, 0);
     s.space();
@@ -80,9 +80,28 @@ describe('a persistent group parking an event', () => {
     s.io.park = async () => false;
     const group = new PersistentGroup('g', withDefaults({}), 0, s.io);
     group.take(1, 2, Date.now());
-    group.settle(1, 'park', 'poison');
-    group.settle(2, 'ack', '');
+    group.settle(1, 1, 'park', 'poison');
+    group.settle(1, 2, 'ack', '');
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(group.checkpoint, 0, 'after a restart the event is delivered again');
+  });
+});
+
+describe('a persistent group settling by holder', () => {
+  it('takes no late answer from a consumer whose message timed out: the event is the next holder\'s to settle', () => {
+    const s = storage([event(1)]);
+    const group = new PersistentGroup('g', withDefaults({ messageTimeoutMs: 100 }), 0, s.io);
+    const t0 = Date.now();
+    assert.equal(group.take(1, 1, t0).length, 1);
+    group.expire(t0 + 100);
+    const [again] = group.take(2, 1, t0 + 100);
+    assert.equal(again?.event.position, 1);
+    assert.equal(group.settle(1, 1, 'ack', ''), false, 'the first consumer no longer holds it');
+    assert.equal(group.settle(1, 1, 'retry', 'late'), false);
+    assert.deepEqual(group.take(3, 1, t0 + 100), [], 'a late nack does not hand it to a third consumer while the second works on it');
+    assert.equal(group.counts().inFlight, 1);
+    assert.equal(group.settle(2, 1, 'ack', ''), true);
+    assert.equal(group.counts().inFlight, 0);
+    assert.equal(group.checkpoint, 1);
   });
 });

@@ -158,6 +158,27 @@ export function persistentContract(makeHarness: () => Promise<EventStoreHarness>
     await sub.close();
   }));
 
+  it('persistent: only the consumer holding an event settles it: an ack of an event another consumer took, or a second ack, rejects with EventNotHeldError', run(async (store) => {
+    const g = await group(store);
+    await g.append(1);
+    const b = store.connectPersistentSubscription(g.name);
+    const [held] = await takeN(b, 1);
+    const a = store.connectPersistentSubscription(g.name);
+    await assert.rejects(a.ack(held!), (e: unknown) => e instanceof EventNotHeldError && e.code === 'event_not_held');
+    await assert.rejects(a.nack('retry', 'not mine', held!), EventNotHeldError);
+    const pending = a.nextBatch(1);
+    assert.equal(await nothingWithin(300, pending), undefined, 'the event stays with the consumer that holds it');
+    await b.ack(held!);
+    await assert.rejects(b.ack(held!), EventNotHeldError, 'settled already');
+    await assert.rejects(b.nack('retry', 'again', held!), EventNotHeldError);
+    await b.close();
+    await g.append(2);
+    const [next] = await within(5000, 'the next event', pending);
+    assert.equal(next?.event.data.n, 2, 'the acked event is not handed out again, though its holder has gone');
+    await a.ack(next);
+    await a.close();
+  }));
+
   it('persistent: never has more than maxInFlight unacknowledged events out', run(async (store) => {
     const g = await group(store, { maxInFlight: 2 });
     for (let n = 0; n < 5; n++) await g.append(n);

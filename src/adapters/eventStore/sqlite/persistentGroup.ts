@@ -85,17 +85,24 @@ export class PersistentGroup {
     this.advance();
   }
 
-  settle(position: number, action: 'ack' | NackAction, reason: string): void {
+  /**
+   * Settles the event at `position` if `consumer` holds it; false (nothing settled) if it does not:
+   * it settled the event already, never took it, or took it, timed out, and the group has handed it
+   * out again (perhaps to another consumer, whose hold a late answer must not end: a nack would
+   * hand the event to a third while the second still works on it). The port's EventNotHeldError.
+   */
+  settle(consumer: number, position: number, action: 'ack' | NackAction, reason: string): boolean {
     // The held one: a parked event replayed before its park's write settled is in both maps, the
     // parked entry no longer held (an ack found there would be dropped, and its row left parked).
-    const entry = [this.outstanding.get(position), this.replaying.get(position)].find((e) => e?.holder !== undefined);
-    if (!entry) return; // late answer for an event already redelivered
+    const entry = [this.outstanding.get(position), this.replaying.get(position)].find((e) => e?.holder === consumer);
+    if (!entry) return false;
     this.release(entry);
     if (action === 'retry') this.retry(entry, reason);
     // Handed back unworked: next in line again, its retry count as it was.
     else if (action === 'release') this.ready.unshift(entry);
     else if (action === 'park') this.finish(entry, reason);
     else this.finish(entry, undefined);
+    return true;
   }
 
   /** Consumer gone or silent too long: its events go back to the front of the queue. */

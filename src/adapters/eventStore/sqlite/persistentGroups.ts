@@ -183,6 +183,8 @@ export class PersistentGroups {
   }
 }
 
+const NOT_HELD = 'this consumer did not take it, settled it already, or held it past the message timeout';
+
 /** One competing consumer: pulls from its group, waiting on commits and on room in flight. */
 class Consumer implements PersistentSubscription {
   private closed = false;
@@ -210,12 +212,12 @@ class Consumer implements PersistentSubscription {
   /** Once closed, its events were handed back: settling one now could settle another consumer's hold. */
   async ack(e: PersistentEvent): Promise<void> {
     if (this.closed) throw new EventNotHeldError(e.event.position, 'this consumer was closed');
-    this.group.settle(e.event.position, 'ack', '');
+    if (!this.group.settle(this.id, e.event.position, 'ack', '')) throw new EventNotHeldError(e.event.position, NOT_HELD);
   }
 
   async nack(action: NackAction, reason: string, e: PersistentEvent): Promise<void> {
     if (this.closed) throw new EventNotHeldError(e.event.position, 'this consumer was closed');
-    this.group.settle(e.event.position, action, reason);
+    if (!this.group.settle(this.id, e.event.position, action, reason)) throw new EventNotHeldError(e.event.position, NOT_HELD);
   }
 
   /** What it holds stays its own until settled or closed; what it has not taken is the others'. */
