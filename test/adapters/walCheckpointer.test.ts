@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
 import { SqliteEventStore } from '../../src/adapters/eventStore/sqlite/sqliteEventStore.ts';
 import { WalCheckpointer } from '../../src/adapters/eventStore/sqlite/walCheckpointer.ts';
 import { WriteLock } from '../../src/adapters/eventStore/sqlite/writeLock.ts';
@@ -42,10 +43,17 @@ async function write(file: string, store: SqliteEventStore, frames: number, paus
   return { walPeak };
 }
 
-function capture(): { logger: Logger; errors: string[] } {
+function capture(): { logger: Logger; errors: string[]; warnings: string[]; infos: string[] } {
   const errors: string[] = [];
-  const logger: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: (_obj, msg) => errors.push(msg ?? ''), child: () => logger };
-  return { logger, errors };
+  const warnings: string[] = [];
+  const infos: string[] = [];
+  const logger: Logger = { debug: () => {}, info: (_obj, msg) => infos.push(msg ?? ''), warn: (_obj, msg) => warnings.push(msg ?? ''), error: (_obj, msg) => errors.push(msg ?? ''), child: () => logger };
+  return { logger, errors, warnings, infos };
+}
+
+async function until(ms: number, done: () => boolean): Promise<boolean> {
+  for (const end = Date.now() + ms; !done() && Date.now() < end;) await sleep(20);
+  return done();
 }
 
 describe('WalCheckpointer', () => {
@@ -112,6 +120,50 @@ describe('WalCheckpointer', () => {
       assert.match(errors[0]!, /restart Herald.*checkpoint the WAL themselves once it reaches 64 MB/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a thread stuck in a pass is reported once, with what to check, and once when it moves again', async () => {
+    const t = tempStore(100_000);
+    const { logger, warnings, infos, errors } = capture();
+    const checkpointer = new WalCheckpointer(t.file, t.lock, logger, { intervalMs: 10, restartPages: 300, stallMs: 200 });
+    // A connection outside the writers' lock, so that the test can write while it holds the lock.
+    const raw = new Database(t.file);
+    // Its commits leave the WAL to the thread, as the store's do.
+    raw.pragma('wal_autocheckpoint = 0');
+    const lock = new Int32Array(t.lock.buffer);
+    try {
+      const created = size(t.file);
+      await write(t.file, t.store, 400, 15);
+      assert.ok(await until(10_000, () => size(t.file) > created), 'the thread runs: it copied the first frames');
+      await sleep(600);
+      assert.deepEqual(warnings, [], 'a thread that keeps up is not reported');
+      // The writers' lock taken, as by a writer stuck in its commit: the pass that must hold it
+      // to let the writers restart the WAL blocks its thread (up to the lock's 5 s).
+      Atomics.store(lock, 0, 1);
+      raw.exec('CREATE TABLE filler (x BLOB)');
+      raw.transaction(() => {
+        const insert = raw.prepare('INSERT INTO filler VALUES (randomblob(4000))');
+        for (let i = 0; i < 1200; i++) insert.run();
+      })();
+      assert.ok(await until(4000, () => warnings.length > 0), 'the stall is reported');
+      await sleep(500);
+      assert.equal(warnings.length, 1, `once, not per look: ${warnings.join('\n')}`);
+      assert.match(warnings[0]!, /WAL checkpoints of .*events\.db have made no progress for \d+ s: .*check the disk.*64 MB/);
+      assert.deepEqual(infos, []);
+      Atomics.store(lock, 0, 0);
+      Atomics.notify(lock, 0);
+      assert.ok(await until(6000, () => infos.length > 0), 'its progress is reported');
+      await sleep(500);
+      assert.deepEqual(infos, ['WAL checkpoints make progress again']);
+      assert.equal(warnings.length, 1);
+      assert.deepEqual(errors, []);
+    } finally {
+      Atomics.store(lock, 0, 0);
+      raw.close();
+      await t.store.close();
+      await checkpointer.close();
+      t.done();
     }
   });
 });

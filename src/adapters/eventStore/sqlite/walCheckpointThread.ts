@@ -11,7 +11,9 @@ import type { CheckpointThreadData, FromCheckpointThread, ToCheckpointThread } f
 import { WriteLock } from './writeLock.ts';
 
 const port = parentPort!;
-const { file, intervalMs, passPages, restartPages, writeLock } = workerData as CheckpointThreadData;
+const { file, intervalMs, passPages, restartPages, writeLock, ticks } = workerData as CheckpointThreadData;
+/** Bumped after each tick: a pass stuck in I/O stops it, which the main thread reports (walCheckpointer.ts). */
+const progress = new Int32Array(ticks);
 /** Frames that wait less than `passPages` are copied after this long all the same. */
 const IDLE_PASS_MS = 1000;
 const lock = new WriteLock(writeLock);
@@ -38,10 +40,14 @@ function waiting(): number {
 }
 
 function tick(): void {
-  const frames = waiting();
-  if (frames <= 0 || (frames < passPages && Date.now() - lastPass < IDLE_PASS_MS)) return;
-  lastPass = Date.now();
-  checkpoint();
+  try {
+    const frames = waiting();
+    if (frames <= 0 || (frames < passPages && Date.now() - lastPass < IDLE_PASS_MS)) return;
+    lastPass = Date.now();
+    checkpoint();
+  } finally {
+    Atomics.add(progress, 0, 1);
+  }
 }
 
 /** Frames in the WAL when the pass began; 0 once a writer has restarted it. */
@@ -68,6 +74,7 @@ function checkpoint(): void {
 
 // Reads what the connection opened (events.db-shm among it) before the first tick.
 db.pragma('wal_checkpoint(PASSIVE)');
+Atomics.add(progress, 0, 1);
 const timer = setInterval(tick, intervalMs);
 
 port.on('message', (message: ToCheckpointThread) => {

@@ -21,6 +21,15 @@ import type { WriteLock } from './writeLock.ts';
 export const WAL_RESTART_PAGES = 2048;
 /** 64 MB: the WAL's bound when the thread does not keep up. */
 export const WAL_FALLBACK_PAGES = 16_384;
+/**
+ * How long the thread may go without finishing a tick before it is reported stalled. A healthy
+ * tick takes a read of 100 bytes, a pass a few fsyncs (tens of ms; a 64 MB WAL copied on a slow
+ * disk, a second or two), and the pass that waits for the writers' lock at most its 5 s
+ * (writeLock.ts): 30 s is well past all of them, and a thread stuck in I/O (a failing disk, a hung
+ * network mount) still gets a word within half a minute, long before an operator would notice
+ * the commits' own checkpoints.
+ */
+export const WAL_STALL_MS = 30_000;
 
 export interface CheckpointThreadData {
   file: string;
@@ -34,6 +43,8 @@ export interface CheckpointThreadData {
   restartPages: number;
   /** The writers' WriteLock (all of them must hold it): held for the pass that lets them restart the WAL. */
   writeLock: SharedArrayBuffer;
+  /** One Int32 the thread bumps after each tick: its progress, read by the main thread without a message. */
+  ticks: SharedArrayBuffer;
 }
 export type ToCheckpointThread = { kind: 'stop' };
 export type FromCheckpointThread = { kind: 'failed'; message: string } | { kind: 'recovered' };
@@ -43,15 +54,17 @@ export class WalCheckpointer {
   private closing: Promise<void> | undefined;
   private reported = false;
   private readonly exited: Promise<unknown>;
+  private readonly watch: NodeJS.Timeout;
 
   /** `file` must exist: start it once the event store has opened the file. */
   constructor(
     private readonly file: string,
     writeLock: WriteLock,
     private readonly logger?: Logger,
-    { intervalMs = 50, passPages = 1000, restartPages = WAL_RESTART_PAGES } = {},
+    { intervalMs = 50, passPages = 1000, restartPages = WAL_RESTART_PAGES, stallMs = WAL_STALL_MS } = {},
   ) {
-    const data: CheckpointThreadData = { file, intervalMs, passPages, restartPages, writeLock: writeLock.buffer };
+    const ticks = new SharedArrayBuffer(4);
+    const data: CheckpointThreadData = { file, intervalMs, passPages, restartPages, writeLock: writeLock.buffer, ticks };
     this.worker = tsWorker(new URL('./walCheckpointThread.ts', import.meta.url), { workerData: data });
     // It never holds the process open; close() waits for it.
     this.worker.unref();
@@ -65,7 +78,16 @@ export class WalCheckpointer {
     this.worker.on('error', (error) => this.reportOnce(`the WAL checkpoint thread of ${file} failed (${error.message}): restart Herald to get it back`));
     // Not events.once: it rejects on the 'error' that comes before the exit of a thread that failed.
     this.exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    this.watch = watchProgress(new Int32Array(ticks), stallMs, (stalledMs) => {
+      if (stalledMs === undefined) return this.logger?.info({ file }, 'WAL checkpoints make progress again');
+      const bound = `${(WAL_FALLBACK_PAGES * 4096) / 2 ** 20} MB`;
+      this.logger?.warn(
+        { file, stalledMs },
+        `WAL checkpoints of ${file} have made no progress for ${Math.round(stalledMs / 1000)} s: a checkpoint pass is stuck, most likely in I/O; check the disk under it (the kernel log for I/O errors, a hung network mount, iostat); meanwhile the event store's commits checkpoint the WAL themselves once it reaches ${bound}, a pause of the API each time`,
+      );
+    });
     this.worker.on('exit', (code) => {
+      clearInterval(this.watch);
       if (!this.closing) this.reportOnce(`the WAL checkpoint thread of ${file} exited (code ${code}): restart Herald to get it back`);
     });
   }
@@ -80,9 +102,38 @@ export class WalCheckpointer {
   /** Ends the thread; close the stores on the file first, so that its close writes the final checkpoint. */
   close(): Promise<void> {
     return (this.closing ??= (async () => {
+      clearInterval(this.watch);
       this.worker.ref();
       this.worker.postMessage({ kind: 'stop' } satisfies ToCheckpointThread);
       await this.exited;
     })());
   }
+}
+
+/**
+ * Looks at the thread's tick count every `stallMs`, on an unref'd timer: unchanged since the last
+ * look means no tick finished for at least `stallMs` (at most twice that). Tells `report` once
+ * when it stalls (how long since the last progress) and once when it moves again (undefined).
+ * Until it has started (its first pass done) the thread gets WAL_STALL_MS at least: starting it (tsx, a cold disk) is not
+ * a stall.
+ */
+function watchProgress(ticks: Int32Array, stallMs: number, report: (stalledMs: number | undefined) => void): NodeJS.Timeout {
+  let seen = 0;
+  let since = performance.now();
+  let stalled = false;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const count = Atomics.load(ticks, 0);
+    if (count !== seen) {
+      seen = count;
+      since = now;
+      if (stalled) report(undefined);
+      stalled = false;
+    } else if (!stalled && now - since >= (count === 0 ? Math.max(stallMs, WAL_STALL_MS) : stallMs)) {
+      stalled = true;
+      report(now - since);
+    }
+  }, stallMs);
+  timer.unref();
+  return timer;
 }
