@@ -55,7 +55,12 @@ async function main(): Promise<void> {
     logger.info({ signal, deadlineMs: config.stopTimeoutMs }, 'stopping: no new requests, finishing in-flight deliveries');
     // The stop bounds its parts by the deadline itself; this bounds what it does not (a store's close that hangs).
     setTimeout(() => {
-      logger.error({ deadlineMs: config.stopTimeoutMs }, 'the stop is still not done well past its deadline: exiting without it');
+      // Said as it is: the stores still closing have not written their last checkpoints (SQLite
+      // recovers events.db from its WAL at the next start; the groups' checkpoints saved before stand).
+      logger.error(
+        { deadlineMs: config.stopTimeoutMs, pastDeadlineMs: STOP_BACKSTOP_MS },
+        'the stop is still not done well past its deadline: exiting without it, with the stores that were still closing not closed (their last checkpoints not written: the WAL is recovered at the next start, and the events handed out since the groups\' last saved checkpoints are handed out again)',
+      );
       process.exit(1);
     }, config.stopTimeoutMs + STOP_BACKSTOP_MS).unref();
     herald.stop().then(

@@ -21,10 +21,19 @@ export type StopPart = 'http' | 'delivery' | 'projections';
  */
 export const STORES_CLOSE_MS = 3_000;
 /**
- * How long past the deadline the process waits for its stop before exiting without it (main.ts):
- * the threads' STORES_CLOSE_MS, then the main thread's own stores.
+ * What the main thread's own closes get once the threads have had their STORES_CLOSE_MS: the
+ * read models' store, whose close checkpoints readmodels.db's WAL (synchronously, on this thread),
+ * the event store, and the checkpoint thread's final checkpoint of events.db's WAL (up to its 64 MB
+ * fallback when the thread was behind), each an fsync or two. 2 s (what was left of a 5 s
+ * backstop) is less than a slow disk can take for those; 5 s keeps the stop, with the default
+ * deadline of 20 s, at 28 s: inside Kubernetes' default grace period of 30 s.
  */
-export const STOP_BACKSTOP_MS = 5_000;
+export const MAIN_CLOSE_MS = 5_000;
+/**
+ * How long past the deadline the process waits for its stop before exiting without it (main.ts):
+ * the threads' STORES_CLOSE_MS, then the main thread's own stores (MAIN_CLOSE_MS).
+ */
+export const STOP_BACKSTOP_MS = STORES_CLOSE_MS + MAIN_CLOSE_MS;
 
 export class StopDeadlineError extends Error {
   readonly code = 'stop_deadline_passed';

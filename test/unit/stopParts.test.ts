@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { StopBudget, StopDeadlineError } from '../../src/stopDeadline.ts';
+import { MAIN_CLOSE_MS, STOP_BACKSTOP_MS, STORES_CLOSE_MS, StopBudget, StopDeadlineError } from '../../src/stopDeadline.ts';
+import { loadConfig } from '../../src/config.ts';
 import { stopParts } from '../../src/stopParts.ts';
 
 /** A part that takes `ms`, or until the deadline when it would take longer, then says it passed it: as each real part does. */
@@ -50,6 +51,34 @@ describe('the parts of a stop', () => {
     assert.ok(log.indexOf('projections started') < log.indexOf('http ended'), `the projector did not wait for the part stuck past the deadline: ${log.join()}`);
     assert.equal(log.at(-1), 'closed');
     assert.ok(tookMs < 500 + 250, `no longer than the stuck part: ${Math.round(tookMs)} ms`);
+  });
+
+  it('past the deadline, the main thread\'s closes still get their time after a thread\'s, before the backstop (main.ts) would cut them', async () => {
+    const deadlineMs = 200;
+    const started = performance.now();
+    let closed = -1;
+    const stopped = stopParts(new StopBudget(deadlineMs), {
+      // A thread that does not answer its stop: terminated STORES_CLOSE_MS past the deadline, as backendThread.ts does it.
+      delivery: async (b) => {
+        await sleep(b.left(STORES_CLOSE_MS));
+        throw new StopDeadlineError(b.deadlineMs, ['delivery']);
+      },
+      projections: () => undefined,
+      // The main thread's stores on a slow disk: 2.5 s of final checkpoints, more than the 2 s a 5 s backstop left them.
+      close: [async () => {
+        await sleep(2_500);
+        closed = performance.now() - started;
+      }],
+    });
+    await assert.rejects(stopped, StopDeadlineError);
+    assert.ok(closed > 0 && closed < deadlineMs + STOP_BACKSTOP_MS, `the close ended ${Math.round(closed - deadlineMs)} ms past the deadline; the backstop exits ${STOP_BACKSTOP_MS} ms past it`);
+  });
+
+  it('the stop\'s budgets add up inside Kubernetes\' default grace period (30 s) with the default deadline, a second to spare for the exit', () => {
+    const { stopTimeoutMs } = loadConfig({ HERALD_DATA_DIR: '/tmp/herald-unused' }, 'all');
+    assert.equal(STOP_BACKSTOP_MS, STORES_CLOSE_MS + MAIN_CLOSE_MS, 'the backstop waits for the threads\' closes, then the main thread\'s');
+    assert.ok(MAIN_CLOSE_MS >= 5_000, 'the main thread\'s final checkpoints get 5 s');
+    assert.ok(stopTimeoutMs + STOP_BACKSTOP_MS <= 30_000 - 1_000, `${stopTimeoutMs} + ${STOP_BACKSTOP_MS} ms`);
   });
 
   it('an unexpected failure of one part is told, after every part stopped and closed', async () => {
