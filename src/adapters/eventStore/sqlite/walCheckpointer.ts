@@ -111,11 +111,11 @@ export class WalCheckpointer {
 }
 
 /**
- * Looks at the thread's tick count every `stallMs`, on an unref'd timer: unchanged since the last
- * look means no tick finished for at least `stallMs` (at most twice that). Tells `report` once
- * when it stalls (how long since the last progress) and once when it moves again (undefined).
- * Until it has started (its first pass done) the thread gets WAL_STALL_MS at least: starting it (tsx, a cold disk) is not
- * a stall.
+ * Looks at the thread's tick count three times per `stallMs`, on an unref'd timer (an atomic
+ * read, no message): unchanged for `stallMs` means no tick finished for at least that long (at
+ * most a third more). Tells `report` once when it stalls (how long since the last progress) and
+ * once when it moves again (undefined). Until it has started (its first pass done) the thread gets
+ * WAL_STALL_MS at least: starting it (tsx, a cold disk) is not a stall.
  */
 function watchProgress(ticks: Int32Array, stallMs: number, report: (stalledMs: number | undefined) => void): NodeJS.Timeout {
   let seen = 0;
@@ -133,7 +133,7 @@ function watchProgress(ticks: Int32Array, stallMs: number, report: (stalledMs: n
       stalled = true;
       report(now - since);
     }
-  }, stallMs);
+  }, stallMs / 3);
   timer.unref();
   return timer;
 }
