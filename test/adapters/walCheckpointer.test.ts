@@ -61,6 +61,8 @@ describe('WalCheckpointer', () => {
     const t = tempStore(100_000);
     const checkpointer = new WalCheckpointer(t.file, t.lock, undefined, { intervalMs: 10, restartPages: 300 });
     try {
+      // A loaded machine takes seconds to start the thread; writes before it would be on their own.
+      assert.ok(await until(30_000, () => checkpointer.running), 'the thread started');
       const first = next;
       const { walPeak } = await write(t.file, t.store, 4000, 15);
       assert.ok(walPeak < 1500 * FRAME, `the WAL restarted: peak ${walPeak / FRAME} frames of 4000 written`);

@@ -55,6 +55,7 @@ export class WalCheckpointer {
   private reported = false;
   private readonly exited: Promise<unknown>;
   private readonly watch: NodeJS.Timeout;
+  private readonly progress: Int32Array;
 
   /** `file` must exist: start it once the event store has opened the file. */
   constructor(
@@ -64,6 +65,7 @@ export class WalCheckpointer {
     { intervalMs = 50, passPages = 1000, restartPages = WAL_RESTART_PAGES, stallMs = WAL_STALL_MS } = {},
   ) {
     const ticks = new SharedArrayBuffer(4);
+    this.progress = new Int32Array(ticks);
     const data: CheckpointThreadData = { file, intervalMs, passPages, restartPages, writeLock: writeLock.buffer, ticks };
     this.worker = tsWorker(new URL('./walCheckpointThread.ts', import.meta.url), { workerData: data });
     // It never holds the process open; close() waits for it.
@@ -97,6 +99,11 @@ export class WalCheckpointer {
     this.reported = true;
     const bound = `${(WAL_FALLBACK_PAGES * 4096) / 2 ** 20} MB`;
     this.logger?.error({ file: this.file }, `${what}; meanwhile the event store's commits checkpoint the WAL themselves once it reaches ${bound}, a pause of the API each time`);
+  }
+
+  /** Whether the thread has made its first pass (it takes a second or two to start). */
+  get running(): boolean {
+    return Atomics.load(this.progress, 0) > 0;
   }
 
   /** Ends the thread; close the stores on the file first, so that its close writes the final checkpoint. */
