@@ -34,4 +34,15 @@ describe('EventStoreDB adapter: a server that takes the connection and never ans
       await silent.stop();
     }
   });
+
+  it('when the call deadline ends the first call before start-up\'s, start-up still says what to check', async () => {
+    const silent = await silentServer();
+    const store = createEsdbEventStore(silent.url, undefined, { callDeadlineMs: 300 });
+    try {
+      await assert.rejects(within(5000, 'the first answer', store.ready()), (e: unknown) => noAnswer(e) && /first call/.test((e as Error).message));
+      await within(5000, 'close', store.close());
+    } finally {
+      await silent.stop();
+    }
+  });
 });

@@ -16,6 +16,7 @@ import { Faults } from './faults.ts';
 import { Groups } from './groups.ts';
 import { persistentService } from './persistent.ts';
 import { persistentGrpc, serverFeaturesGrpc, serverFeaturesPb, streamsGrpc } from './proto.ts';
+import { silentListener } from './silence.ts';
 import { streamsService } from './streams.ts';
 
 export interface EsdbTestServer {
@@ -29,6 +30,11 @@ export interface EsdbTestServer {
   dropConsumers(error: grpc.ServiceError): void;
   /** Per group, how many times its settings were updated (each drops its consumers, as ESDB's restart does). */
   groupUpdates: ReadonlyMap<string, number>;
+  /**
+   * Drops every connection at once, then takes new ones on the same port and never answers them
+   * (silence.ts: a node frozen as it restarts, or a proxy left with no node behind it).
+   */
+  stopAnswering(): Promise<void>;
   /** Drops every connection at once (as a crashed server would) and closes the database. */
   stop(): Promise<void>;
 }
@@ -65,6 +71,7 @@ export async function startEsdbTestServer(file: string, port = 0): Promise<EsdbT
     server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p)));
   });
   let stopping: Promise<void> | undefined;
+  let silent: Promise<{ close(): Promise<void> }> | undefined;
   return {
     port: bound,
     url: `esdb://127.0.0.1:${bound}?tls=false`,
@@ -73,9 +80,15 @@ export async function startEsdbTestServer(file: string, port = 0): Promise<EsdbT
     dropConsumers: persistent.drop,
     /** Per group, how many times its settings were updated (each drops its consumers, as ESDB's restart does). */
     groupUpdates: persistent.updates,
+    stopAnswering: async () => {
+      server.forceShutdown();
+      silent ??= silentListener(bound);
+      await silent;
+    },
     stop: () => {
       stopping ??= (async () => {
         server.forceShutdown();
+        await (await silent)?.close();
         await store.close();
       })();
       return stopping;

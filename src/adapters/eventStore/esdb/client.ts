@@ -17,6 +17,7 @@ import {
 } from '../../../ports/eventStore.ts';
 import { isSystemEvent } from '../../../ports/eventFilter.ts';
 import type { ServerFilter } from './filters.ts';
+import { answerWithin, callDeadlineOf, readWithin } from './deadline.ts';
 import { isMissingGroup, toPortError } from './errors.ts';
 import { originalPosition } from './links.ts';
 import { groupSizing, toRecorded, type GroupStart } from './records.ts';
@@ -65,14 +66,22 @@ function groupSettings(s: PersistentSubscriptionSettings, from: GroupStart = s.s
 export class EsdbClient {
   private readonly client: EventStoreDBClient;
 
-  constructor(connectionString: string) {
+  /** `deadlineMs`: how long any call may wait for an answer (deadline.ts); given to the SDK's unary calls too. */
+  constructor(
+    connectionString: string,
+    private readonly deadlineMs = callDeadlineOf(connectionString),
+  ) {
     this.client = EventStoreDBClient.connectionString(connectionString);
+  }
+
+  private within<T>(what: string, call: Promise<T>): Promise<T> {
+    return answerWithin(this.deadlineMs, what, call);
   }
 
   async append(stream: string, events: readonly EventData[], expected: ExpectedRevision): Promise<AppendResult> {
     const data = events.map((e) => jsonEvent({ id: e.id ?? randomUUID(), type: e.type, data: e.data, metadata: e.metadata ?? {} }));
     try {
-      const result = await this.client.appendToStream(stream, data, { expectedRevision: toExpected(expected) });
+      const result = await this.within(`an append to ${stream}`, this.client.appendToStream(stream, data, { expectedRevision: toExpected(expected), deadline: this.deadlineMs }));
       return { nextExpectedRevision: Number(result.nextExpectedRevision), position: result.position ? Number(result.position.commit) : 0 };
     } catch (error) {
       if (error instanceof WrongExpectedVersionError) {
@@ -87,9 +96,9 @@ export class EsdbClient {
     const out: { event: RecordedEvent; link?: RecordedEvent }[] = [];
     try {
       const reader = this.client.readStream(stream, { fromRevision: BigInt(fromRevision), direction: FORWARDS, resolveLinkTos, ...(maxCount !== undefined && { maxCount }) });
-      for await (const r of reader) {
+      await readWithin(this.deadlineMs, `a read of ${stream}`, reader, (r) => {
         if (r.event) out.push({ event: toRecorded(r.event), ...(r.link && { link: toRecorded(r.link) }) });
-      }
+      });
     } catch (error) {
       if (error instanceof StreamNotFoundError) return [];
       throw toPortError(error);
@@ -102,10 +111,10 @@ export class EsdbClient {
     const events: RecordedEvent[] = [];
     let raw = 0;
     try {
-      for await (const r of this.client.readAll({ fromPosition: at(after), maxCount: max + 1, direction: FORWARDS })) {
+      await readWithin(this.deadlineMs, 'a read of $all', this.client.readAll({ fromPosition: at(after), maxCount: max + 1, direction: FORWARDS }), (r) => {
         raw += 1;
         if (r.event && Number(r.event.position.commit) > after) events.push(toRecorded(r.event));
-      }
+      });
     } catch (error) {
       throw toPortError(error);
     }
@@ -131,12 +140,13 @@ export class EsdbClient {
         let found = 0;
         let oldest: RecordedEvent | undefined;
         let count = 0;
-        for await (const r of this.client.readAll({ fromPosition: from, direction: BACKWARDS, maxCount: HEAD_PAGE })) {
+        await readWithin(this.deadlineMs, 'a read of $all backwards', this.client.readAll({ fromPosition: from, direction: BACKWARDS, maxCount: HEAD_PAGE }), (r) => {
           count += 1;
-          if (!r.event) continue;
-          oldest = toRecorded(r.event);
-          if (found === 0 && !isSystemEvent(oldest)) found = oldest.position;
-        }
+          if (!r.event) return;
+          const e = toRecorded(r.event);
+          oldest = e;
+          if (found === 0 && !isSystemEvent(e)) found = e.position;
+        });
         if (found > 0) return found;
         if (count < HEAD_PAGE || !oldest) return 0;
         if (page === HEAD_MAX_PAGES) return oldest.position;
@@ -158,7 +168,7 @@ export class EsdbClient {
   /** Creates the group (from `from`, else where the settings say); false when it exists already. */
   async createGroup(group: string, input: PersistentSubscriptionSettings, filter: ServerFilter, from?: GroupStart): Promise<boolean> {
     try {
-      await this.client.createPersistentSubscriptionToAll(group, groupSettings(input, from), { filter: toClientFilter(filter) });
+      await this.within(`creating group ${group}`, this.client.createPersistentSubscriptionToAll(group, groupSettings(input, from), { filter: toClientFilter(filter), deadline: this.deadlineMs }));
       return true;
     } catch (error) {
       if (error instanceof PersistentSubscriptionExistsError) return false;
@@ -171,8 +181,8 @@ export class EsdbClient {
     const settings = groupSettings(input);
     const keys = ['maxRetryCount', 'messageTimeout', 'readBatchSize', 'historyBufferSize', 'liveBufferSize', 'checkPointLowerBound', 'checkPointAfter'] as const;
     try {
-      const current = (await this.client.getPersistentSubscriptionToAllInfo(group)).settings;
-      if (keys.some((k) => current[k] !== settings[k])) await this.client.updatePersistentSubscriptionToAll(group, settings);
+      const current = (await this.within(`reading group ${group}`, this.client.getPersistentSubscriptionToAllInfo(group, { deadline: this.deadlineMs }))).settings;
+      if (keys.some((k) => current[k] !== settings[k])) await this.within(`updating group ${group}`, this.client.updatePersistentSubscriptionToAll(group, settings, { deadline: this.deadlineMs }));
     } catch (error) {
       throw toPortError(error);
     }
@@ -181,7 +191,7 @@ export class EsdbClient {
   /** Deletes the group with its checkpoint and parked list, and drops its consumers; a missing group is no error. */
   async deleteGroup(group: string): Promise<void> {
     try {
-      await this.client.deletePersistentSubscriptionToAll(group);
+      await this.within(`deleting group ${group}`, this.client.deletePersistentSubscriptionToAll(group, { deadline: this.deadlineMs }));
     } catch (error) {
       if (!isMissingGroup(error)) throw toPortError(error);
     }
@@ -192,6 +202,7 @@ export class EsdbClient {
     type Resolved = Parameters<typeof sub.ack>[0];
     const handles = new Map<string, Resolved>();
     const original = (e: RecordedEvent, link: RecordedEvent | undefined) => originalPosition(this, e, link);
+    const within = <T>(what: string, call: Promise<T>) => this.within(what, call);
     async function* events(): AsyncGenerator<GroupDelivery> {
       for await (const r of sub) {
         if (!r.event) continue;
@@ -205,7 +216,7 @@ export class EsdbClient {
       const handle = handles.get(ackId);
       // Settled already, or this call was stopped: writing to it would not reach the server.
       if (!handle) throw new EventNotHeldError(undefined, 'settled already, or its connection was stopped');
-      await send(handle).catch((e: unknown) => { throw toPortError(e); });
+      await within('an ack or nack', send(handle)).catch((e: unknown) => { throw toPortError(e); });
       handles.delete(ackId);
     };
     return {
@@ -225,7 +236,7 @@ export class EsdbClient {
   /** `resumeFrom`: where the group would go on from, its last checkpoint or else its start. */
   async groupInfo(group: string): Promise<{ checkpoint: number; inFlight: number; parked: number; readBatchSize: number; resumeFrom: GroupStart }> {
     try {
-      const info = await this.client.getPersistentSubscriptionToAllInfo(group);
+      const info = await this.within(`reading group ${group}`, this.client.getPersistentSubscriptionToAllInfo(group, { deadline: this.deadlineMs }));
       const checkpoint = info.stats.lastCheckpointedEventPosition;
       const start = info.settings.startFrom;
       return {
@@ -241,7 +252,7 @@ export class EsdbClient {
   }
 
   async replayParked(group: string): Promise<void> {
-    await this.client.replayParkedMessagesToAll(group).catch((e: unknown) => { throw toPortError(e); });
+    await this.within(`replaying the parked events of ${group}`, this.client.replayParkedMessagesToAll(group, { deadline: this.deadlineMs })).catch((e: unknown) => { throw toPortError(e); });
   }
 
   async dispose(): Promise<void> {

@@ -22,6 +22,7 @@ import { matchesFilter } from '../../../ports/eventFilter.ts';
 import { withinDeadline } from '../../../withinDeadline.ts';
 import { EsdbCatchUpSubscription } from './catchUpSubscription.ts';
 import { EsdbClient } from './client.ts';
+import { NoAnswerError } from './deadline.ts';
 import { ensureGroup, restoreGroup } from './ensureGroup.ts';
 import { readParked } from './links.ts';
 import { serverFilter } from './filters.ts';
@@ -31,13 +32,18 @@ import { EsdbPersistentSubscription } from './persistentSubscription.ts';
 const READ_ALL_PAGE = 500;
 
 /**
- * How long start-up waits for EventStoreDB: its first answer (`ready()`) and the set-up of each
- * persistent subscription group, which may wait up to 10 s for another instance recreating it
- * (docs/esdb.md, "Start-up deadline"). The SDK's first call fetches the server's features with no
- * deadline, and its reads have none, so without this a server that takes the connection and
- * never answers holds start-up for ever.
+ * How long start-up waits for EventStoreDB: its first answer (`ready()`, which each call's own
+ * deadline usually ends first: deadline.ts) and the set-up of each persistent subscription group,
+ * several calls which may wait up to 10 s for another instance recreating it (docs/esdb.md,
+ * "Start-up deadline").
  */
 export const STARTUP_DEADLINE_MS = 30_000;
+
+export interface EsdbOptions {
+  startupDeadlineMs?: number;
+  /** How long any call may wait for an answer; default EVENTSTORE_URL's `defaultDeadline`, else 10 s (deadline.ts). */
+  callDeadlineMs?: number;
+}
 
 function noAnswer(what: string, ms: number): EventStoreUnavailableError {
   return new EventStoreUnavailableError(
@@ -59,14 +65,18 @@ export class EsdbEventStore implements EventStore {
 
   private readonly startupDeadlineMs: number;
 
-  constructor(connectionString: string, private readonly logger?: Logger, options: { startupDeadlineMs?: number } = {}) {
-    this.client = new EsdbClient(connectionString);
+  constructor(connectionString: string, private readonly logger?: Logger, options: EsdbOptions = {}) {
+    this.client = new EsdbClient(connectionString, options.callDeadlineMs);
     this.startupDeadlineMs = options.startupDeadlineMs ?? STARTUP_DEADLINE_MS;
   }
 
   /** Resolves once the server answers (a read of the head), or rejects after the start-up deadline. */
   async ready(): Promise<void> {
-    if (!(await withinDeadline(this.startupDeadlineMs, this.client.head()))) throw noAnswer('to its first call', this.startupDeadlineMs);
+    const head = this.client.head().catch((error: unknown) => {
+      // The call's own deadline (shorter than start-up's, unless changed) came first: said as start-up says it.
+      throw error instanceof NoAnswerError ? noAnswer('to its first call', error.ms) : error;
+    });
+    if (!(await withinDeadline(this.startupDeadlineMs, head))) throw noAnswer('to its first call', this.startupDeadlineMs);
   }
 
   append(stream: string, events: readonly EventData[], expected: ExpectedRevision): Promise<AppendResult> {
@@ -172,6 +182,6 @@ export class EsdbEventStore implements EventStore {
   }
 }
 
-export function createEsdbEventStore(connectionString: string, logger?: Logger, options: { startupDeadlineMs?: number } = {}): EsdbEventStore {
+export function createEsdbEventStore(connectionString: string, logger?: Logger, options: EsdbOptions = {}): EsdbEventStore {
   return new EsdbEventStore(connectionString, logger, options);
 }
