@@ -1,6 +1,6 @@
 import type { Logger } from '../../../ports/logger.ts';
 import type { RecordedEvent, Subscription } from '../../../ports/eventStore.ts';
-import type { LiveFeed } from './client.ts';
+import type { LiveFeed } from './liveFeeds.ts';
 import { isTransient, toPortError } from './errors.ts';
 import { backoffMs, Feed, sleep } from './feed.ts';
 import { iterateBatches } from '../batches.ts';

@@ -8,43 +8,19 @@ import {
   BACKWARDS, END, FORWARDS, START,
   EventStoreDBClient, PersistentSubscriptionExistsError, StreamNotFoundError, WrongExpectedVersionError,
   eventTypeFilter, excludeSystemEvents, jsonEvent, persistentSubscriptionToAllSettingsFromDefaults, streamNameFilter,
-  type AppendExpectedRevision, type Filter, type PersistentSubscriptionToAllSettings, type ReadPosition,
+  type AppendExpectedRevision, type Filter, type PersistentSubscriptionToAllResolvedEvent, type PersistentSubscriptionToAllSettings, type ReadPosition,
 } from '@eventstore/db-client';
 import {
-  EventNotHeldError, WrongExpectedRevisionError,
-  type AppendResult, type EventData, type ExpectedRevision, type NackAction,
-  type PersistentSubscriptionSettings, type RecordedEvent,
+  WrongExpectedRevisionError,
+  type AppendResult, type EventData, type ExpectedRevision, type PersistentSubscriptionSettings, type RecordedEvent,
 } from '../../../ports/eventStore.ts';
-import { isSystemEvent } from '../../../ports/eventFilter.ts';
 import type { ServerFilter } from './filters.ts';
 import { answerWithin, callDeadlineOf, readWithin } from './deadline.ts';
 import { isMissingGroup, toPortError } from './errors.ts';
+import { groupFeed, type GroupFeed, type LiveFeed } from './liveFeeds.ts';
+import { findHead, type BackwardsPage } from './head.ts';
 import { originalPosition } from './links.ts';
 import { groupSizing, toRecorded, type GroupStart } from './records.ts';
-
-export interface LiveFeed<T> {
-  events: AsyncIterable<T>;
-  stop(): Promise<void>;
-}
-
-export interface GroupDelivery {
-  event: RecordedEvent;
-  retryCount: number;
-  ackId: string;
-}
-
-export interface GroupFeed extends LiveFeed<GroupDelivery> {
-  ack(ackId: string): Promise<void>;
-  nack(action: NackAction, reason: string, ackId: string): Promise<void>;
-}
-
-/** Events per backwards read when looking for the head past system events. */
-const HEAD_PAGE = 100;
-/**
- * Pages read at most: a server busy with its own events ($stats, group checkpoints) and no
- * application event for a long while must not make each /metrics scrape read its whole log.
- */
-const HEAD_MAX_PAGES = 20;
 
 /** Port position p as an SDK position; reads from it are inclusive, callers drop events at p. */
 const at = (p: number): ReadPosition => (p <= 0 ? START : { commit: BigInt(p), prepare: BigInt(p) });
@@ -121,40 +97,29 @@ export class EsdbClient {
     return { events: events.slice(0, max), more: raw >= max + 1 };
   }
 
-  /**
-   * Position of the last event that is not a system event (0 when there is none): what a
-   * subscription would hand out last. $all's own last position is often a system event's (a
-   * group's `$SubscriptionCheckpoint`, written each time it checkpoints), which would keep
-   * "head - checkpoint" above 0 while every group is caught up. This client's readAll takes no
-   * filter, so $all is read backwards in pages, from the end; reading backwards from an event's
-   * position gives the events before it (ESDB's backward reads start at a record's end). Each page
-   * is read to the end of its call: a read left before its end stays among the SDK's open
-   * streams, and dispose() waits for it forever. Past HEAD_MAX_PAGES pages of system events only,
-   * the oldest position read stands in: at or past the last application event, so a lag measured
-   * against it is too high by at most those pages, never hidden.
-   */
+  /** The port's headPosition (head.ts). */
   async head(): Promise<number> {
-    let from: ReadPosition = END;
     try {
-      for (let page = 1; ; page++) {
-        let found = 0;
-        let oldest: RecordedEvent | undefined;
-        let count = 0;
-        await readWithin(this.deadlineMs, 'a read of $all backwards', this.client.readAll({ fromPosition: from, direction: BACKWARDS, maxCount: HEAD_PAGE }), (r) => {
-          count += 1;
-          if (!r.event) return;
-          const e = toRecorded(r.event);
-          oldest = e;
-          if (found === 0 && !isSystemEvent(e)) found = e.position;
-        });
-        if (found > 0) return found;
-        if (count < HEAD_PAGE || !oldest) return 0;
-        if (page === HEAD_MAX_PAGES) return oldest.position;
-        from = at(oldest.position);
-      }
+      return await findHead((before, max) => this.readAllBackwards(before, max));
     } catch (error) {
       throw toPortError(error);
     }
+  }
+
+  /**
+   * Reading backwards from an event's position gives the events before it (ESDB's backward reads
+   * start at a record's end). Each page is read to the end of its call: a read left before its
+   * end stays among the SDK's open streams, and dispose() waits for it forever.
+   */
+  private async readAllBackwards(before: number | 'end', max: number): Promise<BackwardsPage> {
+    const events: RecordedEvent[] = [];
+    let count = 0;
+    const read = this.client.readAll({ fromPosition: before === 'end' ? END : at(before), direction: BACKWARDS, maxCount: max });
+    await readWithin(this.deadlineMs, 'a read of $all backwards', read, (r) => {
+      count += 1;
+      if (r.event) events.push(toRecorded(r.event));
+    });
+    return { count, events };
   }
 
   subscribeAll(after: number, filter: ServerFilter): LiveFeed<RecordedEvent> {
@@ -199,38 +164,7 @@ export class EsdbClient {
 
   subscribeGroup(group: string, bufferSize: number): GroupFeed {
     const sub = this.client.subscribeToPersistentSubscriptionToAll(group, { bufferSize });
-    type Resolved = Parameters<typeof sub.ack>[0];
-    const handles = new Map<string, Resolved>();
-    const original = (e: RecordedEvent, link: RecordedEvent | undefined) => originalPosition(this, e, link);
-    const within = <T>(what: string, call: Promise<T>) => this.within(what, call);
-    async function* events(): AsyncGenerator<GroupDelivery> {
-      for await (const r of sub) {
-        if (!r.event) continue;
-        const ackId = r.link?.id ?? r.event.id;
-        handles.set(ackId, r);
-        // A replayed parked event comes resolved from its link, with the link's position.
-        yield { event: await original(toRecorded(r.event), r.link && toRecorded(r.link)), retryCount: r.retryCount, ackId };
-      }
-    }
-    const settle = async (ackId: string, send: (r: Resolved) => Promise<void>) => {
-      const handle = handles.get(ackId);
-      // Settled already, or this call was stopped: writing to it would not reach the server.
-      if (!handle) throw new EventNotHeldError(undefined, 'settled already, or its connection was stopped');
-      await within('an ack or nack', send(handle)).catch((e: unknown) => { throw toPortError(e); });
-      handles.delete(ackId);
-    };
-    return {
-      events: events(),
-      stop: async () => {
-        handles.clear();
-        await sub.unsubscribe();
-        sub.destroy();
-      },
-      ack: (ackId) => settle(ackId, (r) => sub.ack(r)),
-      // The server has no uncounted hand-back (its Stop action does nothing; a dropped consumer's
-      // events are counted retries too): a release is a retry, parked past maxRetryCount.
-      nack: (action, reason, ackId) => settle(ackId, (r) => sub.nack(action === 'release' ? 'retry' : action, reason, r)),
-    };
+    return groupFeed<PersistentSubscriptionToAllResolvedEvent>(sub, (e, link) => originalPosition(this, e, link), (what, call) => this.within(what, call));
   }
 
   /** `resumeFrom`: where the group would go on from, its last checkpoint or else its start. */

@@ -1,6 +1,6 @@
 import type { Logger } from '../../../ports/logger.ts';
 import { EventNotHeldError, type NackAction, type PersistentEvent, type PersistentSubscription, type RecordedEvent } from '../../../ports/eventStore.ts';
-import type { GroupDelivery, GroupFeed } from './client.ts';
+import type { GroupDelivery, GroupFeed } from './liveFeeds.ts';
 import { isDroppedByGroup, isTransient, toPortError } from './errors.ts';
 import { backoffMs, Feed, sleep } from './feed.ts';
 import { iterateBatches } from '../batches.ts';
