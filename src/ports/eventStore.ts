@@ -11,9 +11,15 @@
  *   are byte offsets in its log), so a position is only ever one a store gave: an event's, an
  *   append's, `headPosition()`, a group's checkpoint. A number computed from them (p - 1, a
  *   midpoint) is not one, and EventStoreDB refuses to read from it.
+ *
+ * The port's errors are in eventStoreErrors.ts, and the shapes of `readStreamsInOrder` in
+ * streamsInOrder.ts; both are imported from here, as the rest of the port is.
  */
-
 import type { EventFilter } from './eventFilter.ts';
+import type { ReadStreamsOptions, StreamsPage } from './streamsInOrder.ts';
+
+export type { ReadStreamsOptions, StreamRead, StreamsPage } from './streamsInOrder.ts';
+export { EventNotHeldError, EventStoreUnavailableError, ParkedEventsUnreadableError, WrongExpectedRevisionError } from './eventStoreErrors.ts';
 
 export type JsonObject = { [key: string]: unknown };
 
@@ -62,31 +68,6 @@ export interface ReadAllOptions {
   fromPosition?: number;
   maxCount?: number;
   filter?: EventFilter;
-}
-
-export interface ReadStreamsOptions {
-  /** Exclusive: the streams whose first event is after this position. */
-  afterFirst: number;
-  /** Inclusive: no event after this position, and no stream that begins after it. */
-  until: number;
-  /** Streams per page. */
-  maxStreams: number;
-  /** Only events of these types are returned; a stream with none of them still counts in the page. */
-  eventTypes?: readonly string[];
-}
-
-export interface StreamsPage {
-  /** The page's streams in the order of their first event; each one's events up to `until`, in revision order. */
-  streams: StreamRead[];
-  /** Position of the first event of the page's last stream: the next page's `afterFirst`. 0 when there are no more streams. */
-  lastFirst: number;
-}
-
-export interface StreamRead {
-  name: string;
-  /** Position of the stream's first event, whether its type was asked for or not. */
-  first: number;
-  events: RecordedEvent[];
 }
 
 /** A live, ordered stream of events; `for await` it, then `close()` (or break out of the loop). */
@@ -199,58 +180,4 @@ export interface EventStore {
   /** Delivers parked events to the group again; returns how many were replayed. */
   replayParked(group: string): Promise<number>;
   close(): Promise<void>;
-}
-
-/** `appendInOrder` for stores that write one stream per call: each append waits for the one before. */
-export async function appendOneByOne(store: Pick<EventStore, 'append'>, appends: readonly StreamAppend[]): Promise<AppendResult[]> {
-  const results: AppendResult[] = [];
-  for (const { stream, events, expected } of appends) results.push(await store.append(stream, events, expected));
-  return results;
-}
-
-export class WrongExpectedRevisionError extends Error {
-  readonly code = 'wrong_expected_revision';
-  constructor(
-    readonly stream: string,
-    readonly expected: ExpectedRevision,
-    readonly actual: number | 'no_stream',
-  ) {
-    super(`stream ${stream}: expected revision ${String(expected)}, actual ${String(actual)}`);
-    this.name = 'WrongExpectedRevisionError';
-  }
-}
-
-/**
- * An ack or nack of an event the consumer no longer holds, which therefore did not count: the
- * consumer was closed, or its connection to the group was lost (EventStoreDB had already handed
- * the event out again), or it had settled the event already. The group delivers it again; to a
- * delivery worker that is a failed ack like any other (the event is worked on again, and what was
- * recorded for it keeps it from being sent twice).
- */
-export class EventNotHeldError extends Error {
-  readonly code = 'event_not_held';
-  constructor(
-    readonly position: number | undefined,
-    reason: string,
-  ) {
-    super(`${position === undefined ? 'an event' : `the event at position ${position}`} was not settled: this consumer no longer holds it (${reason}); the group hands it out again`);
-    this.name = 'EventNotHeldError';
-  }
-}
-
-export class EventStoreUnavailableError extends Error {
-  readonly code = 'event_store_unavailable';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'EventStoreUnavailableError';
-  }
-}
-
-/** The store would not list a group's parked events for these credentials (EventStoreDB: the user lacks read access to `$persistentsubscription-*` streams). */
-export class ParkedEventsUnreadableError extends Error {
-  readonly code = 'parked_events_unreadable';
-  constructor(readonly group: string, options?: { cause?: unknown }) {
-    super(`the event store refused to list the parked events of ${group}: give the user Herald connects as read access to the $persistentsubscription-* streams (in EventStoreDB, a member of $ops or $admins)`, options);
-    this.name = 'ParkedEventsUnreadableError';
-  }
 }

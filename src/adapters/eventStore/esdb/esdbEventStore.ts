@@ -1,7 +1,6 @@
 import type { Logger } from '../../../ports/logger.ts';
 import { AccessDeniedError } from '@eventstore/db-client';
 import {
-  appendOneByOne,
   EventStoreUnavailableError,
   ParkedEventsUnreadableError,
   type AppendResult,
@@ -180,6 +179,13 @@ export class EsdbEventStore implements EventStore {
     };
     return subscription;
   }
+}
+
+/** `appendInOrder` one stream per call: each append waits for the one before. */
+async function appendOneByOne(store: Pick<EventStore, 'append'>, appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+  const results: AppendResult[] = [];
+  for (const { stream, events, expected } of appends) results.push(await store.append(stream, events, expected));
+  return results;
 }
 
 export function createEsdbEventStore(connectionString: string, logger?: Logger, options: EsdbOptions = {}): EsdbEventStore {
