@@ -20,7 +20,7 @@ import {
 } from '../../../ports/eventStore.ts';
 import { CatchUpSubscription } from './catchUpSubscription.ts';
 import { PersistentGroups } from './persistentGroups.ts';
-import { fromTuple, revisionMatches, toRows, type EventRow } from './rows.ts';
+import { toRows } from './rows.ts';
 import { LogReads } from './logReads.ts';
 import { openEventDb } from './schema.ts';
 import { Wakes } from './wakes.ts';
@@ -30,7 +30,7 @@ import { DurableMarks, WalSync } from './durability.ts';
 import { unwritable } from './unwritable.ts';
 import type { Logger } from '../../../ports/logger.ts';
 import { TurnBatch } from './turnBatch.ts';
-import { StreamCache } from './streamCache.ts';
+import { StreamRows } from './streamRows.ts';
 import { LogTail } from './logTail.ts';
 
 /** State shared with the other thread's instance on the same file (see writeLock.ts and durability.ts). */
@@ -57,16 +57,14 @@ export class SqliteEventStore implements EventStore {
   private readonly reads: TurnBatch;
   private readonly wakes = new Wakes();
   private readonly groups: PersistentGroups;
-  private readonly statements;
+  private readonly head;
   private readonly log: LogReads;
-  private readonly streams = new StreamCache();
+  private readonly streams: StreamRows;
   // Its rows: every event of the groups' types after its end, read once for every group.
   private readonly tail = new LogTail((after, upTo, types, max) => this.readPage(after, max, types ? { eventTypes: types } : undefined, upTo).events);
   private readonly link: ThreadLink;
   private readonly marks: DurableMarks;
   private readonly sync: WalSync;
-  /** Event types appended since the last commit: which persistent groups that commit wakes. */
-  private readonly appendedTypes = new Set<string>();
 
   constructor(file: string, options: SqliteEventStoreOptions = {}) {
     this.db = openEventDb(file, options.selfCheckpointPages);
@@ -81,8 +79,8 @@ export class SqliteEventStore implements EventStore {
       ...(options.writeLock ? { lock: options.writeLock } : {}),
       // Appends resolve, and subscribers here and on the other threads wake, once the WAL is synced.
       afterCommit: (settle) => {
-        const types = [...this.appendedTypes];
-        this.appendedTypes.clear();
+        const types = [...this.streams.appendedTypes];
+        this.streams.appendedTypes.clear();
         this.sync.committed((error) => {
           settle(error);
           if (error) return;
@@ -93,12 +91,8 @@ export class SqliteEventStore implements EventStore {
     });
     this.reads = new TurnBatch(this.db, { begin: 'deferred' });
     this.link = new ThreadLink(file, { committed: (types) => this.wake(types), answer: (call) => this.answer(call) });
-    this.statements = {
-      // One seek in the covering index; the append's insert goes into the same leaf right after.
-      streamRevision: this.db.prepare<[string], { revision: number }>('SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1'),
-      insert: this.db.prepare('INSERT INTO events (id, stream, revision, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      head: this.db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
-    };
+    this.head = this.db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events');
+    this.streams = new StreamRows(this.db, this.log, this.sync, () => this.headNow());
     // The groups read the log's newest rows from one shared tail; what a group hands over is read
     // again right after (the notification's stream): hold it.
     const groupPage = (from: number, max: number, filter: EventFilter) => {
@@ -121,7 +115,7 @@ export class SqliteEventStore implements EventStore {
 
   append(stream: string, events: readonly EventData[], expected: ExpectedRevision): Promise<AppendResult> {
     const rows = toRows(events);
-    return this.writes.enqueue(() => this.appendNow(stream, rows, expected)).then((appended) => this.appended(appended));
+    return this.writes.enqueue(() => this.streams.append(stream, rows, expected)).then((appended) => this.streams.settled(appended));
   }
 
   /**
@@ -130,63 +124,13 @@ export class SqliteEventStore implements EventStore {
    */
   appendInOrder(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
     const prepared = appends.map((a) => ({ stream: a.stream, rows: toRows(a.events), expected: a.expected }));
-    return this.writes.enqueue(() => prepared.map((a) => this.appendNow(a.stream, a.rows, a.expected))).then((all) => all.map((appended) => this.appended(appended)));
-  }
-
-  /**
-   * Once the append's commit has settled: a stream this connection holds (a rate window, read
-   * before each slot it takes) is extended with what it wrote, so the next read needs no row.
-   * The cache's own check (the held events must end just before the first new revision) skips
-   * it when a read or another append got there first.
-   */
-  private appended({ result, written }: Appended): AppendResult {
-    if (written) for (const event of written) this.streams.seen(event);
-    return result;
-  }
-
-  private appendNow(stream: string, rows: EventRow[], expected: ExpectedRevision): Appended {
-    const current = this.statements.streamRevision.get(stream)?.revision;
-    if (!revisionMatches(expected, current)) throw new WrongExpectedRevisionError(stream, expected, current ?? 'no_stream');
-    let revision = current ?? -1;
-    let position = 0;
-    const created = Date.now();
-    // Only a stream held whole up to now is worth the copies (new streams, most appends, are not).
-    const written: RecordedEvent[] | undefined = current !== undefined && this.streams.get(stream)?.length === current + 1 ? [] : undefined;
-    for (const row of rows) {
-      revision += 1;
-      const info = this.statements.insert.run(row.id, stream, revision, row.type, row.data, row.metadata, created);
-      position = Number(info.lastInsertRowid);
-      this.sync.writing(position);
-      this.appendedTypes.add(row.type);
-      written?.push(fromTuple([position, row.id, stream, revision, row.type, row.data, row.metadata, created]));
-    }
-    if (rows.length === 0) position = this.headNow();
-    return { result: { nextExpectedRevision: revision, position }, written };
+    return this.writes.enqueue(() => prepared.map((a) => this.streams.append(a.stream, a.rows, a.expected))).then((all) => all.map((appended) => this.streams.settled(appended)));
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const from = options.fromRevision ?? 0;
     const max = options.maxCount ?? -1;
-    return this.reads.enqueue(() => {
-      const held = this.streams.get(stream);
-      // A part of a stream not held here is read as asked: holding all of a long stream for a page of it does not pay.
-      if (!held && (from > 0 || max >= 0)) return this.log.stream(stream, from, max);
-      const events = this.streamNow(stream, held ?? []);
-      return events.slice(from, max >= 0 ? from + max : undefined);
-    });
-  }
-
-  /**
-   * The whole stream as of this read transaction: what the cache holds, and the rows past it when
-   * the revision says there are more (revisions are dense from 0, so index = revision).
-   */
-  private streamNow(stream: string, held: readonly RecordedEvent[]): readonly RecordedEvent[] {
-    const revision = this.statements.streamRevision.get(stream)?.revision;
-    if (revision === undefined) return [];
-    if (held.length > revision) return held.length === revision + 1 ? held : held.slice(0, revision + 1);
-    const events = [...held, ...this.log.stream(stream, held.length, -1)];
-    this.streams.set(stream, events);
-    return events;
+    return this.reads.enqueue(() => this.streams.read(stream, from, max));
   }
 
   /** `head`: the last position a reader may see; only what is on disk, so a reader never acts on an event a power cut could still take back. */
@@ -204,7 +148,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   private headNow(): number {
-    return this.statements.head.get()?.position ?? 0;
+    return this.head.get()?.position ?? 0;
   }
 
   async headPosition(): Promise<number> {
@@ -247,10 +191,4 @@ export class SqliteEventStore implements EventStore {
     this.link.close();
     this.db.close();
   }
-}
-
-/** An append's result, and the events it wrote when the stream is one this connection holds. */
-interface Appended {
-  result: AppendResult;
-  written: RecordedEvent[] | undefined;
 }
