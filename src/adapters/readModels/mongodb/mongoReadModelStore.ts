@@ -1,34 +1,20 @@
 /**
  * Production read models in MongoDB: one collection per read model (`rm_<name>`), documents as
  * `{ _id: id, position, doc }`, checkpoints in `checkpoints` as `{ _id: name, position }`.
- * The only file that imports the driver.
+ * With guardedWrites.ts (the position-guarded upserts), the only file that imports the driver.
  */
-import { MongoBulkWriteError, MongoClient, MongoServerError } from 'mongodb';
-import type { AnyBulkWriteOperation, Collection, Db, Filter, IndexDescription, WriteError } from 'mongodb';
+import { MongoClient, MongoServerError } from 'mongodb';
+import type { Collection, Db, Filter, IndexDescription } from 'mongodb';
 import type { JsonObject } from '../../../ports/eventStore.ts';
 import type { CollectionSpec, CommitOptions, DocChange, EnsureOptions, FindQuery, ReadModelStore, StoredDoc } from '../../../ports/readModelStore.ts';
+import { guardedUpserts, upserts, type CheckpointRecord, type Guarded } from './guardedWrites.ts';
 import { LIVE, collectionName, databaseInUrl, indexDescription, queryFilter, querySort, redactUrl } from './queries.ts';
 
-interface StoredRecord {
-  _id: string;
-  position: number;
+interface StoredRecord extends CheckpointRecord {
   /** null marks a tombstone: deleted, but its position still guards against older events. */
   doc: JsonObject | null;
 }
 
-interface CheckpointRecord {
-  _id: string;
-  position: number;
-}
-
-/** One position-guarded write: the fields to set on document `id` if it is older than `position`. */
-interface Guarded<T extends CheckpointRecord> {
-  id: string;
-  position: number;
-  set: Omit<T, '_id'>;
-}
-
-const DUPLICATE_KEY = 11000;
 const NAMESPACE_EXISTS = 48;
 const INDEX_NOT_FOUND = 27;
 
@@ -188,41 +174,6 @@ export class MongoReadModelStore implements ReadModelStore {
   async close(): Promise<void> {
     await this.client.close();
   }
-}
-
-/**
- * `updateOne({ _id, position < p }, $set, upsert)` for each write. When a document with that id
- * already holds position ≥ p the filter misses and the upsert's insert collides on `_id`: that
- * duplicate-key error is the guard saying "ignore". A collision can also mean a concurrent writer
- * inserted the id first, so the collided writes are tried once more; now that the document
- * exists, a second collision can only be the guard.
- */
-async function guardedUpserts<T extends CheckpointRecord>(collection: Collection<T>, writes: readonly Guarded<T>[], retry = true): Promise<void> {
-  const ops = writes.map((w) => ({
-    updateOne: { filter: { _id: w.id, position: { $lt: w.position } }, update: { $set: w.set }, upsert: true },
-  })) as AnyBulkWriteOperation<T>[];
-  try {
-    await collection.bulkWrite(ops, { ordered: false });
-  } catch (error) {
-    const collided = duplicateKeyIndexes(error);
-    if (!collided) throw error;
-    if (retry) await guardedUpserts(collection, collided.map((i) => writes[i]!), false);
-  }
-}
-
-/** `updateOne({ _id }, $set, upsert)` for each write, whatever the stored position (CommitOptions.replace). */
-async function upserts<T extends CheckpointRecord>(collection: Collection<T>, writes: readonly Guarded<T>[]): Promise<void> {
-  if (writes.length === 0) return;
-  const ops = writes.map((w) => ({ updateOne: { filter: { _id: w.id }, update: { $set: w.set }, upsert: true } })) as AnyBulkWriteOperation<T>[];
-  await collection.bulkWrite(ops, { ordered: false });
-}
-
-/** Indexes of the writes that failed on a duplicate `_id`, or undefined if anything else failed. */
-function duplicateKeyIndexes(error: unknown): number[] | undefined {
-  if (!(error instanceof MongoBulkWriteError) || error.result.getWriteConcernError()) return undefined;
-  const writeErrors: readonly WriteError[] = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors as WriteError];
-  if (writeErrors.length === 0 || writeErrors.some((e) => e.code !== DUPLICATE_KEY)) return undefined;
-  return writeErrors.map((e) => e.index);
 }
 
 function toStored(record: StoredRecord): StoredDoc {
