@@ -1,19 +1,10 @@
 import type Database from 'better-sqlite3';
 import type { EventFilter } from '../../../ports/eventFilter.ts';
-import {
-  EventNotHeldError,
-  type NackAction,
-  type ParkedEvent,
-  type PersistentEvent,
-  type PersistentSubscription,
-  type PersistentSubscriptionInfo,
-  type PersistentSubscriptionSettings,
-  type RecordedEvent,
-} from '../../../ports/eventStore.ts';
+import type { ParkedEvent, PersistentSubscription, PersistentSubscriptionInfo, PersistentSubscriptionSettings, RecordedEvent } from '../../../ports/eventStore.ts';
 import { PersistentGroup, withDefaults, type Entry, type GroupSettings } from './persistentGroup.ts';
 import { EVENT_COLUMNS, fromTuple, type EventTuple } from './rows.ts';
 import type { TurnBatch } from './turnBatch.ts';
-import { iterateBatches } from '../batches.ts';
+import { GroupConsumer } from './groupConsumer.ts';
 import type { Wakes } from './wakes.ts';
 import type { Logger } from '../../../ports/logger.ts';
 import { LogEvery } from '../../../logEvery.ts';
@@ -29,7 +20,7 @@ const MAX_PARK_RETRY_MS = 5_000;
 export class PersistentGroups {
   private readonly groups = new Map<string, PersistentGroup>();
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly consumers = new Set<Consumer>();
+  private readonly consumers = new Set<GroupConsumer>();
   private nextConsumerId = 1;
   private closed = false;
 
@@ -129,7 +120,7 @@ export class PersistentGroups {
   }
 
   connect(name: string): PersistentSubscription {
-    const consumer = new Consumer(this.nextConsumerId++, this.get(name), (c) => this.consumers.delete(c));
+    const consumer = new GroupConsumer(this.nextConsumerId++, this.get(name), (c) => this.consumers.delete(c));
     this.consumers.add(consumer);
     return consumer;
   }
@@ -180,57 +171,5 @@ export class PersistentGroups {
         this.logger?.warn({ err: error, group: group.name, checkpoint: group.checkpoint }, 'cannot save the group\'s last checkpoint on close; the events after the one saved before are handed out again at the next start, where deliveries already recorded are not sent again');
       }
     }
-  }
-}
-
-const NOT_HELD = 'this consumer did not take it, settled it already, or held it past the message timeout';
-
-/** One competing consumer: pulls from its group, waiting on commits and on room in flight. */
-class Consumer implements PersistentSubscription {
-  private closed = false;
-  private taking = true;
-
-  constructor(
-    private readonly id: number,
-    private readonly group: PersistentGroup,
-    private readonly onClose: (c: Consumer) => void,
-  ) {}
-
-  async nextBatch(max: number): Promise<PersistentEvent[]> {
-    while (!this.closed && this.taking) {
-      const taken = this.group.take(this.id, max, Date.now());
-      if (taken.length > 0) return taken.map((e) => ({ event: e.event, retryCount: e.retryCount }));
-      await this.group.changed.wait();
-    }
-    return [];
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<PersistentEvent> {
-    return iterateBatches(this, 1);
-  }
-
-  /** Once closed, its events were handed back: settling one now could settle another consumer's hold. */
-  async ack(e: PersistentEvent): Promise<void> {
-    if (this.closed) throw new EventNotHeldError(e.event.position, 'this consumer was closed');
-    if (!this.group.settle(this.id, e.event.position, 'ack', '')) throw new EventNotHeldError(e.event.position, NOT_HELD);
-  }
-
-  async nack(action: NackAction, reason: string, e: PersistentEvent): Promise<void> {
-    if (this.closed) throw new EventNotHeldError(e.event.position, 'this consumer was closed');
-    if (!this.group.settle(this.id, e.event.position, action, reason)) throw new EventNotHeldError(e.event.position, NOT_HELD);
-  }
-
-  /** What it holds stays its own until settled or closed; what it has not taken is the others'. */
-  async stopTaking(): Promise<void> {
-    this.taking = false;
-    this.group.changed.notify();
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.group.expire(Date.now(), this.id);
-    this.onClose(this);
-    this.group.changed.notify();
   }
 }
