@@ -16,10 +16,12 @@ import { Scheduler } from './processors/scheduler.ts';
 import { DeadLetterAlert } from './processors/deadLetterAlert.ts';
 import { PROJECTIONS } from './projections/index.ts';
 import { groupsReady } from './http/routes/operations.ts';
-import type { DeliveryMetrics } from './metrics.ts';
+import type { CallbackMetrics, DeliveryMetrics } from './metrics.ts';
 import type { EmailTrackingOptions } from './tracking/emailTracking.ts';
 import { CallsInFlight, settlesWithin, StopBudget, StopDeadlineError } from './stopDeadline.ts';
 import type { ListUnsubscribeOptions } from './tracking/listUnsubscribe.ts';
+import { CallbackProcessor } from './processors/callbackProcessor.ts';
+import { loadCallbackConfig } from './callbacks/config.ts';
 
 export interface BackendDeps {
   events: EventStore;
@@ -28,9 +30,11 @@ export interface BackendDeps {
   providers: Partial<Record<Route, DeliveryProvider>>;
   logger: Logger;
   now: () => Date;
-  metrics: DeliveryMetrics;
+  metrics: DeliveryMetrics & Partial<CallbackMetrics>;
   emailTracking?: EmailTrackingOptions;
   listUnsubscribe?: ListUnsubscribeOptions;
+  /** The server secret apps' callback secrets derive from (the tracking secret); absent: no status callbacks from this backend. */
+  callbackSecret?: Buffer;
 }
 
 export interface Backend {
@@ -74,13 +78,16 @@ export async function startBackend(config: Config, parts: { worker: boolean; pro
   scheduler?.start();
   const alert = parts.worker ? new DeadLetterAlert(events, readModels, logger.child({ component: 'alerts' }), { threshold: config.alerts.deadLetterThreshold, intervalMs: config.alerts.intervalMs, ...(config.alerts.webhookUrl ? { webhookUrl: config.alerts.webhookUrl } : {}) }) : undefined;
   alert?.start();
-  const groups = processors.map((p) => p.group);
+  // Status callbacks to apps run beside the delivery workers, on a group of their own.
+  const callbacks = parts.worker && deps.callbackSecret ? new CallbackProcessor({ events, logger, serverSecret: deps.callbackSecret, config: loadCallbackConfig(config.env), ...(metrics.callbacks ? { metrics: metrics as CallbackMetrics } : {}) }) : undefined;
+  await callbacks?.start();
+  const groups = [...processors.map((p) => p.group), ...(callbacks ? [callbacks.group] : [])];
   const stopDelivery = async (budget: StopBudget): Promise<void> => {
     alert?.stop();
-    if (!scheduler && processors.length === 0) return;
+    if (!scheduler && processors.length === 0 && !callbacks) return;
     const drained = await settlesWithin((async () => {
       await scheduler?.stop();
-      await Promise.all(processors.map((p) => p.stop()));
+      await Promise.all([...processors.map((p) => p.stop()), callbacks?.stop()]);
     })(), budget.left());
     if (drained) return;
     const inFlight = calls.byRoute();

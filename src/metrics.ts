@@ -16,6 +16,11 @@ export interface DeliveryMetrics {
   deadLetter(route: string, reason: string): void;
 }
 
+/** What the status-callback lanes report: batches' events delivered, retried or given up (parked). */
+export interface CallbackMetrics {
+  callbacks(result: 'delivered' | 'retried' | 'given_up', events: number): void;
+}
+
 export interface HttpMetrics {
   http(method: string, route: string, status: number, seconds: number): void;
   rejected(reason: 'rate_limited' | 'daily_quota_exceeded'): void;
@@ -34,13 +39,14 @@ export interface WatchedProjector {
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const DELIVERY_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 
-export class Metrics implements DeliveryMetrics, HttpMetrics {
+export class Metrics implements DeliveryMetrics, HttpMetrics, CallbackMetrics {
   readonly registry = new Registry();
   private readonly httpDuration = new Histogram({ name: 'herald_http_request_duration_seconds', help: 'HTTP request duration by route pattern, method and status', labelNames: ['method', 'route', 'status'], buckets: SECONDS, registers: [this.registry] });
   private readonly deliveries = new Counter({ name: 'herald_deliveries_total', help: 'Delivery attempts settled, by route, provider and outcome', labelNames: ['route', 'provider', 'outcome'], registers: [this.registry] });
   private readonly latency = new Histogram({ name: 'herald_delivery_latency_seconds', help: 'Time from NotificationRequested to the provider accepting it (sent only)', labelNames: ['route', 'provider'], buckets: DELIVERY_SECONDS, registers: [this.registry] });
   private readonly retries = new Counter({ name: 'herald_delivery_retries_total', help: 'Delivery retries scheduled, by route', labelNames: ['route'], registers: [this.registry] });
   private readonly deadLetters = new Counter({ name: 'herald_dead_letters_total', help: 'Notifications dead-lettered, by route and reason', labelNames: ['route', 'reason'], registers: [this.registry] });
+  private readonly callbackEvents = new Counter({ name: 'herald_callback_events_total', help: 'Events in status callbacks to apps, by result: delivered, retried (per attempt), given_up (parked in the callbacks group)', labelNames: ['result'], registers: [this.registry] });
   private readonly rejections = new Counter({ name: 'herald_http_rejected_total', help: 'Requests refused by abuse limits', labelNames: ['reason'], registers: [this.registry] });
 
   constructor(options: { processMetrics?: boolean } = {}) {
@@ -58,6 +64,10 @@ export class Metrics implements DeliveryMetrics, HttpMetrics {
   delivery(route: string, provider: string, outcome: string, latencyMs?: number): void {
     this.deliveries.inc({ route, provider, outcome });
     if (outcome === 'sent' && latencyMs !== undefined && latencyMs >= 0) this.latency.observe({ route, provider }, latencyMs / 1000);
+  }
+
+  callbacks(result: 'delivered' | 'retried' | 'given_up', events: number): void {
+    this.callbackEvents.inc({ result }, events);
   }
 
   retry(route: string): void {

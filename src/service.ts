@@ -24,6 +24,8 @@ import { lockDataDir } from './adapters/dataDirLock.ts';
 import { closeProviders as closeAllProviders, StopBudget } from './stopDeadline.ts';
 import { stopParts } from './stopParts.ts';
 import { closerWithin } from './http/closeWithin.ts';
+import { loadCallbackConfig } from './callbacks/config.ts';
+import { CALLBACK_GROUP } from './processors/callbackProcessor.ts';
 
 export interface Herald {
   app?: FastifyInstance;
@@ -77,6 +79,8 @@ async function startLocked(config: Config, logger: Pino, overrides: Overrides, t
   // another's commit, and shared marks keep each thread's readers behind the others' unsynced commits.
   const shared = threaded ? { writeLock: new WriteLock(), durableMarks: new DurableMarks() } : undefined;
   const tracking = loadTrackingConfig(config.env, config.dataDir);
+  // Checked here, before any thread starts, so a bad value is a ConfigError at start-up.
+  loadCallbackConfig(config.env);
   // Checked before anything opens: real email whose links would all point at this machine.
   const sendsRealEmail = (config.role === 'all' || config.role === 'worker') && config.workerRoutes.includes('email') && !overrides.providers?.email && loadSendgridConfig(config.env) !== undefined;
   const linkProblem = publicUrlProblem(tracking, sendsRealEmail);
@@ -127,9 +131,9 @@ async function startLocked(config: Config, logger: Pino, overrides: Overrides, t
     providers = delivery;
     closeProviders = (budget) => closeAllProviders(Object.values(delivery), budget);
     inline = runs.worker || runs.projector
-      ? await startBackend(config, runs, { events, readModels, providers: delivery, logger, now, metrics, ...emailAdditions(tracking) })
+      ? await startBackend(config, runs, { events, readModels, providers: delivery, logger, now, metrics, callbackSecret: tracking.secret, ...emailAdditions(tracking) })
       : undefined;
-    metrics.watchEventStore(events, () => ROUTES.flatMap((route) => LANES.map((lane) => deliveryGroup(route, lane))));
+    metrics.watchEventStore(events, () => [...ROUTES.flatMap((route) => LANES.map((lane) => deliveryGroup(route, lane))), ...(inline?.groups.includes(CALLBACK_GROUP) ? [CALLBACK_GROUP] : [])]);
     if (inline && runs.projector) metrics.watchProjections(events, inline.projector);
   }
   const threadInfo = Object.fromEntries(threads.map((t) => [t.part, { ...(t.tid === undefined ? {} : { tid: t.tid }), youngGenerationMb: t.youngGenerationMb }])) as Herald['threads'];
@@ -143,7 +147,7 @@ async function startLocked(config: Config, logger: Pino, overrides: Overrides, t
     const readiness = threaded
       ? async () => Object.assign({}, ...(await Promise.all(threads.map((t) => t.ready())))) as Record<string, boolean>
       : () => inline?.ready() ?? Promise.resolve({});
-    app = await buildApp({ events, readModels, apiKeys, now, ids, logger, limits: config.limits, security: config.security, metrics, readiness, tracking, retryPolicy: config.retry, policy: { defaultRateLimit: config.defaultRateLimit, userRateLimit: config.userRateLimit } });
+    app = await buildApp({ events, readModels, apiKeys, now, ids, logger, limits: config.limits, security: config.security, metrics, readiness, tracking, callbackSecret: tracking.secret, retryPolicy: config.retry, policy: { defaultRateLimit: config.defaultRateLimit, userRateLimit: config.userRateLimit } });
   }
 
   const closeHttp = app ? closerWithin(app, logger) : undefined;

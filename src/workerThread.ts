@@ -39,7 +39,7 @@ try {
   const metrics = new Metrics({ processMetrics: false });
   const tracking = loadTrackingConfig(config.env, config.dataDir);
   const backend = await startBackend(config, { worker: delivers, projector: !delivers }, {
-    events, readModels, providers: delivery, logger, now: () => new Date(), metrics, ...emailAdditions(tracking),
+    events, readModels, providers: delivery, logger, now: () => new Date(), metrics, callbackSecret: tracking.secret, ...emailAdditions(tracking),
   });
   metrics.watchEventStore(events, () => backend.groups);
   if (!delivers) metrics.watchProjections(events, backend.projector);

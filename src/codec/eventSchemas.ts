@@ -3,6 +3,7 @@
  * older or buggy version must be caught here, not deep inside a projection.
  */
 import { z } from 'zod';
+import { CALLBACK_OUTCOMES } from '../domain/appCallback.ts';
 
 const at = z.string();
 const route = z.enum(['apns', 'fcm', 'sms', 'email']);
@@ -142,6 +143,9 @@ export const eventSchemas = {
   AppCreated: z.object({ appId: z.string(), name: z.string(), scopes: z.array(z.enum(['send', 'read', 'admin'])), keyId: z.string(), sha256: sha256Hex, at }),
   AppKeyRotated: z.object({ appId: z.string(), keyId: z.string(), sha256: sha256Hex, previousKeyId: z.string(), previousValidUntil: z.string(), at }),
   AppRevoked: z.object({ appId: z.string(), at }),
+  AppCallbackSet: z.object({ appId: z.string(), url: z.string(), events: z.array(z.enum(CALLBACK_OUTCOMES)), secretVersion: z.number().int().min(1), at }),
+  AppCallbackCleared: z.object({ appId: z.string(), at }),
+  AppCallbackSecretRotated: z.object({ appId: z.string(), secretVersion: z.number().int().min(1), previousValidUntil: z.string(), at }),
   PreferencesUpdated: z.object({ userId: z.string(), preferences: preferences, at }),
   CategoryConfigured: z.object({ category: z.string(), transactional: z.boolean(), marketing: z.boolean(), rateLimit: rateLimit.nullable(), at }),
   RateSlotTaken: z.object({ userId: z.string(), category: z.string(), slotId: z.string(), windowStart: z.string(), at }),

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { EventStore } from '../ports/eventStore.ts';
 import type { IdGenerator } from '../ports/clock.ts';
 import { appStream, decideApp, evolveApp, initialAppState, type AppCommand, type AppEvent, type AppState, type Scope } from '../domain/app.ts';
+import type { CallbackOutcome } from '../domain/appCallback.ts';
 import { handle, load, type Aggregate } from './handle.ts';
 import { idempotentId } from './idempotentId.ts';
 
@@ -62,4 +63,17 @@ export async function revokeApp(ctx: AppsContext, appId: string): Promise<void> 
 
 export async function loadApp(store: EventStore, appId: string): Promise<{ state: AppState; revision: number | 'no_stream' }> {
   return load(store, appStream(appId), appAggregate);
+}
+
+/** Sets (or changes) the app's status callback; returns the state after, for the response. */
+export async function setAppCallback(ctx: AppsContext, appId: string, input: { url: string; events: CallbackOutcome[] }): Promise<AppState> {
+  return (await handle(ctx.store, appStream(appId), appAggregate, { type: 'SetAppCallback', data: { appId, ...input } }, ctx)).state;
+}
+
+export async function clearAppCallback(ctx: AppsContext, appId: string): Promise<void> {
+  await handle(ctx.store, appStream(appId), appAggregate, { type: 'ClearAppCallback', data: { appId } }, ctx);
+}
+
+export async function rotateCallbackSecret(ctx: AppsContext, appId: string): Promise<AppState> {
+  return (await handle(ctx.store, appStream(appId), appAggregate, { type: 'RotateCallbackSecret', data: { appId } }, ctx)).state;
 }

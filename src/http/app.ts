@@ -11,6 +11,7 @@ import { maskedUrl } from '../mask.ts';
 import { SendQuota } from './quota.ts';
 import { requiredScope } from './scopes.ts';
 import { appsRoutes } from './routes/apps.ts';
+import { appCallbacksRoutes } from './routes/appCallbacks.ts';
 import { analyticsRoutes } from './routes/analytics.ts';
 import { deadLettersRoutes } from './routes/deadLetters.ts';
 import { preferencesRoutes } from './routes/preferences.ts';
@@ -145,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(operationsRoutes(deps, metrics));
   await app.register(appsRoutes(deps));
+  await app.register(appCallbacksRoutes(deps));
   await app.register(usersRoutes(deps));
   await app.register(notificationsRoutes(deps));
   await app.register(deadLettersRoutes(deps));

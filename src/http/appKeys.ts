@@ -5,7 +5,7 @@ import { decodeEvent } from '../codec/events.ts';
 import { evolveApp, initialAppState, type AppEvent, type AppState, type Scope } from '../domain/app.ts';
 import { loadApp } from '../commands/apps.ts';
 
-export const APP_EVENT_TYPES = ['AppCreated', 'AppKeyRotated', 'AppRevoked'] as const;
+export const APP_EVENT_TYPES = ['AppCreated', 'AppKeyRotated', 'AppRevoked', 'AppCallbackSet', 'AppCallbackCleared', 'AppCallbackSecretRotated'] as const;
 
 export interface Principal {
   appId: string;

@@ -43,6 +43,8 @@ export interface AppDeps {
   policy?: { defaultRateLimit: RateLimit | null; userRateLimit?: RateLimit | null };
   /** The delivery retry policy, which a resend after an undelivered report follows too (default DEFAULT_RETRY_POLICY). */
   retryPolicy?: RetryPolicy;
+  /** The server secret apps' callback secrets derive from (the tracking secret); absent: the callback routes answer 503. */
+  callbackSecret?: Buffer;
   /** Email pixel/link secret and webhook keys; absent: no /t/* or /v1/webhooks/* routes. */
   tracking?: TrackingConfig;
 }

@@ -1,0 +1,190 @@
+/**
+ * Status callbacks to apps: a competing consumer of the `callbacks` group, which takes the
+ * notification outcomes (appCallback.ts) and the app events that change a callback. For each
+ * outcome it finds the notification's app (NotificationRequested's metadata), and when the app
+ * wants that outcome, queues it on the app's lane (callbackLane.ts). An event is acked once its
+ * callback was delivered, and parked once given up, so a crash before then sends it again: at
+ * least once, with the event id in the body for receivers to drop duplicates. Taking events never
+ * waits for a receiver, and the delivery groups are separate: a slow receiver holds up neither
+ * other apps' callbacks nor any notification.
+ */
+import { decodeEvent, UnreadableEventError } from '../codec/events.ts';
+import { loadApp } from '../commands/apps.ts';
+import { CALLBACK_EVENT_TYPES, outcomeOf, type CallbackOutcome } from '../domain/appCallback.ts';
+import { notificationStream, type NotificationEvent } from '../domain/notification.ts';
+import { EventNotHeldError, type EventStore, type NackAction, type PersistentEvent, type PersistentSubscription } from '../ports/eventStore.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { CallbackMetrics } from '../metrics.ts';
+import { callbackWindowMs, type CallbackConfig } from '../callbacks/config.ts';
+import { callbackItem, type RequestFacts } from '../callbacks/payload.ts';
+import { callbackSecret } from '../callbacks/signature.ts';
+import { CallbackLane, type CallbackTarget, type LaneOutcomes, type Pending } from './callbackLane.ts';
+import { isStoreOutage, outageWaitMs, waitOutOutage } from './storeOutage.ts';
+
+export const CALLBACK_GROUP = 'callbacks';
+const APP_EVENT_TYPES = ['AppCallbackSet', 'AppCallbackCleared', 'AppCallbackSecretRotated', 'AppRevoked'];
+/** An app's callback as last read: other workers' consumers see its change within this long (this one at once). */
+const APP_TTL_MS = 2000;
+const REQUESTS_CACHED = 10_000;
+/** Events one app's lane may hold; past it, new ones are parked at once (replayable) rather than fill the group's in-flight window for everyone. */
+export const PER_APP_BACKLOG = 1000;
+const MAX_IN_FLIGHT = 5000;
+
+export interface CallbackProcessorOptions {
+  events: EventStore;
+  logger: Logger;
+  /** The server secret each app's callback secret is derived from (the tracking secret). */
+  serverSecret: Buffer;
+  config: CallbackConfig;
+  metrics?: CallbackMetrics;
+  perAppBacklog?: number;
+}
+
+type AppTarget = { target: CallbackTarget; events: readonly CallbackOutcome[] } | null;
+
+export class CallbackProcessor {
+  readonly group = CALLBACK_GROUP;
+  private sub?: PersistentSubscription;
+  private done?: Promise<void>;
+  private readonly stopping = new AbortController();
+  private readonly lanes = new Map<string, CallbackLane>();
+  /** Positions held in a lane: the group hands an event out again when its ack is long in coming, and it is the same callback. */
+  private readonly held = new Set<number>();
+  private readonly apps = new Map<string, { app: AppTarget; readAt: number }>();
+  private readonly requests = new Map<string, RequestFacts | null>();
+  private readonly log: Logger;
+
+  constructor(private readonly o: CallbackProcessorOptions) {
+    this.log = o.logger.child({ component: 'callbacks' });
+  }
+
+  async start(): Promise<void> {
+    await this.o.events.ensurePersistentSubscription(this.group, {
+      filter: { eventTypes: [...CALLBACK_EVENT_TYPES, ...APP_EVENT_TYPES] },
+      // No app had a callback before this group existed: nothing earlier is owed.
+      startFrom: 'end',
+      maxInFlight: MAX_IN_FLIGHT,
+      // Long enough for a batch's every attempt, with room for the batches ahead of it in its lane.
+      messageTimeoutMs: Math.max(300_000, 2 * callbackWindowMs(this.o.config)),
+      maxRetryCount: 10,
+    });
+    const sub = this.o.events.connectPersistentSubscription(this.group);
+    this.sub = sub;
+    this.done = this.consume(sub);
+  }
+
+  async stop(): Promise<void> {
+    await this.sub?.stopTaking();
+    this.stopping.abort();
+    await this.done;
+    await Promise.all([...this.lanes.values()].map((lane) => lane.idle()));
+    await this.sub?.close();
+  }
+
+  private async consume(sub: PersistentSubscription): Promise<void> {
+    try {
+      for await (const pe of sub) {
+        if (!this.held.has(pe.event.position)) await this.take(pe);
+      }
+    } catch (error) {
+      if (!this.stopping.signal.aborted) this.log.error({ err: error }, 'the callbacks subscription ended: no more callbacks until restart');
+    }
+  }
+
+  private async take(pe: PersistentEvent): Promise<void> {
+    try {
+      const pending = await this.pendingOf(pe);
+      if (!pending) return await this.settle(pe, 'ack');
+      const appId = pending.item.appId;
+      let lane = this.lanes.get(appId);
+      if (!lane) this.lanes.set(appId, (lane = new CallbackLane(appId, this.o.config, this.outcomes, this.stopping.signal, this.log)));
+      if (lane.size >= (this.o.perAppBacklog ?? PER_APP_BACKLOG)) return this.outcomes.givenUp([pending], `app ${appId} already has ${lane.size} callbacks waiting for its receiver`);
+      this.held.add(pe.event.position);
+      lane.push(pending);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (error instanceof UnreadableEventError) return this.settle(pe, 'park', reason);
+      if (isStoreOutage(error) && !(await waitOutOutage(outageWaitMs(pe.retryCount), this.stopping.signal))) return;
+      this.log.warn({ err: error, position: pe.event.position }, 'could not prepare a callback; the event is tried again');
+      await this.settle(pe, 'retry', reason);
+    }
+  }
+
+  /** The callback this event makes, or null when it makes none. */
+  private async pendingOf(pe: PersistentEvent): Promise<Pending | null> {
+    const event = decodeEvent(pe.event);
+    if (!event) return null;
+    if (APP_EVENT_TYPES.includes(event.type)) {
+      // This consumer reads the app afresh for the events after this one.
+      this.apps.delete((event.data as { appId: string }).appId);
+      return null;
+    }
+    const notification = event as NotificationEvent;
+    const outcome = outcomeOf(notification);
+    if (!outcome) return null;
+    const request = await this.requestOf(notification.data.notificationId);
+    if (!request) return null;
+    const app = await this.appOf(request.appId);
+    if (!app || !app.events.includes(outcome)) return null;
+    return { pe, item: callbackItem(pe.event.id, notification, outcome, request), target: app.target };
+  }
+
+  private async requestOf(notificationId: string): Promise<RequestFacts | null> {
+    const cached = this.requests.get(notificationId);
+    if (cached !== undefined) return cached;
+    const [first] = await this.o.events.readStream(notificationStream(notificationId), { maxCount: 1 });
+    const data = first?.data as { userId?: string; channel?: string; category?: string } | undefined;
+    const appId = first?.metadata.appId;
+    const facts = first?.type === 'NotificationRequested' && typeof appId === 'string' && data ? { appId, userId: String(data.userId), channel: String(data.channel), category: String(data.category) } : null;
+    if (this.requests.size >= REQUESTS_CACHED) this.requests.delete(this.requests.keys().next().value!);
+    this.requests.set(notificationId, facts);
+    return facts;
+  }
+
+  private async appOf(appId: string): Promise<AppTarget> {
+    const cached = this.apps.get(appId);
+    if (cached && Date.now() - cached.readAt < APP_TTL_MS) return cached.app;
+    const { state } = await loadApp(this.o.events, appId);
+    let app: AppTarget = null;
+    if (state.exists && !state.revoked && state.callback) {
+      const secrets = [callbackSecret(this.o.serverSecret, appId, state.callbackSecretVersion)];
+      const previous = state.previousCallbackSecret;
+      if (previous && previous.validUntil > new Date().toISOString()) secrets.push(callbackSecret(this.o.serverSecret, appId, previous.version));
+      app = { target: { url: state.callback.url, secrets }, events: state.callback.events };
+    }
+    this.apps.set(appId, { app, readAt: Date.now() });
+    return app;
+  }
+
+  private async settle(pe: PersistentEvent, action: 'ack' | NackAction, reason = ''): Promise<void> {
+    try {
+      if (action === 'ack') await this.sub!.ack(pe);
+      else await this.sub!.nack(action, reason, pe);
+    } catch (error) {
+      // Not held any more: the group hands it out again and it is sent again (at least once).
+      if (!(error instanceof EventNotHeldError)) this.log.warn({ err: error, position: pe.event.position }, `could not ${action} a callback event`);
+    } finally {
+      this.held.delete(pe.event.position);
+    }
+  }
+
+  private readonly outcomes: LaneOutcomes = {
+    delivered: async (batch) => {
+      this.o.metrics?.callbacks('delivered', batch.length);
+      await Promise.all(batch.map((p) => this.settle(p.pe, 'ack')));
+    },
+    givenUp: async (batch, reason) => {
+      this.o.metrics?.callbacks('given_up', batch.length);
+      const { appId } = batch[0]!.item;
+      this.log.warn({ appId, host: new URL(batch[0]!.target.url).host, eventIds: batch.map((p) => p.item.id), reason }, `callback to app ${appId} given up (${reason}): its ${batch.length} event(s) are parked in the ${CALLBACK_GROUP} group`);
+      await Promise.all(batch.map((p) => this.settle(p.pe, 'park', `callback given up: ${reason}`)));
+    },
+    handedBack: async (batch) => {
+      await Promise.all(batch.map((p) => this.settle(p.pe, 'release', 'stopping')));
+    },
+    retried: (batch, reason, delayMs) => {
+      this.o.metrics?.callbacks('retried', batch.length);
+      this.log.info({ appId: batch[0]!.item.appId, reason, delayMs }, 'callback not accepted; tried again after a delay');
+    },
+  };
+}
