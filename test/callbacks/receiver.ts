@@ -10,7 +10,7 @@ export interface Received {
   remotePort: number;
 }
 
-type Answer = (req: Received, nth: number) => { status: number; headers?: Record<string, string> } | 'never';
+type Answer = (req: Received, nth: number) => { status: number; headers?: Record<string, string>; delayMs?: number } | 'never';
 
 /** A receiver of Herald's callbacks on 127.0.0.1: each path answers as `answers` says (200 by default) and every request is recorded. */
 export async function startReceiver(answers: Record<string, Answer>) {
@@ -25,7 +25,7 @@ export async function startReceiver(answers: Record<string, Answer>) {
       const nth = received.filter((x) => x.path === r.path).length;
       const answer = answers[r.path]?.(r, nth) ?? { status: 200 };
       if (answer === 'never') return void hanging.add(res);
-      res.writeHead(answer.status, answer.headers).end('ok');
+      setTimeout(() => res.writeHead(answer.status, answer.headers).end('ok'), answer.delayMs ?? 0);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
