@@ -40,6 +40,12 @@ const targetKey = (t: CallbackTarget) => `${t.url} ${t.secrets.join(' ')}`;
 export class CallbackLane {
   private readonly queue: Pending[] = [];
   private running?: Promise<void>;
+  /**
+   * The last batch used up every attempt without an answer worth having: the receiver is down.
+   * Until a POST succeeds, each batch gets one attempt, so a down receiver's backlog is given up
+   * (parked, replayable) in minutes instead of holding its events for an hour of backoffs.
+   */
+  private down = false;
 
   constructor(
     readonly appId: string,
@@ -81,20 +87,30 @@ export class CallbackLane {
         await this.outcomes.handedBack(batch);
       }
     }
+    // All sent or given up: the next event, whenever it comes, is tried in full again.
+    this.down = false;
   }
 
   private async send(batch: Pending[]): Promise<void> {
     const { url, secrets } = batch[0]!.target;
     const body = JSON.stringify(batch.map((p) => p.item));
+    const attempts = this.down ? 1 : this.config.maxAttempts;
     for (let attempt = 1; ; attempt++) {
       if (this.stopping.aborted) return await this.outcomes.handedBack(batch);
       // Signed afresh each attempt: receivers refuse old timestamps (replays), not slow retries.
       const timestamp = Math.floor(Date.now() / 1000);
       const result = await postCallback(url, body, { [SIGNATURE_HEADER]: signCallback(secrets, timestamp, body) }, this.config.timeoutMs, this.stopping);
-      if (result.kind === 'delivered') return await this.outcomes.delivered(batch);
+      if (result.kind === 'delivered') {
+        this.down = false;
+        return await this.outcomes.delivered(batch);
+      }
       if (result.kind === 'stopped') return await this.outcomes.handedBack(batch);
       if (result.kind === 'refused') return await this.outcomes.givenUp(batch, `${result.reason}; not retried`);
-      if (attempt >= this.config.maxAttempts) return await this.outcomes.givenUp(batch, `${result.reason} at attempt ${attempt} of ${this.config.maxAttempts}`);
+      if (attempt >= attempts) {
+        const reason = this.down ? `${result.reason}, and the batch before was given up too (one attempt until the receiver answers again)` : `${result.reason} at attempt ${attempt} of ${attempts}`;
+        this.down = true;
+        return await this.outcomes.givenUp(batch, reason);
+      }
       const delay = this.delayMs(attempt, result.retryAfterMs);
       this.outcomes.retried(batch, result.reason, delay);
       try {

@@ -40,6 +40,7 @@ describe('one app\'s callback lane: retries, give-ups, batches, stops', () => {
       '/gone': () => ({ status: 404 }),
       '/slow-first': (_r, nth) => ({ status: 200, delayMs: nth === 1 ? 150 : 0 }),
       '/redirect': () => ({ status: 302, headers: { location: 'http://127.0.0.1:1/' } }),
+      '/down': () => ({ status: 503 }),
     });
   });
   after(async () => {
@@ -105,6 +106,20 @@ describe('one app\'s callback lane: retries, give-ups, batches, stops', () => {
     }
     const ports = receiver.at('/slow-first').map((req) => req.remotePort);
     assert.ok(new Set(ports).size <= 2, `6 POSTs over ${new Set(ports).size} connections`);
+  });
+
+  it('once a batch used up its attempts, the batches queued behind it get one attempt each, until the queue is empty', async () => {
+    const r = recorder();
+    const lane = new CallbackLane('a1', { ...config, baseDelayMs: 100 }, r.outcomes, new AbortController().signal, log);
+    const [a, b, c] = [pending(receiver.url('/down')), pending(receiver.url('/down')), pending(receiver.url('/down'))];
+    lane.push(a);
+    lane.push(b);
+    await lane.idle();
+    assert.deepEqual(r.final().map((s) => s.reason), ['receiver answered 503 at attempt 3 of 3', 'receiver answered 503, and the batch before was given up too (one attempt until the receiver answers again)']);
+    assert.equal(receiver.at('/down').length, 4);
+    lane.push(c);
+    await lane.idle();
+    assert.equal(receiver.at('/down').length, 7, 'a later event, after the queue emptied, gets every attempt again');
   });
 
   it('stopping hands back what the lane holds, without waiting for the receiver', async () => {
