@@ -4,9 +4,10 @@ import type { Route } from '../ports/deliveryProvider.ts';
 import { ROUTES } from '../ports/deliveryProvider.ts';
 import { notificationStream } from '../domain/notification.ts';
 import { deadLetters } from '../projections/deadLetters.ts';
-import { deliveryGroup, LANES } from '../processors/deliveryGroups.ts';
+import { CALLBACK_GROUP, deliveryGroup, LANES } from '../processors/deliveryGroups.ts';
 
-const GROUPS = ROUTES.flatMap((route) => LANES.map((lane) => ({ route, group: deliveryGroup(route, lane) })));
+/** Every group whose parked events are dead letters; given-up status callbacks show as route `callbacks`. */
+const GROUPS: { route: Route | 'callbacks'; group: string }[] = [...ROUTES.flatMap((route) => LANES.map((lane) => ({ route, group: deliveryGroup(route, lane) }))), { route: 'callbacks', group: CALLBACK_GROUP }];
 import { handle } from './handle.ts';
 import { notificationAggregate } from './sendNotification.ts';
 

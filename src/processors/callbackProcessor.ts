@@ -20,8 +20,9 @@ import { callbackItem, type RequestFacts } from '../callbacks/payload.ts';
 import { callbackSecret } from '../callbacks/signature.ts';
 import { CallbackLane, type CallbackTarget, type LaneOutcomes, type Pending } from './callbackLane.ts';
 import { isStoreOutage, outageWaitMs, waitOutOutage } from './storeOutage.ts';
+import { CALLBACK_GROUP } from './deliveryGroups.ts';
 
-export const CALLBACK_GROUP = 'callbacks';
+export { CALLBACK_GROUP };
 const APP_EVENT_TYPES = ['AppCallbackSet', 'AppCallbackCleared', 'AppCallbackSecretRotated', 'AppRevoked'];
 /** An app's callback as last read: other workers' consumers see its change within this long (this one at once). */
 const APP_TTL_MS = 2000;

@@ -9,3 +9,6 @@ export const LANES: readonly Lane[] = ['normal', 'priority'];
 export const DELIVERY_TRIGGERS = ['NotificationRequested', 'DeliveryDue', 'DeliveryRedriven'] as const;
 
 export const deliveryGroup = (route: string, lane: Lane = 'normal') => (lane === 'priority' ? `delivery-${route}-priority` : `delivery-${route}`);
+
+/** Status callbacks to apps (callbackProcessor.ts): their given-up events are parked here, listed and replayed with the deliveries'. */
+export const CALLBACK_GROUP = 'callbacks';

@@ -19,7 +19,7 @@ describe('status callbacks: signed, retried on 5xx, not on 4xx, one app never de
   before(async () => {
     receiver = await startReceiver({
       '/flaky': (_r, nth) => (nth === 1 ? { status: 503, headers: { 'retry-after': '1' } } : { status: 200 }),
-      '/refusing': () => ({ status: 400 }),
+      '/refusing': (_r, nth) => ({ status: nth === 1 ? 400 : 200 }),
       '/silent': () => 'never',
     });
     h = await startTestHerald({ HERALD_CALLBACK_TIMEOUT_MS: String(TIMEOUT_MS), HERALD_CALLBACK_MAX_ATTEMPTS: '3', HERALD_CALLBACK_RETRY_BASE_DELAY_MS: '20' });
@@ -80,7 +80,7 @@ describe('status callbacks: signed, retried on 5xx, not on 4xx, one app never de
     assert.equal(verifyCallback(app.callback.secret, String(second!.headers['herald-signature']), second!.body, Math.floor(Date.now() / 1000)), true);
   });
 
-  it('a 400 is not retried: the callback is given up at once and parked in the callbacks group', async () => {
+  it('a 400 is not retried: the callback is given up at once, parked in the callbacks group, listed as a dead letter and replayable', async () => {
     const app = await appWithCallback('/refusing', ['sent']);
     const id = await send(app.token);
     const parked = await eventually(8000, 'the parked callback', async () => {
@@ -90,6 +90,13 @@ describe('status callbacks: signed, retried on 5xx, not on 4xx, one app never de
     assert.match(parked.reason, /400/);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(receiver.at('/refusing').length, 1, 'one POST only');
+    const listed = (await h.app.inject({ method: 'GET', url: '/v1/dead-letters', headers: auth })).json<{ parked: { group: string; route: string; stream: string }[] }>().parked;
+    assert.deepEqual(listed.filter((p) => p.group === CALLBACK_GROUP).map((p) => [p.route, p.stream]), [['callbacks', `notification-${id}`]]);
+    const redrive = await h.app.inject({ method: 'POST', url: '/v1/dead-letters/redrive', headers: auth, payload: { ids: [], includeParked: true } });
+    assert.equal(redrive.json<{ parkedReplayed: number }>().parkedReplayed, 1, redrive.body);
+    await eventually(8000, 'the replayed callback', () => (receiver.at('/refusing').length === 2 ? true : undefined));
+    const [first, again] = receiver.at('/refusing');
+    assert.deepEqual((JSON.parse(again!.body) as Item[]).map((i) => i.id), (JSON.parse(first!.body) as Item[]).map((i) => i.id), 'the same event, by id');
   });
 
   it('a receiver that never answers does not delay another app\'s callbacks', async () => {
