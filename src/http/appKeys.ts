@@ -29,6 +29,7 @@ interface Cached {
 export class AppKeys {
   private readonly apps = new Map<string, Cached>();
   private readonly byKeyId = new Map<string, string>();
+  private readonly withCallback = new Set<string>();
   private sub?: Subscription<RecordedEvent>;
   private following?: Promise<void>;
 
@@ -83,6 +84,13 @@ export class AppKeys {
     for (const k of this.apps.get(appId)?.state.keys ?? []) this.byKeyId.delete(k.keyId);
     this.apps.set(appId, entry);
     for (const k of entry.state.keys) this.byKeyId.set(k.keyId, appId);
+    if (entry.state.callback) this.withCallback.add(appId);
+    else this.withCallback.delete(appId);
+  }
+
+  /** Whether any app has a status callback: when none has, the callback processor reads nothing. */
+  get anyCallback(): boolean {
+    return this.withCallback.size > 0;
   }
 
   get(appId: string): AppState | undefined {

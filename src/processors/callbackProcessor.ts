@@ -7,9 +7,13 @@
  * least once, with the event id in the body for receivers to drop duplicates. Taking events never
  * waits for a receiver, and the delivery groups are separate: a slow receiver holds up neither
  * other apps' callbacks nor any notification.
+ *
+ * Apps' callbacks are known from AppKeys, which follows every app event; an app event this
+ * consumer takes from the group re-reads that app first, so the outcomes after it see the change.
+ * While no app has a callback, an outcome costs the group's ack and nothing else (no read).
  */
 import { decodeEvent, UnreadableEventError } from '../codec/events.ts';
-import { loadApp } from '../commands/apps.ts';
+import { AppKeys } from '../http/appKeys.ts';
 import { CALLBACK_EVENT_TYPES, outcomeOf, type CallbackOutcome } from '../domain/appCallback.ts';
 import { notificationStream, type NotificationEvent } from '../domain/notification.ts';
 import { EventNotHeldError, type EventStore, type NackAction, type PersistentEvent, type PersistentSubscription } from '../ports/eventStore.ts';
@@ -24,8 +28,6 @@ import { CALLBACK_GROUP } from './deliveryGroups.ts';
 
 export { CALLBACK_GROUP };
 const APP_EVENT_TYPES = ['AppCallbackSet', 'AppCallbackCleared', 'AppCallbackSecretRotated', 'AppRevoked'];
-/** An app's callback as last read: other workers' consumers see its change within this long (this one at once). */
-const APP_TTL_MS = 2000;
 const REQUESTS_CACHED = 10_000;
 /** Events one app's lane may hold; past it, new ones are parked at once (replayable) rather than fill the group's in-flight window for everyone. */
 export const PER_APP_BACKLOG = 1000;
@@ -51,15 +53,19 @@ export class CallbackProcessor {
   private readonly lanes = new Map<string, CallbackLane>();
   /** Positions held in a lane: the group hands an event out again when its ack is long in coming, and it is the same callback. */
   private readonly held = new Set<number>();
-  private readonly apps = new Map<string, { app: AppTarget; readAt: number }>();
+  /** Every app's state, following the app events: exact here for the events after one this consumer took, within a subscription round trip elsewhere. */
+  private readonly apps: AppKeys;
+  private readonly secrets = new Map<string, string>();
   private readonly requests = new Map<string, RequestFacts | null>();
   private readonly log: Logger;
 
   constructor(private readonly o: CallbackProcessorOptions) {
     this.log = o.logger.child({ component: 'callbacks' });
+    this.apps = new AppKeys(o.events, () => new Date(), this.log);
   }
 
   async start(): Promise<void> {
+    await this.apps.start();
     await this.o.events.ensurePersistentSubscription(this.group, {
       filter: { eventTypes: [...CALLBACK_EVENT_TYPES, ...APP_EVENT_TYPES] },
       // No app had a callback before this group existed: nothing earlier is owed.
@@ -80,6 +86,7 @@ export class CallbackProcessor {
     await this.done;
     await Promise.all([...this.lanes.values()].map((lane) => lane.idle()));
     await this.sub?.close();
+    await this.apps.close();
   }
 
   private async consume(sub: PersistentSubscription): Promise<void> {
@@ -113,20 +120,21 @@ export class CallbackProcessor {
 
   /** The callback this event makes, or null when it makes none. */
   private async pendingOf(pe: PersistentEvent): Promise<Pending | null> {
-    const event = decodeEvent(pe.event);
-    if (!event) return null;
-    if (APP_EVENT_TYPES.includes(event.type)) {
-      // This consumer reads the app afresh for the events after this one.
-      this.apps.delete((event.data as { appId: string }).appId);
+    if (APP_EVENT_TYPES.includes(pe.event.type)) {
+      // Read now, before the events after it: the app-event subscription may not have brought it yet.
+      await this.apps.refresh(String(pe.event.data.appId));
       return null;
     }
+    // The usual case where no app has asked for callbacks: nothing read, nothing decoded.
+    if (!this.apps.anyCallback) return null;
+    const request = await this.requestOf(String(pe.event.data.notificationId));
+    const app = request && this.appOf(request.appId);
+    if (!request || !app) return null;
+    const event = decodeEvent(pe.event);
+    if (!event) return null;
     const notification = event as NotificationEvent;
     const outcome = outcomeOf(notification);
-    if (!outcome) return null;
-    const request = await this.requestOf(notification.data.notificationId);
-    if (!request) return null;
-    const app = await this.appOf(request.appId);
-    if (!app || !app.events.includes(outcome)) return null;
+    if (!outcome || !app.events.includes(outcome)) return null;
     return { pe, item: callbackItem(pe.event.id, notification, outcome, request), target: app.target };
   }
 
@@ -142,19 +150,20 @@ export class CallbackProcessor {
     return facts;
   }
 
-  private async appOf(appId: string): Promise<AppTarget> {
-    const cached = this.apps.get(appId);
-    if (cached && Date.now() - cached.readAt < APP_TTL_MS) return cached.app;
-    const { state } = await loadApp(this.o.events, appId);
-    let app: AppTarget = null;
-    if (state.exists && !state.revoked && state.callback) {
-      const secrets = [callbackSecret(this.o.serverSecret, appId, state.callbackSecretVersion)];
-      const previous = state.previousCallbackSecret;
-      if (previous && previous.validUntil > new Date().toISOString()) secrets.push(callbackSecret(this.o.serverSecret, appId, previous.version));
-      app = { target: { url: state.callback.url, secrets }, events: state.callback.events };
-    }
-    this.apps.set(appId, { app, readAt: Date.now() });
-    return app;
+  private appOf(appId: string): AppTarget {
+    const state = this.apps.get(appId);
+    if (!state?.callback || state.revoked) return null;
+    const versions = [state.callbackSecretVersion];
+    const previous = state.previousCallbackSecret;
+    if (previous && previous.validUntil > new Date().toISOString()) versions.push(previous.version);
+    return { target: { url: state.callback.url, secrets: versions.map((v) => this.secretOf(appId, v)) }, events: state.callback.events };
+  }
+
+  private secretOf(appId: string, version: number): string {
+    const key = `${appId}|${version}`;
+    let secret = this.secrets.get(key);
+    if (secret === undefined) this.secrets.set(key, (secret = callbackSecret(this.o.serverSecret, appId, version)));
+    return secret;
   }
 
   private async settle(pe: PersistentEvent, action: 'ack' | NackAction, reason = ''): Promise<void> {

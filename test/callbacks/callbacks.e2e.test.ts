@@ -69,6 +69,20 @@ describe('status callbacks: signed, retried on 5xx, not on 4xx, one app never de
     assert.equal(JSON.stringify(await h.herald.events.readStream(`app-${app.appId}`)).includes(app.callback.secret), false, 'the secret is not in the event log');
   });
 
+  it('only the outcomes asked for are called back, and a cleared callback calls nothing back', async () => {
+    const app = await appWithCallback('/filtered', ['failed', 'cancelled']);
+    const sentOnly = await send(app.token);
+    const cleared = await appWithCallback('/cleared');
+    assert.equal((await h.app.inject({ method: 'DELETE', url: `/v1/apps/${cleared.appId}/callback`, headers: auth })).statusCode, 204);
+    const afterClear = await send(cleared.token);
+    for (const id of [sentOnly, afterClear]) await eventually(8000, `${id} sent`, async () => ((await h.app.inject({ method: 'GET', url: `/v1/notifications/${id}`, headers: auth })).json<{ status: string }>().status === 'sent' ? true : undefined));
+    // A third app's notification, sent after both were: once its callback has arrived, the group has handled theirs.
+    const marker = await appWithCallback('/marker', ['sent']);
+    const markerId = await send(marker.token);
+    await eventually(8000, 'the marker callback', () => items('/marker').find((i) => i.notificationId === markerId));
+    assert.deepEqual([receiver.at('/filtered').length, receiver.at('/cleared').length], [0, 0]);
+  });
+
   it('a 503 is retried after its Retry-After, with the same event ids and a fresh signature', async () => {
     const app = await appWithCallback('/flaky', ['sent']);
     const id = await send(app.token);
