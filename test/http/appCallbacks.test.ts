@@ -53,6 +53,9 @@ describe('PUT/GET/DELETE /v1/apps/:appId/callback and its secret rotation', () =
     assert.deepEqual([view.appId, view.url, view.events, view.secretVersion], [appId, 'https://shop.example.com/hook', ['sent', 'failed'], 1]);
     assert.match(view.secret, /^whsec_[A-Za-z0-9_-]{43}$/);
     assert.equal((await get()).json<View>().secret, view.secret);
+    const app = await h.app.inject({ method: 'GET', url: `/v1/apps/${appId}`, headers: auth });
+    assert.deepEqual(app.json<{ callback?: unknown }>().callback, { url: 'https://shop.example.com/hook', events: ['sent', 'failed'] });
+    assert.equal(app.body.includes(view.secret), false, 'the app itself shows no secret');
     const rotated = (await h.app.inject({ method: 'POST', url: `/v1/apps/${appId}/callback/rotate-secret`, headers: auth })).json<View>();
     assert.equal(rotated.secretVersion, 2);
     assert.notEqual(rotated.secret, view.secret);

@@ -23,6 +23,7 @@ const appView = z.object({
   revoked: z.boolean(),
   createdAt: z.string().optional(),
   keys: z.array(z.object({ appKey: z.string(), validUntil: z.string().optional() })),
+  callback: z.object({ url: z.string(), events: z.array(z.string()) }).optional().describe('its status callback (the secret: GET /v1/apps/:appId/callback)'),
 });
 
 const DEFAULT_GRACE_SECONDS = 24 * 3600;
@@ -34,6 +35,7 @@ const view = (id: string, state: AppState) => ({
   revoked: state.revoked,
   ...(state.createdAt ? { createdAt: state.createdAt } : {}),
   keys: state.keys.map((k) => ({ appKey: k.keyId, ...(k.validUntil ? { validUntil: k.validUntil } : {}) })),
+  ...(state.callback ? { callback: { url: state.callback.url, events: state.callback.events } } : {}),
 });
 
 function asProblem(error: unknown): never {
