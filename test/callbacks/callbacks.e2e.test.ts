@@ -21,6 +21,7 @@ describe('status callbacks: signed, retried on 5xx, not on 4xx, one app never de
       '/flaky': (_r, nth) => (nth === 1 ? { status: 503, headers: { 'retry-after': '1' } } : { status: 200 }),
       '/refusing': (_r, nth) => ({ status: nth === 1 ? 400 : 200 }),
       '/silent': () => 'never',
+      '/across-restart': (_r, nth) => (nth === 1 ? 'never' : { status: 200 }),
     });
     h = await startTestHerald({ HERALD_CALLBACK_TIMEOUT_MS: String(TIMEOUT_MS), HERALD_CALLBACK_MAX_ATTEMPTS: '3', HERALD_CALLBACK_RETRY_BASE_DELAY_MS: '20' });
     const res = await h.app.inject({ method: 'PUT', url: '/v1/users/u-1', headers: auth, payload: { email: 'ada@example.com' } });
@@ -124,5 +125,18 @@ describe('status callbacks: signed, retried on 5xx, not on 4xx, one app never de
     const took = Date.now() - started;
     assert.ok(took < TIMEOUT_MS, `arrived in ${took} ms, before the silent receiver's ${TIMEOUT_MS} ms timeout`);
     assert.ok(receiver.hanging() > 0, 'the silent receiver still holds its request');
+  });
+
+  it('a callback still out when Herald stops is sent again, with the same event id, after the restart', async () => {
+    const app = await appWithCallback('/across-restart', ['sent']);
+    const id = await send(app.token);
+    await eventually(8000, 'the first POST', () => (receiver.at('/across-restart').length === 1 ? true : undefined));
+    await h.herald.stop();
+    assert.equal(receiver.at('/across-restart').length, 1, 'stopped before the POST timed out: nothing sent again yet');
+    await h.restart();
+    await eventually(8000, 'the POST after the restart', () => (receiver.at('/across-restart').length >= 2 ? true : undefined));
+    const [first, again] = receiver.at('/across-restart').map((r) => (JSON.parse(r.body) as Item[]).map((i) => [i.id, i.notificationId]));
+    assert.deepEqual(again, first);
+    assert.equal(first![0]![1], id);
   });
 });
