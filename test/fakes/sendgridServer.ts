@@ -69,7 +69,10 @@ export interface FailOptions {
 
 export interface FakeSendgrid extends ConnectionCount {
   baseUrl: string;
+  /** Requests answered (after any delay). */
   requests: SendgridReceived[];
+  /** Requests whose body had arrived, answered or not yet (a delayed one counts at once). */
+  readonly arrived: number;
   failRecipient(to: string, kind: SendgridFailureKind, options?: FailOptions): void;
   setDelay(ms: number): void;
   close(): Promise<void>;
@@ -171,6 +174,7 @@ export async function startFakeSendgrid(options: FakeSendgridOptions): Promise<F
   const requests: SendgridReceived[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let delayMs = 0;
+  let arrived = 0;
 
   function failureFor(body: MailBody): { kind: SendgridFailureKind; options: FailOptions } | undefined {
     const recipients = body.personalizations.flatMap((p) => p.to.map((to) => to.email));
@@ -224,6 +228,7 @@ export async function startFakeSendgrid(options: FakeSendgridOptions): Promise<F
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      arrived += 1;
       const run = () => answer(req, res, Buffer.concat(chunks).toString('utf8'));
       if (delayMs === 0) return run();
       const timer = setTimeout(() => (timers.delete(timer), run()), delayMs);
@@ -239,6 +244,9 @@ export async function startFakeSendgrid(options: FakeSendgridOptions): Promise<F
     connections,
     baseUrl: `http://127.0.0.1:${port}`,
     requests,
+    get arrived() {
+      return arrived;
+    },
     failRecipient: (to, kind, failOptions = {}) => void failures.set(to, { kind, options: { ...failOptions } }),
     setDelay: (ms) => void (delayMs = ms),
     close: async () => {

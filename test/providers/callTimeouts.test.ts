@@ -140,4 +140,26 @@ describe('a provider server that never answers fails the call after the configur
       await fake.close();
     }
   });
+
+  it('SendGrid: a call of many contents ends within its budget, the requests that would outlast it not started', async () => {
+    const fake = await startFakeSendgrid({ apiKey: SENDGRID.HERALD_SENDGRID_API_KEY });
+    const config = loadSendgridConfig({ ...SENDGRID, HERALD_SENDGRID_BASE_URL: fake.baseUrl, HERALD_SENDGRID_TIMEOUT_MS: '400' })!;
+    // One request per distinct content, four at a time, each given 400 ms: rounds start at about 0,
+    // 400 and 800 ms; one starting past 1,000 ms could not end within the 1,400 ms budget.
+    const provider = createSendgridProvider(config, quiet, { callBudgetMs: 1_400 });
+    try {
+      fake.setDelay(600_000);
+      const messages = Array.from({ length: 13 }, (_, i): DeliveryMessage => ({ route: 'email', notificationId: `n${i}`, to: `u${i}@example.com`, content: { subject: `s${i}`, text: 't' } }));
+      const started = Date.now();
+      const results = await provider.send(messages);
+      const ms = Date.now() - started;
+      // The budget bounds when a request may start; its end may come a little later on a loaded machine.
+      assert.ok(ms < 1_700, `the call took ${ms} ms, past its 1,400 ms budget`);
+      assert.deepEqual(results.map((r) => r.status === 'failed' && r.reason), Array(13).fill('timeout'));
+      assert.ok(fake.arrived >= 8 && fake.arrived <= 12, `${fake.arrived} requests sent: the 13th content's would have started past the budget`);
+    } finally {
+      await provider.close();
+      await fake.close();
+    }
+  });
 });

@@ -10,13 +10,23 @@ import type { SendgridConfig } from './config.ts';
 import { createSendgridGateway, type SendgridGateway } from './client.ts';
 import { invalidPersonalizations, sendgridErrorToResult } from './errors.ts';
 import { MAX_PERSONALIZATIONS, planRequests, type EmailMessage, type PlannedRequest } from './batching.ts';
+import { CALL_TIMEOUT_MAX_MS } from '../callTimeout.ts';
 
 /** SendGrid publishes no mail/send rate; it answers 429 with reset headers, which we honour. */
 const DEFAULT_CONCURRENCY = 8;
 /** Requests in flight within one `send` (distinct contents, or the one-by-one fallback). */
 const REQUESTS_IN_FLIGHT = 4;
+/** The first round of requests always starts, even with a timeout as long as the call's budget. */
+const FIRST_ROUND_MS = 1_000;
 
-export function createSendgridProvider(config: SendgridConfig, logger: Logger): DeliveryProvider {
+/**
+ * `callBudgetMs`: how long one `send` may take in all (default CALL_TIMEOUT_MAX_MS, under the
+ * group's 60 s message timeout). HERALD_SENDGRID_TIMEOUT_MS bounds each request, and a call makes
+ * one per distinct content, four at a time: a request that could not finish within the budget is
+ * not started, and its recipients fail as `timeout` (sent again later), so that the group never
+ * hands out again a delivery whose call is still going.
+ */
+export function createSendgridProvider(config: SendgridConfig, logger: Logger, { callBudgetMs = CALL_TIMEOUT_MAX_MS } = {}): DeliveryProvider {
   const log = logger.child({ provider: 'sendgrid' });
   const gateway = createSendgridGateway(config);
   log.info({ from: maskEmail(config.from.email), customBaseUrl: Boolean(config.baseUrl) }, 'sendgrid provider ready');
@@ -38,7 +48,7 @@ export function createSendgridProvider(config: SendgridConfig, logger: Logger): 
           sendable.push({ index, message });
         }
       });
-      const deliverer = new Deliverer(gateway, results, log);
+      const deliverer = new Deliverer(gateway, results, log, Date.now() + Math.max(callBudgetMs - config.timeoutMs, FIRST_ROUND_MS));
       await forEachLimited(planRequests(sendable), REQUESTS_IN_FLIGHT, (request) => deliverer.deliver(request, true));
       return results;
     },
@@ -53,6 +63,8 @@ class Deliverer {
     private readonly gateway: SendgridGateway,
     private readonly results: DeliveryResult[],
     private readonly log: Logger,
+    /** The last time a request may start and still end, at its timeout, within the call's budget. */
+    private readonly lastStart: number,
   ) {}
 
   /**
@@ -64,6 +76,11 @@ class Deliverer {
    */
   async deliver(request: PlannedRequest, mayRetry: boolean): Promise<void> {
     const { content, recipients } = request;
+    if (Date.now() > this.lastStart) {
+      const detail = 'not sent: this call to SendGrid had used its time (one request per distinct content, four at a time); sent again later';
+      for (const r of recipients) this.settle(r, { status: 'failed', reason: 'timeout', detail });
+      return;
+    }
     const outcome = await this.gateway.send({ ...content, recipients });
     if (outcome.ok) {
       // SendGrid always sends X-Message-Id on 202; a proxy might strip it, and webhooks match
