@@ -10,7 +10,7 @@ const route = z.enum(['apns', 'fcm', 'sms', 'email']);
 const rejection = z.object({ to: z.string(), reason: z.string() });
 const content = z.object({
   push: z.union([
-    z.object({ silent: z.literal(true), data: z.record(z.string(), z.string()).optional(), collapseKey: z.string().optional() }),
+    z.object({ silent: z.literal(true), data: z.record(z.string(), z.string()), collapseKey: z.string().optional() }),
     z.object({ title: z.string(), body: z.string(), data: z.record(z.string(), z.string()).optional(), sound: z.string().nullable().optional(), badge: z.union([z.number().int(), z.string()]).optional(), collapseKey: z.string().optional(), link: z.string().optional() }),
   ]).optional(),
   sms: z.object({ body: z.string() }).optional(),

@@ -73,6 +73,7 @@ const push = z
   })
   .superRefine((push, ctx) => {
     if (push.silent) {
+      if (Object.keys(push.data ?? {}).length === 0) ctx.addIssue({ code: 'custom', path: ['data'], message: 'a silent push carries only its data: give data with at least one key (e.g. {"sync": "inbox"})' });
       for (const field of SHOWN_ONLY) {
         if (push[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: `a silent push shows nothing: leave ${field} out, or leave silent out for a push the device shows` });
       }
@@ -90,7 +91,7 @@ const push = z
 /** The checked body as the port's push: a silent one, or one the device shows. */
 function asPushContent(push: { silent?: true; title?: string; body?: string; data?: Record<string, string>; sound?: string | null; badge?: number; collapseKey?: string; link?: string }): PushContent {
   const { silent, title, body, ...rest } = push;
-  if (silent) return { silent, ...(rest.data ? { data: rest.data } : {}), ...(rest.collapseKey ? { collapseKey: rest.collapseKey } : {}) };
+  if (silent) return { silent, data: rest.data ?? {}, ...(rest.collapseKey ? { collapseKey: rest.collapseKey } : {}) };
   return { title: title ?? '', body: body ?? '', ...rest };
 }
 

@@ -33,7 +33,8 @@ export interface AlertPush {
  */
 export interface SilentPush {
   silent: true;
-  data?: Record<string, string>;
+  /** What the app is woken for: at least one key (a push of nothing at all is refused). */
+  data: Record<string, string>;
   collapseKey?: string;
 }
 export type PushContent = AlertPush | SilentPush;

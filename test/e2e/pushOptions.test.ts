@@ -57,9 +57,11 @@ describe('push sound, badge and collapse key', () => {
   it('a silent push with anything shown, or a shown one without title or body, is a 422 naming the fields', async () => {
     const post = (push: Record<string, unknown>) => h.app.inject({ method: 'POST', url: '/v1/notifications', headers: auth, payload: { to: [{ userId: 'u-1' }], channels: ['push'], category: 'chat', content: { push } } });
     const cases: [Record<string, unknown>, string[]][] = [
-      [{ silent: true, title: 'Ada', body: 'Hi', sound: null, badge: 1, link: 'https://chat.example/t/42' }, ['/content/push/title', '/content/push/body', '/content/push/sound', '/content/push/badge', '/content/push/link']],
+      [{ silent: true, title: 'Ada', body: 'Hi', sound: null, badge: 1, link: 'https://chat.example/t/42' }, ['/content/push/data', '/content/push/title', '/content/push/body', '/content/push/sound', '/content/push/badge', '/content/push/link']],
       [{ data: { a: 'b' } }, ['/content/push/title', '/content/push/body']],
       [{ silent: false, title: 'Ada', body: 'Hi' }, ['/content/push/silent']],
+      [{ silent: true }, ['/content/push/data']],
+      [{ silent: true, data: {}, collapseKey: 'sync' }, ['/content/push/data']],
     ];
     for (const [push, paths] of cases) {
       const res = await post(push);

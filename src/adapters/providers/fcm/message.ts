@@ -19,8 +19,9 @@ export function toFcmMessage(message: FcmDeliveryMessage, now = Date.now()): Mes
   const fcm: Message = { token: message.to };
   if (data) fcm.data = data;
   if (message.content.silent) {
-    // A data message: no notification block, so the app (or the web page's service worker) gets
-    // the data and nothing is shown for it.
+    // A data message: no notification block, so the app gets the data and shows nothing for it.
+    // A browser is different: its service worker must show a notification for each push (Chrome
+    // shows a generic one if it does not).
     if (collapseKey) fcm.android = { collapseKey };
   } else {
     const { title, body, sound, badge, link } = message.content;
