@@ -1,7 +1,7 @@
 /**
  * What a status callback says about one event: a fixed shape chosen field by field, never the
  * event's data as a whole, so nothing reaches the receiver by accident. Addresses are the masked
- * ones the events hold (a•••@example.com); full contact details are never in a callback.
+ * ones the events hold (a***@e***.com); full contact details are never in a callback.
  */
 import type { NotificationEvent } from '../domain/notificationEvents.ts';
 import type { CallbackOutcome } from '../domain/appCallback.ts';

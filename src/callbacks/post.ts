@@ -15,7 +15,13 @@ export type PostResult =
 
 export async function postCallback(url: string, body: string, headers: Record<string, string>, timeoutMs: number, stopping: AbortSignal): Promise<PostResult> {
   if (stopping.aborted) return { kind: 'stopped' };
-  const signal = AbortSignal.any([stopping, AbortSignal.timeout(timeoutMs)]);
+  // One controller per POST, its listener and timer removed after: AbortSignal.any keeps a
+  // reference from the long-lived `stopping` signal to every signal made from it (Node 20).
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  stopping.addEventListener('abort', abort, { once: true });
+  const timer = setTimeout(() => controller.abort(new DOMException('timed out', 'TimeoutError')), timeoutMs);
+  const signal = controller.signal;
   try {
     const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'user-agent': 'Herald-Callbacks/1', ...headers }, redirect: 'manual', signal });
     // Read to the end, so the connection goes back to the pool for the next callback.
@@ -29,7 +35,11 @@ export async function postCallback(url: string, body: string, headers: Record<st
   } catch (error) {
     if (stopping.aborted) return { kind: 'stopped' };
     const cause = (error as { cause?: { code?: string } }).cause?.code;
-    const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `connection failed${cause ? ` (${cause})` : ''}`;
+    const timedOut = (error as Error).name === 'TimeoutError' || (signal.reason as Error | undefined)?.name === 'TimeoutError';
+    const reason = timedOut ? `no answer within ${timeoutMs} ms` : `connection failed${cause ? ` (${cause})` : ''}`;
     return { kind: 'retry', reason };
+  } finally {
+    clearTimeout(timer);
+    stopping.removeEventListener('abort', abort);
   }
 }

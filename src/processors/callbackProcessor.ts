@@ -18,6 +18,7 @@ import { CALLBACK_EVENT_TYPES, outcomeOf, type CallbackOutcome } from '../domain
 import { notificationStream, type NotificationEvent } from '../domain/notification.ts';
 import { EventNotHeldError, type EventStore, type NackAction, type PersistentEvent, type PersistentSubscription } from '../ports/eventStore.ts';
 import type { Logger } from '../ports/logger.ts';
+import { LogEvery } from '../logEvery.ts';
 import type { CallbackMetrics } from '../metrics.ts';
 import { callbackWindowMs, type CallbackConfig } from '../callbacks/config.ts';
 import { callbackItem, type RequestFacts } from '../callbacks/payload.ts';
@@ -32,6 +33,8 @@ const REQUESTS_CACHED = 10_000;
 /** Events one app's lane may hold; past it, new ones are parked at once (replayable) rather than fill the group's in-flight window for everyone. */
 export const PER_APP_BACKLOG = 1000;
 const MAX_IN_FLIGHT = 5000;
+/** What the lanes may hold together: the group's window less room for the apps whose receivers answer. */
+const SHARED_WINDOW = MAX_IN_FLIGHT - 1000;
 
 export interface CallbackProcessorOptions {
   events: EventStore;
@@ -58,6 +61,7 @@ export class CallbackProcessor {
   private readonly secrets = new Map<string, string>();
   private readonly requests = new Map<string, RequestFacts | null>();
   private readonly log: Logger;
+  private readonly backlogLogs = new Map<string, LogEvery>();
 
   constructor(private readonly o: CallbackProcessorOptions) {
     this.log = o.logger.child({ component: 'callbacks' });
@@ -106,7 +110,7 @@ export class CallbackProcessor {
       const appId = pending.item.appId;
       let lane = this.lanes.get(appId);
       if (!lane) this.lanes.set(appId, (lane = new CallbackLane(appId, this.o.config, this.outcomes, this.stopping.signal, this.log)));
-      if (lane.size >= (this.o.perAppBacklog ?? PER_APP_BACKLOG)) return this.outcomes.givenUp([pending], `app ${appId} already has ${lane.size} callbacks waiting for its receiver`);
+      if (lane.size >= this.backlogLimit(lane)) return await this.parkPastBacklog(pending, lane.size);
       this.held.add(pe.event.position);
       lane.push(pending);
     } catch (error) {
@@ -116,6 +120,29 @@ export class CallbackProcessor {
       this.log.warn({ err: error, position: pe.event.position }, 'could not prepare a callback; the event is tried again');
       await this.settle(pe, 'retry', reason);
     }
+  }
+
+  /**
+   * How many events one app's lane may hold: PER_APP_BACKLOG, or less when several lanes wait, so
+   * that stalled receivers together keep within the group's in-flight window with room to spare
+   * (SHARED_WINDOW) and the other apps' callbacks still come out of the group.
+   */
+  private backlogLimit(lane: CallbackLane): number {
+    let busy = lane.size === 0 ? 1 : 0;
+    for (const l of this.lanes.values()) if (l.size > 0) busy += 1;
+    return Math.min(this.o.perAppBacklog ?? PER_APP_BACKLOG, Math.max(1, Math.floor(SHARED_WINDOW / busy)));
+  }
+
+  /** Parks an event its app's lane has no room for; logged once a minute per app, counted each time. */
+  private async parkPastBacklog(pending: Pending, waiting: number): Promise<void> {
+    const { appId } = pending.item;
+    const reason = `app ${appId} already has ${waiting} callbacks waiting for its receiver`;
+    this.o.metrics?.callbacks('given_up', 1);
+    let every = this.backlogLogs.get(appId);
+    if (!every) this.backlogLogs.set(appId, (every = new LogEvery()));
+    const standsFor = every.due();
+    if (standsFor > 0) this.log.warn({ appId, host: new URL(pending.target.url).host, parked: standsFor }, `${reason}: ${standsFor} more event(s) parked in the ${CALLBACK_GROUP} group (logged at most once a minute per app; the redrive sends them again)`);
+    await this.settle(pending.pe, 'park', `callback given up: ${reason}`);
   }
 
   /** The callback this event makes, or null when it makes none. */
