@@ -44,6 +44,8 @@ export interface CallbackProcessorOptions {
   config: CallbackConfig;
   metrics?: CallbackMetrics;
   perAppBacklog?: number;
+  /** What the waiting queues may hold together (default SHARED_WINDOW); tests set a small one. */
+  sharedWindow?: number;
 }
 
 type AppTarget = { target: CallbackTarget; events: readonly CallbackOutcome[] } | null;
@@ -130,7 +132,7 @@ export class CallbackProcessor {
   private backlogLimit(lane: CallbackLane): number {
     let busy = lane.size === 0 ? 1 : 0;
     for (const l of this.lanes.values()) if (l.size > 0) busy += 1;
-    return Math.min(this.o.perAppBacklog ?? PER_APP_BACKLOG, Math.max(1, Math.floor(SHARED_WINDOW / busy)));
+    return Math.min(this.o.perAppBacklog ?? PER_APP_BACKLOG, Math.max(1, Math.floor((this.o.sharedWindow ?? SHARED_WINDOW) / busy)));
   }
 
   /** Parks an event its app's lane has no room for; logged once a minute per app, counted each time. */

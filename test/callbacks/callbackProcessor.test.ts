@@ -40,4 +40,36 @@ describe('the callback processor on the embedded store', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('shares the window between stalled receivers, so another app\'s callback still comes out', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-callbacks-'));
+    const events = new SqliteEventStore(join(dir, 'e.db'));
+    const receiver = await startReceiver({ '/hang': () => 'never', '/ok': () => ({ status: 200 }) });
+    const processor = new CallbackProcessor({ events, logger: createLogger('silent'), serverSecret: Buffer.alloc(32, 1), config: { timeoutMs: 30_000, maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 }, sharedWindow: 20 });
+    const app = (id: string, path: string) => [
+      { type: 'AppCreated', data: { appId: id, name: id, scopes: ['send'], keyId: `ak_${id}`, sha256: 'a'.repeat(64), at } },
+      { type: 'AppCallbackSet', data: { appId: id, url: receiver.url(path), events: ['sent'], secretVersion: 1, at } },
+    ];
+    try {
+      await processor.start();
+      for (const id of ['h1', 'h2', 'h3', 'h4']) await events.append(`app-${id}`, app(id, '/hang'), 'no_stream');
+      await events.append('app-ok', app('ok', '/ok'), 'no_stream');
+      for (let i = 0; i < 15; i++) for (const id of ['h1', 'h2', 'h3', 'h4']) await events.append(`notification-${id}-${i}`, [requested(`${id}-${i}`, id), sent(`${id}-${i}`)], 'no_stream');
+      await events.append('notification-ok-1', [requested('ok-1', 'ok'), sent('ok-1')], 'no_stream');
+      // 60 outcomes for four receivers that never answer: without the sharing each queue would hold
+      // all 15 (60 in flight); shared, they hold about 20 together and the rest are parked.
+      await eventually(20_000, 'the answering app\'s callback', async () => receiver.at('/ok').length === 1 || undefined);
+      const parked = await eventually(20_000, 'the stalled apps\' overflow parked', async () => {
+        const n = (await events.listParked(CALLBACK_GROUP, { limit: 100 })).length;
+        return n >= 35 ? n : undefined;
+      });
+      const { inFlight } = await events.persistentSubscriptionInfo(CALLBACK_GROUP);
+      assert.ok(inFlight <= 25, `${inFlight} events held by the stalled queues (${parked} parked)`);
+    } finally {
+      await processor.stop();
+      await receiver.close();
+      await events.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
