@@ -6,6 +6,7 @@
  * TCP connection and never answers, those waited for ever, and a delivery worker with them.
  */
 import { EventStoreUnavailableError } from '../../../ports/eventStore.ts';
+import { withinDeadline } from '../../../withinDeadline.ts';
 
 /** The SDK's own default for `defaultDeadline`. */
 export const CALL_DEADLINE_MS = 10_000;
@@ -32,16 +33,10 @@ export class NoAnswerError extends EventStoreUnavailableError {
 
 /** The call's value, or a NoAnswerError after `ms`; the call itself is left to the SDK's deadline, if it has one. */
 export async function answerWithin<T>(ms: number, what: string, call: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new NoAnswerError(ms, what)), ms);
-  });
   call.catch(() => undefined); // rejecting after the deadline, it is nobody's to handle
-  try {
-    return await Promise.race([call, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const answered = await withinDeadline(ms, call);
+  if (!answered) throw new NoAnswerError(ms, what);
+  return answered.value;
 }
 
 /** A read from the SDK: iterable, and cancellable (its gRPC call ends, and the SDK opens a fresh connection). */
