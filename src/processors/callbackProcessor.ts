@@ -14,22 +14,21 @@
  */
 import { decodeEvent, UnreadableEventError } from '../codec/events.ts';
 import { AppKeys } from '../http/appKeys.ts';
-import { CALLBACK_EVENT_TYPES, outcomeOf, type CallbackOutcome } from '../domain/appCallback.ts';
-import { notificationStream, type NotificationEvent } from '../domain/notification.ts';
+import { CALLBACK_EVENT_TYPES, outcomeOf } from '../domain/appCallback.ts';
+import type { NotificationEvent } from '../domain/notification.ts';
 import { EventNotHeldError, type EventStore, type NackAction, type PersistentEvent, type PersistentSubscription } from '../ports/eventStore.ts';
 import type { Logger } from '../ports/logger.ts';
 import { LogEvery } from '../logEvery.ts';
 import type { CallbackMetrics } from '../metrics.ts';
 import { callbackWindowMs, type CallbackConfig } from '../callbacks/config.ts';
-import { callbackItem, type RequestFacts } from '../callbacks/payload.ts';
-import { callbackSecret } from '../callbacks/signature.ts';
-import { CallbackLane, type CallbackTarget, type LaneOutcomes, type Pending } from './callbackLane.ts';
+import { callbackItem } from '../callbacks/payload.ts';
+import { CallbackLane, type LaneOutcomes, type Pending } from './callbackLane.ts';
+import { CallbackTargets } from './callbackTargets.ts';
 import { isStoreOutage, outageWaitMs, waitOutOutage } from './storeOutage.ts';
 import { CALLBACK_GROUP } from './deliveryGroups.ts';
 
 export { CALLBACK_GROUP };
 const APP_EVENT_TYPES = ['AppCallbackSet', 'AppCallbackCleared', 'AppCallbackSecretRotated', 'AppRevoked'];
-const REQUESTS_CACHED = 10_000;
 /** Events one app's lane may hold; past it, new ones are parked at once (replayable) rather than fill the group's in-flight window for everyone. */
 export const PER_APP_BACKLOG = 1000;
 const MAX_IN_FLIGHT = 5000;
@@ -48,8 +47,6 @@ export interface CallbackProcessorOptions {
   sharedWindow?: number;
 }
 
-type AppTarget = { target: CallbackTarget; events: readonly CallbackOutcome[] } | null;
-
 export class CallbackProcessor {
   readonly group = CALLBACK_GROUP;
   private sub?: PersistentSubscription;
@@ -60,14 +57,14 @@ export class CallbackProcessor {
   private readonly held = new Set<number>();
   /** Every app's state, following the app events: exact here for the events after one this consumer took, within a subscription round trip elsewhere. */
   private readonly apps: AppKeys;
-  private readonly secrets = new Map<string, string>();
-  private readonly requests = new Map<string, RequestFacts | null>();
+  private readonly targets: CallbackTargets;
   private readonly log: Logger;
   private readonly backlogLogs = new Map<string, LogEvery>();
 
   constructor(private readonly o: CallbackProcessorOptions) {
     this.log = o.logger.child({ component: 'callbacks' });
     this.apps = new AppKeys(o.events, () => new Date(), this.log);
+    this.targets = new CallbackTargets(o.events, this.apps, o.serverSecret);
   }
 
   async start(): Promise<void> {
@@ -156,8 +153,8 @@ export class CallbackProcessor {
     }
     // The usual case where no app has asked for callbacks: nothing read, nothing decoded.
     if (!this.apps.anyCallback) return null;
-    const request = await this.requestOf(String(pe.event.data.notificationId));
-    const app = request && this.appOf(request.appId);
+    const request = await this.targets.requestOf(String(pe.event.data.notificationId));
+    const app = request && this.targets.appOf(request.appId);
     if (!request || !app) return null;
     const event = decodeEvent(pe.event);
     if (!event) return null;
@@ -165,34 +162,6 @@ export class CallbackProcessor {
     const outcome = outcomeOf(notification);
     if (!outcome || !app.events.includes(outcome)) return null;
     return { pe, item: callbackItem(pe.event.id, notification, outcome, request), target: app.target };
-  }
-
-  private async requestOf(notificationId: string): Promise<RequestFacts | null> {
-    const cached = this.requests.get(notificationId);
-    if (cached !== undefined) return cached;
-    const [first] = await this.o.events.readStream(notificationStream(notificationId), { maxCount: 1 });
-    const data = first?.data as { userId?: string; channel?: string; category?: string } | undefined;
-    const appId = first?.metadata.appId;
-    const facts = first?.type === 'NotificationRequested' && typeof appId === 'string' && data ? { appId, userId: String(data.userId), channel: String(data.channel), category: String(data.category) } : null;
-    if (this.requests.size >= REQUESTS_CACHED) this.requests.delete(this.requests.keys().next().value!);
-    this.requests.set(notificationId, facts);
-    return facts;
-  }
-
-  private appOf(appId: string): AppTarget {
-    const state = this.apps.get(appId);
-    if (!state?.callback || state.revoked) return null;
-    const versions = [state.callbackSecretVersion];
-    const previous = state.previousCallbackSecret;
-    if (previous && previous.validUntil > new Date().toISOString()) versions.push(previous.version);
-    return { target: { url: state.callback.url, secrets: versions.map((v) => this.secretOf(appId, v)) }, events: state.callback.events };
-  }
-
-  private secretOf(appId: string, version: number): string {
-    const key = `${appId}|${version}`;
-    let secret = this.secrets.get(key);
-    if (secret === undefined) this.secrets.set(key, (secret = callbackSecret(this.o.serverSecret, appId, version)));
-    return secret;
   }
 
   private async settle(pe: PersistentEvent, action: 'ack' | NackAction, reason = ''): Promise<void> {
