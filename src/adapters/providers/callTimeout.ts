@@ -8,22 +8,24 @@
  * 60 s (MESSAGE_TIMEOUT_MS); a call allowed longer would have its message sent a second time by
  * the group while the first call is still waiting.
  */
+import { z } from 'zod';
 import { ConfigError } from '../../configError.ts';
 
 export const CALL_TIMEOUT_MIN_MS = 100;
 export const CALL_TIMEOUT_MAX_MS = 50_000;
+const callTimeout = z.coerce.number().int().min(CALL_TIMEOUT_MIN_MS).max(CALL_TIMEOUT_MAX_MS);
 
 /** The value of `name` in `env`, or `defaultMs` when unset; a start-up error naming the range otherwise. */
 export function callTimeoutFrom(env: NodeJS.ProcessEnv, name: string, defaultMs: number, call: string): number {
   const raw = env[name]?.trim();
   if (!raw) return defaultMs;
-  const ms = Number(raw);
-  if (!Number.isInteger(ms) || ms < CALL_TIMEOUT_MIN_MS || ms > CALL_TIMEOUT_MAX_MS) {
+  const ms = callTimeout.safeParse(raw);
+  if (!ms.success) {
     throw new ConfigError(
       `${name} is "${raw}"; use a whole number of milliseconds from ${CALL_TIMEOUT_MIN_MS} to ${CALL_TIMEOUT_MAX_MS} ` +
         `(default ${defaultMs}): how long ${call} may take before its messages fail as timeout and are retried. ` +
         'It stays under the 60 s after which an unacknowledged delivery is handed out again; leave it unset for the default.',
     );
   }
-  return ms;
+  return ms.data;
 }
