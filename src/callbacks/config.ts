@@ -30,9 +30,11 @@ export function loadCallbackConfig(env: NodeJS.ProcessEnv): CallbackConfig {
   return { timeoutMs: e.HERALD_CALLBACK_TIMEOUT_MS, maxAttempts: e.HERALD_CALLBACK_MAX_ATTEMPTS, baseDelayMs: e.HERALD_CALLBACK_RETRY_BASE_DELAY_MS, maxDelayMs: DEFAULT_CALLBACK_CONFIG.maxDelayMs };
 }
 
-/** The longest a batch can take from its first POST to being given up: every timeout plus every backoff's ceiling. */
+/**
+ * The longest a batch can take from its first POST to being given up: every attempt's timeout and
+ * every wait at the cap, since a receiver's Retry-After is honoured up to it whatever the backoff
+ * (6 × 5 s + 5 × 60 s = 330 s with the defaults).
+ */
 export function callbackWindowMs(c: CallbackConfig): number {
-  let total = c.maxAttempts * c.timeoutMs;
-  for (let attempt = 1; attempt < c.maxAttempts; attempt++) total += Math.min(c.maxDelayMs, c.baseDelayMs * 2 ** (attempt - 1));
-  return total;
+  return c.maxAttempts * c.timeoutMs + (c.maxAttempts - 1) * c.maxDelayMs;
 }

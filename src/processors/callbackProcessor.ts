@@ -20,17 +20,16 @@ import { EventNotHeldError, type EventStore, type NackAction, type PersistentEve
 import type { Logger } from '../ports/logger.ts';
 import { LogEvery } from '../logEvery.ts';
 import type { CallbackMetrics } from '../metrics.ts';
-import { callbackWindowMs, type CallbackConfig } from '../callbacks/config.ts';
+import type { CallbackConfig } from '../callbacks/config.ts';
 import { callbackItem } from '../callbacks/payload.ts';
 import { CallbackLane, type LaneOutcomes, type Pending } from './callbackLane.ts';
 import { CallbackTargets } from './callbackTargets.ts';
+import { callbackHold, PER_APP_BACKLOG, type CallbackHold } from './callbackHold.ts';
 import { isStoreOutage, outageWaitMs, waitOutOutage } from './storeOutage.ts';
 import { CALLBACK_GROUP } from './deliveryGroups.ts';
 
 export { CALLBACK_GROUP };
 const APP_EVENT_TYPES = ['AppCallbackSet', 'AppCallbackCleared', 'AppCallbackSecretRotated', 'AppRevoked'];
-/** Events one app's lane may hold; past it, new ones are parked at once (replayable) rather than fill the group's in-flight window for everyone. */
-export const PER_APP_BACKLOG = 1000;
 const MAX_IN_FLIGHT = 5000;
 /** What the lanes may hold together: the group's window less room for the apps whose receivers answer. */
 const SHARED_WINDOW = MAX_IN_FLIGHT - 1000;
@@ -45,6 +44,8 @@ export interface CallbackProcessorOptions {
   perAppBacklog?: number;
   /** What the waiting queues may hold together (default SHARED_WINDOW); tests set a small one. */
   sharedWindow?: number;
+  /** The group's message timeout (default: made from a full lane, callbackHold.ts); a shorter one shrinks the lanes. Tests set one of seconds. */
+  messageTimeoutMs?: number;
 }
 
 export class CallbackProcessor {
@@ -60,11 +61,13 @@ export class CallbackProcessor {
   private readonly targets: CallbackTargets;
   private readonly log: Logger;
   private readonly backlogLogs = new Map<string, LogEvery>();
+  private readonly hold: CallbackHold;
 
   constructor(private readonly o: CallbackProcessorOptions) {
     this.log = o.logger.child({ component: 'callbacks' });
     this.apps = new AppKeys(o.events, () => new Date(), this.log);
     this.targets = new CallbackTargets(o.events, this.apps, o.serverSecret);
+    this.hold = callbackHold(o.config, o.messageTimeoutMs);
   }
 
   async start(): Promise<void> {
@@ -74,8 +77,7 @@ export class CallbackProcessor {
       // No app had a callback before this group existed: nothing earlier is owed.
       startFrom: 'end',
       maxInFlight: MAX_IN_FLIGHT,
-      // Long enough for a batch's every attempt, with room for the batches ahead of it in its lane.
-      messageTimeoutMs: Math.max(300_000, 2 * callbackWindowMs(this.o.config)),
+      messageTimeoutMs: this.hold.messageTimeoutMs, // a full lane's every batch at its worst, twice over
       maxRetryCount: 10,
     });
     const sub = this.o.events.connectPersistentSubscription(this.group);
@@ -122,14 +124,14 @@ export class CallbackProcessor {
   }
 
   /**
-   * How many events one app's lane may hold: PER_APP_BACKLOG, or less when several lanes wait, so
-   * that stalled receivers together keep within the group's in-flight window with room to spare
-   * (SHARED_WINDOW) and the other apps' callbacks still come out of the group.
+   * How many events one app's lane may hold: PER_APP_BACKLOG, what it delivers in half the message
+   * timeout at the worst (callbackHold.ts), and less while several lanes wait, so that stalled receivers
+   * keep within the in-flight window with room (SHARED_WINDOW) for the other apps' callbacks.
    */
   private backlogLimit(lane: CallbackLane): number {
     let busy = lane.size === 0 ? 1 : 0;
     for (const l of this.lanes.values()) if (l.size > 0) busy += 1;
-    return Math.min(this.o.perAppBacklog ?? PER_APP_BACKLOG, Math.max(1, Math.floor((this.o.sharedWindow ?? SHARED_WINDOW) / busy)));
+    return Math.min(this.o.perAppBacklog ?? PER_APP_BACKLOG, this.hold.laneLimit, Math.max(1, Math.floor((this.o.sharedWindow ?? SHARED_WINDOW) / busy)));
   }
 
   /** Parks an event its app's lane has no room for; logged once a minute per app, counted each time. */
