@@ -12,7 +12,8 @@ import {
   type Priority,
   type SuppressReason,
 } from '../domain/notification.ts';
-import { routesFor, type UserState } from '../domain/user.ts';
+import type { UserState } from '../domain/user.ts';
+import { routesFor } from '../domain/userAddresses.ts';
 import type { CategoryPolicy, RateLimit } from '../domain/category.ts';
 import { decideChannel, notBefore } from '../domain/sendPolicy.ts';
 import type { Route } from '../ports/deliveryProvider.ts';

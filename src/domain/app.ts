@@ -4,7 +4,7 @@
  * (appCallback.ts) with the version of the callback's signing secret, which is derived from the
  * server's secret and never stored. Pure: decide and evolve.
  */
-import { exhaustive } from './user.ts';
+import { exhaustive } from './exhaustive.ts';
 import { CALLBACK_OUTCOMES, callbackUrlProblem, InvalidCallbackUrlError, type AppCallback, type CallbackOutcome } from './appCallback.ts';
 
 export const appStream = (appId: string) => `app-${appId}`;

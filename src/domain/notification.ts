@@ -4,7 +4,7 @@
  */
 import type { Route } from '../ports/deliveryProvider.ts';
 import type { Delivery, NotificationEvent, Rejection, RequestData, Status, SuppressReason, Unsent } from './notificationEvents.ts';
-import { exhaustive } from './user.ts';
+import { exhaustive } from './exhaustive.ts';
 import { nextAttempt, type NotificationState, type RouteProgress } from './notificationState.ts';
 import { decideTracking, type TrackingFact } from './tracking.ts';
 import { reportUndelivered, resendFailed, type ResendTerms } from './resend.ts';

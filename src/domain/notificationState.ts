@@ -5,7 +5,7 @@
 import type { Route } from '../ports/deliveryProvider.ts';
 import type { Delivery, NotificationEvent, RequestData, Status, Unsent } from './notificationEvents.ts';
 import { trackingKeys } from './tracking.ts';
-import { exhaustive } from './user.ts';
+import { exhaustive } from './exhaustive.ts';
 
 export type RouteState = 'pending' | 'sent' | 'failed';
 

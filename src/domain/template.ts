@@ -7,7 +7,7 @@
  */
 import type { ChannelContent } from './channels.ts';
 import type { AlertPush } from '../ports/deliveryProvider.ts';
-import { exhaustive } from './user.ts';
+import { exhaustive } from './exhaustive.ts';
 
 export const templateStream = (templateId: string) => `template-${templateId}`;
 

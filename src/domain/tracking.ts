@@ -6,7 +6,7 @@
  * once per URL (unique clicks, the figure analysts ask for); a provider's own event id is a key too.
  */
 import type { NotificationEvent, TrackingSource } from './notificationEvents.ts';
-import { exhaustive } from './user.ts';
+import { exhaustive } from './exhaustive.ts';
 
 export type TrackingKind = 'delivered' | 'opened' | 'clicked' | 'bounced' | 'unsubscribed' | 'spam' | 'undelivered';
 

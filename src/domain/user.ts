@@ -1,10 +1,11 @@
 /**
  * The user aggregate: contact details and devices, one stream per user. Pure: decide and evolve.
+ * Where a user can be reached (routesFor, addressesFor) is in userAddresses.ts.
  */
-import type { Channel, Platform, Route } from './channels.ts';
-import { routeOfPlatform } from './channels.ts';
+import type { Platform } from './channels.ts';
+import { exhaustive } from './exhaustive.ts';
 import { decidePreferences, defaultPreferences, type PatchPreferencesCommand, type Preferences, type PreferencesUpdatedEvent, type SetPreferencesCommand } from './preferences.ts';
-import { decideOptIn, decideOptOut, evolveOptOuts, isOptedOut, isSameAddress, type ContactOptedInEvent, type ContactOptedOutEvent, type OptInContactCommand, type OptOut, type OptOutContactCommand } from './contactOptOut.ts';
+import { decideOptIn, decideOptOut, evolveOptOuts, isSameAddress, type ContactOptedInEvent, type ContactOptedOutEvent, type OptInContactCommand, type OptOut, type OptOutContactCommand } from './contactOptOut.ts';
 
 export const userStream = (userId: string) => `user-${userId}`;
 
@@ -175,30 +176,4 @@ export function decideUser(command: UserCommand, state: UserState, now: string):
     default:
       return exhaustive(command);
   }
-}
-
-/** The routes a channel reaches for this user right now; empty when the user has no address for it. */
-export function routesFor(state: UserState, channel: Channel): Route[] {
-  switch (channel) {
-    case 'push':
-      return [...new Set(state.devices.filter((d) => d.active).map((d) => routeOfPlatform(d.platform)))].sort();
-    case 'sms':
-      return addressesFor(state, 'sms').length > 0 ? ['sms'] : [];
-    case 'email':
-      return addressesFor(state, 'email').length > 0 ? ['email'] : [];
-    default:
-      return exhaustive(channel);
-  }
-}
-
-/** The addresses a route delivers to for this user. */
-export function addressesFor(state: UserState, route: Route): string[] {
-  // An opted-out address is as good as none: a later send ends suppressed (no_address).
-  if (route === 'sms') return state.profile.phone && !isOptedOut(state.optedOut, 'sms', state.profile.phone) ? [state.profile.phone] : [];
-  if (route === 'email') return state.profile.email && !isOptedOut(state.optedOut, 'email', state.profile.email) ? [state.profile.email] : [];
-  return state.devices.filter((d) => d.active && routeOfPlatform(d.platform) === route).map((d) => d.token);
-}
-
-export function exhaustive(value: never): never {
-  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
 }

@@ -1,7 +1,7 @@
 import type { DeliveryMessage, DeliveryProvider } from '../ports/deliveryProvider.ts';
 import type { EventStore, PersistentEvent } from '../ports/eventStore.ts';
 import { nextAttempt, notificationStream, type NotificationEvent, type NotificationState, type RouteProgress } from '../domain/notification.ts';
-import { addressesFor } from '../domain/user.ts';
+import { addressesFor } from '../domain/userAddresses.ts';
 import { addressDigest } from '../mask.ts';
 import { load, type Loaded } from '../commands/handle.ts';
 import { notificationAggregate } from '../commands/sendNotification.ts';

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { decideNotification, evolveNotification, initialNotificationState, NotificationNotFoundError, type NotificationCommand, type NotificationEvent, type RequestData } from '../../src/domain/notification.ts';
 import type { TrackingFact } from '../../src/domain/tracking.ts';
 import { optOutReasonOfRefusal } from '../../src/domain/contactOptOut.ts';
-import { decideUser, evolveUser, initialUserState, routesFor, addressesFor, type UserCommand, type UserEvent } from '../../src/domain/user.ts';
+import { decideUser, evolveUser, initialUserState, type UserCommand, type UserEvent } from '../../src/domain/user.ts';
+import { routesFor, addressesFor } from '../../src/domain/userAddresses.ts';
 
 const now = '2026-11-23T10:00:00.000Z';
 const request: RequestData = { notificationId: 'n1', userId: 'u1', channel: 'email', category: 'news', content: { email: { subject: 's', html: '<p>x</p>' } }, routes: ['email'], priority: 'normal' };

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addressesFor, decideUser, evolveUser, initialUserState, routesFor, type UserCommand, type UserEvent } from '../../src/domain/user.ts';
+import { decideUser, evolveUser, initialUserState, type UserCommand, type UserEvent } from '../../src/domain/user.ts';
+import { addressesFor, routesFor } from '../../src/domain/userAddresses.ts';
 import { decideDevice, evolveDevice, initialDeviceState, type DeviceClaimedEvent } from '../../src/domain/device.ts';
 import { applyPreferencesPatch, defaultPreferences, MAX_CATEGORY_CHOICES, TooManyCategoryChoicesError } from '../../src/domain/preferences.ts';
 
