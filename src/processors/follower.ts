@@ -12,13 +12,12 @@ import { DocCache, type Keyed } from './docCache.ts';
 import { Dispatcher } from './dispatch.ts';
 import { ProjectionFault } from './projectionFault.ts';
 import { LogEvery } from '../logEvery.ts';
+import { BATCH, gatherPause, type Gather } from './gatherPause.ts';
 
 /** A batch the store failed is tried again this often; its error is logged when it starts and this often after. */
 const RETRY_MS = 1_000;
 const FAILURE_LOG_EVERY_MS = 60_000;
 
-/** Events read per batch at most: a follower catching up reads (and commits) this many at a time. */
-const BATCH = 5000;
 /**
  * A projection whose types are rare (preferences, rate windows) still gets its checkpoint moved
  * this far behind the log at the latest, so a restart does not read that quiet stretch again.
@@ -42,28 +41,6 @@ export interface FollowerOptions {
   stopped?: Set<string>;
   /** Unreadable events each projection skipped, for /metrics. */
   unreadable?: Map<string, number>;
-}
-
-export interface Gather {
-  /** The pause after a small batch: how stale a read model gets under a trickle of events. */
-  minMs: number;
-  /** The longest pause, reached under load: how stale a read model gets at most while busy. */
-  maxMs: number;
-}
-
-/** Pause per event of the last batch: the pause reaches its longest at 4,000 events a second. */
-const MS_PER_EVENT = 0.25;
-
-/**
- * How long to wait before reading the next batch, given how many events the last one held. A
- * commit costs less per document the more it carries: each one rewrites every index page its
- * documents touch, and the per-user index of the notification log puts nearly every document on a
- * page of its own. So the busier the log, the longer the pause and the larger the next commit, up
- * to `maxMs`; a trickle is applied within `minMs`, and a full batch (catching up) not at all.
- */
-export function gatherPause(events: number, gather: Gather, maxBatch = BATCH): number {
-  if (events >= maxBatch || gather.maxMs <= 0) return 0;
-  return Math.min(gather.maxMs, Math.max(gather.minMs, events * MS_PER_EVENT));
 }
 
 /** Commits one projection's events of a batch, with its checkpoint, as one write. */

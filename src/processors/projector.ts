@@ -4,7 +4,8 @@ import type { Logger } from '../ports/logger.ts';
 import type { Projection } from '../projections/projection.ts';
 import { checkpointName } from './checkpoints.ts';
 import { Dispatcher } from './dispatch.ts';
-import { applyKeyed, Follower, type Gather, type Member } from './follower.ts';
+import { applyKeyed, Follower, type Member } from './follower.ts';
+import type { Gather } from './gatherPause.ts';
 import { rebuild, RebuildInterruptedError } from './rebuild.ts';
 import { ProjectionFault } from './projectionFault.ts';
 

@@ -8,7 +8,7 @@ import { SqliteReadModelStore } from '../../src/adapters/readModels/sqlite/sqlit
 import { encodeEvent } from '../../src/codec/events.ts';
 import { createLogger } from '../../src/logger.ts';
 import { checkpointName, Projector } from '../../src/processors/projector.ts';
-import { gatherPause } from '../../src/processors/follower.ts';
+import { gatherPause } from '../../src/processors/gatherPause.ts';
 import { PROJECTIONS } from '../../src/projections/index.ts';
 import { eventually } from '../support/wait.ts';
 import { capturingLogger } from '../support/logLines.ts';
