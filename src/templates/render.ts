@@ -77,7 +77,7 @@ export function resolveLocale(version: TemplateVersion, locale: string | null, c
   return null;
 }
 
-/** The rendered text, or template_parameter_invalid when a parameter put half of a character in it (see recipientText in http/schemas.ts). */
+/** The rendered text, or template_parameter_invalid when a parameter put half of a character in it (see recipientText in http/contentSchemas.ts). */
 function wellFormed(text: string, field: string, locale: string): string {
   if (text.isWellFormed()) return text;
   throw new TemplateRenderError('template_parameter_invalid', field, 'rendered with these parameters, it holds an unpaired surrogate (half of an emoji), which is not valid Unicode and would reach the recipient as �; send whole characters', locale);
