@@ -26,6 +26,7 @@ import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type { TwilioConfig } from './config.ts';
 import { parseRetryAfter } from '../retryAfter.ts';
+import { formPairs, jsonOrText } from './wireFormat.ts';
 
 export interface SmsRequest {
   to: string;
@@ -128,31 +129,6 @@ class HeraldRequestClient extends twilio.RequestClient {
       (agent as { destroy?: () => void } | undefined)?.destroy?.();
     }
   }
-}
-
-/** As axios reads a response body by default: JSON when it parses, the text otherwise. */
-function jsonOrText(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-/**
- * The SDK's request data or params as form pairs, as it encodes them (qs, arrayFormat 'repeat'):
- * an array repeats its key, null is an empty value, undefined is left out. Twilio's parameters
- * are flat: the SDK turns dates, objects and lists into strings or arrays of strings first.
- */
-function formPairs(data: object): [string, string][] {
-  const pairs: [string, string][] = [];
-  for (const [key, value] of Object.entries(data)) {
-    for (const item of Array.isArray(value) ? value : [value]) {
-      if (item === undefined) continue;
-      pairs.push([key, item === null ? '' : String(item)]);
-    }
-  }
-  return pairs;
 }
 
 function credentials(config: TwilioConfig): [username: string, password: string] {
