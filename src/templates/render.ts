@@ -1,81 +1,16 @@
 /**
- * Rendering a template version for one recipient: pick the locale per channel (ko-KR → ko → the
- * template's default), render each part with the parameters. Also what the send path checks up
- * front: the parameters a version uses and those a request lacks.
+ * Rendering a template version for one recipient: pick the locale per channel (locales.ts), render
+ * each part with the parameters. What the send path checks up front is in parameterChecks.ts.
  */
 import { CHANNELS, type Channel, type ChannelContent } from '../domain/channels.ts';
 import type { TemplateVersion } from '../domain/template.ts';
 import type { AlertPush } from '../ports/deliveryProvider.ts';
-import { analysisOf, guardedParams, partsOf, renderPart, TemplateRenderError } from './engine.ts';
-import { hasPath } from './parameters.ts';
+import { guardedParams, renderPart, TemplateRenderError } from './engine.ts';
+import { resolveLocale } from './locales.ts';
 import { refuseUnsafeLinks } from './linkParams.ts';
 import { BADGE_MAX, COLLAPSE_KEY, COLLAPSE_KEY_RULE, EMAIL_SUBJECT_MAX_CHARS, HEADER_TEXT_RULE, isHeaderText, isPushLink, PUSH_LINK_RULE, pushPayloadProblem, smsBodyLengthProblem } from '../domain/contentLimits.ts';
 
 export { TemplateRenderError, type TemplateErrorCode } from './engine.ts';
-
-/** The tag's prefixes longer than its language, longest first: zh-hant-tw → [zh-hant-tw, zh-hant]. */
-function narrowerThanLanguage(tag: string): string[] {
-  const subtags = tag.split('-');
-  const out: string[] = [];
-  for (let n = subtags.length; n > 1; n--) out.push(subtags.slice(0, n).join('-'));
-  return out;
-}
-
-/** The tag with its likely script (zh-TW → zh-Hant-TW, zh-CN → zh-Hans-CN), by CLDR's likely subtags. */
-function withLikelyScript(tag: string): string | null {
-  try {
-    return new Intl.Locale(tag).maximize().toString().toLowerCase();
-  } catch {
-    return null;
-  }
-}
-
-const candidateCache = new Map<string, string[]>();
-
-/**
- * 'ko-KR' → ['ko-kr', 'ko'], then the default; lower case because BCP 47 tags are case-insensitive.
- * The script a region implies comes before the bare language: a zh-TW reader gets a template's
- * zh-Hant (Traditional) rather than its zh (Simplified), and zh-HK too; zh-CN gets zh-Hans.
- */
-/**
- * The tag in its canonical form, lower-cased, as template keys are stored: Android's legacy codes
- * (`iw_IL`, `in_ID`, `ji`) become `he-il`, `id-id`, `yi`. A tag Intl cannot read stays as given.
- */
-function canonical(tag: string): string {
-  try {
-    return (Intl.getCanonicalLocales(tag)[0] ?? tag).toLowerCase();
-  } catch {
-    return tag.toLowerCase();
-  }
-}
-
-function candidates(locale: string | null, defaultLocale: string): string[] {
-  const key = `${locale ?? ''}|${defaultLocale}`;
-  const cached = candidateCache.get(key);
-  if (cached) return cached;
-  const tag = canonical((locale ?? '').replace(/_/g, '-').split('-').filter(Boolean).join('-'));
-  const likely = tag ? withLikelyScript(tag) : null;
-  const language = tag.split('-')[0] ?? '';
-  // The tag itself first, so an exact match wins (a template's zh for a zh reader, not its zh-Hans).
-  const out = [...new Set([...(tag ? [tag] : []), ...narrowerThanLanguage(tag), ...(likely ? narrowerThanLanguage(likely) : []), ...(language ? [language] : []), defaultLocale.toLowerCase()])];
-  if (candidateCache.size >= 1_000) candidateCache.clear();
-  candidateCache.set(key, out);
-  return out;
-}
-
-/**
- * The template locale a recipient with `locale` (null: unknown) gets for `channel`. Fallback is
- * per channel, so a translation that only covers push still sends email in the default language
- * rather than none. Null when no candidate locale has that channel.
- */
-export function resolveLocale(version: TemplateVersion, locale: string | null, channel?: Channel): string | null {
-  const byLower = new Map(Object.keys(version.locales).map((k) => [k.toLowerCase(), k]));
-  for (const candidate of candidates(locale, version.defaultLocale)) {
-    const key = byLower.get(candidate);
-    if (key && (!channel || version.locales[key]?.[channel])) return key;
-  }
-  return null;
-}
 
 /** The rendered text, or template_parameter_invalid when a parameter put half of a character in it (see recipientText in http/contentSchemas.ts). */
 function wellFormed(text: string, field: string, locale: string): string {
@@ -166,56 +101,4 @@ export function renderTemplate(version: TemplateVersion, locale: string | null, 
     }
   }
   return out;
-}
-
-/** Every root-level parameter any locale and part of this version mentions, sorted ('order.id'). */
-export function listParameters(version: TemplateVersion): string[] {
-  const names = new Set<string>();
-  for (const [locale, parts] of Object.entries(version.locales)) {
-    for (const part of partsOf(parts)) for (const name of analysisOf(version, locale, part).names) names.add(name);
-  }
-  return [...names].sort();
-}
-
-export interface MissingParameter {
-  name: string;
-  /** The template locale and part that need it. */
-  locale: string;
-  field: string;
-}
-
-export interface ParameterCheckOptions {
-  /** Recipients' locales (null: unknown); absent: every locale of the template. */
-  locales?: readonly (string | null)[];
-  /** Only these channels; absent: all. */
-  channels?: readonly Channel[];
-}
-
-/**
- * The required parameters `params` lacks for the locales the recipients resolve to: what a send
- * can refuse with 422 before anything is written. Names used only inside {{#if}} / {{#each}} are
- * not required here; rendering still throws if such a branch runs without them.
- */
-export function missingParameters(version: TemplateVersion, params: Record<string, unknown>, options: ParameterCheckOptions = {}): MissingParameter[] {
-  const seen = new Map<string, MissingParameter>();
-  const recipientLocales = options.locales ?? Object.keys(version.locales);
-  for (const recipient of new Set(recipientLocales)) {
-    for (const channel of options.channels ?? CHANNELS) {
-      const locale = resolveLocale(version, recipient, channel);
-      const channelParts = locale ? version.locales[locale]?.[channel] : undefined;
-      if (!locale || !channelParts) continue;
-      for (const part of partsOf({ [channel]: channelParts })) {
-        for (const name of analysisOf(version, locale, part).required) {
-          if (!hasPath(params, name)) seen.set(`${locale}\u0000${part.field}\u0000${name}`, { name, locale, field: part.field });
-        }
-      }
-    }
-  }
-  return [...seen.values()];
-}
-
-/** missingParameters as an exception: the first gap, as the same error rendering would throw. */
-export function checkParameters(version: TemplateVersion, params: Record<string, unknown>, options: ParameterCheckOptions = {}): void {
-  const [first] = missingParameters(version, params, options);
-  if (first) throw new TemplateRenderError('template_parameter_missing', first.field, `missing parameter "${first.name}"`, first.locale);
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TemplateVersion } from '../../src/domain/template.ts';
-import { checkParameters, listParameters, missingParameters, renderTemplate, resolveLocale, TemplateRenderError } from '../../src/templates/render.ts';
+import { renderTemplate, TemplateRenderError } from '../../src/templates/render.ts';
+import { resolveLocale } from '../../src/templates/locales.ts';
+import { checkParameters, listParameters, missingParameters } from '../../src/templates/parameterChecks.ts';
 
 const order: TemplateVersion = {
   templateId: 'order-shipped',
