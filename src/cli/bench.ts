@@ -4,7 +4,8 @@
  * adapters against local fake provider servers, load from separate processes. See
  * docs/performance.md for what each figure means.
  */
-import { FULL, QUICK, runBench } from './bench/run.ts';
+import { runBench } from './bench/run.ts';
+import { FULL, QUICK } from './bench/sizes.ts';
 import { table, writeResults } from './bench/report.ts';
 import { stderrProgress } from './bench/stats.ts';
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runBench, type BenchSizes } from '../../src/cli/bench/run.ts';
+import { runBench } from '../../src/cli/bench/run.ts';
+import type { BenchSizes } from '../../src/cli/bench/sizes.ts';
 import { rows, table } from '../../src/cli/bench/report.ts';
 import { quietProgress } from '../../src/cli/bench/stats.ts';
 

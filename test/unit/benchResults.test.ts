@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { writeResults } from '../../src/cli/bench/report.ts';
-import type { BenchResults } from '../../src/cli/bench/run.ts';
+import type { BenchResults } from '../../src/cli/bench/results.ts';
 
 /** Only what writeResults reads: the mode and the start time name the file. */
 const run = (mode: string, startedAt: string) => ({ mode, startedAt, seconds: 1 }) as unknown as BenchResults;

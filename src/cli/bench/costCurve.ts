@@ -17,7 +17,7 @@ export interface CostPoint extends EndToEndFigure {
   visits?: number[];
 }
 
-/** What the walk needs of the bench's sizes (run.ts BenchSizes). */
+/** What the walk needs of the bench's sizes (sizes.ts BenchSizes). */
 export interface CurveSizes {
   users: number;
   history: number[];

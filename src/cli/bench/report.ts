@@ -2,7 +2,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import type { BenchResults } from './run.ts';
+import type { BenchResults } from './results.ts';
 import type { CpuSplit } from './threadCpu.ts';
 import type { ApiAloneFigure } from './phases.ts';
 import type { ReplayFigure } from './cost.ts';

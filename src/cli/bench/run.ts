@@ -1,95 +1,15 @@
 /** The whole benchmark, phase by phase, at the given sizes; the CLI and the smoke test both call it. */
 import { RssSampler, type Progress } from './stats.ts';
-import { cpuProbeMs, PhaseProbes, type PhaseProbe } from './cpuProbe.ts';
+import { cpuProbeMs, PhaseProbes } from './cpuProbe.ts';
 import { startBenchFakes } from './fakes.ts';
 import { configureCategory, createUsers, startBenchApi, startBenchHerald, type BenchHerald } from './herald.ts';
 import { LIMITED_CATEGORY, LIMITED_POLICY } from '../../../bench/mix.ts';
 import { endToEnd, ingest, ingestApiAlone, steady, type ApiAloneFigure, type EndToEndFigure, type IngestFigure, type SteadyFigure } from './phases.ts';
-import { removeDir, replayInOwnProcess, sizeOnDisk, historyDir, type ReplayFigure, type SizeFigure } from './cost.ts';
-import { walkCostCurve, type CostPoint } from './costCurve.ts';
+import { removeDir, replayInOwnProcess, sizeOnDisk, historyDir, type ReplayFigure } from './cost.ts';
+import { walkCostCurve } from './costCurve.ts';
 import { fcmTransports, type FcmTransportFigure } from './fcmTransports.ts';
-
-export interface BenchSizes {
-  users: number;
-  connections: number;
-  ingestSeconds: number;
-  /** A second ingest figure with this many recipients per request, for `batchedSeconds` (its backlog drains after). */
-  batchRecipients: number;
-  batchedSeconds: number;
-  /** Ingest and end-to-end again through POST /v1/notifications/batch: this many single-recipient sends per request, over `bulkConnections`. */
-  bulkItems: number;
-  bulkConnections: number;
-  bulkSeconds: number;
-  endToEnd: number;
-  /** Open-loop rates (notifications/s) and how long each runs; 2,000/s is the soft real-time target. */
-  steadyRates: number[];
-  steadySeconds: number;
-  /** Notifications of history before each cost-curve point. */
-  history: number[];
-  /**
-   * Which of those logs replay rebuilds for the target's figure (the same log since the figure
-   * began). When the largest history differs, it is replayed too, as a diagnostic of the rate at
-   * scale, where a pass's fixed costs weigh little.
-   */
-  replayHistory: number;
-  /** New notifications measured at each cost-curve point. */
-  costEndToEnd: number;
-  /**
-   * Visits per cost-curve point: 2 walks the curve there and back and averages each point's two
-   * visits (the full run); 1 visits each point once (`--quick`, which must stay under a minute).
-   * Absent: 2.
-   */
-  costVisits?: 1 | 2;
-  /** The FCM adapter alone on each transport: sendEach calls of 500 messages, and of 10 (absent in older results). */
-  fcmCalls?: { of500: number; of10: number };
-  /** Rounds of the CPU probe before each phase (cpuProbe.ts); absent: 100,000, about 0.2 s each. */
-  phaseProbeRounds?: number;
-}
-
-export const QUICK: BenchSizes = { users: 200, connections: 32, ingestSeconds: 2, batchRecipients: 100, batchedSeconds: 1, bulkItems: 20, bulkConnections: 4, bulkSeconds: 2, endToEnd: 3_000, steadyRates: [500, 2_000], steadySeconds: 2, history: [1_000, 10_000], replayHistory: 10_000, costEndToEnd: 1_000, costVisits: 1, fcmCalls: { of500: 4, of10: 40 } };
-export const FULL: BenchSizes = { users: 1_000, connections: 32, ingestSeconds: 10, batchRecipients: 100, batchedSeconds: 3, bulkItems: 20, bulkConnections: 4, bulkSeconds: 10, endToEnd: 20_000, steadyRates: [500, 2_000, 3_000, 4_000], steadySeconds: 8, history: [10_000, 100_000, 1_000_000], replayHistory: 100_000, costEndToEnd: 10_000, fcmCalls: { of500: 40, of10: 400 } };
-
-export interface BenchResults {
-  mode: string;
-  startedAt: string;
-  /**
-   * `cpuProbeMs`: the fixed CPU workload of cpuProbe.ts, timed before and after the run (absent in
-   * older results). `phaseProbes`: the same workload of `phaseProbeRounds` rounds before each
-   * phase, in the order run (absent before 2026-11-27, session 19).
-   */
-  machine: { cpus: number; node: string; platform: string; cpuProbeMs?: { before: number; after: number }; phaseProbeRounds?: number; phaseProbes?: PhaseProbe[] };
-  sizes: BenchSizes;
-  ingest: IngestFigure;
-  /** The ingest figure's load against Herald's API alone, no deliveries or projections running (absent in older results). */
-  ingestApiAlone?: ApiAloneFigure;
-  /** The same, each send with an idempotency key of its own, right after (absent before 2026-11-29, session 28). */
-  ingestApiAloneKeyed?: ApiAloneFigure;
-  ingestBatched: IngestFigure;
-  /** Through POST /v1/notifications/batch (absent in older results). */
-  ingestBulk?: IngestFigure;
-  endToEnd: EndToEndFigure;
-  endToEndBulk?: EndToEndFigure;
-  /** The end-to-end figure with every send in a category with a per-user rate limit (absent in older results). */
-  endToEndRateLimited?: EndToEndFigure;
-  steady: SteadyFigure[];
-  costCurve: CostPoint[];
-  /** Slowdown of end-to-end from the smallest to the largest history, in percent (negative: faster). */
-  costSlowdownPct: number;
-  replay: ReplayFigure;
-  /** Replay of the largest history's log, when it is not the one above (since 2026-11-27, session 16). */
-  replayLargest?: ReplayFigure & { history: number };
-  size: SizeFigure;
-  /** Peak RSS of the bench process while Herald served the live phases, and over the whole run (history building included). */
-  peakRssMb: { live: number; wholeRun: number };
-  /** Provider calls the fake servers answered, and what they found wrong (must be 0). */
-  providerCalls: Record<string, number>;
-  /** TCP connections the provider calls came over, per fake (absent in older results). */
-  providerConnections?: Record<string, number>;
-  providerViolations: number;
-  /** FCM over HTTP/1.1 with a kept-alive pool against the SDK's HTTP/2 (absent in older results). */
-  fcmTransports?: FcmTransportFigure[];
-  seconds: number;
-}
+import type { BenchSizes } from './sizes.ts';
+import type { BenchResults } from './results.ts';
 
 export async function runBench(mode: string, sizes: BenchSizes, progress: Progress): Promise<BenchResults> {
   const probeBefore = cpuProbeMs();
