@@ -5,7 +5,8 @@ import type { Logger } from '../ports/logger.ts';
 import type { Config } from '../config.ts';
 import { ConfigError } from '../configError.ts';
 import { SqliteEventStore, type SharedWriters } from './eventStore/sqlite/sqliteEventStore.ts';
-import { BULK_WRITER_OPTIONS, SqliteReadModelStore } from './readModels/sqlite/sqliteReadModelStore.ts';
+import { SqliteReadModelStore } from './readModels/sqlite/sqliteReadModelStore.ts';
+import { BULK_WRITER_OPTIONS } from './readModels/sqlite/storeOptions.ts';
 
 /**
  * Opens the configured stores: embedded SQLite files, or EventStoreDB and MongoDB. A wrong or

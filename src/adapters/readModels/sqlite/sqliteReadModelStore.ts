@@ -1,5 +1,4 @@
 import Database from 'better-sqlite3';
-import type { JsonObject } from '../../../ports/eventStore.ts';
 import type { Logger } from '../../../ports/logger.ts';
 import { diskFailure } from '../../sqliteDisk.ts';
 import { CommitThread } from './commitThreadClient.ts';
@@ -7,38 +6,11 @@ import type { CollectionSpec, CommitOptions, DocChange, EnsureOptions, FindQuery
 import { serializeChanges, writeSerializedGroup, type SerializedCommit } from './serializedCommit.ts';
 import { countSql, NO_COLUMNS, orderSql, table, whereSql, type Columns } from './sql.ts';
 import { ensureTable, fieldsInColumns } from './tableSchema.ts';
+import type { SqliteReadModelOptions } from './storeOptions.ts';
+import { toStored, type Row } from './storedRow.ts';
 
 /** Ids per `IN (…)` list in getMany: far below SQLite's limit on parameters. */
 const IN_CHUNK = 512;
-
-export interface SqliteReadModelOptions {
-  /**
-   * Commits are written by a thread of their own (commitThread.ts), on its own connection: the
-   * caller only serializes the documents, and its commit resolves once they are written. For bulk
-   * writers that keep a commit in flight while they compute the next (rebuilds, see buildPass.ts),
-   * this puts SQLite's share of the work on another core. Reads on this connection do not wait for
-   * a commit in flight: await it first.
-   */
-  commitThread?: boolean;
-  /**
-   * With a commit thread: a commit of at most this many documents, with none in flight, is
-   * written on the caller's thread, which spares it the hand-over (default 64; 0: none is).
-   */
-  inlineCommitDocs?: number;
-}
-
-/**
- * How a bulk writer opens the store (replay: `npm run replay` through openStores, and the bench's
- * replay): every commit on the commit thread. A rebuild stream by stream commits small pages,
- * which would otherwise be written on the caller's thread whenever the commit thread is idle.
- */
-export const BULK_WRITER_OPTIONS: SqliteReadModelOptions = { commitThread: true, inlineCommitDocs: 0 };
-
-interface Row {
-  id: string;
-  position: number;
-  doc: string | null;
-}
 
 /**
  * Embedded read models: one SQLite table per collection, documents as JSON, indexes on
@@ -217,8 +189,3 @@ export class SqliteReadModelStore implements ReadModelStore {
     if (this.db.open) this.db.close();
   }
 }
-
-function toStored(row: Row): StoredDoc {
-  return { id: row.id, position: row.position, doc: JSON.parse(row.doc ?? 'null') as JsonObject };
-}
-
