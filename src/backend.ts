@@ -16,7 +16,7 @@ import { Scheduler } from './processors/scheduler.ts';
 import { DeadLetterAlert } from './processors/deadLetterAlert.ts';
 import { PROJECTIONS } from './projections/index.ts';
 import { groupsReady } from './http/routes/operations.ts';
-import type { CallbackMetrics, DeliveryMetrics } from './metrics.ts';
+import type { CallbackMetrics, DeliveryMetrics } from './ports/metrics.ts';
 import type { EmailTrackingOptions } from './tracking/emailTracking.ts';
 import { CallsInFlight, settlesWithin, StopBudget, StopDeadlineError } from './stopDeadline.ts';
 import type { ListUnsubscribeOptions } from './tracking/listUnsubscribe.ts';

@@ -1,40 +1,17 @@
 /**
  * Prometheus metrics (prom-client). The one file that imports prom-client: processors and HTTP
- * see only the small `DeliveryMetrics` interface, so they stay testable without a registry.
- * Each Herald gets its own Registry (not prom-client's global one), so two instances in one
- * process (tests) do not collide.
+ * see only the small interfaces of src/ports/metrics.ts (`DeliveryMetrics` and the like), so they
+ * stay testable without a registry. Each Herald gets its own Registry (not prom-client's global
+ * one), so two instances in one process (tests) do not collide.
  */
 import { stat, statfs } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventStore } from './ports/eventStore.ts';
+import type { CallbackMetrics, DeliveryMetrics, HttpMetrics, WatchedProjector } from './ports/metrics.ts';
 
-/** What delivery, retry and dead-letter code reports; `outcome` is e.g. sent, failed, rejected. */
-export interface DeliveryMetrics {
-  delivery(route: string, provider: string, outcome: string, latencyMs?: number): void;
-  retry(route: string): void;
-  deadLetter(route: string, reason: string): void;
-}
-
-/** What the status-callback lanes report: batches' events delivered, retried or given up (parked). */
-export interface CallbackMetrics {
-  callbacks(result: 'delivered' | 'retried' | 'given_up', events: number): void;
-}
-
-export interface HttpMetrics {
-  http(method: string, route: string, status: number, seconds: number): void;
-  rejected(reason: 'rate_limited' | 'daily_quota_exceeded'): void;
-}
-
-/** What the projection gauges read of a projector: its read models and the position each has applied. */
-export interface WatchedProjector {
-  readonly projections: readonly { name: string; eventTypes: readonly string[] }[];
-  readonly positions: ReadonlyMap<string, number>;
-  /** Read models stopped by a fault of their projection's own code. */
-  readonly stopped?: ReadonlySet<string>;
-  /** Unreadable events each read model skipped. */
-  readonly unreadable?: ReadonlyMap<string, number>;
-}
+// The status-callback lanes (src/processors/callback*.ts) import CallbackMetrics from here.
+export type { CallbackMetrics } from './ports/metrics.ts';
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const DELIVERY_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];

@@ -1,5 +1,5 @@
 /** The delivery metrics a settlement's events stand for (no prom-client here: see metrics.ts). */
-import type { DeliveryMetrics } from './metrics.ts';
+import type { DeliveryMetrics } from './ports/metrics.ts';
 
 /**
  * Turns the events one delivery settlement appended into counts: sent (with latency from the

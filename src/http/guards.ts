@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Scope } from '../domain/app.ts';
 import { notificationStream } from '../domain/notification.ts';
 import type { AppDeps } from './deps.ts';
-import type { HttpMetrics } from '../metrics.ts';
+import type { HttpMetrics } from '../ports/metrics.ts';
 import { Problem } from './problem.ts';
 import type { SendQuota } from './quota.ts';
 import { allows, needsKey, requiredScope } from './scopes.ts';

@@ -11,7 +11,7 @@ import { addressCommands, outcomeOf } from './deliveryOutcome.ts';
 import { RateLimiter } from './rateLimiter.ts';
 import { sendBatch } from './batchSend.ts';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retryPolicy.ts';
-import type { DeliveryMetrics } from '../metrics.ts';
+import type { DeliveryMetrics } from '../ports/metrics.ts';
 import { recordSettlement } from '../settlementMetrics.ts';
 import type { EmailTrackingOptions } from '../tracking/emailTracking.ts';
 import type { ListUnsubscribeOptions } from '../tracking/listUnsubscribe.ts';

@@ -18,7 +18,7 @@ import { providerMessages, type ProviderMessageDoc } from '../projections/provid
 import { maskAddress, maskedLink } from '../mask.ts';
 import type { ProviderFact } from './providerFacts.ts';
 import type { RetryPolicy } from '../processors/retryPolicy.ts';
-import type { DeliveryMetrics } from '../metrics.ts';
+import type { DeliveryMetrics } from '../ports/metrics.ts';
 import { recordSettlement } from '../settlementMetrics.ts';
 import { resendTerms } from './undeliveredResend.ts';
 
