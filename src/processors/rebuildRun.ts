@@ -8,10 +8,12 @@ import type { ReadModelStore } from '../ports/readModelStore.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Projection } from '../projections/projection.ts';
 import { BuildPass, PassInterrupted, type Build } from './buildPass.ts';
-import { buildCollection, startOrResume, untilCollection, type StreamsProgress } from './buildProgress.ts';
+import type { StreamsProgress } from './buildProgress.ts';
+import { openBuilds } from './openBuilds.ts';
 import { checkpointName } from './checkpoints.ts';
 import type { RebuildOptions, RebuildResult } from './rebuild.ts';
 import { StreamPass, type StreamBuild, type StreamLog } from './streamPass.ts';
+import { FLUSH_EVENTS, MAX_DOCS, PAGE, PAGE_STREAMS } from './rebuildPaging.ts';
 
 export class RebuildInterruptedError extends Error {
   readonly code = 'rebuild_interrupted';
@@ -19,19 +21,6 @@ export class RebuildInterruptedError extends Error {
     super(`rebuild of ${projection} interrupted at position ${position}; run the same command again to resume from there`);
   }
 }
-
-// Small pages: a page's parsed events are alive until it is applied, and with 10,000 of them
-// every young-generation GC found one alive and copied it (1,000: ≈10 % less CPU in all, 2026-11-27).
-const PAGE = 1_000;
-const FLUSH_EVENTS = 50_000;
-const MAX_DOCS = 20_000;
-/**
- * Streams per page of the stream-by-stream part: about 200 events of notifications. A page's
- * events, read at once, stay alive until it is written; with 1,000 streams they outlived two
- * young-generation collections and were copied to the old one, which cost more than the page's
- * queries (2026-11-27: 346 against 129 MB promoted, 571 against 325 ms of pauses).
- */
-const PAGE_STREAMS = 100;
 
 type Pass = StreamPass | BuildPass;
 
@@ -66,25 +55,9 @@ export class RebuildRun {
     this.all = builds.map((_, i) => i);
   }
 
-  /** Starts or resumes a build per projection, into a collection without its indexes yet. */
+  /** Starts or resumes a build per projection, into a collection without its indexes yet (openBuilds.ts). */
   static async open(events: EventStore, readModels: ReadModelStore, projections: readonly Projection[], logger: Logger, options: RebuildOptions): Promise<RebuildRun> {
-    const head = await events.headPosition();
-    const until = options.until === undefined ? undefined : Math.min(options.until, head);
-    const streamLog = events.readStreamsInOrder && !options.inLogOrder ? (events as StreamLog) : undefined;
-    const builds: Build[] = [];
-    const streamed: (StreamsProgress | undefined)[] = [];
-    for (const projection of projections) {
-      const target = until === undefined ? buildCollection(projection) : untilCollection(projection, until);
-      const { progress, from, streams } = await startOrResume(readModels, projection, target, streamLog && projection.streamLocal ? (until ?? head) : undefined);
-      // Indexes are made once the documents are in: one index build is cheaper than keeping it
-      // sorted through every insert, and nothing queries a build collection meanwhile. The columns
-      // of stable indexes are there from the start, so the documents fill them as they go in.
-      await readModels.ensureCollection({ ...projection.collection, name: target }, { deferIndexes: true });
-      if (from > 0) logger.info({ projection: projection.name, collection: target, from }, 'resuming the rebuild from its checkpoint');
-      if (streams && streams.after > 0) logger.info({ projection: projection.name, collection: target, afterStreamAt: streams.after }, 'resuming the rebuild stream by stream, after the stream that begins at its checkpoint');
-      builds.push({ projection, target, progress, from });
-      streamed.push(streams);
-    }
+    const { head, until, streamLog, builds, streamed } = await openBuilds(events, readModels, projections, logger, options);
     return new RebuildRun(events, readModels, logger, options, head, until, streamLog, builds, streamed);
   }
 
