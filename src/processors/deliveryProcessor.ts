@@ -1,52 +1,19 @@
 import { setMaxListeners } from 'node:events';
 import { bufferTime, filter, from, lastValueFrom, mergeMap } from 'rxjs';
-import type { DeliveryProvider, DeliveryResult } from '../ports/deliveryProvider.ts';
-import { EventNotHeldError, type EventStore, type PersistentEvent, type PersistentSubscription } from '../ports/eventStore.ts';
+import type { DeliveryResult } from '../ports/deliveryProvider.ts';
+import { EventNotHeldError, type PersistentEvent, type PersistentSubscription } from '../ports/eventStore.ts';
 import type { Logger } from '../ports/logger.ts';
-import { notificationStream, type NotificationCommand, type NotificationEvent } from '../domain/notification.ts';
-import { handle } from '../commands/handle.ts';
-import { notificationAggregate } from '../commands/sendNotification.ts';
-import { handleUserCommand } from '../commands/users.ts';
-import { addressCommands, outcomeOf } from './deliveryOutcome.ts';
+import type { NotificationEvent } from '../domain/notification.ts';
 import { RateLimiter } from './rateLimiter.ts';
 import { sendBatch } from './batchSend.ts';
-import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retryPolicy.ts';
-import type { DeliveryMetrics } from '../ports/metrics.ts';
 import { recordSettlement } from '../settlementMetrics.ts';
-import type { EmailTrackingOptions } from '../tracking/emailTracking.ts';
-import type { ListUnsubscribeOptions } from '../tracking/listUnsubscribe.ts';
 import { planDelivery, type Job } from './deliveryPlan.ts';
 import { deliveryMaxInFlight, MESSAGE_TIMEOUT_MS } from './deliveryInFlight.ts';
-import { isStoreOutage, OutageWarnings, outageWaitMs, throughOutages, waitOutOutage } from './storeOutage.ts';
+import { isStoreOutage, OutageWarnings, outageWaitMs, waitOutOutage } from './storeOutage.ts';
 import { noLongerWanted, RECHECK_AFTER_MS } from './waitedJobs.ts';
-import { DELIVERY_TRIGGERS, deliveryGroup, type Lane } from './deliveryGroups.ts';
-
-export interface DeliveryProcessorOptions {
-  events: EventStore;
-  provider: DeliveryProvider;
-  logger: Logger;
-  now: () => Date;
-  /** How long to gather messages into one provider call (FCM sendEach, SendGrid personalizations). */
-  batchWindowMs?: number;
-  concurrency?: number;
-  ratePerSecond?: number;
-  retryPolicy?: RetryPolicy;
-  random?: () => number;
-  /** 'priority' consumes only NotificationExpedited, in its own group. Default 'normal'. */
-  lane?: Lane;
-  /** Deliveries, retries and dead letters for /metrics. */
-  metrics?: DeliveryMetrics;
-  /** Adds the open pixel and signed click links to email HTML (src/tracking); absent: sent as given. */
-  emailTracking?: EmailTrackingOptions;
-  /** Adds List-Unsubscribe headers to email of categories the user can opt out of (src/tracking/listUnsubscribe.ts). */
-  listUnsubscribe?: ListUnsubscribeOptions;
-  /** How long the group waits for an event's ack before handing it out again (60 s; shorter in tests). */
-  messageTimeoutMs?: number;
-  /** The route's rate limiter, shared with its other lane (made here when absent and a rate is set). */
-  limiter?: RateLimiter;
-}
-
-type RecordDelivery = Extract<NotificationCommand, { type: 'RecordDelivery' }>;
+import { DELIVERY_TRIGGERS, deliveryGroup } from './deliveryGroups.ts';
+import type { DeliveryProcessorOptions } from './deliveryProcessorOptions.ts';
+import { settleDelivery } from './settleDelivery.ts';
 
 /**
  * One route's delivery worker: a competing consumer of the route's persistent subscription group.
@@ -180,48 +147,9 @@ export class DeliveryProcessor {
     this.held.delete(job.pe.event.position);
   }
 
-  private async settle(job: Job, results: DeliveryResult[]): Promise<void> {
-    const { provider, now } = this.o;
-    const policy = this.o.retryPolicy ?? DEFAULT_RETRY_POLICY;
-    const { position } = job.pe.event;
-    // Inside the try: whatever throws, the event is nacked and let go (`held`), never left held
-    // with the pipeline failed and the worker stopped.
-    let outcome: ReturnType<typeof outcomeOf> | undefined;
-    try {
-      outcome = outcomeOf(provider.id, job.messages, results);
-      const retryAfterMs = Math.max(0, ...results.map((r) => (r.status === 'failed' ? (r.retryAfterMs ?? 0) : 0)));
-      const retryAt = new Date(now().getTime() + retryDelayMs(policy, job.attempt, retryAfterMs, this.o.random ?? Math.random)).toISOString();
-      const kind = outcome.kind;
-      const command = { type: 'RecordDelivery' as const, data: { notificationId: job.notificationId, route: provider.route, attempt: job.attempt, maxAttempts: policy.maxAttempts[provider.route], retryAt, outcome } };
-      // The provider has answered: through a store outage only the recording is tried again, never
-      // the send. Recording twice is harmless (the decider and the address commands are idempotent).
-      await throughOutages((tries) => this.record(job, command, results, tries), this.stopping.signal, (error, ms) => {
-        this.outage.warn({ err: error, notificationId: job.notificationId }, `the provider answered (${kind}) but the event store cannot record it now; recording it again in ${ms / 1000} s, without sending again`);
-      });
-    } catch (error) {
-      if (this.stopping.signal.aborted && isStoreOutage(error)) {
-        this.log.warn({ err: error, notificationId: job.notificationId, outcome: outcome?.kind }, 'stopping while the event store cannot record this delivery: the provider had it, but it is handed out again at the next start and sent again then');
-      } else if (error instanceof EventNotHeldError) {
-        // Recorded, but the ack reached no one (the connection was lost): handed out again, the recorded outcome makes it a no-op.
-        this.log.warn({ err: error, notificationId: job.notificationId }, 'delivery recorded, but its event was handed back before the ack; its redelivery finds it settled and sends nothing');
-      } else {
-        this.log.error({ err: error, notificationId: job.notificationId }, 'cannot record the delivery outcome; will retry');
-      }
-      await this.sub!.nack('retry', error instanceof Error ? error.message : String(error), job.pe).catch(() => undefined);
-    } finally {
-      this.held.delete(position);
-    }
-  }
-
-  /** Appends the outcome (and what it says of the user's addresses), then acks the event. */
-  private async record(job: Job, command: RecordDelivery, results: DeliveryResult[], tries: number): Promise<void> {
-    const { events, provider, now } = this.o;
-    // A first try uses the stream as read before sending; a later one reads it again.
-    const settled = await handle(events, notificationStream(job.notificationId), notificationAggregate, command, { now, ...(tries === 0 ? { known: job.loaded } : {}) });
-    if (this.o.metrics) recordSettlement(this.o.metrics, provider.route, provider.id, settled.events, now().getTime() - job.pe.event.created);
-    for (const address of addressCommands(job, provider.id, job.messages, results)) await handleUserCommand({ store: events, now }, address);
-    this.log.debug({ notificationId: job.notificationId, attempt: job.attempt, outcome: command.data.outcome.kind }, 'delivery settled');
-    await this.sub!.ack(job.pe);
+  /** Records what the provider answered and acks the event (settleDelivery.ts). */
+  private settle(job: Job, results: DeliveryResult[]): Promise<void> {
+    return settleDelivery({ o: this.o, log: this.log, sub: this.sub!, stopping: this.stopping.signal, outage: this.outage, held: this.held }, job, results);
   }
 
   /**
