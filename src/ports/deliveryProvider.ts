@@ -99,6 +99,12 @@ export interface DeliveryProvider {
   readonly maxBatchSize: number;
   /** Defaults that protect the provider and our account; config may lower or raise them. */
   readonly limits: { concurrency: number; ratePerSecond?: number };
+  /**
+   * The longest one `send` may take before it settles (its call timeout; SendGrid's call budget),
+   * from which the route's delivery group waits long enough for an ack (deliveryInFlight.ts).
+   * Unset where no bound is known (the sandbox): the group keeps the default 60 s.
+   */
+  readonly callBoundMs?: number;
   /** Resolves with results[i] for messages[i]; rejects only when the whole call could not be made. */
   send(messages: readonly DeliveryMessage[]): Promise<DeliveryResult[]>;
   close(): Promise<void>;

@@ -8,7 +8,7 @@ import { RateLimiter } from './rateLimiter.ts';
 import { sendBatch } from './batchSend.ts';
 import { recordSettlement } from '../settlementMetrics.ts';
 import { planDelivery, type Job } from './deliveryPlan.ts';
-import { deliveryMaxInFlight, MESSAGE_TIMEOUT_MS } from './deliveryInFlight.ts';
+import { deliveryMaxInFlight, deliveryMessageTimeoutMs, MESSAGE_TIMEOUT_MS } from './deliveryInFlight.ts';
 import { isStoreOutage, OutageWarnings, outageWaitMs, waitOutOutage } from './storeOutage.ts';
 import { noLongerWanted, RECHECK_AFTER_MS } from './waitedJobs.ts';
 import { DELIVERY_TRIGGERS, deliveryGroup } from './deliveryGroups.ts';
@@ -48,6 +48,12 @@ export class DeliveryProcessor {
     setMaxListeners(0, this.stopping.signal);
   }
 
+  /** Long enough that no event this worker holds outlasts it, its provider's calls counted (deliveryInFlight.ts). */
+  get messageTimeoutMs(): number {
+    const { provider, concurrency, messageTimeoutMs } = this.o;
+    return deliveryMessageTimeoutMs({ maxBatchSize: provider.maxBatchSize, concurrency: concurrency ?? provider.limits.concurrency, callBoundMs: provider.callBoundMs }, messageTimeoutMs ?? MESSAGE_TIMEOUT_MS);
+  }
+
   get group(): string {
     return deliveryGroup(this.o.provider.route, this.o.lane);
   }
@@ -61,8 +67,8 @@ export class DeliveryProcessor {
         eventTypes: this.o.lane === 'priority' ? ['NotificationExpedited'] : DELIVERY_TRIGGERS,
         dataMatches: [{ field: 'routes', value: route }, { field: 'route', value: route }],
       },
-      maxInFlight: deliveryMaxInFlight(provider.maxBatchSize, this.rate, this.o.messageTimeoutMs ?? MESSAGE_TIMEOUT_MS),
-      messageTimeoutMs: this.o.messageTimeoutMs ?? MESSAGE_TIMEOUT_MS,
+      maxInFlight: deliveryMaxInFlight(provider.maxBatchSize, this.rate, this.messageTimeoutMs),
+      messageTimeoutMs: this.messageTimeoutMs,
       maxRetryCount: 10,
     });
     const sub = events.connectPersistentSubscription(this.group);

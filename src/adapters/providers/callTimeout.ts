@@ -4,9 +4,10 @@
  * credentials are unset, so a mistyped value fails start-up rather than the day the provider is
  * turned on.
  *
- * Why at most 50 s: a delivery group hands an event out again when it is not acknowledged within
- * 60 s (MESSAGE_TIMEOUT_MS); a call allowed longer would have its message sent a second time by
- * the group while the first call is still waiting.
+ * Why at most 50 s: a route's delivery group waits for an ack past every call an event can wait
+ * behind (deliveryMessageTimeoutMs: twice the rounds at this timeout, at least 60 s), so that no
+ * other worker is handed a message whose call is still waiting; 50 s keeps that under two minutes
+ * for one round (push, email).
  */
 import { z } from 'zod';
 import { ConfigError } from '../../configError.ts';

@@ -117,6 +117,8 @@ export function createApnsProvider(
     // Every message is one stream on the one connection; 4 × 100 stays well under the
     // concurrent-stream limit APNs announces (typically 1,000). Apple publishes no rate limit.
     limits: { concurrency: 4 },
+    // Each request's timeout (an idle time on the connection: a trickling answer can outlast it).
+    callBoundMs: requestTimeoutMs,
     async send(messages) {
       if (closing) throw new Error('apns provider is closed');
       const answered = await Promise.all(messages.map(sendOne));

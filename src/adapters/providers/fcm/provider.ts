@@ -130,6 +130,7 @@ export function createFcmProvider(
     // Far under FCM's default project quota (600,000 messages a minute); one sendEach call
     // already multiplexes up to 100 concurrent streams.
     limits: { concurrency: 4, ratePerSecond: 5_000 },
+    callBoundMs: config.timeoutMs ?? FCM_DEFAULT_TIMEOUT_MS,
     async send(messages) {
       if (closing) throw new Error('fcm provider is closed');
       const results: DeliveryResult[] = [];

@@ -20,11 +20,12 @@ const REQUESTS_IN_FLIGHT = 4;
 const FIRST_ROUND_MS = 1_000;
 
 /**
- * `callBudgetMs`: how long one `send` may take in all (default CALL_TIMEOUT_MAX_MS, under the
- * group's 60 s message timeout). HERALD_SENDGRID_TIMEOUT_MS bounds each request, and a call makes
- * one per distinct content, four at a time: a request that could not finish within the budget is
- * not started, and its recipients fail as `timeout` (sent again later), so that the group never
- * hands out again a delivery whose call is still going.
+ * `callBudgetMs`: how long one `send` may take in all (default CALL_TIMEOUT_MAX_MS; the route's
+ * group waits for an ack twice that plus two seconds, deliveryMessageTimeoutMs).
+ * HERALD_SENDGRID_TIMEOUT_MS bounds each request, and a call makes one per distinct content, four
+ * at a time: a request that could not finish within the budget is not started, and its recipients
+ * fail as `timeout` (sent again later), so that the group never hands out again a delivery whose
+ * call is still going.
  */
 export function createSendgridProvider(config: SendgridConfig, logger: Logger, { callBudgetMs = CALL_TIMEOUT_MAX_MS } = {}): DeliveryProvider {
   const log = logger.child({ provider: 'sendgrid' });
@@ -36,6 +37,7 @@ export function createSendgridProvider(config: SendgridConfig, logger: Logger, {
     route: 'email',
     maxBatchSize: MAX_PERSONALIZATIONS,
     limits: { concurrency: DEFAULT_CONCURRENCY },
+    callBoundMs: callBudgetMs,
     async send(messages) {
       const results: DeliveryResult[] = new Array<DeliveryResult>(messages.length);
       const sendable: { index: number; message: EmailMessage }[] = [];

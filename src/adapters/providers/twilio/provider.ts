@@ -28,6 +28,7 @@ export function createTwilioProvider(config: TwilioConfig, logger: Logger): Deli
     route: 'sms',
     maxBatchSize: 1,
     limits: { concurrency: DEFAULT_CONCURRENCY, ratePerSecond: config.ratePerSecond },
+    callBoundMs: config.timeoutMs,
     async send(messages) {
       const results: DeliveryResult[] = [];
       // Sequential on purpose: batches are size 1 and parallelism belongs to the processor,
