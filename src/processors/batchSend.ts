@@ -16,6 +16,12 @@ export interface BatchSendContext {
    * those whose addresses changed meanwhile, to be planned again.
    */
   recheck?: { afterMs: number; drop: (waited: readonly Job[]) => Promise<Rechecked> };
+  /**
+   * The group's message timeout and the provider's call bound: a job whose calls could not end
+   * before its event is handed out again is not started but handed back (as `stale`), so that no
+   * other worker is handed an event whose message is still with the provider (heldTooLong).
+   */
+  ackWait?: { messageTimeoutMs: number; callBoundMs: number };
 }
 
 /**
@@ -67,8 +73,11 @@ export async function sendBatch(jobs: readonly Job[], o: BatchSendContext): Prom
       if (next >= 0) queue.length = next;
       continue;
     }
-    const rechecked = await recheckWaited(o, chunk);
-    const gone = new Set([...rechecked.gone, ...rechecked.stale]);
+    const late = heldTooLong(o, queue, from, chunkSize);
+    const rechecked = await recheckWaited(o, chunk.filter((q) => !late.has(q.job)));
+    for (const job of late) stale.add(job);
+    if (late.size > 0) o.log.warn({ handedBack: late.size }, `${late.size === 1 ? 'a delivery' : `${late.size} deliveries`} waited so long for the provider that ${late.size === 1 ? 'its call' : 'their calls'} could not end before the group hands ${late.size === 1 ? 'it' : 'them'} out again: handed back unsent, to be sent afresh (a slow provider; see README "Nor by two workers")`);
+    const gone = new Set([...rechecked.gone, ...rechecked.stale, ...late]);
     if (gone.size > 0) {
       for (const job of rechecked.gone) dropped.add(job);
       for (const job of rechecked.stale) stale.add(job);
@@ -98,6 +107,33 @@ export async function sendBatch(jobs: readonly Job[], o: BatchSendContext): Prom
 }
 
 const NONE: Rechecked = { gone: new Set(), stale: new Set() };
+/** What an event's time in a worker holds besides its waits and calls: the outcome's append and ack. */
+const ACK_MARGIN_MS = 1_000;
+
+/**
+ * The jobs starting in the chunk at `from` whose calls (this chunk's, and the next ones' where its
+ * messages run on: a user's many devices) could not end before the group hands their event out
+ * again, `ackWait.messageTimeoutMs` after it was taken (about when its stream was read). The group's
+ * timeout allows for the calls a worker's events in flight make (deliveryInFlight.ts), but batches
+ * of one event each behind a slow provider, a user with many devices, or two lanes behind one rate
+ * can still hold a job longer: such a job is handed back unsent instead, and sent afresh by
+ * whichever worker the group hands it to.
+ */
+function heldTooLong(o: BatchSendContext, queue: readonly Queued[], from: number, chunkSize: number): Set<Job> {
+  const late = new Set<Job>();
+  if (!o.ackWait) return late;
+  const { messageTimeoutMs, callBoundMs } = o.ackWait;
+  const now = performance.now();
+  for (let i = from; i < Math.min(from + chunkSize, queue.length); i++) {
+    const q = queue[i]!;
+    if (!q.first) continue;
+    let last = i;
+    while (last + 1 < queue.length && queue[last + 1]!.job === q.job) last++;
+    const calls = Math.ceil((last - from + 1) / chunkSize);
+    if (now - q.job.readAt + calls * callBoundMs + ACK_MARGIN_MS > messageTimeoutMs) late.add(q.job);
+  }
+  return late;
+}
 
 /** The jobs starting in the chunk whose stream was read `afterMs` ago or more, checked again; the ones to drop. */
 async function recheckWaited(o: BatchSendContext, chunk: readonly Queued[]): Promise<Rechecked> {

@@ -128,15 +128,20 @@ export class DeliveryProcessor {
 
   private async deliver(jobs: Job[]): Promise<void> {
     const recheck = { afterMs: RECHECK_AFTER_MS, drop: (waited: readonly Job[]) => noLongerWanted({ ...this.o, log: this.log, settled: (events, job) => this.settledEarly(events, job.pe) }, waited) };
-    const { answered, unsent, dropped, stale } = await sendBatch(jobs, { provider: this.o.provider, limiter: this.limiter, stopping: this.stopping.signal, log: this.log, recheck });
+    const callBoundMs = this.o.provider.callBoundMs;
+    const ackWait = callBoundMs === undefined ? undefined : { messageTimeoutMs: this.messageTimeoutMs, callBoundMs };
+    const { answered, unsent, dropped, stale } = await sendBatch(jobs, { provider: this.o.provider, limiter: this.limiter, stopping: this.stopping.signal, log: this.log, recheck, ackWait });
     await Promise.all([...answered.map(({ job, results }) => this.settle(job, results)), ...unsent.map((job) => this.handBack(job)), ...dropped.map((job) => this.letGo(job)), ...stale.map((job) => this.planAgain(job))]);
   }
 
-  /** Hands back a job whose addresses changed while it waited: delivered again, it is planned from the user as they are now. */
+  /**
+   * Hands back a job whose addresses changed while it waited, or that waited so long its calls could
+   * not end before the group hands its event out again: delivered again, it is planned afresh.
+   */
   private async planAgain(job: Job): Promise<void> {
     // Let go before the nack: handed straight back to this worker, it must not be taken for one still held.
     this.held.delete(job.pe.event.position);
-    await this.sub!.nack('release', 'its addresses changed while it waited for its turn; planned again', job.pe).catch(() => undefined);
+    await this.sub!.nack('release', 'not sent as planned: its addresses changed, or it waited too long for its turn; planned again', job.pe).catch(() => undefined);
   }
 
   /** Acks a job its check dropped unsent; an ack that does not count hands it out again, and its check then finds it settled. */

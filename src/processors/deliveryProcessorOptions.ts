@@ -28,7 +28,7 @@ export interface DeliveryProcessorOptions {
   emailTracking?: EmailTrackingOptions;
   /** Adds List-Unsubscribe headers to email of categories the user can opt out of (src/tracking/listUnsubscribe.ts). */
   listUnsubscribe?: ListUnsubscribeOptions;
-  /** How long the group waits for an event's ack before handing it out again (60 s; shorter in tests). */
+  /** How long the group waits for an event's ack at least (60 s; shorter in tests): raised past the provider's calls (deliveryMessageTimeoutMs). */
   messageTimeoutMs?: number;
   /** The route's rate limiter, shared with its other lane (made here when absent and a rate is set). */
   limiter?: RateLimiter;

@@ -7,7 +7,7 @@ import { LogEvery } from '../logEvery.ts';
  * How a delivery worker rides out an event store that cannot record anything for a while (a full
  * disk, EventStoreDB away): such an error says nothing about the notification, so it is neither
  * parked nor, once the provider has answered, sent again. Waits double from 1 s to 30 s, under the
- * group's message timeout (60 s), so an event held through one wait is not handed out meanwhile.
+ * group's message timeout (at least 60 s), so an event held through one wait is not handed out meanwhile.
  */
 export const isStoreOutage = (error: unknown): error is EventStoreUnavailableError => error instanceof EventStoreUnavailableError;
 

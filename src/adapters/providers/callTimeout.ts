@@ -25,7 +25,7 @@ export function callTimeoutFrom(env: NodeJS.ProcessEnv, name: string, defaultMs:
     throw new ConfigError(
       `${name} is "${raw}"; use a whole number of milliseconds from ${CALL_TIMEOUT_MIN_MS} to ${CALL_TIMEOUT_MAX_MS} ` +
         `(default ${defaultMs}): how long ${call} may take before its messages fail as timeout and are retried. ` +
-        'It stays under the 60 s after which an unacknowledged delivery is handed out again; leave it unset for the default.',
+        'The route\'s delivery group waits for an ack past its calls at this timeout, so a longer one keeps its events longer; leave it unset for the default.',
     );
   }
   return ms.data;
