@@ -3,6 +3,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { Job } from './deliveryPlan.ts';
 import type { RateLimiter } from './rateLimiter.ts';
 import type { Rechecked } from './waitedJobs.ts';
+import { SETTLE_MARGIN_MS } from './deliveryInFlight.ts';
 
 export interface BatchSendContext {
   provider: DeliveryProvider;
@@ -76,7 +77,7 @@ export async function sendBatch(jobs: readonly Job[], o: BatchSendContext): Prom
     const late = heldTooLong(o, queue, from, chunkSize);
     const rechecked = await recheckWaited(o, chunk.filter((q) => !late.has(q.job)));
     for (const job of late) stale.add(job);
-    if (late.size > 0) o.log.warn({ handedBack: late.size }, `${late.size === 1 ? 'a delivery' : `${late.size} deliveries`} waited so long for the provider that ${late.size === 1 ? 'its call' : 'their calls'} could not end before the group hands ${late.size === 1 ? 'it' : 'them'} out again: handed back unsent, to be sent afresh (a slow provider; see README "Nor by two workers")`);
+    if (late.size > 0) o.log.warn({ handedBack: late.size }, 'deliveries waited so long for a slow provider that their calls could not end before the group hands them out again: handed back unsent, to be sent afresh (README, "Nor by two workers")');
     const gone = new Set([...rechecked.gone, ...rechecked.stale, ...late]);
     if (gone.size > 0) {
       for (const job of rechecked.gone) dropped.add(job);
@@ -107,8 +108,6 @@ export async function sendBatch(jobs: readonly Job[], o: BatchSendContext): Prom
 }
 
 const NONE: Rechecked = { gone: new Set(), stale: new Set() };
-/** What an event's time in a worker holds besides its waits and calls: the outcome's append and ack. */
-const ACK_MARGIN_MS = 1_000;
 
 /**
  * The jobs starting in the chunk at `from` whose calls (this chunk's, and the next ones' where its
@@ -130,7 +129,7 @@ function heldTooLong(o: BatchSendContext, queue: readonly Queued[], from: number
     let last = i;
     while (last + 1 < queue.length && queue[last + 1]!.job === q.job) last++;
     const calls = Math.ceil((last - from + 1) / chunkSize);
-    if (now - q.job.readAt + calls * callBoundMs + ACK_MARGIN_MS > messageTimeoutMs) late.add(q.job);
+    if (now - q.job.readAt + calls * callBoundMs + SETTLE_MARGIN_MS > messageTimeoutMs) late.add(q.job);
   }
   return late;
 }

@@ -4,7 +4,7 @@
  */
 export const MESSAGE_TIMEOUT_MS = 60_000;
 /** What an event's time in a worker holds besides its waits and calls: the batch window, the outcome's append and ack. */
-const SETTLE_MARGIN_MS = 1_000;
+export const SETTLE_MARGIN_MS = 1_000;
 
 /** Events a worker asks for at a time before its rate is counted: two provider batches, at least 64. */
 function wantedInFlight(maxBatchSize: number): number {
@@ -25,7 +25,8 @@ export function deliveryMaxInFlight(maxBatchSize: number, ratePerSecond: number 
 
 /**
  * The group's message timeout for a route: `atLeast` (MESSAGE_TIMEOUT_MS, or a test's), raised so
- * that no event a worker holds can outlast it. An event is held from its take to its ack: its
+ * that an event a worker holds in full batches does not outlast it (one held longer all the same,
+ * behind batches of one or a user's many devices, is handed back unsent: batchSend.ts). An event is held from its take to its ack: its
  * wait for the rate (at most half the timeout: deliveryMaxInFlight), its wait for one of the
  * `concurrency` calls and its own call, and the margin. The calls it may wait behind are the
  * rounds the events in flight make, ⌈in flight / (batch × concurrency)⌉, each at most the

@@ -35,6 +35,9 @@ export class DeliveryProcessor {
    */
   private readonly held = new Set<number>();
   private readonly outage: OutageWarnings;
+  /** The group's wait for an ack (deliveryInFlight.ts), and what sendBatch checks a job against before its call. */
+  private readonly ackWaitMs: number;
+  private readonly ackWait: { messageTimeoutMs: number; callBoundMs: number } | undefined;
   /** Deliveries this worker took but, stopping, gave back unsent. */
   private handedBack = 0;
 
@@ -46,12 +49,14 @@ export class DeliveryProcessor {
     this.outage = new OutageWarnings(this.log);
     // Every limiter wait and outage wait listens on it, more than Node's default 10 at a time.
     setMaxListeners(0, this.stopping.signal);
+    const callBoundMs = o.provider.callBoundMs;
+    this.ackWaitMs = deliveryMessageTimeoutMs({ maxBatchSize: o.provider.maxBatchSize, concurrency: o.concurrency ?? o.provider.limits.concurrency, callBoundMs }, o.messageTimeoutMs ?? MESSAGE_TIMEOUT_MS);
+    this.ackWait = callBoundMs === undefined ? undefined : { messageTimeoutMs: this.ackWaitMs, callBoundMs };
   }
 
-  /** Long enough that no event this worker holds outlasts it, its provider's calls counted (deliveryInFlight.ts). */
+  /** How long the group waits for an ack: past the provider's calls of full batches (deliveryInFlight.ts). */
   get messageTimeoutMs(): number {
-    const { provider, concurrency, messageTimeoutMs } = this.o;
-    return deliveryMessageTimeoutMs({ maxBatchSize: provider.maxBatchSize, concurrency: concurrency ?? provider.limits.concurrency, callBoundMs: provider.callBoundMs }, messageTimeoutMs ?? MESSAGE_TIMEOUT_MS);
+    return this.ackWaitMs;
   }
 
   get group(): string {
@@ -128,9 +133,7 @@ export class DeliveryProcessor {
 
   private async deliver(jobs: Job[]): Promise<void> {
     const recheck = { afterMs: RECHECK_AFTER_MS, drop: (waited: readonly Job[]) => noLongerWanted({ ...this.o, log: this.log, settled: (events, job) => this.settledEarly(events, job.pe) }, waited) };
-    const callBoundMs = this.o.provider.callBoundMs;
-    const ackWait = callBoundMs === undefined ? undefined : { messageTimeoutMs: this.messageTimeoutMs, callBoundMs };
-    const { answered, unsent, dropped, stale } = await sendBatch(jobs, { provider: this.o.provider, limiter: this.limiter, stopping: this.stopping.signal, log: this.log, recheck, ackWait });
+    const { answered, unsent, dropped, stale } = await sendBatch(jobs, { provider: this.o.provider, limiter: this.limiter, stopping: this.stopping.signal, log: this.log, recheck, ackWait: this.ackWait });
     await Promise.all([...answered.map(({ job, results }) => this.settle(job, results)), ...unsent.map((job) => this.handBack(job)), ...dropped.map((job) => this.letGo(job)), ...stale.map((job) => this.planAgain(job))]);
   }
 
