@@ -116,7 +116,7 @@ const NONE: Rechecked = { gone: new Set(), stale: new Set() };
  * timeout allows for the calls a worker's events in flight make (deliveryInFlight.ts), but batches
  * of one event each behind a slow provider, a user with many devices, or two lanes behind one rate
  * can still hold a job longer: such a job is handed back unsent instead, and sent afresh by
- * whichever worker the group hands it to.
+ * whichever worker the group hands it to. Not one whose calls alone outlast the wait: it is sent.
  */
 function heldTooLong(o: BatchSendContext, queue: readonly Queued[], from: number, chunkSize: number): Set<Job> {
   const late = new Set<Job>();
@@ -128,8 +128,10 @@ function heldTooLong(o: BatchSendContext, queue: readonly Queued[], from: number
     if (!q.first) continue;
     let last = i;
     while (last + 1 < queue.length && queue[last + 1]!.job === q.job) last++;
-    const calls = Math.ceil((last - from + 1) / chunkSize);
-    if (now - q.job.readAt + calls * callBoundMs + SETTLE_MARGIN_MS > messageTimeoutMs) late.add(q.job);
+    const need = Math.ceil((last - from + 1) / chunkSize) * callBoundMs + SETTLE_MARGIN_MS;
+    // One that could not fit even taken afresh (more calls than the wait allows: a rate below the
+    // batch size, a user's very many devices) goes now: handed back, it would come back as late.
+    if (need <= messageTimeoutMs && now - q.job.readAt + need > messageTimeoutMs) late.add(q.job);
   }
   return late;
 }

@@ -98,4 +98,35 @@ describe('a job that waited too long for a slow provider', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('sends a job whose calls alone outlast the wait, rather than handing it back for ever', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-toolong-'));
+    const store = new SqliteEventStore(join(dir, 'e.db'));
+    let calls = 0;
+    // Chunks of two at 2 a second: a user's 14 devices take 7 calls, 7 × 500 ms + 1 s past the 4 s wait.
+    const provider: DeliveryProvider = {
+      id: 'fake', route: 'fcm', maxBatchSize: 40, limits: { concurrency: 1 }, callBoundMs: 500,
+      async send(messages: readonly DeliveryMessage[]) {
+        calls++;
+        return messages.map((m) => ({ status: 'sent' as const, providerMessageId: `p-${m.to}` }));
+      },
+      async close() {},
+    };
+    const { logger, lines } = capturingLogger();
+    const worker = new DeliveryProcessor({ events: store, provider, logger, now: () => new Date(), batchWindowMs: 20, messageTimeoutMs: 300, ratePerSecond: 2 });
+    const nid = id(1);
+    try {
+      await store.append('user-u1', Array.from({ length: 14 }, (_, i) => encodeEvent({ type: 'DeviceRegistered', data: { userId: 'u1', token: String(i).padStart(64, 'x'), platform: 'android', at } })), 'no_stream');
+      await worker.start();
+      assert.equal(worker.messageTimeoutMs, 4_000);
+      await store.append(`notification-${nid}`, [encodeEvent({ type: 'NotificationRequested', data: { notificationId: nid, userId: 'u1', channel: 'push', category: 'news', content: { push: { title: 't', body: 'b' } }, routes: ['fcm'], priority: 'normal', at } })], 'no_stream');
+      await eventually(20_000, 'the push recorded as sent', async () => ((await store.readStream(`notification-${nid}`)).some((e) => e.type === 'NotificationSent') ? true : undefined));
+      assert.equal(calls, 7, 'its 14 messages in 7 calls of two');
+      assert.equal(lines.filter((l) => String(l.msg).includes('handed back unsent')).length, 0, 'never handed back');
+    } finally {
+      await worker.stop();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
